@@ -1,0 +1,1 @@
+//! worktrace-agent (under construction).

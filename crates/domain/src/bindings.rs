@@ -1,0 +1,75 @@
+//! TypeScript declarations of the types that cross into the user interface.
+//!
+//! `ui/src/bindings/domain.ts` is generated from these types and committed; a test fails when
+//! it is out of date. Regenerate with `make bindings` (sets `WORKTRACE_UPDATE_BINDINGS=1`).
+
+use ts_rs::{Config, TS};
+
+use crate::*;
+
+/// Path of the generated file, relative to the workspace root.
+pub const BINDINGS_PATH: &str = "ui/src/bindings/domain.ts";
+
+/// The whole generated TypeScript file.
+pub fn typescript() -> String {
+    // Large integers are plain numbers in the UI: millisecond timestamps fit in 2^53.
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        WindowInfo::decl(&cfg),
+        Observation::decl(&cfg),
+        Sample::decl(&cfg),
+        WindowSpan::decl(&cfg),
+        IdleReason::decl(&cfg),
+        IdlePeriod::decl(&cfg),
+        IdleChoice::decl(&cfg),
+        DecisionSource::decl(&cfg),
+        IdleDecision::decl(&cfg),
+        ClockOutReason::decl(&cfg),
+        ActivityMinute::decl(&cfg),
+        ExportKind::decl(&cfg),
+        Severity::decl(&cfg),
+        ExportEvent::decl(&cfg),
+        RecordKind::decl(&cfg),
+        Record::decl(&cfg),
+        IdlePromptMode::decl(&cfg),
+        CategoryRule::decl(&cfg),
+        Redaction::decl(&cfg),
+        Policy::decl(&cfg),
+        GroupBy::decl(&cfg),
+        SummaryRow::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/domain by `make bindings`. Do not edit by hand.\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn committed_bindings_are_up_to_date() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(super::BINDINGS_PATH);
+        let generated = super::typescript();
+        if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("path has a parent")).expect("create dir");
+            std::fs::write(&path, &generated).expect("write bindings");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is out of date with the Rust types; run `make bindings` and commit the result",
+            path.display()
+        );
+    }
+}

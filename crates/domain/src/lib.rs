@@ -1,0 +1,23 @@
+//! Types shared by the agent, the server and the user interface.
+//!
+//! Plain data only: no I/O, no clock reads, no business rules beyond validation of a value's
+//! own shape. Every timestamp is UTC milliseconds since the Unix epoch ([`Millis`]).
+
+#![forbid(unsafe_code)]
+
+pub mod bindings;
+pub mod policy;
+pub mod record;
+pub mod report;
+pub mod window;
+
+pub use policy::{CategoryRule, IdlePromptMode, Policy, PolicyError, Redaction};
+pub use record::{
+    ActivityMinute, ClockOutReason, DecisionSource, ExportEvent, ExportKind, IdleChoice,
+    IdleDecision, IdlePeriod, IdleReason, Record, RecordKind, Severity, WindowSpan,
+};
+pub use report::{GroupBy, SummaryRow};
+pub use window::{Observation, Sample, WindowInfo};
+
+/// UTC milliseconds since the Unix epoch. Used for every timestamp in storage and on the wire.
+pub type Millis = i64;

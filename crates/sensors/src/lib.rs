@@ -1,0 +1,1 @@
+//! worktrace-sensors (under construction).

@@ -1,0 +1,1 @@
+//! worktrace-store (under construction).

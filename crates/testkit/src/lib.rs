@@ -1,0 +1,1 @@
+//! worktrace-testkit (under construction).

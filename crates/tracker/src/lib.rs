@@ -1,0 +1,1 @@
+//! worktrace-tracker (under construction).

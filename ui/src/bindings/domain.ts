@@ -1,0 +1,189 @@
+// Generated from crates/domain by `make bindings`. Do not edit by hand.
+
+export type WindowInfo = { 
+/**
+ * Application name, e.g. `firefox`, `EXCEL.EXE`, `xterm`.
+ */
+app: string, 
+/**
+ * Window title; may be empty (and is emptied by privacy rules before storage).
+ */
+title: string, 
+/**
+ * Full path of the executable, when the OS gives it.
+ */
+exe_path: string | null, 
+/**
+ * Process id, when the OS gives it.
+ */
+pid: number | null, 
+/**
+ * Domain of the page for known browsers, when it can be had (e.g. `mail.example.com`).
+ */
+domain: string | null, 
+/**
+ * True for a private/incognito browser window: its title is never stored.
+ */
+private_browsing: boolean, };
+
+export type Observation = { 
+/**
+ * The foreground window; `None` when no window has focus (empty desktop).
+ */
+window: WindowInfo | null, 
+/**
+ * Milliseconds since the last keyboard or pointer input.
+ */
+idle_ms: number, 
+/**
+ * True while the screen is locked (or the screensaver is active).
+ */
+locked: boolean, };
+
+export type Sample = { 
+/**
+ * UTC milliseconds.
+ */
+at: number, window: WindowInfo | null, idle_ms: number, locked: boolean, };
+
+export type WindowSpan = { start: number, end: number, app: string, 
+/**
+ * Title after privacy rules (may be empty or redacted).
+ */
+title: string, exe_path: string | null, domain: string | null, 
+/**
+ * Full hierarchical category name, e.g. `Work > Email`; `Uncategorized` when no rule matched.
+ */
+category: string, 
+/**
+ * Milliseconds of the span in which there was keyboard or pointer input (activity level).
+ */
+input_ms: number, 
+/**
+ * True when the span lies inside a work session (clocked in).
+ */
+in_session: boolean, };
+
+export type IdleReason = "no_input" | "locked" | "suspended";
+
+export type IdlePeriod = { start: number, end: number, reason: IdleReason, 
+/**
+ * The foreground app while idle (empty when none); rollups attribute idle time to it.
+ */
+app: string, category: string, in_session: boolean, };
+
+export type IdleChoice = "keep" | "discard" | "break" | "meeting";
+
+export type DecisionSource = "user" | "policy" | "timeout" | "auto_clock_out";
+
+export type IdleDecision = { idle_start: number, idle_end: number, choice: IdleChoice, source: DecisionSource, decided_at: number, };
+
+export type ClockOutReason = "manual" | "long_idle" | "shift_end";
+
+export type ActivityMinute = { 
+/**
+ * Start of the minute (a multiple of 60,000).
+ */
+minute: number, input_seconds: number, observed_seconds: number, };
+
+export type ExportKind = "removable_mounted" | "removable_unmounted" | "file_to_removable" | "file_to_network" | "data_file_created" | "print_job" | "clipboard_bulk" | "upload_site";
+
+export type Severity = "info" | "low" | "medium" | "high";
+
+export type ExportEvent = { at: number, kind: ExportKind, severity: Severity, 
+/**
+ * The app that was in the foreground just before the event.
+ */
+app_before: string | null, file_name: string | null, 
+/**
+ * Full path; stays on the PC unless the policy says otherwise.
+ */
+path: string | null, size_bytes: number | null, 
+/**
+ * `removable`, `network`, `local`, `printer`, `clipboard`, `web`.
+ */
+destination_class: string | null, 
+/**
+ * How many events this one stands for (a burst is one incident with a count).
+ */
+count: number, 
+/**
+ * Kind-specific metadata (label, serial, pages, rows/columns...).
+ */
+details: Record<string, unknown>, };
+
+export type RecordKind = "window" | "idle" | "clock_in" | "clock_out" | "decision" | "activity" | "export";
+
+export type Record = { "kind": "window" } & WindowSpan | { "kind": "idle" } & IdlePeriod | { "kind": "clock_in", at: number, } | { "kind": "clock_out", at: number, reason: ClockOutReason, } | { "kind": "decision" } & IdleDecision | { "kind": "activity" } & ActivityMinute | { "kind": "export" } & ExportEvent;
+
+export type IdlePromptMode = "ask" | "always_keep" | "never_keep";
+
+export type CategoryRule = { 
+/**
+ * Hierarchical name, levels separated by ` > `, e.g. `Work > Email`.
+ */
+name: string, app: string | null, title: string | null, domain: string | null, 
+/**
+ * Productivity score from -2 (distracting) to 2 (productive).
+ */
+score: number, };
+
+export type Redaction = { pattern: string, replacement: string, };
+
+export type Policy = { 
+/**
+ * Seconds without input after which the PC is idle (back-dated to the last input).
+ */
+idle_threshold_secs: number, idle_prompt: IdlePromptMode, 
+/**
+ * Seconds the idle prompt waits for an answer before `idle_prompt_default` applies.
+ */
+idle_prompt_timeout_secs: number, idle_prompt_default: IdleChoice, 
+/**
+ * Seconds of idle after which the session is clocked out at the last input; 0 disables.
+ */
+auto_clock_out_idle_secs: number, 
+/**
+ * Record activity while not clocked in.
+ */
+track_outside_sessions: boolean, 
+/**
+ * Whether the employee may pause tracking.
+ */
+allow_pause: boolean, categories: Array<CategoryRule>, 
+/**
+ * Applied to titles before anything is stored.
+ */
+redactions: Array<Redaction>, 
+/**
+ * Apps (regular expressions on the app name) stored as the app name only: no title, path or domain.
+ */
+excluded_apps: Array<string>, 
+/**
+ * Title patterns that mark a private/incognito browser window; its title is never stored.
+ */
+private_title_patterns: Array<string>, };
+
+export type GroupBy = "app" | "category" | "title" | "hour" | "day";
+
+export type SummaryRow = { 
+/**
+ * App name, category, title, `YYYY-MM-DD HH:00` (local) or `YYYY-MM-DD` (work day).
+ */
+key: string, 
+/**
+ * Time with input-bearing foreground windows, not idle.
+ */
+active_ms: number, 
+/**
+ * Idle time (no input, locked, suspended).
+ */
+idle_ms: number, 
+/**
+ * Worked time: active time in a session plus idle time kept as work.
+ */
+clocked_ms: number, 
+/**
+ * Time with input, for the activity level (`input_ms / active_ms`).
+ */
+input_ms: number, };
