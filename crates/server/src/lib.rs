@@ -1,0 +1,1 @@
+//! worktrace-server (under construction).
