@@ -1,0 +1,40 @@
+# Worktrace: the README's commands. `make run` and `make test` install what they need.
+SHELL := /bin/bash
+CARGO ?= cargo
+# The macOS compile check of the sensor modules needs clang as the C compiler for that target.
+export CC_aarch64_apple_darwin ?= clang
+
+.PHONY: run test deps lint check-platforms bench bindings server
+
+deps:
+	@scripts/deps.sh
+
+## Starts the agent in the foreground, tracking into the user's data directory (no server needed).
+run: deps
+	$(CARGO) build --release -p worktrace-agent --bin worktrace
+	./target/release/worktrace run --clock-in
+
+## Every check and every test; what CI runs.
+test: deps lint check-platforms
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## The OS sensor modules for Windows and macOS must keep compiling (they cannot be linked here).
+check-platforms:
+	$(CARGO) check -p worktrace-sensors -p worktrace-agent --target x86_64-pc-windows-msvc
+	$(CARGO) check -p worktrace-sensors --target aarch64-apple-darwin
+
+bench:
+	$(CARGO) bench --workspace
+
+## Regenerates ui/src/bindings/domain.ts from the Rust types.
+bindings:
+	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain bindings
+
+## Starts the company server with its embedded SQLite database on 127.0.0.1:8900.
+server:
+	$(CARGO) run --release -p worktrace-server --bin worktrace-server -- serve

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Worktrace needs on Debian/Ubuntu, skipping what is
+# already there. Called by `make run` and `make test`; safe to run again.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# System packages: X11 and D-Bus for the sensors, Xvfb/openbox/xdotool/xterm for the real-display
+# tests, PostgreSQL for the server tests, WebKitGTK for the desktop shell.
+packages=(
+  build-essential pkg-config libssl-dev libdbus-1-dev
+  libxcb1-dev libxcb-screensaver0-dev
+  xvfb xdotool openbox xterm x11-utils imagemagick xclip
+  dbus dbus-x11 gnome-keyring libsecret-tools keyutils fonts-dejavu-core
+  postgresql
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev webkit2gtk-driver
+  clang
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Rust targets for the cross-platform compile checks of the OS sensor modules.
+if command -v rustup >/dev/null 2>&1; then
+  installed=$(rustup target list --installed)
+  for t in x86_64-pc-windows-msvc aarch64-apple-darwin; do
+    grep -qx "$t" <<<"$installed" || rustup target add "$t"
+  done
+  rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+else
+  echo "deps: rustup not found; install Rust from your distribution or rustup first" >&2
+  exit 1
+fi
