@@ -1,1 +1,14 @@
-//! worktrace-server (under construction).
+//! The Worktrace company server: device enrollment, idempotent ingest, policy, users and teams,
+//! the dashboard API with its authorization rules, and the audit log.
+//!
+//! The binary in `main.rs` is a thin command line over this library; tests drive the same
+//! library over real HTTP. Nothing here keeps state outside the store.
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod wire;
+
+pub use error::{Error, Result};

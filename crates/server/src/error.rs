@@ -1,0 +1,35 @@
+//! The crate's error type for storage, configuration and start-up.
+//!
+//! HTTP answers are made from it in `http::error`; this module must never format responses.
+
+/// What went wrong below the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(String),
+    #[error("stored JSON is invalid: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A unique value is already taken (e-mail, team name...): the caller's mistake.
+    #[error("{0}")]
+    Conflict(String),
+    /// A referenced row does not exist: the caller's mistake.
+    #[error("{0}")]
+    NotFound(String),
+    /// Invalid configuration or database URL; the message says what to fix.
+    #[error("{0}")]
+    Config(String),
+    /// A background task died (a panic in a blocking database call).
+    #[error("background task failed: {0}")]
+    Task(String),
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

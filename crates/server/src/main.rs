@@ -1,0 +1,2 @@
+//! The `worktrace-server` binary (command line under construction).
+fn main() {}

@@ -1,0 +1,198 @@
+//! The organisation as the server stores it: users and roles, teams, devices, audit entries and
+//! the rows the dashboard reads.
+//!
+//! Plain data; no I/O and no authorization decisions (those live in `access`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use worktrace_domain::Millis;
+
+/// What a person may do. A lead's reach is the teams they lead; an admin's the organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Lead,
+    Employee,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Lead => "lead",
+            Role::Employee => "employee",
+        }
+    }
+
+    /// Parses a stored or typed name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "lead" => Some(Role::Lead),
+            "employee" => Some(Role::Employee),
+            _ => None,
+        }
+    }
+}
+
+/// A person with an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// What is needed to create a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub org_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+/// A team of the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Team {
+    pub id: i64,
+    pub org_id: i64,
+    pub name: String,
+}
+
+/// A person's place in a team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Membership {
+    pub team_id: i64,
+    pub user_id: i64,
+    pub is_lead: bool,
+}
+
+/// An enrolled PC. The secret itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Device {
+    pub id: i64,
+    pub org_id: i64,
+    pub user_id: i64,
+    pub description: String,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+    pub last_seen_at: Option<Millis>,
+    pub chain_seq: Option<i64>,
+    pub chain_hash: Option<String>,
+    /// `backwards` or `fork` once a batch's chain head disagreed with an earlier one.
+    pub chain_flag: Option<String>,
+    pub chain_flag_at: Option<Millis>,
+}
+
+/// A logged-in browser session, found by the hash of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSession {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: Millis,
+}
+
+/// One audit entry to write: `actor` did `action` on `subject`'s data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Millis,
+    pub actor_user_id: i64,
+    pub subject_user_id: Option<i64>,
+    pub action: String,
+    pub detail: String,
+}
+
+/// One stored audit entry with the people's e-mails for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: Millis,
+    pub actor_user_id: i64,
+    pub actor_email: String,
+    pub subject_user_id: Option<i64>,
+    pub subject_email: Option<String>,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Whole-day totals of one person for one app and category (summed over their devices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DayRollupRow {
+    pub user_id: i64,
+    pub day: String,
+    pub app: String,
+    pub category: String,
+    pub active_ms: i64,
+    pub idle_ms: i64,
+    pub clocked_ms: i64,
+    pub input_ms: i64,
+}
+
+/// A stored work session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub device_id: i64,
+    pub day: String,
+    pub start: Millis,
+    pub end: Option<Millis>,
+    pub clock_out_reason: Option<String>,
+}
+
+/// A stored idle decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DecisionRow {
+    pub user_id: i64,
+    pub day: String,
+    pub idle_start: Millis,
+    pub idle_end: Millis,
+    pub choice: String,
+    pub source: String,
+    pub decided_at: Millis,
+}
+
+/// The latest presence report of one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PresenceRow {
+    pub user_id: i64,
+    pub device_id: i64,
+    pub at: Millis,
+    pub clocked_in: bool,
+    pub idle: bool,
+    pub category: Option<String>,
+}
+
+/// A stored export alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub user_id: i64,
+    pub device_id: i64,
+    pub at: Millis,
+    pub kind: String,
+    pub severity: String,
+    /// The event as the device sent it (`worktrace_domain::ExportEvent`).
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    pub acknowledged_by: Option<i64>,
+    pub acknowledged_at: Option<Millis>,
+}
+
+/// What an ingest changed, as remembered for the batch (the policy is added when answering).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestOutcome {
+    pub duplicate: bool,
+    pub rollups_applied: u32,
+    pub rollups_ignored: u32,
+    pub sessions: u32,
+    pub decisions: u32,
+    pub alerts: u32,
+    pub chain_status: crate::wire::ChainStatus,
+}

@@ -1,0 +1,1043 @@
+//! The PostgreSQL store: a connection pool shared by the node's requests; several API nodes may
+//! use one database at once.
+//!
+//! Everything a node needs is in the database, so this module must never cache state between
+//! calls. Concurrent batches of one device are serialized by a row lock on the device.
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+use worktrace_domain::Millis;
+
+use super::sqlite::clock_out_name;
+use super::{chain_status_name, chain_verdict, to_i64, Storage, POSTGRES_MIGRATIONS};
+use crate::error::{Error, Result};
+use crate::model::{
+    AlertRow, AuditEntry, AuditRow, DayRollupRow, DecisionRow, Device, IngestOutcome, LoginSession,
+    Membership, NewUser, PresenceRow, Role, SessionRow, Team, User,
+};
+use crate::wire::{ChainStatus, IngestBatch};
+
+/// Connections per node; PostgreSQL's default limit of 100 leaves room for several nodes.
+const POOL_SIZE: usize = 16;
+
+/// Any advisory-lock key unique to this program: migrations of concurrently starting nodes
+/// run one after another.
+const MIGRATION_LOCK: i64 = 0x0057_6774_7261_6365;
+
+/// The PostgreSQL implementation of [`Storage`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never print it.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+fn pool_err(e: impl std::fmt::Display) -> Error {
+    Error::Pool(e.to_string())
+}
+
+fn conflict(e: tokio_postgres::Error, message: impl FnOnce() -> String) -> Error {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        Error::Conflict(message())
+    } else {
+        Error::Postgres(e)
+    }
+}
+
+impl PostgresStore {
+    /// Connects, checks the database answers, and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            Error::Config(format!(
+                "the PostgreSQL URL is invalid ({e}); write it as postgres://user:password@host:port/database"
+            ))
+        })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(pool_err)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
+            other => pool_err(other),
+        })
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .try_get(0)?;
+        for (version, sql) in POSTGRES_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at)
+                 VALUES ($1, (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT)",
+                &[version],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn role_of(row: &Row, idx: usize) -> Result<Role> {
+    let s: String = row.try_get(idx)?;
+    Role::parse(&s).ok_or_else(|| Error::NotFound(format!("stored role {s:?} is unknown")))
+}
+
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role";
+
+fn user_row(row: &Row) -> Result<User> {
+    Ok(User {
+        id: row.try_get(0)?,
+        org_id: row.try_get(1)?,
+        email: row.try_get(2)?,
+        display_name: row.try_get(3)?,
+        role: role_of(row, 4)?,
+    })
+}
+
+const DEVICE_COLS: &str =
+    "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, \
+                           chain_seq, chain_hash, chain_flag, chain_flag_at";
+
+fn device_row(row: &Row) -> Result<Device> {
+    Ok(Device {
+        id: row.try_get(0)?,
+        org_id: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        description: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        revoked_at: row.try_get(5)?,
+        last_seen_at: row.try_get(6)?,
+        chain_seq: row.try_get(7)?,
+        chain_hash: row.try_get(8)?,
+        chain_flag: row.try_get(9)?,
+        chain_flag_at: row.try_get(10)?,
+    })
+}
+
+const ALERT_COLS: &str = "id, org_id, user_id, device_id, at, kind, severity, event_json, \
+                          acknowledged_by, acknowledged_at";
+
+fn alert_row(row: &Row) -> Result<AlertRow> {
+    let json: String = row.try_get(7)?;
+    Ok(AlertRow {
+        id: row.try_get(0)?,
+        org_id: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        device_id: row.try_get(3)?,
+        at: row.try_get(4)?,
+        kind: row.try_get(5)?,
+        severity: row.try_get(6)?,
+        event: serde_json::from_str(&json)?,
+        acknowledged_by: row.try_get(8)?,
+        acknowledged_at: row.try_get(9)?,
+    })
+}
+
+fn team_row(row: &Row) -> Result<Team> {
+    Ok(Team {
+        id: row.try_get(0)?,
+        org_id: row.try_get(1)?,
+        name: row.try_get(2)?,
+    })
+}
+
+fn map_rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[async_trait]
+impl Storage for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.client().await?.query_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id",
+                &[&name, &now],
+            )
+            .await
+            .map_err(|e| conflict(e, || format!("an organisation named {name:?} exists")))?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn org_by_name(&self, name: &str) -> Result<Option<i64>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt("SELECT id FROM orgs WHERE name = $1", &[&name])
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT id, name FROM orgs ORDER BY id", &[])
+            .await?;
+        map_rows(rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
+    async fn org_policy(&self, org: i64) -> Result<String> {
+        let row = self
+            .client()
+            .await?
+            .query_opt("SELECT policy_json FROM orgs WHERE id = $1", &[&org])
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE orgs SET policy_json = $2 WHERE id = $1",
+                &[&org, &json],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[
+                    &user.org_id,
+                    &user.email,
+                    &user.display_name,
+                    &user.role.as_str(),
+                    &user.password_hash,
+                    &now,
+                ],
+            )
+            .await
+            .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?;
+        Ok(User {
+            id: row.try_get(0)?,
+            org_id: user.org_id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role,
+        })
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"),
+                &[&id],
+            )
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = $1"),
+                &[&email],
+            )
+            .await?;
+        row.as_ref()
+            .map(|r| Ok((user_row(r)?, r.try_get(5)?)))
+            .transpose()
+    }
+
+    async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                &[&user, &hash],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn list_users(&self, org: i64) -> Result<Vec<User>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.org_id = $1 ORDER BY u.id"),
+                &[&org],
+            )
+            .await?;
+        map_rows(rows, user_row)
+    }
+
+    async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO teams (org_id, name, created_at) VALUES ($1, $2, $3)
+                 RETURNING id, org_id, name",
+                &[&org, &name, &now],
+            )
+            .await
+            .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?;
+        team_row(&row)
+    }
+
+    async fn team(&self, id: i64) -> Result<Option<Team>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt("SELECT id, org_id, name FROM teams WHERE id = $1", &[&id])
+            .await?;
+        row.as_ref().map(team_row).transpose()
+    }
+
+    async fn list_teams(&self, org: i64) -> Result<Vec<Team>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, org_id, name FROM teams WHERE org_id = $1 ORDER BY id",
+                &[&org],
+            )
+            .await?;
+        map_rows(rows, team_row)
+    }
+
+    async fn team_policy_override(&self, team: i64) -> Result<String> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT policy_override_json FROM teams WHERE id = $1",
+                &[&team],
+            )
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no team {team}")))?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE teams SET policy_override_json = $2 WHERE id = $1",
+                &[&team, &json],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, $3)
+                 ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead",
+                &[&team, &user, &is_lead],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = $1 ORDER BY team_id",
+                &[&user],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok(Membership {
+                team_id: r.try_get(0)?,
+                user_id: r.try_get(1)?,
+                is_lead: r.try_get(2)?,
+            })
+        })
+    }
+
+    async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
+                     WHERE m.team_id = $1 ORDER BY u.id"
+                ),
+                &[&team],
+            )
+            .await?;
+        map_rows(rows, |r| Ok((user_row(r)?, r.try_get(5)?)))
+    }
+
+    async fn create_enrollment_token(
+        &self,
+        org: i64,
+        user: i64,
+        token_hash: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> Result<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO enrollment_tokens (org_id, user_id, token_hash, expires_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&org, &user, &token_hash, &expires_at, &now],
+            )
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn enroll_device(
+        &self,
+        token_hash: &str,
+        description: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<Device>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let token = tx
+            .query_opt(
+                "UPDATE enrollment_tokens SET used_at = $2
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+                 RETURNING org_id, user_id",
+                &[&token_hash, &now],
+            )
+            .await?;
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let (org, user): (i64, i64) = (token.try_get(0)?, token.try_get(1)?);
+        let row = tx
+            .query_one(
+                &format!(
+                    "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {DEVICE_COLS}"
+                ),
+                &[&org, &user, &description, &secret_hash, &now],
+            )
+            .await?;
+        let device = device_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(device))
+    }
+
+    async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = $1"),
+                &[&secret_hash],
+            )
+            .await?;
+        row.as_ref().map(device_row).transpose()
+    }
+
+    async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE org_id = $1 ORDER BY id"),
+                &[&org],
+            )
+            .await?;
+        map_rows(rows, device_row)
+    }
+
+    async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND org_id = $2",
+                &[&device, &org, &now],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn ingest(
+        &self,
+        device: &Device,
+        batch: &IngestBatch,
+        now: Millis,
+    ) -> Result<IngestOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // One batch of a device at a time, across all nodes: the chain checks below read what
+        // the device's earlier batches wrote.
+        tx.execute(
+            "SELECT id FROM devices WHERE id = $1 FOR UPDATE",
+            &[&device.id],
+        )
+        .await?;
+        let batch_seq = to_i64(batch.batch_seq);
+        let head_seq = to_i64(batch.chain_head.seq);
+        let earlier = tx
+            .query_opt(
+                "SELECT ack_json FROM batches WHERE device_id = $1 AND batch_seq = $2",
+                &[&device.id, &batch_seq],
+            )
+            .await?;
+        if let Some(row) = earlier {
+            let json: String = row.try_get(0)?;
+            let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
+            outcome.duplicate = true;
+            return Ok(outcome);
+        }
+        let fork: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM batches
+                    WHERE device_id = $1 AND chain_seq = $2 AND chain_hash <> $3)",
+                &[&device.id, &head_seq, &batch.chain_head.hash],
+            )
+            .await?
+            .try_get(0)?;
+        let backwards: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND
+                    ((batch_seq < $2 AND chain_seq > $3) OR (batch_seq > $2 AND chain_seq < $3)))",
+                &[&device.id, &batch_seq, &head_seq],
+            )
+            .await?
+            .try_get(0)?;
+        let chain_status = chain_verdict(fork, backwards);
+        let mut outcome = IngestOutcome {
+            duplicate: false,
+            rollups_applied: 0,
+            rollups_ignored: 0,
+            sessions: 0,
+            decisions: 0,
+            alerts: 0,
+            chain_status,
+        };
+        if !batch.rollups.is_empty() {
+            let st = tx
+                .prepare(
+                    "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms,
+                                          idle_ms, clocked_ms, input_ms, revision)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                     ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
+                        active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
+                        clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
+                        revision = excluded.revision
+                     WHERE excluded.revision > rollups.revision",
+                )
+                .await?;
+            for r in &batch.rollups {
+                let hour = r.hour.map_or(-1, i64::from);
+                let n = tx
+                    .execute(
+                        &st,
+                        &[
+                            &device.id,
+                            &device.user_id,
+                            &r.day,
+                            &hour,
+                            &r.app,
+                            &r.category,
+                            &r.active_ms,
+                            &r.idle_ms,
+                            &r.clocked_ms,
+                            &r.input_ms,
+                            &to_i64(r.revision),
+                        ],
+                    )
+                    .await?;
+                if n > 0 {
+                    outcome.rollups_applied += 1;
+                } else {
+                    outcome.rollups_ignored += 1;
+                }
+            }
+        }
+        for s in &batch.sessions {
+            let reason = s.clock_out_reason.map(clock_out_name);
+            let n = tx
+                .execute(
+                    "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms,
+                                                clock_out_reason)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (device_id, start_ms) DO UPDATE SET
+                        end_ms = COALESCE(excluded.end_ms, work_sessions.end_ms),
+                        clock_out_reason = COALESCE(excluded.clock_out_reason,
+                                                    work_sessions.clock_out_reason)",
+                    &[
+                        &device.id,
+                        &device.user_id,
+                        &s.day,
+                        &s.start,
+                        &s.end,
+                        &reason,
+                    ],
+                )
+                .await?;
+            outcome.sessions += count(n);
+        }
+        for d in &batch.decisions {
+            let (choice, source) = d.names();
+            let dec = &d.decision;
+            tx.execute(
+                "INSERT INTO idle_decisions (device_id, user_id, day, idle_start, idle_end, choice,
+                                             source, decided_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (device_id, idle_start) DO UPDATE SET
+                    idle_end = excluded.idle_end, choice = excluded.choice,
+                    source = excluded.source, decided_at = excluded.decided_at, day = excluded.day
+                 WHERE excluded.decided_at > idle_decisions.decided_at",
+                &[
+                    &device.id,
+                    &device.user_id,
+                    &d.day,
+                    &dec.idle_start,
+                    &dec.idle_end,
+                    &choice,
+                    &source,
+                    &dec.decided_at,
+                ],
+            )
+            .await?;
+            outcome.decisions += 1;
+        }
+        for a in &batch.alerts {
+            let kind = serde_json::to_value(a.event.kind)?;
+            let severity = serde_json::to_value(a.event.severity)?;
+            tx.execute(
+                "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity,
+                                     event_json)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (device_id, client_id) DO NOTHING",
+                &[
+                    &device.org_id,
+                    &device.id,
+                    &device.user_id,
+                    &to_i64(a.id),
+                    &a.event.at,
+                    &kind.as_str().unwrap_or_default(),
+                    &severity.as_str().unwrap_or_default(),
+                    &serde_json::to_string(&a.event)?,
+                ],
+            )
+            .await?;
+            outcome.alerts += 1;
+        }
+        if let Some(p) = &batch.presence {
+            tx.execute(
+                "UPDATE devices SET presence_at = $2, presence_clocked_in = $3, presence_idle = $4,
+                                    presence_category = $5
+                 WHERE id = $1 AND (presence_at IS NULL OR presence_at < $2)",
+                &[&device.id, &p.at, &p.clocked_in, &p.idle, &p.category],
+            )
+            .await?;
+        }
+        tx.execute(
+            "UPDATE devices SET last_seen_at = $2,
+                chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $4 ELSE chain_seq END,
+                chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $5 ELSE chain_hash END,
+                last_batch_seq = GREATEST(COALESCE(last_batch_seq, $3), $3)
+             WHERE id = $1",
+            &[&device.id, &now, &batch_seq, &head_seq, &batch.chain_head.hash],
+        )
+        .await?;
+        if chain_status != ChainStatus::Ok {
+            tx.execute(
+                "UPDATE devices SET chain_flag = $2, chain_flag_at = $3 WHERE id = $1",
+                &[&device.id, &chain_status_name(chain_status), &now],
+            )
+            .await?;
+        }
+        tx.execute(
+            "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &device.id,
+                &batch_seq,
+                &head_seq,
+                &batch.chain_head.hash,
+                &serde_json::to_string(&outcome)?,
+                &now,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn create_login_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        csrf_token: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        // Expired sessions are swept on each login so the table does not grow forever.
+        client
+            .execute("DELETE FROM login_sessions WHERE expires_at <= $1", &[&now])
+            .await?;
+        client
+            .execute(
+                "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&token_hash, &user, &csrf_token, &now, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+                ),
+                &[&token_hash, &now],
+            )
+            .await?;
+        row.as_ref()
+            .map(|r| {
+                Ok(LoginSession {
+                    user: user_row(r)?,
+                    csrf_token: r.try_get(5)?,
+                    expires_at: r.try_get(6)?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn delete_login_session(&self, token_hash: &str) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM login_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: &str, since: Millis) -> Result<u32> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT failures FROM login_failures WHERE key = $1 AND window_start >= $2",
+                &[&key, &since],
+            )
+            .await?;
+        let n: i64 = row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        since: Millis,
+        now: Millis,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        for key in keys {
+            client
+                .execute(
+                    "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $3)
+                     ON CONFLICT (key) DO UPDATE SET
+                        failures = CASE WHEN login_failures.window_start < $2 THEN 1
+                                        ELSE login_failures.failures + 1 END,
+                        window_start = CASE WHEN login_failures.window_start < $2 THEN $3
+                                            ELSE login_failures.window_start END",
+                    &[key, &since, &now],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        self.client()
+            .await?
+            .execute("DELETE FROM login_failures WHERE key = $1", &[&key])
+            .await?;
+        Ok(())
+    }
+
+    async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
+        let users = users.to_vec();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT user_id, day, app, category, SUM(active_ms)::BIGINT, SUM(idle_ms)::BIGINT,
+                        SUM(clocked_ms)::BIGINT, SUM(input_ms)::BIGINT
+                 FROM rollups
+                 WHERE user_id = ANY($1) AND hour = -1 AND day >= $2 AND day <= $3
+                 GROUP BY user_id, day, app, category
+                 ORDER BY user_id, day, app, category",
+                &[&users, &from, &to],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok(DayRollupRow {
+                user_id: r.try_get(0)?,
+                day: r.try_get(1)?,
+                app: r.try_get(2)?,
+                category: r.try_get(3)?,
+                active_ms: r.try_get(4)?,
+                idle_ms: r.try_get(5)?,
+                clocked_ms: r.try_get(6)?,
+                input_ms: r.try_get(7)?,
+            })
+        })
+    }
+
+    async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
+        let users = users.to_vec();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT user_id, device_id, day, start_ms, end_ms, clock_out_reason FROM work_sessions
+                 WHERE user_id = ANY($1) AND day >= $2 AND day <= $3
+                 ORDER BY user_id, start_ms",
+                &[&users, &from, &to],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok(SessionRow {
+                user_id: r.try_get(0)?,
+                device_id: r.try_get(1)?,
+                day: r.try_get(2)?,
+                start: r.try_get(3)?,
+                end: r.try_get(4)?,
+                clock_out_reason: r.try_get(5)?,
+            })
+        })
+    }
+
+    async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>> {
+        let users = users.to_vec();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT user_id, day, idle_start, idle_end, choice, source, decided_at
+                 FROM idle_decisions
+                 WHERE user_id = ANY($1) AND day >= $2 AND day <= $3
+                 ORDER BY user_id, idle_start",
+                &[&users, &from, &to],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok(DecisionRow {
+                user_id: r.try_get(0)?,
+                day: r.try_get(1)?,
+                idle_start: r.try_get(2)?,
+                idle_end: r.try_get(3)?,
+                choice: r.try_get(4)?,
+                source: r.try_get(5)?,
+                decided_at: r.try_get(6)?,
+            })
+        })
+    }
+
+    async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>> {
+        let users = users.to_vec();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category
+                 FROM devices
+                 WHERE user_id = ANY($1) AND presence_at IS NOT NULL AND revoked_at IS NULL
+                 ORDER BY user_id, presence_at DESC",
+                &[&users],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok(PresenceRow {
+                user_id: r.try_get(0)?,
+                device_id: r.try_get(1)?,
+                at: r.try_get(2)?,
+                clocked_in: r.try_get(3)?,
+                idle: r.try_get(4)?,
+                category: r.try_get(5)?,
+            })
+        })
+    }
+
+    async fn alerts(
+        &self,
+        users: &[i64],
+        include_acknowledged: bool,
+        limit: u32,
+    ) -> Result<Vec<AlertRow>> {
+        let (users, limit) = (users.to_vec(), i64::from(limit));
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {ALERT_COLS} FROM alerts
+                     WHERE user_id = ANY($1) AND ($2 OR acknowledged_at IS NULL)
+                     ORDER BY at DESC, id DESC LIMIT $3"
+                ),
+                &[&users, &include_acknowledged, &limit],
+            )
+            .await?;
+        map_rows(rows, alert_row)
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("SELECT {ALERT_COLS} FROM alerts WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+        row.as_ref().map(alert_row).transpose()
+    }
+
+    async fn acknowledge_alert(&self, id: i64, by: i64, now: Millis) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3
+                 WHERE id = $1 AND acknowledged_at IS NULL",
+                &[&id, &by, &now],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let st = tx
+            .prepare(
+                "INSERT INTO audit_log (org_id, at, actor_user_id, subject_user_id, action, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .await?;
+        for e in entries {
+            tx.execute(
+                &st,
+                &[
+                    &org,
+                    &e.at,
+                    &e.actor_user_id,
+                    &e.subject_user_id,
+                    &e.action,
+                    &e.detail,
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(
+        &self,
+        org: i64,
+        from: Millis,
+        to: Millis,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>> {
+        let limit = i64::from(limit);
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id, subject.email,
+                        a.action, a.detail
+                 FROM audit_log a
+                 JOIN users actor ON actor.id = a.actor_user_id
+                 LEFT JOIN users subject ON subject.id = a.subject_user_id
+                 WHERE a.org_id = $1 AND a.at >= $2 AND a.at < $3
+                 ORDER BY a.at, a.id LIMIT $4",
+                &[&org, &from, &to, &limit],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok(AuditRow {
+                id: r.try_get(0)?,
+                at: r.try_get(1)?,
+                actor_user_id: r.try_get(2)?,
+                actor_email: r.try_get(3)?,
+                subject_user_id: r.try_get(4)?,
+                subject_email: r.try_get(5)?,
+                action: r.try_get(6)?,
+                detail: r.try_get(7)?,
+            })
+        })
+    }
+}

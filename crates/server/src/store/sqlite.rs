@@ -1,0 +1,1074 @@
+//! The SQLite store: one file in the data directory, WAL mode, a small pool of connections used
+//! from blocking threads.
+//!
+//! Write transactions start `IMMEDIATE` so two writers never deadlock on a lock upgrade. This
+//! module must never block an async worker thread: every call goes through `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use worktrace_domain::Millis;
+
+use super::{chain_status_name, chain_verdict, to_i64, Storage, SQLITE_MIGRATIONS};
+use crate::error::{Error, Result};
+use crate::model::{
+    AlertRow, AuditEntry, AuditRow, DayRollupRow, DecisionRow, Device, IngestOutcome, LoginSession,
+    Membership, NewUser, PresenceRow, Role, SessionRow, Team, User,
+};
+use crate::wire::{ChainStatus, IngestBatch};
+
+/// Connections kept open for reuse; more are opened on demand and closed after use.
+const POOL_SIZE: usize = 8;
+
+/// The SQLite implementation of [`Storage`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    inner: Arc<Pool>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Pool {
+    fn take(&self) -> Result<Connection> {
+        let reused = match self.idle.lock() {
+            Ok(mut idle) => idle.pop(),
+            // A panic while holding the lock leaves only a Vec behind; start afresh.
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        match reused {
+            Some(conn) => Ok(conn),
+            None => connect(&self.path),
+        }
+    }
+
+    fn give(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < POOL_SIZE {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Config(format!(
+                    "cannot create the data directory {}: {e}; choose another with --data-dir",
+                    dir.display()
+                ))
+            })?;
+        }
+        let mut conn = connect(path)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            inner: Arc::new(Pool {
+                path: path.to_owned(),
+                idle: Mutex::new(vec![conn]),
+            }),
+        })
+    }
+
+    async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.take()?;
+            let out = f(&mut conn);
+            pool.give(conn);
+            out
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (version, sql) in SQLITE_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%s','now') * 1000)",
+            [version],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Maps a unique-constraint violation to [`Error::Conflict`] with the given message.
+fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> Error {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
+            Error::Conflict(message())
+        }
+        _ => Error::Sqlite(e),
+    }
+}
+
+fn ids_json(ids: &[i64]) -> String {
+    serde_json::Value::from(ids.to_vec()).to_string()
+}
+
+fn role_of(row: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
+    let s: String = row.get(idx)?;
+    Role::parse(&s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unknown role {s:?}").into(),
+        )
+    })
+}
+
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role";
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        org_id: row.get(1)?,
+        email: row.get(2)?,
+        display_name: row.get(3)?,
+        role: role_of(row, 4)?,
+    })
+}
+
+const DEVICE_COLS: &str =
+    "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, \
+                           chain_seq, chain_hash, chain_flag, chain_flag_at";
+
+fn device_row(row: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: row.get(0)?,
+        org_id: row.get(1)?,
+        user_id: row.get(2)?,
+        description: row.get(3)?,
+        created_at: row.get(4)?,
+        revoked_at: row.get(5)?,
+        last_seen_at: row.get(6)?,
+        chain_seq: row.get(7)?,
+        chain_hash: row.get(8)?,
+        chain_flag: row.get(9)?,
+        chain_flag_at: row.get(10)?,
+    })
+}
+
+const ALERT_COLS: &str = "id, org_id, user_id, device_id, at, kind, severity, event_json, \
+                          acknowledged_by, acknowledged_at";
+
+fn alert_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
+    let json: String = row.get(7)?;
+    let event = serde_json::from_str(&json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(AlertRow {
+        id: row.get(0)?,
+        org_id: row.get(1)?,
+        user_id: row.get(2)?,
+        device_id: row.get(3)?,
+        at: row.get(4)?,
+        kind: row.get(5)?,
+        severity: row.get(6)?,
+        event,
+        acknowledged_by: row.get(8)?,
+        acknowledged_at: row.get(9)?,
+    })
+}
+
+fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
+    Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+fn ingest_tx(
+    conn: &mut Connection,
+    device: &Device,
+    batch: &IngestBatch,
+    now: Millis,
+) -> Result<IngestOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let batch_seq = to_i64(batch.batch_seq);
+    let head_seq = to_i64(batch.chain_head.seq);
+    let earlier: Option<String> = tx
+        .query_row(
+            "SELECT ack_json FROM batches WHERE device_id = ?1 AND batch_seq = ?2",
+            params![device.id, batch_seq],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(json) = earlier {
+        let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
+        outcome.duplicate = true;
+        return Ok(outcome);
+    }
+    let fork: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM batches WHERE device_id = ?1 AND chain_seq = ?2 AND chain_hash <> ?3)",
+        params![device.id, head_seq, batch.chain_head.hash],
+        |r| r.get(0),
+    )?;
+    let backwards: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM batches WHERE device_id = ?1 AND
+            ((batch_seq < ?2 AND chain_seq > ?3) OR (batch_seq > ?2 AND chain_seq < ?3)))",
+        params![device.id, batch_seq, head_seq],
+        |r| r.get(0),
+    )?;
+    let chain_status = chain_verdict(fork, backwards);
+    let mut outcome = IngestOutcome {
+        duplicate: false,
+        rollups_applied: 0,
+        rollups_ignored: 0,
+        sessions: 0,
+        decisions: 0,
+        alerts: 0,
+        chain_status,
+    };
+    {
+        let mut up = tx.prepare_cached(
+            "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms, idle_ms,
+                                  clocked_ms, input_ms, revision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
+                active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
+                clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
+                revision = excluded.revision
+             WHERE excluded.revision > rollups.revision",
+        )?;
+        for r in &batch.rollups {
+            let hour = r.hour.map_or(-1, i64::from);
+            let n = up.execute(params![
+                device.id,
+                device.user_id,
+                r.day,
+                hour,
+                r.app,
+                r.category,
+                r.active_ms,
+                r.idle_ms,
+                r.clocked_ms,
+                r.input_ms,
+                to_i64(r.revision)
+            ])?;
+            if n > 0 {
+                outcome.rollups_applied += 1;
+            } else {
+                outcome.rollups_ignored += 1;
+            }
+        }
+        let mut up = tx.prepare_cached(
+            "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms, clock_out_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (device_id, start_ms) DO UPDATE SET
+                end_ms = COALESCE(excluded.end_ms, work_sessions.end_ms),
+                clock_out_reason = COALESCE(excluded.clock_out_reason, work_sessions.clock_out_reason)",
+        )?;
+        for s in &batch.sessions {
+            let reason = s.clock_out_reason.map(clock_out_name);
+            up.execute(params![
+                device.id,
+                device.user_id,
+                s.day,
+                s.start,
+                s.end,
+                reason
+            ])?;
+            outcome.sessions += 1;
+        }
+        let mut up = tx.prepare_cached(
+            "INSERT INTO idle_decisions (device_id, user_id, day, idle_start, idle_end, choice,
+                                         source, decided_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (device_id, idle_start) DO UPDATE SET
+                idle_end = excluded.idle_end, choice = excluded.choice, source = excluded.source,
+                decided_at = excluded.decided_at, day = excluded.day
+             WHERE excluded.decided_at > idle_decisions.decided_at",
+        )?;
+        for d in &batch.decisions {
+            let (choice, source) = d.names();
+            let dec = &d.decision;
+            up.execute(params![
+                device.id,
+                device.user_id,
+                d.day,
+                dec.idle_start,
+                dec.idle_end,
+                choice,
+                source,
+                dec.decided_at
+            ])?;
+            outcome.decisions += 1;
+        }
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity, event_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (device_id, client_id) DO NOTHING",
+        )?;
+        for a in &batch.alerts {
+            let kind = serde_json::to_value(a.event.kind)?;
+            let severity = serde_json::to_value(a.event.severity)?;
+            ins.execute(params![
+                device.org_id,
+                device.id,
+                device.user_id,
+                to_i64(a.id),
+                a.event.at,
+                kind.as_str().unwrap_or_default(),
+                severity.as_str().unwrap_or_default(),
+                serde_json::to_string(&a.event)?
+            ])?;
+            outcome.alerts += 1;
+        }
+    }
+    if let Some(p) = &batch.presence {
+        tx.execute(
+            "UPDATE devices SET presence_at = ?2, presence_clocked_in = ?3, presence_idle = ?4,
+                                presence_category = ?5
+             WHERE id = ?1 AND (presence_at IS NULL OR presence_at < ?2)",
+            params![device.id, p.at, p.clocked_in, p.idle, p.category],
+        )?;
+    }
+    tx.execute(
+        "UPDATE devices SET last_seen_at = ?2,
+            chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?4 ELSE chain_seq END,
+            chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?5 ELSE chain_hash END,
+            last_batch_seq = MAX(COALESCE(last_batch_seq, ?3), ?3)
+         WHERE id = ?1",
+        params![device.id, now, batch_seq, head_seq, batch.chain_head.hash],
+    )?;
+    if chain_status != ChainStatus::Ok {
+        tx.execute(
+            "UPDATE devices SET chain_flag = ?2, chain_flag_at = ?3 WHERE id = ?1",
+            params![device.id, chain_status_name(chain_status), now],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            device.id,
+            batch_seq,
+            head_seq,
+            batch.chain_head.hash,
+            serde_json::to_string(&outcome)?,
+            now
+        ],
+    )?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// The stored name of a clock-out reason (matches its serde name).
+pub(crate) fn clock_out_name(reason: worktrace_domain::ClockOutReason) -> &'static str {
+    use worktrace_domain::ClockOutReason as R;
+    match reason {
+        R::Manual => "manual",
+        R::LongIdle => "long_idle",
+        R::ShiftEnd => "shift_end",
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.call(|c| {
+            Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())?)
+        })
+        .await
+    }
+
+    async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
+        let name = name.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO orgs (name, created_at) VALUES (?1, ?2)",
+                params![name, now],
+            )
+            .map_err(|e| conflict(e, || format!("an organisation named {name:?} exists")))?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn org_by_name(&self, name: &str) -> Result<Option<i64>> {
+        let name = name.to_owned();
+        self.call(move |c| {
+            Ok(
+                c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+        .await
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
+        self.call(|c| {
+            let mut st = c.prepare("SELECT id, name FROM orgs ORDER BY id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn org_policy(&self, org: i64) -> Result<String> {
+        self.call(move |c| {
+            c.query_row("SELECT policy_json FROM orgs WHERE id = ?1", [org], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))
+        })
+        .await
+    }
+
+    async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
+        let json = json.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE orgs SET policy_json = ?2 WHERE id = ?1",
+                params![org, json],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
+        let user = user.clone();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    user.org_id,
+                    user.email,
+                    user.display_name,
+                    user.role.as_str(),
+                    user.password_hash,
+                    now
+                ],
+            )
+            .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?;
+            Ok(User {
+                id: c.last_insert_rowid(),
+                org_id: user.org_id,
+                email: user.email,
+                display_name: user.display_name,
+                role: user.role,
+            })
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        self.call(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"),
+                [id],
+                user_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
+        let email = email.to_owned();
+        self.call(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = ?1"),
+                [email],
+                |r| Ok((user_row(r)?, r.get(5)?)),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()> {
+        let hash = hash.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![user, hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_users(&self, org: i64) -> Result<Vec<User>> {
+        self.call(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {USER_COLS} FROM users u WHERE u.org_id = ?1 ORDER BY u.id"
+            ))?;
+            let rows = st.query_map([org], user_row)?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
+        let name = name.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![org, name, now],
+            )
+            .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?;
+            Ok(Team {
+                id: c.last_insert_rowid(),
+                org_id: org,
+                name,
+            })
+        })
+        .await
+    }
+
+    async fn team(&self, id: i64) -> Result<Option<Team>> {
+        self.call(move |c| {
+            Ok(c.query_row(
+                "SELECT id, org_id, name FROM teams WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Team {
+                        id: r.get(0)?,
+                        org_id: r.get(1)?,
+                        name: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn list_teams(&self, org: i64) -> Result<Vec<Team>> {
+        self.call(move |c| {
+            let mut st =
+                c.prepare("SELECT id, org_id, name FROM teams WHERE org_id = ?1 ORDER BY id")?;
+            let rows = st.query_map([org], |r| {
+                Ok(Team {
+                    id: r.get(0)?,
+                    org_id: r.get(1)?,
+                    name: r.get(2)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn team_policy_override(&self, team: i64) -> Result<String> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT policy_override_json FROM teams WHERE id = ?1",
+                [team],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no team {team}")))
+        })
+        .await
+    }
+
+    async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
+        let json = json.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE teams SET policy_override_json = ?2 WHERE id = ?1",
+                params![team, json],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO team_members (team_id, user_id, is_lead) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead",
+                params![team, user, is_lead],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
+        self.call(move |c| {
+            let mut st = c.prepare(
+                "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = ?1 ORDER BY team_id",
+            )?;
+            let rows = st.query_map([user], |r| {
+                Ok(Membership { team_id: r.get(0)?, user_id: r.get(1)?, is_lead: r.get(2)? })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
+        self.call(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
+                 WHERE m.team_id = ?1 ORDER BY u.id"
+            ))?;
+            let rows = st.query_map([team], |r| Ok((user_row(r)?, r.get(5)?)))?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn create_enrollment_token(
+        &self,
+        org: i64,
+        user: i64,
+        token_hash: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> Result<i64> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO enrollment_tokens (org_id, user_id, token_hash, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![org, user, token_hash, expires_at, now],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn enroll_device(
+        &self,
+        token_hash: &str,
+        description: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<Device>> {
+        let (token_hash, description, secret_hash) = (
+            token_hash.to_owned(),
+            description.to_owned(),
+            secret_hash.to_owned(),
+        );
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let token: Option<(i64, i64, i64)> = tx
+                .query_row(
+                    "UPDATE enrollment_tokens SET used_at = ?2
+                     WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                     RETURNING id, org_id, user_id",
+                    params![token_hash, now],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((_, org, user)) = token else {
+                return Ok(None);
+            };
+            tx.execute(
+                "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![org, user, description, secret_hash, now],
+            )?;
+            let id = tx.last_insert_rowid();
+            let device = tx.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
+                [id],
+                device_row,
+            )?;
+            tx.commit()?;
+            Ok(Some(device))
+        })
+        .await
+    }
+
+    async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
+        let secret_hash = secret_hash.to_owned();
+        self.call(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = ?1"),
+                [secret_hash],
+                device_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
+        self.call(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {DEVICE_COLS} FROM devices WHERE org_id = ?1 ORDER BY id"
+            ))?;
+            let rows = st.query_map([org], device_row)?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
+        self.call(move |c| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND org_id = ?2",
+                params![device, org, now],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn ingest(
+        &self,
+        device: &Device,
+        batch: &IngestBatch,
+        now: Millis,
+    ) -> Result<IngestOutcome> {
+        let (device, batch) = (device.clone(), batch.clone());
+        self.call(move |c| ingest_tx(c, &device, &batch, now)).await
+    }
+
+    async fn create_login_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        csrf_token: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<()> {
+        let (token_hash, csrf_token) = (token_hash.to_owned(), csrf_token.to_owned());
+        self.call(move |c| {
+            // Expired sessions are swept on each login so the table does not grow forever.
+            c.execute("DELETE FROM login_sessions WHERE expires_at <= ?1", [now])?;
+            c.execute(
+                "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user, csrf_token, now, expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2"
+                ),
+                params![token_hash, now],
+                |r| {
+                    Ok(LoginSession {
+                        user: user_row(r)?,
+                        csrf_token: r.get(5)?,
+                        expires_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_login_session(&self, token_hash: &str) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "DELETE FROM login_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failures(&self, key: &str, since: Millis) -> Result<u32> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            let n: Option<i64> = c
+                .query_row(
+                    "SELECT failures FROM login_failures WHERE key = ?1 AND window_start >= ?2",
+                    params![key, since],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        since: Millis,
+        now: Millis,
+    ) -> Result<()> {
+        let keys = keys.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for key in &keys {
+                tx.execute(
+                    "INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?3)
+                     ON CONFLICT (key) DO UPDATE SET
+                        failures = CASE WHEN login_failures.window_start < ?2 THEN 1
+                                        ELSE login_failures.failures + 1 END,
+                        window_start = CASE WHEN login_failures.window_start < ?2 THEN ?3
+                                            ELSE login_failures.window_start END",
+                    params![key, since, now],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            c.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
+        let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
+        self.call(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT user_id, day, app, category, SUM(active_ms), SUM(idle_ms), SUM(clocked_ms),
+                        SUM(input_ms)
+                 FROM rollups
+                 WHERE user_id IN (SELECT value FROM json_each(?1)) AND hour = -1
+                   AND day >= ?2 AND day <= ?3
+                 GROUP BY user_id, day, app, category
+                 ORDER BY user_id, day, app, category",
+            )?;
+            let rows = st.query_map(params![ids, from, to], |r| {
+                Ok(DayRollupRow {
+                    user_id: r.get(0)?,
+                    day: r.get(1)?,
+                    app: r.get(2)?,
+                    category: r.get(3)?,
+                    active_ms: r.get(4)?,
+                    idle_ms: r.get(5)?,
+                    clocked_ms: r.get(6)?,
+                    input_ms: r.get(7)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
+        let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
+        self.call(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT user_id, device_id, day, start_ms, end_ms, clock_out_reason FROM work_sessions
+                 WHERE user_id IN (SELECT value FROM json_each(?1)) AND day >= ?2 AND day <= ?3
+                 ORDER BY user_id, start_ms",
+            )?;
+            let rows = st.query_map(params![ids, from, to], |r| {
+                Ok(SessionRow {
+                    user_id: r.get(0)?,
+                    device_id: r.get(1)?,
+                    day: r.get(2)?,
+                    start: r.get(3)?,
+                    end: r.get(4)?,
+                    clock_out_reason: r.get(5)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>> {
+        let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
+        self.call(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT user_id, day, idle_start, idle_end, choice, source, decided_at
+                 FROM idle_decisions
+                 WHERE user_id IN (SELECT value FROM json_each(?1)) AND day >= ?2 AND day <= ?3
+                 ORDER BY user_id, idle_start",
+            )?;
+            let rows = st.query_map(params![ids, from, to], |r| {
+                Ok(DecisionRow {
+                    user_id: r.get(0)?,
+                    day: r.get(1)?,
+                    idle_start: r.get(2)?,
+                    idle_end: r.get(3)?,
+                    choice: r.get(4)?,
+                    source: r.get(5)?,
+                    decided_at: r.get(6)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>> {
+        let ids = ids_json(users);
+        self.call(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category
+                 FROM devices
+                 WHERE user_id IN (SELECT value FROM json_each(?1)) AND presence_at IS NOT NULL
+                   AND revoked_at IS NULL
+                 ORDER BY user_id, presence_at DESC",
+            )?;
+            let rows = st.query_map([ids], |r| {
+                Ok(PresenceRow {
+                    user_id: r.get(0)?,
+                    device_id: r.get(1)?,
+                    at: r.get(2)?,
+                    clocked_in: r.get(3)?,
+                    idle: r.get(4)?,
+                    category: r.get(5)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn alerts(
+        &self,
+        users: &[i64],
+        include_acknowledged: bool,
+        limit: u32,
+    ) -> Result<Vec<AlertRow>> {
+        let ids = ids_json(users);
+        self.call(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ALERT_COLS} FROM alerts
+                 WHERE user_id IN (SELECT value FROM json_each(?1))
+                   AND (?2 OR acknowledged_at IS NULL)
+                 ORDER BY at DESC, id DESC LIMIT ?3"
+            ))?;
+            let rows = st.query_map(params![ids, include_acknowledged, limit], alert_row)?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {
+        self.call(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"),
+                [id],
+                alert_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn acknowledge_alert(&self, id: i64, by: i64, now: Millis) -> Result<bool> {
+        self.call(move |c| {
+            let n = c.execute(
+                "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3
+                 WHERE id = ?1 AND acknowledged_at IS NULL",
+                params![id, by, now],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
+        let entries = entries.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO audit_log (org_id, at, actor_user_id, subject_user_id, action, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for e in &entries {
+                    st.execute(params![
+                        org,
+                        e.at,
+                        e.actor_user_id,
+                        e.subject_user_id,
+                        e.action,
+                        e.detail
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(
+        &self,
+        org: i64,
+        from: Millis,
+        to: Millis,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>> {
+        self.call(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id, subject.email,
+                        a.action, a.detail
+                 FROM audit_log a
+                 JOIN users actor ON actor.id = a.actor_user_id
+                 LEFT JOIN users subject ON subject.id = a.subject_user_id
+                 WHERE a.org_id = ?1 AND a.at >= ?2 AND a.at < ?3
+                 ORDER BY a.at, a.id LIMIT ?4",
+            )?;
+            let rows = st.query_map(params![org, from, to, limit], |r| {
+                Ok(AuditRow {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor_user_id: r.get(2)?,
+                    actor_email: r.get(3)?,
+                    subject_user_id: r.get(4)?,
+                    subject_email: r.get(5)?,
+                    action: r.get(6)?,
+                    detail: r.get(7)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+}

@@ -1,0 +1,51 @@
+//! Shared test support: real stores on both backends (a temp SQLite file, a throwaway
+//! PostgreSQL cluster).
+
+#![allow(dead_code)]
+
+pub mod pg;
+
+use worktrace_server::store::{self, Store};
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Keeps a backend's files and server alive for as long as the test holds it.
+#[derive(Debug)]
+pub enum Guard {
+    Sqlite(tempfile::TempDir),
+    Postgres(pg::PgCluster),
+}
+
+/// A database URL on a fresh, empty database of the given backend. Never skips: a backend that
+/// cannot start fails the test with the reason.
+pub fn database(backend: Backend) -> (String, Guard) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir for the SQLite file");
+            let url = format!("sqlite://{}", dir.path().join("server.db").display());
+            (url, Guard::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let cluster = pg::PgCluster::start()
+                .unwrap_or_else(|e| panic!("PostgreSQL could not start for the test: {e}"));
+            let url = cluster
+                .create_database("worktrace")
+                .unwrap_or_else(|e| panic!("could not create the test database: {e}"));
+            (url, Guard::Postgres(cluster))
+        }
+    }
+}
+
+/// An opened, migrated store on a fresh database.
+pub async fn open_store(backend: Backend) -> (Store, Guard) {
+    let (url, guard) = database(backend);
+    let store = store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("open {backend:?} store: {e}"));
+    (store, guard)
+}

@@ -1,0 +1,162 @@
+//! A throwaway PostgreSQL cluster for tests: `initdb` + `pg_ctl` from the installed server
+//! binaries, on a free port, with its data and socket directories in a temp dir, run as the
+//! `postgres` user when the tests run as root (PostgreSQL refuses root). Stopped on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A running cluster. Dropping it stops the server and removes its files.
+#[derive(Debug)]
+pub struct PgCluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    as_postgres: bool,
+    pub port: u16,
+}
+
+fn find_bin() -> Result<PathBuf, String> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| {
+            format!(
+                "PostgreSQL server binaries are missing (/usr/lib/postgresql: {e}); \
+                 install them with `apt-get install -y postgresql`"
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
+        .collect();
+    found.sort();
+    found.pop().ok_or_else(|| {
+        "no initdb/pg_ctl under /usr/lib/postgresql/*/bin; `apt-get install -y postgresql`".into()
+    })
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+impl PgCluster {
+    fn command(&self, program: &str) -> Command {
+        command(&self.bin, self.as_postgres, program)
+    }
+
+    /// Creates and starts a cluster, or says why it could not.
+    pub fn start() -> Result<Self, String> {
+        let bin = find_bin()?;
+        let as_postgres = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix("worktrace-pg-")
+            .tempdir()
+            .map_err(|e| format!("temp dir: {e}"))?;
+        if as_postgres {
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path()))?;
+        }
+        let data = dir.path().join("data");
+        let port = free_port()?;
+        run(command(&bin, as_postgres, "initdb")
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-N",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ]))?;
+        let cluster = Self {
+            dir,
+            bin,
+            as_postgres,
+            port,
+        };
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            cluster.dir.path().display()
+        );
+        run(cluster
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(cluster.dir.path().join("server.log"))
+            .args(["-w", "-t", "60", "-o", &opts, "start"]))
+        .map_err(|e| format!("{e}\nserver log:\n{}", cluster.log()))?;
+        Ok(cluster)
+    }
+
+    /// The server's log, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Creates an empty database and returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String, String> {
+        run(self.command("createdb").args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            name,
+        ]))?;
+        Ok(format!(
+            "postgres://postgres@127.0.0.1:{}/{name}",
+            self.port
+        ))
+    }
+}
+
+fn command(bin: &Path, as_postgres: bool, program: &str) -> Command {
+    let exe = bin.join(program);
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        // Immediate: the cluster is thrown away, so nothing needs a clean checkpoint.
+        let _ = run(self.command("pg_ctl").arg("-D").arg(&data).args([
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ]));
+    }
+}

@@ -1,0 +1,264 @@
+//! The storage trait against both real databases: organisation model, enrollment, and the
+//! ingest rules (idempotent batches, newest revision wins, chain checks).
+
+mod common;
+
+use common::{open_store, Backend};
+use worktrace_server::model::{NewUser, Role};
+use worktrace_server::store::Store;
+use worktrace_server::wire::{AlertItem, ChainHead, ChainStatus, IngestBatch, RollupItem};
+
+fn rollup(day: &str, app: &str, active_ms: i64, revision: u64) -> RollupItem {
+    RollupItem {
+        day: day.into(),
+        hour: None,
+        app: app.into(),
+        category: "Work > Email".into(),
+        active_ms,
+        idle_ms: 0,
+        clocked_ms: active_ms,
+        input_ms: active_ms / 2,
+        revision,
+    }
+}
+
+fn batch(seq: u64, head: u64, hash: &str, rollups: Vec<RollupItem>) -> IngestBatch {
+    IngestBatch {
+        batch_seq: seq,
+        chain_head: ChainHead {
+            seq: head,
+            hash: hash.into(),
+        },
+        rollups,
+        sessions: vec![],
+        decisions: vec![],
+        alerts: vec![],
+        presence: None,
+    }
+}
+
+async fn scenario(store: Store) {
+    let org = store.create_org("Acme", 1).await.expect("create org");
+    let alice = store
+        .create_user(
+            &NewUser {
+                org_id: org,
+                email: "alice@acme.test".into(),
+                display_name: "Alice".into(),
+                role: Role::Employee,
+                password_hash: None,
+            },
+            1,
+        )
+        .await
+        .expect("create user");
+    let dup = store
+        .create_user(
+            &NewUser {
+                org_id: org,
+                email: "alice@acme.test".into(),
+                display_name: "Alice 2".into(),
+                role: Role::Employee,
+                password_hash: None,
+            },
+            1,
+        )
+        .await;
+    assert!(
+        matches!(dup, Err(worktrace_server::Error::Conflict(_))),
+        "a taken e-mail is a conflict, not an internal error: {dup:?}"
+    );
+    let team = store
+        .create_team(org, "Sales", 1)
+        .await
+        .expect("create team");
+    store
+        .add_member(team.id, alice.id, false)
+        .await
+        .expect("add member");
+    store
+        .add_member(team.id, alice.id, true)
+        .await
+        .expect("adding again changes the lead flag");
+    let members = store.team_members(team.id).await.expect("members");
+    assert_eq!(members.len(), 1, "adding twice keeps one membership");
+    assert!(members[0].1, "the second add made her lead");
+
+    // Enrollment: the token works once and not after its expiry.
+    store
+        .create_enrollment_token(org, alice.id, "tok-hash", 1_000, 10)
+        .await
+        .expect("token");
+    store
+        .create_enrollment_token(org, alice.id, "old-hash", 50, 10)
+        .await
+        .expect("token");
+    let device = store
+        .enroll_device("tok-hash", "alice-pc", "secret-hash", 100)
+        .await
+        .expect("enroll")
+        .expect("a fresh token enrolls");
+    assert_eq!(
+        device.user_id, alice.id,
+        "the device belongs to the token's employee"
+    );
+    let again = store
+        .enroll_device("tok-hash", "other-pc", "secret-2", 101)
+        .await
+        .expect("enroll");
+    assert!(
+        again.is_none(),
+        "a used token must not enroll a second device"
+    );
+    let expired = store
+        .enroll_device("old-hash", "pc", "secret-3", 100)
+        .await
+        .expect("enroll");
+    assert!(expired.is_none(), "an expired token must not enroll");
+    let found = store
+        .device_by_secret("secret-hash")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.id, device.id);
+
+    // Ingest: new batch, duplicate, newer revision, older revision after newer.
+    let b1 = batch(1, 10, "aa", vec![rollup("2025-03-03", "mail", 1_000, 1)]);
+    let first = store.ingest(&device, &b1, 200).await.expect("ingest b1");
+    assert!(
+        !first.duplicate && first.rollups_applied == 1,
+        "first delivery applies: {first:?}"
+    );
+    let dup = store
+        .ingest(&device, &b1, 201)
+        .await
+        .expect("ingest b1 again");
+    assert!(dup.duplicate, "the same batch id twice is a duplicate");
+    assert_eq!(
+        dup.rollups_applied, first.rollups_applied,
+        "a duplicate answers the same ack"
+    );
+
+    let b3 = batch(3, 30, "cc", vec![rollup("2025-03-03", "mail", 3_000, 3)]);
+    store.ingest(&device, &b3, 202).await.expect("ingest b3");
+    // b2 arrives late (reordered) and carries an older revision of the same key.
+    let b2 = batch(2, 20, "bb", vec![rollup("2025-03-03", "mail", 2_000, 2)]);
+    let late = store.ingest(&device, &b2, 203).await.expect("ingest b2");
+    assert_eq!(
+        late.rollups_ignored, 1,
+        "an older revision after a newer one is ignored"
+    );
+    assert_eq!(
+        late.chain_status,
+        ChainStatus::Ok,
+        "a reordered batch is not a chain problem"
+    );
+    let rows = store
+        .day_rollups(&[alice.id], "2025-03-03", "2025-03-03")
+        .await
+        .expect("read");
+    assert_eq!(rows.len(), 1, "one key, one row");
+    assert_eq!(rows[0].active_ms, 3_000, "the newest revision is kept");
+
+    // An alert sent in two batches is stored once.
+    let event: worktrace_domain::ExportEvent = serde_json::from_value(serde_json::json!({
+        "at": 500, "kind": "file_to_removable", "severity": "high", "app_before": "excel",
+        "file_name": "clients.xlsx", "path": null, "size_bytes": 1024,
+        "destination_class": "removable", "count": 1, "details": {}
+    }))
+    .expect("valid event");
+    let mut b4 = batch(4, 40, "dd", vec![]);
+    b4.alerts.push(AlertItem {
+        id: 7,
+        event: event.clone(),
+    });
+    let mut b5 = batch(5, 41, "ee", vec![]);
+    b5.alerts.push(AlertItem { id: 7, event });
+    store.ingest(&device, &b4, 204).await.expect("b4");
+    store.ingest(&device, &b5, 205).await.expect("b5");
+    let alerts = store.alerts(&[alice.id], true, 100).await.expect("alerts");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "the same alert id from one device is stored once"
+    );
+
+    // Chain problems are flagged on the device.
+    let fork = store
+        .ingest(&device, &batch(6, 41, "ff", vec![]), 206)
+        .await
+        .expect("b6");
+    assert_eq!(
+        fork.chain_status,
+        ChainStatus::Fork,
+        "same seq, other hash is a fork"
+    );
+    let back = store
+        .ingest(&device, &batch(7, 5, "gg", vec![]), 207)
+        .await
+        .expect("b7");
+    assert_eq!(
+        back.chain_status,
+        ChainStatus::Backwards,
+        "a lower seq than before goes back"
+    );
+    let devices = store.list_devices(org).await.expect("devices");
+    assert_eq!(
+        devices[0].chain_flag.as_deref(),
+        Some("backwards"),
+        "the flag is kept for admins"
+    );
+
+    // Revocation.
+    assert!(
+        store
+            .revoke_device(org, device.id, 300)
+            .await
+            .expect("revoke"),
+        "device exists"
+    );
+    let other_org = store.create_org("Other", 1).await.expect("org");
+    assert!(
+        !store
+            .revoke_device(other_org, device.id, 300)
+            .await
+            .expect("revoke"),
+        "another organisation cannot revoke this device"
+    );
+    let revoked = store
+        .device_by_secret("secret-hash")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(revoked.revoked_at, Some(300), "revocation is recorded");
+}
+
+#[tokio::test]
+async fn sqlite_store_follows_the_rules() {
+    let (store, _guard) = open_store(Backend::Sqlite).await;
+    scenario(store).await;
+}
+
+#[tokio::test]
+async fn postgres_store_follows_the_rules() {
+    let (store, _guard) = open_store(Backend::Postgres).await;
+    scenario(store).await;
+}
+
+#[tokio::test]
+async fn reopening_a_sqlite_store_keeps_data_and_skips_applied_migrations() {
+    let (url, _guard) = common::database(Backend::Sqlite);
+    let store = worktrace_server::store::open(&url)
+        .await
+        .expect("first open");
+    store.create_org("Acme", 1).await.expect("org");
+    drop(store);
+    let store = worktrace_server::store::open(&url)
+        .await
+        .expect("second open migrates nothing");
+    assert_eq!(
+        store.org_by_name("Acme").await.expect("read"),
+        Some(1),
+        "data survives reopen"
+    );
+}
