@@ -1,0 +1,96 @@
+//! The test display itself, on real Xvfb + openbox: windows appear, take focus, change titles,
+//! close, and everything stops when the session is dropped.
+
+use worktrace_testkit::XSession;
+
+#[test]
+fn windows_are_created_focused_retitled_and_closed() {
+    let x = XSession::start().expect("a real X display (Xvfb + openbox)");
+    assert!(
+        x.display().starts_with(':'),
+        "display name is ':n', got {}",
+        x.display()
+    );
+
+    let term = x.spawn_xterm("Legacy Term").expect("xterm window");
+    let own = x
+        .spawn_window("kitapp", "Отчёт — Q3.xlsx")
+        .expect("own window");
+    assert_ne!(term.id(), own.id(), "two distinct windows");
+    assert!(
+        !x.has_property(&term, "_NET_WM_NAME")
+            .expect("property query"),
+        "xterm must set only the legacy WM_NAME, or it tests nothing legacy"
+    );
+    assert!(
+        x.has_property(&term, "WM_NAME").expect("property query"),
+        "xterm has a WM_NAME"
+    );
+    assert!(
+        x.has_property(&own, "_NET_WM_NAME")
+            .expect("property query"),
+        "own window is EWMH"
+    );
+
+    x.activate(&term).expect("focus xterm");
+    assert_eq!(
+        x.active_window().expect("read"),
+        Some(term.id()),
+        "xterm is in front"
+    );
+    x.activate(&own).expect("focus own window");
+    assert_eq!(
+        x.active_window().expect("read"),
+        Some(own.id()),
+        "own window is in front"
+    );
+
+    x.input().expect("pointer move");
+    x.input().expect("a second move to another place");
+    x.set_title(&own, "Renamed").expect("retitle own window");
+    x.set_title(&term, "Renamed term").expect("retitle xterm");
+    assert!(
+        !x.has_property(&term, "_NET_WM_NAME")
+            .expect("property query"),
+        "retitling an xterm keeps it legacy-only"
+    );
+
+    x.close(&own).expect("close own window");
+    x.close(&term).expect("close xterm");
+}
+
+#[test]
+fn dropping_the_session_stops_the_display() {
+    let x = XSession::start().expect("a real X display (Xvfb + openbox)");
+    let display = x.display().to_owned();
+    let _w = x.spawn_xterm("to be stopped").expect("xterm window");
+    assert!(
+        x11rb::connect(Some(&display)).is_ok(),
+        "the display accepts clients while alive"
+    );
+    drop(x);
+    assert!(
+        x11rb::connect(Some(&display)).is_err(),
+        "after drop nothing answers on {display}: Xvfb was stopped"
+    );
+    let n = display.trim_start_matches(':');
+    assert!(
+        !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists(),
+        "Xvfb ended cleanly and removed its lock file"
+    );
+}
+
+#[test]
+fn parallel_sessions_get_their_own_displays() {
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(XSession::start_bare);
+        let b = s.spawn(XSession::start_bare);
+        (a.join().expect("thread"), b.join().expect("thread"))
+    });
+    let (a, b) = (a.expect("first display"), b.expect("second display"));
+    assert_ne!(
+        a.display(),
+        b.display(),
+        "concurrent starts never share a display number"
+    );
+}
