@@ -21,6 +21,9 @@ pub enum Error {
     /// A referenced row does not exist: the caller's mistake.
     #[error("{0}")]
     NotFound(String),
+    /// Input that cannot be used; the message says what to fix.
+    #[error("{0}")]
+    Invalid(String),
     /// Invalid configuration or database URL; the message says what to fix.
     #[error("{0}")]
     Config(String),

@@ -12,3 +12,9 @@ pub mod store;
 pub mod wire;
 
 pub use error::{Error, Result};
+pub mod access;
+pub mod config;
+pub mod http;
+pub mod ops;
+pub mod policy;
+pub mod secret;

@@ -1,2 +1,379 @@
-//! The `worktrace-server` binary (command line under construction).
-fn main() {}
+//! `worktrace-server`: `serve` runs the API; `admin …` bootstraps and manages the
+//! organisation from the command line (first admin, users, teams, memberships, enrollment
+//! tokens, device revocation).
+//!
+//! A thin edge over the library: parse, resolve settings, call, print. Passwords are read from
+//! standard input, never from arguments (they would show in the process list).
+
+#![forbid(unsafe_code)]
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use worktrace_server::config::{self, FileConfig, ServeConfig};
+use worktrace_server::http::auth::now_ms;
+use worktrace_server::model::Role;
+use worktrace_server::store::{self, Store};
+use worktrace_server::{http, ops};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "worktrace-server",
+    version,
+    about = "The Worktrace company server"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// TOML settings file (keys: listen, data_dir, database_url, secure_cookies, ...).
+    #[arg(long, global = true, env = "WORKTRACE_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the embedded SQLite database lives (default: the platform data directory).
+    #[arg(long, global = true, env = "WORKTRACE_SERVER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://user:pass@host/db) or a SQLite path/URL.
+    #[arg(long, global = true, env = "WORKTRACE_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve(ServeArgs),
+    /// Manage the organisation from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8900).
+    #[arg(long, env = "WORKTRACE_SERVER_LISTEN")]
+    listen: Option<String>,
+    /// Mark cookies Secure: set when users reach the server over HTTPS.
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Take client addresses from X-Forwarded-For (only behind a trusted proxy).
+    #[arg(long)]
+    trust_forwarded_for: bool,
+    /// Log format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create the organisation (if new) and an admin; reads the password from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a person; with --password-stdin they can log in to the dashboard.
+    AddUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, lead or employee.
+        #[arg(long, default_value = "employee")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+        /// Organisation name (needed only when the server holds several).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Create a team.
+    AddTeam {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Put a person in a team (as lead with --lead).
+    AddMember {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        lead: bool,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Create a one-time enrollment token for a PC of this person; prints the token.
+    EnrollmentToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+    },
+    /// List devices with their chain flags.
+    Devices {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Revoke a device: it is refused from its next request on.
+    RevokeDevice {
+        #[arg(long)]
+        device: i64,
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+fn database_url(db: &DbArgs, file: &FileConfig) -> anyhow::Result<String> {
+    if let Some(url) = db
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+    {
+        return Ok(url);
+    }
+    let dir = match db.data_dir.clone().or_else(|| file.data_dir.clone()) {
+        Some(d) => d,
+        None => config::default_data_dir()?,
+    };
+    Ok(config::sqlite_url(&dir))
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("give the password on standard input, e.g. `read -rs PW; echo \"$PW\" | worktrace-server admin …`");
+    }
+    Ok(password)
+}
+
+async fn org_id(store: &Store, name: Option<&str>) -> anyhow::Result<i64> {
+    if let Some(name) = name {
+        return store
+            .org_by_name(name)
+            .await?
+            .with_context(|| format!("there is no organisation named {name:?}"));
+    }
+    match store.list_orgs().await?.as_slice() {
+        [(id, _)] => Ok(*id),
+        [] => {
+            bail!("there is no organisation yet; start with `worktrace-server admin create-admin`")
+        }
+        _ => bail!("the server holds several organisations; name one with --org"),
+    }
+}
+
+async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Result<()> {
+    let now = now_ms();
+    let s = store.as_ref();
+    match cmd {
+        AdminCommand::CreateAdmin { org, email, name } => {
+            let password = read_password()?;
+            let user =
+                ops::create_admin(s, &org, &email, &name, &password, memory_kib, now).await?;
+            println!(
+                "created admin {} (user {}) in organisation {org:?}",
+                user.email, user.id
+            );
+        }
+        AdminCommand::AddUser {
+            email,
+            name,
+            role,
+            password_stdin,
+            org,
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role:?}; use admin, lead or employee"))?;
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let org = org_id(&store, org.as_deref()).await?;
+            let user = ops::add_user(
+                s,
+                org,
+                &email,
+                &name,
+                role,
+                password.as_deref(),
+                memory_kib,
+                now,
+            )
+            .await?;
+            println!(
+                "created {} {} (user {})",
+                role.as_str(),
+                user.email,
+                user.id
+            );
+        }
+        AdminCommand::AddTeam { name, org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let team = ops::add_team(s, org, &name, now).await?;
+            println!("created team {:?} (team {})", team.name, team.id);
+        }
+        AdminCommand::AddMember {
+            team,
+            email,
+            lead,
+            org,
+        } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let team = store
+                .list_teams(org)
+                .await?
+                .into_iter()
+                .find(|t| t.name == team)
+                .with_context(|| format!("there is no team named {team:?}"))?;
+            let email = ops::normalize_email(&email)?;
+            let user = store
+                .user_by_email(&email)
+                .await?
+                .filter(|(u, _)| u.org_id == org)
+                .with_context(|| format!("there is no user {email}"))?
+                .0;
+            ops::set_membership(s, org, team.id, user.id, lead).await?;
+            let what = if lead { "lead" } else { "member" };
+            println!("{} is now {what} of {:?}", user.email, team.name);
+        }
+        AdminCommand::EnrollmentToken { email, valid_hours } => {
+            let email = ops::normalize_email(&email)?;
+            let (user, _) = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("there is no user {email}"))?;
+            let (token, _) =
+                ops::create_enrollment_token(s, user.org_id, user.id, valid_hours, now).await?;
+            println!("{token}");
+        }
+        AdminCommand::Devices { org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            for d in store.list_devices(org).await? {
+                println!(
+                    "{}\tuser {}\t{}\t{}\t{}",
+                    d.id,
+                    d.user_id,
+                    d.description,
+                    if d.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    d.chain_flag
+                        .as_deref()
+                        .map_or("chain ok".to_owned(), |f| format!("CHAIN {f}"))
+                );
+            }
+        }
+        AdminCommand::RevokeDevice { device, org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            ops::revoke_device(s, org, device, now).await?;
+            println!("device {device} revoked");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(%e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(%e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down; letting requests in flight finish");
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let file = match &cli.db.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let url = database_url(&cli.db, &file)?;
+    match cli.command {
+        Command::Serve(args) => {
+            init_logs(args.log_format == "json");
+            let mut cfg = ServeConfig::with_database(url);
+            if let Some(listen) = args.listen.as_deref().or(file.listen.as_deref()) {
+                cfg.listen = config::parse_listen(listen)?;
+            }
+            cfg.secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+            cfg.trust_forwarded_for =
+                args.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false);
+            if let Some(v) = file.body_limit_bytes {
+                cfg.body_limit_bytes = v;
+            }
+            if let Some(v) = file.session_ttl_secs {
+                cfg.session_ttl_secs = v;
+            }
+            if let Some(v) = file.login_max_failures {
+                cfg.login_max_failures = v;
+            }
+            if let Some(v) = file.login_window_secs {
+                cfg.login_window_secs = v;
+            }
+            let server = http::start(cfg).await?;
+            println!("worktrace-server listening on http://{}", server.addr);
+            shutdown_signal().await;
+            server.shutdown().await?;
+        }
+        Command::Admin(cmd) => {
+            init_logs(false);
+            let store = store::open(&url).await?;
+            admin(
+                store,
+                cmd,
+                ServeConfig::with_database("").password_memory_kib,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

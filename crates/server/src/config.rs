@@ -1,0 +1,134 @@
+//! Server settings: defaults that work with no configuration, an optional TOML file, and the
+//! resolution of the data directory and database URL.
+//!
+//! Pure apart from reading the file it is given; it must never open the database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Default listen address: loopback only until an admin chooses otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8900";
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// `sqlite://…`, a path, or `postgres://…`.
+    pub database_url: String,
+    /// Mark cookies `Secure` (set when the server is reached over TLS, directly or via a proxy).
+    pub secure_cookies: bool,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    pub session_ttl_secs: u64,
+    /// Failed logins allowed per account and per address within the window.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    /// Argon2 memory cost for new password hashes.
+    pub password_memory_kib: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl ServeConfig {
+    /// Defaults with the given database.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8900)),
+            database_url: database_url.into(),
+            secure_cookies: false,
+            body_limit_bytes: 2 * 1024 * 1024,
+            session_ttl_secs: 12 * 3600,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+            password_memory_kib: 19_456,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// The optional TOML file (`--config`). Every key is optional; flags and environment win.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub body_limit_bytes: Option<usize>,
+    pub session_ttl_secs: Option<u64>,
+    pub login_max_failures: Option<u32>,
+    pub login_window_secs: Option<u64>,
+    pub trust_forwarded_for: Option<bool>,
+}
+
+impl FileConfig {
+    /// Reads and parses the file; errors name the file and the problem.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(format!(
+                "cannot read the config file {}: {e}",
+                path.display()
+            ))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            Error::Config(format!(
+                "the config file {} is invalid: {e}",
+                path.display()
+            ))
+        })
+    }
+}
+
+/// Parses a listen address such as `127.0.0.1:8900` or `[::]:443`.
+pub fn parse_listen(s: &str) -> Result<SocketAddr> {
+    s.parse().map_err(|_| {
+        Error::Config(format!(
+            "{s:?} is not a listen address; write it as 127.0.0.1:8900"
+        ))
+    })
+}
+
+/// The platform data directory (e.g. `~/.local/share/worktrace-server`).
+pub fn default_data_dir() -> Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "worktrace-server")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or_else(|| Error::Config("no home directory to keep data in; pass --data-dir".into()))
+}
+
+/// The embedded database inside a data directory.
+///
+/// ```text
+/// /var/lib/worktrace → sqlite:///var/lib/worktrace/server.db
+/// ```
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("server.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_refuses_unknown_keys() {
+        let ok: FileConfig = toml::from_str("listen = \"0.0.0.0:9000\"").expect("valid");
+        assert_eq!(ok.listen.as_deref(), Some("0.0.0.0:9000"));
+        assert!(
+            toml::from_str::<FileConfig>("lisen = \"x\"").is_err(),
+            "a typo must not pass"
+        );
+    }
+
+    #[test]
+    fn listen_addresses_are_checked() {
+        assert!(parse_listen(DEFAULT_LISTEN).is_ok(), "the default parses");
+        let e = parse_listen("localhost").expect_err("needs a port");
+        assert!(
+            e.to_string().contains("127.0.0.1:8900"),
+            "shows the expected shape: {e}"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! The HTTP server: routes, shared state, middleware (body limit, request logs, JSON errors),
+//! `/healthz`, the OpenAPI document, and start-up with graceful shutdown.
+//!
+//! Handlers keep no state of their own: everything lives in the store, so several nodes can
+//! serve one PostgreSQL database.
+
+pub mod admin;
+pub mod auth;
+pub mod dashboard;
+pub mod device;
+pub mod error;
+pub mod login;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{OpenApi, ToSchema};
+
+use self::error::{ApiResult, ErrorBody};
+use crate::config::ServeConfig;
+use crate::error::{Error, Result};
+use crate::store::{self, Store};
+
+/// What every handler can reach: the store and the settings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServeConfig>,
+}
+
+/// `/healthz` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub database: String,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
+pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    state.store.ping().await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: state.store.backend().into(),
+    }))
+}
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "device_secret",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Worktrace server API", description = "Enrollment, ingest, dashboard and admin API. Errors are {\"error\": {\"code\", \"message\"}}. People authenticate with the session cookie from /api/auth/login and send X-CSRF-Token on state-changing requests; devices send Authorization: Bearer <device secret>."),
+    paths(
+        healthz,
+        device::enroll, device::ingest, device::policy,
+        login::login, login::logout, login::me, login::my_policy,
+        dashboard::teams, dashboard::members, dashboard::now, dashboard::person_day,
+        dashboard::trends, dashboard::timesheet, dashboard::alerts, dashboard::acknowledge,
+        admin::list_users, admin::create_user, admin::create_team, admin::set_membership,
+        admin::create_token, admin::list_devices, admin::revoke_device, admin::get_policy,
+        admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
+    ),
+    modifiers(&SecurityAddon)
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// All routes with their middleware.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/devices/enroll", post(device::enroll))
+        .route("/api/ingest", post(device::ingest))
+        .route("/api/devices/policy", get(device::policy))
+        .route("/api/auth/login", post(login::login))
+        .route("/api/auth/logout", post(login::logout))
+        .route("/api/me", get(login::me))
+        .route("/api/me/policy", get(login::my_policy))
+        .route("/api/teams", get(dashboard::teams))
+        .route("/api/teams/{team_id}/members", get(dashboard::members))
+        .route("/api/teams/{team_id}/now", get(dashboard::now))
+        .route("/api/teams/{team_id}/trends", get(dashboard::trends))
+        .route(
+            "/api/teams/{team_id}/timesheet.csv",
+            get(dashboard::timesheet),
+        )
+        .route(
+            "/api/people/{user_id}/days/{day}",
+            get(dashboard::person_day),
+        )
+        .route("/api/alerts", get(dashboard::alerts))
+        .route(
+            "/api/alerts/{alert_id}/acknowledge",
+            post(dashboard::acknowledge),
+        )
+        .route(
+            "/api/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route("/api/admin/teams", post(admin::create_team))
+        .route(
+            "/api/admin/teams/{team_id}/members/{user_id}",
+            put(admin::set_membership),
+        )
+        .route(
+            "/api/admin/teams/{team_id}/policy",
+            put(admin::put_team_policy),
+        )
+        .route("/api/admin/enrollment-tokens", post(admin::create_token))
+        .route("/api/admin/devices", get(admin::list_devices))
+        .route(
+            "/api/admin/devices/{device_id}/revoke",
+            post(admin::revoke_device),
+        )
+        .route(
+            "/api/admin/policy",
+            get(admin::get_policy).put(admin::put_policy),
+        )
+        .route("/api/admin/audit", get(admin::audit))
+        .route("/api/admin/audit.csv", get(admin::audit_csv))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        // The extractor's own limit and the transport limit agree; both answer 413.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// A running server: its address, and a handle to stop it gracefully.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    pub store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting connections, lets in-flight requests finish, and waits.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.map_err(|e| Error::Task(e.to_string()))??;
+        Ok(())
+    }
+}
+
+/// Opens the store, binds the listen address and serves in a background task.
+pub async fn start(config: ServeConfig) -> Result<Server> {
+    let store = store::open(&config.database_url).await?;
+    start_with_store(config, store).await
+}
+
+/// Serves with an already opened store.
+pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Server> {
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+        Error::Config(format!(
+            "cannot listen on {}: {e}; choose another address with --listen",
+            config.listen
+        ))
+    })?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+    };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, backend = store.backend(), "listening");
+    Ok(Server {
+        addr,
+        store,
+        shutdown: Some(tx),
+        task,
+    })
+}

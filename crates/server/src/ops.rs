@@ -1,0 +1,261 @@
+//! Organisation operations shared by the `admin` command line and the admin API: first admin,
+//! users, teams, memberships, enrollment tokens, device revocation, policies.
+//!
+//! Each operation checks its input and that every id belongs to the caller's organisation; it
+//! must never trust an id from outside the organisation.
+
+use worktrace_domain::{Millis, Policy};
+
+use crate::error::{Error, Result};
+use crate::model::{NewUser, Role, Team, User};
+use crate::policy::{effective, parse_layer};
+use crate::secret;
+use crate::store::Storage;
+
+/// Normalises and checks an e-mail address: trimmed, lower case, one `@` with text around it.
+///
+/// ```text
+/// " Alice@Example.COM " → "alice@example.com"
+/// "alice"               → error
+/// ```
+pub fn normalize_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let ok = matches!(email.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@'))
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace);
+    if ok {
+        Ok(email)
+    } else {
+        Err(Error::Invalid(format!(
+            "{email:?} is not an e-mail address; write it as name@example.com"
+        )))
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::Invalid(format!(
+            "the {what} must be 1 to 200 characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < 10 {
+        return Err(Error::Invalid(
+            "the password must have at least 10 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the organisation (if new) and an admin in it who can log in with `password`.
+pub async fn create_admin(
+    store: &dyn Storage,
+    org_name: &str,
+    email: &str,
+    display_name: &str,
+    password: &str,
+    memory_kib: u32,
+    now: Millis,
+) -> Result<User> {
+    let org_name = check_name("organisation name", org_name)?;
+    let org = match store.org_by_name(&org_name).await? {
+        Some(id) => id,
+        None => store.create_org(&org_name, now).await?,
+    };
+    add_user(
+        store,
+        org,
+        email,
+        display_name,
+        Role::Admin,
+        Some(password),
+        memory_kib,
+        now,
+    )
+    .await
+}
+
+/// Adds a person to the organisation; without a password they cannot log in (employees whose
+/// only tie to the server is their PC).
+#[allow(clippy::too_many_arguments)]
+pub async fn add_user(
+    store: &dyn Storage,
+    org: i64,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password: Option<&str>,
+    memory_kib: u32,
+    now: Millis,
+) -> Result<User> {
+    let email = normalize_email(email)?;
+    let display_name = check_name("display name", display_name)?;
+    let password_hash = match password {
+        Some(p) => {
+            check_password(p)?;
+            let p = p.to_owned();
+            // Argon2 is deliberately slow: keep it off the async workers.
+            Some(
+                tokio::task::spawn_blocking(move || secret::hash_password(&p, memory_kib))
+                    .await
+                    .map_err(|e| Error::Task(e.to_string()))??,
+            )
+        }
+        None => None,
+    };
+    store
+        .create_user(
+            &NewUser {
+                org_id: org,
+                email,
+                display_name,
+                role,
+                password_hash,
+            },
+            now,
+        )
+        .await
+}
+
+/// Creates a team in the organisation.
+pub async fn add_team(store: &dyn Storage, org: i64, name: &str, now: Millis) -> Result<Team> {
+    let name = check_name("team name", name)?;
+    store.create_team(org, &name, now).await
+}
+
+/// The team if it belongs to the organisation.
+pub async fn team_in_org(store: &dyn Storage, org: i64, team: i64) -> Result<Team> {
+    match store.team(team).await? {
+        Some(t) if t.org_id == org => Ok(t),
+        _ => Err(Error::NotFound(format!("there is no team {team}"))),
+    }
+}
+
+/// The user if they belong to the organisation.
+pub async fn user_in_org(store: &dyn Storage, org: i64, user: i64) -> Result<User> {
+    match store.user_by_id(user).await? {
+        Some(u) if u.org_id == org => Ok(u),
+        _ => Err(Error::NotFound(format!("there is no user {user}"))),
+    }
+}
+
+/// Puts a person in a team, as its lead or as a member.
+pub async fn set_membership(
+    store: &dyn Storage,
+    org: i64,
+    team: i64,
+    user: i64,
+    lead: bool,
+) -> Result<()> {
+    team_in_org(store, org, team).await?;
+    user_in_org(store, org, user).await?;
+    store.add_member(team, user, lead).await
+}
+
+/// Creates a one-time enrollment token for a PC of `user`; returns the token (shown once) and
+/// its expiry.
+pub async fn create_enrollment_token(
+    store: &dyn Storage,
+    org: i64,
+    user: i64,
+    valid_hours: u32,
+    now: Millis,
+) -> Result<(String, Millis)> {
+    if !(1..=24 * 90).contains(&valid_hours) {
+        return Err(Error::Invalid(
+            "valid_hours must be 1 to 2160 (90 days)".into(),
+        ));
+    }
+    user_in_org(store, org, user).await?;
+    let token = secret::random_token()?;
+    let expires_at = now + i64::from(valid_hours) * 3_600_000;
+    store
+        .create_enrollment_token(org, user, &secret::token_hash(&token), expires_at, now)
+        .await?;
+    Ok((token, expires_at))
+}
+
+/// Revokes a device; it is refused from its next request on.
+pub async fn revoke_device(store: &dyn Storage, org: i64, device: i64, now: Millis) -> Result<()> {
+    if store.revoke_device(org, device, now).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!("there is no device {device}")))
+    }
+}
+
+/// The policy in force for a person: defaults, the organisation's policy, then the overrides
+/// of their first team (lowest id) that has any.
+pub async fn policy_for(store: &dyn Storage, user: &User) -> Result<Policy> {
+    let org = parse_layer(&store.org_policy(user.org_id).await?)
+        .map_err(|e| Error::Invalid(format!("the stored organisation policy: {e}")))?;
+    let mut team_layer = serde_json::Map::new();
+    for m in store.memberships_of(user.id).await? {
+        let layer = parse_layer(&store.team_policy_override(m.team_id).await?)
+            .map_err(|e| Error::Invalid(format!("the stored policy of team {}: {e}", m.team_id)))?;
+        if !layer.is_empty() {
+            team_layer = layer;
+            break;
+        }
+    }
+    effective(&[&org, &team_layer]).map_err(|e| Error::Invalid(e.message))
+}
+
+/// Replaces the organisation's policy after checking it; returns the policy now in force
+/// for people without team overrides.
+pub async fn set_org_policy(store: &dyn Storage, org: i64, json: &str) -> Result<Policy> {
+    let layer = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
+    let policy = effective(&[&layer]).map_err(|e| Error::Invalid(e.message))?;
+    // Every team's overrides must still make a valid policy over the new base.
+    for team in store.list_teams(org).await? {
+        let over = parse_layer(&store.team_policy_override(team.id).await?)
+            .map_err(|e| Error::Invalid(e.message))?;
+        effective(&[&layer, &over]).map_err(|e| {
+            Error::Invalid(format!(
+                "with team {:?}'s overrides: {}",
+                team.name, e.message
+            ))
+        })?;
+    }
+    store
+        .set_org_policy(org, &serde_json::Value::Object(layer).to_string())
+        .await?;
+    Ok(policy)
+}
+
+/// Replaces a team's overrides after checking them over the organisation's policy.
+pub async fn set_team_policy(
+    store: &dyn Storage,
+    org: i64,
+    team: i64,
+    json: &str,
+) -> Result<Policy> {
+    team_in_org(store, org, team).await?;
+    let over = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
+    let base = parse_layer(&store.org_policy(org).await?).map_err(|e| Error::Invalid(e.message))?;
+    let policy = effective(&[&base, &over]).map_err(|e| Error::Invalid(e.message))?;
+    store
+        .set_team_policy_override(team, &serde_json::Value::Object(over).to_string())
+        .await?;
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_or_refused() {
+        assert_eq!(
+            normalize_email(" Alice@Example.COM ").expect("valid"),
+            "alice@example.com"
+        );
+        for bad in ["alice", "@x", "a@", "a b@x", "a@b@c"] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The policy in force for a person: built-in defaults, then the organisation's policy, then
+//! the overrides of the person's team.
+//!
+//! Pure: no I/O. Stored policies are JSON objects naming only the fields they change.
+
+use serde_json::{Map, Value};
+use worktrace_domain::{Policy, PolicyError};
+
+/// Why a stored or submitted policy cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyProblem {
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<PolicyError> for PolicyProblem {
+    fn from(e: PolicyError) -> Self {
+        Self {
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Parses a policy layer: a JSON object (possibly empty).
+pub fn parse_layer(json: &str) -> Result<Map<String, Value>, PolicyProblem> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(PolicyProblem {
+            message: "a policy must be a JSON object".into(),
+        }),
+        Err(e) => Err(PolicyProblem {
+            message: format!("the policy is not valid JSON: {e}"),
+        }),
+    }
+}
+
+/// Merges layers field by field (a later layer replaces a whole field) over the defaults and
+/// checks the result.
+///
+/// ```text
+/// org  {"idle_threshold_secs": 300, "allow_pause": false}
+/// team {"idle_threshold_secs": 120}
+///   →  Policy { idle_threshold_secs: 120, allow_pause: false, ..defaults }
+/// ```
+pub fn effective(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem> {
+    let mut merged = Map::new();
+    for layer in layers {
+        for (k, v) in layer.iter() {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    let policy: Policy =
+        serde_json::from_value(Value::Object(merged)).map_err(|e| PolicyProblem {
+            message: format!("the policy is invalid: {e}"),
+        })?;
+    policy.validate()?;
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(json: &str) -> Map<String, Value> {
+        parse_layer(json).expect("valid layer")
+    }
+
+    #[test]
+    fn team_overrides_win_over_the_organisation() {
+        let org = layer(r#"{"idle_threshold_secs": 300, "allow_pause": false}"#);
+        let team = layer(r#"{"idle_threshold_secs": 120}"#);
+        let p = effective(&[&org, &team]).expect("valid");
+        assert_eq!(
+            p.idle_threshold_secs, 120,
+            "the team's value replaces the org's"
+        );
+        assert!(!p.allow_pause, "org fields the team does not name stay");
+        assert_eq!(
+            p.auto_clock_out_idle_secs, 3600,
+            "unnamed fields keep defaults"
+        );
+    }
+
+    #[test]
+    fn invalid_layers_say_what_is_wrong() {
+        let e = effective(&[&layer(r#"{"idle_treshold_secs": 1}"#)]).expect_err("misspelt");
+        assert!(
+            e.message.contains("idle_treshold_secs"),
+            "names the field: {e}"
+        );
+        let e = effective(&[&layer(r#"{"idle_threshold_secs": 1}"#)]).expect_err("range");
+        assert!(
+            e.message.contains("10 to 86400"),
+            "says the allowed range: {e}"
+        );
+        assert!(parse_layer("[1]").is_err(), "a policy must be an object");
+    }
+}
