@@ -66,6 +66,30 @@ pub enum Error {
     /// A write was attempted and failed; the records are kept in memory and retried.
     #[error("{0}")]
     NotSaved(String),
+    /// `finish_command` named a command that does not exist.
+    #[error("there is no command {0} in the queue")]
+    UnknownCommand(i64),
+}
+
+/// A failure inside the store before it is tied to the database's path.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Sql(rusqlite::Error),
+    Json(serde_json::Error),
+    /// Stored data that cannot be what this program wrote.
+    Damaged(String),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sql(e)
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(e: serde_json::Error) -> Self {
+        Failure::Json(e)
+    }
 }
 
 /// The store's result type.
@@ -79,6 +103,18 @@ fn dir_of(path: &Path) -> String {
 }
 
 impl Error {
+    /// Ties a failure to the database at `path`.
+    pub(crate) fn at(path: &Path, busy_ms: u64, failure: Failure) -> Error {
+        match failure {
+            Failure::Sql(e) => Error::from_sqlite(path, busy_ms, e),
+            Failure::Json(e) => Error::Encode(e),
+            Failure::Damaged(detail) => Error::NotADatabase {
+                path: path.to_path_buf(),
+                detail,
+            },
+        }
+    }
+
     /// Classifies an SQLite failure on the database at `path`.
     pub(crate) fn from_sqlite(path: &Path, busy_ms: u64, source: rusqlite::Error) -> Error {
         let path = path.to_path_buf();
@@ -103,17 +139,5 @@ impl Error {
             Some(ErrorCode::SystemIoFailure) => Error::Disk { path, detail },
             _ => Error::Sqlite { path, source },
         }
-    }
-
-    /// Whether retrying the same write later may succeed (a lock goes away, space is freed).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Error::Locked { .. }
-                | Error::DiskFull { .. }
-                | Error::Disk { .. }
-                | Error::ReadOnly { .. }
-                | Error::Sqlite { .. }
-        )
     }
 }

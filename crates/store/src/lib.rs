@@ -6,8 +6,24 @@
 
 #![forbid(unsafe_code)]
 
+mod chain;
 mod error;
+mod ledger;
 pub mod rollup;
+mod schema;
+mod store;
+mod summary;
+mod writer;
 
+pub use chain::{link as record_hash, Broken, VerifyReport, GENESIS};
 pub use error::{Error, Result};
 pub use rollup::{DayClock, Delta};
+pub use schema::SCHEMA_VERSION;
+pub use store::{Store, StoredRecord};
+pub use writer::{Writer, WriterHandle, RETRY_EVERY};
+
+/// Test support for migration tests; not part of the supported API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::schema::create_at_version;
+}

@@ -1,0 +1,288 @@
+//! The [`Store`]: one connection to the agent's database and every operation on it.
+//!
+//! Writes happen in one immediate transaction per call, so a batch is all-or-nothing; reads run
+//! beside the writer thanks to WAL. Never reads the clock: times come from the caller.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use worktrace_domain::{GroupBy, Millis, Record, SummaryRow};
+
+use crate::chain::{self, VerifyReport};
+use crate::error::{Error, Failure, Result};
+use crate::ledger;
+use crate::rollup::DayClock;
+use crate::schema::{self, SCHEMA_VERSION};
+use crate::summary;
+
+/// A record as stored, with its place in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub seq: u64,
+    pub record: Record,
+}
+
+/// The agent's database. Owns one SQLite connection; open several (one per thread or process)
+/// to read while another writes.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    clock: DayClock,
+    device_id: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("clock", &self.clock)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `path`, creating its folder and file if needed, and brings its
+    /// schema up to date. Refuses files that are not Worktrace databases, are damaged, or were
+    /// written by a newer Worktrace.
+    pub fn open(path: &Path, clock: DayClock) -> Result<Store> {
+        let mut conn = schema::connect(path)?;
+        schema::migrate(&mut conn, path, &clock, SCHEMA_VERSION)?;
+        let device_id = ledger::meta_text(&conn, "device_id")
+            .map_err(|f| schema::failure(path, f))?
+            .ok_or_else(|| Error::NotADatabase {
+                path: path.to_path_buf(),
+                detail: "its device id is missing".into(),
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            clock,
+            device_id,
+        })
+    }
+
+    /// This device's random 128-bit id (hex), created with the database.
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The time zone and day start the rollups use.
+    pub fn clock(&self) -> &DayClock {
+        &self.clock
+    }
+
+    fn fail(&self, f: impl Into<Failure>) -> Error {
+        schema::failure(&self.path, f.into())
+    }
+
+    /// Runs `f` in one immediate (write-locking) transaction, committed only if `f` succeeds.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, &DayClock) -> std::result::Result<T, Failure>,
+    ) -> Result<T> {
+        let clock = self.clock;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| schema::failure(&self.path, e.into()))?;
+        let value = f(&tx, &clock).map_err(|e| schema::failure(&self.path, e))?;
+        tx.commit()
+            .map_err(|e| schema::failure(&self.path, e.into()))?;
+        Ok(value)
+    }
+
+    /// Appends final records to the chain and the rollups, in one transaction.
+    pub fn append(&mut self, records: &[Record]) -> Result<()> {
+        self.write(|conn, clock| ledger::append(conn, records, clock))
+    }
+
+    /// Replaces the checkpoint (the tracker's open records) as a whole.
+    pub fn save_checkpoint(&mut self, open: &[Record]) -> Result<()> {
+        self.write(|conn, _| ledger::save_checkpoint(conn, open))
+    }
+
+    /// One writer round: `before` appended, then the checkpoint replaced (if given), then
+    /// `after` appended (which drops its records' open copies from that checkpoint). One
+    /// transaction.
+    pub(crate) fn commit_round(
+        &mut self,
+        before: &[Record],
+        checkpoint: Option<&[Record]>,
+        after: &[Record],
+    ) -> Result<()> {
+        self.write(|conn, clock| {
+            ledger::append(conn, before, clock)?;
+            if let Some(open) = checkpoint {
+                ledger::save_checkpoint(conn, open)?;
+            }
+            ledger::append(conn, after, clock)
+        })
+    }
+
+    /// Appends the checkpointed open records as final records and empties the checkpoint, in one
+    /// transaction. Returns how many were appended (0 the second time).
+    pub fn recover(&mut self) -> Result<usize> {
+        self.write(ledger::recover)
+    }
+
+    /// Recomputes the chain from the stored bodies and names the first broken record.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        chain::verify(&self.conn).map_err(|f| self.fail(f))
+    }
+
+    /// The last record's sequence number and hash.
+    pub fn head(&self) -> Result<Option<(u64, [u8; 32])>> {
+        ledger::head(&self.conn).map_err(|f| self.fail(f))
+    }
+
+    /// When the open work session began: the last clock-in, unless a clock-out followed it.
+    pub fn session_open_since(&self) -> Result<Option<Millis>> {
+        let last: Option<(String, Millis)> = self
+            .conn
+            .query_row(
+                "SELECT kind, start_ms FROM records WHERE kind IN ('clock_in', 'clock_out')
+                 ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        Ok(last.and_then(|(kind, at)| (kind == "clock_in").then_some(at)))
+    }
+
+    /// The latest end of any window span or idle period (0 when there is none): tracking resumes
+    /// after it, so time is never counted twice.
+    pub fn high_water(&self) -> Result<Millis> {
+        let max: Option<Millis> = self
+            .conn
+            .query_row(
+                "SELECT max(end_ms) FROM records WHERE kind IN ('window', 'idle')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(max.unwrap_or(0))
+    }
+
+    /// Totals for the work days `first_day..=last_day`, grouped by `by`.
+    ///
+    /// App, category and day come from the daily rollup, hour from the hourly rollup (keys
+    /// `YYYY-MM-DD HH:00` local, in time order), title from the window records of those days.
+    /// App, category and title rows are ordered by clocked + active time, largest first, then
+    /// key; day and hour rows in time order.
+    pub fn summary(
+        &self,
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+        by: GroupBy,
+    ) -> Result<Vec<SummaryRow>> {
+        let stale = ledger::meta_text(&self.conn, "rollup_clock")
+            .map_err(|f| self.fail(f))?
+            .as_deref()
+            != Some(self.clock.describe().as_str());
+        if stale {
+            // Another process wrote the rollups with another time zone or day start.
+            let tx = self
+                .conn
+                .unchecked_transaction()
+                .map_err(|e| self.fail(e))?;
+            ledger::ensure_rollup_clock(&tx, &self.clock).map_err(|f| self.fail(f))?;
+            tx.commit().map_err(|e| self.fail(e))?;
+        }
+        summary::summary(&self.conn, &self.clock, first_day, last_day, by).map_err(|f| self.fail(f))
+    }
+
+    /// The records overlapping `[from, to)` (an instant at `t` overlaps when `from <= t < to`),
+    /// in sequence order.
+    pub fn records_between(&self, from: Millis, to: Millis) -> Result<Vec<StoredRecord>> {
+        summary::records_between(&self.conn, from, to, None).map_err(|f| self.fail(f))
+    }
+
+    /// Queues a request for the running agent; returns its id.
+    pub fn push_command(&self, body: &str, now: Millis) -> Result<i64> {
+        // Answered requests older than a week are of no use to anyone.
+        self.conn
+            .execute(
+                "DELETE FROM commands WHERE done_at IS NOT NULL AND done_at < ?1",
+                [now.saturating_sub(7 * crate::rollup::DAY_MS)],
+            )
+            .map_err(|e| self.fail(e))?;
+        self.conn
+            .query_row(
+                "INSERT INTO commands (issued_at, body) VALUES (?1, ?2) RETURNING id",
+                params![now, body],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Takes the requests not yet taken, oldest first. Each request is handed out once only, so
+    /// a clock-out is never carried out twice.
+    pub fn take_commands(&self) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("UPDATE commands SET taken = 1 WHERE taken = 0 RETURNING id, body")
+            .map_err(|e| self.fail(e))?;
+        let mut taken = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<(i64, String)>>>())
+            .map_err(|e| self.fail(e))?;
+        taken.sort_by_key(|(id, _)| *id);
+        Ok(taken)
+    }
+
+    /// Stores the answer to a request.
+    pub fn finish_command(&self, id: i64, result: &str, now: Millis) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE commands SET taken = 1, done_at = ?1, result = ?2 WHERE id = ?3",
+                params![now, result, id],
+            )
+            .map_err(|e| self.fail(e))?;
+        if changed == 0 {
+            return Err(Error::UnknownCommand(id));
+        }
+        Ok(())
+    }
+
+    /// Withdraws a request the agent has not taken yet (the asker gave up waiting), so that it
+    /// is not carried out later by surprise. True when it was withdrawn in time.
+    pub fn cancel_command(&self, id: i64, now: Millis) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE commands SET taken = 1, done_at = ?1 WHERE id = ?2 AND taken = 0",
+                params![now, id],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(changed == 1)
+    }
+
+    /// The answer to a request, once the agent has given it.
+    pub fn command_result(&self, id: i64) -> Result<Option<String>> {
+        let result: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT result FROM commands WHERE id = ?1 AND done_at IS NOT NULL",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        Ok(result.flatten())
+    }
+
+    /// Test support: the raw connection, to tamper with the file as an attacker would.
+    #[doc(hidden)]
+    pub fn raw_connection(&self) -> &Connection {
+        &self.conn
+    }
+}
