@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod world;
 
 use worktrace_server::store::{self, Store};
 
