@@ -264,19 +264,21 @@ pub(crate) fn rebuild_rollups(conn: &Connection, clock: &DayClock) -> Result<(),
         match record {
             Record::Idle(idle) => {
                 totals.add(rollup::deltas(&Record::Idle(idle.clone()), clock));
-                if !idles.contains_key(&idle.start) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = idles.entry(idle.start) {
                     if let Some(decision) = decisions.get(&idle.start) {
                         totals.add(rollup::decision_deltas(decision, Some(&idle), clock));
                     }
-                    idles.insert(idle.start, idle);
+                    slot.insert(idle);
                 }
             }
             Record::Decision(decision) => {
-                if !decisions.contains_key(&decision.idle_start) {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    decisions.entry(decision.idle_start)
+                {
                     if let Some(idle) = idles.get(&decision.idle_start) {
                         totals.add(rollup::decision_deltas(&decision, Some(idle), clock));
                     }
-                    decisions.insert(decision.idle_start, decision);
+                    slot.insert(decision);
                 }
             }
             other => totals.add(rollup::deltas(&other, clock)),

@@ -30,6 +30,7 @@ pub struct Store {
     path: PathBuf,
     clock: DayClock,
     device_id: String,
+    busy_ms: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -60,6 +61,7 @@ impl Store {
             path: path.to_path_buf(),
             clock,
             device_id,
+            busy_ms: schema::BUSY_TIMEOUT.as_millis() as u64,
         })
     }
 
@@ -78,8 +80,16 @@ impl Store {
         &self.clock
     }
 
+    /// How long a call waits for another process's lock before failing with
+    /// [`Error::Locked`] (5 s unless changed).
+    pub fn set_busy_timeout(&mut self, timeout: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout).map_err(|e| self.fail(e))?;
+        self.busy_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        Ok(())
+    }
+
     fn fail(&self, f: impl Into<Failure>) -> Error {
-        schema::failure(&self.path, f.into())
+        Error::at(&self.path, self.busy_ms, f.into())
     }
 
     /// Runs `f` in one immediate (write-locking) transaction, committed only if `f` succeeds.
