@@ -145,10 +145,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/audit.csv", get(admin::audit_csv))
-        .layer(axum::middleware::from_fn(error::json_errors))
         // The extractor's own limit and the transport limit agree; both answer 413.
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        // Outside the limit layer, so its plain-text 413 is rewritten too.
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))

@@ -1,0 +1,252 @@
+//! The real binary: `admin` bootstrap commands on a data directory, `serve` on it, enrollment
+//! with a CLI-made token, revocation from the CLI taking effect on the running server's next
+//! request, the OpenAPI document, and a clean exit on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+use common::world::{answer, batch};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_worktrace-server");
+
+fn admin(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the binary");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Stops the server process if the test fails before it does.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn admin_commands_and_serve_work_together() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let d = dir.path();
+    let out = admin(
+        d,
+        &[
+            "create-admin",
+            "--org",
+            "Acme",
+            "--email",
+            "boss@acme.test",
+            "--name",
+            "Boss",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(
+        out.contains("created admin boss@acme.test"),
+        "says what it did: {out}"
+    );
+    admin(
+        d,
+        &["add-user", "--email", "emp@acme.test", "--name", "Emp"],
+        None,
+    );
+    admin(d, &["add-team", "--name", "Sales"], None);
+    let out = admin(
+        d,
+        &["add-member", "--team", "Sales", "--email", "emp@acme.test"],
+        None,
+    );
+    assert!(
+        out.contains("member of \"Sales\""),
+        "membership confirmed: {out}"
+    );
+    let token = admin(d, &["enrollment-token", "--email", "emp@acme.test"], None);
+    assert_eq!(
+        token.len(),
+        64,
+        "the token is printed alone, ready to paste: {token}"
+    );
+
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(d)
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let base = line.trim().rsplit(' ').next().expect("address").to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "prints where it listens: {line}"
+    );
+
+    let http = reqwest::Client::builder()
+        .use_rustls_tls()
+        .build()
+        .expect("client");
+    let health = answer(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("healthz"),
+    )
+    .await;
+    assert_eq!(health.status, StatusCode::OK, "healthy: {}", health.text);
+    assert_eq!(
+        health.body["database"], "sqlite",
+        "the default is the embedded database"
+    );
+
+    let doc = answer(
+        http.get(format!("{base}/api/openapi.json"))
+            .send()
+            .await
+            .expect("doc"),
+    )
+    .await;
+    assert_eq!(doc.status, StatusCode::OK, "the OpenAPI document is served");
+    for path in [
+        "/api/ingest",
+        "/api/devices/enroll",
+        "/api/teams/{team_id}/trends",
+        "/api/admin/audit",
+    ] {
+        assert!(
+            doc.body["paths"][path].is_object(),
+            "the document describes {path}"
+        );
+    }
+
+    let enrolled = answer(
+        http.post(format!("{base}/api/devices/enroll"))
+            .json(&json!({"token": token, "description": "emp-pc"}))
+            .send()
+            .await
+            .expect("enroll"),
+    )
+    .await;
+    assert_eq!(
+        enrolled.status,
+        StatusCode::OK,
+        "the CLI's token enrolls: {}",
+        enrolled.text
+    );
+    let secret = enrolled.body["device_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let device = enrolled.body["device_id"].as_i64().expect("id").to_string();
+    let ingest = |body: serde_json::Value| {
+        let (http, base, secret) = (http.clone(), base.clone(), secret.clone());
+        async move {
+            answer(
+                http.post(format!("{base}/api/ingest"))
+                    .bearer_auth(secret)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("ingest"),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        ingest(batch(1, 1, &[], None)).await.status,
+        StatusCode::OK,
+        "uploads work"
+    );
+
+    let listed = admin(d, &["devices"], None);
+    assert!(
+        listed.contains("emp-pc") && listed.contains("active"),
+        "device listed: {listed}"
+    );
+    admin(d, &["revoke-device", "--device", &device], None);
+    let refused = ingest(batch(2, 2, &[], None)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "revocation holds on the next request"
+    );
+    assert_eq!(
+        refused.code(),
+        "device_revoked",
+        "the agent learns why: {}",
+        refused.text
+    );
+
+    let mut server = server;
+    let pid = server.0.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "SIGTERM sent");
+    let status = server.0.wait().expect("wait for exit");
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status}"
+    );
+}
+
+#[test]
+fn a_missing_password_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "admin",
+            "create-admin",
+            "--org",
+            "A",
+            "--email",
+            "a@a.test",
+            "--name",
+            "A",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "no password, no admin");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("standard input"),
+        "says where the password goes: {err}"
+    );
+}
