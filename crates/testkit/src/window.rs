@@ -171,6 +171,14 @@ pub(crate) fn set_title(x: &XSession, w: &TestWindow, title: &str) -> Result<(),
     Ok(())
 }
 
+/// Unmaps and maps the window again, so the window manager sees a fresh map request.
+pub(crate) fn remap(x: &XSession, w: Window) -> Result<(), XError> {
+    x.conn().unmap_window(w)?;
+    x.conn().map_window(w)?;
+    x.conn().flush()?;
+    Ok(())
+}
+
 /// Destroys a window this process created.
 pub(crate) fn destroy(x: &XSession, w: Window) -> Result<(), XError> {
     x.conn().destroy_window(w)?;
