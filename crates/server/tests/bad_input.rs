@@ -534,3 +534,39 @@ async fn reads_of_other_peoples_data_are_audited() {
     );
     w.server.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_served_over_tls() {
+    let w = World::start_with(Backend::Sqlite, |c| c.secure_cookies = true).await;
+    let resp = w
+        .http
+        .post(format!("{}/api/auth/login", w.base))
+        .json(&json!({"email": "admin@acme.test", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), StatusCode::OK, "login works");
+    let cookies: Vec<String> = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    assert_eq!(cookies.len(), 2, "session and CSRF cookies: {cookies:?}");
+    for c in &cookies {
+        assert!(
+            c.contains("; Secure"),
+            "every cookie is Secure behind TLS: {c}"
+        );
+        assert!(c.contains("SameSite=Strict"), "and SameSite=Strict: {c}");
+    }
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("worktrace_session="))
+        .expect("session");
+    assert!(
+        session.contains("HttpOnly"),
+        "scripts cannot read the session cookie: {session}"
+    );
+    w.server.shutdown().await.expect("clean shutdown");
+}

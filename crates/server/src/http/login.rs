@@ -108,15 +108,15 @@ pub async fn login(
     }
     let found = state.store.user_by_email(&email).await?;
     let password = req.password;
-    let verified = match found {
-        Some((user, Some(hash))) => {
-            let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
-                .await
-                .map_err(ApiError::internal)?;
-            ok.then_some(user)
-        }
-        _ => None,
+    // Unknown accounts are checked against a dummy hash so timing does not reveal them.
+    let (user, hash) = match found {
+        Some((user, Some(hash))) => (Some(user), hash),
+        _ => (None, state.dummy_hash.as_ref().clone()),
     };
+    let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let verified = user.filter(|_| ok);
     let Some(user) = verified else {
         state.store.record_login_failure(&keys, since, now).await?;
         tracing::info!(%email, "failed login");

@@ -35,6 +35,9 @@ use crate::store::{self, Store};
 pub struct AppState {
     pub store: Store,
     pub config: Arc<ServeConfig>,
+    /// A hash of a random password, verified against when the e-mail is unknown, so a login
+    /// takes as long whether or not the account exists.
+    pub dummy_hash: Arc<String>,
 }
 
 /// `/healthz` answer.
@@ -193,9 +196,16 @@ pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Serve
         ))
     })?;
     let addr = listener.local_addr()?;
+    let memory_kib = config.password_memory_kib;
+    let dummy_hash = tokio::task::spawn_blocking(move || {
+        crate::secret::hash_password(&crate::secret::random_token()?, memory_kib)
+    })
+    .await
+    .map_err(|e| Error::Task(e.to_string()))??;
     let state = AppState {
         store: store.clone(),
         config: Arc::new(config),
+        dummy_hash: Arc::new(dummy_hash),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();

@@ -19,13 +19,16 @@ use crate::model::{
 };
 use crate::wire::{ChainStatus, IngestBatch};
 
-/// Connections kept open for reuse; more are opened on demand and closed after use.
+/// Connections in use at once (and kept open for reuse).
 const POOL_SIZE: usize = 8;
 
 /// The SQLite implementation of [`Storage`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     inner: Arc<Pool>,
+    /// Bounds the connections in use at once, so a burst of requests queues here instead of
+    /// opening one connection per blocking thread.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,7 @@ impl SqliteStore {
                 path: path.to_owned(),
                 idle: Mutex::new(vec![conn]),
             }),
+            permits: Arc::new(tokio::sync::Semaphore::new(POOL_SIZE)),
         })
     }
 
@@ -92,7 +96,14 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let pool = self.inner.clone();
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = pool.take()?;
             let out = f(&mut conn);
             pool.give(conn);
