@@ -1,0 +1,80 @@
+//! Footprint of the headless agent: runs the release `worktrace run` on a real X display for a
+//! while at 1 Hz and prints its resident memory and CPU use.
+//!
+//! ```text
+//! cargo build --release -p worktrace-agent --bin worktrace
+//! cargo run --release -p worktrace-agent --example footprint -- 600
+//! ```
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use worktrace_testkit::XSession;
+
+fn proc_field(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let seconds: u64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(600);
+    let binary =
+        std::env::var("WORKTRACE_BIN").unwrap_or_else(|_| "target/release/worktrace".into());
+    let ticks_per_s: f64 =
+        String::from_utf8(Command::new("getconf").arg("CLK_TCK").output()?.stdout)?
+            .trim()
+            .parse()?;
+
+    let x = XSession::start()?;
+    let w = x.spawn_window("footprint", "Footprint window")?;
+    x.activate(&w)?;
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("none.toml"), "")?;
+    let mut agent = Command::new(&binary)
+        .args(["run", "--clock-in", "--quiet"])
+        .env("DISPLAY", x.display())
+        .env("WORKTRACE_DATA_DIR", dir.path())
+        .env("WORKTRACE_CONFIG", dir.path().join("none.toml"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let pid = agent.id();
+    // Let start-up settle, then measure a steady window.
+    std::thread::sleep(Duration::from_secs(5));
+    let t0 = Instant::now();
+    let c0 = cpu_ticks(pid).ok_or("agent exited")?;
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        if t0.elapsed().as_secs().is_multiple_of(60) {
+            x.input()?;
+        }
+    }
+    let c1 = cpu_ticks(pid).ok_or("agent exited")?;
+    let wall = t0.elapsed().as_secs_f64();
+    let rss = proc_field(pid, "VmRSS:").unwrap_or(0);
+    let hwm = proc_field(pid, "VmHWM:").unwrap_or(0);
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = agent.wait();
+    let cpu = (c1 - c0) as f64 / ticks_per_s;
+    println!("measured {wall:.0} s at 1 Hz polling");
+    println!("CPU: {cpu:.2} s = {:.3}% of one core", 100.0 * cpu / wall);
+    println!(
+        "resident memory: {:.1} MB now, {:.1} MB peak",
+        rss as f64 / 1024.0,
+        hwm as f64 / 1024.0
+    );
+    Ok(())
+}

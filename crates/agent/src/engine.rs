@@ -1,0 +1,314 @@
+//! The tracking loop: reads the sensors once per poll interval, feeds the tracker, hands final
+//! records to the store's writer thread, saves the open span every checkpoint interval, and
+//! answers commands from other processes. This is the only place that reads the clock.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use worktrace_domain::{Millis, Record, Sample};
+use worktrace_sensors::Sensor;
+use worktrace_store::{DayClock, Store, Writer, WriterHandle};
+use worktrace_tracker::{Tracker, TrackerConfig};
+
+use crate::command::{Command, Reply};
+use crate::lock::AgentLock;
+use crate::settings::Settings;
+
+/// The wall clock, in UTC milliseconds.
+pub fn now_ms() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The day clock (time zone and day start) of these settings.
+pub fn day_clock(settings: &Settings) -> DayClock {
+    DayClock {
+        tz: settings.time_zone,
+        day_start: settings.day_start,
+    }
+}
+
+/// Opens the store, first moving any open records a crash left in the checkpoint into the record chain.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let path = settings.database_path();
+    let mut store = Store::open(&path, day_clock(settings))?;
+    let recovered = store.recover()?;
+    if recovered > 0 {
+        tracing::info!(
+            recovered,
+            "saved the records that were open when the agent last stopped"
+        );
+    }
+    Ok(store)
+}
+
+/// A tracker resumed from what the store says: open session and the latest recorded time.
+pub fn resumed_tracker(settings: &Settings, store: &Store) -> anyhow::Result<Tracker> {
+    let mut tracker = Tracker::new(
+        &settings.policy,
+        TrackerConfig {
+            pulsetime_ms: settings.pulsetime_ms,
+        },
+    )
+    .context("the policy in force is invalid")?;
+    tracker.resume(store.session_open_since()?, store.high_water()?);
+    Ok(tracker)
+}
+
+/// What `worktrace status` and the desktop app read about the running agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentStatus {
+    pub pid: u32,
+    pub updated_at: Millis,
+    pub clocked_in_since: Option<Millis>,
+    pub app: Option<String>,
+    pub title: Option<String>,
+    pub category: Option<String>,
+    pub idle_since: Option<Millis>,
+    pub locked: bool,
+    /// Idle periods waiting for the employee's answer: (start, end).
+    pub pending_prompts: Vec<(Millis, Millis)>,
+    pub last_auto_clock_out: Option<Millis>,
+    /// The last problem with reading the sensors or saving records, in plain words.
+    pub problem: Option<String>,
+}
+
+/// Options of `worktrace run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Clock in at start unless already clocked in.
+    pub clock_in: bool,
+    /// Print a live one-line status (when the output is a terminal).
+    pub status_line: bool,
+}
+
+/// The running agent: owns the lock, the tracker, the writer and the sensor.
+pub struct Engine {
+    settings: Settings,
+    tracker: Tracker,
+    writer: WriterHandle,
+    /// A second connection for the command queue; record writes all go through `writer`.
+    control: Store,
+    sensor: Box<dyn Sensor>,
+    problem: Option<String>,
+    _lock: AgentLock,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("data_dir", &self.settings.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Takes the lock, opens and recovers the store, resumes the tracker.
+    pub fn start(settings: Settings, sensor: Box<dyn Sensor>) -> anyhow::Result<Engine> {
+        let lock = AgentLock::acquire(&settings.lock_path())?;
+        let store = open_store(&settings)?;
+        let tracker = resumed_tracker(&settings, &store)?;
+        let control = Store::open(&settings.database_path(), day_clock(&settings))?;
+        let writer = Writer::spawn(store);
+        Ok(Engine {
+            settings,
+            tracker,
+            writer,
+            control,
+            sensor,
+            problem: None,
+            _lock: lock,
+        })
+    }
+
+    /// Runs until `stop` is set, then saves everything and returns.
+    pub fn run(mut self, options: &RunOptions, stop: &AtomicBool) -> anyhow::Result<()> {
+        if options.clock_in && self.tracker.status().clocked_in_since.is_none() {
+            let records = self.tracker.clock_in(now_ms())?;
+            self.writer.append(records);
+        }
+        let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        let checkpoint_every = Duration::from_millis(self.settings.checkpoint_interval_ms);
+        let mut last_checkpoint = Instant::now();
+        let mut next_tick = Instant::now();
+        let mut line = crate::status_line::StatusLine::new(options.status_line);
+        while !stop.load(Ordering::Relaxed) {
+            self.tick(now_ms());
+            self.answer_commands();
+            if last_checkpoint.elapsed() >= checkpoint_every {
+                last_checkpoint = Instant::now();
+                self.writer.checkpoint(self.tracker.open_records());
+                self.write_status();
+                line.show(&self.status(), &self.control, &day_clock(&self.settings));
+            }
+            next_tick += poll;
+            let now = Instant::now();
+            if next_tick > now {
+                sleep_unless_stopped(next_tick - now, stop);
+            } else {
+                // Fell behind (suspend, heavy load): do not try to catch up with a burst of samples.
+                next_tick = now;
+            }
+        }
+        line.finish();
+        self.shut_down()
+    }
+
+    /// One sensor reading through the tracker.
+    pub fn tick(&mut self, now: Millis) {
+        match self.sensor.observe() {
+            Ok(observation) => {
+                if self.problem.take().is_some() {
+                    tracing::info!("the sensors answer again");
+                }
+                let records = self.tracker.observe(&Sample::new(now, observation));
+                self.append(records);
+            }
+            Err(e) => {
+                let message = format!("cannot read the active window or idle time: {e}");
+                if self.problem.as_deref() != Some(message.as_str()) {
+                    tracing::warn!("{message}");
+                }
+                // No sample: the tracker sees a gap, which is never counted as work.
+                self.problem = Some(message);
+            }
+        }
+    }
+
+    fn append(&self, records: Vec<Record>) {
+        if !records.is_empty() {
+            self.writer.append(records);
+        }
+    }
+
+    /// Carries out queued requests from other processes.
+    fn answer_commands(&mut self) {
+        let commands = match self.control.take_commands() {
+            Ok(commands) => commands,
+            Err(e) => {
+                tracing::warn!("cannot read the command queue: {e}");
+                return;
+            }
+        };
+        for (id, body) in commands {
+            let now = now_ms();
+            let reply = match serde_json::from_str::<Command>(&body) {
+                Ok(command) => match self.execute(&command, now) {
+                    Ok(()) => Reply::ok(),
+                    Err(e) => Reply::error(e.to_string()),
+                },
+                Err(e) => Reply::error(format!("unknown request {body:?}: {e}")),
+            };
+            // A command's records are committed before its answer, so a reply means "saved".
+            let saved = self.writer.flush();
+            let reply = match saved {
+                Ok(()) => reply,
+                Err(e) => Reply::error(format!("not saved yet: {e}")),
+            };
+            let text = serde_json::to_string(&reply).unwrap_or_else(|_| r#"{"ok":false}"#.into());
+            if let Err(e) = self.control.finish_command(id, &text, now) {
+                tracing::warn!("cannot answer command {id}: {e}");
+            }
+            self.write_status();
+        }
+    }
+
+    /// Applies one command to the tracker and queues its records.
+    pub fn execute(&mut self, command: &Command, now: Millis) -> anyhow::Result<()> {
+        let records = match command {
+            Command::ClockIn => self.tracker.clock_in(now)?,
+            Command::ClockOut => self.tracker.clock_out(now)?,
+            Command::Decide { idle_start, choice } => {
+                self.tracker.decide(*idle_start, *choice, now)?
+            }
+        };
+        self.append(records);
+        Ok(())
+    }
+
+    /// The agent's status as other processes see it.
+    pub fn status(&self) -> AgentStatus {
+        let s = self.tracker.status();
+        AgentStatus {
+            pid: std::process::id(),
+            updated_at: now_ms(),
+            clocked_in_since: s.clocked_in_since,
+            app: s.current.as_ref().map(|w| w.app.clone()),
+            title: s.current.as_ref().map(|w| w.title.clone()),
+            category: s.category.clone(),
+            idle_since: s.idle_since,
+            locked: s.locked,
+            pending_prompts: s
+                .pending_prompts
+                .iter()
+                .map(|p| (p.idle_start, p.idle_end))
+                .collect(),
+            last_auto_clock_out: s.last_auto_clock_out,
+            problem: self.problem.clone().or_else(|| self.writer.last_error()),
+        }
+    }
+
+    fn write_status(&self) {
+        if let Err(e) = write_atomically(&self.settings.status_path(), &self.status()) {
+            tracing::warn!("cannot write the status file: {e}");
+        }
+    }
+
+    /// Saves the open records and closes the chain cleanly.
+    fn shut_down(self) -> anyhow::Result<()> {
+        self.writer.checkpoint(self.tracker.open_records());
+        self.writer
+            .flush()
+            .context("cannot save the last records")?;
+        self.writer.shutdown();
+        // The open records become final now (the same step a restart after a crash takes).
+        let mut store = Store::open(&self.settings.database_path(), day_clock(&self.settings))?;
+        store.recover()?;
+        let _ = std::fs::remove_file(self.settings.status_path());
+        Ok(())
+    }
+}
+
+fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
+    let step = Duration::from_millis(50);
+    let until = Instant::now() + total;
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        std::thread::sleep(step.min(until - now));
+    }
+}
+
+/// Writes JSON to a temporary file and renames it over `path`, so readers never see half a file.
+pub fn write_atomically<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(value).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Reads the running agent's status, if an agent holds the lock.
+pub fn read_status(settings: &Settings) -> Option<AgentStatus> {
+    if !AgentLock::is_held(&settings.lock_path()) {
+        return None;
+    }
+    let text = std::fs::read(settings.status_path()).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Installs SIGINT/SIGTERM handlers that set the returned flag.
+pub fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install the stop signal handler")?;
+    }
+    Ok(stop)
+}

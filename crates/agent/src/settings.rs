@@ -1,0 +1,418 @@
+//! Agent settings: one TOML file, environment overrides, documented defaults.
+//!
+//! Where things are:
+//! - the config file: `--config` / `WORKTRACE_CONFIG`, else `worktrace.toml` in the platform
+//!   config directory (a missing default file means "all defaults"; a missing named file is an error);
+//! - the data (database, lock, status): `--data-dir` / `WORKTRACE_DATA_DIR`, else `[agent] data_dir`,
+//!   else the platform data directory.
+//!
+//! Every field and its default is shown in `worktrace.example.toml` at the repository root.
+//! Loading never panics: a bad file is an error naming the file, line and what to fix.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+use worktrace_domain::Policy;
+
+/// A settings problem, with what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("environment variable {name}={value:?}: {message}")]
+    Env {
+        name: &'static str,
+        value: String,
+        message: String,
+    },
+    #[error("cannot find a home directory for the data and config folders; set WORKTRACE_DATA_DIR and WORKTRACE_CONFIG")]
+    NoHome,
+}
+
+pub type Result<T> = std::result::Result<T, SettingsError>;
+
+/// The `[agent]` table of the config file. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct AgentTable {
+    data_dir: Option<PathBuf>,
+    poll_interval_ms: Option<u64>,
+    checkpoint_interval_ms: Option<u64>,
+    pulsetime_ms: Option<i64>,
+    time_zone: Option<String>,
+    day_start: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    agent: AgentTable,
+    policy: Option<Policy>,
+}
+
+/// Settings in force, after file, environment and command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config file that was read, if any.
+    pub config_path: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    /// How often the sensors are read.
+    pub poll_interval_ms: u64,
+    /// How often the open span is persisted: at most this much is lost in a crash.
+    pub checkpoint_interval_ms: u64,
+    /// Samples further apart than this are a gap (suspend, agent stopped).
+    pub pulsetime_ms: i64,
+    pub time_zone: chrono_tz::Tz,
+    /// Local time at which a work day starts (default 04:00).
+    pub day_start: NaiveTime,
+    /// The local policy (until a company server sends one).
+    pub policy: Policy,
+}
+
+/// Where the settings come from, so tests and IT can point anywhere without touching `$HOME`.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// `--config`, else `WORKTRACE_CONFIG`.
+    pub config: Option<PathBuf>,
+    /// `--data-dir`, else `WORKTRACE_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// Environment variables (name, value) to apply as overrides.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// Reads the `WORKTRACE_*` environment of this process.
+    pub fn from_env(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Self {
+        Self {
+            config,
+            data_dir,
+            env: std::env::vars()
+                .filter(|(k, _)| k.starts_with("WORKTRACE_"))
+                .collect(),
+        }
+    }
+
+    fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The name of the config file inside the platform config directory.
+pub const CONFIG_FILE_NAME: &str = "worktrace.toml";
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "worktrace")
+}
+
+impl Settings {
+    /// Loads settings from the sources: defaults < file < environment < command line.
+    pub fn load(sources: &Sources) -> Result<Settings> {
+        let named = sources
+            .config
+            .clone()
+            .or_else(|| sources.var("WORKTRACE_CONFIG").map(PathBuf::from));
+        let (config_path, file) = match named {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                let file = parse(&path, &text)?;
+                (Some(path), file)
+            }
+            None => match project_dirs().map(|d| d.config_dir().join(CONFIG_FILE_NAME)) {
+                Some(path) if path.exists() => {
+                    let text =
+                        std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    let file = parse(&path, &text)?;
+                    (Some(path), file)
+                }
+                _ => (None, ConfigFile::default()),
+            },
+        };
+        let file_path = config_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("(defaults)"));
+        let invalid = |message: String| SettingsError::Invalid {
+            path: file_path.clone(),
+            message,
+        };
+
+        let data_dir = match (
+            &sources.data_dir,
+            sources.var("WORKTRACE_DATA_DIR"),
+            &file.agent.data_dir,
+        ) {
+            (Some(dir), _, _) => dir.clone(),
+            (None, Some(dir), _) => PathBuf::from(dir),
+            (None, None, Some(dir)) => dir.clone(),
+            (None, None, None) => project_dirs()
+                .ok_or(SettingsError::NoHome)?
+                .data_dir()
+                .to_path_buf(),
+        };
+
+        let mut settings = Settings {
+            config_path: config_path.clone(),
+            data_dir,
+            poll_interval_ms: file.agent.poll_interval_ms.unwrap_or(1000),
+            checkpoint_interval_ms: file.agent.checkpoint_interval_ms.unwrap_or(5000),
+            pulsetime_ms: file.agent.pulsetime_ms.unwrap_or(5000),
+            time_zone: match &file.agent.time_zone {
+                Some(name) => {
+                    parse_tz(name).map_err(|m| invalid(format!("[agent] time_zone: {m}")))?
+                }
+                None => system_time_zone(),
+            },
+            day_start: match &file.agent.day_start {
+                Some(text) => {
+                    parse_day_start(text).map_err(|m| invalid(format!("[agent] day_start: {m}")))?
+                }
+                None => NaiveTime::from_hms_opt(4, 0, 0).expect("04:00 is a valid time"),
+            },
+            policy: file.policy.unwrap_or_default(),
+        };
+        settings.apply_env(sources)?;
+        settings.check().map_err(invalid)?;
+        Ok(settings)
+    }
+
+    fn apply_env(&mut self, sources: &Sources) -> Result<()> {
+        fn num<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T> {
+            value.trim().parse().map_err(|_| SettingsError::Env {
+                name,
+                value: value.to_owned(),
+                message: "expected a whole number".to_owned(),
+            })
+        }
+        if let Some(v) = sources.var("WORKTRACE_POLL_INTERVAL_MS") {
+            self.poll_interval_ms = num("WORKTRACE_POLL_INTERVAL_MS", v)?;
+        }
+        if let Some(v) = sources.var("WORKTRACE_CHECKPOINT_INTERVAL_MS") {
+            self.checkpoint_interval_ms = num("WORKTRACE_CHECKPOINT_INTERVAL_MS", v)?;
+        }
+        if let Some(v) = sources.var("WORKTRACE_IDLE_THRESHOLD_SECS") {
+            self.policy.idle_threshold_secs = num("WORKTRACE_IDLE_THRESHOLD_SECS", v)?;
+        }
+        if let Some(v) = sources.var("WORKTRACE_TIME_ZONE") {
+            self.time_zone = parse_tz(v).map_err(|message| SettingsError::Env {
+                name: "WORKTRACE_TIME_ZONE",
+                value: v.to_owned(),
+                message,
+            })?;
+        }
+        if let Some(v) = sources.var("WORKTRACE_DAY_START") {
+            self.day_start = parse_day_start(v).map_err(|message| SettingsError::Env {
+                name: "WORKTRACE_DAY_START",
+                value: v.to_owned(),
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Range checks on the values in force; the message names the setting.
+    fn check(&self) -> std::result::Result<(), String> {
+        if !(100..=60_000).contains(&self.poll_interval_ms) {
+            return Err(format!(
+                "poll_interval_ms is {}; use 100 to 60000",
+                self.poll_interval_ms
+            ));
+        }
+        if !(100..=60_000).contains(&self.checkpoint_interval_ms) {
+            return Err(format!(
+                "checkpoint_interval_ms is {}; use 100 to 60000",
+                self.checkpoint_interval_ms
+            ));
+        }
+        if self.pulsetime_ms < self.poll_interval_ms as i64 {
+            return Err(format!(
+                "pulsetime_ms ({}) must be at least poll_interval_ms ({})",
+                self.pulsetime_ms, self.poll_interval_ms
+            ));
+        }
+        self.policy.validate().map_err(|e| format!("[policy] {e}"))
+    }
+
+    /// The agent's database.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("worktrace.db")
+    }
+
+    /// The lock that keeps a second agent off the same database.
+    pub fn lock_path(&self) -> PathBuf {
+        self.data_dir.join("agent.lock")
+    }
+
+    /// The running agent's status snapshot.
+    pub fn status_path(&self) -> PathBuf {
+        self.data_dir.join("agent-status.json")
+    }
+}
+
+/// Parses a config file, turning TOML and schema errors into "line L, column C: what".
+fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
+    toml::from_str(text).map_err(|e| {
+        let location = e
+            .span()
+            .map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before
+                    .rfind('\n')
+                    .map_or(before.len(), |i| before.len() - i - 1)
+                    + 1;
+                format!("line {line}, column {column}: ")
+            })
+            .unwrap_or_default();
+        SettingsError::Invalid {
+            path: path.to_owned(),
+            message: format!("{location}{}", e.message()),
+        }
+    })
+}
+
+fn parse_tz(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("unknown time zone {name:?}; use an IANA name such as \"Europe/Berlin\" or \"UTC\"")
+    })
+}
+
+fn parse_day_start(text: &str) -> std::result::Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(text.trim(), "%H:%M")
+        .map_err(|_| format!("{text:?} is not a time of day; write it as HH:MM, e.g. \"04:00\""))
+}
+
+/// The system's time zone, or UTC when it cannot be determined (logged).
+pub fn system_time_zone() -> chrono_tz::Tz {
+    match iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|n| n.parse::<chrono_tz::Tz>().ok())
+    {
+        Some(tz) => tz,
+        None => {
+            tracing::warn!(
+                "cannot determine the system time zone; using UTC (set [agent] time_zone)"
+            );
+            chrono_tz::UTC
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(config: &Path, data: &Path) -> Sources {
+        Sources {
+            config: Some(config.to_owned()),
+            data_dir: Some(data.to_owned()),
+            env: vec![],
+        }
+    }
+
+    #[test]
+    fn example_file_loads_with_the_documented_defaults() {
+        let example =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../worktrace.example.toml");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Settings::load(&sources(&example, dir.path())).expect("the example file is valid");
+        assert_eq!(s.poll_interval_ms, 1000);
+        assert_eq!(s.checkpoint_interval_ms, 5000);
+        assert_eq!(
+            s.day_start,
+            NaiveTime::from_hms_opt(4, 0, 0).expect("valid")
+        );
+        assert_eq!(
+            s.policy,
+            Policy::default(),
+            "the example documents the default policy"
+        );
+    }
+
+    #[test]
+    fn errors_name_file_line_and_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            (
+                "[agent]\npoll_interval_ms = \"fast\"\n",
+                "line 2",
+                "expected u64",
+            ),
+            ("[agent]\npol_interval_ms = 5\n", "line 2", "unknown field"),
+            ("[agent]\nday_start = \"25:00\"\n", "day_start", "HH:MM"),
+            (
+                "[agent]\ntime_zone = \"Mars/Olympus\"\n",
+                "time_zone",
+                "IANA",
+            ),
+            (
+                "[policy]\nidle_threshold_secs = 0\n",
+                "idle_threshold_secs",
+                "10 to 86400",
+            ),
+            ("[agent\n", "line 1", ""),
+        ];
+        for (text, place, fix) in cases {
+            let path = dir.path().join("bad.toml");
+            std::fs::write(&path, text).expect("write");
+            let err = Settings::load(&sources(&path, dir.path()))
+                .expect_err("an invalid file must be refused")
+                .to_string();
+            assert!(err.contains("bad.toml"), "error names the file: {err}");
+            assert!(
+                err.contains(place),
+                "error for {text:?} names {place:?}: {err}"
+            );
+            assert!(
+                err.contains(fix),
+                "error for {text:?} says how to fix ({fix:?}): {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[agent]\npoll_interval_ms = 2000\n").expect("write");
+        let mut src = sources(&path, dir.path());
+        src.env
+            .push(("WORKTRACE_POLL_INTERVAL_MS".into(), "500".into()));
+        src.env
+            .push(("WORKTRACE_TIME_ZONE".into(), "Europe/Berlin".into()));
+        let s = Settings::load(&src).expect("valid");
+        assert_eq!(s.poll_interval_ms, 500, "environment wins over the file");
+        assert_eq!(s.time_zone, chrono_tz::Europe::Berlin);
+        src.env
+            .push(("WORKTRACE_POLL_INTERVAL_MS".into(), "soon".into()));
+        let err = Settings::load(&src).expect_err("non-number").to_string();
+        assert!(
+            err.contains("WORKTRACE_POLL_INTERVAL_MS"),
+            "names the variable: {err}"
+        );
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = Settings::load(&sources(&dir.path().join("missing.toml"), dir.path()))
+            .expect_err("missing file")
+            .to_string();
+        assert!(err.contains("missing.toml"), "{err}");
+    }
+}

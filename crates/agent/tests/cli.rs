@@ -1,0 +1,114 @@
+//! The `worktrace` command's answers to bad input and missing pieces: one clear line, a
+//! non-zero exit, never a panic.
+
+mod common;
+
+use common::Env;
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn run_without_a_display_says_so_in_one_line() {
+    let env = Env::new("", None);
+    let out = env.output(&["run"]);
+    assert!(!out.status.success(), "no display is an error");
+    let err = stderr_of(&out);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.to_lowercase().contains("display"),
+        "names the problem: {err}"
+    );
+    assert!(!err.contains("panicked"), "never a panic: {err}");
+}
+
+#[test]
+fn bad_dates_and_unknown_options_are_explained() {
+    let env = Env::new("", None);
+    let out = env.output(&["report", "--day", "31.12.2026"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("YYYY-MM-DD"),
+        "says the format: {}",
+        stderr_of(&out)
+    );
+
+    let out = env.output(&["report", "--from", "2026-03-02", "--to", "2026-03-01"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("after"),
+        "explains the order: {}",
+        stderr_of(&out)
+    );
+
+    let out = env.output(&["report", "--colour"]);
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+    assert!(
+        stderr_of(&out).contains("--colour"),
+        "names the option: {}",
+        stderr_of(&out)
+    );
+
+    let out = env.output(&["report", "--by", "mood"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("possible values"),
+        "lists the choices: {}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn invalid_config_names_file_line_and_fix() {
+    let env = Env::new(
+        "[agent]\npoll_interval_ms = 1000\nday_start = \"4 am\"\n",
+        None,
+    );
+    let out = env.output(&["config", "check"]);
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("worktrace.toml") && err.contains("HH:MM"),
+        "{err}"
+    );
+
+    let env = Env::new(
+        "[policy]\ncategories = [{ name = \"Work\", app = \"(unclosed\" }]\n",
+        None,
+    );
+    let out = env.output(&["config", "check"]);
+    assert!(
+        !out.status.success(),
+        "a broken pattern is found before the agent runs"
+    );
+    let err = stderr_of(&out);
+    assert!(err.contains("categories[0].app"), "names the rule: {err}");
+
+    let env = Env::new("", None);
+    assert!(
+        env.ok(&["config", "check"]).contains("ok"),
+        "an empty file means defaults"
+    );
+}
+
+#[test]
+fn clock_in_and_out_without_a_running_agent() {
+    let env = Env::new("", None);
+    assert!(env.ok(&["status"]).contains("Clocked out"));
+    env.ok(&["clock-in"]);
+    assert!(env.ok(&["status"]).contains("Clocked in since"));
+    let again = env.output(&["clock-in"]);
+    assert!(!again.status.success(), "clocking in twice is refused");
+    env.ok(&["clock-out"]);
+    assert!(env.ok(&["status"]).contains("Clocked out"));
+    assert!(
+        env.ok(&["verify"]).starts_with("ok: 2 records"),
+        "clock-in and clock-out are records"
+    );
+    let csv = env.ok(&["report", "--format", "csv", "--by", "category"]);
+    assert!(
+        csv.starts_with("category,active_seconds,idle_seconds"),
+        "CSV header: {csv}"
+    );
+}

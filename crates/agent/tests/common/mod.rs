@@ -1,0 +1,172 @@
+//! Shared helpers for the agent's integration tests: the real `worktrace` binary, a temporary
+//! data directory and settings file, and a running agent that is stopped on drop.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub display: Option<String>,
+}
+
+impl Env {
+    /// A fresh data directory with a settings file containing `settings` (TOML).
+    pub fn new(settings: &str, display: Option<&str>) -> Env {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("worktrace.toml"), settings).expect("write settings");
+        Env {
+            dir,
+            display: display.map(str::to_owned),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir().join("worktrace.db")
+    }
+
+    /// `worktrace ARGS` with this environment (never the caller's HOME, DISPLAY or config).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worktrace"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("WORKTRACE_DATA_DIR", self.data_dir())
+            .env("WORKTRACE_CONFIG", self.dir.path().join("worktrace.toml"))
+            .env("WORKTRACE_TIME_ZONE", "UTC")
+            .stdin(Stdio::null());
+        if let Some(display) = &self.display {
+            cmd.env("DISPLAY", display);
+        }
+        cmd
+    }
+
+    /// Runs `worktrace ARGS` to completion; panics with its output when it fails.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert!(
+            out.status.success(),
+            "worktrace {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("start worktrace")
+    }
+
+    /// Starts `worktrace run --quiet` and waits until it has taken the lock.
+    pub fn start_agent(&self) -> Agent {
+        let child = self
+            .command(&["run", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the agent");
+        let agent = Agent { child: Some(child) };
+        wait_for(
+            Duration::from_secs(20),
+            "the agent to take its lock",
+            || lock_held(&self.data_dir().join("agent.lock")),
+        );
+        agent
+    }
+
+    /// `report` as parsed JSON.
+    pub fn report_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["report", "--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("report prints JSON")
+    }
+}
+
+/// Whether another process holds the agent lock.
+pub fn lock_held(path: &Path) -> bool {
+    worktrace_agent::lock::AgentLock::is_held(path)
+}
+
+#[derive(Debug)]
+pub struct Agent {
+    pub child: Option<Child>,
+}
+
+impl Agent {
+    /// SIGTERM and wait: the agent saves its open records and exits 0.
+    pub fn stop(mut self) -> Output {
+        let child = self.child.take().expect("running");
+        signal(&child, "TERM");
+        let out = child.wait_with_output().expect("wait for the agent");
+        assert!(
+            out.status.success(),
+            "the agent exits cleanly on SIGTERM: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// SIGKILL: no chance to save anything.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().expect("running");
+        signal(&child, "KILL");
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{name}"), child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {}", child.id());
+}
+
+/// Polls `ready` every 50 ms until it holds; panics after `limit` naming what it waited for.
+pub fn wait_for(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let until = Instant::now() + limit;
+    while !ready() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sum of a numeric field over a JSON report array.
+pub fn total(report: &serde_json::Value, field: &str) -> f64 {
+    report
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r[field].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
+/// The row whose key field equals `key`.
+pub fn row<'a>(
+    report: &'a serde_json::Value,
+    key_field: &str,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    report
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r[key_field] == key)
+}
