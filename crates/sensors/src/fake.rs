@@ -3,6 +3,8 @@
 //! It never touches the OS; it must never be used by the shipped agent as a stand-in for a
 //! real reading.
 
+#![forbid(unsafe_code)]
+
 use std::collections::VecDeque;
 use std::fmt;
 

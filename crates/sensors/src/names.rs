@@ -2,6 +2,8 @@
 //!
 //! Pure: no I/O, no OS calls.
 
+#![forbid(unsafe_code)]
+
 /// The file name of an executable path, for either path separator (Windows paths are read
 /// on every platform, e.g. in tests and reports).
 ///

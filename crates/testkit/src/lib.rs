@@ -392,7 +392,7 @@ impl XSession {
     }
 
     /// The EWMH handshake: the root's `_NET_SUPPORTING_WM_CHECK` names a window that names
-    /// itself the same way.
+    /// itself the same way; then the window manager's client list exists.
     fn wm_check(&self) -> Result<bool> {
         let check = |w: Window| -> Result<Option<Window>> {
             let reply = self
@@ -411,10 +411,30 @@ impl XSession {
                 .ok()
                 .and_then(|r| r.value32().and_then(|mut v| v.next())))
         };
-        Ok(match check(self.root)? {
+        let checked = match check(self.root)? {
             Some(child) => check(child)? == Some(child),
             None => false,
-        })
+        };
+        if !checked {
+            return Ok(false);
+        }
+        // openbox announces itself before it has finished starting; windows mapped in that
+        // gap were seen to wait ~5 s to be managed. It publishes `_NET_CLIENT_LIST` at the
+        // end of its start-up, so wait for that too.
+        let list = self
+            .conn
+            .get_property(
+                false,
+                self.root,
+                self.atoms._NET_CLIENT_LIST,
+                AtomEnum::WINDOW,
+                0,
+                0,
+            )
+            .map_err(|e| self.x_err(e))?
+            .reply()
+            .map_err(|e| self.x_err(e))?;
+        Ok(list.type_ != 0)
     }
 
     /// The managed client window with this title and pid, once it is viewable.

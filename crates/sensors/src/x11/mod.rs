@@ -16,6 +16,8 @@
 //! asking browsers for it needs per-browser extensions or accessibility trees, too costly once
 //! a second.
 
+#![forbid(unsafe_code)]
+
 mod lock;
 pub mod text;
 
