@@ -279,7 +279,15 @@ impl Tracker {
         self.last_sample = Some(c);
         match prev {
             None => self.start_fresh(c, &obs),
-            Some(p) if c <= p => self.close_all(c, &mut out),
+            Some(p) if c <= p => {
+                // Like after a gap, the sample starts afresh (records only after the mark).
+                // Inputs and barriers seen on the abandoned, later timeline no longer apply:
+                // what was recorded there is protected by the high-water mark.
+                self.close_all(c, &mut out);
+                self.barrier = self.high_water;
+                self.last_input = self.last_input.min(c);
+                self.start_fresh(c, &obs);
+            }
             Some(p) if c - p > self.pulsetime => {
                 self.close_all(c, &mut out);
                 self.record_gap(p, c, &mut out);
@@ -339,9 +347,10 @@ impl Tracker {
             Some(p) => p,
             None => now,
         };
-        let at = at.max(self.high_water).max(since);
         let idle = self.idle.clone();
         self.close_all(now, &mut out);
+        // After closing, so that the session covers everything recorded in it.
+        let at = at.max(self.high_water).max(since);
         self.activity.flush(&mut out);
         out.push(Record::ClockOut {
             at,
