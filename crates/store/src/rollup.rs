@@ -149,22 +149,17 @@ impl DayClock {
     /// The label of an hourly bucket: local `YYYY-MM-DD HH:00`. The hour that repeats when the
     /// clocks go back is labelled twice, so each gets its UTC offset: `2024-10-27 02:00 +02:00`.
     pub fn hour_key(&self, hour_start: Millis) -> String {
-        let Some(utc) = DateTime::from_timestamp_millis(hour_start.clamp(-LIMIT_MS, LIMIT_MS))
-        else {
+        let hour_start = hour_start.clamp(-LIMIT_MS, LIMIT_MS);
+        let Some(utc) = DateTime::from_timestamp_millis(hour_start) else {
             return hour_start.to_string();
         };
         let local = utc.with_timezone(&self.tz);
         let label = local.format("%Y-%m-%d %H:00").to_string();
-        let hour = local
-            .naive_local()
-            .with_minute(0)
-            .and_then(|t| t.with_second(0));
-        let repeated = hour.is_some_and(|naive| {
-            matches!(
-                self.tz.from_local_datetime(&naive),
-                chrono::LocalResult::Ambiguous(..)
-            )
-        });
+        // A local hour repeats when the bucket before or after it has the same local hour.
+        let local_hour = |t: Millis| (t + self.offset_ms(t)).div_euclid(HOUR_MS);
+        let here = local_hour(hour_start);
+        let repeated =
+            local_hour(hour_start - HOUR_MS) == here || local_hour(hour_start + HOUR_MS) == here;
         if repeated {
             format!("{label} {}", local.format("%:z"))
         } else {

@@ -163,3 +163,48 @@ fn shutdown_commits_what_is_queued_and_later_use_reports_it() {
     let shown = writer.last_error().expect("error");
     assert!(shown.contains("writer has stopped"), "{shown}");
 }
+
+#[test]
+fn a_full_database_says_the_disk_is_full_and_keeps_the_records() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path, berlin()).expect("open");
+    // SQLite reports SQLITE_FULL once the file may not grow: the same code a full disk gives.
+    let conn = store.raw_connection();
+    let pages: i64 = conn
+        .pragma_query_value(None, "page_count", |r| r.get(0))
+        .expect("pages");
+    conn.pragma_update(None, "max_page_count", pages)
+        .expect("cap the file at its size");
+    let big: Vec<Record> = (0..2000)
+        .map(|i| {
+            window(
+                i * MIN,
+                (i + 1) * MIN,
+                &format!("app {i}"),
+                &"t".repeat(200),
+                true,
+            )
+        })
+        .collect();
+    let err = store.append(&big).expect_err("no room");
+    assert!(matches!(err, Error::DiskFull { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the disk is full: free space on"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&path.parent().expect("dir").display().to_string()),
+        "{text}"
+    );
+
+    let writer = Writer::spawn_with(store, Duration::from_millis(20));
+    writer.append(big);
+    assert!(writer.flush().is_err(), "still full");
+    let shown = writer.last_error().expect("published");
+    assert!(
+        shown.contains("the disk is full") && shown.contains("keeps the last 2000 records"),
+        "{shown}"
+    );
+    writer.shutdown();
+}

@@ -77,6 +77,26 @@ pub fn decision(idle_start: Millis, idle_end: Millis, choice: IdleChoice) -> Rec
     })
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum What {
+    Window,
+    Idle,
+    /// Idle time a decision kept as work: clocked only.
+    Kept,
+}
+
+/// A stretch of time and what it adds.
+struct Range {
+    start: Millis,
+    end: Millis,
+    app: String,
+    category: String,
+    title: Option<String>,
+    what: What,
+    input: i64,
+    in_session: bool,
+}
+
 /// Summary computed the slow way: walk every record minute by minute, find each minute's work
 /// day and hour label with chrono directly, and add up contiguous runs.
 pub fn brute_summary(
@@ -91,46 +111,36 @@ pub fn brute_summary(
     let mut add = |at: Millis, key: String, v: [i64; 4]| {
         let entry = totals.entry(key).or_insert((at, [0; 4]));
         entry.0 = entry.0.min(at);
-        for i in 0..4 {
-            entry.1[i] += v[i];
+        for (sum, x) in entry.1.iter_mut().zip(v) {
+            *sum += x;
         }
     };
     let mut first_idle: HashMap<Millis, IdlePeriod> = HashMap::new();
     let mut first_decision: HashMap<Millis, IdleDecision> = HashMap::new();
-    // (start, end, app, category, title, what): what 0 = window, 1 = idle, 2 = clocked only
-    let mut ranges: Vec<(
-        Millis,
-        Millis,
-        String,
-        String,
-        Option<String>,
-        u8,
-        i64,
-        bool,
-    )> = Vec::new();
+    let mut ranges: Vec<Range> = Vec::new();
     for r in records {
         match r {
-            Record::Window(w) => ranges.push((
-                w.start,
-                w.end,
-                w.app.clone(),
-                w.category.clone(),
-                Some(w.title.clone()),
-                0,
-                w.input_ms,
-                w.in_session,
-            )),
+            Record::Window(w) => ranges.push(Range {
+                start: w.start,
+                end: w.end,
+                app: w.app.clone(),
+                category: w.category.clone(),
+                title: Some(w.title.clone()),
+                what: What::Window,
+                input: w.input_ms,
+                in_session: w.in_session,
+            }),
             Record::Idle(p) => {
-                ranges.push((
-                    p.start,
-                    p.end,
-                    p.app.clone(),
-                    p.category.clone(),
-                    None,
-                    1,
-                    0,
-                    false,
-                ));
+                ranges.push(Range {
+                    start: p.start,
+                    end: p.end,
+                    app: p.app.clone(),
+                    category: p.category.clone(),
+                    title: None,
+                    what: What::Idle,
+                    input: 0,
+                    in_session: false,
+                });
                 first_idle.entry(p.start).or_insert_with(|| p.clone());
             }
             Record::Decision(d) => {
@@ -149,22 +159,32 @@ pub fn brute_summary(
                 } else {
                     p.category.clone()
                 };
-                ranges.push((
-                    d.idle_start,
-                    d.idle_end,
-                    p.app.clone(),
+                ranges.push(Range {
+                    start: d.idle_start,
+                    end: d.idle_end,
+                    app: p.app.clone(),
                     category,
-                    None,
-                    2,
-                    0,
-                    true,
-                ));
+                    title: None,
+                    what: What::Kept,
+                    input: 0,
+                    in_session: true,
+                });
             }
         }
     }
     let ds = clock.day_start - NaiveTime::MIN;
-    for (start, end, app, category, title, what, input, in_session) in ranges {
-        if by == GroupBy::Title && what != 0 {
+    for Range {
+        start,
+        end,
+        app,
+        category,
+        title,
+        what,
+        input,
+        in_session,
+    } in ranges
+    {
+        if by == GroupBy::Title && what != What::Window {
             continue;
         }
         let total = end - start;
@@ -204,14 +224,14 @@ pub fn brute_summary(
                 let share =
                     |x: Millis| (input as i128 * (x - start) as i128 / total as i128) as i64;
                 let v = match what {
-                    0 => [
+                    What::Window => [
                         len,
                         0,
                         if in_session { len } else { 0 },
                         share(run_end) - share(t),
                     ],
-                    1 => [0, len, 0, 0],
-                    _ => [0, 0, len, 0],
+                    What::Idle => [0, len, 0, 0],
+                    What::Kept => [0, 0, len, 0],
                 };
                 let key = match by {
                     GroupBy::App => app.clone(),
