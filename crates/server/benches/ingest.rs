@@ -1,0 +1,151 @@
+//! Ingest load: simulated devices each uploading a day of rollups (24 hourly + 8 daily rows,
+//! a session, a decision) in batches over real HTTP, against SQLite (a temp file) or the
+//! PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`. Prints batches/s and latency
+//! percentiles. Run: `cargo bench -p worktrace-server --bench ingest`.
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use worktrace_server::config::ServeConfig;
+use worktrace_server::http;
+use worktrace_server::http::auth::now_ms;
+use worktrace_server::model::Role;
+use worktrace_server::ops;
+
+const DEVICES: usize = 64;
+const BATCHES_PER_DEVICE: u64 = 60;
+
+fn day_batch(seq: u64) -> Value {
+    let day = format!("2025-03-{:02}", 1 + (seq % 28));
+    let apps = [
+        "mail", "excel", "crm", "browser", "editor", "chat", "meet", "files",
+    ];
+    let mut rollups: Vec<Value> = (0..24u8)
+        .map(|h| {
+            json!({"day": day, "hour": h, "app": apps[usize::from(h) % 8], "category": "Work",
+                   "active_ms": 1_800_000, "idle_ms": 60_000, "clocked_ms": 1_800_000,
+                   "input_ms": 900_000, "revision": seq})
+        })
+        .collect();
+    rollups.extend(apps.iter().map(|a| {
+        json!({"day": day, "app": a, "category": "Work", "active_ms": 5_400_000,
+               "idle_ms": 180_000, "clocked_ms": 5_400_000, "input_ms": 2_700_000, "revision": seq})
+    }));
+    json!({
+        "batch_seq": seq, "chain_head": {"seq": seq * 100, "hash": format!("{seq:064x}")},
+        "rollups": rollups,
+        "sessions": [{"day": day, "start": 1_740_990_000_000i64 + seq as i64 * 86_400_000,
+                      "end": 1_741_020_000_000i64 + seq as i64 * 86_400_000}],
+        "decisions": [{"day": day, "decision": {"idle_start": 1_741_000_000_000i64 + seq as i64,
+            "idle_end": 1_741_000_600_000i64 + seq as i64, "choice": "keep", "source": "user",
+            "decided_at": 1_741_000_700_000i64}}],
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let mut cfg = ServeConfig::with_database(url);
+    cfg.listen = "127.0.0.1:0".parse()?;
+    cfg.password_memory_kib = 64;
+    let server = http::start(cfg).await?;
+    let store = server.store.clone();
+    let admin = ops::create_admin(
+        store.as_ref(),
+        "Bench",
+        "a@bench.test",
+        "A",
+        "bench password",
+        64,
+        1,
+    )
+    .await?;
+    let http_client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .pool_max_idle_per_host(DEVICES)
+        .build()?;
+    let base = format!("http://{}", server.addr);
+    let mut secrets = Vec::new();
+    for i in 0..DEVICES {
+        let user = ops::add_user(
+            store.as_ref(),
+            admin.org_id,
+            &format!("u{i}@bench.test"),
+            "U",
+            Role::Employee,
+            None,
+            64,
+            1,
+        )
+        .await?;
+        let (token, _) =
+            ops::create_enrollment_token(store.as_ref(), admin.org_id, user.id, 1, now_ms())
+                .await?;
+        let r: Value = http_client
+            .post(format!("{base}/api/devices/enroll"))
+            .json(&json!({"token": token, "description": "bench"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        secrets.push(r["device_secret"].as_str().unwrap_or_default().to_owned());
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for secret in secrets {
+        let (c, base) = (http_client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for seq in 1..=BATCHES_PER_DEVICE {
+                let body = day_batch(seq);
+                let t = Instant::now();
+                let r = c
+                    .post(format!("{base}/api/ingest"))
+                    .bearer_auth(&secret)
+                    .json(&body)
+                    .send()
+                    .await;
+                let ok = match r {
+                    Ok(resp) if resp.status().is_success() => true,
+                    Ok(resp) => {
+                        eprintln!(
+                            "{}: {}",
+                            resp.status(),
+                            resp.text().await.unwrap_or_default()
+                        );
+                        false
+                    }
+                    Err(e) => {
+                        eprintln!("{e}");
+                        false
+                    }
+                };
+                lat.push((t.elapsed().as_secs_f64() * 1000.0, ok));
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let failed = lat.iter().filter(|(_, ok)| !ok).count();
+    let mut ms: Vec<f64> = lat.iter().map(|(m, _)| *m).collect();
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
+    println!(
+        "backend={} devices={DEVICES} batches={} failed={failed} rollups/batch=32 \
+         throughput={:.0} batches/s p50={:.1}ms p95={:.1}ms p99={:.1}ms",
+        store.backend(),
+        ms.len(),
+        ms.len() as f64 / secs,
+        pct(0.50),
+        pct(0.95),
+        pct(0.99)
+    );
+    server.shutdown().await?;
+    Ok(())
+}
