@@ -84,8 +84,12 @@ pub(crate) fn summary(
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         }
         GroupBy::Title => {
-            let (from, _) = clock.day_range(first_day);
-            let (_, to) = clock.day_range(last_day);
+            // Work days are not always contiguous: with a day start inside the hour that repeats
+            // when clocks go back, a stretch after the next day's start still belongs to the
+            // earlier day. Scan a little wider and keep the pieces whose day is in range.
+            const MARGIN: Millis = 3 * rollup::HOUR_MS;
+            let from = clock.day_range(first_day).0.saturating_sub(MARGIN);
+            let to = clock.day_range(last_day).1.saturating_add(MARGIN);
             let mut totals: HashMap<String, [i64; 4]> = HashMap::new();
             for stored in records_between(conn, from, to, Some("window"))? {
                 let Record::Window(span) = &stored.record else {

@@ -528,3 +528,33 @@ fn summaries_group_by_app_category_title_day_and_hour() {
         "an empty range has no rows"
     );
 }
+
+#[test]
+fn a_day_start_inside_the_repeated_hour_keeps_titles_with_their_day() {
+    // Day start 02:30 in Berlin: on 2024-10-27 the second 02:00-02:30 (CET, 01:00Z-01:30Z)
+    // comes after the 27th began at the first 02:30 (CEST) but still belongs to the 26th.
+    let clock = clock(chrono_tz::Europe::Berlin, 2, 30);
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path, clock).expect("open");
+    store
+        .append(&[window(
+            utc(2024, 10, 27, 1, 0),
+            utc(2024, 10, 27, 1, 30),
+            "code",
+            "late",
+            true,
+        )])
+        .expect("append");
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 10, 26).expect("date");
+    let titles = store.summary(day, day, GroupBy::Title).expect("titles");
+    let apps = store.summary(day, day, GroupBy::App).expect("apps");
+    assert_eq!(
+        titles.len(),
+        1,
+        "the title is found although it lies after the 27th began"
+    );
+    assert_eq!(
+        titles[0].active_ms, apps[0].active_ms,
+        "titles agree with the rollups"
+    );
+}
