@@ -39,7 +39,8 @@
 //!    the minute can change any more (or at clock-out). Nothing about which keys, ever.
 //! 9. **Clock in/out.** `clock_in(now)` closes what is open, emits `ClockIn { at: now }`, and the
 //!    next span starts at `now`. `clock_out(now)` first gives the time up to `now` to the last
-//!    state (when the last sample is within pulsetime; else the session ends at that sample),
+//!    state (when the last sample is within pulsetime; else the session ends at that sample;
+//!    with no sample since start or resume, the time up to `now` is a `Suspended` gap),
 //!    closes everything, decides an open idle period by the rules above, flushes activity and
 //!    emits `ClockOut { at, Manual }`. Prompts survive clock-out. Clock operations never go
 //!    back before the high-water mark.
@@ -345,7 +346,17 @@ impl Tracker {
         let at = match self.last_sample {
             Some(p) if now > p && now - p <= self.pulsetime => now,
             Some(p) => p,
-            None => now,
+            None => {
+                // Nothing observed since start (the agent is not running): the time up to now
+                // is a gap, idle `Suspended`, exactly as when the agent comes back after a stop.
+                let from = self.prev_at.unwrap_or(since);
+                self.close_all(now, &mut out);
+                self.record_gap(from, now, &mut out);
+                if self.session.is_none() {
+                    return Ok(out);
+                }
+                now
+            }
         };
         let idle = self.idle.clone();
         self.close_all(now, &mut out);
@@ -380,6 +391,21 @@ impl Tracker {
             .ok_or(Error::NoSuchPrompt { idle_start })?;
         let prompt = self.prompts.remove(index);
         Ok(vec![decision(&prompt, choice, DecisionSource::User, now)])
+    }
+
+    /// After a restart: idle prompts that were waiting (the store knows them as in-session idle
+    /// periods without a decision). Prompts already known are not added twice.
+    pub fn restore_prompts(&mut self, prompts: impl IntoIterator<Item = IdlePrompt>) {
+        for prompt in prompts {
+            if !self
+                .prompts
+                .iter()
+                .any(|p| p.idle_start == prompt.idle_start)
+            {
+                self.prompts.push(prompt);
+            }
+        }
+        self.prompts.sort_by_key(|p| p.idle_start);
     }
 
     /// Idle periods awaiting the employee's answer, oldest first.

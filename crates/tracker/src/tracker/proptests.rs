@@ -266,8 +266,16 @@ fn totals(records: &[Record]) -> Totals {
     t
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+    // 100 cases keep `cargo test` under a minute on two cores; PROPTEST_CASES runs more.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     /// Stream invariants: order without overlap, no negative durations, nothing beyond the
     /// wall time the stream spans, sessions exactly tiled by their records, every in-session

@@ -1019,3 +1019,54 @@ fn no_foreground_window_is_time_with_no_app() {
     );
     assert_eq!(t.status().current, None, "no window in the status");
 }
+
+#[test]
+fn restored_prompts_can_be_answered_and_time_out() {
+    let mut t = new_tracker(&policy());
+    let prompt = |start: i64| IdlePrompt {
+        idle_start: at(start),
+        idle_end: at(start + 100_000),
+        reason: IdleReason::NoInput,
+        deadline: at(start + 220_000),
+    };
+    t.restore_prompts([prompt(0), prompt(500_000), prompt(0)]);
+    assert_eq!(
+        t.pending_prompts().len(),
+        2,
+        "a prompt known twice is kept once"
+    );
+    let answer = t
+        .decide(at(500_000), IdleChoice::Keep, at(600_000))
+        .expect("restored");
+    assert_eq!(
+        decisions(&answer),
+        vec![(500_000, 600_000, IdleChoice::Keep, DecisionSource::User)]
+    );
+    let timed_out = t.observe(&sample(220_000, "xterm", 0));
+    assert_eq!(
+        decisions(&timed_out),
+        vec![(0, 100_000, IdleChoice::Discard, DecisionSource::Timeout)],
+        "the policy default applies at the deadline, as for prompts made here"
+    );
+}
+
+#[test]
+fn rule9_clock_out_without_any_sample_records_the_unobserved_time_as_a_gap() {
+    let mut t = new_tracker(&policy());
+    t.resume(Some(at(0)), at(0));
+    let records = t.clock_out(at(3_600_000)).expect("clocked in");
+    assert_eq!(
+        idles(&records),
+        vec![(IdleReason::Suspended, 0, 3_600_000, true)],
+        "with the agent not running nothing was observed: idle, work only if kept"
+    );
+    assert_eq!(t.pending_prompts().len(), 1, "so the employee is asked");
+    assert_eq!(
+        records.last(),
+        Some(&Record::ClockOut {
+            at: at(3_600_000),
+            reason: ClockOutReason::Manual
+        }),
+        "the session ends when the employee says"
+    );
+}
