@@ -236,6 +236,12 @@ fn ask_running_agent(settings: &Settings, command: &Command) -> anyhow::Result<R
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Withdraw the request so a stuck agent does not carry it out later, unexpectedly.
+    if !store.cancel_command(id, engine::now_ms())? {
+        if let Some(text) = store.command_result(id)? {
+            return serde_json::from_str(&text).context("the agent's answer is not readable");
+        }
+    }
     bail!("the running agent did not answer within 10 s; it may be stuck: check `worktrace status`")
 }
 
