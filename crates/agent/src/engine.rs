@@ -12,11 +12,14 @@ use serde::{Deserialize, Serialize};
 use worktrace_domain::{Millis, Record, Sample};
 use worktrace_sensors::Sensor;
 use worktrace_store::{DayClock, Store, Writer, WriterHandle};
-use worktrace_tracker::{Tracker, TrackerConfig};
+use worktrace_tracker::{IdlePrompt, Tracker, TrackerConfig};
 
 use crate::command::{Command, Reply};
 use crate::lock::AgentLock;
 use crate::settings::Settings;
+
+/// How far back a restart looks for idle periods that still wait for a decision.
+const PROMPT_LOOKBACK_MS: Millis = 7 * 24 * 3_600_000;
 
 /// The wall clock, in UTC milliseconds.
 pub fn now_ms() -> Millis {
@@ -55,6 +58,15 @@ pub fn resumed_tracker(settings: &Settings, store: &Store) -> anyhow::Result<Tra
     )
     .context("the policy in force is invalid")?;
     tracker.resume(store.session_open_since()?, store.high_water()?);
+    // Idle periods still waiting for the employee's answer come back as prompts. A week back is
+    // plenty: past its deadline a prompt gets the policy's default on the next sample.
+    let since = now_ms() - PROMPT_LOOKBACK_MS;
+    let recent: Vec<Record> = store
+        .records_between(since, Millis::MAX)?
+        .into_iter()
+        .map(|r| r.record)
+        .collect();
+    tracker.restore_prompts(IdlePrompt::undecided(&recent, &settings.policy));
     Ok(tracker)
 }
 

@@ -102,9 +102,13 @@ fn clock_in_and_out_without_a_running_agent() {
     assert!(!again.status.success(), "clocking in twice is refused");
     env.ok(&["clock-out"]);
     assert!(env.ok(&["status"]).contains("Clocked out"));
+    // Clock-in, the unobserved time as a suspended gap (no agent ran), and clock-out.
+    let verify = env.ok(&["verify"]);
+    assert!(verify.starts_with("ok: 3 records"), "{verify}");
+    let by_day = env.report_json(&["--by", "day"]);
     assert!(
-        env.ok(&["verify"]).starts_with("ok: 2 records"),
-        "clock-in and clock-out are records"
+        common::total(&by_day, "active_seconds") == 0.0,
+        "with no agent running nothing counts as active: {by_day}"
     );
     let csv = env.ok(&["report", "--format", "csv", "--by", "category"]);
     assert!(

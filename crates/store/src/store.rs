@@ -173,7 +173,7 @@ impl Store {
         let max: Option<Millis> = self
             .conn
             .query_row(
-                "SELECT max(end_ms) FROM records WHERE kind IN ('window', 'idle')",
+                "SELECT max(end_ms) FROM records WHERE kind IN ('window', 'idle', 'clock_in', 'clock_out')",
                 [],
                 |r| r.get(0),
             )

@@ -99,6 +99,43 @@ pub struct IdlePrompt {
     pub deadline: Millis,
 }
 
+impl IdlePrompt {
+    /// The prompts still waiting among stored records: in-session idle periods that no decision
+    /// answers, with their deadline from the policy's timeout. Pure; the caller chooses the range.
+    ///
+    /// ```text
+    /// [Idle 10–20 in session, Decision for 10, Idle 30–40 in session, Idle 50–60 outside]
+    ///   → [IdlePrompt { idle_start: 30, idle_end: 40, deadline: 40 + timeout }]
+    /// ```
+    pub fn undecided(records: &[Record], policy: &Policy) -> Vec<IdlePrompt> {
+        if policy.idle_prompt != IdlePromptMode::Ask {
+            return Vec::new();
+        }
+        let decided: std::collections::HashSet<Millis> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Decision(d) => Some(d.idle_start),
+                _ => None,
+            })
+            .collect();
+        let timeout = i64::from(policy.idle_prompt_timeout_secs) * 1000;
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Idle(p) if p.in_session && !decided.contains(&p.start) => {
+                    Some(IdlePrompt {
+                        idle_start: p.start,
+                        idle_end: p.end,
+                        reason: p.reason,
+                        deadline: p.end.saturating_add(timeout),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// What the tracker knows right now, for the status line and the desktop app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackerStatus {
@@ -236,13 +273,24 @@ impl Tracker {
     }
 
     /// After a restart, before the first sample: the open work session (from the store) and the
-    /// end of the latest stored record. Nothing is ever recorded before `high_water`; a first
-    /// sample more than pulsetime after it is a gap (idle `Suspended` inside a session).
+    /// end of the latest stored record. Nothing is ever recorded before `high_water`; inside a
+    /// session, a first sample more than pulsetime after the later of `high_water` and the
+    /// session start is a gap (idle `Suspended`: the agent was not running). With nothing stored
+    /// (`high_water` 0) and no session there is no earlier instant, so no gap.
+    ///
+    /// ```text
+    /// resume(Some(09:00), 08:00) → first sample 09:30 → Idle Suspended 09:00–09:30 (in session)
+    /// resume(None, 0)            → first sample 09:30 → nothing before 09:30
+    /// ```
     pub fn resume(&mut self, session_since: Option<Millis>, high_water: Millis) {
         self.session = session_since;
         self.high_water = self.high_water.max(high_water);
         self.barrier = self.barrier.max(high_water);
-        self.prev_at = Some(self.prev_at.map_or(high_water, |p| p.max(high_water)));
+        // The gap never starts before the session: time before clock-in is not the session's.
+        let from = session_since.map_or(high_water, |since| since.max(high_water));
+        if from > 0 {
+            self.prev_at = Some(self.prev_at.map_or(from, |p| p.max(from)));
+        }
     }
 
     /// Feeds one sample; returns the records that became final, in time order.
@@ -596,6 +644,11 @@ impl Tracker {
     /// Extends the last state up to `now` when `now` is within pulsetime of the latest sample.
     fn bring_to(&mut self, now: Millis, out: &mut Vec<Record>) {
         let Some(p) = self.prev_at else { return };
+        // Nothing observed yet (fresh or resumed tracker): there is no state to extend, and
+        // unobserved time is never active.
+        if self.last_sample.is_none() {
+            return;
+        }
         if now <= p || now - p > self.pulsetime || now <= self.high_water {
             return;
         }

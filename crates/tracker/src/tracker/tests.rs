@@ -942,6 +942,68 @@ fn resume_continues_the_session_and_never_records_before_the_high_water_mark() {
 }
 
 #[test]
+fn resume_never_starts_a_gap_before_the_session_or_at_the_epoch() {
+    // A new database (high-water 0) with a session clocked in at 50 s: the gap the agent did
+    // not see runs from the clock-in, not from 1970 (which would also clock out at once).
+    let mut t = new_tracker(&policy());
+    t.resume(Some(at(50_000)), 0);
+    let records = run(
+        &mut t,
+        &[
+            Step::S(sample(80_000, "xterm", 0)),
+            Step::S(sample(81_000, "xterm", 0)),
+            Step::Out(81_000),
+        ],
+    );
+    assert_eq!(
+        idles(&records),
+        vec![(IdleReason::Suspended, 50_000, 80_000, true)],
+        "the unseen time starts at the clock-in"
+    );
+    assert!(
+        !records.iter().any(|r| matches!(
+            r,
+            Record::ClockOut {
+                reason: ClockOutReason::LongIdle,
+                ..
+            }
+        )),
+        "no automatic clock-out from a gap that starts in 1970: {records:?}"
+    );
+
+    // Clocked out moments after clock-in with nothing observed: no invented activity.
+    let mut t = new_tracker(&policy());
+    t.resume(Some(at(50_000)), 0);
+    let records = run(&mut t, &[Step::Out(51_000)]);
+    assert!(
+        windows(&records).is_empty(),
+        "no window was ever seen: {records:?}"
+    );
+    assert_eq!(
+        idles(&records),
+        vec![(IdleReason::Suspended, 50_000, 51_000, true)],
+        "the unobserved session time is a gap"
+    );
+
+    // No session and nothing stored: nothing at all before the first sample.
+    let mut t = new_tracker(&policy());
+    t.resume(None, 0);
+    run(&mut t, &[Step::S(sample(80_000, "xterm", 0))]);
+    let records = run(
+        &mut t,
+        &[
+            Step::In(80_500),
+            Step::S(sample(81_000, "xterm", 0)),
+            Step::Out(81_000),
+        ],
+    );
+    assert!(
+        idles(&records).is_empty(),
+        "no gap before the first sample: {records:?}"
+    );
+}
+
+#[test]
 fn set_policy_applies_to_the_next_span_and_refuses_bad_patterns() {
     let mut t = new_tracker(&policy());
     run(
@@ -1068,5 +1130,46 @@ fn rule9_clock_out_without_any_sample_records_the_unobserved_time_as_a_gap() {
             reason: ClockOutReason::Manual
         }),
         "the session ends when the employee says"
+    );
+}
+
+#[test]
+fn undecided_prompts_are_found_again_after_a_restart() {
+    let p = policy();
+    let mut t = new_tracker(&p);
+    // Away 4 minutes inside a session, then back: a prompt waits.
+    let records = run(
+        &mut t,
+        &script(vec![
+            vec![Step::In(0)],
+            busy(1000, 5000, "xterm"),
+            away(6000, 250_000, "xterm", 5000),
+            vec![Step::S(sample(251_000, "xterm", 0))],
+            busy(252_000, 255_000, "xterm"),
+        ]),
+    );
+    let waiting = t.pending_prompts().to_vec();
+    assert_eq!(waiting.len(), 1, "one idle period to decide");
+    assert_eq!(
+        IdlePrompt::undecided(&records, &p),
+        waiting,
+        "the stored records give back exactly the waiting prompt"
+    );
+    let mut answered = records.clone();
+    answered.extend(
+        t.decide(waiting[0].idle_start, IdleChoice::Keep, at(256_000))
+            .expect("decide"),
+    );
+    assert!(
+        IdlePrompt::undecided(&answered, &p).is_empty(),
+        "a decided period waits no more"
+    );
+    let never = Policy {
+        idle_prompt: IdlePromptMode::NeverKeep,
+        ..p
+    };
+    assert!(
+        IdlePrompt::undecided(&records, &never).is_empty(),
+        "no prompts unless the policy asks"
     );
 }
