@@ -92,11 +92,13 @@ fn sigkill_at_random_moments_loses_at_most_one_checkpoint_interval() {
         .map(|r| r.record)
         .collect();
     for (i, (started, killed)) in runs.iter().enumerate() {
-        // The latest recorded instant of this run: the end of any window span inside it.
+        // The latest recorded instant of this run: the end of any window span ending inside it
+        // (a span may start a little before: at the clock-in, or at the previous run's end when
+        // the restart came within pulsetime).
         let saved_until = records
             .iter()
             .filter_map(|r| match r {
-                Record::Window(s) if s.start >= *started && s.end <= *killed => Some(s.end),
+                Record::Window(s) if s.end > *started && s.end <= *killed => Some(s.end),
                 _ => None,
             })
             .max()
