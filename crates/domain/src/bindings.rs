@@ -5,6 +5,7 @@
 
 use ts_rs::{Config, TS};
 
+use crate::wire::*;
 use crate::*;
 
 /// Path of the generated file, relative to the workspace root.
@@ -34,9 +35,21 @@ pub fn typescript() -> String {
         IdlePromptMode::decl(&cfg),
         CategoryRule::decl(&cfg),
         Redaction::decl(&cfg),
+        UploadPolicy::decl(&cfg),
         Policy::decl(&cfg),
         GroupBy::decl(&cfg),
         SummaryRow::decl(&cfg),
+        EnrollRequest::decl(&cfg),
+        EnrollResponse::decl(&cfg),
+        ChainHead::decl(&cfg),
+        RollupItem::decl(&cfg),
+        SessionItem::decl(&cfg),
+        DecisionItem::decl(&cfg),
+        AlertItem::decl(&cfg),
+        Presence::decl(&cfg),
+        IngestBatch::decl(&cfg),
+        ChainStatus::decl(&cfg),
+        IngestAck::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/domain by `make bindings`. Do not edit by hand.\n\n",

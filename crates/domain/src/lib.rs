@@ -10,8 +10,9 @@ pub mod policy;
 pub mod record;
 pub mod report;
 pub mod window;
+pub mod wire;
 
-pub use policy::{CategoryRule, IdlePromptMode, Policy, PolicyError, Redaction};
+pub use policy::{CategoryRule, IdlePromptMode, Policy, PolicyError, Redaction, UploadPolicy};
 pub use record::{
     ActivityMinute, ClockOutReason, DecisionSource, ExportEvent, ExportKind, IdleChoice,
     IdleDecision, IdlePeriod, IdleReason, Record, RecordKind, Severity, WindowSpan,

@@ -22,7 +22,9 @@ pub enum IdlePromptMode {
 
 /// A rule that puts windows into a category. Every given pattern must match (case-insensitive
 /// regular expressions); a rule with no pattern matches nothing. Among matching rules the
-/// deepest category (most `>` levels) wins; on a tie, the earlier rule.
+/// deepest category (most `>` levels) wins; on a tie, the more specific rule (one with a domain
+/// pattern before one with a title pattern before one with only an app pattern, so "firefox on
+/// youtube.com" is Entertainment rather than Browsing); then the earlier rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryRule {
@@ -45,6 +47,30 @@ pub struct CategoryRule {
 pub struct Redaction {
     pub pattern: String,
     pub replacement: String,
+}
+
+/// What may leave the PC on upload to the company server, beyond per-app and per-category
+/// durations and export alerts (file name, size, destination class), which are always sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadPolicy {
+    /// Window titles. The wire protocol has no title field yet, so with `true` nothing more is
+    /// sent today; with `false` (the default) titles never leave the PC.
+    pub titles: bool,
+    /// Full file paths of export alerts (otherwise only the file name).
+    pub paths: bool,
+    /// The current category in the "who is working now" presence.
+    pub current_category: bool,
+}
+
+impl Default for UploadPolicy {
+    fn default() -> Self {
+        Self {
+            titles: false,
+            paths: false,
+            current_category: true,
+        }
+    }
 }
 
 /// The policy in force. Every field has a default, so a policy file names only what it changes.
@@ -70,6 +96,8 @@ pub struct Policy {
     pub excluded_apps: Vec<String>,
     /// Title patterns that mark a private/incognito browser window; its title is never stored.
     pub private_title_patterns: Vec<String>,
+    /// What may leave the PC (see [`UploadPolicy`]).
+    pub upload: UploadPolicy,
 }
 
 impl Default for Policy {
@@ -89,6 +117,7 @@ impl Default for Policy {
                 r"\(Private Browsing\)|Private Browsing$|— Private Browsing".to_owned(),
                 r"\(Incognito\)|- Incognito$|InPrivate".to_owned(),
             ],
+            upload: UploadPolicy::default(),
         }
     }
 }
@@ -374,6 +403,12 @@ mod tests {
         assert_eq!(
             policy.auto_clock_out_idle_secs, 3600,
             "other fields keep defaults"
+        );
+        let upload: Policy =
+            serde_json::from_str(r#"{"upload": {"paths": true}}"#).expect("valid");
+        assert!(
+            upload.upload.paths && upload.upload.current_category && !upload.upload.titles,
+            "an upload table names only what it changes; the rest keeps the private defaults"
         );
         let unknown = serde_json::from_str::<Policy>(r#"{"idle_treshold_secs": 60}"#);
         assert!(

@@ -130,6 +130,21 @@ score: number, };
 
 export type Redaction = { pattern: string, replacement: string, };
 
+export type UploadPolicy = { 
+/**
+ * Window titles. The wire protocol has no title field yet, so with `true` nothing more is
+ * sent today; with `false` (the default) titles never leave the PC.
+ */
+titles: boolean, 
+/**
+ * Full file paths of export alerts (otherwise only the file name).
+ */
+paths: boolean, 
+/**
+ * The current category in the "who is working now" presence.
+ */
+current_category: boolean, };
+
 export type Policy = { 
 /**
  * Seconds without input after which the PC is idle (back-dated to the last input).
@@ -162,7 +177,11 @@ excluded_apps: Array<string>,
 /**
  * Title patterns that mark a private/incognito browser window; its title is never stored.
  */
-private_title_patterns: Array<string>, };
+private_title_patterns: Array<string>, 
+/**
+ * What may leave the PC (see [`UploadPolicy`]).
+ */
+upload: UploadPolicy, };
 
 export type GroupBy = "app" | "category" | "title" | "hour" | "day";
 
@@ -187,3 +206,73 @@ clocked_ms: number,
  * Time with input, for the activity level (`input_ms / active_ms`).
  */
 input_ms: number, };
+
+export type EnrollRequest = { 
+/**
+ * The token an admin created for the employee who owns this PC.
+ */
+token: string, 
+/**
+ * A human description of the PC, e.g. `alice-laptop (Linux)`.
+ */
+description: string, };
+
+export type EnrollResponse = { device_id: number, 
+/**
+ * Sent as `Authorization: Bearer <device_secret>` on every later request.
+ */
+device_secret: string, 
+/**
+ * The policy in force for the device's owner.
+ */
+policy: Policy, };
+
+export type ChainHead = { seq: number, 
+/**
+ * Lower-case hex of the last record's hash.
+ */
+hash: string, };
+
+export type RollupItem = { 
+/**
+ * Work day in the employee's time zone, `YYYY-MM-DD`.
+ */
+day: string, 
+/**
+ * Hour of the day 0..=23; absent for the whole-day rollup.
+ */
+hour: number | null, app: string, category: string, active_ms: number, idle_ms: number, clocked_ms: number, input_ms: number, revision: number, };
+
+export type SessionItem = { 
+/**
+ * Work day of the clock-in, `YYYY-MM-DD`.
+ */
+day: string, start: number, end: number | null, clock_out_reason: ClockOutReason | null, };
+
+export type DecisionItem = { day: string, decision: IdleDecision, };
+
+export type AlertItem = { id: number, event: ExportEvent, };
+
+export type Presence = { at: number, clocked_in: boolean, idle: boolean, category: string | null, };
+
+export type IngestBatch = { 
+/**
+ * The device's own batch counter, increasing by one per new batch.
+ */
+batch_seq: number, chain_head: ChainHead, rollups: Array<RollupItem>, sessions: Array<SessionItem>, decisions: Array<DecisionItem>, alerts: Array<AlertItem>, presence: Presence | null, };
+
+export type ChainStatus = "ok" | "backwards" | "fork";
+
+export type IngestAck = { batch_seq: number, 
+/**
+ * True when this batch had been received before and nothing changed now.
+ */
+duplicate: boolean, 
+/**
+ * Rollups stored (new keys or newer revisions); older revisions are counted as ignored.
+ */
+rollups_applied: number, rollups_ignored: number, sessions: number, decisions: number, alerts: number, chain_status: ChainStatus, 
+/**
+ * The policy in force now (organisation policy with the team's overrides merged).
+ */
+policy: Policy, };

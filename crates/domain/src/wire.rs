@@ -1,0 +1,221 @@
+//! The agent ↔ server wire protocol: enrollment, ingest batches and their acknowledgement.
+//!
+//! Plain serde data shared by the server and the agent's sync client. It must never depend on
+//! the server's HTTP or storage code, nor on the agent's network code. Timestamps are UTC
+//! milliseconds ([`Millis`]).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{
+    ClockOutReason, DecisionSource, ExportEvent, IdleChoice, IdleDecision, Millis, Policy,
+};
+
+/// `POST /api/devices/enroll`: trade a one-time enrollment token for a device secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The token an admin created for the employee who owns this PC.
+    pub token: String,
+    /// A human description of the PC, e.g. `alice-laptop (Linux)`.
+    pub description: String,
+}
+
+/// The answer to an enrollment. The secret is shown this once; the server keeps only a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EnrollResponse {
+    pub device_id: i64,
+    /// Sent as `Authorization: Bearer <device_secret>` on every later request.
+    pub device_secret: String,
+    /// The policy in force for the device's owner.
+    pub policy: Policy,
+}
+
+/// The device's hash-chain head when the batch was built: the last record's sequence and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChainHead {
+    pub seq: u64,
+    /// Lower-case hex of the last record's hash.
+    pub hash: String,
+}
+
+/// Totals for one (day, hour?, app, category) key. A newer `revision` of the same key replaces
+/// an older one; an older or equal revision arriving later is ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RollupItem {
+    /// Work day in the employee's time zone, `YYYY-MM-DD`.
+    pub day: String,
+    /// Hour of the day 0..=23; absent for the whole-day rollup.
+    #[serde(default)]
+    pub hour: Option<u8>,
+    pub app: String,
+    pub category: String,
+    pub active_ms: i64,
+    pub idle_ms: i64,
+    pub clocked_ms: i64,
+    pub input_ms: i64,
+    pub revision: u64,
+}
+
+/// A work session (clock-in to clock-out). Sent again with `end` once it closes; the key is
+/// `start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SessionItem {
+    /// Work day of the clock-in, `YYYY-MM-DD`.
+    pub day: String,
+    pub start: Millis,
+    #[serde(default)]
+    pub end: Option<Millis>,
+    #[serde(default)]
+    pub clock_out_reason: Option<ClockOutReason>,
+}
+
+/// An idle decision with the work day it belongs to. The key is `decision.idle_start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DecisionItem {
+    pub day: String,
+    pub decision: IdleDecision,
+}
+
+/// An export alert. `id` is the device's own number for the event (its record sequence), so
+/// the same alert sent in two batches is stored once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AlertItem {
+    pub id: u64,
+    pub event: ExportEvent,
+}
+
+/// What the PC is doing right now; the agent fills `category` only when the policy allows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Presence {
+    pub at: Millis,
+    pub clocked_in: bool,
+    pub idle: bool,
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// `POST /api/ingest`: one batch from one device. `(device, batch_seq)` is the batch's identity:
+/// the same batch sent twice changes nothing and gets the same acknowledgement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct IngestBatch {
+    /// The device's own batch counter, increasing by one per new batch.
+    pub batch_seq: u64,
+    pub chain_head: ChainHead,
+    #[serde(default)]
+    pub rollups: Vec<RollupItem>,
+    #[serde(default)]
+    pub sessions: Vec<SessionItem>,
+    #[serde(default)]
+    pub decisions: Vec<DecisionItem>,
+    #[serde(default)]
+    pub alerts: Vec<AlertItem>,
+    #[serde(default)]
+    pub presence: Option<Presence>,
+}
+
+/// What the server concluded about the chain head of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainStatus {
+    /// Consistent with every head seen before.
+    Ok,
+    /// Lower sequence than a head of an earlier batch (or higher than a later one): records
+    /// were removed or the database was restored. Flagged on the device for admins.
+    Backwards,
+    /// Same sequence as a head seen before but a different hash: the history was rewritten.
+    Fork,
+}
+
+/// The acknowledgement of a batch. The outbox may drop the batch's items once it has this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct IngestAck {
+    pub batch_seq: u64,
+    /// True when this batch had been received before and nothing changed now.
+    pub duplicate: bool,
+    /// Rollups stored (new keys or newer revisions); older revisions are counted as ignored.
+    pub rollups_applied: u32,
+    pub rollups_ignored: u32,
+    pub sessions: u32,
+    pub decisions: u32,
+    pub alerts: u32,
+    pub chain_status: ChainStatus,
+    /// The policy in force now (organisation policy with the team's overrides merged).
+    pub policy: Policy,
+}
+
+impl DecisionItem {
+    /// Stable names of the decision's enums as stored.
+    pub fn names(&self) -> (&'static str, &'static str) {
+        (
+            choice_name(self.decision.choice),
+            source_name(self.decision.source),
+        )
+    }
+}
+
+/// The stored name of an idle choice (matches its serde name).
+pub fn choice_name(choice: IdleChoice) -> &'static str {
+    match choice {
+        IdleChoice::Keep => "keep",
+        IdleChoice::Discard => "discard",
+        IdleChoice::Break => "break",
+        IdleChoice::Meeting => "meeting",
+    }
+}
+
+/// The stored name of a decision source (matches its serde name).
+pub fn source_name(source: DecisionSource) -> &'static str {
+    match source {
+        DecisionSource::User => "user",
+        DecisionSource::Policy => "policy",
+        DecisionSource::Timeout => "timeout",
+        DecisionSource::AutoClockOut => "auto_clock_out",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_batch_needs_only_its_identity_and_head() {
+        let batch: IngestBatch =
+            serde_json::from_str(r#"{"batch_seq": 1, "chain_head": {"seq": 0, "hash": ""}}"#)
+                .expect("lists default to empty");
+        assert!(
+            batch.rollups.is_empty() && batch.presence.is_none(),
+            "nothing else is required"
+        );
+    }
+
+    #[test]
+    fn enum_names_match_their_serde_names() {
+        for choice in [
+            IdleChoice::Keep,
+            IdleChoice::Discard,
+            IdleChoice::Break,
+            IdleChoice::Meeting,
+        ] {
+            let json = serde_json::to_string(&choice).expect("serializes");
+            assert_eq!(
+                json,
+                format!("\"{}\"", choice_name(choice)),
+                "stored name = wire name"
+            );
+        }
+        for source in [
+            DecisionSource::User,
+            DecisionSource::Policy,
+            DecisionSource::Timeout,
+            DecisionSource::AutoClockOut,
+        ] {
+            let json = serde_json::to_string(&source).expect("serializes");
+            assert_eq!(
+                json,
+                format!("\"{}\"", source_name(source)),
+                "stored name = wire name"
+            );
+        }
+    }
+}
