@@ -11,6 +11,7 @@ use worktrace_domain::{IdleDecision, IdlePeriod, Millis, Record, RecordKind};
 
 use crate::chain::{self, GENESIS};
 use crate::error::Failure;
+use crate::outbox;
 use crate::rollup::{self, DayClock, Delta};
 
 /// The stored name of a record's kind (the `kind` tag of its JSON).
@@ -58,7 +59,11 @@ pub(crate) fn meta_text(conn: &Connection, key: &str) -> Result<Option<String>, 
         .optional()?)
 }
 
-fn set_meta(conn: &Connection, key: &str, value: &dyn rusqlite::ToSql) -> Result<(), Failure> {
+pub(crate) fn set_meta(
+    conn: &Connection,
+    key: &str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<(), Failure> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -93,7 +98,9 @@ impl Totals {
         }
     }
 
-    fn write(self, conn: &Connection) -> Result<(), Failure> {
+    /// Adds the totals to the rollup tables and, with `queue`, marks each key for upload at
+    /// that outbox revision.
+    fn write(self, conn: &Connection, queue: Option<(&DayClock, i64)>) -> Result<(), Failure> {
         let mut hour = conn.prepare_cached(
             "INSERT INTO rollup_hour
                  (day, hour_start, app, category, active_ms, idle_ms, clocked_ms, input_ms)
@@ -105,6 +112,10 @@ impl Totals {
                  input_ms = input_ms + excluded.input_ms",
         )?;
         for ((day, hour_start, app, category), v) in self.hours {
+            if let Some((clock, revision)) = queue {
+                let local = i64::from(clock.local_hour(hour_start));
+                outbox::queue_rollup(conn, &day.to_string(), local, &app, &category, revision)?;
+            }
             hour.execute(params![
                 day.to_string(),
                 hour_start,
@@ -127,6 +138,9 @@ impl Totals {
                  input_ms = input_ms + excluded.input_ms",
         )?;
         for ((day, app, category), v) in self.days {
+            if let Some((_, revision)) = queue {
+                outbox::queue_rollup(conn, &day.to_string(), -1, &app, &category, revision)?;
+            }
             daily.execute(params![
                 day.to_string(),
                 app,
@@ -169,6 +183,7 @@ pub(crate) fn append(
         return Ok(());
     }
     ensure_rollup_clock(conn, clock)?;
+    let revision = outbox::next_revision(conn)?;
     let (mut seq, mut prev) = head(conn)?.unwrap_or((0, GENESIS));
     let old_max_span = meta_i64(conn, "max_span_ms")?.unwrap_or(0);
     let mut max_span = old_max_span;
@@ -199,6 +214,7 @@ pub(crate) fn append(
         // The final version of an open record supersedes its checkpointed copy.
         conn.prepare_cached("DELETE FROM checkpoint WHERE kind = ?1 AND start_ms = ?2")?
             .execute(params![kind, start])?;
+        let mut first_decision = false;
         match record {
             Record::Idle(idle) => {
                 totals.add(rollup::deltas(record, clock));
@@ -213,7 +229,8 @@ pub(crate) fn append(
             }
             Record::Decision(decision) => {
                 let first = first_at(conn, "decision", decision.idle_start)?.map(|(s, _)| s);
-                if first == Some(seq_sql) {
+                first_decision = first == Some(seq_sql);
+                if first_decision {
                     if let Some((_, body)) = first_at(conn, "idle", decision.idle_start)? {
                         if let Record::Idle(idle) = parse(&body)? {
                             totals.add(rollup::decision_deltas(decision, Some(&idle), clock));
@@ -223,8 +240,9 @@ pub(crate) fn append(
             }
             _ => totals.add(rollup::deltas(record, clock)),
         }
+        outbox::queue_record(conn, seq_sql, record, first_decision, clock, revision)?;
     }
-    totals.write(conn)?;
+    totals.write(conn, Some((clock, revision)))?;
     if max_span != old_max_span {
         set_meta(conn, "max_span_ms", &max_span)?;
     }
@@ -241,13 +259,26 @@ pub(crate) fn parse(body: &str) -> Result<Record, Failure> {
 /// or day start), so that they always match the clock recorded with them.
 pub(crate) fn ensure_rollup_clock(conn: &Connection, clock: &DayClock) -> Result<(), Failure> {
     if meta_text(conn, "rollup_clock")?.as_deref() != Some(clock.describe().as_str()) {
-        rebuild_rollups(conn, clock)?;
+        rebuild_rollups(conn, clock, true)?;
     }
     Ok(())
 }
 
 /// Recomputes every rollup row from the stored records (same pairing rules as [`append`]).
-pub(crate) fn rebuild_rollups(conn: &Connection, clock: &DayClock) -> Result<(), Failure> {
+/// With `queue` (the outbox exists), the keys before and after are queued for upload, so the
+/// server learns both the new totals and that old keys (another day or hour) are now zero.
+pub(crate) fn rebuild_rollups(
+    conn: &Connection,
+    clock: &DayClock,
+    queue: bool,
+) -> Result<(), Failure> {
+    let revision = if queue {
+        let revision = outbox::next_revision(conn)?;
+        outbox::queue_all_rollups(conn, clock, revision)?;
+        Some(revision)
+    } else {
+        None
+    };
     conn.execute("DELETE FROM rollup_hour", [])?;
     conn.execute("DELETE FROM rollup_day", [])?;
     let mut totals = Totals::default();
@@ -284,7 +315,7 @@ pub(crate) fn rebuild_rollups(conn: &Connection, clock: &DayClock) -> Result<(),
             other => totals.add(rollup::deltas(&other, clock)),
         }
     }
-    totals.write(conn)?;
+    totals.write(conn, revision.map(|r| (clock, r)))?;
     set_meta(conn, "rollup_clock", &clock.describe())?;
     Ok(())
 }

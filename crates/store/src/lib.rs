@@ -1,5 +1,6 @@
 //! The agent's local SQLite store: append-only hash-chained records, hourly and daily rollups,
-//! the tracker's checkpoint and the command queue between processes.
+//! the tracker's checkpoint, the command queue between processes, and the outbox of what waits
+//! for upload to the company server.
 //!
 //! The only module that touches the database file; it never reads the clock (times are passed
 //! in) and never drops a record it was given.
@@ -9,6 +10,7 @@
 mod chain;
 mod error;
 mod ledger;
+mod outbox;
 pub mod rollup;
 mod schema;
 mod store;
@@ -17,6 +19,7 @@ mod writer;
 
 pub use chain::{link as record_hash, Broken, VerifyReport, GENESIS};
 pub use error::{Error, Result};
+pub use outbox::{OutboxDraft, PendingBatch, SentBatch, SyncState, SENT_KEPT_MS};
 pub use rollup::{DayClock, Delta};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, StoredRecord};

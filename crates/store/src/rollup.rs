@@ -105,6 +105,18 @@ impl DayClock {
         (t + offset).div_euclid(HOUR_MS) * HOUR_MS - offset
     }
 
+    /// The local hour of the day (0..=23) of an instant: how the wire protocol names an hourly
+    /// bucket. Both buckets of the hour that repeats when the clocks go back get the same hour.
+    ///
+    /// ```text
+    /// Europe/Berlin in winter (UTC+1): 2024-01-10T08:30Z -> 9
+    /// ```
+    pub fn local_hour(&self, t: Millis) -> u8 {
+        let t = t.clamp(-LIMIT_MS, LIMIT_MS);
+        let hour = (t + self.offset_ms(t)).div_euclid(HOUR_MS).rem_euclid(24);
+        u8::try_from(hour).unwrap_or(0)
+    }
+
     /// The UTC range `[start, end)` of a work day: the first instant whose work day is `day`, up
     /// to the first instant of the next day.
     ///

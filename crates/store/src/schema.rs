@@ -11,6 +11,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Failure, Result};
 use crate::ledger;
+use crate::outbox;
 use crate::rollup::DayClock;
 
 struct Migration {
@@ -32,10 +33,14 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: include_str!("../../../migrations/agent/0003_commands.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../../../migrations/agent/0004_outbox.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of a Worktrace agent database ("WTRK").
 const APPLICATION_ID: i64 = 0x5754_524B;
@@ -132,7 +137,12 @@ pub(crate) fn migrate(
         tx.execute_batch(migration.sql).map_err(|e| sql(path, e))?;
         if migration.version == 2 {
             // Rollups of records stored before this schema existed need the time zone.
-            ledger::rebuild_rollups(&tx, clock)
+            ledger::rebuild_rollups(&tx, clock, false)
+                .map_err(|f| Error::at(path, BUSY_TIMEOUT.as_millis() as u64, f))?;
+        }
+        if migration.version == 4 {
+            // What an older version stored waits for upload like everything stored later.
+            outbox::requeue_all(&tx, clock)
                 .map_err(|f| Error::at(path, BUSY_TIMEOUT.as_millis() as u64, f))?;
         }
         tx.pragma_update(None, "user_version", migration.version)

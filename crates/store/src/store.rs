@@ -12,6 +12,7 @@ use worktrace_domain::{GroupBy, Millis, Record, SummaryRow};
 use crate::chain::{self, VerifyReport};
 use crate::error::{Error, Failure, Result};
 use crate::ledger;
+use crate::outbox::{self, OutboxDraft, PendingBatch, SentBatch, SyncState};
 use crate::rollup::DayClock;
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::summary;
@@ -288,6 +289,73 @@ impl Store {
             .optional()
             .map_err(|e| self.fail(e))?;
         Ok(result.flatten())
+    }
+
+    /// Up to `max_items` outbox rows (about `max_bytes` of JSON) with their current totals, as
+    /// wire items: urgent alerts first, then the oldest changes. Reads only.
+    pub fn outbox_draft(&self, max_items: usize, max_bytes: usize) -> Result<OutboxDraft> {
+        outbox::draft(&self.conn, &self.clock, max_items, max_bytes).map_err(|f| self.fail(f))
+    }
+
+    /// Keeps `draft` as the pending batch under the next batch number; `body` turns the number
+    /// into the batch JSON that will be sent (and resent unchanged until acknowledged). When a
+    /// batch is already pending, returns it instead: it must be answered first.
+    pub fn save_pending(
+        &mut self,
+        draft: &OutboxDraft,
+        now: Millis,
+        body: impl FnOnce(u64) -> std::result::Result<String, serde_json::Error>,
+    ) -> Result<PendingBatch> {
+        self.write(|conn, _| outbox::save_pending(conn, draft, now, body))
+    }
+
+    /// The batch built but not yet acknowledged.
+    pub fn pending_batch(&self) -> Result<Option<PendingBatch>> {
+        outbox::pending(&self.conn).map_err(|f| self.fail(f))
+    }
+
+    /// The server acknowledged batch `batch_seq`: its rows leave the outbox (unless they changed
+    /// since it was built) and it moves to the sent log, in one transaction. False when that
+    /// batch is not pending.
+    pub fn ack_pending(
+        &mut self,
+        batch_seq: u64,
+        server: &str,
+        duplicate: bool,
+        now: Millis,
+    ) -> Result<bool> {
+        self.write(|conn, _| outbox::ack(conn, batch_seq, server, duplicate, now))
+    }
+
+    /// The newest `limit` acknowledged batches, newest first, exactly as sent.
+    pub fn sent_batches(&self, limit: usize) -> Result<Vec<SentBatch>> {
+        outbox::sent(&self.conn, limit).map_err(|f| self.fail(f))
+    }
+
+    /// Enrollment, last round, last error and outbox counts.
+    pub fn sync_state(&self) -> Result<SyncState> {
+        outbox::state(&self.conn).map_err(|f| self.fail(f))
+    }
+
+    /// Records that this PC is enrolled with `server_url` as `device`. Enrolling with another
+    /// server or device queues everything stored again (the new server has none of it).
+    pub fn set_enrollment(&mut self, server_url: &str, device: i64) -> Result<()> {
+        self.write(|conn, clock| outbox::set_enrollment(conn, clock, server_url, device))
+    }
+
+    /// Records a sync round at `now`: success (`None`) or what went wrong, in plain words.
+    pub fn note_sync_round(&mut self, now: Millis, error: Option<&str>) -> Result<()> {
+        self.write(|conn, _| outbox::note_round(conn, now, error))
+    }
+
+    /// Records that the server revoked this PC's access; uploads stop until it is enrolled again.
+    pub fn note_sync_revoked(&mut self, now: Millis, message: &str) -> Result<()> {
+        self.write(|conn, _| outbox::note_revoked(conn, now, message))
+    }
+
+    /// Queues everything stored for upload again.
+    pub fn requeue_all(&mut self) -> Result<()> {
+        self.write(outbox::requeue_all)
     }
 
     /// Test support: the raw connection, to tamper with the file as an attacker would.
