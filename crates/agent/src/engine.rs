@@ -1,6 +1,8 @@
 //! The tracking loop: reads the sensors once per poll interval, feeds the tracker, hands final
 //! records to the store's writer thread, saves the open span every checkpoint interval, and
-//! answers commands from other processes. This is the only place that reads the clock.
+//! answers commands from other processes. When the PC is enrolled it also runs the upload
+//! thread, publishes the presence for it and applies the policy the server sends. This is the
+//! only place that reads the clock.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use worktrace_domain::{Millis, Record, Sample};
+use worktrace_domain::wire::Presence;
+use worktrace_domain::{Millis, Record, Sample, Severity};
 use worktrace_sensors::Sensor;
 use worktrace_store::{DayClock, Store, Writer, WriterHandle};
 use worktrace_tracker::{IdlePrompt, Tracker, TrackerConfig};
@@ -17,6 +20,7 @@ use worktrace_tracker::{IdlePrompt, Tracker, TrackerConfig};
 use crate::command::{Command, Reply};
 use crate::lock::AgentLock;
 use crate::settings::Settings;
+use crate::sync::{self, SharedPresence, SyncHandle};
 
 /// How far back a restart looks for idle periods that still wait for a decision.
 const PROMPT_LOOKBACK_MS: Millis = 7 * 24 * 3_600_000;
@@ -106,6 +110,9 @@ pub struct Engine {
     control: Store,
     sensor: Box<dyn Sensor>,
     problem: Option<String>,
+    /// The upload thread, once the PC is enrolled (or the config file can enroll it).
+    sync: Option<SyncHandle>,
+    presence: SharedPresence,
     _lock: AgentLock,
 }
 
@@ -120,20 +127,65 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Takes the lock, opens and recovers the store, resumes the tracker.
     pub fn start(settings: Settings, sensor: Box<dyn Sensor>) -> anyhow::Result<Engine> {
+        let settings = sync::with_server_policy(settings);
         let lock = AgentLock::acquire(&settings.lock_path())?;
         let store = open_store(&settings)?;
         let tracker = resumed_tracker(&settings, &store)?;
         let control = Store::open(&settings.database_path(), day_clock(&settings))?;
         let writer = Writer::spawn(store);
-        Ok(Engine {
+        let mut engine = Engine {
             settings,
             tracker,
             writer,
             control,
             sensor,
             problem: None,
+            sync: None,
+            presence: SharedPresence::default(),
             _lock: lock,
-        })
+        };
+        engine.refresh_sync();
+        Ok(engine)
+    }
+
+    /// Publishes the presence, applies a policy the server sent, and starts the upload thread
+    /// once the PC is enrolled (or the config file names a server and a token).
+    fn refresh_sync(&mut self) {
+        let s = self.tracker.status();
+        *self
+            .presence
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Presence {
+            at: now_ms(),
+            clocked_in: s.clocked_in_since.is_some(),
+            idle: s.idle_since.is_some() || s.locked,
+            category: s.category.clone(),
+        });
+        if let Some(policy) = sync::load_server_policy(&self.settings) {
+            if policy != self.settings.policy {
+                match self.tracker.set_policy(&policy) {
+                    Ok(()) => {
+                        tracing::info!("applied the policy from the company server");
+                        self.settings.policy = policy;
+                    }
+                    Err(e) => tracing::warn!("the server's policy cannot be applied: {e}"),
+                }
+            }
+        }
+        if self.sync.is_none() {
+            let enrolled = self
+                .control
+                .sync_state()
+                .map(|s| s.server_url.is_some())
+                .unwrap_or(false);
+            let server = &self.settings.server;
+            if enrolled || (server.url.is_some() && server.enrollment_token.is_some()) {
+                match SyncHandle::spawn(self.settings.clone(), self.presence.clone()) {
+                    Ok(handle) => self.sync = Some(handle),
+                    Err(e) => tracing::warn!("cannot start the upload thread: {e}"),
+                }
+            }
+        }
     }
 
     /// Runs until `stop` is set, then saves everything and returns.
@@ -153,6 +205,7 @@ impl Engine {
             if last_checkpoint.elapsed() >= checkpoint_every {
                 last_checkpoint = Instant::now();
                 self.writer.checkpoint(self.tracker.open_records());
+                self.refresh_sync();
                 self.write_status();
                 line.show(&self.status(), &self.control, &day_clock(&self.settings));
             }
@@ -191,8 +244,19 @@ impl Engine {
     }
 
     fn append(&self, records: Vec<Record>) {
-        if !records.is_empty() {
-            self.writer.append(records);
+        if records.is_empty() {
+            return;
+        }
+        let urgent = records
+            .iter()
+            .any(|r| matches!(r, Record::Export(e) if e.severity >= Severity::High));
+        self.writer.append(records);
+        if let (true, Some(sync)) = (urgent, &self.sync) {
+            // The upload thread reads the outbox from the database: commit the alert first.
+            if let Err(e) = self.writer.flush() {
+                tracing::warn!("a high-severity alert is not saved yet: {e}");
+            }
+            sync.now();
         }
     }
 
@@ -270,7 +334,10 @@ impl Engine {
     }
 
     /// Saves the open records and closes the chain cleanly.
-    fn shut_down(self) -> anyhow::Result<()> {
+    fn shut_down(mut self) -> anyhow::Result<()> {
+        if let Some(sync) = self.sync.take() {
+            sync.stop();
+        }
         self.writer.checkpoint(self.tracker.open_records());
         self.writer
             .flush()

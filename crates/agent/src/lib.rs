@@ -9,5 +9,7 @@ pub mod command;
 pub mod engine;
 pub mod lock;
 pub mod report;
+pub mod secret;
 pub mod settings;
 pub mod status_line;
+pub mod sync;

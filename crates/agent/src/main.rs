@@ -13,6 +13,7 @@ use worktrace_agent::engine::{self, Engine, RunOptions};
 use worktrace_agent::lock::AgentLock;
 use worktrace_agent::report::{self, format_duration, Format};
 use worktrace_agent::settings::{Settings, Sources};
+use worktrace_agent::sync::{self, SecretCache, SyncError};
 use worktrace_domain::{GroupBy, IdleChoice, Millis};
 use worktrace_store::Store;
 
@@ -60,6 +61,28 @@ enum Cmd {
     Report(ReportArgs),
     /// Check the record chain of the database and name the first broken record.
     Verify,
+    /// Enroll this PC with the company server (default: [server] url and enrollment_token of
+    /// the config file). The device secret goes to the OS keychain.
+    Enroll {
+        /// The server, e.g. https://worktrace.example.com
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// The one-time enrollment token from IT.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
+    /// Upload state; with --now, upload what is queued now.
+    Sync {
+        /// Upload now instead of waiting for the next round.
+        #[arg(long)]
+        now: bool,
+    },
+    /// What was sent to the company server: the last batches exactly as sent (JSON).
+    Sent {
+        /// How many batches, newest first.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        last: usize,
+    },
     /// Settings commands.
     Config {
         #[command(subcommand)]
@@ -154,6 +177,8 @@ fn main() -> ExitCode {
 
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&Sources::from_env(cli.config, cli.data_dir))?;
+    // While enrolled, the company server's policy is the one in force.
+    let settings = sync::with_server_policy(settings);
     match cli.command {
         Cmd::Run { clock_in, quiet } => run(settings, clock_in, !quiet),
         Cmd::ClockIn => request(&settings, Command::ClockIn, "clocked in"),
@@ -169,6 +194,9 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Status => status(&settings),
         Cmd::Report(args) => report(&settings, &args),
         Cmd::Verify => verify(&settings),
+        Cmd::Enroll { server, token } => enroll(&settings, server, token),
+        Cmd::Sync { now } => sync_command(&settings, now),
+        Cmd::Sent { last } => sent(&settings, last),
         Cmd::Config {
             command: ConfigCmd::Check,
         } => config_check(&settings),
@@ -296,6 +324,132 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         }
         None => println!("Agent: not running (start it with `worktrace run`)"),
+    }
+    print_sync_state(&store, &clock, now)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The upload part of `status` and `sync`: enrolled where, last success, queue, last error.
+fn print_sync_state(
+    store: &Store,
+    clock: &worktrace_store::DayClock,
+    now: Millis,
+) -> anyhow::Result<()> {
+    let state = store.sync_state()?;
+    let when = |at: Millis| {
+        format!(
+            "{} ({} ago)",
+            report::local_time(at, clock),
+            format_duration(now.saturating_sub(at).max(0))
+        )
+    };
+    let (Some(url), Some(device)) = (&state.server_url, state.device) else {
+        println!(
+            "Sync: not enrolled; nothing leaves this PC ({} items would be queued)",
+            state.queued
+        );
+        return Ok(());
+    };
+    match state.revoked_at {
+        Some(at) => println!(
+            "Sync: STOPPED since {}: the server revoked this PC's access. Nothing more is sent              and all data stays on this PC; to upload again, ask IT for a new enrollment token              and run `worktrace enroll`",
+            when(at)
+        ),
+        None => println!("Sync: enrolled with {url} as device {device}"),
+    }
+    match state.last_success_at {
+        Some(at) => println!("Last upload: {}", when(at)),
+        None => println!("Last upload: never"),
+    }
+    let pending = state
+        .pending_batch
+        .map(|b| format!("; batch {b} waits for the server's answer"))
+        .unwrap_or_default();
+    println!("Queued: {} items{pending}", state.queued);
+    if let (Some(error), None) = (&state.last_error, state.revoked_at) {
+        let at = state.last_attempt_at.map(when).unwrap_or_default();
+        println!("Last error ({at}): {error}");
+    }
+    Ok(())
+}
+
+fn enroll(
+    settings: &Settings,
+    server: Option<String>,
+    token: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let server = server
+        .or_else(|| settings.server.url.clone())
+        .context("no server given: use --server URL, or set [server] url in the config file")?;
+    let token = token
+        .or_else(|| settings.server.enrollment_token.clone())
+        .context(
+            "no enrollment token given: use --token TOKEN (from IT), or set [server]              enrollment_token in the config file",
+        )?;
+    let mut store = Store::open(&settings.database_path(), engine::day_clock(settings))?;
+    let device = sync::enroll(&mut store, settings, &server, &token)?;
+    let url = store.sync_state()?.server_url.unwrap_or(server);
+    println!(
+        "enrolled with {url} as device {device}; the device secret is kept in the OS keychain"
+    );
+    if AgentLock::is_held(&settings.lock_path()) {
+        println!("the running agent starts uploading within a few seconds");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sync_command(settings: &Settings, now: bool) -> anyhow::Result<ExitCode> {
+    let clock = engine::day_clock(settings);
+    let mut store = Store::open(&settings.database_path(), clock)?;
+    if !now {
+        print_sync_state(&store, &clock, engine::now_ms())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Safe beside a running agent's upload thread: the pending batch is claimed in a
+    // transaction and acknowledged at most once, so two uploaders never send different batches
+    // under one number.
+    match sync::run_round(&mut store, settings, &mut SecretCache::default(), None) {
+        Ok(report) if report.batches == 0 => println!("nothing to send"),
+        Ok(report) => {
+            let duplicates = match report.duplicates {
+                0 => String::new(),
+                n => format!(" ({n} the server already had)"),
+            };
+            println!(
+                "sent {} batches with {} items{duplicates}",
+                report.batches, report.items
+            );
+        }
+        Err(e @ SyncError::Revoked(_)) => bail!(e),
+        Err(e) => {
+            let queued = store.sync_state().map(|s| s.queued).unwrap_or(0);
+            bail!("{e} ({queued} items stay queued)")
+        }
+    }
+    print_sync_state(&store, &clock, engine::now_ms())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sent(settings: &Settings, last: usize) -> anyhow::Result<ExitCode> {
+    let clock = engine::day_clock(settings);
+    let store = Store::open(&settings.database_path(), clock)?;
+    let batches = store.sent_batches(last)?;
+    if batches.is_empty() {
+        println!("nothing was sent from this PC yet");
+    }
+    for b in batches {
+        let again = if b.duplicate {
+            " (sent again: the first answer was lost)"
+        } else {
+            ""
+        };
+        println!(
+            "# batch {} to {}, acknowledged {}{again}",
+            b.batch_seq,
+            b.server,
+            report::local_time(b.acked_at, &clock)
+        );
+        println!("{}", b.body);
     }
     Ok(ExitCode::SUCCESS)
 }

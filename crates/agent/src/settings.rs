@@ -49,11 +49,51 @@ struct AgentTable {
     day_start: Option<String>,
 }
 
+/// The `[server]` table: the company server that IT deploys with the installer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ServerTable {
+    url: Option<String>,
+    enrollment_token: Option<String>,
+    sync_interval_secs: Option<u64>,
+    retry_max_secs: Option<u64>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ConfigFile {
     agent: AgentTable,
+    server: ServerTable,
     policy: Option<Policy>,
+}
+
+/// Where and how often to upload. Enrollment itself (device id, secret) is kept in the
+/// database and the OS keychain, never here.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// The server to enroll with when the PC is not enrolled yet.
+    pub url: Option<String>,
+    /// The one-time enrollment token IT deployed with the installer.
+    pub enrollment_token: Option<String>,
+    /// Seconds between upload rounds (default 60).
+    pub sync_interval_secs: u64,
+    /// Longest wait between retries after failures (default 900 s).
+    pub retry_max_secs: u64,
+}
+
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token would let anyone enroll as this employee: never in a log line.
+        f.debug_struct("ServerSettings")
+            .field("url", &self.url)
+            .field(
+                "enrollment_token",
+                &self.enrollment_token.as_ref().map(|_| "…"),
+            )
+            .field("sync_interval_secs", &self.sync_interval_secs)
+            .field("retry_max_secs", &self.retry_max_secs)
+            .finish()
+    }
 }
 
 /// Settings in force, after file, environment and command line.
@@ -73,6 +113,7 @@ pub struct Settings {
     pub day_start: NaiveTime,
     /// The local policy (until a company server sends one).
     pub policy: Policy,
+    pub server: ServerSettings,
 }
 
 /// Where the settings come from, so tests and IT can point anywhere without touching `$HOME`.
@@ -121,28 +162,21 @@ impl Settings {
             .config
             .clone()
             .or_else(|| sources.var("WORKTRACE_CONFIG").map(PathBuf::from));
-        let (config_path, file) = match named {
+        // A named file must exist; the platform default file is optional.
+        let config_path = named.or_else(|| {
+            project_dirs()
+                .map(|d| d.config_dir().join(CONFIG_FILE_NAME))
+                .filter(|path| path.exists())
+        });
+        let file = match &config_path {
             Some(path) => {
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
-                let file = parse(&path, &text)?;
-                (Some(path), file)
+                let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                parse(path, &text)?
             }
-            None => match project_dirs().map(|d| d.config_dir().join(CONFIG_FILE_NAME)) {
-                Some(path) if path.exists() => {
-                    let text =
-                        std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
-                            path: path.clone(),
-                            source,
-                        })?;
-                    let file = parse(&path, &text)?;
-                    (Some(path), file)
-                }
-                _ => (None, ConfigFile::default()),
-            },
+            None => ConfigFile::default(),
         };
         let file_path = config_path
             .clone()
@@ -185,6 +219,16 @@ impl Settings {
                 None => NaiveTime::from_hms_opt(4, 0, 0).expect("04:00 is a valid time"),
             },
             policy: file.policy.unwrap_or_default(),
+            server: ServerSettings {
+                url: file.server.url.clone().filter(|u| !u.trim().is_empty()),
+                enrollment_token: file
+                    .server
+                    .enrollment_token
+                    .clone()
+                    .filter(|t| !t.trim().is_empty()),
+                sync_interval_secs: file.server.sync_interval_secs.unwrap_or(60),
+                retry_max_secs: file.server.retry_max_secs.unwrap_or(900),
+            },
         };
         settings.apply_env(sources)?;
         settings.check().map_err(invalid)?;
@@ -245,6 +289,18 @@ impl Settings {
                 self.pulsetime_ms, self.poll_interval_ms
             ));
         }
+        if !(1..=86_400).contains(&self.server.sync_interval_secs) {
+            return Err(format!(
+                "[server] sync_interval_secs is {}; use 1 to 86400",
+                self.server.sync_interval_secs
+            ));
+        }
+        if !(1..=86_400).contains(&self.server.retry_max_secs) {
+            return Err(format!(
+                "[server] retry_max_secs is {}; use 1 to 86400",
+                self.server.retry_max_secs
+            ));
+        }
         self.policy.validate().map_err(|e| format!("[policy] {e}"))
     }
 
@@ -261,6 +317,11 @@ impl Settings {
     /// The running agent's status snapshot.
     pub fn status_path(&self) -> PathBuf {
         self.data_dir.join("agent-status.json")
+    }
+
+    /// The policy the company server sent last; it replaces `[policy]` while the PC is enrolled.
+    pub fn server_policy_path(&self) -> PathBuf {
+        self.data_dir.join("server-policy.json")
     }
 }
 

@@ -1,0 +1,452 @@
+//! Uploading to the company server: enrollment, upload rounds, and the thread that runs them.
+//!
+//! A round resends the unanswered batch if there is one (same number, same bytes, so a lost
+//! acknowledgement never doubles anything), then builds batches from the outbox until it is
+//! empty. Rows leave the outbox only with the server's acknowledgement. A revoked PC stops
+//! uploading and keeps its data. Never uploads anything the policy does not allow (see
+//! [`batch`]), and never writes the device secret anywhere but the OS keychain.
+
+pub mod batch;
+pub mod client;
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use worktrace_domain::wire::{ChainHead, Presence};
+use worktrace_domain::Policy;
+use worktrace_store::Store;
+
+use crate::engine::{day_clock, now_ms, write_atomically};
+use crate::secret::{self, DeviceSecret, SecretError};
+use crate::settings::Settings;
+pub use client::Client;
+
+/// Most outbox rows in one batch.
+pub const MAX_BATCH_ITEMS: usize = 1000;
+/// About the most JSON in one batch: well under the server's body limit.
+pub const MAX_BATCH_BYTES: usize = 192 * 1024;
+/// Most batches in one round, so a huge backlog does not hold the thread for long.
+pub const MAX_BATCHES_PER_ROUND: u32 = 200;
+/// The presence is sent at least this often while the agent runs, even with nothing else.
+pub const PRESENCE_EVERY: Duration = Duration::from_secs(300);
+/// The first retry after a failure waits about this long; each further failure doubles it.
+pub const RETRY_FIRST: Duration = Duration::from_secs(5);
+
+/// Why a round (or an enrollment) did not complete, in words for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{0:?} is not a server address; write it like https://worktrace.example.com")]
+    BadUrl(String),
+    #[error(
+        "this PC is not enrolled with a company server; run `worktrace enroll --server URL \
+         --token TOKEN`, or set [server] url and enrollment_token in the config file"
+    )]
+    NotEnrolled,
+    #[error("the server refused the enrollment: {0}")]
+    EnrollRefused(String),
+    #[error(
+        "cannot reach the server at {url} ({detail}); everything stays queued on this PC and is \
+         sent when the server answers"
+    )]
+    Unreachable { url: String, detail: String },
+    #[error(
+        "uploads stopped: {0}. Nothing more is sent and everything stays on this PC; to upload \
+         again, ask IT for a new enrollment token and run `worktrace enroll`"
+    )]
+    Revoked(String),
+    #[error(
+        "the server does not accept this PC ({message}); ask IT for a new enrollment token and \
+         run `worktrace enroll`"
+    )]
+    Unauthorized { code: String, message: String },
+    #[error("the server refused the upload (HTTP {status}: {message}); it is retried later")]
+    Rejected { status: u16, message: String },
+    #[error("the server failed (HTTP {status}: {message}); the upload is retried later")]
+    Server { status: u16, message: String },
+    #[error("the server's answer cannot be read ({0}); the upload is retried later")]
+    BadAnswer(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Store(#[from] worktrace_store::Error),
+    #[error("cannot save the server's policy to {path}: {source}")]
+    Policy {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, SyncError>;
+
+/// What a completed round did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoundReport {
+    /// Batches acknowledged (including resent ones).
+    pub batches: u32,
+    /// Outbox rows they carried.
+    pub items: usize,
+    /// Batches the server already had (their first answer was lost).
+    pub duplicates: u32,
+    /// Whether the presence went out.
+    pub presence_sent: bool,
+    /// The policy in the last acknowledgement.
+    pub policy: Option<Policy>,
+}
+
+/// A short description of this PC for the admins' device list: `host (os)`.
+pub fn device_description() -> String {
+    let host = ["HOSTNAME", "COMPUTERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unnamed PC".to_owned());
+    let description = format!("{host} ({})", std::env::consts::OS);
+    // Cut at a character boundary: a host name may be any UTF-8.
+    let mut end = description.len().min(200);
+    while !description.is_char_boundary(end) {
+        end -= 1;
+    }
+    description[..end].to_owned()
+}
+
+/// The policy the server sent last, if any (an unreadable file counts as none).
+pub fn load_server_policy(settings: &Settings) -> Option<Policy> {
+    let text = std::fs::read(settings.server_policy_path()).ok()?;
+    let policy: Policy = serde_json::from_slice(&text).ok()?;
+    policy.validate().ok()?;
+    Some(policy)
+}
+
+fn save_server_policy(settings: &Settings, policy: &Policy) -> Result<()> {
+    if load_server_policy(settings).as_ref() == Some(policy) {
+        return Ok(());
+    }
+    let path = settings.server_policy_path();
+    write_atomically(&path, policy).map_err(|source| SyncError::Policy { path, source })
+}
+
+/// Settings with the server's policy in force, when the PC is enrolled and has one.
+pub fn with_server_policy(mut settings: Settings) -> Settings {
+    if let Some(policy) = load_server_policy(&settings) {
+        settings.policy = policy;
+    }
+    settings
+}
+
+/// Enrolls this PC with `server_url` using a one-time token: the secret goes to the OS
+/// keychain, the device id and server to the database, the policy to the data folder.
+/// Returns the server's id for this PC.
+pub fn enroll(
+    store: &mut Store,
+    settings: &Settings,
+    server_url: &str,
+    token: &str,
+) -> Result<i64> {
+    let client = Client::new(server_url)?;
+    if token.trim().is_empty() {
+        return Err(SyncError::EnrollRefused(
+            "the enrollment token is empty; ask IT for one".into(),
+        ));
+    }
+    let answer = client.enroll(token, &device_description())?;
+    let secret = DeviceSecret::new(answer.device_secret);
+    secret::save(store.device_id(), client.url(), &secret).map_err(|e| {
+        SyncError::EnrollRefused(format!(
+            "the server enrolled this PC, but its secret could not be kept: {e}. The token is \
+             used up: ask IT for a new one once the keychain works"
+        ))
+    })?;
+    store.set_enrollment(client.url(), answer.device_id)?;
+    save_server_policy(settings, &answer.policy)?;
+    tracing::info!(device = answer.device_id, server = client.url(), "enrolled");
+    Ok(answer.device_id)
+}
+
+/// The device secret for the current enrollment, read from the keychain once per enrollment.
+#[derive(Debug, Default)]
+pub struct SecretCache {
+    held: Option<(String, i64, DeviceSecret)>,
+}
+
+impl SecretCache {
+    fn get(&mut self, local_id: &str, server: &str, device: i64) -> Result<DeviceSecret> {
+        if let Some((s, d, secret)) = &self.held {
+            if s == server && *d == device {
+                return Ok(secret.clone());
+            }
+        }
+        let secret = secret::load(local_id, server)?;
+        self.held = Some((server.to_owned(), device, secret.clone()));
+        Ok(secret)
+    }
+}
+
+fn chain_head(store: &Store) -> Result<ChainHead> {
+    Ok(match store.head()? {
+        Some((seq, hash)) => ChainHead {
+            seq,
+            hash: hex::encode(hash),
+        },
+        None => ChainHead {
+            seq: 0,
+            hash: String::new(),
+        },
+    })
+}
+
+/// One upload round, without noting its outcome (see [`run_round`]). Enrolls first from the
+/// config file when the PC is not enrolled and the file names a server and a token.
+pub fn round(
+    store: &mut Store,
+    settings: &Settings,
+    secrets: &mut SecretCache,
+    mut presence: Option<Presence>,
+) -> Result<RoundReport> {
+    let mut state = store.sync_state()?;
+    if state.server_url.is_none() {
+        match (&settings.server.url, &settings.server.enrollment_token) {
+            (Some(url), Some(token)) => {
+                enroll(store, settings, url, token)?;
+                state = store.sync_state()?;
+            }
+            _ => return Err(SyncError::NotEnrolled),
+        }
+    }
+    let (Some(url), Some(device)) = (state.server_url.clone(), state.device) else {
+        return Err(SyncError::NotEnrolled);
+    };
+    if state.revoked_at.is_some() {
+        return Err(SyncError::Revoked(
+            "this PC's access was revoked by an administrator".into(),
+        ));
+    }
+    let secret = secrets.get(store.device_id(), &url, device)?;
+    let client = Client::new(&url)?;
+    let mut upload = load_server_policy(settings)
+        .unwrap_or_else(|| settings.policy.clone())
+        .upload;
+    let mut report = RoundReport::default();
+    while report.batches < MAX_BATCHES_PER_ROUND {
+        let pending = match store.pending_batch()? {
+            Some(pending) => pending,
+            None => {
+                let draft = store.outbox_draft(MAX_BATCH_ITEMS, MAX_BATCH_BYTES)?;
+                if draft.is_empty() && presence.is_none() {
+                    break;
+                }
+                let head = chain_head(store)?;
+                let with = presence.take();
+                report.presence_sent |= with.is_some();
+                report.items += draft.len();
+                store.save_pending(&draft, now_ms(), |seq| {
+                    serde_json::to_string(&batch::build(seq, head, &draft, with, &upload))
+                })?
+            }
+        };
+        let ack = match client.ingest(&secret, pending.body.clone()) {
+            Ok(ack) => ack,
+            Err(SyncError::Revoked(message)) => {
+                let e = SyncError::Revoked(message);
+                store.note_sync_revoked(now_ms(), &e.to_string())?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        if ack.batch_seq != pending.batch_seq {
+            return Err(SyncError::BadAnswer(format!(
+                "batch {} was acknowledged as batch {}",
+                pending.batch_seq, ack.batch_seq
+            )));
+        }
+        store.ack_pending(pending.batch_seq, &url, ack.duplicate, now_ms())?;
+        report.batches += 1;
+        report.duplicates += u32::from(ack.duplicate);
+        save_server_policy(settings, &ack.policy)?;
+        upload = ack.policy.upload;
+        report.policy = Some(ack.policy);
+    }
+    Ok(report)
+}
+
+/// [`round`], with its outcome noted in the database for `worktrace status`.
+pub fn run_round(
+    store: &mut Store,
+    settings: &Settings,
+    secrets: &mut SecretCache,
+    presence: Option<Presence>,
+) -> Result<RoundReport> {
+    let result = round(store, settings, secrets, presence);
+    let noted = match &result {
+        Ok(_) => store.note_sync_round(now_ms(), None),
+        // Not an attempt: nothing to note. A revocation was noted where it was learnt.
+        Err(SyncError::NotEnrolled | SyncError::Revoked(_)) => Ok(()),
+        Err(e) => store.note_sync_round(now_ms(), Some(&e.to_string())),
+    };
+    if let Err(e) = noted {
+        tracing::warn!("cannot note the sync round: {e}");
+    }
+    result
+}
+
+/// The wait before retry number `failures` (1, 2, ...): doubling from [`RETRY_FIRST`] up to
+/// `max`, then scaled by `jitter` (0.0..1.0) into its upper half, so PCs that failed together
+/// do not retry together.
+///
+/// ```text
+/// failures 1 -> 2.5..5 s, 2 -> 5..10 s, 3 -> 10..20 s, ... capped at max/2..max
+/// ```
+pub fn backoff(failures: u32, max: Duration, jitter: f64) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let full = RETRY_FIRST.saturating_mul(1 << exp).min(max);
+    full.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+/// A random number in 0.0..1.0 for jitter (no cryptographic quality needed).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+enum Wake {
+    Now,
+    Stop,
+}
+
+/// The upload thread of a running agent.
+#[derive(Debug)]
+pub struct SyncHandle {
+    tx: Sender<Wake>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The presence the engine publishes for the upload thread.
+pub type SharedPresence = Arc<Mutex<Option<Presence>>>;
+
+impl SyncHandle {
+    /// Starts the thread: a round at once, then every `sync_interval_secs`, and after failures
+    /// with exponential backoff and jitter.
+    pub fn spawn(settings: Settings, presence: SharedPresence) -> std::io::Result<SyncHandle> {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("worktrace-sync".into())
+            .spawn(move || run(&settings, &rx, &presence))?;
+        Ok(SyncHandle {
+            tx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for a round now (a high-severity alert, `worktrace sync --now`).
+    pub fn now(&self) {
+        let _ = self.tx.send(Wake::Now);
+    }
+
+    /// Stops the thread. A round blocked on the network is left to the process exit: the
+    /// database is transactional, so an interrupted round loses nothing.
+    pub fn stop(mut self) {
+        let _ = self.tx.send(Wake::Stop);
+        if let Some(thread) = self.thread.take() {
+            let until = Instant::now() + Duration::from_secs(2);
+            while !thread.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
+    let mut store = match Store::open(&settings.database_path(), day_clock(settings)) {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::warn!("the upload thread cannot open the database: {e}");
+            return;
+        }
+    };
+    let interval = Duration::from_secs(settings.server.sync_interval_secs);
+    let max = Duration::from_secs(settings.server.retry_max_secs);
+    let mut secrets = SecretCache::default();
+    let mut failures = 0u32;
+    let mut next = Instant::now();
+    let mut last_presence: Option<(Presence, Instant)> = None;
+    loop {
+        match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
+            Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Ok(Wake::Now) | Err(RecvTimeoutError::Timeout) => {}
+        }
+        let current = presence
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        // Presence goes out when it changed, or now and then so the dashboard knows we live.
+        let due = current.clone().filter(|p| match &last_presence {
+            None => true,
+            Some((last, at)) => {
+                (last.clocked_in, last.idle, &last.category) != (p.clocked_in, p.idle, &p.category)
+                    || at.elapsed() >= PRESENCE_EVERY
+            }
+        });
+        match run_round(&mut store, settings, &mut secrets, due.clone()) {
+            Ok(report) => {
+                failures = 0;
+                next = Instant::now() + interval;
+                if report.presence_sent {
+                    last_presence = due.map(|p| (p, Instant::now()));
+                }
+                if report.batches > 0 {
+                    tracing::info!(batches = report.batches, items = report.items, "uploaded");
+                }
+            }
+            Err(SyncError::NotEnrolled | SyncError::Revoked(_)) => {
+                // Nothing to do until someone enrolls the PC (again); look now and then.
+                next = Instant::now() + interval;
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let wait = backoff(failures, max, jitter());
+                tracing::warn!("upload failed ({e}); next try in {} s", wait.as_secs());
+                next = Instant::now() + wait;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitters_in_the_upper_half() {
+        let max = Duration::from_secs(900);
+        assert_eq!(backoff(1, max, 1.0), Duration::from_secs(5));
+        assert_eq!(backoff(1, max, 0.0), Duration::from_millis(2500));
+        assert_eq!(backoff(3, max, 1.0), Duration::from_secs(20));
+        assert_eq!(
+            backoff(30, max, 1.0),
+            max,
+            "long outages wait at most the cap"
+        );
+        assert_eq!(backoff(u32::MAX, max, 0.0), max / 2, "never overflows");
+        for _ in 0..100 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j), "jitter in 0..1: {j}");
+        }
+    }
+
+    #[test]
+    fn descriptions_fit_the_server_limit() {
+        let d = device_description();
+        assert!(
+            !d.is_empty() && d.len() <= 200,
+            "the server takes 1 to 200 bytes: {d:?}"
+        );
+    }
+}
