@@ -134,6 +134,29 @@ pub struct DayRollupRow {
     pub input_ms: i64,
 }
 
+/// Whole-day totals of one person for one category in one day (summed over apps and devices):
+/// what team views add up, read without the per-app detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DayCategoryRow {
+    pub user_id: i64,
+    pub day: String,
+    pub category: String,
+    pub active_ms: i64,
+    pub idle_ms: i64,
+    pub clocked_ms: i64,
+    pub input_ms: i64,
+}
+
+/// What a person's policy is made of, read at once: their organisation's stored policy and
+/// the overrides of each team they belong to, by team id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyLayers {
+    pub user: User,
+    pub org_json: String,
+    /// (team id, overrides JSON), lowest team id first.
+    pub team_jsons: Vec<(i64, String)>,
+}
+
 /// A stored work session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SessionRow {

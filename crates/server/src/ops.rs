@@ -7,7 +7,7 @@
 use worktrace_domain::{Millis, Policy};
 
 use crate::error::{Error, Result};
-use crate::model::{NewUser, Role, Team, User};
+use crate::model::{NewUser, PolicyLayers, Role, Team, User};
 use crate::policy::{effective, parse_layer};
 use crate::secret;
 use crate::store::Storage;
@@ -191,12 +191,33 @@ pub async fn revoke_device(store: &dyn Storage, org: i64, device: i64, now: Mill
 /// The policy in force for a person: defaults, the organisation's policy, then the overrides
 /// of their first team (lowest id) that has any.
 pub async fn policy_for(store: &dyn Storage, user: &User) -> Result<Policy> {
-    let org = parse_layer(&store.org_policy(user.org_id).await?)
+    policy_for_id(store, user.id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no user {}", user.id)))
+}
+
+/// [`policy_for`] by the person's id, read in one store call (every ingest answers with it);
+/// `None` when there is no such person.
+pub async fn policy_for_id(store: &dyn Storage, user: i64) -> Result<Option<Policy>> {
+    let Some(layers) = store.policy_layers(user).await? else {
+        return Ok(None);
+    };
+    policy_from_layers(&layers).map(Some)
+}
+
+/// Merges stored layers into the policy in force.
+///
+/// ```text
+/// org {"idle_threshold_secs": 300}, teams [(1, {}), (2, {"idle_threshold_secs": 120}), (3, ..)]
+///   → defaults ← org ← team 2 (the first team with overrides)
+/// ```
+pub fn policy_from_layers(layers: &PolicyLayers) -> Result<Policy> {
+    let org = parse_layer(&layers.org_json)
         .map_err(|e| Error::Invalid(format!("the stored organisation policy: {e}")))?;
     let mut team_layer = serde_json::Map::new();
-    for m in store.memberships_of(user.id).await? {
-        let layer = parse_layer(&store.team_policy_override(m.team_id).await?)
-            .map_err(|e| Error::Invalid(format!("the stored policy of team {}: {e}", m.team_id)))?;
+    for (team, json) in &layers.team_jsons {
+        let layer = parse_layer(json)
+            .map_err(|e| Error::Invalid(format!("the stored policy of team {team}: {e}")))?;
         if !layer.is_empty() {
             team_layer = layer;
             break;

@@ -390,7 +390,12 @@ pub async fn trends(
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let detail = format!("team {} {}..{}", team.id, q.from, q.to);
     audit(&state, &viewer, ids.iter().copied(), "read_trends", &detail).await?;
-    let rows = state.store.day_rollups(&ids, &q.from, &q.to).await?;
+    // Sums per person, day and category come from the store; per-app detail is not needed
+    // here and would be ten times the rows for a large team.
+    let rows = state
+        .store
+        .day_category_totals(&ids, &q.from, &q.to)
+        .await?;
     let mut days: BTreeMap<String, (BTreeSet<i64>, Totals)> = BTreeMap::new();
     let mut categories: BTreeMap<String, Totals> = BTreeMap::new();
     for r in rows {
@@ -472,7 +477,11 @@ pub async fn timesheet(
     )
     .await?;
     let mut per: BTreeMap<(i64, String), (Totals, u32)> = BTreeMap::new();
-    for r in state.store.day_rollups(&ids, &q.from, &q.to).await? {
+    for r in state
+        .store
+        .day_category_totals(&ids, &q.from, &q.to)
+        .await?
+    {
         per.entry((r.user_id, r.day)).or_default().0.add(
             r.active_ms,
             r.idle_ms,

@@ -124,12 +124,9 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
 }
 
 async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Policy> {
-    let user = state
-        .store
-        .user_by_id(user_id)
+    ops::policy_for_id(state.store.as_ref(), user_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("device owner {user_id} is missing")))?;
-    Ok(ops::policy_for(state.store.as_ref(), &user).await?)
+        .ok_or_else(|| ApiError::internal(format!("device owner {user_id} is missing")))
 }
 
 /// Enroll a PC: trade a one-time enrollment token for a device secret (shown once).

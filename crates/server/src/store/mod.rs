@@ -18,8 +18,9 @@ pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayRollupRow, DecisionRow, Device, IngestOutcome, LoginSession,
-    Membership, NewUser, PresenceRow, SessionRow, Team, User,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, SessionRow, Team,
+    User,
 };
 use crate::wire::{ChainStatus, IngestBatch};
 
@@ -60,6 +61,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()>;
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>>;
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>>;
+    /// The person with their organisation's policy and their teams' overrides, in one read;
+    /// `None` when there is no such person.
+    async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>>;
 
     // Enrollment and devices
     async fn create_enrollment_token(
@@ -116,6 +120,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     // Dashboard reads: callers pass only people they may see.
     /// Whole-day rollups summed over devices, `from..=to` (days as `YYYY-MM-DD`).
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>>;
+    /// Whole-day totals per person, day and category (apps and devices summed), `from..=to`,
+    /// ordered by person, day, category: what team views add up.
+    async fn day_category_totals(
+        &self,
+        users: &[i64],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DayCategoryRow>>;
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>>;
     async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>>;
     async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>>;
@@ -193,14 +205,36 @@ pub fn chain_status_name(status: ChainStatus) -> &'static str {
 }
 
 /// Migrations, embedded: (version, SQL).
-pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../../migrations/server/sqlite/0001_initial.sql"),
-)];
-pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../../migrations/server/postgres/0001_initial.sql"),
-)];
+pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../../migrations/server/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../../migrations/server/sqlite/0002_dashboard_indexes.sql"),
+    ),
+];
+pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../../migrations/server/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../../migrations/server/postgres/0002_dashboard_indexes.sql"),
+    ),
+];
+
+/// The stored name of a clock-out reason (matches its serde name).
+pub(crate) fn clock_out_name(reason: worktrace_domain::ClockOutReason) -> &'static str {
+    use worktrace_domain::ClockOutReason as R;
+    match reason {
+        R::Manual => "manual",
+        R::LongIdle => "long_idle",
+        R::ShiftEnd => "shift_end",
+    }
+}
 
 /// Converts a wire counter to the signed 64-bit integer both databases store.
 pub(crate) fn to_i64(v: u64) -> i64 {

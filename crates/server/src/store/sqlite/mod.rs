@@ -1,8 +1,12 @@
-//! The SQLite store: one file in the data directory, WAL mode, a small pool of connections used
-//! from blocking threads.
+//! The SQLite store: one file in the data directory, WAL mode. One writer thread owns the only
+//! connection that writes and commits waiting writes together (see [`writer`]); reads run on a
+//! small pool of read-only connections from blocking threads, and never wait for the writer.
 //!
-//! Write transactions start `IMMEDIATE` so two writers never deadlock on a lock upgrade. This
-//! module must never block an async worker thread: every call goes through `spawn_blocking`.
+//! This module must never block an async worker thread (every call goes through the writer or
+//! `spawn_blocking`), and must never write on a reader connection (they are `query_only`).
+
+mod ingest;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -11,24 +15,27 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use worktrace_domain::Millis;
 
-use super::{chain_status_name, chain_verdict, to_i64, Storage, SQLITE_MIGRATIONS};
+use self::writer::Writer;
+use super::{Storage, SQLITE_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayRollupRow, DecisionRow, Device, IngestOutcome, LoginSession,
-    Membership, NewUser, PresenceRow, Role, SessionRow, Team, User,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, Role, SessionRow,
+    Team, User,
 };
-use crate::wire::{ChainStatus, IngestBatch};
+use crate::wire::IngestBatch;
 
-/// Connections in use at once (and kept open for reuse).
+/// Read connections in use at once (and kept open for reuse).
 const POOL_SIZE: usize = 8;
 
 /// The SQLite implementation of [`Storage`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    inner: Arc<Pool>,
+    readers: Arc<Pool>,
     /// Bounds the connections in use at once, so a burst of requests queues here instead of
     /// opening one connection per blocking thread.
     permits: Arc<tokio::sync::Semaphore>,
+    writer: Writer,
 }
 
 #[derive(Debug)]
@@ -46,7 +53,11 @@ impl Pool {
         };
         match reused {
             Some(conn) => Ok(conn),
-            None => connect(&self.path),
+            None => {
+                let conn = connect(&self.path)?;
+                conn.execute_batch("PRAGMA query_only = ON")?;
+                Ok(conn)
+            }
         }
     }
 
@@ -62,6 +73,8 @@ impl Pool {
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Statements are prepared once per connection and reused (`prepare_cached`).
+    conn.set_prepared_statement_cache_capacity(64);
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     )?;
@@ -69,7 +82,8 @@ fn connect(path: &Path) -> Result<Connection> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens (creating if needed) the database file, applies pending migrations and starts
+    /// the writer thread.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -82,20 +96,22 @@ impl SqliteStore {
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
         Ok(Self {
-            inner: Arc::new(Pool {
+            readers: Arc::new(Pool {
                 path: path.to_owned(),
-                idle: Mutex::new(vec![conn]),
+                idle: Mutex::new(Vec::new()),
             }),
             permits: Arc::new(tokio::sync::Semaphore::new(POOL_SIZE)),
+            writer: Writer::start(conn)?,
         })
     }
 
-    async fn call<T, F>(&self, f: F) -> Result<T>
+    /// Runs a read on a pooled read-only connection.
+    async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let pool = self.inner.clone();
+        let pool = self.readers.clone();
         let permit = self
             .permits
             .clone()
@@ -104,13 +120,22 @@ impl SqliteStore {
             .map_err(|e| Error::Task(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = pool.take()?;
-            let out = f(&mut conn);
+            let conn = pool.take()?;
+            let out = f(&conn);
             pool.give(conn);
             out
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))?
+    }
+
+    /// Runs a write in the writer's next transaction; answers after it committed.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(f).await
     }
 }
 
@@ -219,192 +244,6 @@ fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>>
     Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
 }
 
-fn ingest_tx(
-    conn: &mut Connection,
-    device: &Device,
-    batch: &IngestBatch,
-    now: Millis,
-) -> Result<IngestOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let batch_seq = to_i64(batch.batch_seq);
-    let head_seq = to_i64(batch.chain_head.seq);
-    let earlier: Option<String> = tx
-        .query_row(
-            "SELECT ack_json FROM batches WHERE device_id = ?1 AND batch_seq = ?2",
-            params![device.id, batch_seq],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(json) = earlier {
-        let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
-        outcome.duplicate = true;
-        return Ok(outcome);
-    }
-    let fork: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM batches WHERE device_id = ?1 AND chain_seq = ?2 AND chain_hash <> ?3)",
-        params![device.id, head_seq, batch.chain_head.hash],
-        |r| r.get(0),
-    )?;
-    let backwards: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM batches WHERE device_id = ?1 AND
-            ((batch_seq < ?2 AND chain_seq > ?3) OR (batch_seq > ?2 AND chain_seq < ?3)))",
-        params![device.id, batch_seq, head_seq],
-        |r| r.get(0),
-    )?;
-    let chain_status = chain_verdict(fork, backwards);
-    let mut outcome = IngestOutcome {
-        duplicate: false,
-        rollups_applied: 0,
-        rollups_ignored: 0,
-        sessions: 0,
-        decisions: 0,
-        alerts: 0,
-        chain_status,
-    };
-    {
-        let mut up = tx.prepare_cached(
-            "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms, idle_ms,
-                                  clocked_ms, input_ms, revision)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
-                active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
-                clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
-                revision = excluded.revision
-             WHERE excluded.revision > rollups.revision",
-        )?;
-        for r in &batch.rollups {
-            let hour = r.hour.map_or(-1, i64::from);
-            let n = up.execute(params![
-                device.id,
-                device.user_id,
-                r.day,
-                hour,
-                r.app,
-                r.category,
-                r.active_ms,
-                r.idle_ms,
-                r.clocked_ms,
-                r.input_ms,
-                to_i64(r.revision)
-            ])?;
-            if n > 0 {
-                outcome.rollups_applied += 1;
-            } else {
-                outcome.rollups_ignored += 1;
-            }
-        }
-        let mut up = tx.prepare_cached(
-            "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms, clock_out_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (device_id, start_ms) DO UPDATE SET
-                end_ms = COALESCE(excluded.end_ms, work_sessions.end_ms),
-                clock_out_reason = COALESCE(excluded.clock_out_reason, work_sessions.clock_out_reason)",
-        )?;
-        for s in &batch.sessions {
-            let reason = s.clock_out_reason.map(clock_out_name);
-            up.execute(params![
-                device.id,
-                device.user_id,
-                s.day,
-                s.start,
-                s.end,
-                reason
-            ])?;
-            outcome.sessions += 1;
-        }
-        let mut up = tx.prepare_cached(
-            "INSERT INTO idle_decisions (device_id, user_id, day, idle_start, idle_end, choice,
-                                         source, decided_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (device_id, idle_start) DO UPDATE SET
-                idle_end = excluded.idle_end, choice = excluded.choice, source = excluded.source,
-                decided_at = excluded.decided_at, day = excluded.day
-             WHERE excluded.decided_at > idle_decisions.decided_at",
-        )?;
-        for d in &batch.decisions {
-            let (choice, source) = d.names();
-            let dec = &d.decision;
-            up.execute(params![
-                device.id,
-                device.user_id,
-                d.day,
-                dec.idle_start,
-                dec.idle_end,
-                choice,
-                source,
-                dec.decided_at
-            ])?;
-            outcome.decisions += 1;
-        }
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity, event_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (device_id, client_id) DO NOTHING",
-        )?;
-        for a in &batch.alerts {
-            let kind = serde_json::to_value(a.event.kind)?;
-            let severity = serde_json::to_value(a.event.severity)?;
-            ins.execute(params![
-                device.org_id,
-                device.id,
-                device.user_id,
-                to_i64(a.id),
-                a.event.at,
-                kind.as_str().unwrap_or_default(),
-                severity.as_str().unwrap_or_default(),
-                serde_json::to_string(&a.event)?
-            ])?;
-            outcome.alerts += 1;
-        }
-    }
-    if let Some(p) = &batch.presence {
-        tx.execute(
-            "UPDATE devices SET presence_at = ?2, presence_clocked_in = ?3, presence_idle = ?4,
-                                presence_category = ?5
-             WHERE id = ?1 AND (presence_at IS NULL OR presence_at < ?2)",
-            params![device.id, p.at, p.clocked_in, p.idle, p.category],
-        )?;
-    }
-    tx.execute(
-        "UPDATE devices SET last_seen_at = ?2,
-            chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?4 ELSE chain_seq END,
-            chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?5 ELSE chain_hash END,
-            last_batch_seq = MAX(COALESCE(last_batch_seq, ?3), ?3)
-         WHERE id = ?1",
-        params![device.id, now, batch_seq, head_seq, batch.chain_head.hash],
-    )?;
-    if chain_status != ChainStatus::Ok {
-        tx.execute(
-            "UPDATE devices SET chain_flag = ?2, chain_flag_at = ?3 WHERE id = ?1",
-            params![device.id, chain_status_name(chain_status), now],
-        )?;
-    }
-    tx.execute(
-        "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            device.id,
-            batch_seq,
-            head_seq,
-            batch.chain_head.hash,
-            serde_json::to_string(&outcome)?,
-            now
-        ],
-    )?;
-    tx.commit()?;
-    Ok(outcome)
-}
-
-/// The stored name of a clock-out reason (matches its serde name).
-pub(crate) fn clock_out_name(reason: worktrace_domain::ClockOutReason) -> &'static str {
-    use worktrace_domain::ClockOutReason as R;
-    match reason {
-        R::Manual => "manual",
-        R::LongIdle => "long_idle",
-        R::ShiftEnd => "shift_end",
-    }
-}
-
 #[async_trait]
 impl Storage for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -412,7 +251,7 @@ impl Storage for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        self.call(|c| {
+        self.read(|c| {
             Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
                 .map(|_| ())?)
         })
@@ -421,7 +260,7 @@ impl Storage for SqliteStore {
 
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
         let name = name.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO orgs (name, created_at) VALUES (?1, ?2)",
                 params![name, now],
@@ -434,7 +273,7 @@ impl Storage for SqliteStore {
 
     async fn org_by_name(&self, name: &str) -> Result<Option<i64>> {
         let name = name.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(
                 c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
                     .optional()?,
@@ -444,7 +283,7 @@ impl Storage for SqliteStore {
     }
 
     async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut st = c.prepare("SELECT id, name FROM orgs ORDER BY id")?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             collect(rows)
@@ -453,7 +292,7 @@ impl Storage for SqliteStore {
     }
 
     async fn org_policy(&self, org: i64) -> Result<String> {
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row("SELECT policy_json FROM orgs WHERE id = ?1", [org], |r| {
                 r.get(0)
             })
@@ -465,7 +304,7 @@ impl Storage for SqliteStore {
 
     async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
         let json = json.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE orgs SET policy_json = ?2 WHERE id = ?1",
                 params![org, json],
@@ -477,7 +316,7 @@ impl Storage for SqliteStore {
 
     async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
         let user = user.clone();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -494,8 +333,8 @@ impl Storage for SqliteStore {
             Ok(User {
                 id: c.last_insert_rowid(),
                 org_id: user.org_id,
-                email: user.email,
-                display_name: user.display_name,
+                email: user.email.clone(),
+                display_name: user.display_name.clone(),
                 role: user.role,
             })
         })
@@ -503,7 +342,7 @@ impl Storage for SqliteStore {
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"),
                 [id],
@@ -516,7 +355,7 @@ impl Storage for SqliteStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
         let email = email.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = ?1"),
                 [email],
@@ -529,7 +368,7 @@ impl Storage for SqliteStore {
 
     async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()> {
         let hash = hash.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE users SET password_hash = ?2 WHERE id = ?1",
                 params![user, hash],
@@ -540,7 +379,7 @@ impl Storage for SqliteStore {
     }
 
     async fn list_users(&self, org: i64) -> Result<Vec<User>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare(&format!(
                 "SELECT {USER_COLS} FROM users u WHERE u.org_id = ?1 ORDER BY u.id"
             ))?;
@@ -552,7 +391,7 @@ impl Storage for SqliteStore {
 
     async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
         let name = name.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3)",
                 params![org, name, now],
@@ -561,14 +400,14 @@ impl Storage for SqliteStore {
             Ok(Team {
                 id: c.last_insert_rowid(),
                 org_id: org,
-                name,
+                name: name.clone(),
             })
         })
         .await
     }
 
     async fn team(&self, id: i64) -> Result<Option<Team>> {
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 "SELECT id, org_id, name FROM teams WHERE id = ?1",
                 [id],
@@ -586,7 +425,7 @@ impl Storage for SqliteStore {
     }
 
     async fn list_teams(&self, org: i64) -> Result<Vec<Team>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st =
                 c.prepare("SELECT id, org_id, name FROM teams WHERE org_id = ?1 ORDER BY id")?;
             let rows = st.query_map([org], |r| {
@@ -602,7 +441,7 @@ impl Storage for SqliteStore {
     }
 
     async fn team_policy_override(&self, team: i64) -> Result<String> {
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT policy_override_json FROM teams WHERE id = ?1",
                 [team],
@@ -616,7 +455,7 @@ impl Storage for SqliteStore {
 
     async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
         let json = json.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE teams SET policy_override_json = ?2 WHERE id = ?1",
                 params![team, json],
@@ -627,7 +466,7 @@ impl Storage for SqliteStore {
     }
 
     async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO team_members (team_id, user_id, is_lead) VALUES (?1, ?2, ?3)
                  ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead",
@@ -639,7 +478,7 @@ impl Storage for SqliteStore {
     }
 
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare(
                 "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = ?1 ORDER BY team_id",
             )?;
@@ -652,13 +491,39 @@ impl Storage for SqliteStore {
     }
 
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare(&format!(
                 "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
                  WHERE m.team_id = ?1 ORDER BY u.id"
             ))?;
             let rows = st.query_map([team], |r| Ok((user_row(r)?, r.get(5)?)))?;
             collect(rows)
+        })
+        .await
+    }
+
+    async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
+        self.read(move |c| {
+            let found = c
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLS}, o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id
+                     WHERE u.id = ?1"
+                ))?
+                .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(5)?)))
+                .optional()?;
+            let Some((user, org_json)) = found else {
+                return Ok(None);
+            };
+            let mut st = c.prepare_cached(
+                "SELECT t.id, t.policy_override_json FROM team_members m
+                 JOIN teams t ON t.id = m.team_id WHERE m.user_id = ?1 ORDER BY t.id",
+            )?;
+            let team_jsons = collect(st.query_map([user.id], |r| Ok((r.get(0)?, r.get(1)?)))?)?;
+            Ok(Some(PolicyLayers {
+                user,
+                org_json,
+                team_jsons,
+            }))
         })
         .await
     }
@@ -672,7 +537,7 @@ impl Storage for SqliteStore {
         now: Millis,
     ) -> Result<i64> {
         let token_hash = token_hash.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO enrollment_tokens (org_id, user_id, token_hash, expires_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -695,9 +560,8 @@ impl Storage for SqliteStore {
             description.to_owned(),
             secret_hash.to_owned(),
         );
-        self.call(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let token: Option<(i64, i64, i64)> = tx
+        self.write(move |c| {
+            let token: Option<(i64, i64, i64)> = c
                 .query_row(
                     "UPDATE enrollment_tokens SET used_at = ?2
                      WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
@@ -709,18 +573,17 @@ impl Storage for SqliteStore {
             let Some((_, org, user)) = token else {
                 return Ok(None);
             };
-            tx.execute(
+            c.execute(
                 "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![org, user, description, secret_hash, now],
             )?;
-            let id = tx.last_insert_rowid();
-            let device = tx.query_row(
+            let id = c.last_insert_rowid();
+            let device = c.query_row(
                 &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
                 [id],
                 device_row,
             )?;
-            tx.commit()?;
             Ok(Some(device))
         })
         .await
@@ -728,7 +591,7 @@ impl Storage for SqliteStore {
 
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
         let secret_hash = secret_hash.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = ?1"),
                 [secret_hash],
@@ -740,7 +603,7 @@ impl Storage for SqliteStore {
     }
 
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare(&format!(
                 "SELECT {DEVICE_COLS} FROM devices WHERE org_id = ?1 ORDER BY id"
             ))?;
@@ -751,7 +614,7 @@ impl Storage for SqliteStore {
     }
 
     async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
-        self.call(move |c| {
+        self.write(move |c| {
             let n = c.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND org_id = ?2",
                 params![device, org, now],
@@ -768,7 +631,8 @@ impl Storage for SqliteStore {
         now: Millis,
     ) -> Result<IngestOutcome> {
         let (device, batch) = (device.clone(), batch.clone());
-        self.call(move |c| ingest_tx(c, &device, &batch, now)).await
+        self.write(move |c| ingest::ingest(c, &device, &batch, now))
+            .await
     }
 
     async fn create_login_session(
@@ -780,7 +644,7 @@ impl Storage for SqliteStore {
         expires_at: Millis,
     ) -> Result<()> {
         let (token_hash, csrf_token) = (token_hash.to_owned(), csrf_token.to_owned());
-        self.call(move |c| {
+        self.write(move |c| {
             // Expired sessions are swept on each login so the table does not grow forever.
             c.execute("DELETE FROM login_sessions WHERE expires_at <= ?1", [now])?;
             c.execute(
@@ -795,7 +659,7 @@ impl Storage for SqliteStore {
 
     async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>> {
         let token_hash = token_hash.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!(
                     "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
@@ -817,10 +681,10 @@ impl Storage for SqliteStore {
 
     async fn delete_login_session(&self, token_hash: &str) -> Result<()> {
         let token_hash = token_hash.to_owned();
-        self.call(move |c| {
+        self.write(move |c| {
             c.execute(
                 "DELETE FROM login_sessions WHERE token_hash = ?1",
-                [token_hash],
+                [&token_hash],
             )?;
             Ok(())
         })
@@ -829,7 +693,7 @@ impl Storage for SqliteStore {
 
     async fn login_failures(&self, key: &str, since: Millis) -> Result<u32> {
         let key = key.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             let n: Option<i64> = c
                 .query_row(
                     "SELECT failures FROM login_failures WHERE key = ?1 AND window_start >= ?2",
@@ -849,10 +713,9 @@ impl Storage for SqliteStore {
         now: Millis,
     ) -> Result<()> {
         let keys = keys.to_vec();
-        self.call(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |c| {
             for key in &keys {
-                tx.execute(
+                c.execute(
                     "INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?3)
                      ON CONFLICT (key) DO UPDATE SET
                         failures = CASE WHEN login_failures.window_start < ?2 THEN 1
@@ -862,7 +725,6 @@ impl Storage for SqliteStore {
                     params![key, since, now],
                 )?;
             }
-            tx.commit()?;
             Ok(())
         })
         .await
@@ -870,8 +732,8 @@ impl Storage for SqliteStore {
 
     async fn clear_login_failures(&self, key: &str) -> Result<()> {
         let key = key.to_owned();
-        self.call(move |c| {
-            c.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+        self.write(move |c| {
+            c.execute("DELETE FROM login_failures WHERE key = ?1", [&key])?;
             Ok(())
         })
         .await
@@ -879,7 +741,7 @@ impl Storage for SqliteStore {
 
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT user_id, day, app, category, SUM(active_ms), SUM(idle_ms), SUM(clocked_ms),
                         SUM(input_ms)
@@ -906,9 +768,44 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn day_category_totals(
+        &self,
+        users: &[i64],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DayCategoryRow>> {
+        let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
+        self.read(move |c| {
+            // `hour = -1` spelled out so the partial index rollups_day_totals applies; the
+            // sums then come from the index alone.
+            let mut st = c.prepare_cached(
+                "SELECT user_id, day, category, SUM(active_ms), SUM(idle_ms), SUM(clocked_ms),
+                        SUM(input_ms)
+                 FROM rollups INDEXED BY rollups_day_totals
+                 WHERE user_id IN (SELECT value FROM json_each(?1)) AND hour = -1
+                   AND day >= ?2 AND day <= ?3
+                 GROUP BY user_id, day, category
+                 ORDER BY user_id, day, category",
+            )?;
+            let rows = st.query_map(params![ids, from, to], |r| {
+                Ok(DayCategoryRow {
+                    user_id: r.get(0)?,
+                    day: r.get(1)?,
+                    category: r.get(2)?,
+                    active_ms: r.get(3)?,
+                    idle_ms: r.get(4)?,
+                    clocked_ms: r.get(5)?,
+                    input_ms: r.get(6)?,
+                })
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT user_id, device_id, day, start_ms, end_ms, clock_out_reason FROM work_sessions
                  WHERE user_id IN (SELECT value FROM json_each(?1)) AND day >= ?2 AND day <= ?3
@@ -931,7 +828,7 @@ impl Storage for SqliteStore {
 
     async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT user_id, day, idle_start, idle_end, choice, source, decided_at
                  FROM idle_decisions
@@ -956,7 +853,7 @@ impl Storage for SqliteStore {
 
     async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>> {
         let ids = ids_json(users);
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category
                  FROM devices
@@ -986,7 +883,7 @@ impl Storage for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AlertRow>> {
         let ids = ids_json(users);
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {ALERT_COLS} FROM alerts
                  WHERE user_id IN (SELECT value FROM json_each(?1))
@@ -1000,7 +897,7 @@ impl Storage for SqliteStore {
     }
 
     async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"),
                 [id],
@@ -1012,7 +909,7 @@ impl Storage for SqliteStore {
     }
 
     async fn acknowledge_alert(&self, id: i64, by: i64, now: Millis) -> Result<bool> {
-        self.call(move |c| {
+        self.write(move |c| {
             let n = c.execute(
                 "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3
                  WHERE id = ?1 AND acknowledged_at IS NULL",
@@ -1025,25 +922,21 @@ impl Storage for SqliteStore {
 
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
         let entries = entries.to_vec();
-        self.call(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut st = tx.prepare_cached(
-                    "INSERT INTO audit_log (org_id, at, actor_user_id, subject_user_id, action, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?;
-                for e in &entries {
-                    st.execute(params![
-                        org,
-                        e.at,
-                        e.actor_user_id,
-                        e.subject_user_id,
-                        e.action,
-                        e.detail
-                    ])?;
-                }
+        self.write(move |c| {
+            let mut st = c.prepare_cached(
+                "INSERT INTO audit_log (org_id, at, actor_user_id, subject_user_id, action, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in &entries {
+                st.execute(params![
+                    org,
+                    e.at,
+                    e.actor_user_id,
+                    e.subject_user_id,
+                    e.action,
+                    e.detail
+                ])?;
             }
-            tx.commit()?;
             Ok(())
         })
         .await
@@ -1056,7 +949,7 @@ impl Storage for SqliteStore {
         to: Millis,
         limit: u32,
     ) -> Result<Vec<AuditRow>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id, subject.email,
                         a.action, a.detail

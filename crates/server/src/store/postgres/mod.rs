@@ -4,20 +4,22 @@
 //! Everything a node needs is in the database, so this module must never cache state between
 //! calls. Concurrent batches of one device are serialized by a row lock on the device.
 
+mod ingest;
+
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 use worktrace_domain::Millis;
 
-use super::sqlite::clock_out_name;
-use super::{chain_status_name, chain_verdict, to_i64, Storage, POSTGRES_MIGRATIONS};
+use super::{Storage, POSTGRES_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayRollupRow, DecisionRow, Device, IngestOutcome, LoginSession,
-    Membership, NewUser, PresenceRow, Role, SessionRow, Team, User,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, Role, SessionRow,
+    Team, User,
 };
-use crate::wire::{ChainStatus, IngestBatch};
+use crate::wire::IngestBatch;
 
 /// Connections per node; PostgreSQL's default limit of 100 leaves room for several nodes.
 const POOL_SIZE: usize = 16;
@@ -179,10 +181,6 @@ fn team_row(row: &Row) -> Result<Team> {
 
 fn map_rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
-}
-
-fn count(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[async_trait]
@@ -428,6 +426,30 @@ impl Storage for PostgresStore {
         map_rows(rows, |r| Ok((user_row(r)?, r.try_get(5)?)))
     }
 
+    async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {USER_COLS}, o.policy_json,
+                    ARRAY(SELECT t.id FROM team_members m JOIN teams t ON t.id = m.team_id
+                          WHERE m.user_id = u.id ORDER BY t.id),
+                    ARRAY(SELECT t.policy_override_json FROM team_members m
+                          JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.id)
+                 FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"
+            ))
+            .await?;
+        let Some(row) = client.query_opt(&st, &[&user]).await? else {
+            return Ok(None);
+        };
+        let ids: Vec<i64> = row.try_get(6)?;
+        let jsons: Vec<String> = row.try_get(7)?;
+        Ok(Some(PolicyLayers {
+            user: user_row(&row)?,
+            org_json: row.try_get(5)?,
+            team_jsons: ids.into_iter().zip(jsons).collect(),
+        }))
+    }
+
     async fn create_enrollment_token(
         &self,
         org: i64,
@@ -527,202 +549,10 @@ impl Storage for PostgresStore {
     ) -> Result<IngestOutcome> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // One batch of a device at a time, across all nodes: the chain checks below read what
-        // the device's earlier batches wrote.
-        tx.execute(
-            "SELECT id FROM devices WHERE id = $1 FOR UPDATE",
-            &[&device.id],
-        )
-        .await?;
-        let batch_seq = to_i64(batch.batch_seq);
-        let head_seq = to_i64(batch.chain_head.seq);
-        let earlier = tx
-            .query_opt(
-                "SELECT ack_json FROM batches WHERE device_id = $1 AND batch_seq = $2",
-                &[&device.id, &batch_seq],
-            )
-            .await?;
-        if let Some(row) = earlier {
-            let json: String = row.try_get(0)?;
-            let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
-            outcome.duplicate = true;
-            return Ok(outcome);
+        let outcome = ingest::ingest(&tx, device, batch, now).await?;
+        if !outcome.duplicate {
+            tx.commit().await?;
         }
-        let fork: bool = tx
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM batches
-                    WHERE device_id = $1 AND chain_seq = $2 AND chain_hash <> $3)",
-                &[&device.id, &head_seq, &batch.chain_head.hash],
-            )
-            .await?
-            .try_get(0)?;
-        let backwards: bool = tx
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND
-                    ((batch_seq < $2 AND chain_seq > $3) OR (batch_seq > $2 AND chain_seq < $3)))",
-                &[&device.id, &batch_seq, &head_seq],
-            )
-            .await?
-            .try_get(0)?;
-        let chain_status = chain_verdict(fork, backwards);
-        let mut outcome = IngestOutcome {
-            duplicate: false,
-            rollups_applied: 0,
-            rollups_ignored: 0,
-            sessions: 0,
-            decisions: 0,
-            alerts: 0,
-            chain_status,
-        };
-        if !batch.rollups.is_empty() {
-            let st = tx
-                .prepare(
-                    "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms,
-                                          idle_ms, clocked_ms, input_ms, revision)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                     ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
-                        active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
-                        clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
-                        revision = excluded.revision
-                     WHERE excluded.revision > rollups.revision",
-                )
-                .await?;
-            for r in &batch.rollups {
-                let hour = r.hour.map_or(-1, i64::from);
-                let n = tx
-                    .execute(
-                        &st,
-                        &[
-                            &device.id,
-                            &device.user_id,
-                            &r.day,
-                            &hour,
-                            &r.app,
-                            &r.category,
-                            &r.active_ms,
-                            &r.idle_ms,
-                            &r.clocked_ms,
-                            &r.input_ms,
-                            &to_i64(r.revision),
-                        ],
-                    )
-                    .await?;
-                if n > 0 {
-                    outcome.rollups_applied += 1;
-                } else {
-                    outcome.rollups_ignored += 1;
-                }
-            }
-        }
-        for s in &batch.sessions {
-            let reason = s.clock_out_reason.map(clock_out_name);
-            let n = tx
-                .execute(
-                    "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms,
-                                                clock_out_reason)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (device_id, start_ms) DO UPDATE SET
-                        end_ms = COALESCE(excluded.end_ms, work_sessions.end_ms),
-                        clock_out_reason = COALESCE(excluded.clock_out_reason,
-                                                    work_sessions.clock_out_reason)",
-                    &[
-                        &device.id,
-                        &device.user_id,
-                        &s.day,
-                        &s.start,
-                        &s.end,
-                        &reason,
-                    ],
-                )
-                .await?;
-            outcome.sessions += count(n);
-        }
-        for d in &batch.decisions {
-            let (choice, source) = d.names();
-            let dec = &d.decision;
-            tx.execute(
-                "INSERT INTO idle_decisions (device_id, user_id, day, idle_start, idle_end, choice,
-                                             source, decided_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (device_id, idle_start) DO UPDATE SET
-                    idle_end = excluded.idle_end, choice = excluded.choice,
-                    source = excluded.source, decided_at = excluded.decided_at, day = excluded.day
-                 WHERE excluded.decided_at > idle_decisions.decided_at",
-                &[
-                    &device.id,
-                    &device.user_id,
-                    &d.day,
-                    &dec.idle_start,
-                    &dec.idle_end,
-                    &choice,
-                    &source,
-                    &dec.decided_at,
-                ],
-            )
-            .await?;
-            outcome.decisions += 1;
-        }
-        for a in &batch.alerts {
-            let kind = serde_json::to_value(a.event.kind)?;
-            let severity = serde_json::to_value(a.event.severity)?;
-            tx.execute(
-                "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity,
-                                     event_json)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (device_id, client_id) DO NOTHING",
-                &[
-                    &device.org_id,
-                    &device.id,
-                    &device.user_id,
-                    &to_i64(a.id),
-                    &a.event.at,
-                    &kind.as_str().unwrap_or_default(),
-                    &severity.as_str().unwrap_or_default(),
-                    &serde_json::to_string(&a.event)?,
-                ],
-            )
-            .await?;
-            outcome.alerts += 1;
-        }
-        if let Some(p) = &batch.presence {
-            tx.execute(
-                "UPDATE devices SET presence_at = $2, presence_clocked_in = $3, presence_idle = $4,
-                                    presence_category = $5
-                 WHERE id = $1 AND (presence_at IS NULL OR presence_at < $2)",
-                &[&device.id, &p.at, &p.clocked_in, &p.idle, &p.category],
-            )
-            .await?;
-        }
-        tx.execute(
-            "UPDATE devices SET last_seen_at = $2,
-                chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $4 ELSE chain_seq END,
-                chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $5 ELSE chain_hash END,
-                last_batch_seq = GREATEST(COALESCE(last_batch_seq, $3), $3)
-             WHERE id = $1",
-            &[&device.id, &now, &batch_seq, &head_seq, &batch.chain_head.hash],
-        )
-        .await?;
-        if chain_status != ChainStatus::Ok {
-            tx.execute(
-                "UPDATE devices SET chain_flag = $2, chain_flag_at = $3 WHERE id = $1",
-                &[&device.id, &chain_status_name(chain_status), &now],
-            )
-            .await?;
-        }
-        tx.execute(
-            "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &device.id,
-                &batch_seq,
-                &head_seq,
-                &batch.chain_head.hash,
-                &serde_json::to_string(&outcome)?,
-                &now,
-            ],
-        )
-        .await?;
-        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -856,6 +686,39 @@ impl Storage for PostgresStore {
         })
     }
 
+    async fn day_category_totals(
+        &self,
+        users: &[i64],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DayCategoryRow>> {
+        let users = users.to_vec();
+        let client = self.client().await?;
+        // `hour = -1` spelled out so the partial index rollups_day_totals applies.
+        let st = client
+            .prepare_cached(
+                "SELECT user_id, day, category, SUM(active_ms)::BIGINT, SUM(idle_ms)::BIGINT,
+                        SUM(clocked_ms)::BIGINT, SUM(input_ms)::BIGINT
+                 FROM rollups
+                 WHERE user_id = ANY($1) AND hour = -1 AND day >= $2 AND day <= $3
+                 GROUP BY user_id, day, category
+                 ORDER BY user_id, day, category",
+            )
+            .await?;
+        let rows = client.query(&st, &[&users, &from, &to]).await?;
+        map_rows(rows, |r| {
+            Ok(DayCategoryRow {
+                user_id: r.try_get(0)?,
+                day: r.try_get(1)?,
+                category: r.try_get(2)?,
+                active_ms: r.try_get(3)?,
+                idle_ms: r.try_get(4)?,
+                clocked_ms: r.try_get(5)?,
+                input_ms: r.try_get(6)?,
+            })
+        })
+    }
+
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
         let users = users.to_vec();
         let rows = self
@@ -979,29 +842,23 @@ impl Storage for PostgresStore {
     }
 
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let st = tx
-            .prepare(
+        // One statement for all entries: a team view audits every member it shows.
+        let client = self.client().await?;
+        let st = client
+            .prepare_cached(
                 "INSERT INTO audit_log (org_id, at, actor_user_id, subject_user_id, action, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                 SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
+                                          $6::text[])",
             )
             .await?;
-        for e in entries {
-            tx.execute(
-                &st,
-                &[
-                    &org,
-                    &e.at,
-                    &e.actor_user_id,
-                    &e.subject_user_id,
-                    &e.action,
-                    &e.detail,
-                ],
-            )
+        let at: Vec<i64> = entries.iter().map(|e| e.at).collect();
+        let actors: Vec<i64> = entries.iter().map(|e| e.actor_user_id).collect();
+        let subjects: Vec<Option<i64>> = entries.iter().map(|e| e.subject_user_id).collect();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        let details: Vec<&str> = entries.iter().map(|e| e.detail.as_str()).collect();
+        client
+            .execute(&st, &[&org, &at, &actors, &subjects, &actions, &details])
             .await?;
-        }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -1,0 +1,438 @@
+//! One ingest batch in one PostgreSQL transaction, in a handful of round trips: each kind of
+//! item goes in one `UNNEST` statement, and statements that do not wait for each other's
+//! answers are sent together on the connection (pipelined).
+//!
+//! Must keep exactly the rules the tests state: a batch id seen before changes nothing and
+//! answers its first outcome; a rollup replaces the stored one only with a higher revision;
+//! batches of one device are applied one at a time across all API nodes (row lock).
+
+use std::collections::HashSet;
+
+use deadpool_postgres::Transaction;
+use tokio_postgres::types::ToSql;
+use worktrace_domain::Millis;
+
+use crate::error::Result;
+use crate::model::{Device, IngestOutcome};
+use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64};
+use crate::wire::{ChainStatus, IngestBatch};
+
+const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
+        active_ms, idle_ms, clocked_ms, input_ms, revision)
+    SELECT $1, $2, * FROM UNNEST($3::text[], $4::bigint[], $5::text[], $6::text[],
+        $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+    ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
+        active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
+        clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
+        revision = excluded.revision
+    WHERE excluded.revision > rollups.revision";
+
+const SESSIONS: &str = "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms,
+        clock_out_reason)
+    SELECT $1, $2, * FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::text[])
+    ON CONFLICT (device_id, start_ms) DO UPDATE SET
+        end_ms = COALESCE(excluded.end_ms, work_sessions.end_ms),
+        clock_out_reason = COALESCE(excluded.clock_out_reason, work_sessions.clock_out_reason)";
+
+const DECISIONS: &str = "INSERT INTO idle_decisions (device_id, user_id, day, idle_start,
+        idle_end, choice, source, decided_at)
+    SELECT $1, $2, * FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::text[],
+        $7::text[], $8::bigint[])
+    ON CONFLICT (device_id, idle_start) DO UPDATE SET
+        idle_end = excluded.idle_end, choice = excluded.choice, source = excluded.source,
+        decided_at = excluded.decided_at, day = excluded.day
+    WHERE excluded.decided_at > idle_decisions.decided_at";
+
+const ALERTS: &str = "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind,
+        severity, event_json)
+    SELECT $1, $2, $3, * FROM UNNEST($4::bigint[], $5::bigint[], $6::text[], $7::text[],
+        $8::text[])
+    ON CONFLICT (device_id, client_id) DO NOTHING";
+
+const PRESENCE: &str = "UPDATE devices SET presence_at = $2, presence_clocked_in = $3,
+        presence_idle = $4, presence_category = $5
+    WHERE id = $1 AND (presence_at IS NULL OR presence_at < $2)";
+
+/// The chain flag is only ever set here, never cleared: a flagged device stays flagged.
+const DEVICE: &str = "UPDATE devices SET last_seen_at = $2,
+        chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $4 ELSE chain_seq END,
+        chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $5 ELSE chain_hash END,
+        last_batch_seq = GREATEST(COALESCE(last_batch_seq, $3), $3),
+        chain_flag = COALESCE($6, chain_flag),
+        chain_flag_at = CASE WHEN $6::text IS NULL THEN chain_flag_at ELSE $2 END
+    WHERE id = $1";
+
+/// The backwards check is split in two ranges so each can use an index: in the usual
+/// in-order case both are empty, however many batches the device has sent.
+const EARLIER: &str = "SELECT
+        (SELECT ack_json FROM batches WHERE device_id = $1 AND batch_seq = $2),
+        EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND chain_seq = $3 AND chain_hash <> $4),
+        EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND chain_seq > $3 AND batch_seq < $2)
+        OR EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND batch_seq > $2 AND chain_seq < $3)";
+
+/// True when two items of `keys` are equal: one `UNNEST` upsert cannot touch a row twice, so
+/// such a batch is applied item by item instead (same result, more round trips).
+///
+/// ```text
+/// [a, b, c] → false
+/// [a, b, a] → true
+/// ```
+pub(super) fn has_repeats<K: Eq + std::hash::Hash>(keys: impl IntoIterator<Item = K>) -> bool {
+    let mut seen = HashSet::new();
+    keys.into_iter().any(|k| !seen.insert(k))
+}
+
+type Param = dyn ToSql + Sync;
+
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Applies `batch` from `device` in `tx` (which the caller commits); a batch received before
+/// answers its first outcome, marked duplicate, and changes nothing.
+pub(super) async fn ingest(
+    tx: &Transaction<'_>,
+    device: &Device,
+    batch: &IngestBatch,
+    now: Millis,
+) -> Result<IngestOutcome> {
+    let batch_seq = to_i64(batch.batch_seq);
+    let head_seq = to_i64(batch.chain_head.seq);
+    let (lock, earlier) = tokio::try_join!(
+        tx.prepare_cached("SELECT id FROM devices WHERE id = $1 FOR UPDATE"),
+        tx.prepare_cached(EARLIER),
+    )?;
+    // One batch of a device at a time, across all nodes: the checks read what the device's
+    // earlier batches wrote. Both go out together; PostgreSQL runs the check after the lock is
+    // held, with a snapshot taken then, so it sees every batch committed before.
+    let lock_params: [&Param; 1] = [&device.id];
+    let earlier_params: [&Param; 4] = [&device.id, &batch_seq, &head_seq, &batch.chain_head.hash];
+    let (_, row) = tokio::try_join!(
+        tx.execute(&lock, &lock_params),
+        tx.query_one(&earlier, &earlier_params),
+    )?;
+    if let Some(json) = row.try_get::<_, Option<String>>(0)? {
+        let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
+        outcome.duplicate = true;
+        return Ok(outcome);
+    }
+    let chain_status = chain_verdict(row.try_get(1)?, row.try_get(2)?);
+    let mut outcome = IngestOutcome {
+        duplicate: false,
+        rollups_applied: 0,
+        rollups_ignored: 0,
+        sessions: 0,
+        decisions: 0,
+        alerts: 0,
+        chain_status,
+    };
+    let repeats = has_repeats(
+        batch
+            .rollups
+            .iter()
+            .map(|r| (&r.day, r.hour, &r.app, &r.category)),
+    ) || has_repeats(batch.sessions.iter().map(|s| s.start))
+        || has_repeats(batch.decisions.iter().map(|d| d.decision.idle_start));
+    let (rollups, sessions, decisions) = if repeats {
+        item_by_item(tx, device, batch).await?
+    } else {
+        together(tx, device, batch).await?
+    };
+    outcome.rollups_applied = rollups;
+    outcome.rollups_ignored = count(batch.rollups.len() as u64).saturating_sub(rollups);
+    outcome.sessions = sessions;
+    outcome.decisions = decisions;
+    outcome.alerts = count(batch.alerts.len() as u64);
+
+    let (alerts, presence, dev, record) = tokio::try_join!(
+        tx.prepare_cached(ALERTS),
+        tx.prepare_cached(PRESENCE),
+        tx.prepare_cached(DEVICE),
+        tx.prepare_cached(
+            "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json,
+                                  received_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        ),
+    )?;
+    let mut client_ids = Vec::with_capacity(batch.alerts.len());
+    let mut ats = Vec::with_capacity(batch.alerts.len());
+    let mut kinds = Vec::with_capacity(batch.alerts.len());
+    let mut severities = Vec::with_capacity(batch.alerts.len());
+    let mut events = Vec::with_capacity(batch.alerts.len());
+    for a in &batch.alerts {
+        let kind = serde_json::to_value(a.event.kind)?;
+        let severity = serde_json::to_value(a.event.severity)?;
+        client_ids.push(to_i64(a.id));
+        ats.push(a.event.at);
+        kinds.push(kind.as_str().unwrap_or_default().to_owned());
+        severities.push(severity.as_str().unwrap_or_default().to_owned());
+        events.push(serde_json::to_string(&a.event)?);
+    }
+    let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));
+    let ack = serde_json::to_string(&outcome)?;
+    let alerts_done = async {
+        if batch.alerts.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(
+            &alerts,
+            &[
+                &device.org_id,
+                &device.id,
+                &device.user_id,
+                &client_ids,
+                &ats,
+                &kinds,
+                &severities,
+                &events,
+            ],
+        )
+        .await
+    };
+    let presence_done = async {
+        match &batch.presence {
+            None => Ok(0),
+            Some(p) => {
+                tx.execute(
+                    &presence,
+                    &[&device.id, &p.at, &p.clocked_in, &p.idle, &p.category],
+                )
+                .await
+            }
+        }
+    };
+    let dev_params: [&Param; 6] = [
+        &device.id,
+        &now,
+        &batch_seq,
+        &head_seq,
+        &batch.chain_head.hash,
+        &flag,
+    ];
+    let record_params: [&Param; 6] = [
+        &device.id,
+        &batch_seq,
+        &head_seq,
+        &batch.chain_head.hash,
+        &ack,
+        &now,
+    ];
+    // Sent together: none of these needs another's answer.
+    tokio::try_join!(
+        alerts_done,
+        presence_done,
+        tx.execute(&dev, &dev_params),
+        tx.execute(&record, &record_params),
+    )?;
+    Ok(outcome)
+}
+
+/// Rollups, sessions and decisions in one statement each, sent together. Returns (rollups
+/// applied, sessions, decisions).
+async fn together(
+    tx: &Transaction<'_>,
+    device: &Device,
+    batch: &IngestBatch,
+) -> Result<(u32, u32, u32)> {
+    let (rollups, sessions, decisions) = tokio::try_join!(
+        tx.prepare_cached(ROLLUPS),
+        tx.prepare_cached(SESSIONS),
+        tx.prepare_cached(DECISIONS),
+    )?;
+    let n = batch.rollups.len();
+    let (mut days, mut hours, mut apps, mut cats) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut active, mut idle, mut clocked, mut input, mut revision) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in &batch.rollups {
+        days.push(r.day.as_str());
+        hours.push(r.hour.map_or(-1, i64::from));
+        apps.push(r.app.as_str());
+        cats.push(r.category.as_str());
+        active.push(r.active_ms);
+        idle.push(r.idle_ms);
+        clocked.push(r.clocked_ms);
+        input.push(r.input_ms);
+        revision.push(to_i64(r.revision));
+    }
+    let s_days: Vec<&str> = batch.sessions.iter().map(|s| s.day.as_str()).collect();
+    let s_starts: Vec<i64> = batch.sessions.iter().map(|s| s.start).collect();
+    let s_ends: Vec<Option<i64>> = batch.sessions.iter().map(|s| s.end).collect();
+    let s_reasons: Vec<Option<&str>> = batch
+        .sessions
+        .iter()
+        .map(|s| s.clock_out_reason.map(clock_out_name))
+        .collect();
+    let mut d_days = Vec::with_capacity(batch.decisions.len());
+    let (mut d_starts, mut d_ends, mut d_at) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut d_choices, mut d_sources) = (Vec::new(), Vec::new());
+    for d in &batch.decisions {
+        let (choice, source) = d.names();
+        d_days.push(d.day.as_str());
+        d_starts.push(d.decision.idle_start);
+        d_ends.push(d.decision.idle_end);
+        d_choices.push(choice);
+        d_sources.push(source);
+        d_at.push(d.decision.decided_at);
+    }
+    let rollups_done = async {
+        if n == 0 {
+            return Ok(0);
+        }
+        tx.execute(
+            &rollups,
+            &[
+                &device.id,
+                &device.user_id,
+                &days,
+                &hours,
+                &apps,
+                &cats,
+                &active,
+                &idle,
+                &clocked,
+                &input,
+                &revision,
+            ],
+        )
+        .await
+    };
+    let sessions_done = async {
+        if s_days.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(
+            &sessions,
+            &[
+                &device.id,
+                &device.user_id,
+                &s_days,
+                &s_starts,
+                &s_ends,
+                &s_reasons,
+            ],
+        )
+        .await
+    };
+    let decisions_done = async {
+        if d_days.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(
+            &decisions,
+            &[
+                &device.id,
+                &device.user_id,
+                &d_days,
+                &d_starts,
+                &d_ends,
+                &d_choices,
+                &d_sources,
+                &d_at,
+            ],
+        )
+        .await
+    };
+    let (applied, _, _) = tokio::try_join!(rollups_done, sessions_done, decisions_done)?;
+    Ok((
+        count(applied),
+        count(batch.sessions.len() as u64),
+        count(batch.decisions.len() as u64),
+    ))
+}
+
+/// The same as [`together`], one statement per item, in order: for batches that name a row
+/// twice, where the later item must see the earlier one.
+async fn item_by_item(
+    tx: &Transaction<'_>,
+    device: &Device,
+    batch: &IngestBatch,
+) -> Result<(u32, u32, u32)> {
+    let (rollups, sessions, decisions) = tokio::try_join!(
+        tx.prepare_cached(ROLLUPS),
+        tx.prepare_cached(SESSIONS),
+        tx.prepare_cached(DECISIONS),
+    )?;
+    let mut applied = 0u32;
+    for r in &batch.rollups {
+        let n = tx
+            .execute(
+                &rollups,
+                &[
+                    &device.id,
+                    &device.user_id,
+                    &[r.day.as_str()].as_slice(),
+                    &[r.hour.map_or(-1, i64::from)].as_slice(),
+                    &[r.app.as_str()].as_slice(),
+                    &[r.category.as_str()].as_slice(),
+                    &[r.active_ms].as_slice(),
+                    &[r.idle_ms].as_slice(),
+                    &[r.clocked_ms].as_slice(),
+                    &[r.input_ms].as_slice(),
+                    &[to_i64(r.revision)].as_slice(),
+                ],
+            )
+            .await?;
+        applied += count(n);
+    }
+    for s in &batch.sessions {
+        tx.execute(
+            &sessions,
+            &[
+                &device.id,
+                &device.user_id,
+                &[s.day.as_str()].as_slice(),
+                &[s.start].as_slice(),
+                &[s.end].as_slice(),
+                &[s.clock_out_reason.map(clock_out_name)].as_slice(),
+            ],
+        )
+        .await?;
+    }
+    for d in &batch.decisions {
+        let (choice, source) = d.names();
+        tx.execute(
+            &decisions,
+            &[
+                &device.id,
+                &device.user_id,
+                &[d.day.as_str()].as_slice(),
+                &[d.decision.idle_start].as_slice(),
+                &[d.decision.idle_end].as_slice(),
+                &[choice].as_slice(),
+                &[source].as_slice(),
+                &[d.decision.decided_at].as_slice(),
+            ],
+        )
+        .await?;
+    }
+    Ok((
+        applied,
+        count(batch.sessions.len() as u64),
+        count(batch.decisions.len() as u64),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_repeats;
+
+    #[test]
+    fn repeats_are_found_wherever_they_are() {
+        assert!(!has_repeats([1, 2, 3]), "distinct keys");
+        assert!(has_repeats([1, 2, 1]), "a key again later");
+        assert!(
+            !has_repeats(Vec::<i32>::new()),
+            "nothing repeats in nothing"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! One ingest batch applied on the writer's connection, inside the writer's transaction.
+//!
+//! Must never open or end a transaction itself (the writer groups several batches into one),
+//! and must keep the rules the tests state: a batch id seen before changes nothing and answers
+//! its first outcome; a rollup replaces the stored one only with a higher revision.
+
+use rusqlite::{params, Connection};
+use worktrace_domain::Millis;
+
+use crate::error::Result;
+use crate::model::{Device, IngestOutcome};
+use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64};
+use crate::wire::{ChainStatus, IngestBatch};
+
+/// Applies `batch` from `device` once; a batch already received answers its first outcome,
+/// marked duplicate.
+pub(super) fn ingest(
+    conn: &Connection,
+    device: &Device,
+    batch: &IngestBatch,
+    now: Millis,
+) -> Result<IngestOutcome> {
+    let tx = conn;
+    let batch_seq = to_i64(batch.batch_seq);
+    let head_seq = to_i64(batch.chain_head.seq);
+    // One statement for the three questions about earlier batches. The backwards check is
+    // split in two ranges so each can use an index: in the usual in-order case both ranges
+    // are empty, however many batches the device has sent.
+    let (earlier, fork, backwards): (Option<String>, bool, bool) = tx
+        .prepare_cached(
+            "SELECT
+                (SELECT ack_json FROM batches WHERE device_id = ?1 AND batch_seq = ?2),
+                EXISTS (SELECT 1 FROM batches
+                        WHERE device_id = ?1 AND chain_seq = ?3 AND chain_hash <> ?4),
+                EXISTS (SELECT 1 FROM batches INDEXED BY batches_chain
+                        WHERE device_id = ?1 AND chain_seq > ?3 AND batch_seq < ?2)
+                OR EXISTS (SELECT 1 FROM batches
+                        WHERE device_id = ?1 AND batch_seq > ?2 AND chain_seq < ?3)",
+        )?
+        .query_row(
+            params![device.id, batch_seq, head_seq, batch.chain_head.hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    if let Some(json) = earlier {
+        let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
+        outcome.duplicate = true;
+        return Ok(outcome);
+    }
+    let chain_status = chain_verdict(fork, backwards);
+    let mut outcome = IngestOutcome {
+        duplicate: false,
+        rollups_applied: 0,
+        rollups_ignored: 0,
+        sessions: 0,
+        decisions: 0,
+        alerts: 0,
+        chain_status,
+    };
+    {
+        let mut up = tx.prepare_cached(
+            "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms, idle_ms,
+                                  clocked_ms, input_ms, revision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
+                active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
+                clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
+                revision = excluded.revision
+             WHERE excluded.revision > rollups.revision",
+        )?;
+        for r in &batch.rollups {
+            let hour = r.hour.map_or(-1, i64::from);
+            let n = up.execute(params![
+                device.id,
+                device.user_id,
+                r.day,
+                hour,
+                r.app,
+                r.category,
+                r.active_ms,
+                r.idle_ms,
+                r.clocked_ms,
+                r.input_ms,
+                to_i64(r.revision)
+            ])?;
+            if n > 0 {
+                outcome.rollups_applied += 1;
+            } else {
+                outcome.rollups_ignored += 1;
+            }
+        }
+        let mut up = tx.prepare_cached(
+            "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms, clock_out_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (device_id, start_ms) DO UPDATE SET
+                end_ms = COALESCE(excluded.end_ms, work_sessions.end_ms),
+                clock_out_reason = COALESCE(excluded.clock_out_reason, work_sessions.clock_out_reason)",
+        )?;
+        for s in &batch.sessions {
+            let reason = s.clock_out_reason.map(clock_out_name);
+            up.execute(params![
+                device.id,
+                device.user_id,
+                s.day,
+                s.start,
+                s.end,
+                reason
+            ])?;
+            outcome.sessions += 1;
+        }
+        let mut up = tx.prepare_cached(
+            "INSERT INTO idle_decisions (device_id, user_id, day, idle_start, idle_end, choice,
+                                         source, decided_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (device_id, idle_start) DO UPDATE SET
+                idle_end = excluded.idle_end, choice = excluded.choice, source = excluded.source,
+                decided_at = excluded.decided_at, day = excluded.day
+             WHERE excluded.decided_at > idle_decisions.decided_at",
+        )?;
+        for d in &batch.decisions {
+            let (choice, source) = d.names();
+            let dec = &d.decision;
+            up.execute(params![
+                device.id,
+                device.user_id,
+                d.day,
+                dec.idle_start,
+                dec.idle_end,
+                choice,
+                source,
+                dec.decided_at
+            ])?;
+            outcome.decisions += 1;
+        }
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity, event_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (device_id, client_id) DO NOTHING",
+        )?;
+        for a in &batch.alerts {
+            let kind = serde_json::to_value(a.event.kind)?;
+            let severity = serde_json::to_value(a.event.severity)?;
+            ins.execute(params![
+                device.org_id,
+                device.id,
+                device.user_id,
+                to_i64(a.id),
+                a.event.at,
+                kind.as_str().unwrap_or_default(),
+                severity.as_str().unwrap_or_default(),
+                serde_json::to_string(&a.event)?
+            ])?;
+            outcome.alerts += 1;
+        }
+    }
+    if let Some(p) = &batch.presence {
+        tx.prepare_cached(
+            "UPDATE devices SET presence_at = ?2, presence_clocked_in = ?3, presence_idle = ?4,
+                                presence_category = ?5
+             WHERE id = ?1 AND (presence_at IS NULL OR presence_at < ?2)",
+        )?
+        .execute(params![device.id, p.at, p.clocked_in, p.idle, p.category])?;
+    }
+    // The chain flag is only ever set here, never cleared: a flagged device stays flagged.
+    let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));
+    tx.prepare_cached(
+        "UPDATE devices SET last_seen_at = ?2,
+            chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?4 ELSE chain_seq END,
+            chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?5 ELSE chain_hash END,
+            last_batch_seq = MAX(COALESCE(last_batch_seq, ?3), ?3),
+            chain_flag = COALESCE(?6, chain_flag),
+            chain_flag_at = CASE WHEN ?6 IS NULL THEN chain_flag_at ELSE ?2 END
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        device.id,
+        now,
+        batch_seq,
+        head_seq,
+        batch.chain_head.hash,
+        flag
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        device.id,
+        batch_seq,
+        head_seq,
+        batch.chain_head.hash,
+        serde_json::to_string(&outcome)?,
+        now
+    ])?;
+    Ok(outcome)
+}

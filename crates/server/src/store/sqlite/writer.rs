@@ -1,0 +1,295 @@
+//! The one SQLite writer: a thread that owns the only connection allowed to write and commits
+//! the jobs waiting in its queue together, in one transaction (group commit).
+//!
+//! Why: with several connections writing, each commit waits for the file lock in SQLite's
+//! busy handler, which sleeps in steps of milliseconds; one writer never waits for a lock and
+//! pays one commit for many requests. Each job runs in its own savepoint, so a job that fails
+//! leaves the rest of its group intact. This module must never answer a job before the
+//! transaction holding its changes has committed, nor run a job outside a transaction.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// Most jobs committed in one transaction: bounds the wait of the first job in a group.
+const MAX_GROUP: usize = 256;
+/// Jobs waiting for the writer before senders wait too (back-pressure).
+const QUEUE: usize = 1024;
+
+/// One write, run on the writer's connection inside a transaction the writer owns.
+trait Job: Send {
+    /// Runs the job and keeps its result; false when it failed (its changes must be undone).
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Replaces the kept result with an error (its group could not commit).
+    fn fail(&mut self, error: Error);
+    /// Sends the kept result to whoever waits for it.
+    fn answer(self: Box<Self>);
+}
+
+struct Typed<T, F> {
+    work: F,
+    result: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for Typed<T, F>
+where
+    T: Send,
+    F: FnMut(&Connection) -> Result<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        // A panic in a job must not take the writer (and every later write) down with it.
+        let result = catch_unwind(AssertUnwindSafe(|| (self.work)(conn)))
+            .unwrap_or_else(|_| Err(Error::Task("a database write panicked".into())));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.result = Some(Err(error));
+    }
+
+    fn answer(self: Box<Self>) {
+        let result = self
+            .result
+            .unwrap_or_else(|| Err(Error::Task("a database write was never run".into())));
+        // The caller may have gone away (request cancelled): nothing to tell then.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// A handle to the writer thread; cheap to clone. The thread ends when every handle is gone.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    queue: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`, which must be the store's only writing connection.
+    pub(super) fn start(conn: Connection) -> Result<Self> {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("worktrace-sqlite-writer".into())
+            .spawn(move || run(&conn, jobs))?;
+        Ok(Self { queue })
+    }
+
+    /// Runs `work` in the writer's transaction and answers once that transaction committed.
+    /// `work` may run twice (the second time alone) when its group could not commit.
+    pub(super) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Typed {
+            work,
+            result: None,
+            reply,
+        });
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| Error::Task("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Task("the SQLite writer dropped a write".into()))?
+    }
+}
+
+/// The writer loop: take what is waiting, commit it as one group, answer, repeat.
+fn run(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if !commit_group(conn, &mut group) {
+            // Something outside one job went wrong (BEGIN, COMMIT, or an error that ended the
+            // whole transaction): nothing of the group is stored, so run each job alone and
+            // give each its own answer.
+            for job in &mut group {
+                run_alone(conn, job.as_mut());
+            }
+        }
+        for job in group {
+            job.answer();
+        }
+    }
+}
+
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        // Failing to roll back leaves nothing to undo that SQLite has not undone itself.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+/// Runs the group in one transaction, each job in a savepoint. False when the transaction
+/// did not commit; the jobs' results are then meaningless.
+fn commit_group(conn: &Connection, group: &mut [Box<dyn Job>]) -> bool {
+    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        return false;
+    }
+    for job in group.iter_mut() {
+        if conn.execute_batch("SAVEPOINT job").is_err() {
+            rollback(conn);
+            return false;
+        }
+        let ok = job.run(conn);
+        // Some errors (a full disk, I/O) make SQLite end the whole transaction.
+        if conn.is_autocommit() {
+            return false;
+        }
+        let undo = if ok {
+            conn.execute_batch("RELEASE job")
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        if undo.is_err() {
+            rollback(conn);
+            return false;
+        }
+    }
+    if conn.execute_batch("COMMIT").is_err() {
+        rollback(conn);
+        return false;
+    }
+    true
+}
+
+/// Runs one job in a transaction of its own, keeping the error of whatever failed.
+fn run_alone(conn: &Connection, job: &mut dyn Job) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        job.fail(e.into());
+        return;
+    }
+    if job.run(conn) {
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            rollback(conn);
+            job.fail(e.into());
+        }
+    } else {
+        rollback(conn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (tempfile::TempDir, Writer, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+        )
+        .expect("schema");
+        let w = Writer::start(conn).expect("start");
+        (dir, w, path)
+    }
+
+    fn count(path: &std::path::Path) -> i64 {
+        Connection::open(path)
+            .expect("open")
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .expect("count")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_leaves_the_rest_of_its_group_committed() {
+        let (_dir, w, path) = writer();
+        let mut tasks = Vec::new();
+        for k in 0..200i64 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                w.write(move |c| {
+                    c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])?;
+                    if k % 10 == 0 {
+                        // A second insert of the same key fails after the first one succeeded:
+                        // the savepoint must undo the first insert too.
+                        c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])?;
+                    }
+                    Ok(k)
+                })
+                .await
+            }));
+        }
+        let mut failed = 0;
+        for t in tasks {
+            if t.await.expect("join").is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 20, "exactly the jobs that hit the key twice fail");
+        assert_eq!(
+            count(&path),
+            180,
+            "failed jobs leave nothing behind and the others of their groups are all stored"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_answer_means_the_write_is_visible_to_other_connections() {
+        let (_dir, w, path) = writer();
+        for k in 0..20i64 {
+            w.write(move |c| Ok(c.execute("INSERT INTO t (k, v) VALUES (?1, 'y')", [k])?))
+                .await
+                .expect("write");
+            assert_eq!(
+                count(&path),
+                k + 1,
+                "a write is committed before its answer arrives"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_job_is_an_error_and_the_writer_goes_on() {
+        let (_dir, w, path) = writer();
+        let panicked = w
+            .write(|c| -> Result<()> {
+                c.execute("INSERT INTO t (k, v) VALUES (1, 'z')", [])?;
+                panic!("a bug in a job");
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(Error::Task(_))),
+            "a panic becomes an error: {panicked:?}"
+        );
+        w.write(|c| Ok(c.execute("INSERT INTO t (k, v) VALUES (2, 'z')", [])?))
+            .await
+            .expect("the writer still works after a panicking job");
+        assert_eq!(count(&path), 1, "the panicking job's insert was undone");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_that_fails_answers_every_job_with_an_error() {
+        let (_dir, w, path) = writer();
+        // Another connection holding the write lock makes BEGIN IMMEDIATE fail (no busy
+        // timeout on the writer's connection in this test).
+        let other = Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let r = w
+            .write(|c| Ok(c.execute("INSERT INTO t (k, v) VALUES (5, 'q')", [])?))
+            .await;
+        assert!(
+            matches!(r, Err(Error::Sqlite(_))),
+            "a locked database is reported, not swallowed: {r:?}"
+        );
+        other.execute_batch("ROLLBACK").expect("unlock");
+        w.write(|c| Ok(c.execute("INSERT INTO t (k, v) VALUES (5, 'q')", [])?))
+            .await
+            .expect("once the lock is gone the same write succeeds");
+        assert_eq!(count(&path), 1, "the failed attempt stored nothing");
+    }
+}

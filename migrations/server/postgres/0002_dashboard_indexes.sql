@@ -1,0 +1,7 @@
+-- Team views (trends, timesheets) sum whole-day rollups of up to hundreds of people over up to
+-- a year. This index holds exactly those rows (hour = -1) with every summed column, so the
+-- sums can come from an index-only scan in (person, day, category) order. Never edit once landed.
+CREATE INDEX rollups_day_totals
+    ON rollups (user_id, day, category)
+    INCLUDE (active_ms, idle_ms, clocked_ms, input_ms)
+    WHERE hour = -1;
