@@ -290,6 +290,23 @@ impl Pc {
         }
     }
 
+    /// `worktrace run --quiet` on a display, waiting until it holds its lock.
+    fn start_agent(&self) -> common::Agent {
+        let child = self
+            .env
+            .command(&["run", "--quiet"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the agent");
+        let agent = common::Agent { child: Some(child) };
+        wait_for(Duration::from_secs(20), "the agent's lock", || {
+            common::lock_held(&self.env.data_dir().join("agent.lock"))
+        });
+        agent
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         self.env
             .command(args)
@@ -705,4 +722,84 @@ fn a_revoked_pc_stops_uploading_keeps_its_data_and_says_so() {
     pc.enroll(&company.url(), &company.token());
     pc.ok(&["sync", "--now"]);
     assert!(pc.ok(&["status"]).contains("Queued: 0 items"));
+}
+
+/// The running agent, deployed by IT with only a config file: its upload thread enrolls from
+/// the file, uploads what the tracker records on a real X display, and stops when revoked.
+#[test]
+fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
+    let keyring = Keyring::start();
+    let company = Company::start();
+    let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
+    let settings = format!(
+        "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\npulsetime_ms = 2000\n\n\
+         [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
+        company.url(),
+        company.token()
+    );
+    let pc = Pc {
+        env: Env::new(&settings, Some(x.display())),
+        bus: keyring.address.clone(),
+    };
+    let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
+    let beta = x
+        .spawn_window("betaapp", "Beta Report")
+        .expect("second window");
+    pc.ok(&["clock-in"]);
+    let agent = pc.start_agent();
+
+    // Switching windows makes the first span final, so it reaches the rollups and the outbox.
+    x.activate(&alpha).expect("focus alpha");
+    for _ in 0..8 {
+        x.input().expect("input");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    x.activate(&beta).expect("focus beta");
+    x.input().expect("input");
+    let today = {
+        let now = chrono::Utc::now().timestamp_millis();
+        DayClock::default().work_day(now).to_string()
+    };
+    let day_path = format!("/api/people/{}/days/{today}", company.employee.id);
+    wait_for(
+        Duration::from_secs(30),
+        "the upload thread's first totals",
+        || {
+            company.dashboard(&day_path)["totals"]["active_ms"]
+                .as_i64()
+                .is_some_and(|ms| ms > 0)
+        },
+    );
+    assert_eq!(
+        keyring.worktrace_secrets().len(),
+        1,
+        "enrolled from the config file, with the secret in the keychain"
+    );
+    let state = pc.ok(&["sync"]);
+    assert!(state.contains("enrolled with"), "{state}");
+
+    let device = state
+        .split("as device ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("sync names the device: {state}"));
+    company.revoke(device);
+    // More finished spans after the revocation: they must stay on the PC.
+    for w in [&alpha, &beta, &alpha] {
+        x.activate(w).expect("focus");
+        x.input().expect("input");
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    wait_for(
+        Duration::from_secs(30),
+        "the agent to notice the revocation",
+        || pc.ok(&["status"]).contains("STOPPED"),
+    );
+    agent.stop();
+    let status = pc.ok(&["status"]);
+    assert!(
+        status.contains("revoked") && !status.contains("Queued: 0 items"),
+        "uploads stopped, the newer work is kept and queued: {status}"
+    );
 }
