@@ -1,4 +1,5 @@
-//! The HTTP client of the company server: enrollment and batch upload over HTTPS (rustls).
+//! The HTTP client of the company server: enrollment and batch upload over HTTPS (rustls on
+//! Linux, the OS's TLS on Windows and macOS; never OpenSSL).
 //!
 //! Turns every answer into a [`SyncError`] a user can act on. Never logs or returns the device
 //! secret or a request body.
@@ -48,8 +49,13 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 impl Client {
     pub fn new(server_url: &str) -> Result<Client, SyncError> {
         let base = normalize_url(server_url)?;
-        let http = reqwest::blocking::Client::builder()
-            .use_rustls_tls()
+        let builder = reqwest::blocking::Client::builder();
+        // The TLS stack per platform is chosen in Cargo.toml; never OpenSSL.
+        #[cfg(any(windows, target_os = "macos"))]
+        let builder = builder.use_native_tls();
+        #[cfg(not(any(windows, target_os = "macos")))]
+        let builder = builder.use_rustls_tls();
+        let http = builder
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("worktrace/", env!("CARGO_PKG_VERSION")))
