@@ -90,6 +90,12 @@ pub struct AgentStatus {
     pub last_auto_clock_out: Option<Millis>,
     /// The last problem with reading the sensors or saving records, in plain words.
     pub problem: Option<String>,
+    /// Active and idle time of the records still open (not in the record chain yet), so live
+    /// totals include the span being recorded.
+    #[serde(default)]
+    pub open_active_ms: i64,
+    #[serde(default)]
+    pub open_idle_ms: i64,
 }
 
 /// Options of `worktrace run`.
@@ -308,6 +314,15 @@ impl Engine {
     /// The agent's status as other processes see it.
     pub fn status(&self) -> AgentStatus {
         let s = self.tracker.status();
+        let (open_active_ms, open_idle_ms) =
+            self.tracker
+                .open_records()
+                .iter()
+                .fold((0, 0), |(a, i), r| match r {
+                    Record::Window(w) => (a + (w.end - w.start), i),
+                    Record::Idle(p) => (a, i + (p.end - p.start)),
+                    _ => (a, i),
+                });
         AgentStatus {
             pid: std::process::id(),
             updated_at: now_ms(),
@@ -324,6 +339,8 @@ impl Engine {
                 .collect(),
             last_auto_clock_out: s.last_auto_clock_out,
             problem: self.problem.clone().or_else(|| self.writer.last_error()),
+            open_active_ms,
+            open_idle_ms,
         }
     }
 

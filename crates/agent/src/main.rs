@@ -277,7 +277,8 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_path(), engine::day_clock(settings))?;
     let clock = engine::day_clock(settings);
     let now = engine::now_ms();
-    match store.session_open_since()? {
+    let session = store.session_open_since()?;
+    match session {
         Some(since) => println!(
             "Clocked in since {} ({})",
             report::local_time(since, &clock),
@@ -287,16 +288,25 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
     let today = report::work_day(now, &clock);
     let rows = store.summary(today, today, GroupBy::Day)?;
-    let (active, idle, worked) = rows.iter().fold((0, 0, 0), |(a, i, w), r| {
-        (a + r.active_ms, i + r.idle_ms, w + r.clocked_ms)
-    });
+    let agent = engine::read_status(settings);
+    // The running agent's open span is not in the record chain yet; count it too. Open active
+    // time is worked time inside a session; open idle is not, until it is decided.
+    let (open_active, open_idle) = agent
+        .as_ref()
+        .map_or((0, 0), |s| (s.open_active_ms, s.open_idle_ms));
+    let open_worked = if session.is_some() { open_active } else { 0 };
+    let (active, idle, worked) = rows
+        .iter()
+        .fold((open_active, open_idle, open_worked), |(a, i, w), r| {
+            (a + r.active_ms, i + r.idle_ms, w + r.clocked_ms)
+        });
     println!(
         "Today ({today}): active {}, idle {}, worked {}",
         format_duration(active),
         format_duration(idle),
         format_duration(worked)
     );
-    match engine::read_status(settings) {
+    match agent {
         Some(s) => {
             let current = match (&s.app, &s.category) {
                 _ if s.locked => "screen locked".to_owned(),

@@ -53,7 +53,9 @@ pub fn render(status: &AgentStatus, store: &Store, clock: &DayClock) -> String {
     if let Ok(rows) = store.summary(today, today, GroupBy::Day) {
         let (active, idle) = rows
             .iter()
-            .fold((0, 0), |(a, i), r| (a + r.active_ms, i + r.idle_ms));
+            .fold((status.open_active_ms, status.open_idle_ms), |(a, i), r| {
+                (a + r.active_ms, i + r.idle_ms)
+            });
         parts.push(format!(
             "today active {}, idle {}",
             format_duration(active),

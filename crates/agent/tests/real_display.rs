@@ -50,6 +50,12 @@ fn report_shows_real_windows_with_titles_durations_and_idle() {
 
     x.activate(&alpha).expect("focus alpha");
     let alpha_time = work_for(&x, Duration::from_secs(4));
+    // Live totals include the span still being recorded (not yet in the record chain).
+    let live = env.ok(&["status"]);
+    assert!(
+        live.contains("Today") && !live.contains("active 0s") && !live.contains("active 1s"),
+        "status counts the open span: {live}"
+    );
     x.activate(&beta).expect("focus beta");
     let beta_time = work_for(&x, Duration::from_secs(3));
 

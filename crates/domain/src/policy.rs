@@ -404,8 +404,7 @@ mod tests {
             policy.auto_clock_out_idle_secs, 3600,
             "other fields keep defaults"
         );
-        let upload: Policy =
-            serde_json::from_str(r#"{"upload": {"paths": true}}"#).expect("valid");
+        let upload: Policy = serde_json::from_str(r#"{"upload": {"paths": true}}"#).expect("valid");
         assert!(
             upload.upload.paths && upload.upload.current_category && !upload.upload.titles,
             "an upload table names only what it changes; the rest keeps the private defaults"
