@@ -212,8 +212,9 @@ impl Engine {
                 last_checkpoint = Instant::now();
                 self.writer.checkpoint(self.tracker.open_records());
                 self.refresh_sync();
-                self.write_status();
-                line.show(&self.status(), &self.control, &day_clock(&self.settings));
+                let status = self.status();
+                self.save_status(&status);
+                line.show(&status, &self.control, &day_clock(&self.settings));
             }
             next_tick += poll;
             let now = Instant::now();
@@ -345,7 +346,11 @@ impl Engine {
     }
 
     fn write_status(&self) {
-        if let Err(e) = write_atomically(&self.settings.status_path(), &self.status()) {
+        self.save_status(&self.status());
+    }
+
+    fn save_status(&self, status: &AgentStatus) {
+        if let Err(e) = write_atomically(&self.settings.status_path(), status) {
             tracing::warn!("cannot write the status file: {e}");
         }
     }
