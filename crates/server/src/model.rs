@@ -147,6 +147,35 @@ pub struct DayCategoryRow {
     pub input_ms: i64,
 }
 
+/// Sums of whole-day durations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub active_ms: i64,
+    pub idle_ms: i64,
+    pub clocked_ms: i64,
+    pub input_ms: i64,
+}
+
+impl Sums {
+    /// Adds another sum in place.
+    pub fn add(&mut self, other: Sums) {
+        self.active_ms += other.active_ms;
+        self.idle_ms += other.idle_ms;
+        self.clocked_ms += other.clocked_ms;
+        self.input_ms += other.input_ms;
+    }
+}
+
+/// Whole-day totals of a group of people over a date range, per day and per category, in
+/// no particular order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupTotals {
+    /// (day, how many of the people have any time that day, sums).
+    pub days: Vec<(String, u32, Sums)>,
+    /// (category, sums).
+    pub categories: Vec<(String, Sums)>,
+}
+
 /// What a person's policy is made of, read at once: their organisation's stored policy and
 /// the overrides of each team they belong to, by team id.
 #[derive(Debug, Clone, PartialEq, Eq)]

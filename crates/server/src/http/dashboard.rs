@@ -390,23 +390,24 @@ pub async fn trends(
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let detail = format!("team {} {}..{}", team.id, q.from, q.to);
     audit(&state, &viewer, ids.iter().copied(), "read_trends", &detail).await?;
-    // Sums per person, day and category come from the store; per-app detail is not needed
-    // here and would be ten times the rows for a large team.
-    let rows = state
-        .store
-        .day_category_totals(&ids, &q.from, &q.to)
-        .await?;
-    let mut days: BTreeMap<String, (BTreeSet<i64>, Totals)> = BTreeMap::new();
+    // The store sums per day and per category; the per-app, per-person rows of a large team
+    // over months would be hundreds of thousands.
+    let totals = state.store.group_totals(&ids, &q.from, &q.to).await?;
+    let mut days: BTreeMap<String, (u32, Totals)> = BTreeMap::new();
+    for (day, people, s) in totals.days {
+        let entry = days.entry(day).or_default();
+        entry.0 += people;
+        entry
+            .1
+            .add(s.active_ms, s.idle_ms, s.clocked_ms, s.input_ms);
+    }
     let mut categories: BTreeMap<String, Totals> = BTreeMap::new();
-    for r in rows {
-        let day = days.entry(r.day.clone()).or_default();
-        day.0.insert(r.user_id);
-        day.1.add(r.active_ms, r.idle_ms, r.clocked_ms, r.input_ms);
-        categories.entry(r.category).or_default().add(
-            r.active_ms,
-            r.idle_ms,
-            r.clocked_ms,
-            r.input_ms,
+    for (category, s) in totals.categories {
+        categories.entry(category).or_default().add(
+            s.active_ms,
+            s.idle_ms,
+            s.clocked_ms,
+            s.input_ms,
         );
     }
     Ok(Json(Trends {
@@ -417,7 +418,7 @@ pub async fn trends(
             .into_iter()
             .map(|(day, (people, totals))| TrendDay {
                 day,
-                people: u32::try_from(people.len()).unwrap_or(u32::MAX),
+                people,
                 totals,
             })
             .collect(),

@@ -18,7 +18,7 @@ pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, GroupTotals,
     IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, SessionRow, Team,
     User,
 };
@@ -128,6 +128,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         from: &str,
         to: &str,
     ) -> Result<Vec<DayCategoryRow>>;
+    /// Whole-day totals of `users` over `from..=to`, per day (with how many of them have any
+    /// time that day) and per category: a team's trends, in one read.
+    async fn group_totals(&self, users: &[i64], from: &str, to: &str) -> Result<GroupTotals>;
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>>;
     async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>>;
     async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>>;

@@ -15,9 +15,9 @@ use worktrace_domain::Millis;
 use super::{Storage, POSTGRES_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, GroupTotals,
     IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, Role, SessionRow,
-    Team, User,
+    Sums, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -716,6 +716,53 @@ impl Storage for PostgresStore {
                 clocked_ms: r.try_get(5)?,
                 input_ms: r.try_get(6)?,
             })
+        })
+    }
+
+    async fn group_totals(&self, users: &[i64], from: &str, to: &str) -> Result<GroupTotals> {
+        let users = users.to_vec();
+        let client = self.client().await?;
+        // `hour = -1` spelled out so the partial index rollups_day_totals applies. Both
+        // statements go out together (pipelined).
+        let (per_day, per_category) = tokio::try_join!(
+            client.prepare_cached(
+                "SELECT day, COUNT(DISTINCT user_id)::BIGINT, SUM(active_ms)::BIGINT,
+                        SUM(idle_ms)::BIGINT, SUM(clocked_ms)::BIGINT, SUM(input_ms)::BIGINT
+                 FROM rollups
+                 WHERE user_id = ANY($1) AND hour = -1 AND day >= $2 AND day <= $3
+                 GROUP BY day",
+            ),
+            client.prepare_cached(
+                "SELECT category, SUM(active_ms)::BIGINT, SUM(idle_ms)::BIGINT,
+                        SUM(clocked_ms)::BIGINT, SUM(input_ms)::BIGINT
+                 FROM rollups
+                 WHERE user_id = ANY($1) AND hour = -1 AND day >= $2 AND day <= $3
+                 GROUP BY category",
+            ),
+        )?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&users, &from, &to];
+        let (days, categories) = tokio::try_join!(
+            client.query(&per_day, &params),
+            client.query(&per_category, &params),
+        )?;
+        let sums = |r: &Row, at: usize| -> Result<Sums> {
+            Ok(Sums {
+                active_ms: r.try_get(at)?,
+                idle_ms: r.try_get(at + 1)?,
+                clocked_ms: r.try_get(at + 2)?,
+                input_ms: r.try_get(at + 3)?,
+            })
+        };
+        Ok(GroupTotals {
+            days: map_rows(days, |r| {
+                let people: i64 = r.try_get(1)?;
+                Ok((
+                    r.try_get(0)?,
+                    u32::try_from(people).unwrap_or(u32::MAX),
+                    sums(r, 2)?,
+                ))
+            })?,
+            categories: map_rows(categories, |r| Ok((r.try_get(0)?, sums(r, 1)?)))?,
         })
     }
 

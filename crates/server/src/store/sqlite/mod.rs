@@ -8,6 +8,7 @@
 mod ingest;
 mod writer;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -19,9 +20,9 @@ use self::writer::Writer;
 use super::{Storage, SQLITE_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, GroupTotals,
     IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, Role, SessionRow,
-    Team, User,
+    Sums, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -240,6 +241,23 @@ fn alert_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
     })
 }
 
+/// One optional row from a statement prepared once per connection.
+fn query_opt<T, P: rusqlite::Params>(
+    c: &Connection,
+    sql: &str,
+    params: P,
+    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    Ok(c.prepare_cached(sql)?.query_row(params, f).optional()?)
+}
+
+/// The text in column `idx` of `row`, borrowed from SQLite.
+fn text_at<'r>(row: &'r Row<'_>, idx: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(idx)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
     Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
 }
@@ -284,7 +302,7 @@ impl Storage for SqliteStore {
 
     async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
         self.read(|c| {
-            let mut st = c.prepare("SELECT id, name FROM orgs ORDER BY id")?;
+            let mut st = c.prepare_cached("SELECT id, name FROM orgs ORDER BY id")?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             collect(rows)
         })
@@ -343,12 +361,12 @@ impl Storage for SqliteStore {
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
         self.read(move |c| {
-            Ok(c.query_row(
+            query_opt(
+                c,
                 &format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"),
                 [id],
                 user_row,
             )
-            .optional()?)
         })
         .await
     }
@@ -356,12 +374,12 @@ impl Storage for SqliteStore {
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
         let email = email.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            query_opt(
+                c,
                 &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = ?1"),
                 [email],
                 |r| Ok((user_row(r)?, r.get(5)?)),
             )
-            .optional()?)
         })
         .await
     }
@@ -380,7 +398,7 @@ impl Storage for SqliteStore {
 
     async fn list_users(&self, org: i64) -> Result<Vec<User>> {
         self.read(move |c| {
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT {USER_COLS} FROM users u WHERE u.org_id = ?1 ORDER BY u.id"
             ))?;
             let rows = st.query_map([org], user_row)?;
@@ -408,7 +426,8 @@ impl Storage for SqliteStore {
 
     async fn team(&self, id: i64) -> Result<Option<Team>> {
         self.read(move |c| {
-            Ok(c.query_row(
+            query_opt(
+                c,
                 "SELECT id, org_id, name FROM teams WHERE id = ?1",
                 [id],
                 |r| {
@@ -419,15 +438,15 @@ impl Storage for SqliteStore {
                     })
                 },
             )
-            .optional()?)
         })
         .await
     }
 
     async fn list_teams(&self, org: i64) -> Result<Vec<Team>> {
         self.read(move |c| {
-            let mut st =
-                c.prepare("SELECT id, org_id, name FROM teams WHERE org_id = ?1 ORDER BY id")?;
+            let mut st = c.prepare_cached(
+                "SELECT id, org_id, name FROM teams WHERE org_id = ?1 ORDER BY id",
+            )?;
             let rows = st.query_map([org], |r| {
                 Ok(Team {
                     id: r.get(0)?,
@@ -479,7 +498,7 @@ impl Storage for SqliteStore {
 
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
         self.read(move |c| {
-            let mut st = c.prepare(
+            let mut st = c.prepare_cached(
                 "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = ?1 ORDER BY team_id",
             )?;
             let rows = st.query_map([user], |r| {
@@ -492,7 +511,7 @@ impl Storage for SqliteStore {
 
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
         self.read(move |c| {
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
                  WHERE m.team_id = ?1 ORDER BY u.id"
             ))?;
@@ -592,19 +611,19 @@ impl Storage for SqliteStore {
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
         let secret_hash = secret_hash.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            query_opt(
+                c,
                 &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = ?1"),
                 [secret_hash],
                 device_row,
             )
-            .optional()?)
         })
         .await
     }
 
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
         self.read(move |c| {
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT {DEVICE_COLS} FROM devices WHERE org_id = ?1 ORDER BY id"
             ))?;
             let rows = st.query_map([org], device_row)?;
@@ -660,7 +679,8 @@ impl Storage for SqliteStore {
     async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>> {
         let token_hash = token_hash.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            query_opt(
+                c,
                 &format!(
                     "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
                      JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2"
@@ -674,7 +694,6 @@ impl Storage for SqliteStore {
                     })
                 },
             )
-            .optional()?)
         })
         .await
     }
@@ -803,6 +822,56 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn group_totals(&self, users: &[i64], from: &str, to: &str) -> Result<GroupTotals> {
+        let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
+        self.read(move |c| {
+            // The rows are summed here rather than with GROUP BY: grouping by day or category
+            // makes SQLite sort every row first, which costs more than the scan itself. The
+            // scan reads the covering partial index only (`hour = -1` spelled out for it).
+            let mut st = c.prepare_cached(
+                "SELECT user_id, day, category, active_ms, idle_ms, clocked_ms, input_ms
+                 FROM rollups INDEXED BY rollups_day_totals
+                 WHERE user_id IN (SELECT value FROM json_each(?1)) AND hour = -1
+                   AND day >= ?2 AND day <= ?3",
+            )?;
+            let mut rows = st.query(params![ids, from, to])?;
+            let mut days: HashMap<String, (HashSet<i64>, Sums)> = HashMap::new();
+            let mut categories: HashMap<String, Sums> = HashMap::new();
+            while let Some(r) = rows.next()? {
+                let user: i64 = r.get(0)?;
+                let sums = Sums {
+                    active_ms: r.get(3)?,
+                    idle_ms: r.get(4)?,
+                    clocked_ms: r.get(5)?,
+                    input_ms: r.get(6)?,
+                };
+                // Borrowed text: a key is allocated once per day or category, not per row.
+                let day = text_at(r, 1)?;
+                let entry = match days.get_mut(day) {
+                    Some(e) => e,
+                    None => days.entry(day.to_owned()).or_default(),
+                };
+                entry.0.insert(user);
+                entry.1.add(sums);
+                let category = text_at(r, 2)?;
+                match categories.get_mut(category) {
+                    Some(e) => e.add(sums),
+                    None => categories.entry(category.to_owned()).or_default().add(sums),
+                }
+            }
+            Ok(GroupTotals {
+                days: days
+                    .into_iter()
+                    .map(|(day, (people, sums))| {
+                        (day, u32::try_from(people.len()).unwrap_or(u32::MAX), sums)
+                    })
+                    .collect(),
+                categories: categories.into_iter().collect(),
+            })
+        })
+        .await
+    }
+
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
         self.read(move |c| {
@@ -898,12 +967,12 @@ impl Storage for SqliteStore {
 
     async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {
         self.read(move |c| {
-            Ok(c.query_row(
+            query_opt(
+                c,
                 &format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"),
                 [id],
                 alert_row,
             )
-            .optional()?)
         })
         .await
     }

@@ -71,6 +71,9 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn`, which must be the store's only writing connection.
     pub(super) fn start(conn: Connection) -> Result<Self> {
+        // Savepoints keep the pages they may have to restore in a sub-journal: in memory, not
+        // in a temporary file.
+        conn.execute_batch("PRAGMA temp_store = MEMORY")?;
         let (queue, jobs) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("worktrace-sqlite-writer".into())
@@ -132,14 +135,19 @@ fn rollback(conn: &Connection) {
     }
 }
 
+/// Runs one transaction-control statement, prepared once: they run for every job.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs the group in one transaction, each job in a savepoint. False when the transaction
 /// did not commit; the jobs' results are then meaningless.
 fn commit_group(conn: &Connection, group: &mut [Box<dyn Job>]) -> bool {
-    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+    if control(conn, "BEGIN IMMEDIATE").is_err() {
         return false;
     }
     for job in group.iter_mut() {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if control(conn, "SAVEPOINT job").is_err() {
             rollback(conn);
             return false;
         }
@@ -149,16 +157,16 @@ fn commit_group(conn: &Connection, group: &mut [Box<dyn Job>]) -> bool {
             return false;
         }
         let undo = if ok {
-            conn.execute_batch("RELEASE job")
+            control(conn, "RELEASE job")
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
         };
         if undo.is_err() {
             rollback(conn);
             return false;
         }
     }
-    if conn.execute_batch("COMMIT").is_err() {
+    if control(conn, "COMMIT").is_err() {
         rollback(conn);
         return false;
     }

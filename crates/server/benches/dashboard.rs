@@ -1,0 +1,262 @@
+//! Dashboard load: one team of 200 people with 90 days of rollups each (24 hourly and 8 daily
+//! rows a day, uploaded by their PCs over the real ingest API), read by the team's lead over
+//! real HTTP with a logged-in session: the team overview (who is working now) and the team
+//! trends over the whole 90 days (and the last 7). Prints p50/p95 per view. SQLite in a temp
+//! file, or the PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`.
+//! Run: `cargo bench -p worktrace-server --bench dashboard`.
+
+use std::time::Instant;
+
+use chrono::{Days, NaiveDate};
+use serde_json::{json, Value};
+use worktrace_server::config::ServeConfig;
+use worktrace_server::http;
+use worktrace_server::http::auth::now_ms;
+use worktrace_server::model::Role;
+use worktrace_server::ops;
+
+const PEOPLE: usize = 200;
+const DAYS: u64 = 90;
+/// Days per upload: 30 days × 32 rows stays well under the item and body limits.
+const DAYS_PER_BATCH: u64 = 30;
+/// Requests per measured view.
+const SAMPLES: usize = 200;
+const LEAD_PASSWORD: &str = "bench lead password";
+
+const APPS: [(&str, &str); 8] = [
+    ("mail", "Work > Email"),
+    ("excel", "Work > Office"),
+    ("crm", "Work > Sales"),
+    ("browser", "Browsing"),
+    ("editor", "Work > Office"),
+    ("chat", "Communication"),
+    ("meet", "Communication"),
+    ("files", "Work > Office"),
+];
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// One person's upload of `days` days starting at `first`: hourly and whole-day rollups, a
+/// work session a day, and where they are now.
+fn batch(person: usize, seq: u64, first: NaiveDate, days: u64, now: i64) -> BenchResult<Value> {
+    let mut rollups = Vec::new();
+    let mut sessions = Vec::new();
+    for d in 0..days {
+        let date = first
+            .checked_add_days(Days::new(d))
+            .ok_or("day out of range")?;
+        let day = date.format("%Y-%m-%d").to_string();
+        // People differ a little so sums are not all equal.
+        let scale = 1 + (person as i64 + d as i64) % 5;
+        for h in 0..24u8 {
+            let (app, category) = APPS[usize::from(h) % APPS.len()];
+            rollups.push(
+                json!({"day": day, "hour": h, "app": app, "category": category,
+                "active_ms": 60_000 * scale, "idle_ms": 6_000, "clocked_ms": 66_000 * scale,
+                "input_ms": 30_000 * scale, "revision": 1}),
+            );
+        }
+        for (app, category) in APPS {
+            rollups.push(json!({"day": day, "app": app, "category": category,
+                "active_ms": 1_800_000 * scale, "idle_ms": 180_000, "clocked_ms": 2_000_000 * scale,
+                "input_ms": 900_000 * scale, "revision": 1}));
+        }
+        let start = date
+            .and_hms_opt(8, 0, 0)
+            .ok_or("bad time")?
+            .and_utc()
+            .timestamp_millis();
+        sessions.push(json!({"day": day, "start": start, "end": start + 8 * 3_600_000}));
+    }
+    Ok(json!({
+        "batch_seq": seq, "chain_head": {"seq": seq, "hash": format!("{seq:064x}")},
+        "rollups": rollups, "sessions": sessions,
+        "presence": {"at": now, "clocked_in": !person.is_multiple_of(3), "idle": person.is_multiple_of(7),
+                     "category": "Work > Office"},
+    }))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+/// Times `n` sequential GETs of `url` with the lead's session cookie: p50, p95, body size.
+async fn measure(
+    c: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    n: usize,
+) -> BenchResult<(f64, f64, usize)> {
+    let mut ms = Vec::with_capacity(n);
+    let mut bytes = 0;
+    for _ in 0..n {
+        let t = Instant::now();
+        let resp = c
+            .get(url)
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body = resp.bytes().await?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if !status.is_success() {
+            return Err(format!("{url}: {status}: {}", String::from_utf8_lossy(&body)).into());
+        }
+        bytes = body.len();
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok((percentile(&ms, 0.50), percentile(&ms, 0.95), bytes))
+}
+
+#[tokio::main]
+async fn main() -> BenchResult<()> {
+    let dir = tempfile::tempdir()?;
+    let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let mut cfg = ServeConfig::with_database(url);
+    cfg.listen = "127.0.0.1:0".parse()?;
+    cfg.password_memory_kib = 64;
+    let server = http::start(cfg).await?;
+    let store = server.store.clone();
+    let base = format!("http://{}", server.addr);
+    let http_client = reqwest::Client::builder().use_rustls_tls().build()?;
+
+    // Organisation: a lead and 200 members in one team, each with one enrolled PC.
+    let admin = ops::create_admin(
+        store.as_ref(),
+        "Bench",
+        "admin@bench.test",
+        "A",
+        "bench password",
+        64,
+        1,
+    )
+    .await?;
+    let org = admin.org_id;
+    let team = ops::add_team(store.as_ref(), org, "Support", 1).await?;
+    let lead = ops::add_user(
+        store.as_ref(),
+        org,
+        "lead@bench.test",
+        "Lead",
+        Role::Lead,
+        Some(LEAD_PASSWORD),
+        64,
+        1,
+    )
+    .await?;
+    ops::set_membership(store.as_ref(), org, team.id, lead.id, true).await?;
+    let mut secrets = Vec::with_capacity(PEOPLE);
+    for i in 0..PEOPLE {
+        let user = ops::add_user(
+            store.as_ref(),
+            org,
+            &format!("p{i}@bench.test"),
+            &format!("Person {i}"),
+            Role::Employee,
+            None,
+            64,
+            1,
+        )
+        .await?;
+        ops::set_membership(store.as_ref(), org, team.id, user.id, false).await?;
+        let (token, _) =
+            ops::create_enrollment_token(store.as_ref(), org, user.id, 1, now_ms()).await?;
+        let r: Value = http_client
+            .post(format!("{base}/api/devices/enroll"))
+            .json(&json!({"token": token, "description": "bench"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let secret = r["device_secret"]
+            .as_str()
+            .ok_or("enrollment answered no device secret")?;
+        secrets.push(secret.to_owned());
+    }
+
+    // 90 days of data, uploaded the way the agents upload it.
+    let first = NaiveDate::from_ymd_opt(2025, 1, 1).ok_or("bad date")?;
+    let last = first
+        .checked_add_days(Days::new(DAYS - 1))
+        .ok_or("bad date")?;
+    let seeding = Instant::now();
+    let mut tasks = Vec::new();
+    for chunk in secrets.chunks(PEOPLE / 8) {
+        let (c, base, chunk) = (http_client.clone(), base.clone(), chunk.to_vec());
+        let offset = tasks.len() * (PEOPLE / 8);
+        tasks.push(tokio::spawn(async move {
+            for (i, secret) in chunk.iter().enumerate() {
+                for (seq, start) in (0..DAYS).step_by(DAYS_PER_BATCH as usize).enumerate() {
+                    let from = first.checked_add_days(Days::new(start)).ok_or("bad date")?;
+                    let days = DAYS_PER_BATCH.min(DAYS - start);
+                    let body = batch(offset + i, seq as u64 + 1, from, days, now_ms())?;
+                    let resp = c
+                        .post(format!("{base}/api/ingest"))
+                        .bearer_auth(secret)
+                        .json(&body)
+                        .send()
+                        .await?;
+                    if !resp.status().is_success() {
+                        let status = resp.status();
+                        return Err(format!("seeding: {status}: {}", resp.text().await?).into());
+                    }
+                }
+            }
+            BenchResult::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await?.map_err(|e| e.to_string())?;
+    }
+    let seed_secs = seeding.elapsed().as_secs_f64();
+
+    // The lead logs in like a browser does.
+    let resp = http_client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "lead@bench.test", "password": LEAD_PASSWORD}))
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        return Err(format!("login failed: {}", resp.status()).into());
+    }
+    let cookie = resp
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("worktrace_session="))
+        .and_then(|v| v.split(';').next())
+        .ok_or("login set no session cookie")?
+        .to_owned();
+
+    let week = last.checked_sub_days(Days::new(6)).ok_or("bad date")?;
+    let views = [
+        (
+            "overview (now)",
+            format!("{base}/api/teams/{}/now", team.id),
+        ),
+        (
+            "trends 90 days",
+            format!("{base}/api/teams/{}/trends?from={first}&to={last}", team.id),
+        ),
+        (
+            "trends 7 days",
+            format!("{base}/api/teams/{}/trends?from={week}&to={last}", team.id),
+        ),
+    ];
+    println!(
+        "backend={} people={PEOPLE} days={DAYS} rollup_rows={} seeded_in={seed_secs:.1}s",
+        store.backend(),
+        PEOPLE as u64 * DAYS * 32
+    );
+    for (name, url) in &views {
+        // A few unmeasured requests first, so prepared statements and the page cache are warm
+        // as on a server that has been running.
+        measure(&http_client, url, &cookie, 5).await?;
+        let (p50, p95, bytes) = measure(&http_client, url, &cookie, SAMPLES).await?;
+        println!("view=\"{name}\" requests={SAMPLES} p50={p50:.1}ms p95={p95:.1}ms body={bytes}B");
+    }
+    server.shutdown().await?;
+    Ok(())
+}
