@@ -16,7 +16,10 @@ run: deps
 
 ## Every check and every test; what CI runs.
 test: deps lint check-platforms
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --lib --bins --tests --examples
+	# Criterion benchmarks run once each as a smoke test. The server's load benchmarks are
+	# plain programs that run their full load, so only `make bench` runs them (lint builds them).
+	$(CARGO) test -p worktrace-agent -p worktrace-store --benches
 	$(CARGO) test --workspace --doc
 
 lint:
