@@ -11,7 +11,7 @@ mod process;
 mod window;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -95,17 +95,7 @@ impl XSession {
     pub fn start() -> Result<XSession> {
         process::require("openbox", "openbox")?;
         let mut session = Self::start_bare()?;
-        let wm = Command::new("openbox")
-            .arg("--sm-disable")
-            .env("DISPLAY", &session.display)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::Program {
-                program: "openbox".into(),
-                reason: e.to_string(),
-            })?;
+        let wm = process::spawn_on(&session.display, "openbox", &["--sm-disable"])?;
         session.wm = Some(wm);
         session.wait_for_wm()?;
         Ok(session)
@@ -155,8 +145,10 @@ impl XSession {
     pub fn spawn_xterm(&self, title: &str) -> Result<TestWindow> {
         process::require("xterm", "xterm")?;
         // A plain `sleep` instead of a shell: shell start-up files often rewrite the title.
-        let mut child = Command::new("xterm")
-            .args([
+        let mut child = process::spawn_on(
+            &self.display,
+            "xterm",
+            &[
                 "-T",
                 title,
                 "-geometry",
@@ -164,16 +156,8 @@ impl XSession {
                 "-e",
                 "sleep",
                 "infinity",
-            ])
-            .env("DISPLAY", &self.display)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::Program {
-                program: "xterm".into(),
-                reason: e.to_string(),
-            })?;
+            ],
+        )?;
         let pid = child.id();
         let found = self.wait_until(&format!("the xterm window {title:?} to be mapped"), || {
             if let Ok(Some(status)) = child.try_wait() {

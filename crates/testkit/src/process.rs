@@ -93,10 +93,9 @@ pub(crate) fn start_xvfb(patience: Duration) -> Result<(Child, String, PathBuf)>
     }
 }
 
-/// Runs `program args` on `display` and waits at most `patience` for it to succeed.
-pub(crate) fn run(display: &str, program: &str, args: &[&str], patience: Duration) -> Result<()> {
-    let shown = format!("{program} {}", args.join(" "));
-    let mut child = Command::new(program)
+/// Starts `program args` on `display` with no terminal I/O; a failure to start names the command.
+pub(crate) fn spawn_on(display: &str, program: &str, args: &[&str]) -> Result<Child> {
+    Command::new(program)
         .args(args)
         .env("DISPLAY", display)
         .stdin(Stdio::null())
@@ -104,9 +103,17 @@ pub(crate) fn run(display: &str, program: &str, args: &[&str], patience: Duratio
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| Error::Program {
-            program: shown.clone(),
+            program: format!("{program} {}", args.join(" "))
+                .trim_end()
+                .to_owned(),
             reason: e.to_string(),
-        })?;
+        })
+}
+
+/// Runs `program args` on `display` and waits at most `patience` for it to succeed.
+pub(crate) fn run(display: &str, program: &str, args: &[&str], patience: Duration) -> Result<()> {
+    let shown = format!("{program} {}", args.join(" "));
+    let mut child = spawn_on(display, program, args)?;
     let deadline = Instant::now() + patience;
     loop {
         match child.try_wait() {
