@@ -156,7 +156,7 @@ pub struct ExportEvent {
     /// How many events this one stands for (a burst is one incident with a count).
     pub count: u32,
     /// Kind-specific metadata (label, serial, pages, rows/columns...).
-    #[ts(type = "Record<string, unknown>")]
+    #[ts(type = "{ [key: string]: unknown }")]
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 

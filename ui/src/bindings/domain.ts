@@ -110,7 +110,7 @@ count: number,
 /**
  * Kind-specific metadata (label, serial, pages, rows/columns...).
  */
-details: Record<string, unknown>, };
+details: { [key: string]: unknown }, };
 
 export type RecordKind = "window" | "idle" | "clock_in" | "clock_out" | "decision" | "activity" | "export";
 
