@@ -6,12 +6,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bindings;
+pub mod exports;
 pub mod policy;
 pub mod record;
 pub mod report;
 pub mod window;
 pub mod wire;
 
+pub use exports::{ExportPolicy, ExportRule, WorkHours};
 pub use policy::{CategoryRule, IdlePromptMode, Policy, PolicyError, Redaction, UploadPolicy};
 pub use record::{
     ActivityMinute, ClockOutReason, DecisionSource, ExportEvent, ExportKind, IdleChoice,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::exports::ExportPolicy;
 use crate::record::IdleChoice;
 
 /// What happens when the employee returns from idle during a work session.
@@ -98,6 +99,8 @@ pub struct Policy {
     pub private_title_patterns: Vec<String>,
     /// What may leave the PC (see [`UploadPolicy`]).
     pub upload: UploadPolicy,
+    /// Data-export detection (see [`ExportPolicy`]).
+    pub exports: ExportPolicy,
 }
 
 impl Default for Policy {
@@ -118,6 +121,7 @@ impl Default for Policy {
                 r"\(Incognito\)|- Incognito$|InPrivate".to_owned(),
             ],
             upload: UploadPolicy::default(),
+            exports: ExportPolicy::default(),
         }
     }
 }
@@ -191,7 +195,7 @@ impl Policy {
                 );
             }
         }
-        Ok(())
+        self.exports.validate()
     }
 }
 

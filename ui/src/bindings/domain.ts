@@ -145,6 +145,138 @@ paths: boolean,
  */
 current_category: boolean, };
 
+export type WorkHours = { 
+/**
+ * Local time the working day starts, `HH:MM`.
+ */
+start: string, 
+/**
+ * Local time the working day ends, `HH:MM` (after `start`).
+ */
+end: string, 
+/**
+ * Working days, lower-case three-letter names: `mon` … `sun`.
+ */
+days: Array<string>, };
+
+export type ExportRule = { 
+/**
+ * Event kinds it applies to; empty = every kind.
+ */
+kinds: Array<ExportKind>, 
+/**
+ * File extensions (lower case, no dot); empty = any. `"@data"` stands for the policy's
+ * `data_extensions` list.
+ */
+extensions: Array<string>, 
+/**
+ * The file (or clipboard copy) is at least this many bytes.
+ */
+min_size_bytes: number | null, 
+/**
+ * The incident holds at least this many events (a burst within the burst window).
+ */
+min_count: number | null, 
+/**
+ * `true`: only exports from a sensitive app; `false`: only others.
+ */
+sensitive_source: boolean | null, 
+/**
+ * Destination classes (`removable`, `network`, `local`, `printer`, `clipboard`, `web`);
+ * empty = any.
+ */
+destinations: Array<string>, 
+/**
+ * `true`: only outside work hours; `false`: only inside.
+ */
+outside_work_hours: boolean | null, severity: Severity, };
+
+export type ExportPolicy = { 
+/**
+ * Master switch: with `false` nothing below is watched.
+ */
+enabled: boolean, 
+/**
+ * Folders watched (with their subfolders) for new data files; `~` is the home folder.
+ */
+watched_folders: Array<string>, 
+/**
+ * File extensions that are data files (lower case, no dot).
+ */
+data_extensions: Array<string>, 
+/**
+ * Watch mounts of removable media and every file written to them.
+ */
+removable: boolean, 
+/**
+ * Watch files written to network and other remote file systems.
+ */
+network: boolean, 
+/**
+ * File-system types that count as network/remote (as in /proc/self/mountinfo).
+ */
+network_fs_types: Array<string>, 
+/**
+ * Print jobs (Linux: from the local CUPS server).
+ */
+print: boolean, 
+/**
+ * Clipboard bulk copies (size and shape only; never the content).
+ */
+clipboard: boolean, 
+/**
+ * A clipboard copy of at least this many bytes is a bulk copy…
+ */
+clipboard_min_bytes: number, 
+/**
+ * …or of at least this many lines.
+ */
+clipboard_min_lines: number, 
+/**
+ * Time on upload/webmail domains right after a data-file event.
+ */
+uploads: boolean, 
+/**
+ * Browser domains (regular expressions) of cloud storage, file sharing and webmail.
+ */
+upload_domains: Array<string>, 
+/**
+ * An upload site counts when visited within this many seconds after a data-file event.
+ */
+upload_window_secs: number, 
+/**
+ * Files up to this size get a SHA-256 (0: never hash).
+ */
+hash_max_bytes: number, 
+/**
+ * A data file within this many seconds of a sensitive app being active is an export from it.
+ */
+sensitive_window_secs: number, 
+/**
+ * Sensitive apps (regular expressions on the app name): CRM, accounting, database tools.
+ */
+sensitive_apps: Array<string>, 
+/**
+ * Sensitive windows by title (regular expressions).
+ */
+sensitive_titles: Array<string>, 
+/**
+ * Sensitive browser domains (regular expressions).
+ */
+sensitive_domains: Array<string>, 
+/**
+ * Events of one kind to one destination with gaps under this many seconds are one incident.
+ */
+burst_quiet_secs: number, 
+/**
+ * An incident is closed (and a new one begins) after this many seconds at the latest.
+ */
+burst_max_secs: number, work_hours: WorkHours, 
+/**
+ * Severity rules (see [`ExportRule`]). A policy that sets `rules` replaces the whole list.
+ */
+rules: Array<ExportRule>, };
+
 export type Policy = { 
 /**
  * Seconds without input after which the PC is idle (back-dated to the last input).
@@ -181,7 +313,11 @@ private_title_patterns: Array<string>,
 /**
  * What may leave the PC (see [`UploadPolicy`]).
  */
-upload: UploadPolicy, };
+upload: UploadPolicy, 
+/**
+ * Data-export detection (see [`ExportPolicy`]).
+ */
+exports: ExportPolicy, };
 
 export type GroupBy = "app" | "category" | "title" | "hour" | "day";
 
@@ -215,7 +351,14 @@ token: string,
 /**
  * A human description of the PC, e.g. `alice-laptop (Linux)`.
  */
-description: string, };
+description: string, 
+/**
+ * The agent database's own random id, the same for every enrollment of that database.
+ * When the same person enrolls the same database again (its history is uploaded again
+ * under the new device), the new device takes over the older devices' rows, so nothing
+ * is counted twice. Absent from agents that predate it.
+ */
+install_id?: string, };
 
 export type EnrollResponse = { device_id: number, 
 /**
@@ -253,7 +396,7 @@ export type DecisionItem = { day: string, decision: IdleDecision, };
 
 export type AlertItem = { id: number, event: ExportEvent, };
 
-export type Presence = { at: number, clocked_in: boolean, idle: boolean, category: string | null, };
+export type Presence = { at: number, clocked_in: boolean, idle: boolean, category: string | null, title?: string, };
 
 export type IngestBatch = { 
 /**

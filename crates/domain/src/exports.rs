@@ -1,0 +1,406 @@
+//! The data-export part of the policy: what is watched, what counts as sensitive, and the rules
+//! that turn an export event into a severity.
+//!
+//! Pure data with defaults and range checks; regular expressions are compiled (and their errors
+//! reported) by the export detector that uses them. Never holds file or clipboard contents.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::policy::PolicyError;
+use crate::record::{ExportKind, Severity};
+
+/// Office hours, in the employee's time zone. Events outside them can raise the severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkHours {
+    /// Local time the working day starts, `HH:MM`.
+    pub start: String,
+    /// Local time the working day ends, `HH:MM` (after `start`).
+    pub end: String,
+    /// Working days, lower-case three-letter names: `mon` … `sun`.
+    pub days: Vec<String>,
+}
+
+impl Default for WorkHours {
+    fn default() -> Self {
+        Self {
+            start: "08:00".into(),
+            end: "19:00".into(),
+            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+        }
+    }
+}
+
+/// The three-letter day names [`WorkHours::days`] accepts, Monday first.
+pub const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl WorkHours {
+    /// Minutes after local midnight of `start` and `end`, when both are valid `HH:MM`.
+    pub fn minutes(&self) -> Option<(u32, u32)> {
+        Some((parse_hhmm(&self.start)?, parse_hhmm(&self.end)?))
+    }
+}
+
+/// `"08:30"` → `Some(510)`; anything else → `None`.
+fn parse_hhmm(text: &str) -> Option<u32> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// One severity rule. Every condition it gives must hold; a rule with no condition matches
+/// every event of its kinds. The highest severity among matching rules wins (Info when none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportRule {
+    /// Event kinds it applies to; empty = every kind.
+    pub kinds: Vec<ExportKind>,
+    /// File extensions (lower case, no dot); empty = any. `"@data"` stands for the policy's
+    /// `data_extensions` list.
+    pub extensions: Vec<String>,
+    /// The file (or clipboard copy) is at least this many bytes.
+    pub min_size_bytes: Option<u64>,
+    /// The incident holds at least this many events (a burst within the burst window).
+    pub min_count: Option<u32>,
+    /// `true`: only exports from a sensitive app; `false`: only others.
+    pub sensitive_source: Option<bool>,
+    /// Destination classes (`removable`, `network`, `local`, `printer`, `clipboard`, `web`);
+    /// empty = any.
+    pub destinations: Vec<String>,
+    /// `true`: only outside work hours; `false`: only inside.
+    pub outside_work_hours: Option<bool>,
+    pub severity: Severity,
+}
+
+impl Default for ExportRule {
+    fn default() -> Self {
+        Self {
+            kinds: Vec::new(),
+            extensions: Vec::new(),
+            min_size_bytes: None,
+            min_count: None,
+            sensitive_source: None,
+            destinations: Vec::new(),
+            outside_work_hours: None,
+            severity: Severity::Info,
+        }
+    }
+}
+
+/// What the export detector watches and how it rates what it sees. Every field has a default,
+/// so a policy names only what it changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportPolicy {
+    /// Master switch: with `false` nothing below is watched.
+    pub enabled: bool,
+    /// Folders watched (with their subfolders) for new data files; `~` is the home folder.
+    pub watched_folders: Vec<String>,
+    /// File extensions that are data files (lower case, no dot).
+    pub data_extensions: Vec<String>,
+    /// Watch mounts of removable media and every file written to them.
+    pub removable: bool,
+    /// Watch files written to network and other remote file systems.
+    pub network: bool,
+    /// File-system types that count as network/remote (as in /proc/self/mountinfo).
+    pub network_fs_types: Vec<String>,
+    /// Print jobs (Linux: from the local CUPS server).
+    pub print: bool,
+    /// Clipboard bulk copies (size and shape only; never the content).
+    pub clipboard: bool,
+    /// A clipboard copy of at least this many bytes is a bulk copy…
+    pub clipboard_min_bytes: u64,
+    /// …or of at least this many lines.
+    pub clipboard_min_lines: u32,
+    /// Time on upload/webmail domains right after a data-file event.
+    pub uploads: bool,
+    /// Browser domains (regular expressions) of cloud storage, file sharing and webmail.
+    pub upload_domains: Vec<String>,
+    /// An upload site counts when visited within this many seconds after a data-file event.
+    pub upload_window_secs: u32,
+    /// Files up to this size get a SHA-256 (0: never hash).
+    pub hash_max_bytes: u64,
+    /// A data file within this many seconds of a sensitive app being active is an export from it.
+    pub sensitive_window_secs: u32,
+    /// Sensitive apps (regular expressions on the app name): CRM, accounting, database tools.
+    pub sensitive_apps: Vec<String>,
+    /// Sensitive windows by title (regular expressions).
+    pub sensitive_titles: Vec<String>,
+    /// Sensitive browser domains (regular expressions).
+    pub sensitive_domains: Vec<String>,
+    /// Events of one kind to one destination with gaps under this many seconds are one incident.
+    pub burst_quiet_secs: u32,
+    /// An incident is closed (and a new one begins) after this many seconds at the latest.
+    pub burst_max_secs: u32,
+    pub work_hours: WorkHours,
+    /// Severity rules (see [`ExportRule`]). A policy that sets `rules` replaces the whole list.
+    pub rules: Vec<ExportRule>,
+}
+
+impl Default for ExportPolicy {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Self {
+            enabled: true,
+            watched_folders: list(&["~/Downloads", "~/Desktop", "~/Documents"]),
+            data_extensions: list(&[
+                "csv", "tsv", "xlsx", "xls", "ods", "vcf", "json", "xml", "sql", "db", "zip",
+                "7z", "rar", "pdf",
+            ]),
+            removable: true,
+            network: true,
+            network_fs_types: list(&[
+                "nfs",
+                "nfs4",
+                "cifs",
+                "smb3",
+                "smbfs",
+                "fuse.sshfs",
+                "sshfs",
+                "davfs",
+                "fuse.davfs2",
+                "fuse.rclone",
+                "9p",
+                "afs",
+                "ceph",
+                "glusterfs",
+                "fuse.gvfsd-fuse",
+            ]),
+            print: true,
+            clipboard: true,
+            clipboard_min_bytes: 20_000,
+            clipboard_min_lines: 100,
+            uploads: true,
+            upload_domains: vec![
+                r"(^|\.)(drive\.google\.com|dropbox\.com|onedrive\.live\.com|sharepoint\.com|box\.com|wetransfer\.com|we\.tl|mega\.nz|icloud\.com|disk\.yandex\.\w+|pcloud\.com|sendspace\.com|mediafire\.com)$".into(),
+                r"(^|\.)(mail\.google\.com|outlook\.(live|office|office365)\.com|mail\.yahoo\.com|proton\.me|mail\.proton\.me|gmx\.\w+|mail\.ru|tutanota\.com)$".into(),
+            ],
+            upload_window_secs: 600,
+            hash_max_bytes: 50 * 1024 * 1024,
+            sensitive_window_secs: 60,
+            sensitive_apps: vec![
+                r"^(1cv8|bitrix|sugarcrm|salesforce|hubspot|zoho|pipedrive|odoo|sap|quickbooks|xero|sage|gnucash|dbeaver|pgadmin|mysql-workbench|sqldeveloper|datagrip|ssms|toad|heidisql|tableplus|msaccess)".into(),
+            ],
+            sensitive_titles: vec![r"\b(CRM|Customers?|Clients?|Contacts|Leads|Payroll|Accounting|Ledger)\b".into()],
+            sensitive_domains: vec![
+                r"(^|\.)(salesforce\.com|force\.com|hubspot\.com|pipedrive\.com|zoho\.com|dynamics\.com|bitrix24\.\w+|amocrm\.\w+|quickbooks\.intuit\.com|xero\.com)$".into(),
+            ],
+            burst_quiet_secs: 10,
+            burst_max_secs: 600,
+            work_hours: WorkHours::default(),
+            rules: default_rules(),
+        }
+    }
+}
+
+/// Severity rules that make sense to most companies: media and bulk copies of data files to
+/// removable media are high, exports from CRM/accounting are high, anything outside work hours
+/// one step up, ordinary downloads of documents low.
+pub fn default_rules() -> Vec<ExportRule> {
+    use ExportKind::*;
+    let rule = |kinds: &[ExportKind], severity: Severity| ExportRule {
+        kinds: kinds.to_vec(),
+        severity,
+        ..ExportRule::default()
+    };
+    let data = vec!["@data".to_owned()];
+    vec![
+        rule(&[RemovableMounted], Severity::Low),
+        rule(&[FileToRemovable, FileToNetwork], Severity::Medium),
+        ExportRule {
+            extensions: data.clone(),
+            ..rule(&[FileToRemovable], Severity::High)
+        },
+        ExportRule {
+            min_count: Some(20),
+            ..rule(&[FileToRemovable, FileToNetwork], Severity::High)
+        },
+        rule(&[DataFileCreated], Severity::Low),
+        ExportRule {
+            min_count: Some(50),
+            ..rule(&[DataFileCreated], Severity::Medium)
+        },
+        ExportRule {
+            sensitive_source: Some(true),
+            ..rule(&[DataFileCreated, FileToNetwork, FileToRemovable], Severity::High)
+        },
+        rule(&[PrintJob], Severity::Low),
+        ExportRule {
+            sensitive_source: Some(true),
+            ..rule(&[PrintJob, ClipboardBulk], Severity::Medium)
+        },
+        rule(&[ClipboardBulk], Severity::Low),
+        rule(&[UploadSite], Severity::Medium),
+        ExportRule {
+            extensions: data,
+            outside_work_hours: Some(true),
+            ..rule(&[DataFileCreated, FileToNetwork], Severity::Medium)
+        },
+        ExportRule {
+            outside_work_hours: Some(true),
+            ..rule(&[RemovableMounted, UploadSite, ClipboardBulk], Severity::Medium)
+        },
+    ]
+}
+
+const DESTINATIONS: [&str; 6] = ["removable", "network", "local", "printer", "clipboard", "web"];
+
+impl ExportPolicy {
+    /// Checks ranges and names (patterns are checked by the detector that compiles them).
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let err = |field: String, message: String| Err(PolicyError { field, message });
+        if !(1..=3600).contains(&self.sensitive_window_secs) {
+            return err(
+                "exports.sensitive_window_secs".into(),
+                format!("is {}; use 1 to 3600 seconds", self.sensitive_window_secs),
+            );
+        }
+        if !(1..=3600).contains(&self.burst_quiet_secs) {
+            return err(
+                "exports.burst_quiet_secs".into(),
+                format!("is {}; use 1 to 3600 seconds", self.burst_quiet_secs),
+            );
+        }
+        if self.burst_max_secs < self.burst_quiet_secs || self.burst_max_secs > 86_400 {
+            return err(
+                "exports.burst_max_secs".into(),
+                format!(
+                    "is {}; use burst_quiet_secs ({}) to 86400 seconds",
+                    self.burst_max_secs, self.burst_quiet_secs
+                ),
+            );
+        }
+        if self.upload_window_secs > 86_400 {
+            return err(
+                "exports.upload_window_secs".into(),
+                format!("is {}; use 0 to 86400 seconds", self.upload_window_secs),
+            );
+        }
+        if self.clipboard_min_bytes == 0 && self.clipboard_min_lines == 0 {
+            return err(
+                "exports.clipboard_min_bytes".into(),
+                "and clipboard_min_lines are both 0, which would make every copy a bulk copy; \
+                 set a threshold or turn clipboard off"
+                    .into(),
+            );
+        }
+        for (i, ext) in self.data_extensions.iter().enumerate() {
+            if ext.is_empty() || ext.contains(['.', '/']) || ext.to_lowercase() != *ext {
+                return err(
+                    format!("exports.data_extensions[{i}]"),
+                    format!("{ext:?}: write extensions in lower case without the dot, e.g. \"csv\""),
+                );
+            }
+        }
+        for (i, folder) in self.watched_folders.iter().enumerate() {
+            if folder.trim().is_empty() {
+                return err(
+                    format!("exports.watched_folders[{i}]"),
+                    "is empty; name a folder such as \"~/Downloads\"".into(),
+                );
+            }
+        }
+        match self.work_hours.minutes() {
+            Some((start, end)) if start < end => {}
+            _ => {
+                return err(
+                    "exports.work_hours".into(),
+                    format!(
+                        "start {:?} and end {:?} must be HH:MM with start before end",
+                        self.work_hours.start, self.work_hours.end
+                    ),
+                )
+            }
+        }
+        for (i, day) in self.work_hours.days.iter().enumerate() {
+            if !DAY_NAMES.contains(&day.as_str()) {
+                return err(
+                    format!("exports.work_hours.days[{i}]"),
+                    format!("{day:?}: use mon, tue, wed, thu, fri, sat or sun"),
+                );
+            }
+        }
+        for (i, rule) in self.rules.iter().enumerate() {
+            for d in &rule.destinations {
+                if !DESTINATIONS.contains(&d.as_str()) {
+                    return err(
+                        format!("exports.rules[{i}].destinations"),
+                        format!("{d:?}: use one of {}", DESTINATIONS.join(", ")),
+                    );
+                }
+            }
+            if rule.min_count == Some(0) {
+                return err(
+                    format!("exports.rules[{i}].min_count"),
+                    "is 0; use 1 or more, or leave it out".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_old_policies_parse() {
+        assert_eq!(
+            ExportPolicy::default().validate(),
+            Ok(()),
+            "shipped defaults pass their own checks"
+        );
+        let policy: crate::Policy =
+            serde_json::from_str(r#"{"idle_threshold_secs": 60}"#).expect("a policy without exports");
+        assert_eq!(
+            policy.exports,
+            ExportPolicy::default(),
+            "a policy written before exports existed gets the default export policy"
+        );
+        let partial: ExportPolicy =
+            serde_json::from_str(r#"{"clipboard": false}"#).expect("partial exports table");
+        assert!(
+            !partial.clipboard && partial.removable,
+            "an exports table names only what it changes"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let bad = ExportPolicy {
+            work_hours: WorkHours {
+                start: "19:00".into(),
+                end: "08:00".into(),
+                days: vec![],
+            },
+            ..ExportPolicy::default()
+        };
+        assert_eq!(
+            bad.validate().expect_err("end before start").field,
+            "exports.work_hours"
+        );
+        let bad = ExportPolicy {
+            data_extensions: vec![".CSV".into()],
+            ..ExportPolicy::default()
+        };
+        assert!(
+            bad.validate()
+                .expect_err("dotted extension")
+                .field
+                .starts_with("exports.data_extensions["),
+            "names the list entry"
+        );
+        let bad = ExportPolicy {
+            rules: vec![ExportRule {
+                destinations: vec!["usb".into()],
+                ..ExportRule::default()
+            }],
+            ..ExportPolicy::default()
+        };
+        assert!(bad.validate().is_err(), "unknown destination class refused");
+        assert_eq!(parse_hhmm("08:30"), Some(510), "HH:MM parses");
+        assert_eq!(parse_hhmm("24:00"), None, "24:00 is not a time of day");
+    }
+}
