@@ -4,25 +4,41 @@ CARGO ?= cargo
 # The macOS compile check of the sensor modules needs clang as the C compiler for that target.
 export CC_aarch64_apple_darwin ?= clang
 
-.PHONY: run test deps lint check-platforms bench bindings server
+.PHONY: run run-agent test deps ui ui-check lint check-platforms bench bindings server
 
 deps:
 	@scripts/deps.sh
 
-## Starts the agent in the foreground, tracking into the user's data directory (no server needed).
-run: deps
+## Starts the desktop app (tray + window), tracking into the user's data directory (no server needed).
+run: deps ui
+	$(CARGO) build --release -p worktrace-desktop --bin worktrace-desktop
+	./target/release/worktrace-desktop
+
+## The same tracking without a window: the agent in the foreground of a terminal.
+run-agent: deps
 	$(CARGO) build --release -p worktrace-agent --bin worktrace
 	./target/release/worktrace run --clock-in
 
+## Builds both front ends into ui/dist (the desktop app and the server embed them).
+ui: ui/node_modules/.package-lock.json
+	cd ui && npm run build
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+## Type check, lint/format check and unit tests of the front ends.
+ui-check: ui/node_modules/.package-lock.json
+	cd ui && npm run check
+
 ## Every check and every test; what CI runs.
-test: deps lint check-platforms
+test: deps ui ui-check lint check-platforms
 	$(CARGO) test --workspace --lib --bins --tests --examples
 	# Criterion benchmarks run once each as a smoke test. The server's load benchmarks are
 	# plain programs that run their full load, so only `make bench` runs them (lint builds them).
 	$(CARGO) test -p worktrace-agent -p worktrace-store --benches
 	$(CARGO) test --workspace --doc
 
-lint:
+lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
@@ -41,5 +57,5 @@ bindings:
 	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain bindings
 
 ## Starts the company server with its embedded SQLite database on 127.0.0.1:8900.
-server:
+server: ui
 	$(CARGO) run --release -p worktrace-server --bin worktrace-server -- serve

@@ -7,7 +7,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: X11 and D-Bus for the sensors, Xvfb/openbox/xdotool/xterm for the real-display
-# tests, PostgreSQL for the server tests, WebKitGTK for the desktop shell.
+# tests, PostgreSQL for the server tests, WebKitGTK (+ its WebDriver) for the desktop app,
+# Chromium for the dashboard's browser test, Node.js and npm for building the UI.
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -16,7 +17,10 @@ packages=(
   postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev webkit2gtk-driver
   clang
+  chromium
 )
+# Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -35,7 +39,20 @@ if command -v rustup >/dev/null 2>&1; then
   done
   rustup component list --installed | grep -q '^clippy' || rustup component add clippy
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+  # tauri-driver bridges WebDriver to the desktop app for its end-to-end test.
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    echo "deps: installing tauri-driver (about 1.5 min)"
+    cargo install tauri-driver --version '^2' --locked
+  fi
 else
   echo "deps: rustup not found; install Rust from your distribution or rustup first" >&2
+  exit 1
+fi
+
+# The UI's build tools (Vite 8) need Node.js 20.19 or newer.
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+IFS=. read -r major minor _ <<<"$node_version"
+if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; }; then
+  echo "deps: Node.js $node_version is too old for the UI build; install Node.js 20.19+ or 22 (for example from NodeSource) and run make again" >&2
   exit 1
 fi
