@@ -101,6 +101,9 @@ pub struct ExportPolicy {
     pub data_extensions: Vec<String>,
     /// Watch mounts of removable media and every file written to them.
     pub removable: bool,
+    /// Mounts under these folders count as removable media even when the device does not say
+    /// so (desktops mount USB sticks, card readers and opened disk images there).
+    pub removable_paths: Vec<String>,
     /// Watch files written to network and other remote file systems.
     pub network: bool,
     /// File-system types that count as network/remote (as in /proc/self/mountinfo).
@@ -149,6 +152,7 @@ impl Default for ExportPolicy {
                 "7z", "rar", "pdf",
             ]),
             removable: true,
+            removable_paths: list(&["/media", "/run/media"]),
             network: true,
             network_fs_types: list(&[
                 "nfs",

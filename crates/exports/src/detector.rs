@@ -1,0 +1,508 @@
+//! The detector: everything the watchers see goes in, rated and correlated export events come
+//! out. It adds the app active just before, flags exports from sensitive apps, folds bursts
+//! into incidents, and times visits to upload sites that follow a data-file event.
+//!
+//! Pure: no I/O, no clock reads; every input carries its time. Never sees file or clipboard
+//! contents (its inputs are metadata).
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+use worktrace_domain::{ExportEvent, ExportKind, ExportPolicy, Millis, Severity, WindowInfo};
+
+use crate::classify::{self, Destination};
+use crate::error::Result;
+use crate::history::AppHistory;
+use crate::incident::Bursts;
+use crate::matchers::Matchers;
+use crate::rules::{self, Facts, Rules};
+
+/// How a file appeared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    /// Written and closed (created, overwritten or appended).
+    Written,
+    /// Moved or renamed into the watched place.
+    RenamedInto,
+}
+
+/// A file written to a watched place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSeen {
+    pub path: PathBuf,
+    pub change: FileChange,
+    pub size_bytes: Option<u64>,
+    /// Hex SHA-256, when the file was no larger than the policy's limit.
+    pub sha256: Option<String>,
+    pub destination: Destination,
+    /// The watched folder or mount point it is under (bursts are counted per root).
+    pub root: PathBuf,
+    /// The volume label of removable media, when known.
+    pub label: Option<String>,
+}
+
+/// A mounted or unmounted volume.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Media {
+    pub mount_point: PathBuf,
+    pub fs_type: String,
+    pub source: String,
+    pub label: Option<String>,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub size_bytes: Option<u64>,
+    /// Why it counts as removable (`device`, `path`).
+    pub reason: String,
+}
+
+/// A print job.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PrintJob {
+    pub id: u32,
+    pub printer: String,
+    pub document: String,
+    pub pages: Option<u32>,
+    pub size_bytes: Option<u64>,
+    /// The user the print server names, when it does.
+    pub user: Option<String>,
+}
+
+/// The shape of one clipboard copy; the content itself was dropped by the reader.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClipboardCopy {
+    pub bytes: u64,
+    pub lines: u32,
+    /// Columns of a tabular copy (tab- or comma-separated), else 1.
+    pub columns: u32,
+    /// `tab`, `comma` or `none`.
+    pub separator: String,
+    /// The app that owns the clipboard (its window class or process name).
+    pub source_app: Option<String>,
+}
+
+/// What a watcher saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seen {
+    /// The foreground window (after the tracker's privacy rules).
+    Window(Option<WindowInfo>),
+    File(FileSeen),
+    Mounted(Media),
+    Unmounted(Media),
+    Print(PrintJob),
+    Clipboard(ClipboardCopy),
+}
+
+/// An upload-site visit in progress.
+#[derive(Debug, Clone)]
+struct Visit {
+    domain: String,
+    app: String,
+    since: Millis,
+    after_file: String,
+}
+
+/// Turns observations into rated export events. See the module doc.
+#[derive(Debug)]
+pub struct Detector {
+    policy: ExportPolicy,
+    matchers: Matchers,
+    rules: Rules,
+    tz: chrono_tz::Tz,
+    history: AppHistory,
+    bursts: Bursts,
+    /// The latest data-file event: when, and its file name.
+    last_data_file: Option<(Millis, String)>,
+    visit: Option<Visit>,
+}
+
+fn text(v: impl Into<String>) -> Value {
+    Value::String(v.into())
+}
+
+impl Detector {
+    /// A detector for `policy`, counting work hours in time zone `tz`.
+    pub fn new(policy: &ExportPolicy, tz: chrono_tz::Tz) -> Result<Detector> {
+        Ok(Detector {
+            matchers: Matchers::new(policy)?,
+            rules: Rules::new(policy),
+            tz,
+            history: AppHistory::default(),
+            bursts: Bursts::new(
+                i64::from(policy.burst_quiet_secs) * 1000,
+                i64::from(policy.burst_max_secs) * 1000,
+            ),
+            last_data_file: None,
+            visit: None,
+            policy: policy.clone(),
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &ExportPolicy {
+        &self.policy
+    }
+
+    /// Incidents still open (a burst in progress).
+    pub fn open_incidents(&self) -> usize {
+        self.bursts.open_count()
+    }
+
+    fn base(&self, at: Millis, kind: ExportKind) -> ExportEvent {
+        ExportEvent {
+            at,
+            kind,
+            severity: Severity::Info,
+            app_before: self.history.app_at(at).map(str::to_owned),
+            file_name: None,
+            path: None,
+            size_bytes: None,
+            destination_class: None,
+            count: 1,
+            details: Map::new(),
+        }
+    }
+
+    fn rate(&self, e: &ExportEvent, count: u32, sensitive: bool) -> Severity {
+        let ext = e.details.get("extension").and_then(Value::as_str);
+        self.rules.severity(&Facts {
+            kind: e.kind,
+            extension: ext,
+            size_bytes: e.size_bytes,
+            count,
+            sensitive,
+            destination: e.destination_class.as_deref(),
+            outside_work_hours: rules::outside_work_hours(e.at, self.tz, &self.policy.work_hours),
+        })
+    }
+
+    /// One observation at `at` → the events to record now.
+    pub fn handle(&mut self, at: Millis, seen: Seen) -> Vec<ExportEvent> {
+        let mut out = self.bursts.due(at);
+        match seen {
+            Seen::Window(window) => {
+                if self.history.observe(at, window) {
+                    out.extend(self.window_changed(at));
+                }
+            }
+            Seen::File(f) => out.extend(self.file(at, f)),
+            Seen::Mounted(m) => out.extend(self.media(at, m, ExportKind::RemovableMounted)),
+            Seen::Unmounted(m) => out.extend(self.media(at, m, ExportKind::RemovableUnmounted)),
+            Seen::Print(p) => out.extend(self.print(at, p)),
+            Seen::Clipboard(c) => out.extend(self.clipboard(at, c)),
+        }
+        out
+    }
+
+    /// Time passes: closes finished incidents.
+    pub fn tick(&mut self, now: Millis) -> Vec<ExportEvent> {
+        self.bursts.due(now)
+    }
+
+    /// The agent stops: closes every incident and the upload visit in progress.
+    pub fn finish(&mut self, now: Millis) -> Vec<ExportEvent> {
+        let mut out = self.bursts.close_all();
+        out.extend(self.end_visit(now));
+        out
+    }
+
+    fn file(&mut self, at: Millis, f: FileSeen) -> Vec<ExportEvent> {
+        let is_data = classify::is_data_file(&f.path, &self.policy.data_extensions);
+        let kind = match f.destination {
+            Destination::Local if !is_data => return Vec::new(),
+            Destination::Local => ExportKind::DataFileCreated,
+            Destination::Removable => ExportKind::FileToRemovable,
+            Destination::Network => ExportKind::FileToNetwork,
+        };
+        let mut e = self.base(at, kind);
+        e.file_name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        e.path = Some(f.path.display().to_string());
+        e.size_bytes = f.size_bytes;
+        e.destination_class = Some(f.destination.class().to_owned());
+        if let Some(ext) = classify::extension(&f.path) {
+            e.details.insert("extension".into(), text(ext));
+        }
+        if let Some(hash) = f.sha256 {
+            e.details.insert("sha256".into(), text(hash));
+        }
+        let change = match f.change {
+            FileChange::Written => "written",
+            FileChange::RenamedInto => "renamed_into",
+        };
+        e.details.insert("change".into(), text(change));
+        if let Some(label) = f.label {
+            e.details.insert("label".into(), text(label));
+        }
+        let window_ms = i64::from(self.policy.sensitive_window_secs) * 1000;
+        let sensitive = is_data
+            && match self.history.sensitive_within(at, window_ms, &self.matchers) {
+                Some(w) => {
+                    e.details.insert("export_from".into(), text(w.app.clone()));
+                    if let Some(domain) = &w.domain {
+                        e.details.insert("export_from_domain".into(), text(domain.clone()));
+                    }
+                    true
+                }
+                None => false,
+            };
+        if is_data {
+            if let Some(name) = &e.file_name {
+                self.last_data_file = Some((at, name.clone()));
+            }
+        }
+        let key = format!("{kind:?}:{}", f.root.display());
+        // Rate with the incident's count as it grows; the closure borrows a copy of the event.
+        let rules = self.rules.clone();
+        let tz = self.tz;
+        let hours = self.policy.work_hours.clone();
+        let probe = e.clone();
+        let rate = move |count: u32| {
+            rules.severity(&Facts {
+                kind: probe.kind,
+                extension: probe.details.get("extension").and_then(Value::as_str),
+                size_bytes: probe.size_bytes,
+                count,
+                sensitive,
+                destination: probe.destination_class.as_deref(),
+                outside_work_hours: rules::outside_work_hours(probe.at, tz, &hours),
+            })
+        };
+        self.bursts.add(&key, e, rate)
+    }
+
+    fn media(&mut self, at: Millis, m: Media, kind: ExportKind) -> Option<ExportEvent> {
+        let mut e = self.base(at, kind);
+        e.path = Some(m.mount_point.display().to_string());
+        e.size_bytes = m.size_bytes;
+        e.destination_class = Some("removable".into());
+        e.file_name = m.label.clone();
+        let fields = [
+            ("label", m.label),
+            ("vendor", m.vendor),
+            ("model", m.model),
+            ("serial", m.serial),
+        ];
+        for (k, v) in fields {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                e.details.insert(k.into(), text(v));
+            }
+        }
+        e.details.insert("fs_type".into(), text(m.fs_type));
+        e.details.insert("source".into(), text(m.source));
+        e.details.insert("removable_because".into(), text(m.reason));
+        e.severity = self.rate(&e, 1, false);
+        Some(e)
+    }
+
+    fn print(&mut self, at: Millis, p: PrintJob) -> Option<ExportEvent> {
+        let mut e = self.base(at, ExportKind::PrintJob);
+        e.file_name = Some(p.document);
+        e.size_bytes = p.size_bytes;
+        e.destination_class = Some("printer".into());
+        e.details.insert("printer".into(), text(p.printer));
+        e.details.insert("job_id".into(), Value::from(p.id));
+        if let Some(pages) = p.pages {
+            e.details.insert("pages".into(), Value::from(pages));
+        }
+        let window_ms = i64::from(self.policy.sensitive_window_secs) * 1000;
+        let sensitive = match self.history.sensitive_within(at, window_ms, &self.matchers) {
+            Some(w) => {
+                e.details.insert("export_from".into(), text(w.app.clone()));
+                true
+            }
+            None => false,
+        };
+        e.severity = self.rate(&e, 1, sensitive);
+        Some(e)
+    }
+
+    fn clipboard(&mut self, at: Millis, c: ClipboardCopy) -> Option<ExportEvent> {
+        let bulk = (self.policy.clipboard_min_bytes > 0 && c.bytes >= self.policy.clipboard_min_bytes)
+            || (self.policy.clipboard_min_lines > 0 && c.lines >= self.policy.clipboard_min_lines);
+        if !bulk {
+            return None;
+        }
+        let mut e = self.base(at, ExportKind::ClipboardBulk);
+        e.size_bytes = Some(c.bytes);
+        e.destination_class = Some("clipboard".into());
+        e.details.insert("lines".into(), Value::from(c.lines));
+        e.details.insert("columns".into(), Value::from(c.columns));
+        e.details.insert("separator".into(), text(c.separator));
+        if let Some(app) = c.source_app {
+            e.details.insert("source_app".into(), text(app));
+        }
+        let window_ms = i64::from(self.policy.sensitive_window_secs) * 1000;
+        let sensitive = match self.history.sensitive_within(at, window_ms, &self.matchers) {
+            Some(w) => {
+                e.details.insert("export_from".into(), text(w.app.clone()));
+                true
+            }
+            None => false,
+        };
+        e.severity = self.rate(&e, 1, sensitive);
+        Some(e)
+    }
+
+    /// The foreground window changed: an upload-site visit may begin or end.
+    fn window_changed(&mut self, at: Millis) -> Option<ExportEvent> {
+        let domain = self.history.current().and_then(|w| w.domain.clone());
+        if let (Some(v), Some(d)) = (&self.visit, &domain) {
+            if v.domain == *d {
+                return None;
+            }
+        }
+        let ended = self.end_visit(at);
+        if !self.policy.uploads {
+            return ended;
+        }
+        let window_ms = i64::from(self.policy.upload_window_secs) * 1000;
+        if let (Some(d), Some((file_at, name))) = (domain, &self.last_data_file) {
+            if at - file_at <= window_ms && self.matchers.is_upload_domain(&d) {
+                self.visit = Some(Visit {
+                    domain: d,
+                    app: self.history.current().map(|w| w.app.clone()).unwrap_or_default(),
+                    since: at,
+                    after_file: name.clone(),
+                });
+            }
+        }
+        ended
+    }
+
+    fn end_visit(&mut self, at: Millis) -> Option<ExportEvent> {
+        let v = self.visit.take()?;
+        let mut e = self.base(v.since, ExportKind::UploadSite);
+        e.app_before = Some(v.app);
+        e.destination_class = Some("web".into());
+        e.file_name = Some(v.after_file.clone());
+        e.details.insert("domain".into(), text(v.domain));
+        e.details
+            .insert("seconds".into(), Value::from((at - v.since).max(0) / 1000));
+        e.details.insert("after_file".into(), text(v.after_file));
+        e.severity = self.rate(&e, 1, false);
+        Some(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> Detector {
+        Detector::new(&ExportPolicy::default(), chrono_tz::UTC).expect("defaults compile")
+    }
+
+    fn window(app: &str, title: &str, domain: Option<&str>) -> Seen {
+        let mut w = WindowInfo::new(app, title);
+        w.domain = domain.map(str::to_owned);
+        Seen::Window(Some(w))
+    }
+
+    fn file(path: &str, destination: Destination) -> Seen {
+        Seen::File(FileSeen {
+            path: PathBuf::from(path),
+            change: FileChange::Written,
+            size_bytes: Some(1234),
+            sha256: None,
+            destination,
+            root: PathBuf::from("/root"),
+            label: None,
+        })
+    }
+
+    // 2026-11-30 (a Monday) 10:00 UTC: inside the default work hours.
+    const MONDAY_10: Millis = 1_796_032_800_000;
+
+    #[test]
+    fn export_from_a_crm_within_the_window() {
+        let mut d = detector();
+        d.handle(MONDAY_10, window("crmapp", "Acme CRM — Customers", None));
+        d.handle(MONDAY_10 + 5_000, window("localc", "Untitled 1", None));
+        let out = d.handle(MONDAY_10 + 30_000, file("/home/a/Downloads/leads.csv", Destination::Local));
+        assert_eq!(out.len(), 1, "one data file, one event: {out:#?}");
+        let e = &out[0];
+        assert_eq!(e.kind, ExportKind::DataFileCreated);
+        assert_eq!(e.app_before.as_deref(), Some("localc"), "the app active just before");
+        assert_eq!(e.details["export_from"], "crmapp", "flagged as an export from the CRM");
+        assert_eq!(e.severity, Severity::High, "exports from sensitive apps are high");
+
+        let later = d.handle(MONDAY_10 + 120_000, file("/home/a/Downloads/b.csv", Destination::Local));
+        assert!(
+            later.iter().all(|e| !e.details.contains_key("export_from")),
+            "two minutes after the CRM it is no export from it: {later:#?}"
+        );
+        let ignored = d.handle(MONDAY_10 + 121_000, file("/home/a/Downloads/notes.txt", Destination::Local));
+        assert!(
+            ignored.iter().all(|e| e.file_name.as_deref() != Some("notes.txt")),
+            "a non-data file in a watched folder is not an event"
+        );
+    }
+
+    #[test]
+    fn upload_site_after_a_data_file_is_timed() {
+        let mut d = detector();
+        d.handle(MONDAY_10, window("localc", "x", None));
+        d.handle(MONDAY_10 + 1_000, file("/home/a/Documents/clients.xlsx", Destination::Local));
+        let none = d.handle(MONDAY_10 + 2_000, window("firefox", "Drive", Some("drive.google.com")));
+        assert!(none.iter().all(|e| e.kind != ExportKind::UploadSite), "still on the site");
+        let out = d.handle(MONDAY_10 + 47_000, window("xterm", "shell", None));
+        let up = out
+            .iter()
+            .find(|e| e.kind == ExportKind::UploadSite)
+            .expect("leaving the site records the visit");
+        assert_eq!(up.details["domain"], "drive.google.com");
+        assert_eq!(up.details["seconds"], 45, "time on the site");
+        assert_eq!(up.details["after_file"], "clients.xlsx");
+        assert_eq!(up.severity, Severity::Medium);
+
+        let mut quiet = detector();
+        quiet.handle(MONDAY_10, window("firefox", "Drive", Some("drive.google.com")));
+        let out = quiet.handle(MONDAY_10 + 50_000, window("xterm", "shell", None));
+        assert!(out.is_empty(), "an upload site without a data file before it is not recorded");
+    }
+
+    #[test]
+    fn clipboard_threshold_and_shape() {
+        let mut d = detector();
+        let small = ClipboardCopy {
+            bytes: 100,
+            lines: 3,
+            columns: 2,
+            separator: "tab".into(),
+            source_app: Some("localc".into()),
+        };
+        assert!(d.handle(MONDAY_10, Seen::Clipboard(small.clone())).is_empty(), "small copy");
+        let big = ClipboardCopy { bytes: 50_000, lines: 1000, columns: 5, ..small };
+        let out = d.handle(MONDAY_10 + 1, Seen::Clipboard(big));
+        assert_eq!(out.len(), 1, "a bulk copy");
+        assert_eq!(out[0].details["lines"], 1000);
+        assert_eq!(out[0].details["columns"], 5);
+        assert_eq!(out[0].details["source_app"], "localc");
+    }
+
+    #[test]
+    fn mounts_are_rated_and_described() {
+        let mut d = detector();
+        let media = Media {
+            mount_point: PathBuf::from("/media/a/STICK"),
+            fs_type: "vfat".into(),
+            source: "/dev/sdb1".into(),
+            label: Some("STICK".into()),
+            serial: Some("ABC123".into()),
+            reason: "device".into(),
+            ..Media::default()
+        };
+        let out = d.handle(MONDAY_10, Seen::Mounted(media));
+        assert_eq!(out[0].kind, ExportKind::RemovableMounted);
+        assert_eq!(out[0].severity, Severity::Low);
+        assert_eq!(out[0].details["serial"], "ABC123");
+        let night = d.handle(
+            MONDAY_10 + 12 * 3_600_000,
+            Seen::Mounted(Media { reason: "device".into(), ..Media::default() }),
+        );
+        assert_eq!(night[0].severity, Severity::Medium, "a stick at 22:00 is one step up");
+    }
+}

@@ -1,0 +1,31 @@
+//! Data-export detection: data files in watched folders, removable media and files written to
+//! them, files written to network shares, print jobs, clipboard bulk copies and time on upload
+//! sites, each rated by the policy's rules and carrying the app that was active just before.
+//!
+//! Metadata only: this crate never stores, logs or returns file or clipboard contents (a file
+//! is read only to compute its SHA-256, a clipboard copy only to count its shape). The pure
+//! parts ([`rules`], [`incident`], [`history`], [`detector`]) do no I/O and read no clock; the
+//! OS watchers live in [`watch`] and the per-OS modules.
+
+#![forbid(unsafe_code)]
+
+pub mod classify;
+pub mod detector;
+mod error;
+pub mod history;
+pub mod incident;
+pub mod matchers;
+pub mod rules;
+pub mod runtime;
+pub mod watch;
+
+#[cfg(target_os = "linux")]
+#[path = "linux/mod.rs"]
+pub mod os;
+#[cfg(not(target_os = "linux"))]
+#[path = "other.rs"]
+pub mod os;
+
+pub use detector::{Detector, FileChange, FileSeen, Seen};
+pub use error::{Error, Result};
+
