@@ -32,6 +32,9 @@ pub enum Error {
     Task(String),
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
+    /// The PDF report could not be laid out (a font or document error, never the caller's).
+    #[error("PDF report: {0}")]
+    Pdf(String),
 }
 
 /// Result with the crate's [`Error`].

@@ -16,5 +16,6 @@ pub mod access;
 pub mod config;
 pub mod http;
 pub mod ops;
+pub mod pdf;
 pub mod policy;
 pub mod secret;

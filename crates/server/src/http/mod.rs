@@ -10,6 +10,9 @@ pub mod dashboard;
 pub mod device;
 pub mod error;
 pub mod login;
+pub mod overview;
+pub mod report;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,8 +92,14 @@ impl utoipa::Modify for SecurityAddon {
 #[derive(Debug)]
 pub struct ApiDoc;
 
+/// The dashboard pages' own endpoints, merged into the document.
+#[derive(OpenApi)]
+#[openapi(paths(overview::team_day, overview::memberships, report::team_report))]
+#[derive(Debug)]
+pub struct DashboardDoc;
+
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(ApiDoc::openapi().merge_from(DashboardDoc::openapi()))
 }
 
 /// All routes with their middleware.
@@ -148,6 +157,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/audit.csv", get(admin::audit_csv))
+        // The dashboard's pages and their own reads; every other path ends there.
+        .merge(web::routes())
         // The extractor's own limit and the transport limit agree; both answer 413.
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))

@@ -1,0 +1,175 @@
+//! The team-lead dashboard's front end, served from the same process as the API: the files of
+//! `ui/dist/dashboard` embedded into the binary (read from that folder in debug builds), with a
+//! single-page-app fallback to `index.html` for every non-API path.
+//!
+//! Every page answer carries a Content-Security-Policy that allows only this origin. This
+//! module must never answer an `/api` path with the page: unknown API paths stay JSON 404s.
+
+use std::borrow::Cow;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::error::ApiError;
+use super::{overview, report, AppState};
+
+/// The built dashboard. Missing when the UI was not built; then `/` says how to build it.
+#[derive(rust_embed::Embed)]
+#[folder = "../../ui/dist/dashboard"]
+#[allow_missing = true]
+struct Dist;
+
+/// Scripts, styles, images, fonts, connections: this origin only; never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Files under `assets/` carry a content hash in their names, so they never change.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Everything else (index.html) is checked on every load, so a new version shows at once.
+const REVALIDATE: &str = "no-cache";
+
+const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Worktrace</title></head><body style=\"font-family:sans-serif;margin:3em\">\
+<h1>Worktrace server</h1><p>dashboard not built: run make ui (it builds ui/dist/dashboard), \
+then rebuild the server.</p><p>The API is available under /api; see /api/openapi.json.</p>\
+</body></html>";
+
+/// The dashboard's own read-only endpoints and the page fallback, merged into the API router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/teams/{team_id}/days/{day}", get(overview::team_day))
+        .route("/api/teams/{team_id}/report.pdf", get(report::team_report))
+        .route("/api/admin/memberships", get(overview::memberships))
+        .fallback(serve)
+}
+
+/// Which embedded file answers a request path, and whether it is a content-hashed asset.
+///
+/// ```text
+/// /                      → index.html            (page)
+/// /assets/index-3f2a.js  → assets/index-3f2a.js  (asset, if it exists)
+/// /teams/4               → index.html            (page: the app routes it)
+/// /assets/gone.js        → none                  (a missing asset is a 404, not the page)
+/// ```
+pub fn resolve(path: &str, exists: impl Fn(&str) -> bool) -> Option<(String, bool)> {
+    let rel = path.trim_start_matches('/');
+    if rel.is_empty() || rel == "index.html" {
+        return Some(("index.html".to_owned(), false));
+    }
+    if exists(rel) {
+        return Some((rel.to_owned(), rel.starts_with("assets/")));
+    }
+    // A path with a file extension asks for a file; anything else is a route of the app.
+    let last = rel.rsplit('/').next().unwrap_or(rel);
+    if rel.starts_with("assets/") || last.contains('.') {
+        None
+    } else {
+        Some(("index.html".to_owned(), false))
+    }
+}
+
+fn with_page_headers(mut response: Response, cache: &'static str) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+/// Answers every path no API route took: the dashboard's files, or `index.html` for its routes.
+async fn serve(method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return ApiError::not_found("there is nothing at this address; see /api/openapi.json")
+            .into_response();
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "the dashboard's pages are read with GET",
+        )
+        .into_response();
+    }
+    if Dist::get("index.html").is_none() {
+        // 200, not 5xx: the server works, and error answers are rewritten to JSON.
+        let page = (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            NOT_BUILT,
+        )
+            .into_response();
+        return with_page_headers(page, REVALIDATE);
+    }
+    let Some((name, hashed)) = resolve(path, |p| Dist::get(p).is_some()) else {
+        return ApiError::not_found(format!("the dashboard has no file {path}")).into_response();
+    };
+    let Some(file) = Dist::get(&name) else {
+        return ApiError::not_found(format!("the dashboard has no file {path}")).into_response();
+    };
+    let mime = mime_guess::from_path(&name).first_or_octet_stream();
+    let content_type = if mime.type_() == "text" || mime.subtype() == "javascript" {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    };
+    let body = match file.data {
+        Cow::Borrowed(b) => Body::from(b),
+        Cow::Owned(v) => Body::from(v),
+    };
+    let response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    with_page_headers(response, if hashed { IMMUTABLE } else { REVALIDATE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_to_files_or_the_page() {
+        let exists = |p: &str| p == "assets/index-3f2a.js" || p == "favicon.svg";
+        assert_eq!(
+            resolve("/", exists),
+            Some(("index.html".into(), false)),
+            "the root is the page"
+        );
+        assert_eq!(
+            resolve("/assets/index-3f2a.js", exists),
+            Some(("assets/index-3f2a.js".into(), true)),
+            "hashed assets are cached for good"
+        );
+        assert_eq!(
+            resolve("/favicon.svg", exists),
+            Some(("favicon.svg".into(), false)),
+            "other files are revalidated"
+        );
+        assert_eq!(
+            resolve("/people/4/days/2025-03-03", exists),
+            Some(("index.html".into(), false)),
+            "app routes get the page"
+        );
+        assert_eq!(
+            resolve("/assets/gone.js", exists),
+            None,
+            "a missing asset must be a 404, or the browser would run HTML as a script"
+        );
+        assert_eq!(
+            resolve("/robots.txt", exists),
+            None,
+            "a missing file is a 404"
+        );
+    }
+}
