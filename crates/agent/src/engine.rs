@@ -166,6 +166,12 @@ impl Engine {
             clocked_in: s.clocked_in_since.is_some(),
             idle: s.idle_since.is_some() || s.locked,
             category: s.category.clone(),
+            // Dropped before upload unless the policy lets titles leave (sync::batch).
+            title: s
+                .current
+                .as_ref()
+                .map(|w| w.title.clone())
+                .filter(|t| !t.is_empty()),
         });
         if let Some(policy) = sync::load_server_policy(&self.settings) {
             if policy != self.settings.policy {

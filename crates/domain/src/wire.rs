@@ -19,6 +19,13 @@ pub struct EnrollRequest {
     pub token: String,
     /// A human description of the PC, e.g. `alice-laptop (Linux)`.
     pub description: String,
+    /// The agent database's own random id, the same for every enrollment of that database.
+    /// When the same person enrolls the same database again (its history is uploaded again
+    /// under the new device), the new device takes over the older devices' rows, so nothing
+    /// is counted twice. Absent from agents that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub install_id: Option<String>,
 }
 
 /// The answer to an enrollment. The secret is shown this once; the server keeps only a hash.
@@ -85,7 +92,9 @@ pub struct AlertItem {
     pub event: ExportEvent,
 }
 
-/// What the PC is doing right now; the agent fills `category` only when the policy allows it.
+/// What the PC is doing right now. The agent fills `category` only when the policy's
+/// `upload.current_category` allows it, and `title` (the foreground window's title, after
+/// redaction) only when `upload.titles` does; by default no title leaves the PC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Presence {
     pub at: Millis,
@@ -93,6 +102,9 @@ pub struct Presence {
     pub idle: bool,
     #[serde(default)]
     pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub title: Option<String>,
 }
 
 /// `POST /api/ingest`: one batch from one device. `(device, batch_seq)` is the batch's identity:

@@ -74,6 +74,7 @@ mod tests {
             email: format!("u{id}@x"),
             display_name: format!("U{id}"),
             role,
+            deactivated_at: None,
         }
     }
 

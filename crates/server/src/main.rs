@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use worktrace_server::config::{self, FileConfig, ServeConfig};
 use worktrace_server::http::auth::now_ms;
-use worktrace_server::model::Role;
+use worktrace_server::model::{Role, Team, User};
 use worktrace_server::store::{self, Store};
 use worktrace_server::{http, ops};
 
@@ -125,6 +125,40 @@ enum AdminCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Deactivate a person: no more logins (open sessions end at once), devices revoked,
+    /// history kept. Recorded in the audit log under the admin named by --by.
+    DeactivateUser {
+        #[arg(long)]
+        email: String,
+        /// The admin who does it (e-mail), for the audit log.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Take a person out of a team. Recorded in the audit log under --by.
+    RemoveMember {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        email: String,
+        /// The admin who does it (e-mail), for the audit log.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete a team with its memberships and policy overrides; people and data stay.
+    /// Recorded in the audit log under --by.
+    DeleteTeam {
+        #[arg(long)]
+        name: String,
+        /// The admin who does it (e-mail), for the audit log.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
     /// Revoke a device: it is refused from its next request on.
     RevokeDevice {
         #[arg(long)]
@@ -176,6 +210,31 @@ async fn org_id(store: &Store, name: Option<&str>) -> anyhow::Result<i64> {
         }
         _ => bail!("the server holds several organisations; name one with --org"),
     }
+}
+
+async fn user_in(store: &Store, org: i64, email: &str) -> anyhow::Result<User> {
+    let email = ops::normalize_email(email)?;
+    Ok(store
+        .user_by_email(&email)
+        .await?
+        .filter(|(u, _)| u.org_id == org)
+        .with_context(|| format!("there is no user {email}"))?
+        .0)
+}
+
+async fn team_named(store: &Store, org: i64, name: &str) -> anyhow::Result<Team> {
+    store
+        .list_teams(org)
+        .await?
+        .into_iter()
+        .find(|t| t.name == name)
+        .with_context(|| format!("there is no team named {name:?}"))
+}
+
+/// The active admin named by `--by`, who is recorded as doing the change.
+async fn acting(store: &Store, org: i64, email: &str) -> anyhow::Result<User> {
+    let admin = user_in(store, org, email).await?;
+    Ok(ops::acting_admin(store.as_ref(), org, admin.id).await?)
 }
 
 async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Result<()> {
@@ -281,6 +340,36 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                         .map_or("chain ok".to_owned(), |f| format!("CHAIN {f}"))
                 );
             }
+        }
+        AdminCommand::DeactivateUser { email, by, org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let actor = acting(&store, org, &by).await?;
+            let user = user_in(&store, org, &email).await?;
+            ops::deactivate_user(s, org, actor.id, user.id, now).await?;
+            println!(
+                "{} deactivated: sessions ended, devices revoked",
+                user.email
+            );
+        }
+        AdminCommand::RemoveMember {
+            team,
+            email,
+            by,
+            org,
+        } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let actor = acting(&store, org, &by).await?;
+            let team = team_named(&store, org, &team).await?;
+            let user = user_in(&store, org, &email).await?;
+            ops::remove_membership(s, org, actor.id, team.id, user.id, now).await?;
+            println!("{} is no longer in {:?}", user.email, team.name);
+        }
+        AdminCommand::DeleteTeam { name, by, org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let actor = acting(&store, org, &by).await?;
+            let team = team_named(&store, org, &name).await?;
+            ops::delete_team(s, org, actor.id, team.id, now).await?;
+            println!("team {:?} deleted", team.name);
         }
         AdminCommand::RevokeDevice { device, org } => {
             let org = org_id(&store, org.as_deref()).await?;

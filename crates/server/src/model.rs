@@ -45,6 +45,10 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// When an admin deactivated the person: they can no longer log in, and their devices
+    /// are revoked. Their history stays.
+    #[serde(default)]
+    pub deactivated_at: Option<Millis>,
 }
 
 /// What is needed to create a user.
@@ -88,6 +92,12 @@ pub struct Device {
     /// `backwards` or `fork` once a batch's chain head disagreed with an earlier one.
     pub chain_flag: Option<String>,
     pub chain_flag_at: Option<Millis>,
+    /// The agent database's own id, when the agent sent one at enrollment.
+    #[serde(default)]
+    pub install_id: Option<String>,
+    /// The later device of the same person and database that took over this one's rows.
+    #[serde(default)]
+    pub superseded_by: Option<i64>,
 }
 
 /// A logged-in browser session, found by the hash of its cookie.
@@ -218,6 +228,8 @@ pub struct PresenceRow {
     pub clocked_in: bool,
     pub idle: bool,
     pub category: Option<String>,
+    /// Only when the policy lets titles leave the PC.
+    pub title: Option<String>,
 }
 
 /// A stored export alert.

@@ -7,7 +7,7 @@
 use worktrace_domain::{Millis, Policy};
 
 use crate::error::{Error, Result};
-use crate::model::{NewUser, PolicyLayers, Role, Team, User};
+use crate::model::{AuditEntry, NewUser, PolicyLayers, Role, Team, User};
 use crate::policy::{effective, parse_layer};
 use crate::secret;
 use crate::store::Storage;
@@ -156,6 +156,139 @@ pub async fn set_membership(
     store.add_member(team, user, lead).await
 }
 
+/// Writes one audit entry for an organisation change made by `actor`.
+async fn audit_change(
+    store: &dyn Storage,
+    org: i64,
+    actor: i64,
+    subject: Option<i64>,
+    action: &str,
+    detail: String,
+    now: Millis,
+) -> Result<()> {
+    let entry = AuditEntry {
+        at: now,
+        actor_user_id: actor,
+        subject_user_id: subject,
+        action: action.to_owned(),
+        detail,
+    };
+    store.append_audit(org, &[entry]).await
+}
+
+/// The admin `actor` if they are an active admin of the organisation (changes to people are
+/// recorded under their name).
+pub async fn acting_admin(store: &dyn Storage, org: i64, actor: i64) -> Result<User> {
+    let admin = user_in_org(store, org, actor).await?;
+    if admin.role != Role::Admin || admin.deactivated_at.is_some() {
+        return Err(Error::Invalid(format!(
+            "{} is not an active admin of this organisation; name an admin who does it",
+            admin.email
+        )));
+    }
+    Ok(admin)
+}
+
+/// Takes a person out of a team. A lead who leaves a team can no longer see it from their
+/// next request on (access is read from the memberships on every request).
+pub async fn remove_membership(
+    store: &dyn Storage,
+    org: i64,
+    actor: i64,
+    team: i64,
+    user: i64,
+    now: Millis,
+) -> Result<()> {
+    let t = team_in_org(store, org, team).await?;
+    let u = user_in_org(store, org, user).await?;
+    if !store.remove_member(team, user).await? {
+        return Err(Error::NotFound(format!(
+            "{} is not in team {:?}",
+            u.email, t.name
+        )));
+    }
+    audit_change(
+        store,
+        org,
+        actor,
+        Some(user),
+        "remove_membership",
+        format!("removed from team {:?} (team {team})", t.name),
+        now,
+    )
+    .await
+}
+
+/// Deletes a team with its memberships and policy overrides; its people and their data stay.
+pub async fn delete_team(
+    store: &dyn Storage,
+    org: i64,
+    actor: i64,
+    team: i64,
+    now: Millis,
+) -> Result<()> {
+    let t = team_in_org(store, org, team).await?;
+    let members = store.team_members(team).await?.len();
+    if !store.delete_team(team).await? {
+        return Err(Error::NotFound(format!("there is no team {team}")));
+    }
+    audit_change(
+        store,
+        org,
+        actor,
+        None,
+        "delete_team",
+        format!(
+            "deleted team {:?} (team {team}) with {members} membership(s)",
+            t.name
+        ),
+        now,
+    )
+    .await
+}
+
+/// Deactivates a person: no more logins (their open sessions end at once), their devices are
+/// revoked, no new enrollment; their history stays for the records. An admin cannot
+/// deactivate themselves, so an organisation never locks its last admin out by mistake.
+pub async fn deactivate_user(
+    store: &dyn Storage,
+    org: i64,
+    actor: i64,
+    user: i64,
+    now: Millis,
+) -> Result<User> {
+    let u = user_in_org(store, org, user).await?;
+    if user == actor {
+        return Err(Error::Invalid(
+            "you cannot deactivate yourself; ask another admin".into(),
+        ));
+    }
+    if !store.deactivate_user(user, now).await? {
+        return Err(Error::Conflict(format!(
+            "{} is deactivated already",
+            u.email
+        )));
+    }
+    audit_change(
+        store,
+        org,
+        actor,
+        Some(user),
+        "deactivate_user",
+        format!(
+            "deactivated {} ({}); sessions ended, devices revoked",
+            u.email,
+            u.role.as_str()
+        ),
+        now,
+    )
+    .await?;
+    Ok(User {
+        deactivated_at: Some(now),
+        ..u
+    })
+}
+
 /// Creates a one-time enrollment token for a PC of `user`; returns the token (shown once) and
 /// its expiry.
 pub async fn create_enrollment_token(
@@ -170,7 +303,13 @@ pub async fn create_enrollment_token(
             "valid_hours must be 1 to 2160 (90 days)".into(),
         ));
     }
-    user_in_org(store, org, user).await?;
+    let person = user_in_org(store, org, user).await?;
+    if person.deactivated_at.is_some() {
+        return Err(Error::Invalid(format!(
+            "{} is deactivated; their PCs cannot be enrolled",
+            person.email
+        )));
+    }
     let token = secret::random_token()?;
     let expires_at = now + i64::from(valid_hours) * 3_600_000;
     store

@@ -94,7 +94,7 @@ async fn scenario(store: Store) {
         .await
         .expect("token");
     let device = store
-        .enroll_device("tok-hash", "alice-pc", "secret-hash", 100)
+        .enroll_device("tok-hash", "alice-pc", None, "secret-hash", 100)
         .await
         .expect("enroll")
         .expect("a fresh token enrolls");
@@ -103,7 +103,7 @@ async fn scenario(store: Store) {
         "the device belongs to the token's employee"
     );
     let again = store
-        .enroll_device("tok-hash", "other-pc", "secret-2", 101)
+        .enroll_device("tok-hash", "other-pc", None, "secret-2", 101)
         .await
         .expect("enroll");
     assert!(
@@ -111,7 +111,7 @@ async fn scenario(store: Store) {
         "a used token must not enroll a second device"
     );
     let expired = store
-        .enroll_device("old-hash", "pc", "secret-3", 100)
+        .enroll_device("old-hash", "pc", None, "secret-3", 100)
         .await
         .expect("enroll");
     assert!(expired.is_none(), "an expired token must not enroll");

@@ -124,7 +124,7 @@ async fn world(store: &Store) -> (Vec<i64>, Vec<Device>) {
                 .await
                 .expect("token");
             let device = store
-                .enroll_device(&token, "pc", &format!("secret-{u}-{d}"), 2)
+                .enroll_device(&token, "pc", None, &format!("secret-{u}-{d}"), 2)
                 .await
                 .expect("enroll")
                 .expect("fresh token");

@@ -209,6 +209,11 @@ data_extensions: Array<string>,
  */
 removable: boolean, 
 /**
+ * Mounts under these folders count as removable media even when the device does not say
+ * so (desktops mount USB sticks, card readers and opened disk images there).
+ */
+removable_paths: Array<string>, 
+/**
  * Watch files written to network and other remote file systems.
  */
 network: boolean, 

@@ -14,9 +14,11 @@ use worktrace_store::OutboxDraft;
 ///   -> alert {file_name: "clients.xlsx", path: null}
 /// presence {category: "Work > Email"}, upload.current_category = false
 ///   -> presence {category: null}
+/// presence {title: "Q3 salaries.xlsx"}, upload.titles = false (the default)
+///   -> presence {title: null}
+/// alert details {window_title: "..."}, upload.titles = false -> details without it
 /// ```
-/// Rollups carry app and category names only (no titles, paths or domains exist in them), so
-/// `upload.titles` has nothing to add today.
+/// Rollups carry app and category names only (no titles, paths or domains exist in them).
 pub fn build(
     seq: u64,
     chain_head: ChainHead,
@@ -39,6 +41,9 @@ pub fn build(
             if !upload.current_category {
                 p.category = None;
             }
+            if !upload.titles {
+                p.title = None;
+            }
             p
         }),
     }
@@ -51,6 +56,10 @@ fn alert(mut item: AlertItem, upload: &UploadPolicy) -> AlertItem {
         item.event
             .details
             .retain(|key, _| !key.contains("path") && !key.contains("dir"));
+    }
+    if !upload.titles {
+        // Details may carry the title of the window the export came from.
+        item.event.details.retain(|key, _| !key.contains("title"));
     }
     item
 }
@@ -65,6 +74,7 @@ mod tests {
         let mut details = serde_json::Map::new();
         details.insert("mount_path".into(), "/media/anna/STICK".into());
         details.insert("label".into(), "STICK".into());
+        details.insert("window_title".into(), "Clients - CRM".into());
         draft.alerts.push(AlertItem {
             id: 7,
             event: ExportEvent {
@@ -89,6 +99,7 @@ mod tests {
             clocked_in: true,
             idle: false,
             category: Some("Work > Email".into()),
+            title: Some("Q3 salaries - confidential.xlsx".into()),
         }
     }
 
@@ -117,10 +128,36 @@ mod tests {
             json.contains("clients.xlsx") && json.contains("STICK"),
             "file name and label are alert metadata that may leave: {json}"
         );
+        assert!(
+            !json.contains("Q3 salaries") && !json.contains("Clients - CRM"),
+            "no window title leaves the PC by default: {json}"
+        );
         assert_eq!(
             b.presence.and_then(|p| p.category).as_deref(),
             Some("Work > Email"),
             "the current category is shared by default"
+        );
+    }
+
+    #[test]
+    fn titles_leave_only_when_the_policy_allows_them() {
+        let upload = UploadPolicy {
+            titles: true,
+            ..UploadPolicy::default()
+        };
+        let b = build(1, head(), &draft_with_alert(), Some(presence()), &upload);
+        assert_eq!(
+            b.presence.as_ref().and_then(|p| p.title.as_deref()),
+            Some("Q3 salaries - confidential.xlsx"),
+            "with upload.titles the current title is sent"
+        );
+        assert!(
+            b.alerts[0].event.details.contains_key("window_title"),
+            "with upload.titles an alert keeps its window title"
+        );
+        assert!(
+            b.alerts[0].event.path.is_none(),
+            "titles do not open the door to paths"
         );
     }
 

@@ -84,14 +84,22 @@ impl Client {
         }
     }
 
-    /// Trades a one-time enrollment token for this PC's device id and secret.
-    pub fn enroll(&self, token: &str, description: &str) -> Result<EnrollResponse, SyncError> {
+    /// Trades a one-time enrollment token for this PC's device id and secret. `install_id` is
+    /// the local database's own random id: enrolling the same database again lets the server
+    /// replace, instead of add to, what the older enrollment uploaded.
+    pub fn enroll(
+        &self,
+        token: &str,
+        description: &str,
+        install_id: &str,
+    ) -> Result<EnrollResponse, SyncError> {
         let resp = self
             .http
             .post(format!("{}/api/devices/enroll", self.base))
             .json(&EnrollRequest {
                 token: token.trim().to_owned(),
                 description: description.to_owned(),
+                install_id: Some(install_id.to_owned()),
             })
             .send()
             .map_err(|e| self.unreachable(&e))?;

@@ -152,7 +152,7 @@ pub fn enroll(
             "the enrollment token is empty; ask IT for one".into(),
         ));
     }
-    let answer = client.enroll(token, &device_description())?;
+    let answer = client.enroll(token, &device_description(), store.device_id())?;
     let secret = DeviceSecret::new(answer.device_secret);
     secret::save(store.device_id(), client.url(), &secret).map_err(|e| {
         SyncError::EnrollRefused(format!(
@@ -382,15 +382,25 @@ fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
             Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Ok(Wake::Now) | Err(RecvTimeoutError::Timeout) => {}
         }
-        let current = presence
+        let mut current = presence
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
+        let titles =
+            load_server_policy(settings).map_or(settings.policy.upload.titles, |p| p.upload.titles);
+        if !titles {
+            // Not sent anyway (see `batch`); dropped here so a new title alone is no reason
+            // to send the presence.
+            if let Some(p) = current.as_mut() {
+                p.title = None;
+            }
+        }
         // Presence goes out when it changed, or now and then so the dashboard knows we live.
         let due = current.clone().filter(|p| match &last_presence {
             None => true,
             Some((last, at)) => {
-                (last.clocked_in, last.idle, &last.category) != (p.clocked_in, p.idle, &p.category)
+                (last.clocked_in, last.idle, &last.category, &last.title)
+                    != (p.clocked_in, p.idle, &p.category, &p.title)
                     || at.elapsed() >= PRESENCE_EVERY
             }
         });

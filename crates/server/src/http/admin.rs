@@ -275,3 +275,69 @@ pub async fn audit_csv(
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }
+
+/// Deactivate a person: they can no longer log in (open sessions end at once), their devices
+/// are revoked and cannot be enrolled again; their history stays. Audited.
+#[utoipa::path(post, path = "/api/admin/users/{user_id}/deactivate", tag = "admin",
+    params(("user_id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    Path(user_id): Path<i64>,
+) -> ApiResult<Json<User>> {
+    let user = ops::deactivate_user(
+        state.store.as_ref(),
+        admin.user.org_id,
+        admin.user.id,
+        user_id,
+        now_ms(),
+    )
+    .await?;
+    tracing::info!(user = user_id, admin = admin.user.id, "user deactivated");
+    Ok(Json(user))
+}
+
+/// Take a person out of a team; a lead loses sight of the team from their next request on.
+/// Audited.
+#[utoipa::path(delete, path = "/api/admin/teams/{team_id}/members/{user_id}", tag = "admin",
+    params(("team_id" = i64, Path), ("user_id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn remove_membership(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    Path((team_id, user_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    ops::remove_membership(
+        state.store.as_ref(),
+        admin.user.org_id,
+        admin.user.id,
+        team_id,
+        user_id,
+        now_ms(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete a team with its memberships and policy overrides; its people and their data stay.
+/// Audited.
+#[utoipa::path(delete, path = "/api/admin/teams/{team_id}", tag = "admin",
+    params(("team_id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_team(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    Path(team_id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    ops::delete_team(
+        state.store.as_ref(),
+        admin.user.org_id,
+        admin.user.id,
+        team_id,
+        now_ms(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

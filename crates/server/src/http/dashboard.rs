@@ -191,6 +191,8 @@ pub struct PresenceView {
     pub state: String,
     /// Current category when the member's policy lets it leave the PC.
     pub category: Option<String>,
+    /// Current window title, only when the member's policy lets titles leave the PC.
+    pub title: Option<String>,
     pub last_seen: Option<i64>,
 }
 
@@ -232,6 +234,7 @@ pub async fn now(
                 }
                 .to_owned(),
                 category: fresh.and_then(|r| r.category.clone()),
+                title: fresh.and_then(|r| r.title.clone()),
                 last_seen: latest.map(|r| r.at),
             }
         })

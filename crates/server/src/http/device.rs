@@ -119,6 +119,9 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
         if let Some(c) = &p.category {
             check_text(|| "presence.category".into(), c)?;
         }
+        if let Some(t) = &p.title {
+            check_text(|| "presence.title".into(), t)?;
+        }
     }
     Ok(())
 }
@@ -147,12 +150,20 @@ pub async fn enroll(
             "description must be 1 to 200 bytes, e.g. the PC's host name",
         ));
     }
+    let install_id = req.install_id.as_deref().map(str::trim);
+    if install_id.is_some_and(|id| id.is_empty() || id.len() > 200) {
+        return Err(ApiError::unprocessable(
+            "invalid_install_id",
+            "install_id must be 1 to 200 bytes (the agent database's id) or absent",
+        ));
+    }
     let device_secret = secret::random_token()?;
     let device = state
         .store
         .enroll_device(
             &secret::token_hash(req.token.trim()),
             description,
+            install_id,
             &secret::token_hash(&device_secret),
             now_ms(),
         )

@@ -108,9 +108,10 @@ pub async fn login(
     }
     let found = state.store.user_by_email(&email).await?;
     let password = req.password;
-    // Unknown accounts are checked against a dummy hash so timing does not reveal them.
+    // Unknown and deactivated accounts are checked against a dummy hash so timing does not
+    // reveal them.
     let (user, hash) = match found {
-        Some((user, Some(hash))) => (Some(user), hash),
+        Some((user, Some(hash))) if user.deactivated_at.is_none() => (Some(user), hash),
         _ => (None, state.dummy_hash.as_ref().clone()),
     };
     let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))

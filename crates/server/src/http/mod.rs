@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -86,6 +86,7 @@ impl utoipa::Modify for SecurityAddon {
         admin::list_users, admin::create_user, admin::create_team, admin::set_membership,
         admin::create_token, admin::list_devices, admin::revoke_device, admin::get_policy,
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
+        admin::deactivate_user, admin::remove_membership, admin::delete_team,
     ),
     modifiers(&SecurityAddon)
 )]
@@ -137,9 +138,14 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_users).post(admin::create_user),
         )
         .route("/api/admin/teams", post(admin::create_team))
+        .route("/api/admin/teams/{team_id}", delete(admin::delete_team))
         .route(
             "/api/admin/teams/{team_id}/members/{user_id}",
-            put(admin::set_membership),
+            put(admin::set_membership).delete(admin::remove_membership),
+        )
+        .route(
+            "/api/admin/users/{user_id}/deactivate",
+            post(admin::deactivate_user),
         )
         .route(
             "/api/admin/teams/{team_id}/policy",

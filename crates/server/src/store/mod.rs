@@ -59,6 +59,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()>;
     /// Adds a member or changes their lead flag.
     async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()>;
+    /// False when the person was not in the team.
+    async fn remove_member(&self, team: i64, user: i64) -> Result<bool>;
+    /// Deletes the team with its memberships and policy overrides; false when there is none.
+    async fn delete_team(&self, team: i64) -> Result<bool>;
+    /// Marks the person deactivated, ends their login sessions and revokes their devices, in
+    /// one transaction; false when they were deactivated already.
+    async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool>;
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>>;
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>>;
     /// The person with their organisation's policy and their teams' overrides, in one read;
@@ -76,10 +83,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     ) -> Result<i64>;
     /// Uses the token once and creates the device; `None` when the token is unknown, used or
     /// expired.
+    /// With an `install_id`, the person's older devices with the same id hand their rows to
+    /// the new device and are marked superseded and revoked (their history is re-uploaded
+    /// under the new device, so it must replace, not add to, theirs). Tokens of deactivated
+    /// people enroll nothing.
     async fn enroll_device(
         &self,
         token_hash: &str,
         description: &str,
+        install_id: Option<&str>,
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<Device>>;
@@ -107,7 +119,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         now: Millis,
         expires_at: Millis,
     ) -> Result<()>;
-    /// The session if it exists and has not expired at `now`.
+    /// The session if it exists, has not expired at `now` and its person is active.
     async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>>;
     async fn delete_login_session(&self, token_hash: &str) -> Result<()>;
     /// Failures counted for `key` in the window that started at or after `since`.
@@ -217,6 +229,10 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../../../migrations/server/sqlite/0002_dashboard_indexes.sql"),
     ),
+    (
+        3,
+        include_str!("../../../../migrations/server/sqlite/0003_reenroll_titles_people.sql"),
+    ),
 ];
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -226,6 +242,10 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../../../migrations/server/postgres/0002_dashboard_indexes.sql"),
+    ),
+    (
+        3,
+        include_str!("../../../../migrations/server/postgres/0003_reenroll_titles_people.sql"),
     ),
 ];
 

@@ -50,7 +50,7 @@ const ALERTS: &str = "INSERT INTO alerts (org_id, device_id, user_id, client_id,
     ON CONFLICT (device_id, client_id) DO NOTHING";
 
 const PRESENCE: &str = "UPDATE devices SET presence_at = $2, presence_clocked_in = $3,
-        presence_idle = $4, presence_category = $5
+        presence_idle = $4, presence_category = $5, presence_title = $6
     WHERE id = $1 AND (presence_at IS NULL OR presence_at < $2)";
 
 /// The chain flag is only ever set here, never cleared: a flagged device stays flagged.
@@ -195,7 +195,14 @@ pub(super) async fn ingest(
             Some(p) => {
                 tx.execute(
                     &presence,
-                    &[&device.id, &p.at, &p.clocked_in, &p.idle, &p.category],
+                    &[
+                        &device.id,
+                        &p.at,
+                        &p.clocked_in,
+                        &p.idle,
+                        &p.category,
+                        &p.title,
+                    ],
                 )
                 .await
             }

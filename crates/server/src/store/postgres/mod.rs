@@ -120,7 +120,7 @@ fn role_of(row: &Row, idx: usize) -> Result<Role> {
     Role::parse(&s).ok_or_else(|| Error::NotFound(format!("stored role {s:?} is unknown")))
 }
 
-const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role";
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role, u.deactivated_at";
 
 fn user_row(row: &Row) -> Result<User> {
     Ok(User {
@@ -129,12 +129,13 @@ fn user_row(row: &Row) -> Result<User> {
         email: row.try_get(2)?,
         display_name: row.try_get(3)?,
         role: role_of(row, 4)?,
+        deactivated_at: row.try_get(5)?,
     })
 }
 
 const DEVICE_COLS: &str =
     "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, \
-                           chain_seq, chain_hash, chain_flag, chain_flag_at";
+                           chain_seq, chain_hash, chain_flag, chain_flag_at, install_id, superseded_by";
 
 fn device_row(row: &Row) -> Result<Device> {
     Ok(Device {
@@ -149,6 +150,8 @@ fn device_row(row: &Row) -> Result<Device> {
         chain_hash: row.try_get(8)?,
         chain_flag: row.try_get(9)?,
         chain_flag_at: row.try_get(10)?,
+        install_id: row.try_get(11)?,
+        superseded_by: row.try_get(12)?,
     })
 }
 
@@ -177,6 +180,67 @@ fn team_row(row: &Row) -> Result<Team> {
         org_id: row.try_get(1)?,
         name: row.try_get(2)?,
     })
+}
+
+/// Hands the rows of `user`'s older devices with the same `install` id to the new device
+/// `new`, and marks them superseded (and revoked): the re-enrolled database uploads the same
+/// history again under `new`, which then replaces instead of doubling it. A key both old
+/// devices hold (two enrollments racing) keeps the first one moved.
+///
+/// ```text
+/// device 3 (install X, revoked): rollup (2025-03-03, Mail) 40 min
+/// enroll device 7 with install X → device 7: rollup (2025-03-03, Mail) 40 min; device 3
+///   superseded_by 7; the re-upload of the same key and revision changes nothing
+/// ```
+async fn supersede(
+    tx: &deadpool_postgres::Transaction<'_>,
+    user: i64,
+    install: &str,
+    new: i64,
+    now: Millis,
+) -> Result<()> {
+    let old = tx
+        .query(
+            "SELECT id FROM devices WHERE user_id = $1 AND install_id = $2 AND id <> $3
+               AND superseded_by IS NULL ORDER BY id DESC",
+            &[&user, &install, &new],
+        )
+        .await?;
+    // The key columns of each table: a row moves only when the new device lacks its key.
+    let tables = [
+        ("rollups", "day, hour, app, category"),
+        ("work_sessions", "start_ms"),
+        ("idle_decisions", "idle_start"),
+        ("alerts", "client_id"),
+    ];
+    for row in old {
+        let device: i64 = row.try_get(0)?;
+        for (table, key) in tables {
+            let cols: Vec<String> = key.split(", ").map(|k| format!("n.{k} = o.{k}")).collect();
+            tx.execute(
+                &format!(
+                    "UPDATE {table} o SET device_id = $2 WHERE o.device_id = $1
+                       AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.device_id = $2 AND {})",
+                    cols.join(" AND ")
+                ),
+                &[&device, &new],
+            )
+            .await?;
+            // What could not move duplicates a key the new device holds already.
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE device_id = $1"),
+                &[&device],
+            )
+            .await?;
+        }
+        tx.execute(
+            "UPDATE devices SET superseded_by = $2, revoked_at = COALESCE(revoked_at, $3)
+             WHERE id = $1",
+            &[&device, &new, &now],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn map_rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
@@ -270,6 +334,7 @@ impl Storage for PostgresStore {
             email: user.email.clone(),
             display_name: user.display_name.clone(),
             role: user.role,
+            deactivated_at: None,
         })
     }
 
@@ -295,7 +360,7 @@ impl Storage for PostgresStore {
             )
             .await?;
         row.as_ref()
-            .map(|r| Ok((user_row(r)?, r.try_get(5)?)))
+            .map(|r| Ok((user_row(r)?, r.try_get(6)?)))
             .transpose()
     }
 
@@ -393,6 +458,50 @@ impl Storage for PostgresStore {
         Ok(())
     }
 
+    async fn remove_member(&self, team: i64, user: i64) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
+                &[&team, &user],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_team(&self, team: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM team_members WHERE team_id = $1", &[&team])
+            .await?;
+        let n = tx
+            .execute("DELETE FROM teams WHERE id = $1", &[&team])
+            .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE users SET deactivated_at = $2 WHERE id = $1 AND deactivated_at IS NULL",
+                &[&user, &now],
+            )
+            .await?;
+        tx.execute("DELETE FROM login_sessions WHERE user_id = $1", &[&user])
+            .await?;
+        tx.execute(
+            "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2) WHERE user_id = $1",
+            &[&user, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
         let rows = self
             .client()
@@ -423,7 +532,7 @@ impl Storage for PostgresStore {
                 &[&team],
             )
             .await?;
-        map_rows(rows, |r| Ok((user_row(r)?, r.try_get(5)?)))
+        map_rows(rows, |r| Ok((user_row(r)?, r.try_get(6)?)))
     }
 
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
@@ -441,11 +550,11 @@ impl Storage for PostgresStore {
         let Some(row) = client.query_opt(&st, &[&user]).await? else {
             return Ok(None);
         };
-        let ids: Vec<i64> = row.try_get(6)?;
-        let jsons: Vec<String> = row.try_get(7)?;
+        let ids: Vec<i64> = row.try_get(7)?;
+        let jsons: Vec<String> = row.try_get(8)?;
         Ok(Some(PolicyLayers {
             user: user_row(&row)?,
-            org_json: row.try_get(5)?,
+            org_json: row.try_get(6)?,
             team_jsons: ids.into_iter().zip(jsons).collect(),
         }))
     }
@@ -474,6 +583,7 @@ impl Storage for PostgresStore {
         &self,
         token_hash: &str,
         description: &str,
+        install_id: Option<&str>,
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<Device>> {
@@ -483,6 +593,7 @@ impl Storage for PostgresStore {
             .query_opt(
                 "UPDATE enrollment_tokens SET used_at = $2
                  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+                   AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)
                  RETURNING org_id, user_id",
                 &[&token_hash, &now],
             )
@@ -494,13 +605,17 @@ impl Storage for PostgresStore {
         let row = tx
             .query_one(
                 &format!(
-                    "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING {DEVICE_COLS}"
+                    "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at,
+                                          install_id)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING {DEVICE_COLS}"
                 ),
-                &[&org, &user, &description, &secret_hash, &now],
+                &[&org, &user, &description, &secret_hash, &now, &install_id],
             )
             .await?;
         let device = device_row(&row)?;
+        if let Some(install) = install_id {
+            supersede(&tx, user, install, device.id, now).await?;
+        }
         tx.commit().await?;
         Ok(Some(device))
     }
@@ -586,7 +701,8 @@ impl Storage for PostgresStore {
             .query_opt(
                 &format!(
                     "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
-                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2
+                       AND u.deactivated_at IS NULL"
                 ),
                 &[&token_hash, &now],
             )
@@ -595,8 +711,8 @@ impl Storage for PostgresStore {
             .map(|r| {
                 Ok(LoginSession {
                     user: user_row(r)?,
-                    csrf_token: r.try_get(5)?,
-                    expires_at: r.try_get(6)?,
+                    csrf_token: r.try_get(6)?,
+                    expires_at: r.try_get(7)?,
                 })
             })
             .transpose()
@@ -827,7 +943,8 @@ impl Storage for PostgresStore {
             .client()
             .await?
             .query(
-                "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category
+                "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category,
+                        presence_title
                  FROM devices
                  WHERE user_id = ANY($1) AND presence_at IS NOT NULL AND revoked_at IS NULL
                  ORDER BY user_id, presence_at DESC",
@@ -842,6 +959,7 @@ impl Storage for PostgresStore {
                 clocked_in: r.try_get(3)?,
                 idle: r.try_get(4)?,
                 category: r.try_get(5)?,
+                title: r.try_get(6)?,
             })
         })
     }

@@ -155,10 +155,17 @@ pub(super) fn ingest(
     if let Some(p) = &batch.presence {
         tx.prepare_cached(
             "UPDATE devices SET presence_at = ?2, presence_clocked_in = ?3, presence_idle = ?4,
-                                presence_category = ?5
+                                presence_category = ?5, presence_title = ?6
              WHERE id = ?1 AND (presence_at IS NULL OR presence_at < ?2)",
         )?
-        .execute(params![device.id, p.at, p.clocked_in, p.idle, p.category])?;
+        .execute(params![
+            device.id,
+            p.at,
+            p.clocked_in,
+            p.idle,
+            p.category,
+            p.title
+        ])?;
     }
     // The chain flag is only ever set here, never cleared: a flagged device stays flagged.
     let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));

@@ -192,7 +192,7 @@ fn role_of(row: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
     })
 }
 
-const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role";
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role, u.deactivated_at";
 
 fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -201,12 +201,13 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
         email: row.get(2)?,
         display_name: row.get(3)?,
         role: role_of(row, 4)?,
+        deactivated_at: row.get(5)?,
     })
 }
 
 const DEVICE_COLS: &str =
     "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, \
-                           chain_seq, chain_hash, chain_flag, chain_flag_at";
+                           chain_seq, chain_hash, chain_flag, chain_flag_at, install_id, superseded_by";
 
 fn device_row(row: &Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -221,6 +222,8 @@ fn device_row(row: &Row<'_>) -> rusqlite::Result<Device> {
         chain_hash: row.get(8)?,
         chain_flag: row.get(9)?,
         chain_flag_at: row.get(10)?,
+        install_id: row.get(11)?,
+        superseded_by: row.get(12)?,
     })
 }
 
@@ -244,6 +247,43 @@ fn alert_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
         acknowledged_by: row.get(8)?,
         acknowledged_at: row.get(9)?,
     })
+}
+
+/// Hands the rows of `user`'s older devices with the same `install` id to the new device
+/// `new`, and marks them superseded (and revoked): the re-enrolled database uploads the same
+/// history again under `new`, which then replaces instead of doubling it.
+///
+/// ```text
+/// device 3 (install X, revoked): rollup (2025-03-03, Mail) 40 min
+/// enroll device 7 with install X → device 7: rollup (2025-03-03, Mail) 40 min; device 3
+///   superseded_by 7; the re-upload of the same key and revision changes nothing
+/// ```
+/// A key both old devices hold (two enrollments racing) keeps the first one moved.
+fn supersede(c: &Connection, user: i64, install: &str, new: i64, now: Millis) -> Result<()> {
+    let old: Vec<i64> = collect(
+        c.prepare_cached(
+            "SELECT id FROM devices WHERE user_id = ?1 AND install_id = ?2 AND id <> ?3
+               AND superseded_by IS NULL ORDER BY id DESC",
+        )?
+        .query_map(params![user, install, new], |r| r.get(0))?,
+    )?;
+    for device in old {
+        for table in ["rollups", "work_sessions", "idle_decisions", "alerts"] {
+            c.prepare_cached(&format!(
+                "UPDATE OR IGNORE {table} SET device_id = ?2 WHERE device_id = ?1"
+            ))?
+            .execute(params![device, new])?;
+            // What could not move duplicates a key the new device holds already.
+            c.prepare_cached(&format!("DELETE FROM {table} WHERE device_id = ?1"))?
+                .execute([device])?;
+        }
+        c.prepare_cached(
+            "UPDATE devices SET superseded_by = ?2, revoked_at = COALESCE(revoked_at, ?3)
+             WHERE id = ?1",
+        )?
+        .execute(params![device, new, now])?;
+    }
+    Ok(())
 }
 
 /// One optional row from a statement prepared once per connection.
@@ -418,6 +458,7 @@ impl Storage for SqliteStore {
                 email: user.email.clone(),
                 display_name: user.display_name.clone(),
                 role: user.role,
+                deactivated_at: None,
             })
         })
         .await
@@ -442,7 +483,7 @@ impl Storage for SqliteStore {
                 c,
                 &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = ?1"),
                 [email],
-                |r| Ok((user_row(r)?, r.get(5)?)),
+                |r| Ok((user_row(r)?, r.get(6)?)),
             )
         })
         .await
@@ -560,6 +601,41 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn remove_member(&self, team: i64, user: i64) -> Result<bool> {
+        self.write(move |c| {
+            let n = c.execute(
+                "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+                params![team, user],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn delete_team(&self, team: i64) -> Result<bool> {
+        self.write(move |c| {
+            c.execute("DELETE FROM team_members WHERE team_id = ?1", [team])?;
+            Ok(c.execute("DELETE FROM teams WHERE id = ?1", [team])? > 0)
+        })
+        .await
+    }
+
+    async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE users SET deactivated_at = ?2 WHERE id = ?1 AND deactivated_at IS NULL",
+                params![user, now],
+            )?;
+            c.execute("DELETE FROM login_sessions WHERE user_id = ?1", [user])?;
+            c.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE user_id = ?1",
+                params![user, now],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
         self.read(move |c| {
             let mut st = c.prepare_cached(
@@ -579,7 +655,7 @@ impl Storage for SqliteStore {
                 "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
                  WHERE m.team_id = ?1 ORDER BY u.id"
             ))?;
-            let rows = st.query_map([team], |r| Ok((user_row(r)?, r.get(5)?)))?;
+            let rows = st.query_map([team], |r| Ok((user_row(r)?, r.get(6)?)))?;
             collect(rows)
         })
         .await
@@ -592,7 +668,7 @@ impl Storage for SqliteStore {
                     "SELECT {USER_COLS}, o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id
                      WHERE u.id = ?1"
                 ))?
-                .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(5)?)))
+                .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
                 .optional()?;
             let Some((user, org_json)) = found else {
                 return Ok(None);
@@ -635,6 +711,7 @@ impl Storage for SqliteStore {
         &self,
         token_hash: &str,
         description: &str,
+        install_id: Option<&str>,
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<Device>> {
@@ -643,11 +720,13 @@ impl Storage for SqliteStore {
             description.to_owned(),
             secret_hash.to_owned(),
         );
+        let install_id = install_id.map(str::to_owned);
         self.write(move |c| {
             let token: Option<(i64, i64, i64)> = c
                 .query_row(
                     "UPDATE enrollment_tokens SET used_at = ?2
                      WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                       AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)
                      RETURNING id, org_id, user_id",
                     params![token_hash, now],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -657,11 +736,15 @@ impl Storage for SqliteStore {
                 return Ok(None);
             };
             c.execute(
-                "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![org, user, description, secret_hash, now],
+                "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at,
+                                      install_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![org, user, description, secret_hash, now, install_id],
             )?;
             let id = c.last_insert_rowid();
+            if let Some(install) = &install_id {
+                supersede(c, user, install, id, now)?;
+            }
             let device = c.query_row(
                 &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
                 [id],
@@ -747,14 +830,15 @@ impl Storage for SqliteStore {
                 c,
                 &format!(
                     "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
-                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2"
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2
+                       AND u.deactivated_at IS NULL"
                 ),
                 params![token_hash, now],
                 |r| {
                     Ok(LoginSession {
                         user: user_row(r)?,
-                        csrf_token: r.get(5)?,
-                        expires_at: r.get(6)?,
+                        csrf_token: r.get(6)?,
+                        expires_at: r.get(7)?,
                     })
                 },
             )
@@ -967,7 +1051,8 @@ impl Storage for SqliteStore {
         let ids = ids_json(users);
         self.read(move |c| {
             let mut st = c.prepare_cached(
-                "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category
+                "SELECT user_id, id, presence_at, presence_clocked_in, presence_idle, presence_category,
+                        presence_title
                  FROM devices
                  WHERE user_id IN (SELECT value FROM json_each(?1)) AND presence_at IS NOT NULL
                    AND revoked_at IS NULL
@@ -981,6 +1066,7 @@ impl Storage for SqliteStore {
                     clocked_in: r.get(3)?,
                     idle: r.get(4)?,
                     category: r.get(5)?,
+                    title: r.get(6)?,
                 })
             })?;
             collect(rows)
