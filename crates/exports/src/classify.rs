@@ -39,7 +39,7 @@ pub fn extension(path: &Path) -> Option<String> {
 
 /// Whether the file's extension is on the policy's data-file list.
 pub fn is_data_file(path: &Path, data_extensions: &[String]) -> bool {
-    extension(path).is_some_and(|e| data_extensions.iter().any(|d| *d == e))
+    extension(path).is_some_and(|e| data_extensions.contains(&e))
 }
 
 /// One line of `/proc/self/mountinfo`.
@@ -62,7 +62,9 @@ fn unescape(field: &str) -> String {
         if bytes[i] == b'\\' && i + 4 <= bytes.len() {
             let oct = &bytes[i + 1..i + 4];
             if oct.iter().all(|b| (b'0'..=b'7').contains(b)) {
-                let v = oct.iter().fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
+                let v = oct
+                    .iter()
+                    .fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
                 if let Ok(v) = u8::try_from(v) {
                     out.push(v);
                     i += 4;
@@ -119,11 +121,24 @@ mod tests {
     #[test]
     fn extensions_and_data_files() {
         let data = vec!["csv".to_owned(), "xlsx".to_owned()];
-        assert_eq!(extension(Path::new("/a/Clients 2024.XLSX")).as_deref(), Some("xlsx"));
-        assert_eq!(extension(Path::new("/a/.bashrc")), None, "a dot file has no extension");
+        assert_eq!(
+            extension(Path::new("/a/Clients 2024.XLSX")).as_deref(),
+            Some("xlsx")
+        );
+        assert_eq!(
+            extension(Path::new("/a/.bashrc")),
+            None,
+            "a dot file has no extension"
+        );
         assert_eq!(extension(Path::new("/a/README")), None);
-        assert!(is_data_file(Path::new("/x/leads.csv"), &data), "csv is data");
-        assert!(!is_data_file(Path::new("/x/notes.txt"), &data), "txt is not on the list");
+        assert!(
+            is_data_file(Path::new("/x/leads.csv"), &data),
+            "csv is data"
+        );
+        assert!(
+            !is_data_file(Path::new("/x/notes.txt"), &data),
+            "txt is not on the list"
+        );
     }
 
     #[test]
@@ -134,21 +149,36 @@ mod tests {
                     garbage\n";
         let mounts = parse_mountinfo(text);
         assert_eq!(mounts.len(), 3, "the malformed line is skipped: {mounts:?}");
-        assert_eq!(mounts[1].mount_point, PathBuf::from("/media/alice/My Stick"));
+        assert_eq!(
+            mounts[1].mount_point,
+            PathBuf::from("/media/alice/My Stick")
+        );
         assert_eq!(mounts[1].fs_type, "vfat");
         assert_eq!(mounts[1].dev, "8:17");
-        assert_eq!(mounts[2].source, "//srv/share", "optional fields before '-' are skipped");
+        assert_eq!(
+            mounts[2].source, "//srv/share",
+            "optional fields before '-' are skipped"
+        );
     }
 
     #[test]
     fn network_and_removable_paths() {
         let net = vec!["sshfs".to_owned(), "cifs".to_owned()];
-        assert!(is_network_fs("fuse.sshfs", &net), "fuse.sshfs matches sshfs");
+        assert!(
+            is_network_fs("fuse.sshfs", &net),
+            "fuse.sshfs matches sshfs"
+        );
         assert!(is_network_fs("cifs", &net));
         assert!(!is_network_fs("ext4", &net));
         let rem = vec!["/media".to_owned()];
         assert!(under_removable_path(Path::new("/media/alice/STICK"), &rem));
-        assert!(!under_removable_path(Path::new("/mediaserver"), &rem), "prefix is by component");
-        assert!(!under_removable_path(Path::new("/media"), &rem), "the folder itself is not media");
+        assert!(
+            !under_removable_path(Path::new("/mediaserver"), &rem),
+            "prefix is by component"
+        );
+        assert!(
+            !under_removable_path(Path::new("/media"), &rem),
+            "the folder itself is not media"
+        );
     }
 }

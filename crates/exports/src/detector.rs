@@ -215,10 +215,7 @@ impl Detector {
             Destination::Network => ExportKind::FileToNetwork,
         };
         let mut e = self.base(at, kind);
-        e.file_name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
+        e.file_name = f.path.file_name().map(|n| n.to_string_lossy().into_owned());
         e.path = Some(f.path.display().to_string());
         e.size_bytes = f.size_bytes;
         e.destination_class = Some(f.destination.class().to_owned());
@@ -242,7 +239,8 @@ impl Detector {
                 Some(w) => {
                     e.details.insert("export_from".into(), text(w.app.clone()));
                     if let Some(domain) = &w.domain {
-                        e.details.insert("export_from_domain".into(), text(domain.clone()));
+                        e.details
+                            .insert("export_from_domain".into(), text(domain.clone()));
                     }
                     true
                 }
@@ -320,7 +318,8 @@ impl Detector {
     }
 
     fn clipboard(&mut self, at: Millis, c: ClipboardCopy) -> Option<ExportEvent> {
-        let bulk = (self.policy.clipboard_min_bytes > 0 && c.bytes >= self.policy.clipboard_min_bytes)
+        let bulk = (self.policy.clipboard_min_bytes > 0
+            && c.bytes >= self.policy.clipboard_min_bytes)
             || (self.policy.clipboard_min_lines > 0 && c.lines >= self.policy.clipboard_min_lines);
         if !bulk {
             return None;
@@ -363,7 +362,11 @@ impl Detector {
             if at - file_at <= window_ms && self.matchers.is_upload_domain(&d) {
                 self.visit = Some(Visit {
                     domain: d,
-                    app: self.history.current().map(|w| w.app.clone()).unwrap_or_default(),
+                    app: self
+                        .history
+                        .current()
+                        .map(|w| w.app.clone())
+                        .unwrap_or_default(),
                     since: at,
                     after_file: name.clone(),
                 });
@@ -421,22 +424,44 @@ mod tests {
         let mut d = detector();
         d.handle(MONDAY_10, window("crmapp", "Acme CRM — Customers", None));
         d.handle(MONDAY_10 + 5_000, window("localc", "Untitled 1", None));
-        let out = d.handle(MONDAY_10 + 30_000, file("/home/a/Downloads/leads.csv", Destination::Local));
+        let out = d.handle(
+            MONDAY_10 + 30_000,
+            file("/home/a/Downloads/leads.csv", Destination::Local),
+        );
         assert_eq!(out.len(), 1, "one data file, one event: {out:#?}");
         let e = &out[0];
         assert_eq!(e.kind, ExportKind::DataFileCreated);
-        assert_eq!(e.app_before.as_deref(), Some("localc"), "the app active just before");
-        assert_eq!(e.details["export_from"], "crmapp", "flagged as an export from the CRM");
-        assert_eq!(e.severity, Severity::High, "exports from sensitive apps are high");
+        assert_eq!(
+            e.app_before.as_deref(),
+            Some("localc"),
+            "the app active just before"
+        );
+        assert_eq!(
+            e.details["export_from"], "crmapp",
+            "flagged as an export from the CRM"
+        );
+        assert_eq!(
+            e.severity,
+            Severity::High,
+            "exports from sensitive apps are high"
+        );
 
-        let later = d.handle(MONDAY_10 + 120_000, file("/home/a/Downloads/b.csv", Destination::Local));
+        let later = d.handle(
+            MONDAY_10 + 120_000,
+            file("/home/a/Downloads/b.csv", Destination::Local),
+        );
         assert!(
             later.iter().all(|e| !e.details.contains_key("export_from")),
             "two minutes after the CRM it is no export from it: {later:#?}"
         );
-        let ignored = d.handle(MONDAY_10 + 121_000, file("/home/a/Downloads/notes.txt", Destination::Local));
+        let ignored = d.handle(
+            MONDAY_10 + 121_000,
+            file("/home/a/Downloads/notes.txt", Destination::Local),
+        );
         assert!(
-            ignored.iter().all(|e| e.file_name.as_deref() != Some("notes.txt")),
+            ignored
+                .iter()
+                .all(|e| e.file_name.as_deref() != Some("notes.txt")),
             "a non-data file in a watched folder is not an event"
         );
     }
@@ -445,9 +470,18 @@ mod tests {
     fn upload_site_after_a_data_file_is_timed() {
         let mut d = detector();
         d.handle(MONDAY_10, window("localc", "x", None));
-        d.handle(MONDAY_10 + 1_000, file("/home/a/Documents/clients.xlsx", Destination::Local));
-        let none = d.handle(MONDAY_10 + 2_000, window("firefox", "Drive", Some("drive.google.com")));
-        assert!(none.iter().all(|e| e.kind != ExportKind::UploadSite), "still on the site");
+        d.handle(
+            MONDAY_10 + 1_000,
+            file("/home/a/Documents/clients.xlsx", Destination::Local),
+        );
+        let none = d.handle(
+            MONDAY_10 + 2_000,
+            window("firefox", "Drive", Some("drive.google.com")),
+        );
+        assert!(
+            none.iter().all(|e| e.kind != ExportKind::UploadSite),
+            "still on the site"
+        );
         let out = d.handle(MONDAY_10 + 47_000, window("xterm", "shell", None));
         let up = out
             .iter()
@@ -459,9 +493,15 @@ mod tests {
         assert_eq!(up.severity, Severity::Medium);
 
         let mut quiet = detector();
-        quiet.handle(MONDAY_10, window("firefox", "Drive", Some("drive.google.com")));
+        quiet.handle(
+            MONDAY_10,
+            window("firefox", "Drive", Some("drive.google.com")),
+        );
         let out = quiet.handle(MONDAY_10 + 50_000, window("xterm", "shell", None));
-        assert!(out.is_empty(), "an upload site without a data file before it is not recorded");
+        assert!(
+            out.is_empty(),
+            "an upload site without a data file before it is not recorded"
+        );
     }
 
     #[test]
@@ -474,8 +514,17 @@ mod tests {
             separator: "tab".into(),
             source_app: Some("localc".into()),
         };
-        assert!(d.handle(MONDAY_10, Seen::Clipboard(small.clone())).is_empty(), "small copy");
-        let big = ClipboardCopy { bytes: 50_000, lines: 1000, columns: 5, ..small };
+        assert!(
+            d.handle(MONDAY_10, Seen::Clipboard(small.clone()))
+                .is_empty(),
+            "small copy"
+        );
+        let big = ClipboardCopy {
+            bytes: 50_000,
+            lines: 1000,
+            columns: 5,
+            ..small
+        };
         let out = d.handle(MONDAY_10 + 1, Seen::Clipboard(big));
         assert_eq!(out.len(), 1, "a bulk copy");
         assert_eq!(out[0].details["lines"], 1000);
@@ -501,8 +550,15 @@ mod tests {
         assert_eq!(out[0].details["serial"], "ABC123");
         let night = d.handle(
             MONDAY_10 + 12 * 3_600_000,
-            Seen::Mounted(Media { reason: "device".into(), ..Media::default() }),
+            Seen::Mounted(Media {
+                reason: "device".into(),
+                ..Media::default()
+            }),
         );
-        assert_eq!(night[0].severity, Severity::Medium, "a stick at 22:00 is one step up");
+        assert_eq!(
+            night[0].severity,
+            Severity::Medium,
+            "a stick at 22:00 is one step up"
+        );
     }
 }

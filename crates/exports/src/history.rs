@@ -40,7 +40,11 @@ impl AppHistory {
     /// Notes the foreground window at `at`; a repeat of the current one changes nothing.
     /// Returns whether it was a change.
     pub fn observe(&mut self, at: Millis, window: Option<WindowInfo>) -> bool {
-        if self.entries.back().is_some_and(|e| same(&e.window, &window)) {
+        if self
+            .entries
+            .back()
+            .is_some_and(|e| same(&e.window, &window))
+        {
             return false;
         }
         self.entries.push_back(Entry { since: at, window });
@@ -113,16 +117,38 @@ mod tests {
     fn app_before_and_sensitive_window() {
         let m = Matchers::new(&ExportPolicy::default()).expect("defaults compile");
         let mut h = AppHistory::default();
-        assert!(h.observe(0, w("crmapp", "Acme CRM — Customers")), "first change");
-        assert!(!h.observe(1_000, w("crmapp", "Acme CRM — Customers")), "a repeat is no change");
+        assert!(
+            h.observe(0, w("crmapp", "Acme CRM — Customers")),
+            "first change"
+        );
+        assert!(
+            !h.observe(1_000, w("crmapp", "Acme CRM — Customers")),
+            "a repeat is no change"
+        );
         h.observe(10_000, w("localc", "Untitled"));
         assert_eq!(h.app_at(5_000), Some("crmapp"));
         assert_eq!(h.app_at(10_000), Some("localc"));
-        assert_eq!(h.app_at(-5), Some("crmapp"), "older than history: the earliest known");
-        let hit = h.sensitive_within(65_000, 60_000, &m).map(|w| w.app.clone());
-        assert_eq!(hit.as_deref(), Some("crmapp"), "CRM was in front until 10 s, within 60 s");
-        assert!(h.sensitive_within(71_000, 60_000, &m).is_none(), "more than 60 s ago");
-        assert!(h.sensitive_within(-1, 60_000, &m).is_none(), "nothing before history began");
+        assert_eq!(
+            h.app_at(-5),
+            Some("crmapp"),
+            "older than history: the earliest known"
+        );
+        let hit = h
+            .sensitive_within(65_000, 60_000, &m)
+            .map(|w| w.app.clone());
+        assert_eq!(
+            hit.as_deref(),
+            Some("crmapp"),
+            "CRM was in front until 10 s, within 60 s"
+        );
+        assert!(
+            h.sensitive_within(71_000, 60_000, &m).is_none(),
+            "more than 60 s ago"
+        );
+        assert!(
+            h.sensitive_within(-1, 60_000, &m).is_none(),
+            "nothing before history began"
+        );
     }
 
     proptest! {

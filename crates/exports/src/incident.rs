@@ -50,16 +50,23 @@ fn record(open: &Open, at: Millis, state: &str) -> ExportEvent {
     e.at = at;
     e.count = open.count;
     e.severity = open.severity;
-    e.details.insert("incident".into(), Value::from(open.id.clone()));
+    e.details
+        .insert("incident".into(), Value::from(open.id.clone()));
     e.details
         .insert("incident_state".into(), Value::from(state.to_owned()));
     if open.count > 1 {
         e.details
             .insert("started_at".into(), Value::from(open.first.at));
-        e.details.insert("bytes_total".into(), Value::from(open.bytes));
+        e.details
+            .insert("bytes_total".into(), Value::from(open.bytes));
         e.details.insert(
             "files".into(),
-            Value::from(open.names.iter().map(|n| Value::from(n.clone())).collect::<Vec<_>>()),
+            Value::from(
+                open.names
+                    .iter()
+                    .map(|n| Value::from(n.clone()))
+                    .collect::<Vec<_>>(),
+            ),
         );
         // The path of one file would misdescribe a burst: keep the folder it went to.
         e.path = open
@@ -200,22 +207,48 @@ mod tests {
         let mut b = Bursts::new(10_000, 600_000);
         let mut records = Vec::new();
         for i in 0..200 {
-            let sev = |n: u32| if n >= 20 { Severity::High } else { Severity::Medium };
+            let sev = |n: u32| {
+                if n >= 20 {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                }
+            };
             records.extend(b.add("usb", file(i * 250, &format!("f{i}.txt")), sev));
         }
-        assert_eq!(records.len(), 2, "first + one escalation at the 20th file: {records:#?}");
+        assert_eq!(
+            records.len(),
+            2,
+            "first + one escalation at the 20th file: {records:#?}"
+        );
         assert_eq!(records[0].count, 1);
-        assert_eq!(records[1].count, 20, "escalated when the 20th file made it a bulk copy");
+        assert_eq!(
+            records[1].count, 20,
+            "escalated when the 20th file made it a bulk copy"
+        );
         assert_eq!(records[1].severity, Severity::High);
-        assert!(b.due(49_750 + 10_000).is_empty(), "not quiet long enough yet");
+        assert!(
+            b.due(49_750 + 10_000).is_empty(),
+            "not quiet long enough yet"
+        );
         let closed = b.due(49_750 + 10_001);
         assert_eq!(closed.len(), 1, "closed once quiet");
         let c = &closed[0];
         assert_eq!(c.count, 200, "the closing record counts every file");
         assert_eq!(c.size_bytes, Some(2000), "bytes summed");
-        assert_eq!(c.details["incident"], records[0].details["incident"], "same incident");
-        assert_eq!(c.details["files"].as_array().map(Vec::len), Some(NAMES_KEPT));
-        assert_eq!(c.path.as_deref(), Some("/media/stick"), "a burst names the folder");
+        assert_eq!(
+            c.details["incident"], records[0].details["incident"],
+            "same incident"
+        );
+        assert_eq!(
+            c.details["files"].as_array().map(Vec::len),
+            Some(NAMES_KEPT)
+        );
+        assert_eq!(
+            c.path.as_deref(),
+            Some("/media/stick"),
+            "a burst names the folder"
+        );
     }
 
     #[test]
@@ -224,7 +257,10 @@ mod tests {
         let first = b.add("k", file(0, "a.csv"), |_| Severity::High);
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].details["incident_state"], "first");
-        assert!(b.due(60_000).is_empty(), "the first record already says everything");
+        assert!(
+            b.due(60_000).is_empty(),
+            "the first record already says everything"
+        );
         assert_eq!(b.open_count(), 0, "but the incident is over");
     }
 

@@ -28,4 +28,4 @@ pub mod os;
 
 pub use detector::{Detector, FileChange, FileSeen, Seen};
 pub use error::{Error, Result};
-
+pub use runtime::{ExportWatchers, WatchOptions};

@@ -51,8 +51,7 @@ impl Matchers {
         let any = |list: &[Regex], text: &str| list.iter().any(|r| r.is_match(text));
         any(&self.sensitive_apps, &w.app)
             || (!w.title.is_empty() && any(&self.sensitive_titles, &w.title))
-            || w
-                .domain
+            || w.domain
                 .as_deref()
                 .is_some_and(|d| any(&self.sensitive_domains, d))
     }
@@ -83,7 +82,10 @@ mod tests {
         );
         assert!(m.is_upload_domain("drive.google.com"), "cloud storage");
         assert!(m.is_upload_domain("mail.google.com"), "webmail");
-        assert!(!m.is_upload_domain("google.com"), "search is not an upload site");
+        assert!(
+            !m.is_upload_domain("google.com"),
+            "search is not an upload site"
+        );
     }
 
     #[test]

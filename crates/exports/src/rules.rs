@@ -119,23 +119,57 @@ mod tests {
     fn default_rules_table() {
         let rules = Rules::new(&ExportPolicy::default());
         let cases: &[(Facts<'_>, Severity, &str)] = &[
-            (facts(FileToRemovable, Some("csv"), 1), Severity::High, "a data file to USB"),
-            (facts(FileToRemovable, Some("txt"), 1), Severity::Medium, "any file to USB"),
-            (facts(FileToRemovable, Some("txt"), 20), Severity::High, "a bulk copy to USB"),
-            (facts(DataFileCreated, Some("pdf"), 1), Severity::Low, "a downloaded pdf"),
             (
-                Facts { sensitive: true, ..facts(DataFileCreated, Some("csv"), 1) },
+                facts(FileToRemovable, Some("csv"), 1),
+                Severity::High,
+                "a data file to USB",
+            ),
+            (
+                facts(FileToRemovable, Some("txt"), 1),
+                Severity::Medium,
+                "any file to USB",
+            ),
+            (
+                facts(FileToRemovable, Some("txt"), 20),
+                Severity::High,
+                "a bulk copy to USB",
+            ),
+            (
+                facts(DataFileCreated, Some("pdf"), 1),
+                Severity::Low,
+                "a downloaded pdf",
+            ),
+            (
+                Facts {
+                    sensitive: true,
+                    ..facts(DataFileCreated, Some("csv"), 1)
+                },
                 Severity::High,
                 "an export from the CRM",
             ),
             (
-                Facts { outside_work_hours: true, ..facts(DataFileCreated, Some("csv"), 1) },
+                Facts {
+                    outside_work_hours: true,
+                    ..facts(DataFileCreated, Some("csv"), 1)
+                },
                 Severity::Medium,
                 "a data file at night",
             ),
-            (facts(RemovableMounted, None, 1), Severity::Low, "a stick plugged in"),
-            (facts(RemovableUnmounted, None, 1), Severity::Info, "a stick removed"),
-            (facts(UploadSite, None, 1), Severity::Medium, "upload site after a data file"),
+            (
+                facts(RemovableMounted, None, 1),
+                Severity::Low,
+                "a stick plugged in",
+            ),
+            (
+                facts(RemovableUnmounted, None, 1),
+                Severity::Info,
+                "a stick removed",
+            ),
+            (
+                facts(UploadSite, None, 1),
+                Severity::Medium,
+                "upload site after a data file",
+            ),
         ];
         for (f, want, why) in cases {
             assert_eq!(rules.severity(f), *want, "{why}: {f:?}");
@@ -160,11 +194,24 @@ mod tests {
             ..facts(FileToNetwork, Some("bin"), 1)
         };
         assert_eq!(rules.severity(&big), Severity::High, "big file to a share");
-        let small = Facts { size_bytes: Some(10), ..big.clone() };
+        let small = Facts {
+            size_bytes: Some(10),
+            ..big.clone()
+        };
         assert_eq!(rules.severity(&small), Severity::Info, "too small: no rule");
-        let unknown = Facts { size_bytes: None, ..big.clone() };
-        assert_eq!(rules.severity(&unknown), Severity::Info, "unknown size never passes a minimum");
-        let local = Facts { destination: Some("local"), ..big };
+        let unknown = Facts {
+            size_bytes: None,
+            ..big.clone()
+        };
+        assert_eq!(
+            rules.severity(&unknown),
+            Severity::Info,
+            "unknown size never passes a minimum"
+        );
+        let local = Facts {
+            destination: Some("local"),
+            ..big
+        };
         assert_eq!(rules.severity(&local), Severity::Info, "wrong destination");
     }
 
@@ -174,7 +221,10 @@ mod tests {
         let tz = chrono_tz::Europe::Berlin;
         // 2026-11-30 is a Monday. 09:00 UTC = 10:00 Berlin.
         let monday_10 = 1_796_029_200_000;
-        assert!(!outside_work_hours(monday_10, tz, &hours), "Monday 10:00 is work time");
+        assert!(
+            !outside_work_hours(monday_10, tz, &hours),
+            "Monday 10:00 is work time"
+        );
         assert!(
             outside_work_hours(monday_10 + 12 * 3_600_000, tz, &hours),
             "Monday 22:00 is outside"

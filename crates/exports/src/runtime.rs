@@ -1,1 +1,433 @@
-//! stub
+//! The running export detection: the watcher threads (files, mounts, print jobs, clipboard),
+//! the detector thread that rates and correlates what they see, and the handle the agent uses
+//! to feed it the foreground window and take the events to record.
+//!
+//! This is the driver: the only part of the crate that reads the clock (through the function
+//! the caller passes). A watcher that cannot start is reported in [`ExportWatchers::problems`]
+//! and the others keep running; it never panics.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use worktrace_domain::{ExportEvent, ExportPolicy, Millis, WindowInfo};
+
+use crate::classify::Destination;
+use crate::detector::{Detector, Seen};
+use crate::error::{Error, Result};
+use crate::watch::{FileWatcher, Root};
+
+/// What to watch, beyond the policy.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    pub policy: ExportPolicy,
+    /// Time zone of the work hours.
+    pub tz: chrono_tz::Tz,
+    /// The home folder that `~` in watched folders stands for.
+    pub home: Option<PathBuf>,
+    /// The X display whose clipboard is watched (Linux); `None`: no clipboard detection.
+    pub display: Option<String>,
+    /// The CUPS server (`unix:/path` or `host:port`); `None`: the system's.
+    pub print_server: Option<String>,
+    /// How often the print server is asked for new jobs.
+    pub print_poll: Duration,
+    /// The mount table to follow (Linux).
+    pub mountinfo: PathBuf,
+}
+
+impl WatchOptions {
+    /// The defaults for `policy`: system print server every 3 s, this process's mount table.
+    pub fn new(policy: ExportPolicy, tz: chrono_tz::Tz) -> WatchOptions {
+        WatchOptions {
+            policy,
+            tz,
+            home: None,
+            display: None,
+            print_server: None,
+            print_poll: Duration::from_secs(3),
+            mountinfo: PathBuf::from("/proc/self/mountinfo"),
+        }
+    }
+}
+
+/// `~/Downloads` with home `/home/a` → `/home/a/Downloads`; absolute paths stay.
+pub fn expand(folder: &str, home: Option<&Path>) -> Option<PathBuf> {
+    match (folder.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) => Some(home.join(rest.trim_start_matches(['/', '\\']))),
+        (Some(_), None) => None,
+        (None, _) => Some(PathBuf::from(folder)),
+    }
+}
+
+/// Running export detection. Dropping it without [`ExportWatchers::stop`] stops the threads
+/// but loses incidents still open.
+pub struct ExportWatchers {
+    seen: Sender<(Millis, Seen)>,
+    events: Receiver<ExportEvent>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    files: Option<Arc<FileWatcher>>,
+    problems: Vec<String>,
+}
+
+impl std::fmt::Debug for ExportWatchers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportWatchers")
+            .field("files", &self.files)
+            .field("problems", &self.problems)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExportWatchers {
+    /// Starts everything the policy asks for. Fails only when the policy's patterns do not
+    /// compile; a watcher that cannot start is listed in [`problems`](Self::problems).
+    pub fn start(options: WatchOptions, clock: fn() -> Millis) -> Result<ExportWatchers> {
+        let mut detector = Detector::new(&options.policy, options.tz)?;
+        let (seen_tx, seen_rx) = mpsc::channel::<(Millis, Seen)>();
+        let (event_tx, event_rx) = mpsc::channel::<ExportEvent>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut w = ExportWatchers {
+            seen: seen_tx,
+            events: event_rx,
+            stop: Arc::clone(&stop),
+            threads: Vec::new(),
+            files: None,
+            problems: Vec::new(),
+        };
+        let detector_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("worktrace-export-detector".into())
+            .spawn(move || {
+                loop {
+                    match seen_rx.recv_timeout(Duration::from_millis(250)) {
+                        Ok((at, seen)) => send_all(&event_tx, detector.handle(at, seen)),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                    if detector_stop.load(Ordering::Relaxed) {
+                        // Whatever was seen before the stop is still rated.
+                        while let Ok((at, seen)) = seen_rx.try_recv() {
+                            send_all(&event_tx, detector.handle(at, seen));
+                        }
+                        break;
+                    }
+                    send_all(&event_tx, detector.tick(clock()));
+                }
+                send_all(&event_tx, detector.finish(clock()));
+            })
+            .map_err(|source| Error::Thread {
+                name: "export detector",
+                source,
+            })?;
+        w.threads.push(thread);
+        let policy = &options.policy;
+        if !policy.enabled {
+            return Ok(w);
+        }
+        match FileWatcher::start(
+            w.seen.clone(),
+            clock,
+            policy.data_extensions.clone(),
+            policy.hash_max_bytes,
+        ) {
+            Ok(files) => {
+                let files = Arc::new(files);
+                for folder in &policy.watched_folders {
+                    let Some(path) = expand(folder, options.home.as_deref()) else {
+                        w.problems
+                            .push(format!("cannot watch {folder}: the home folder is unknown"));
+                        continue;
+                    };
+                    if !path.is_dir() {
+                        // Not every PC has every default folder; nothing to watch there.
+                        tracing::info!("watched folder {} does not exist", path.display());
+                        continue;
+                    }
+                    let root = Root {
+                        path,
+                        destination: Destination::Local,
+                        label: None,
+                    };
+                    if let Err(e) = files.add(root) {
+                        w.problems.push(e.to_string());
+                    }
+                }
+                w.files = Some(files);
+            }
+            Err(e) => w.problems.push(e.to_string()),
+        }
+        w.start_os_watchers(&options, clock);
+        Ok(w)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn start_os_watchers(&mut self, options: &WatchOptions, clock: fn() -> Millis) {
+        let policy = &options.policy;
+        if policy.removable || policy.network {
+            if let Some(files) = &self.files {
+                match linux_threads::mounts(
+                    options,
+                    Arc::clone(files),
+                    self.seen.clone(),
+                    clock,
+                    Arc::clone(&self.stop),
+                ) {
+                    Ok(t) => self.threads.push(t),
+                    Err(e) => self.problems.push(e.to_string()),
+                }
+            }
+        }
+        if policy.print {
+            let server = options
+                .print_server
+                .as_deref()
+                .map(crate::os::print::Server::parse)
+                .unwrap_or_else(crate::os::print::Server::system);
+            match linux_threads::print(
+                server,
+                options.print_poll,
+                self.seen.clone(),
+                clock,
+                Arc::clone(&self.stop),
+            ) {
+                Ok(t) => self.threads.push(t),
+                Err(e) => self.problems.push(e.to_string()),
+            }
+        }
+        if policy.clipboard {
+            match &options.display {
+                Some(display) => {
+                    match crate::os::clipboard::watch(
+                        display,
+                        self.seen.clone(),
+                        clock,
+                        Arc::clone(&self.stop),
+                    ) {
+                        Ok(t) => self.threads.push(t),
+                        Err(e) => self.problems.push(e.to_string()),
+                    }
+                }
+                None => self
+                    .problems
+                    .push("clipboard detection needs an X display (DISPLAY is not set)".into()),
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start_os_watchers(&mut self, options: &WatchOptions, _clock: fn() -> Millis) {
+        let policy = &options.policy;
+        let wanted = [
+            (policy.removable, "removable media detection"),
+            (policy.network, "network share detection"),
+            (policy.print, "print job detection"),
+            (policy.clipboard, "clipboard detection"),
+        ];
+        for (on, what) in wanted {
+            if on {
+                self.problems.push(crate::os::unsupported(what).to_string());
+            }
+        }
+    }
+
+    /// The foreground window now (after the tracker's privacy rules).
+    pub fn observe_window(&self, at: Millis, window: Option<WindowInfo>) {
+        let _ = self.seen.send((at, Seen::Window(window)));
+    }
+
+    /// Feeds an observation directly (tests and benchmarks; the watchers use the same path).
+    pub fn feed(&self, at: Millis, seen: Seen) {
+        let _ = self.seen.send((at, seen));
+    }
+
+    /// The events rated since the last call, without waiting.
+    pub fn take_events(&self) -> Vec<ExportEvent> {
+        self.events.try_iter().collect()
+    }
+
+    /// Waits up to `limit` for the next event.
+    pub fn next_event(&self, limit: Duration) -> Option<ExportEvent> {
+        self.events.recv_timeout(limit).ok()
+    }
+
+    /// What could not be started, in plain words (empty when everything runs).
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// The folders and volumes watched now.
+    pub fn watched(&self) -> Vec<Root> {
+        self.files.as_ref().map(|f| f.roots()).unwrap_or_default()
+    }
+
+    /// Stops every thread and returns the last events: incidents still open are closed.
+    pub fn stop(mut self) -> Vec<ExportEvent> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.events.try_iter().collect()
+    }
+}
+
+impl Drop for ExportWatchers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn send_all(tx: &Sender<ExportEvent>, events: Vec<ExportEvent>) {
+    for e in events {
+        let _ = tx.send(e);
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux_threads {
+    //! The Linux watcher threads: mounts (woken by the kernel when the table changes) and
+    //! print jobs (polled).
+
+    use super::*;
+    use crate::detector::Seen;
+    use crate::os::{mounts, print};
+
+    pub(super) fn mounts(
+        options: &WatchOptions,
+        files: Arc<FileWatcher>,
+        seen: Sender<(Millis, Seen)>,
+        clock: fn() -> Millis,
+        stop: Arc<AtomicBool>,
+    ) -> Result<JoinHandle<()>> {
+        let path = options.mountinfo.clone();
+        let policy = options.policy.clone();
+        let mut known = mounts::read_mounts(&path)?;
+        // Volumes mounted before the start are watched, not reported as new.
+        let mut tracked: Vec<(PathBuf, Destination, crate::detector::Media)> = Vec::new();
+        for m in &known {
+            if let Some((dest, media)) = mounts::classify_mount(m, &policy) {
+                if add_volume(&files, dest, &media) {
+                    tracked.push((m.mount_point.clone(), dest, media));
+                }
+            }
+        }
+        std::thread::Builder::new()
+            .name("worktrace-export-mounts".into())
+            .spawn(move || {
+                let file = std::fs::File::open(&path).ok();
+                while !stop.load(Ordering::Relaxed) {
+                    wait_for_change(file.as_ref());
+                    let Ok(now) = mounts::read_mounts(&path) else {
+                        std::thread::sleep(Duration::from_secs(1));
+                        continue;
+                    };
+                    let (added, removed) = mounts::diff(&known, &now);
+                    let at = clock();
+                    for m in removed {
+                        if let Some(i) = tracked.iter().position(|(p, _, _)| *p == m.mount_point) {
+                            let (p, dest, media) = tracked.remove(i);
+                            files.remove(&p);
+                            if dest == Destination::Removable {
+                                let _ = seen.send((at, Seen::Unmounted(media)));
+                            }
+                        }
+                    }
+                    for m in added {
+                        if let Some((dest, media)) = mounts::classify_mount(m, &policy) {
+                            // Watch first, then report: files copied right after the mount
+                            // are not missed while the event is rated.
+                            if add_volume(&files, dest, &media) {
+                                tracked.push((m.mount_point.clone(), dest, media.clone()));
+                            }
+                            if dest == Destination::Removable {
+                                let _ = seen.send((at, Seen::Mounted(media)));
+                            }
+                        }
+                    }
+                    known = now;
+                }
+            })
+            .map_err(|source| Error::Thread {
+                name: "mount watcher",
+                source,
+            })
+    }
+
+    fn add_volume(files: &FileWatcher, dest: Destination, media: &crate::detector::Media) -> bool {
+        let root = Root {
+            path: media.mount_point.clone(),
+            destination: dest,
+            label: media.label.clone(),
+        };
+        match files.add(root) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        }
+    }
+
+    /// Sleeps until the kernel flags a mount-table change (POLLPRI on mountinfo), or 1 s.
+    fn wait_for_change(file: Option<&std::fs::File>) {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        match file {
+            Some(f) => {
+                let mut fds = [PollFd::new(f, PollFlags::PRI | PollFlags::ERR)];
+                let timeout = Timespec {
+                    tv_sec: 1,
+                    tv_nsec: 0,
+                };
+                if poll(&mut fds, Some(&timeout)).is_err() {
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            None => std::thread::sleep(Duration::from_secs(1)),
+        }
+    }
+
+    pub(super) fn print(
+        server: print::Server,
+        every: Duration,
+        seen: Sender<(Millis, Seen)>,
+        clock: fn() -> Millis,
+        stop: Arc<AtomicBool>,
+    ) -> Result<JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("worktrace-export-print".into())
+            .spawn(move || {
+                let mut tracker = print::Tracker::default();
+                let mut failing = false;
+                while !stop.load(Ordering::Relaxed) {
+                    match print::fetch_jobs(&server) {
+                        Ok(jobs) => {
+                            failing = false;
+                            for job in tracker.update(jobs) {
+                                let _ = seen.send((clock(), Seen::Print(job)));
+                            }
+                        }
+                        Err(e) => {
+                            if !failing {
+                                tracing::info!("{e}; print jobs are not recorded until it answers");
+                            }
+                            failing = true;
+                        }
+                    }
+                    // A server that is away is asked again less often.
+                    let wait = if failing { every * 10 } else { every };
+                    let mut slept = Duration::ZERO;
+                    while slept < wait && !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(100));
+                        slept += Duration::from_millis(100);
+                    }
+                }
+            })
+            .map_err(|source| Error::Thread {
+                name: "print watcher",
+                source,
+            })
+    }
+}
