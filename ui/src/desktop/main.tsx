@@ -1,10 +1,8 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import "@shared/theme.css";
-
-function App() {
-  return <main>Worktrace desktop</main>;
-}
+import "../shared/theme.css";
+import "./desktop.css";
+import { App } from "./App";
 
 const root = document.getElementById("root");
 if (root)

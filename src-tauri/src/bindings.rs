@@ -1,0 +1,101 @@
+//! TypeScript declarations of the desktop app's command and event payloads.
+//!
+//! `ui/src/bindings/desktop.ts` is generated from these types and committed; a test fails when
+//! it is out of date. Regenerate with
+//! `WORKTRACE_UPDATE_BINDINGS=1 cargo test -p worktrace-desktop bindings`.
+
+use ts_rs::{Config, TS};
+
+use crate::dto::*;
+use crate::error::CommandError;
+use crate::prefs::{Lang, Prefs};
+
+/// Path of the generated file, relative to the workspace root.
+pub const BINDINGS_PATH: &str = "ui/src/bindings/desktop.ts";
+
+/// Domain types the declarations refer to; they come from the domain's generated file.
+const DOMAIN_IMPORTS: &[&str] = &[
+    "AlertItem",
+    "DecisionItem",
+    "DecisionSource",
+    "ExportEvent",
+    "IdleChoice",
+    "IdleReason",
+    "Policy",
+    "RollupItem",
+    "SessionItem",
+];
+
+/// The whole generated TypeScript file.
+pub fn typescript() -> String {
+    // Millisecond timestamps fit in 2^53: plain numbers in the UI.
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        CommandError::decl(&cfg),
+        Lang::decl(&cfg),
+        Prefs::decl(&cfg),
+        PromptInfo::decl(&cfg),
+        Status::decl(&cfg),
+        SpanKind::decl(&cfg),
+        TimelineSpan::decl(&cfg),
+        SessionSpan::decl(&cfg),
+        Total::decl(&cfg),
+        PeriodView::decl(&cfg),
+        SentBatchView::decl(&cfg),
+        QueuedItems::decl(&cfg),
+        CompanyView::decl(&cfg),
+        ExportsView::decl(&cfg),
+        SettingsView::decl(&cfg),
+        SettingsUpdate::decl(&cfg),
+        CsvExport::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from src-tauri (the desktop app's command and event payloads). Do not edit by hand.\n\n",
+    );
+    out.push_str(&format!(
+        "import type {{ {} }} from \"./domain\";\n\n",
+        DOMAIN_IMPORTS.join(", ")
+    ));
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn committed_bindings_are_up_to_date() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(super::BINDINGS_PATH);
+        let generated = super::typescript();
+        if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &generated).expect("write bindings");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is out of date with the Rust types; run `WORKTRACE_UPDATE_BINDINGS=1 cargo test \
+             -p worktrace-desktop bindings` and commit the result",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn every_domain_type_used_is_imported() {
+        let text = super::typescript();
+        for name in super::DOMAIN_IMPORTS {
+            assert!(
+                text.matches(name).count() > 1,
+                "{name} is imported but not used; drop it from DOMAIN_IMPORTS"
+            );
+        }
+    }
+}

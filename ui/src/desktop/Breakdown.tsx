@@ -1,0 +1,81 @@
+// Totals by category (doughnut chart plus table) and by app (bars).
+
+import { ArcElement, Chart, DoughnutController, Tooltip } from "chart.js";
+import { useEffect, useRef } from "react";
+import type { Total } from "../bindings/desktop";
+import { hoursMinutes, percent } from "../shared/time";
+import { categoryColor } from "./format";
+import { useT } from "./lang";
+
+Chart.register(DoughnutController, ArcElement, Tooltip);
+
+function time(t: Total): number {
+  return Math.max(t.worked_ms, t.active_ms);
+}
+
+export function CategoryChart(props: { totals: Total[] }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (!canvas.current) return;
+    const rows = props.totals.filter((r) => time(r) > 0);
+    const chart = new Chart(canvas.current, {
+      type: "doughnut",
+      data: {
+        labels: rows.map((r) => r.key),
+        datasets: [
+          {
+            data: rows.map((r) => Math.round(time(r) / 60_000)),
+            backgroundColor: rows.map((r) => categoryColor(r.key)),
+            borderWidth: 0,
+          },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: false,
+        plugins: { tooltip: { callbacks: { label: (c) => ` ${c.label}: ${c.raw} min` } } },
+        cutout: "62%",
+      },
+    });
+    return () => chart.destroy();
+  }, [props.totals]);
+  return <canvas ref={canvas} width={160} height={160} role="img" aria-label="chart" />;
+}
+
+export function Totals(props: {
+  title: string;
+  totals: Total[];
+  colored: boolean;
+  testid: string;
+}) {
+  const t = useT();
+  const max = Math.max(1, ...props.totals.map(time));
+  return (
+    <section className="card">
+      <h3>{props.title}</h3>
+      <table className="totals" data-testid={props.testid}>
+        <tbody>
+          {props.totals.map((r) => (
+            <tr key={r.key} data-key={r.key}>
+              <td className="key">
+                {props.colored && (
+                  <span className="swatch" style={{ background: categoryColor(r.key) }} />
+                )}
+                {r.key || "—"}
+              </td>
+              <td className="bar">
+                <span style={{ width: `${(time(r) / max) * 100}%` }} />
+              </td>
+              <td className="num" title={t("worked")}>
+                {hoursMinutes(r.worked_ms)}
+              </td>
+              <td className="num muted" title={t("activity")}>
+                {percent(r.active_ms > 0 ? r.input_ms / r.active_ms : 0)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

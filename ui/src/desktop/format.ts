@@ -1,0 +1,56 @@
+// Pure helpers of the desktop views: colours per category, times of day, timeline geometry.
+
+/** "Work > Email" → the same colour every time; idle is grey (a CSS variable). */
+export function categoryColor(category: string): string {
+  let h = 0;
+  for (const ch of category) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 360;
+  return `hsl(${h} 62% 52%)`;
+}
+
+/** 1_700_000_000_000 → "23:13" in the local time zone (24-hour clock). */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getHours().toString().padStart(2, "0")}:${d.getMinutes().toString().padStart(2, "0")}`;
+}
+
+/** 1_700_000_000_000 → "2023-11-14 23:13" local. */
+export function dateTime(ms: number): string {
+  const d = new Date(ms);
+  const day = `${d.getFullYear()}-${(d.getMonth() + 1).toString().padStart(2, "0")}-${d.getDate().toString().padStart(2, "0")}`;
+  return `${day} ${clock(ms)}`;
+}
+
+/**
+ * Position of a span on a timeline of [from, to), in percent of the width:
+ * place(25, 50, 0, 100) → {left: 25, width: 25}. Clipped to the timeline; at least a hair wide
+ * so a short span stays visible and hoverable.
+ */
+export function place(
+  start: number,
+  end: number,
+  from: number,
+  to: number,
+): { left: number; width: number } {
+  const total = Math.max(1, to - from);
+  const s = Math.min(Math.max(start, from), to);
+  const e = Math.min(Math.max(end, from), to);
+  const left = ((s - from) / total) * 100;
+  return { left, width: Math.max(0.15, ((e - s) / total) * 100) };
+}
+
+/** The visible part of a day on the timeline: from the first to the last recorded minute,
+ *  widened to whole hours; the whole period when nothing is recorded.
+ *  view([{start: 9:10, end: 9:40}], day) → [9:00, 10:00]. */
+export function visibleRange(
+  spans: ReadonlyArray<{ start: number; end: number }>,
+  from: number,
+  to: number,
+): { from: number; to: number } {
+  if (spans.length === 0) return { from, to };
+  const hour = 3_600_000;
+  const first = Math.min(...spans.map((s) => s.start));
+  const last = Math.max(...spans.map((s) => s.end));
+  const f = Math.max(from, Math.floor(first / hour) * hour);
+  const t = Math.min(to, Math.ceil(last / hour) * hour);
+  return t > f ? { from: f, to: t } : { from, to };
+}

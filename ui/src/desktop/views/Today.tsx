@@ -1,0 +1,94 @@
+// Today: the big clock in/out control, what is happening now, and today's period view.
+
+import { useCallback, useEffect, useState } from "react";
+import type { PeriodView, Status } from "../../bindings/desktop";
+import { type AppError, toAppError } from "../../shared/error";
+import { hoursMinutes } from "../../shared/time";
+import { api } from "../api";
+import { clock } from "../format";
+import { useT } from "../lang";
+import { Period } from "../Period";
+import { IdlePrompt } from "./IdlePrompt";
+
+export function Today(props: { status: Status | null }) {
+  const t = useT();
+  const [view, setView] = useState<PeriodView | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const [now, setNow] = useState(Date.now());
+  const load = useCallback(() => {
+    api.today().then(setView, (e) => setError(toAppError(e)));
+    setNow(Date.now());
+  }, []);
+  // Reload on every status change and every few seconds, so live time keeps moving.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the status is the trigger
+  useEffect(load, [props.status, load]);
+  useEffect(() => {
+    const id = setInterval(load, 5000);
+    return () => clearInterval(id);
+  }, [load]);
+  const s = props.status;
+  const clockedIn = s?.clocked_in_since != null;
+  const toggle = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await (clockedIn ? api.clockOut() : api.clockIn());
+      load();
+    } catch (e) {
+      setError(toAppError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  let current = t("noWindow");
+  if (s?.locked) current = t("locked");
+  else if (s?.idle_since != null) current = t("idleNow", { time: clock(s.idle_since) });
+  else if (s?.app) current = `${s.app}${s.title ? ` — ${s.title}` : ""}`;
+  return (
+    <div className="view">
+      <section className={`hero ${clockedIn ? "hero-in" : "hero-out"}`}>
+        <button
+          type="button"
+          className="clock-button"
+          data-testid="clock-toggle"
+          data-state={clockedIn ? "in" : "out"}
+          disabled={busy || !s?.running}
+          onClick={toggle}
+        >
+          {busy ? t("working") : clockedIn ? t("clockOut") : t("clockIn")}
+        </button>
+        <div className="hero-text">
+          <div className="hero-state" data-testid="clock-state">
+            {clockedIn && s?.clocked_in_since != null
+              ? t("clockedInSince", { time: clock(s.clocked_in_since) })
+              : t("clockedOut")}
+          </div>
+          <div className="hero-worked">
+            {hoursMinutes(view?.worked_ms ?? s?.worked_today_ms ?? 0)}
+          </div>
+          <div className="muted" data-testid="current-window">
+            {t("now")}: {current}
+          </div>
+        </div>
+      </section>
+      {s && !s.running && <p className="banner bad">{t("notRunning")}</p>}
+      {s?.external_agent && <p className="banner">{t("externalAgent")}</p>}
+      {s?.problem && <p className="banner warn">{t("problem", { text: s.problem })}</p>}
+      {s?.last_auto_clock_out != null && (
+        <p className="banner">{t("autoClockOut", { time: clock(s.last_auto_clock_out) })}</p>
+      )}
+      {s && s.prompts.length > 0 && (
+        <section className="card prompt-inline" data-testid="prompt-inline">
+          <IdlePrompt status={s} ownWindow={false} />
+        </section>
+      )}
+      {error && (
+        <p className="banner bad" data-testid="error" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
+      {view ? <Period view={view} now={now} /> : <p className="muted">{t("loading")}</p>}
+    </div>
+  );
+}
