@@ -250,3 +250,162 @@ fn a_missing_password_is_a_clear_error() {
         "says where the password goes: {err}"
     );
 }
+
+fn admin_fails(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the binary");
+    assert!(
+        !out.status.success(),
+        "admin {args:?} should fail: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn people_commands_change_the_organisation_and_are_audited() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let d = dir.path();
+    let pw = Some("a long enough password\n");
+    let create = [
+        "create-admin",
+        "--org",
+        "Acme",
+        "--email",
+        "boss@acme.test",
+        "--name",
+        "Boss",
+    ];
+    admin(d, &create, pw);
+    admin(
+        d,
+        &[
+            "add-user",
+            "--email",
+            "lea@acme.test",
+            "--name",
+            "Lea",
+            "--role",
+            "lead",
+        ],
+        None,
+    );
+    admin(d, &["add-team", "--name", "Sales"], None);
+    admin(
+        d,
+        &[
+            "add-member",
+            "--team",
+            "Sales",
+            "--email",
+            "lea@acme.test",
+            "--lead",
+        ],
+        None,
+    );
+
+    let err = admin_fails(
+        d,
+        &[
+            "remove-member",
+            "--team",
+            "Sales",
+            "--email",
+            "lea@acme.test",
+            "--by",
+            "lea@acme.test",
+        ],
+    );
+    assert!(
+        err.contains("not an active admin"),
+        "only an admin can be named as the one who does it: {err}"
+    );
+    let out = admin(
+        d,
+        &[
+            "remove-member",
+            "--team",
+            "Sales",
+            "--email",
+            "lea@acme.test",
+            "--by",
+            "boss@acme.test",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("no longer in \"Sales\""),
+        "says what it did: {out}"
+    );
+    let out = admin(
+        d,
+        &[
+            "deactivate-user",
+            "--email",
+            "lea@acme.test",
+            "--by",
+            "boss@acme.test",
+        ],
+        None,
+    );
+    assert!(out.contains("lea@acme.test deactivated"), "{out}");
+    let err = admin_fails(
+        d,
+        &[
+            "deactivate-user",
+            "--email",
+            "lea@acme.test",
+            "--by",
+            "boss@acme.test",
+        ],
+    );
+    assert!(
+        err.contains("deactivated already"),
+        "a second time is refused: {err}"
+    );
+    let out = admin(
+        d,
+        &["delete-team", "--name", "Sales", "--by", "boss@acme.test"],
+        None,
+    );
+    assert!(out.contains("team \"Sales\" deleted"), "{out}");
+    let err = admin_fails(
+        d,
+        &["delete-team", "--name", "Sales", "--by", "boss@acme.test"],
+    );
+    assert!(err.contains("no team named"), "{err}");
+
+    let store = worktrace_server::store::open(&worktrace_server::config::sqlite_url(d))
+        .await
+        .expect("the CLI's database");
+    let org = store.org_by_name("Acme").await.expect("read").expect("org");
+    let actions: Vec<(String, String)> = store
+        .audit_log(org, 0, i64::MAX, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|r| (r.action, r.actor_email))
+        .collect();
+    for action in ["remove_membership", "deactivate_user", "delete_team"] {
+        assert!(
+            actions.contains(&(action.to_owned(), "boss@acme.test".to_owned())),
+            "{action} is audited under the admin who did it: {actions:?}"
+        );
+    }
+    let (lea, _) = store
+        .user_by_email("lea@acme.test")
+        .await
+        .expect("read")
+        .expect("the person stays");
+    assert!(lea.deactivated_at.is_some(), "stored as deactivated");
+    assert!(
+        store.list_teams(org).await.expect("teams").is_empty(),
+        "the team is gone"
+    );
+}
