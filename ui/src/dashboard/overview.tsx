@@ -1,0 +1,240 @@
+// Team overview: who is working now, each member's hours on the chosen day, the active share
+// and the top categories; links to each person's day and to the team's trends.
+
+import { isoDay, percent } from "../shared/time";
+import type { CategoryTotals, Presence, Team, TeamDay } from "./api";
+import { activeShare, addDays, ago, categoryColor, duration, longDay } from "./format";
+import { routeHref } from "./route";
+import { Card, Empty, Link, Loaded, Stat, useApp, useLoad } from "./ui";
+
+export function Overview({ team, day }: { team: number | null; day: string | null }) {
+  const { api, t } = useApp();
+  const [teams] = useLoad(() => api.teams(), []);
+  return (
+    <Loaded load={teams}>
+      {(list) => {
+        if (list.length === 0) return <Empty title={t("noTeams")} hint={t("noTeamsHint")} />;
+        const chosen = team ?? list[0]?.id ?? 0;
+        return <TeamPage teams={list} team={chosen} day={day ?? isoDay(new Date())} />;
+      }}
+    </Loaded>
+  );
+}
+
+function TeamPage({ teams, team, day }: { teams: Team[]; team: number; day: string }) {
+  const { api, t, lang, navigate } = useApp();
+  const [data] = useLoad(() => Promise.all([api.teamDay(team, day), api.now(team)]), [team, day]);
+  const today = isoDay(new Date());
+  const go = (d: string) =>
+    navigate(routeHref({ page: "team", team, day: d === today ? null : d }));
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <div>
+          <h1>{teams.find((x) => x.id === team)?.name ?? t("teamOverview")}</h1>
+          <p className="muted">{longDay(day, lang)}</p>
+        </div>
+        <div className="toolbar">
+          {teams.length > 1 && (
+            <select
+              aria-label={t("team")}
+              value={team}
+              onChange={(e) =>
+                navigate(routeHref({ page: "team", team: Number(e.target.value), day: null }))
+              }
+            >
+              {teams.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.name}
+                </option>
+              ))}
+            </select>
+          )}
+          <div className="day-picker">
+            <button type="button" onClick={() => go(addDays(day, -1))} aria-label={t("prevDay")}>
+              ‹
+            </button>
+            <input
+              type="date"
+              value={day}
+              max={today}
+              aria-label={t("day")}
+              onChange={(e) => e.target.value && go(e.target.value)}
+            />
+            <button
+              type="button"
+              onClick={() => go(addDays(day, 1))}
+              disabled={day >= today}
+              aria-label={t("nextDay")}
+            >
+              ›
+            </button>
+          </div>
+          <Link
+            className="button-link"
+            href={routeHref({ page: "trends", team, from: null, to: null })}
+          >
+            {t("navTrends")}
+          </Link>
+        </div>
+      </div>
+      <Loaded load={data}>
+        {([teamDay, now]) => <TeamDayView teamDay={teamDay} now={now} isToday={day === today} />}
+      </Loaded>
+    </div>
+  );
+}
+
+function TeamDayView({
+  teamDay,
+  now,
+  isToday,
+}: {
+  teamDay: TeamDay;
+  now: Presence[];
+  isToday: boolean;
+}) {
+  const { t, lang } = useApp();
+  const working = now.filter((p) => p.clocked_in);
+  const tot = teamDay.totals;
+  const nowMs = Date.now();
+  return (
+    <>
+      <div className="stats">
+        <Stat
+          label={t("workingNow")}
+          value={`${working.length} / ${now.length}`}
+          hint={
+            working.filter((p) => p.state === "idle").length > 0
+              ? t("someIdle", { n: working.filter((p) => p.state === "idle").length })
+              : undefined
+          }
+        />
+        <Stat
+          label={isToday ? t("hoursToday") : t("hoursThatDay")}
+          value={duration(tot.clocked_ms, lang)}
+        />
+        <Stat
+          label={t("activeShare")}
+          value={percent(activeShare(tot.active_ms, tot.clocked_ms))}
+          hint={t("activeShareHint")}
+        />
+        <Stat
+          label={t("activityLevel")}
+          value={percent(tot.activity_level)}
+          hint={t("activityLevelHint")}
+        />
+      </div>
+      <div className="grid-2">
+        <Card title={t("people")}>
+          {teamDay.members.length === 0 ? (
+            <Empty title={t("noMembers")} />
+          ) : (
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>{t("person")}</th>
+                  <th>{t("status")}</th>
+                  <th className="num">{t("clocked")}</th>
+                  <th className="num">{t("activeShare")}</th>
+                  <th>{t("topCategories")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {teamDay.members.map((m) => {
+                  const p = now.find((x) => x.user_id === m.user_id);
+                  return (
+                    <tr key={m.user_id}>
+                      <td>
+                        <Link
+                          href={routeHref({ page: "person", person: m.user_id, day: teamDay.day })}
+                        >
+                          {m.display_name}
+                        </Link>
+                      </td>
+                      <td>
+                        <PresenceBadge p={p} nowMs={nowMs} />
+                      </td>
+                      <td className="num">
+                        {m.totals.clocked_ms > 0 ? duration(m.totals.clocked_ms, lang) : "—"}
+                      </td>
+                      <td className="num">
+                        {m.totals.clocked_ms > 0
+                          ? percent(activeShare(m.totals.active_ms, m.totals.clocked_ms))
+                          : "—"}
+                      </td>
+                      <td>
+                        <Chips categories={m.top_categories} />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )}
+        </Card>
+        <Card title={t("topCategories")}>
+          <CategoryBars categories={teamDay.categories} />
+        </Card>
+      </div>
+    </>
+  );
+}
+
+function PresenceBadge({ p, nowMs }: { p: Presence | undefined; nowMs: number }) {
+  const { t, lang } = useApp();
+  if (!p || p.state === "offline" || !p.clocked_in) {
+    return (
+      <span className="pill offline" title={p ? ago(p.last_seen, nowMs, lang) : undefined}>
+        {p?.state === "offline" || !p ? t("offline") : t("clockedOut")}
+      </span>
+    );
+  }
+  return (
+    <span className={`pill ${p.state}`}>
+      {p.state === "active" ? t("active") : t("idle")}
+      {p.category && <span className="pill-detail"> · {p.category}</span>}
+    </span>
+  );
+}
+
+export function Chips({ categories }: { categories: CategoryTotals[] }) {
+  if (categories.length === 0) return <span className="muted">—</span>;
+  return (
+    <span className="chips">
+      {categories.map((c) => (
+        <span className="chip" key={c.category}>
+          <span className="dot" style={{ background: categoryColor(c.category) }} />
+          {c.category}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function CategoryBars({ categories }: { categories: CategoryTotals[] }) {
+  const { t, lang } = useApp();
+  const total = categories.reduce((s, c) => s + c.active_ms, 0);
+  if (total === 0) return <Empty title={t("noTimeRecorded")} hint={t("noTimeHint")} />;
+  return (
+    <ul className="bars">
+      {categories.slice(0, 8).map((c) => (
+        <li key={c.category}>
+          <div className="bar-label">
+            <span>{c.category}</span>
+            <span className="muted">{duration(c.active_ms, lang)}</span>
+          </div>
+          <div className="bar-track">
+            <div
+              className="bar-fill"
+              style={{
+                width: `${(c.active_ms / total) * 100}%`,
+                background: categoryColor(c.category),
+              }}
+            />
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,219 @@
+// One person's day: totals, the timeline of clocked sessions with idle gaps (and what was
+// decided about them), time by category and by app. A person the viewer may not see is shown
+// as not found, with nothing of theirs on the page.
+
+import { isoDay, percent } from "../shared/time";
+import type { PersonDay } from "./api";
+import { addDays, categoryColor, clockTime, dayStart, duration, longDay } from "./format";
+import { CategoryBars } from "./overview";
+import { routeHref } from "./route";
+import { dayWindow, hourTicks, layoutTimeline } from "./timeline";
+import { Card, Empty, Loaded, Stat, useApp, useLoad } from "./ui";
+
+export function PersonDayPage({ person, day }: { person: number; day: string }) {
+  const { api, navigate, t, lang } = useApp();
+  const [load] = useLoad(() => api.personDay(person, day), [person, day]);
+  const today = isoDay(new Date());
+  const go = (d: string) => navigate(routeHref({ page: "person", person, day: d }));
+  return (
+    <Loaded load={load}>
+      {(d) => (
+        <div className="stack">
+          <div className="page-head">
+            <div>
+              <h1>{d.display_name}</h1>
+              <p className="muted">{longDay(d.day, lang)}</p>
+            </div>
+            <div className="toolbar">
+              <div className="day-picker">
+                <button
+                  type="button"
+                  onClick={() => go(addDays(day, -1))}
+                  aria-label={t("prevDay")}
+                >
+                  ‹
+                </button>
+                <input
+                  type="date"
+                  value={day}
+                  max={today}
+                  aria-label={t("day")}
+                  onChange={(e) => e.target.value && go(e.target.value)}
+                />
+                <button
+                  type="button"
+                  onClick={() => go(addDays(day, 1))}
+                  disabled={day >= today}
+                  aria-label={t("nextDay")}
+                >
+                  ›
+                </button>
+              </div>
+            </div>
+          </div>
+          <PersonDayView d={d} />
+        </div>
+      )}
+    </Loaded>
+  );
+}
+
+const CHOICE_KEYS = {
+  keep: "choiceKeep",
+  discard: "choiceDiscard",
+  break: "choiceBreak",
+  meeting: "choiceMeeting",
+} as const;
+
+function choiceLabel(t: ReturnType<typeof useApp>["t"], choice: string | undefined): string {
+  const key = CHOICE_KEYS[choice as keyof typeof CHOICE_KEYS];
+  return key ? t(key) : (choice ?? t("idle"));
+}
+
+function PersonDayView({ d }: { d: PersonDay }) {
+  const { t, lang } = useApp();
+  const tot = d.totals;
+  const now = Date.now();
+  const window = dayWindow(dayStart(d.day), d.sessions, now);
+  const segments = layoutTimeline(window, d.sessions, d.idle_decisions, now);
+  const empty = d.sessions.length === 0 && tot.clocked_ms === 0;
+  return (
+    <>
+      <div className="stats">
+        <Stat label={t("clocked")} value={duration(tot.clocked_ms, lang)} />
+        <Stat label={t("active")} value={duration(tot.active_ms, lang)} />
+        <Stat label={t("idle")} value={duration(tot.idle_ms, lang)} />
+        <Stat
+          label={t("activityLevel")}
+          value={percent(tot.activity_level)}
+          hint={t("activityLevelHint")}
+        />
+      </div>
+      <Card title={t("timeline")}>
+        {empty ? (
+          <Empty title={t("noTimeRecorded")} hint={t("noTimeHint")} />
+        ) : (
+          <div className="timeline" data-testid="timeline">
+            <div className="timeline-track">
+              {segments.map((s) => (
+                <div
+                  key={`${s.kind}-${s.start}`}
+                  className={`seg ${s.kind}${s.open ? " open" : ""}`}
+                  style={{ left: `${s.left}%`, width: `${Math.max(s.width, 0.3)}%` }}
+                  title={`${clockTime(s.start, lang)}–${clockTime(s.end, lang)} · ${
+                    s.kind === "work" ? t("working") : choiceLabel(t, s.choice)
+                  }`}
+                />
+              ))}
+            </div>
+            <div className="timeline-axis" aria-hidden="true">
+              {hourTicks(window).map((tick) => (
+                <span key={tick.at} style={{ left: `${tick.left}%` }}>
+                  {clockTime(tick.at, lang)}
+                </span>
+              ))}
+            </div>
+            <div className="legend">
+              <span>
+                <span className="dot work" /> {t("working")}
+              </span>
+              <span>
+                <span className="dot idle" /> {t("idleGap")}
+              </span>
+            </div>
+            {d.categories.length > 0 && (
+              <div className="category-strip" role="img" aria-label={t("byCategory")}>
+                {d.categories.map((c) => (
+                  <div
+                    key={c.category}
+                    style={{
+                      flexGrow: Math.max(c.active_ms, 1),
+                      background: categoryColor(c.category),
+                    }}
+                    title={`${c.category} · ${duration(c.active_ms, lang)}`}
+                  />
+                ))}
+              </div>
+            )}
+          </div>
+        )}
+      </Card>
+      <div className="grid-2">
+        <Card title={t("byCategory")}>
+          <CategoryBars categories={[...d.categories].sort((a, b) => b.active_ms - a.active_ms)} />
+        </Card>
+        <Card title={t("byApp")}>
+          {d.apps.length === 0 ? (
+            <Empty title={t("noTimeRecorded")} />
+          ) : (
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>{t("app")}</th>
+                  <th>{t("category")}</th>
+                  <th className="num">{t("active")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...d.apps]
+                  .sort((a, b) => b.active_ms - a.active_ms)
+                  .map((a) => (
+                    <tr key={`${a.app}/${a.category}`}>
+                      <td>{a.app}</td>
+                      <td>
+                        <span className="dot" style={{ background: categoryColor(a.category) }} />{" "}
+                        {a.category}
+                      </td>
+                      <td className="num">{duration(a.active_ms, lang)}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </div>
+      <div className="grid-2">
+        <Card title={t("sessions")}>
+          {d.sessions.length === 0 ? (
+            <Empty title={t("noSessions")} />
+          ) : (
+            <ul className="list">
+              {d.sessions.map((s) => (
+                <li key={`${s.device_id}-${s.start}`}>
+                  {clockTime(s.start, lang)} –{" "}
+                  {s.end === null ? t("stillClockedIn") : clockTime(s.end, lang)}
+                  {s.end !== null && (
+                    <span className="muted"> · {duration(s.end - s.start, lang)}</span>
+                  )}
+                  {s.clock_out_reason && s.clock_out_reason !== "manual" && (
+                    <span className="pill offline">
+                      {s.clock_out_reason === "long_idle" ? t("outLongIdle") : t("outShiftEnd")}
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card title={t("idleDecisions")}>
+          {d.idle_decisions.length === 0 ? (
+            <Empty title={t("noIdleDecisions")} />
+          ) : (
+            <ul className="list">
+              {d.idle_decisions.map((x) => (
+                <li key={x.idle_start}>
+                  {clockTime(x.idle_start, lang)} – {clockTime(x.idle_end, lang)} ·{" "}
+                  <strong>{choiceLabel(t, x.choice)}</strong>
+                  <span className="muted">
+                    {" "}
+                    · {x.source === "user" ? t("decidedByPerson") : t("decidedByDefault")}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}
