@@ -9,6 +9,7 @@
 
 mod chain;
 mod error;
+mod exports;
 mod ledger;
 mod outbox;
 pub mod rollup;
@@ -19,6 +20,7 @@ mod writer;
 
 pub use chain::{link as record_hash, Broken, VerifyReport, GENESIS};
 pub use error::{Error, Result};
+pub use exports::{ExportCounts, StoredExport};
 pub use outbox::{OutboxDraft, PendingBatch, SentBatch, SyncState, SENT_KEPT_MS};
 pub use rollup::{DayClock, Delta};
 pub use schema::SCHEMA_VERSION;
