@@ -119,6 +119,8 @@ pub struct Engine {
     /// The upload thread, once the PC is enrolled (or the config file can enroll it).
     sync: Option<SyncHandle>,
     presence: SharedPresence,
+    /// Export detection (data files, removable media, print, clipboard, uploads), when on.
+    exports: Option<worktrace_exports::ExportWatchers>,
     _lock: AgentLock,
 }
 
@@ -139,6 +141,7 @@ impl Engine {
         let tracker = resumed_tracker(&settings, &store)?;
         let control = Store::open(&settings.database_path(), day_clock(&settings))?;
         let writer = Writer::spawn(store);
+        let exports = crate::exports::start(&settings, now_ms);
         let mut engine = Engine {
             settings,
             tracker,
@@ -148,6 +151,7 @@ impl Engine {
             problem: None,
             sync: None,
             presence: SharedPresence::default(),
+            exports,
             _lock: lock,
         };
         engine.refresh_sync();
@@ -178,7 +182,11 @@ impl Engine {
                 match self.tracker.set_policy(&policy) {
                     Ok(()) => {
                         tracing::info!("applied the policy from the company server");
+                        let exports_changed = policy.exports != self.settings.policy.exports;
                         self.settings.policy = policy;
+                        if exports_changed {
+                            self.restart_exports();
+                        }
                     }
                     Err(e) => tracing::warn!("the server's policy cannot be applied: {e}"),
                 }
@@ -254,6 +262,24 @@ impl Engine {
                 self.problem = Some(message);
             }
         }
+        self.pump_exports(now);
+    }
+
+    /// Tells export detection which window is in front and records what it found.
+    fn pump_exports(&mut self, now: Millis) {
+        let Some(exports) = &self.exports else { return };
+        exports.observe_window(now, self.tracker.status().current);
+        let events = exports.take_events();
+        self.append(events.into_iter().map(Record::Export).collect());
+    }
+
+    /// Restarts export detection under the policy in force, recording what the old one held.
+    fn restart_exports(&mut self) {
+        if let Some(old) = self.exports.take() {
+            let last = old.stop();
+            self.append(last.into_iter().map(Record::Export).collect());
+        }
+        self.exports = crate::exports::start(&self.settings, now_ms);
     }
 
     fn append(&self, records: Vec<Record>) {
@@ -365,6 +391,11 @@ impl Engine {
     fn shut_down(mut self) -> anyhow::Result<()> {
         if let Some(sync) = self.sync.take() {
             sync.stop();
+        }
+        // Incidents still open are closed and recorded with their count.
+        if let Some(exports) = self.exports.take() {
+            let last = exports.stop();
+            self.append(last.into_iter().map(Record::Export).collect());
         }
         self.writer.checkpoint(self.tracker.open_records());
         self.writer

@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod engine;
+pub mod exports;
 pub mod lock;
 pub mod report;
 pub mod secret;

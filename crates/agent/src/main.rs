@@ -83,6 +83,9 @@ enum Cmd {
         #[arg(long, default_value_t = 10, value_name = "N")]
         last: usize,
     },
+    /// Data-export events (USB sticks, exported files, print jobs, clipboard bulk copies,
+    /// upload sites): one row per incident.
+    Exports(ExportsArgs),
     /// Settings commands.
     Config {
         #[command(subcommand)]
@@ -134,6 +137,21 @@ struct ReportArgs {
     by: By,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportsArgs {
+    /// First work day: YYYY-MM-DD, today or yesterday (default: today).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last work day (default: the --from day, else today).
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Every stored record instead of one row per incident.
+    #[arg(long)]
+    records: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -197,6 +215,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Enroll { server, token } => enroll(&settings, server, token),
         Cmd::Sync { now } => sync_command(&settings, now),
         Cmd::Sent { last } => sent(&settings, last),
+        Cmd::Exports(args) => exports(&settings, &args),
         Cmd::Config {
             command: ConfigCmd::Check,
         } => config_check(&settings),
@@ -288,6 +307,19 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
     let today = report::work_day(now, &clock);
     let rows = store.summary(today, today, GroupBy::Day)?;
+    let (day_from, day_to) = clock.day_range(today);
+    let counts = store.export_counts(day_from, day_to)?;
+    if counts.total() > 0 || settings.policy.exports.enabled {
+        use worktrace_domain::Severity;
+        println!(
+            "Exports today: {} (high {}, medium {}, low {}, info {}); `worktrace exports` lists them",
+            counts.total(),
+            counts.of(Severity::High),
+            counts.of(Severity::Medium),
+            counts.of(Severity::Low),
+            counts.of(Severity::Info)
+        );
+    }
     let agent = engine::read_status(settings);
     // The running agent's open span is not in the record chain yet; count it too. Open active
     // time is worked time inside a session; open idle is not, until it is decided.
@@ -481,6 +513,34 @@ fn report(settings: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let by: GroupBy = args.by.into();
     let rows = store.summary(first, last, by)?;
     print!("{}", report::render(&rows, by, args.format));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exports(settings: &Settings, args: &ExportsArgs) -> anyhow::Result<ExitCode> {
+    let clock = engine::day_clock(settings);
+    let today = report::work_day(engine::now_ms(), &clock);
+    let date = |text: &str| report::parse_date(text, today).map_err(anyhow::Error::msg);
+    let first = args.from.as_deref().map(date).transpose()?.unwrap_or(today);
+    let last = match (&args.to, &args.from) {
+        (Some(to), _) => date(to)?,
+        (None, Some(_)) => first,
+        (None, None) => today,
+    };
+    if first > last {
+        bail!("--from {first} is after --to {last}; give the earlier day first");
+    }
+    let (from_ms, _) = clock.day_range(first);
+    let (_, to_ms) = clock.day_range(last);
+    let store = Store::open(&settings.database_path(), clock)?;
+    let rows = if args.records {
+        store.export_events(from_ms, to_ms)?
+    } else {
+        store.export_incidents(from_ms, to_ms)?
+    };
+    print!(
+        "{}",
+        worktrace_agent::exports::render(&rows, &clock, args.format)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -59,11 +59,20 @@ struct ServerTable {
     retry_max_secs: Option<u64>,
 }
 
+/// The `[exports]` table: where export detection looks, beyond what the policy says.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ExportsTable {
+    print_server: Option<String>,
+    home: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ConfigFile {
     agent: AgentTable,
     server: ServerTable,
+    exports: ExportsTable,
     policy: Option<Policy>,
 }
 
@@ -96,6 +105,16 @@ impl std::fmt::Debug for ServerSettings {
     }
 }
 
+/// Where export detection looks; what it detects is the policy's `exports` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportSettings {
+    /// The CUPS server asked for print jobs: `unix:/run/cups/cups.sock` or `host:631`
+    /// (default: the system's socket, else localhost:631).
+    pub print_server: Option<String>,
+    /// The folder `~` stands for in the policy's watched folders (default: the user's home).
+    pub home: Option<PathBuf>,
+}
+
 /// Settings in force, after file, environment and command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -114,6 +133,7 @@ pub struct Settings {
     /// The local policy (until a company server sends one).
     pub policy: Policy,
     pub server: ServerSettings,
+    pub exports: ExportSettings,
 }
 
 /// Where the settings come from, so tests and IT can point anywhere without touching `$HOME`.
@@ -229,6 +249,14 @@ impl Settings {
                 sync_interval_secs: file.server.sync_interval_secs.unwrap_or(60),
                 retry_max_secs: file.server.retry_max_secs.unwrap_or(900),
             },
+            exports: ExportSettings {
+                print_server: file
+                    .exports
+                    .print_server
+                    .clone()
+                    .filter(|s| !s.trim().is_empty()),
+                home: file.exports.home.clone(),
+            },
         };
         settings.apply_env(sources)?;
         settings.check().map_err(invalid)?;
@@ -251,6 +279,12 @@ impl Settings {
         }
         if let Some(v) = sources.var("WORKTRACE_IDLE_THRESHOLD_SECS") {
             self.policy.idle_threshold_secs = num("WORKTRACE_IDLE_THRESHOLD_SECS", v)?;
+        }
+        if let Some(v) = sources.var("WORKTRACE_PRINT_SERVER") {
+            self.exports.print_server = Some(v.to_owned()).filter(|s| !s.trim().is_empty());
+        }
+        if self.exports.home.is_none() {
+            self.exports.home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
         }
         if let Some(v) = sources.var("WORKTRACE_TIME_ZONE") {
             self.time_zone = parse_tz(v).map_err(|message| SettingsError::Env {
