@@ -9,7 +9,7 @@ use worktrace_agent::{engine, report, sync};
 use worktrace_domain::{IdleChoice, Millis};
 
 use crate::dto::{
-    CompanyView, CsvExport, ExportsView, PeriodView, SettingsView, SettingsUpdate, Status,
+    CompanyView, CsvExport, ExportsView, PeriodView, SettingsUpdate, SettingsView, Status,
 };
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -32,7 +32,11 @@ pub fn get_today(state: State<'_, AppState>) -> Result<PeriodView> {
 #[tauri::command(async)]
 pub fn get_history(state: State<'_, AppState>, day: String, week: bool) -> Result<PeriodView> {
     let day = queries::parse_day(&state, &day)?;
-    let (first, last) = if week { report::week_of(day) } else { (day, day) };
+    let (first, last) = if week {
+        report::week_of(day)
+    } else {
+        (day, day)
+    };
     queries::period(&state, first, last)
 }
 

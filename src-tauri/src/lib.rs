@@ -87,7 +87,9 @@ pub fn run() -> std::result::Result<(), String> {
     app.run(|app, event| match event {
         // Closing the last window keeps the app (and tracking) running in the tray; only
         // Quit (an explicit exit code) ends it.
-        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
         RunEvent::Exit => app.state::<AppState>().stop_engine(),
         _ => {}
     });

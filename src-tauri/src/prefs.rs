@@ -94,7 +94,10 @@ mod tests {
         let path = prefs_path(dir.path());
         let first = Prefs::load(&path).expect("missing file is fine");
         assert!(first.autostart, "start on login is on by default");
-        assert!(!first.consent_given, "the consent screen shows on first start");
+        assert!(
+            !first.consent_given,
+            "the consent screen shows on first start"
+        );
         let saved = Prefs {
             consent_given: true,
             language: Some(Lang::Ru),

@@ -54,8 +54,11 @@ pub fn period(state: &AppState, first: NaiveDate, last: NaiveDate) -> Result<Per
         })
         .collect();
     let (records, by_cat, by_app, by_day, session_since) = state.with_store(|s| {
-        let records: Vec<Record> =
-            s.records_between(from, to)?.into_iter().map(|r| r.record).collect();
+        let records: Vec<Record> = s
+            .records_between(from, to)?
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
         Ok((
             records,
             s.summary(first, last, GroupBy::Category)?,
@@ -118,7 +121,9 @@ pub fn status(state: &AppState) -> Status {
     let worked_today_ms = period(state, day, day).map(|p| p.worked_ms).unwrap_or(0);
     let clocked_in_since = match &agent {
         Some(a) => a.clocked_in_since,
-        None => state.with_store(|s| Ok(s.session_open_since()?)).unwrap_or(None),
+        None => state
+            .with_store(|s| Ok(s.session_open_since()?))
+            .unwrap_or(None),
     };
     let a = agent.clone().unwrap_or_else(AgentStatus::default);
     let timeout_ms = Millis::from(policy.idle_prompt_timeout_secs) * 1000;
@@ -226,7 +231,9 @@ pub fn settings(state: &AppState, autostart_active: bool) -> Result<SettingsView
         idle_threshold_secs: policy.idle_threshold_secs,
         idle_threshold_editable: !from_server,
         enrolled: sync.device.is_some(),
-        server_url: sync.server_url.or_else(|| state.settings().server.url.clone()),
+        server_url: sync
+            .server_url
+            .or_else(|| state.settings().server.url.clone()),
         data_dir: state.data_dir().display().to_string(),
         autostart_active,
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -214,7 +214,9 @@ impl AppState {
         let body = serde_json::to_string(command)
             .map_err(|e| Error::Agent(format!("cannot encode the request: {e}")))?;
         if !AgentLock::is_held(&self.base.lock_path()) {
-            let why = self.engine_problem().unwrap_or_else(|| "it is starting".into());
+            let why = self
+                .engine_problem()
+                .unwrap_or_else(|| "it is starting".into());
             return Err(Error::Agent(format!("tracking is not running: {why}")));
         }
         let id = self.with_store(|s| Ok(s.push_command(&body, engine::now_ms())?))?;

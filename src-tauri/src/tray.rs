@@ -78,7 +78,10 @@ impl Tray {
     pub fn show(&self, lang: Lang, clocked_in: bool, worked_ms: i64) -> Result<()> {
         let tip = tooltip(lang, clocked_in, worked_ms);
         let next = (lang, clocked_in, tip.clone());
-        let mut shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shown = self
+            .shown
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if shown.as_ref() == Some(&next) {
             return Ok(());
         }

@@ -16,7 +16,12 @@ use crate::dto::{SessionSpan, SpanKind, TimelineSpan, Total};
 /// records: Window 9:00–9:30 xterm, Idle 9:30–9:40, Decision(9:30, keep)     period 9:10–10:00
 /// spans:   [9:10–9:30 window xterm] [9:30–9:40 idle, decision keep]
 /// ```
-pub fn timeline(records: &[Record], open: &[Record], from: Millis, to: Millis) -> Vec<TimelineSpan> {
+pub fn timeline(
+    records: &[Record],
+    open: &[Record],
+    from: Millis,
+    to: Millis,
+) -> Vec<TimelineSpan> {
     let decisions: BTreeMap<Millis, &worktrace_domain::IdleDecision> = records
         .iter()
         .filter_map(|r| match r {
@@ -157,7 +162,10 @@ pub fn totals_with_open(
             _ => {}
         }
     }
-    let mut out: Vec<Total> = order.into_iter().filter_map(|k| by_key.remove(&k)).collect();
+    let mut out: Vec<Total> = order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k))
+        .collect();
     out.sort_by(|a, b| {
         (b.worked_ms + b.active_ms)
             .cmp(&(a.worked_ms + a.active_ms))
@@ -216,8 +224,7 @@ pub fn csv_field(value: &str) -> String {
 /// 2025-03-03 09:00:00,2025-03-03 09:30:00,1800,window,xterm,build,Work > Development,yes,
 /// ```
 pub fn csv(spans: &[TimelineSpan], local: impl Fn(Millis) -> String) -> String {
-    let mut out =
-        String::from("start,end,seconds,kind,app,title,category,in_session,decision\n");
+    let mut out = String::from("start,end,seconds,kind,app,title,category,in_session,decision\n");
     for s in spans {
         let kind = match s.kind {
             SpanKind::Window => "window",
@@ -256,9 +263,7 @@ pub fn choice_name(c: IdleChoice) -> &'static str {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use worktrace_domain::{
-        DecisionSource, IdleDecision, IdlePeriod, IdleReason, WindowSpan,
-    };
+    use worktrace_domain::{DecisionSource, IdleDecision, IdlePeriod, IdleReason, WindowSpan};
 
     fn window(start: Millis, end: Millis, app: &str) -> Record {
         Record::Window(WindowSpan {
@@ -301,10 +306,25 @@ mod tests {
         ];
         let open = vec![window(200, 260, "firefox")];
         let spans = timeline(&records, &open, 50, 250);
-        assert_eq!(spans.len(), 3, "two final spans and the open one: {spans:?}");
-        assert_eq!((spans[0].start, spans[0].end), (50, 100), "clipped to the period start");
-        assert_eq!(spans[1].decision, Some(IdleChoice::Meeting), "the decision is shown");
-        assert!(spans[2].open && spans[2].end == 250, "open span clipped to the period end");
+        assert_eq!(
+            spans.len(),
+            3,
+            "two final spans and the open one: {spans:?}"
+        );
+        assert_eq!(
+            (spans[0].start, spans[0].end),
+            (50, 100),
+            "clipped to the period start"
+        );
+        assert_eq!(
+            spans[1].decision,
+            Some(IdleChoice::Meeting),
+            "the decision is shown"
+        );
+        assert!(
+            spans[2].open && spans[2].end == 250,
+            "open span clipped to the period end"
+        );
     }
 
     #[test]
@@ -334,7 +354,10 @@ mod tests {
             "closed session, then the open one"
         );
         let carried = sessions(&[], Some(5), 10, 100);
-        assert_eq!(carried[0].start, 10, "a session open since before the period starts it");
+        assert_eq!(
+            carried[0].start, 10,
+            "a session open since before the period starts it"
+        );
     }
 
     #[test]
@@ -354,15 +377,29 @@ mod tests {
         });
         assert_eq!(totals.len(), 1, "one app");
         assert_eq!(totals[0].active_ms, 70_000, "open window time is active");
-        assert_eq!(totals[0].worked_ms, 70_000, "in a session it is worked time");
-        assert_eq!(totals[0].idle_ms, 5_000, "open idle time is idle, not worked");
+        assert_eq!(
+            totals[0].worked_ms, 70_000,
+            "in a session it is worked time"
+        );
+        assert_eq!(
+            totals[0].idle_ms, 5_000,
+            "open idle time is idle, not worked"
+        );
     }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
         assert_eq!(csv_field("report.xlsx"), "report.xlsx", "plain text stays");
-        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"", "commas and quotes are quoted");
-        assert_eq!(csv_field("=1+1"), "'=1+1", "a formula is not run by a spreadsheet");
+        assert_eq!(
+            csv_field("a,\"b\""),
+            "\"a,\"\"b\"\"\"",
+            "commas and quotes are quoted"
+        );
+        assert_eq!(
+            csv_field("=1+1"),
+            "'=1+1",
+            "a formula is not run by a spreadsheet"
+        );
     }
 
     proptest! {

@@ -35,7 +35,10 @@ pub fn refresh(app: &AppHandle) {
     let status = crate::queries::status(&state);
     let last = app.state::<LastStatus>();
     let changed = {
-        let mut last = last.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = last
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let changed = last.as_ref() != Some(&status);
         *last = Some(status.clone());
         changed

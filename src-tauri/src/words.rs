@@ -49,8 +49,16 @@ pub fn words(lang: Lang) -> Words {
 /// ```
 pub fn tooltip(lang: Lang, clocked_in: bool, worked_ms: i64) -> String {
     let w = words(lang);
-    let state = if clocked_in { w.clocked_in } else { w.clocked_out };
-    format!("Worktrace: {state}, {} {}", hours_minutes(worked_ms), w.today)
+    let state = if clocked_in {
+        w.clocked_in
+    } else {
+        w.clocked_out
+    };
+    format!(
+        "Worktrace: {state}, {} {}",
+        hours_minutes(worked_ms),
+        w.today
+    )
 }
 
 /// `3_723_000` → `1:02` (rounded down to the minute; negative counts as zero).

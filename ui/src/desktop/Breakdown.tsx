@@ -4,7 +4,7 @@ import { ArcElement, Chart, DoughnutController, Tooltip } from "chart.js";
 import { useEffect, useRef } from "react";
 import type { Total } from "../bindings/desktop";
 import { hoursMinutes, percent } from "../shared/time";
-import { categoryColor } from "./format";
+import { categoryColor, duration } from "./format";
 import { useT } from "./lang";
 
 Chart.register(DoughnutController, ArcElement, Tooltip);
@@ -24,7 +24,7 @@ export function CategoryChart(props: { totals: Total[] }) {
         labels: rows.map((r) => r.key),
         datasets: [
           {
-            data: rows.map((r) => Math.round(time(r) / 60_000)),
+            data: rows.map((r) => Math.round(time(r) / 1000)),
             backgroundColor: rows.map((r) => categoryColor(r.key)),
             borderWidth: 0,
           },
@@ -33,7 +33,11 @@ export function CategoryChart(props: { totals: Total[] }) {
       options: {
         animation: false,
         responsive: false,
-        plugins: { tooltip: { callbacks: { label: (c) => ` ${c.label}: ${c.raw} min` } } },
+        plugins: {
+          tooltip: {
+            callbacks: { label: (c) => ` ${c.label}: ${duration(Number(c.raw) * 1000)}` },
+          },
+        },
         cutout: "62%",
       },
     });

@@ -3,8 +3,7 @@
 
 import { useState } from "react";
 import type { SessionSpan, TimelineSpan } from "../bindings/desktop";
-import { hoursMinutes } from "../shared/time";
-import { categoryColor, clock, place, visibleRange } from "./format";
+import { categoryColor, clock, duration, place, visibleRange } from "./format";
 import { type Translate, useT } from "./lang";
 
 export function decisionLabel(t: Translate, s: TimelineSpan): string {
@@ -115,7 +114,7 @@ export function Timeline(props: {
         {hover ? (
           <>
             <strong>
-              {clock(hover.start)}–{clock(hover.end)} · {hoursMinutes(hover.end - hover.start)}
+              {clock(hover.start)}–{clock(hover.end)} · {duration(hover.end - hover.start)}
             </strong>{" "}
             {hover.kind === "idle" ? (
               <>

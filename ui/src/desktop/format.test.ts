@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { categoryColor, place, visibleRange } from "./format";
+import { categoryColor, duration, place, visibleRange } from "./format";
 import { dictionaries } from "./i18n";
 
 describe("desktop helpers", () => {
@@ -19,6 +19,11 @@ describe("desktop helpers", () => {
       to: 10 * h,
     });
     expect(visibleRange([], 0, 24 * h)).toEqual({ from: 0, to: 24 * h });
+  });
+  it("says short times in seconds and long ones in hours:minutes", () => {
+    expect(duration(45_400)).toBe("45 s");
+    expect(duration(3_723_000)).toBe("1:02");
+    expect(duration(-1)).toBe("0 s");
   });
   it("translates every word into Russian", () => {
     for (const [key, value] of Object.entries(dictionaries.ru)) {

@@ -54,3 +54,12 @@ export function visibleRange(
   const t = Math.min(to, Math.ceil(last / hour) * hour);
   return t > f ? { from: f, to: t } : { from, to };
 }
+
+/** A length of time for people: under a minute in seconds ("45 s"), else hours:minutes
+ *  (3_723_000 → "1:02"). */
+export function duration(ms: number): string {
+  const secs = Math.max(0, Math.floor(ms / 1000));
+  if (secs < 60) return `${secs} s`;
+  const minutes = Math.floor(secs / 60);
+  return `${Math.floor(minutes / 60)}:${(minutes % 60).toString().padStart(2, "0")}`;
+}

@@ -5,9 +5,8 @@ import { useEffect, useState } from "react";
 import type { PromptInfo, Status } from "../../bindings/desktop";
 import type { IdleChoice } from "../../bindings/domain";
 import { type AppError, toAppError } from "../../shared/error";
-import { hoursMinutes } from "../../shared/time";
 import { api } from "../api";
-import { clock } from "../format";
+import { clock, duration } from "../format";
 import { useT } from "../lang";
 import { choiceWord } from "./Company";
 
@@ -47,7 +46,7 @@ export function IdlePrompt(props: { status: Status | null; ownWindow: boolean })
         {t("promptText", {
           from: clock(prompt.idle_start),
           to: clock(prompt.idle_end),
-          duration: hoursMinutes(prompt.idle_end - prompt.idle_start),
+          duration: duration(prompt.idle_end - prompt.idle_start),
         })}
       </p>
       <div className="choices">
