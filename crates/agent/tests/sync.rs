@@ -1,9 +1,14 @@
 //! The sync client against the real server: the `worktrace` binary enrolls and uploads to a
-//! `worktrace-server` started in this process on 127.0.0.1 with SQLite, with the device secret
-//! in a real Secret Service (gnome-keyring on a private D-Bus session). Covers the dashboard
-//! totals, a server that is down and comes back, a lost acknowledgement, and revocation.
+//! `worktrace-server` started in this process on 127.0.0.1, on SQLite and on a real PostgreSQL
+//! cluster started by the test, with the device secret in a real Secret Service (gnome-keyring
+//! on a private D-Bus session). Covers the dashboard totals, a server that is down and comes
+//! back, a lost acknowledgement, revocation, re-enrollment counted once, titles leaving the PC
+//! only when the policy says so, and the real `worktrace-server` process killed with SIGKILL in
+//! the middle of an upload.
 
 mod common;
+#[path = "../../server/tests/common/pg.rs"]
+mod pg;
 
 use std::io::Read;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -107,6 +112,13 @@ impl Drop for Keyring {
     }
 }
 
+/// Which database the server in this process uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 /// The server in this process, its organisation, and a way to restart it on the same address.
 struct Company {
     rt: tokio::runtime::Runtime,
@@ -115,7 +127,10 @@ struct Company {
     db_url: String,
     admin: User,
     employee: User,
+    team: i64,
     _dir: tempfile::TempDir,
+    /// Keeps the PostgreSQL cluster running (dropped last: fields drop in order).
+    _pg: Option<pg::PgCluster>,
 }
 
 fn config(db_url: &str, addr: SocketAddr) -> ServeConfig {
@@ -128,13 +143,32 @@ fn config(db_url: &str, addr: SocketAddr) -> ServeConfig {
 
 impl Company {
     fn start() -> Company {
+        Company::on(Backend::Sqlite)
+    }
+
+    /// Starts the server on a fresh database of `backend`. Never skips: a PostgreSQL that
+    /// cannot start fails the test with the reason.
+    fn on(backend: Backend) -> Company {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a tokio runtime");
         let dir = tempfile::tempdir().expect("server folder");
-        let db_url = format!("sqlite://{}", dir.path().join("server.db").display());
+        let (db_url, pg) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("server.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let cluster = pg::PgCluster::start()
+                    .unwrap_or_else(|e| panic!("PostgreSQL could not start for the test: {e}"));
+                let url = cluster
+                    .create_database("worktrace")
+                    .unwrap_or_else(|e| panic!("could not create the test database: {e}"));
+                (url, Some(cluster))
+            }
+        };
         let server = rt
             .block_on(http::start(config(
                 &db_url,
@@ -142,7 +176,7 @@ impl Company {
             )))
             .expect("the server starts");
         let addr = server.addr;
-        let (admin, employee) = rt.block_on(async {
+        let (admin, employee, team) = rt.block_on(async {
             let s = server.store.as_ref();
             let admin = ops::create_admin(s, "Acme", "admin@acme.test", "Ada", PASSWORD, 64, 1)
                 .await
@@ -165,8 +199,9 @@ impl Company {
             ops::set_membership(s, admin.org_id, team.id, employee.id, false)
                 .await
                 .expect("member");
-            (admin, employee)
+            (admin, employee, team.id)
         });
+        let (admin, employee, team) = (admin, employee, team);
         Company {
             rt,
             server: Some(server),
@@ -174,7 +209,9 @@ impl Company {
             db_url,
             admin,
             employee,
+            team,
             _dir: dir,
+            _pg: pg,
         }
     }
 
@@ -235,33 +272,7 @@ impl Company {
 
     /// GET as the logged-in admin (a team lead's dashboard API).
     fn dashboard(&self, path: &str) -> Value {
-        let http = reqwest::blocking::Client::new();
-        let login = http
-            .post(format!("{}/api/auth/login", self.url()))
-            .json(&json!({"email": "admin@acme.test", "password": PASSWORD}))
-            .send()
-            .expect("login");
-        assert!(
-            login.status().is_success(),
-            "admin login: {}",
-            login.status()
-        );
-        let cookie = login
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("worktrace_session="))
-            .and_then(|c| c.split(';').next())
-            .expect("a session cookie")
-            .to_owned();
-        let resp = http
-            .get(format!("{}{path}", self.url()))
-            .header("cookie", cookie)
-            .send()
-            .expect("dashboard request");
-        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
-        resp.json().expect("JSON")
+        dashboard(&self.url(), path)
     }
 
     fn day(&self) -> Value {
@@ -274,6 +285,37 @@ impl Company {
             .cloned()
             .expect("a list of alerts")
     }
+}
+
+/// GET `path` from the server at `base` as the admin admin@acme.test.
+fn dashboard(base: &str, path: &str) -> Value {
+    let http = reqwest::blocking::Client::new();
+    let login = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "admin@acme.test", "password": PASSWORD}))
+        .send()
+        .expect("login");
+    assert!(
+        login.status().is_success(),
+        "admin login: {}",
+        login.status()
+    );
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("worktrace_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let resp = http
+        .get(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .expect("dashboard request");
+    assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+    resp.json().expect("JSON")
 }
 
 /// An agent's data folder that uses the private keyring.
@@ -409,8 +451,17 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 
 #[test]
 fn enrolled_pc_uploads_and_the_dashboard_shows_its_totals() {
+    enrolled_pc_uploads_and_the_dashboard_shows_its_totals_on(Backend::Sqlite);
+}
+
+#[test]
+fn enrolled_pc_uploads_and_the_dashboard_shows_its_totals_on_postgres() {
+    enrolled_pc_uploads_and_the_dashboard_shows_its_totals_on(Backend::Postgres);
+}
+
+fn enrolled_pc_uploads_and_the_dashboard_shows_its_totals_on(backend: Backend) {
     let keyring = Keyring::start();
-    let company = Company::start();
+    let company = Company::on(backend);
     let pc = Pc::new(&keyring);
     let status = pc.ok(&["status"]);
     assert!(status.contains("Sync: not enrolled"), "{status}");
@@ -505,8 +556,17 @@ fn enrolled_pc_uploads_and_the_dashboard_shows_its_totals() {
 
 #[test]
 fn days_offline_then_everything_arrives_exactly_once() {
+    days_offline_then_everything_arrives_exactly_once_on(Backend::Sqlite);
+}
+
+#[test]
+fn days_offline_then_everything_arrives_exactly_once_on_postgres() {
+    days_offline_then_everything_arrives_exactly_once_on(Backend::Postgres);
+}
+
+fn days_offline_then_everything_arrives_exactly_once_on(backend: Backend) {
     let keyring = Keyring::start();
-    let mut company = Company::start();
+    let mut company = Company::on(backend);
     let pc = Pc::new(&keyring);
     pc.enroll(&company.url(), &company.token());
     pc.append(&[window(T0, 10, "localc"), usb_copy(T0 + MIN, "a.csv")]);
@@ -635,8 +695,17 @@ fn swallow(mut server: TcpStream, client: TcpStream) {
 
 #[test]
 fn a_lost_acknowledgement_is_resent_as_the_same_batch() {
+    a_lost_acknowledgement_is_resent_as_the_same_batch_on(Backend::Sqlite);
+}
+
+#[test]
+fn a_lost_acknowledgement_is_resent_as_the_same_batch_on_postgres() {
+    a_lost_acknowledgement_is_resent_as_the_same_batch_on(Backend::Postgres);
+}
+
+fn a_lost_acknowledgement_is_resent_as_the_same_batch_on(backend: Backend) {
     let keyring = Keyring::start();
-    let company = Company::start();
+    let company = Company::on(backend);
     let proxy = Proxy::start(company.addr);
     let pc = Pc::new(&keyring);
     pc.enroll(&proxy.url(), &company.token());
@@ -802,4 +871,473 @@ fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
         status.contains("revoked") && !status.contains("Queued: 0 items"),
         "uploads stopped, the newer work is kept and queued: {status}"
     );
+}
+
+#[test]
+fn a_re_enrolled_pc_is_counted_once() {
+    a_re_enrolled_pc_is_counted_once_on(Backend::Sqlite);
+}
+
+#[test]
+fn a_re_enrolled_pc_is_counted_once_on_postgres() {
+    a_re_enrolled_pc_is_counted_once_on(Backend::Postgres);
+}
+
+/// IT revokes a PC and enrolls it again: the agent uploads its whole history again under the
+/// new device, and the server counts every minute once.
+fn a_re_enrolled_pc_is_counted_once_on(backend: Backend) {
+    let keyring = Keyring::start();
+    let company = Company::on(backend);
+    let pc = Pc::new(&keyring);
+    let first = pc.enroll(&company.url(), &company.token());
+    // No export record here: a stored export record cannot be read back yet (its `kind`
+    // field collides with the record's `kind` tag), which re-enrollment needs to queue the
+    // history again. Alerts of a re-enrolled PC are checked once in the server's tests.
+    pc.append(&[Record::ClockIn { at: T0 }, window(T0, 10, "localc")]);
+    pc.ok(&["sync", "--now"]);
+    company.revoke(first);
+    pc.append(&[window(T0 + 10 * MIN, 15, "localc")]);
+    pc.fails(&["sync", "--now"]);
+
+    let second = pc.enroll(&company.url(), &company.token());
+    assert_ne!(first, second, "a new device");
+    let out = pc.ok(&["sync", "--now"]);
+    assert!(out.starts_with("sent "), "the history goes up again: {out}");
+    let day = company.day();
+    assert_eq!(
+        active_of(&day, "localc"),
+        25 * MIN,
+        "each minute counted once, the re-uploaded ten included: {day}"
+    );
+    assert_eq!(
+        day["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "one work session, not two: {day}"
+    );
+    let devices = company.dashboard("/api/admin/devices");
+    let old = devices
+        .as_array()
+        .expect("devices")
+        .iter()
+        .find(|d| d["id"] == first)
+        .cloned()
+        .expect("the first device is listed");
+    assert_eq!(
+        old["superseded_by"], second,
+        "admins see which device took over: {old}"
+    );
+}
+
+/// The running agent on a real display sends the foreground window's title in its presence
+/// only after the company's policy allows titles; before that the dashboard and the sent log
+/// show none.
+#[test]
+fn titles_leave_the_pc_only_when_the_policy_says_so() {
+    let keyring = Keyring::start();
+    let company = Company::start();
+    let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
+    let settings = format!(
+        "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\npulsetime_ms = 2000\n\n\
+         [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
+        company.url(),
+        company.token()
+    );
+    let pc = Pc {
+        env: Env::new(&settings, Some(x.display())),
+        bus: keyring.address.clone(),
+    };
+    let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
+    let beta = x
+        .spawn_window("betaapp", "Beta Report")
+        .expect("second window");
+    pc.ok(&["clock-in"]);
+    let agent = pc.start_agent();
+    x.activate(&alpha).expect("focus alpha");
+    x.input().expect("input");
+    let now_path = format!("/api/teams/{}/now", company.team);
+    let anna = |company: &Company| -> Value {
+        company
+            .dashboard(&now_path)
+            .as_array()
+            .expect("people")
+            .iter()
+            .find(|p| p["user_id"] == company.employee.id)
+            .cloned()
+            .expect("the employee is listed")
+    };
+    wait_for(
+        Duration::from_secs(30),
+        "the presence from the running agent",
+        || anna(&company)["clocked_in"] == true,
+    );
+    let seen = anna(&company);
+    assert!(
+        seen["title"].is_null(),
+        "by default no title reaches the dashboard: {seen}"
+    );
+    assert!(
+        !pc.ok(&["sent"]).contains("Alpha Terminal"),
+        "nor does any title appear in what was sent"
+    );
+
+    company.set_org_policy(r#"{"upload": {"titles": true}}"#);
+    let policy_file = pc.env.data_dir().join("server-policy.json");
+    wait_for(
+        Duration::from_secs(30),
+        "the new policy to reach the PC",
+        || {
+            std::fs::read_to_string(&policy_file)
+                .is_ok_and(|p| p.contains("\"titles\":true") || p.contains("\"titles\": true"))
+        },
+    );
+    x.activate(&beta).expect("focus beta");
+    x.input().expect("input");
+    wait_for(
+        Duration::from_secs(30),
+        "the title once the policy allows it",
+        || anna(&company)["title"] == "Beta Report",
+    );
+    assert!(
+        pc.ok(&["sent"]).contains("Beta Report"),
+        "the employee sees the title in what was sent"
+    );
+    agent.stop();
+}
+
+/// The real `worktrace-server` binary. `cargo test` builds only this package's binaries, so
+/// the server's is built here through cargo (a no-op when it is up to date).
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    // <target>/<profile>/deps/sync-<hash>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in <target>/<profile>/deps");
+    let target = profile_dir.parent().expect("a target directory");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "worktrace-server",
+            "--bin",
+            "worktrace-server",
+        ])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        cargo.arg("--release");
+    }
+    let status = cargo
+        .status()
+        .expect("cargo builds the server binary for this test");
+    assert!(status.success(), "building worktrace-server failed");
+    let bin = profile_dir.join("worktrace-server");
+    assert!(bin.exists(), "{} was built", bin.display());
+    bin
+}
+
+/// A `worktrace-server serve` process on a fixed port over one data directory.
+struct ServerProcess {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl ServerProcess {
+    fn new() -> ServerProcess {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        ServerProcess {
+            bin: server_binary(),
+            dir: tempfile::tempdir().expect("data dir"),
+            port,
+            child: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn admin(&self, args: &[&str], stdin: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(&self.bin)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("admin")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("worktrace-server admin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Starts `serve` and waits until it answers; retried while the port is still held by
+    /// the process killed before.
+    fn start(&mut self) {
+        assert!(self.child.is_none(), "not running");
+        for _ in 0..50 {
+            let mut child = Command::new(&self.bin)
+                .arg("--data-dir")
+                .arg(self.dir.path())
+                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("worktrace-server serve");
+            for _ in 0..100 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                let up = reqwest::blocking::get(format!("{}/healthz", self.url()))
+                    .is_ok_and(|r| r.status().is_success());
+                if up {
+                    self.child = Some(child);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("worktrace-server did not start on port {}", self.port);
+    }
+
+    /// The process id, for the proxy that kills it.
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Reaps the process after the proxy killed it.
+    fn reap(&mut self) {
+        let mut child = self.child.take().expect("was running");
+        let status = child.wait().expect("wait");
+        assert!(
+            status.code().is_none(),
+            "the server died of the signal, not by exiting: {status:?}"
+        );
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// When the proxy kills the server during the next upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KillAt {
+    /// Half of the request body has reached the server: nothing can have been stored.
+    MidBody,
+    /// The whole request went through and the server started answering (so it committed);
+    /// the answer never reaches the PC.
+    BeforeAnswer,
+}
+
+/// A TCP proxy that, when armed, SIGKILLs the server in the middle of the next request.
+struct KillProxy {
+    addr: SocketAddr,
+    armed: Arc<std::sync::Mutex<Option<(KillAt, u32)>>>,
+    killed: Arc<AtomicBool>,
+}
+
+/// Reads the request's head (up to the blank line) and its Content-Length.
+fn read_head(client: &mut TcpStream) -> (Vec<u8>, usize) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    (head, length)
+}
+
+impl KillProxy {
+    fn start(upstream: SocketAddr) -> KillProxy {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy listens");
+        let addr = listener.local_addr().expect("addr");
+        let armed: Arc<std::sync::Mutex<Option<(KillAt, u32)>>> = Arc::default();
+        let killed = Arc::new(AtomicBool::new(false));
+        let (armed2, killed2) = (Arc::clone(&armed), Arc::clone(&killed));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(mut server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let plan = armed2.lock().expect("lock").take();
+                let Some((at, pid)) = plan else {
+                    pump(
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    );
+                    pump(server, client);
+                    continue;
+                };
+                let mut client = client;
+                let (head, length) = read_head(&mut client);
+                let mut body = vec![0u8; length];
+                let _ = client.read_exact(&mut body);
+                let _ = server.write_all(&head);
+                let sent = match at {
+                    KillAt::MidBody => length / 2,
+                    KillAt::BeforeAnswer => length,
+                };
+                let _ = server.write_all(&body[..sent]);
+                let _ = server.flush();
+                if at == KillAt::BeforeAnswer {
+                    let mut first = [0u8; 1];
+                    let _ = server.read(&mut first);
+                } else {
+                    // Let the server start reading the body it got.
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                killed2.store(true, Ordering::SeqCst);
+                let _ = client.shutdown(Shutdown::Both);
+            }
+        });
+        KillProxy {
+            addr,
+            armed,
+            killed,
+        }
+    }
+
+    fn arm(&self, at: KillAt, pid: u32) {
+        self.killed.store(false, Ordering::SeqCst);
+        *self.armed.lock().expect("lock") = Some((at, pid));
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// The real server process killed with SIGKILL in the middle of an upload (once while it
+/// reads the body, once after it committed but before the PC has the answer), restarted on
+/// the same database: after the PC retries, every minute and every alert is there once.
+#[test]
+fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
+    let keyring = Keyring::start();
+    let mut server = ServerProcess::new();
+    server.admin(
+        &[
+            "create-admin",
+            "--org",
+            "Acme",
+            "--email",
+            "admin@acme.test",
+            "--name",
+            "Ada",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    server.admin(
+        &["add-user", "--email", "anna@acme.test", "--name", "Anna"],
+        "",
+    );
+    let token = server.admin(&["enrollment-token", "--email", "anna@acme.test"], "");
+    server.start();
+    let proxy = KillProxy::start(format!("127.0.0.1:{}", server.port).parse().expect("addr"));
+    let pc = Pc::new(&keyring);
+    pc.enroll(&proxy.url(), &token);
+    let day_path = |server: &ServerProcess| {
+        let people = dashboard(&server.url(), "/api/admin/users");
+        let anna = people
+            .as_array()
+            .expect("people")
+            .iter()
+            .find(|p| p["email"] == "anna@acme.test")
+            .and_then(|p| p["id"].as_i64())
+            .expect("anna");
+        format!("/api/people/{anna}/days/{DAY}")
+    };
+
+    let mut expected = 0;
+    let mut alerts = 0;
+    for (round, at) in [KillAt::MidBody, KillAt::BeforeAnswer]
+        .into_iter()
+        .enumerate()
+    {
+        let start = T0 + round as i64 * 60 * MIN;
+        pc.append(&[
+            window(start, 20, "localc"),
+            usb_copy(start + MIN, &format!("export{round}.csv")),
+        ]);
+        expected += 20 * MIN;
+        alerts += 1;
+        proxy.arm(at, server.pid());
+        let err = pc.fails(&["sync", "--now"]);
+        assert!(
+            proxy.killed.load(Ordering::SeqCst),
+            "{at:?}: the server was killed during the upload"
+        );
+        assert!(
+            err.contains("cannot reach the server") || err.contains("failed"),
+            "{at:?}: the PC says the upload did not go through: {err}"
+        );
+        server.reap();
+        server.start();
+        let out = pc.ok(&["sync", "--now"]);
+        assert!(out.starts_with("sent 1 batches"), "{at:?}: resent: {out}");
+        if at == KillAt::BeforeAnswer {
+            assert!(
+                out.contains("1 the server already had"),
+                "{at:?}: the server had committed the batch, so the resend is a duplicate: {out}"
+            );
+        } else {
+            assert!(
+                !out.contains("already had"),
+                "{at:?}: nothing was stored from half a body: {out}"
+            );
+        }
+        let day = dashboard(&server.url(), &day_path(&server));
+        assert_eq!(
+            active_of(&day, "localc"),
+            expected,
+            "{at:?}: every minute once after the retry: {day}"
+        );
+        let stored = dashboard(&server.url(), "/api/alerts?include_acknowledged=true");
+        assert_eq!(
+            stored.as_array().map(Vec::len),
+            Some(alerts),
+            "{at:?}: every alert once: {stored}"
+        );
+    }
+    assert!(pc.ok(&["status"]).contains("Queued: 0 items"));
 }
