@@ -26,6 +26,8 @@ pub mod os;
 #[path = "other.rs"]
 pub mod os;
 
+pub use classify::Destination;
 pub use detector::{Detector, FileChange, FileSeen, Seen};
 pub use error::{Error, Result};
 pub use runtime::{ExportWatchers, WatchOptions};
+pub use watch::Root;

@@ -259,6 +259,18 @@ impl ExportWatchers {
         &self.problems
     }
 
+    /// Watches one more place (a folder, or a volume the mount table does not announce, such
+    /// as a removable root configured by IT or a test).
+    pub fn watch_root(&self, root: Root) -> Result<()> {
+        match &self.files {
+            Some(files) => files.add(root),
+            None => Err(Error::Watch {
+                path: root.path.display().to_string(),
+                reason: "export detection is off or the file watcher did not start".into(),
+            }),
+        }
+    }
+
     /// The folders and volumes watched now.
     pub fn watched(&self) -> Vec<Root> {
         self.files.as_ref().map(|f| f.roots()).unwrap_or_default()
