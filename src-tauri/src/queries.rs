@@ -3,7 +3,7 @@
 //! shapes the result with the pure functions of `view`; none of them writes anything.
 
 use chrono::NaiveDate;
-use worktrace_agent::engine::{self, AgentStatus};
+use worktrace_agent::engine;
 use worktrace_agent::report;
 use worktrace_domain::{GroupBy, IdlePromptMode, Millis, Record, SummaryRow};
 
@@ -125,7 +125,7 @@ pub fn status(state: &AppState) -> Status {
             .with_store(|s| Ok(s.session_open_since()?))
             .unwrap_or(None),
     };
-    let a = agent.clone().unwrap_or_else(AgentStatus::default);
+    let a = agent.clone().unwrap_or_default();
     let timeout_ms = Millis::from(policy.idle_prompt_timeout_secs) * 1000;
     let prompts = if policy.idle_prompt == IdlePromptMode::Ask {
         a.pending_prompts
@@ -213,7 +213,7 @@ pub fn exports(state: &AppState) -> Result<ExportsView> {
             })
             .collect())
     })?;
-    events.sort_by(|a, b| b.at.cmp(&a.at));
+    events.sort_by_key(|e| std::cmp::Reverse(e.at));
     Ok(ExportsView {
         enabled: policy.exports.enabled,
         since,
