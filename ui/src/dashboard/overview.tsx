@@ -193,7 +193,7 @@ function PresenceBadge({ p, nowMs }: { p: Presence | undefined; nowMs: number })
   return (
     <span className={`pill ${p.state}`}>
       {p.state === "active" ? t("active") : t("idle")}
-      {p.category && <span className="pill-detail"> · {p.category}</span>}
+      {p.category && <span className="pill-detail">· {p.category}</span>}
     </span>
   );
 }

@@ -56,12 +56,13 @@ export function useLoad<T>(fetch: () => Promise<T>, deps: unknown[]): [Load<T>, 
   return [load, reload];
 }
 
+/** A spinner; also shown before the app context exists (while the session is checked). */
 export function Loading() {
-  const { t } = useApp();
+  const ctx = useContext(AppContext);
   return (
     <div className="loading" role="status" aria-live="polite">
       <span className="spinner" aria-hidden="true" />
-      {t("loading")}
+      {ctx ? ctx.t("loading") : ""}
     </div>
   );
 }
