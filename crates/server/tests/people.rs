@@ -418,6 +418,32 @@ async fn re_enrollment(backend: Backend) {
         "a second PC's time is added, not replaced: {}",
         both.body["totals"]
     );
+    // The team's trends read the per-person day totals kept at ingest: the same numbers.
+    let trends = w
+        .get(
+            &admin,
+            &format!("/api/teams/{}/trends?from={DAY}&to={DAY}", w.team_a),
+        )
+        .await;
+    assert_eq!(trends.status, StatusCode::OK, "{}", trends.text);
+    assert_eq!(
+        trends.body["days"][0]["active_ms"], 115_000,
+        "trends count each minute once too: {}",
+        trends.text
+    );
+    assert_eq!(
+        trends.body["days"][0]["people"], 1,
+        "one person: {}",
+        trends.text
+    );
+    let email: i64 = trends.body["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .filter(|c| c["category"] == "Work > Email")
+        .filter_map(|c| c["active_ms"].as_i64())
+        .sum();
+    assert_eq!(email, 115_000, "per category as well: {}", trends.text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,13 @@ fn check_text(field: impl FnOnce() -> String, s: &str) -> Result<(), ApiError> {
     if s.len() > 1_000 {
         return Err(invalid(field(), "is longer than 1000 bytes"));
     }
+    // Names are shown on one line and the day totals store them tab- and line-separated.
+    if s.chars().any(char::is_control) {
+        return Err(invalid(
+            field(),
+            "must not contain control characters (tabs, line breaks)",
+        ));
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 
 mod postgres;
 mod sqlite;
+mod totals;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -233,6 +234,10 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../../../migrations/server/sqlite/0003_reenroll_titles_people.sql"),
     ),
+    (
+        4,
+        include_str!("../../../../migrations/server/sqlite/0004_person_days.sql"),
+    ),
 ];
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -246,6 +251,10 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../../../migrations/server/postgres/0003_reenroll_titles_people.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../../migrations/server/postgres/0004_person_days.sql"),
     ),
 ];
 

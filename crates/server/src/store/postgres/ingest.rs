@@ -27,6 +27,25 @@ const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, 
         revision = excluded.revision
     WHERE excluded.revision > rollups.revision";
 
+/// Sums the person's whole-day rollups of the given days again into `person_days` (see
+/// migration 4). Days are never emptied at ingest (the batch just stored a row of each), so an
+/// upsert is enough.
+pub(super) const PERSON_DAYS: &str = "INSERT INTO person_days (user_id, day, active_ms, idle_ms,
+        clocked_ms, input_ms, categories)
+    SELECT $1, day, SUM(a), SUM(i), SUM(c), SUM(n),
+        string_agg(category || chr(9) || a || chr(9) || i || chr(9) || c || chr(9) || n,
+                   chr(10) ORDER BY category)
+    FROM (SELECT day, category, SUM(active_ms) AS a, SUM(idle_ms) AS i,
+                 SUM(clocked_ms) AS c, SUM(input_ms) AS n
+          FROM rollups
+          WHERE user_id = $1 AND hour = -1 AND day = ANY($2::text[])
+          GROUP BY day, category) per_category
+    GROUP BY day
+    ON CONFLICT (user_id, day) DO UPDATE SET
+        active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
+        clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
+        categories = excluded.categories";
+
 const SESSIONS: &str = "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms,
         clock_out_reason)
     SELECT $1, $2, * FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::text[])
@@ -138,6 +157,16 @@ pub(super) async fn ingest(
     } else {
         together(tx, device, batch).await?
     };
+    let mut days: Vec<&str> = Vec::new();
+    for r in batch.rollups.iter().filter(|r| r.hour.is_none()) {
+        if !days.contains(&r.day.as_str()) {
+            days.push(&r.day);
+        }
+    }
+    if rollups > 0 && !days.is_empty() {
+        let st = tx.prepare_cached(PERSON_DAYS).await?;
+        tx.execute(&st, &[&device.user_id, &days]).await?;
+    }
     outcome.rollups_applied = rollups;
     outcome.rollups_ignored = count(batch.rollups.len() as u64).saturating_sub(rollups);
     outcome.sessions = sessions;

@@ -56,6 +56,8 @@ pub(super) fn ingest(
         alerts: 0,
         chain_status,
     };
+    // Whole days whose totals change with this batch (a batch holds few days: a list).
+    let mut touched_days: Vec<&str> = Vec::new();
     {
         let mut up = tx.prepare_cached(
             "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms, idle_ms,
@@ -84,6 +86,9 @@ pub(super) fn ingest(
             ])?;
             if n > 0 {
                 outcome.rollups_applied += 1;
+                if r.hour.is_none() && !touched_days.contains(&r.day.as_str()) {
+                    touched_days.push(&r.day);
+                }
             } else {
                 outcome.rollups_ignored += 1;
             }
@@ -152,6 +157,9 @@ pub(super) fn ingest(
             outcome.alerts += 1;
         }
     }
+    for day in touched_days {
+        refresh_person_day(tx, device.user_id, day)?;
+    }
     if let Some(p) = &batch.presence {
         tx.prepare_cached(
             "UPDATE devices SET presence_at = ?2, presence_clocked_in = ?3, presence_idle = ?4,
@@ -199,4 +207,30 @@ pub(super) fn ingest(
         now
     ])?;
     Ok(outcome)
+}
+
+/// Sums the person's whole-day rollups of `day` again into `person_days` (see migration 4).
+///
+/// ```text
+/// rollups (anna, 03-01, -1): mail/Email 10, chat/Chat 5, excel/Email 2
+///   → person_days (anna, 03-01): active 17, categories "Chat\t5\t…\nEmail\t12\t…"
+/// ```
+pub(super) fn refresh_person_day(conn: &Connection, user: i64, day: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM person_days WHERE user_id = ?1 AND day = ?2")?
+        .execute(params![user, day])?;
+    conn.prepare_cached(
+        "INSERT INTO person_days (user_id, day, active_ms, idle_ms, clocked_ms, input_ms,
+                                  categories)
+         SELECT ?1, ?2, SUM(a), SUM(i), SUM(c), SUM(n),
+                group_concat(category || char(9) || a || char(9) || i || char(9) || c
+                             || char(9) || n, char(10))
+         FROM (SELECT category, SUM(active_ms) AS a, SUM(idle_ms) AS i, SUM(clocked_ms) AS c,
+                      SUM(input_ms) AS n
+               FROM rollups INDEXED BY rollups_day_totals
+               WHERE user_id = ?1 AND day = ?2 AND hour = -1
+               GROUP BY category)
+         HAVING COUNT(*) > 0",
+    )?
+    .execute(params![user, day])?;
+    Ok(())
 }
