@@ -70,8 +70,9 @@ let current = null;
 const cspViolations = [];
 const pageErrors = [];
 
-async function newPage() {
+async function newPage(colorScheme = "light") {
   const context = await browser.newContext({
+    colorScheme,
     viewport: { width: 1366, height: 820 },
     locale: "en-GB",
     timezoneId: "UTC",
@@ -232,7 +233,36 @@ try {
     "a policy the server refuses shows the server's reason",
   );
   await shot(admin.page, "admin-policy");
+
+  // An enrollment token for a person, shown once.
+  await admin.page.getByRole("link", { name: "Enrollment tokens" }).click();
+  await admin.page
+    .getByRole("combobox", { name: "Person" })
+    .selectOption({ label: `${OWN_NAME} (${OWN_EMAIL})` });
+  await admin.page.getByRole("button", { name: "Create token" }).click();
+  const token = admin.page.getByTestId("token");
+  await token.waitFor();
+  check(
+    ((await token.locator("code").textContent()) ?? "").length >= 20,
+    "a new enrollment token is shown",
+  );
+  await admin.page.getByRole("link", { name: "Teams" }).click();
+  await admin.page.getByRole("heading", { name: "Team B" }).waitFor();
+  await shot(admin.page, "admin-teams");
   await admin.context.close();
+
+  // The OS theme is followed: the overview in dark mode.
+  const dark = await newPage("dark");
+  await login(dark.page, LEAD);
+  await dark.page.getByRole("link", { name: OWN_NAME }).waitFor();
+  const bg = await dark.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const rgb = (bg.match(/\d+/g) ?? []).map(Number);
+  check(
+    rgb.length >= 3 && rgb[0] < 60 && rgb[1] < 60 && rgb[2] < 60,
+    `the dark OS theme gives a dark page (${bg})`,
+  );
+  await shot(dark.page, "overview-dark");
+  await dark.context.close();
 
   check(pageErrors.length === 0, `no uncaught errors in the page (${pageErrors})`);
   check(cspViolations.length === 0, `no Content-Security-Policy violations (${cspViolations})`);

@@ -375,6 +375,17 @@ async fn pages_are_served_with_policy_types_and_cache_headers() {
         StatusCode::NOT_FOUND,
         "another team's day is hidden"
     );
+    let doc = w.get(&lead, "/api/openapi.json").await;
+    for path in [
+        "/api/teams/{team_id}/report.pdf",
+        "/api/teams/{team_id}/days/{day}",
+        "/api/admin/memberships",
+    ] {
+        assert!(
+            doc.body["paths"].get(path).is_some(),
+            "{path} is in the OpenAPI document"
+        );
+    }
     let teams = w.get(&lead, "/api/admin/memberships").await;
     assert_eq!(
         teams.status,
