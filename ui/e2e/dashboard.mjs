@@ -7,7 +7,7 @@
 // download the timesheet CSV and check it, fetch the PDF, acknowledge an alert. As the admin:
 // the audit log. Screenshots go to $SCREENSHOT_DIR/dashboard-*.png. Any failed check exits 1.
 
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -187,6 +187,10 @@ try {
   check(pdf.status() === 200, "the PDF report answers 200");
   check(pdf.headers()["content-type"] === "application/pdf", "the PDF is served as a PDF");
   check(pdfBody.subarray(0, 5).toString() === "%PDF-", "the PDF report is a PDF file");
+  writeFileSync(join(SHOTS, "dashboard-report.pdf"), pdfBody);
+  const pdfRu = await page.request.get(`${BASE}${pdfHref?.replace("lang=en", "lang=ru")}`);
+  check(pdfRu.status() === 200, "the Russian PDF report answers 200");
+  writeFileSync(join(SHOTS, "dashboard-report-ru.pdf"), await pdfRu.body());
 
   // Language switch: the same page in Russian.
   await page.getByRole("button", { name: "RU" }).click();

@@ -166,7 +166,7 @@ const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;
 const MARGIN: f32 = 15.0;
 const ROW_H: f32 = 6.0;
-const COLUMNS_X: [f32; 7] = [15.0, 37.0, 95.0, 113.0, 136.0, 158.0, 178.0];
+const COLUMNS_X: [f32; 7] = [15.0, 37.0, 92.0, 108.0, 130.0, 151.0, 172.0];
 
 struct Pages {
     doc: printpdf::PdfDocumentReference,
@@ -247,7 +247,9 @@ fn pdf_error(e: impl std::fmt::Display) -> Error {
 /// person's totals. Long reports continue on further pages with the column headings repeated.
 pub fn render(sheet: &Timesheet, lang: Lang) -> Result<Vec<u8>> {
     let l = labels(lang);
-    let title = format!("{} — {}", l.title, sheet.team);
+    // The document-info title is written without a text encoding marker, so viewers garble
+    // anything but ASCII there; the page itself carries the team's name in any script.
+    let title = format!("Worktrace timesheet {} - {}", sheet.from, sheet.to);
     let (doc, page, layer) = PdfDocument::new(&title, Mm(PAGE_W), Mm(PAGE_H), "report");
     let font = doc
         .add_external_font(std::io::Cursor::new(FONT))
