@@ -210,6 +210,15 @@ impl Reader {
     /// owner offers no text.
     fn read(&self, owner: Window, time: u32) -> Fallible<Option<ClipboardCopy>> {
         let a = &self.atoms;
+        // A later copy already replaced this one: its own event follows, and converting now
+        // would read the later copy under this owner's name.
+        let current = self.conn.get_selection_owner(a.CLIPBOARD)?.reply()?.owner;
+        if current != owner {
+            return Ok(None);
+        }
+        // Ask who owns it first: an owner that serves one request (xclip -loops 1) is gone
+        // once the copy is read.
+        let source_app = self.owner_app(owner);
         self.conn.convert_selection(
             self.window,
             a.CLIPBOARD,
@@ -278,7 +287,7 @@ impl Reader {
             lines,
             columns,
             separator: separator.to_owned(),
-            source_app: self.owner_app(owner),
+            source_app,
         }))
     }
 
@@ -303,6 +312,8 @@ impl Reader {
             .reply()
             .ok()?;
         let pid = ids.ids.iter().find_map(|id| id.value.first().copied())?;
+        // The process that opened the connection; gone when it forked and exited (xclip does
+        // so unless run with -quiet), and then the source app is unknown.
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
         Some(comm.trim().to_owned()).filter(|c| !c.is_empty())
     }

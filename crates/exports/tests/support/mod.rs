@@ -30,8 +30,14 @@ pub fn quiet_policy() -> ExportPolicy {
 }
 
 pub fn start(policy: ExportPolicy) -> ExportWatchers {
-    let w = ExportWatchers::start(WatchOptions::new(policy, chrono_tz::UTC), now)
-        .expect("the policy compiles");
+    start_with(policy, None)
+}
+
+/// Starts the watchers with the clipboard of `display`.
+pub fn start_with(policy: ExportPolicy, display: Option<&str>) -> ExportWatchers {
+    let mut options = WatchOptions::new(policy, chrono_tz::UTC);
+    options.display = display.map(str::to_owned);
+    let w = ExportWatchers::start(options, now).expect("the policy compiles");
     assert!(
         w.problems().is_empty(),
         "every watcher starts: {:?}",
