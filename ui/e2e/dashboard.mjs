@@ -259,7 +259,9 @@ try {
   const dark = await newPage("dark");
   await login(dark.page, LEAD);
   await dark.page.getByRole("link", { name: OWN_NAME }).waitFor();
-  const bg = await dark.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const bg = await dark.page.evaluate(
+    () => getComputedStyle(document.documentElement).backgroundColor,
+  );
   const rgb = (bg.match(/\d+/g) ?? []).map(Number);
   check(
     rgb.length >= 3 && rgb[0] < 60 && rgb[1] < 60 && rgb[2] < 60,
