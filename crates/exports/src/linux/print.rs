@@ -4,7 +4,8 @@
 //! Why IPP and not CUPS's job-history files: the files under /var/spool/cups are readable only
 //! by root and their format is private to CUPS, while Get-Jobs is a documented protocol any
 //! user may ask, works for remote and local queues alike, and returns the pages counted by
-//! CUPS itself. Only job metadata is asked for; the printed document is never read.
+//! CUPS itself. Only job metadata is asked for, and only for the employee's own jobs
+//! (`my-jobs`, asked as the user the agent runs as); the printed document is never read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -50,16 +51,38 @@ fn attr(out: &mut Vec<u8>, tag: u8, name: &str, value: &[u8]) {
     out.extend_from_slice(value);
 }
 
-/// The IPP Get-Jobs request for every job (completed ones too) with the attributes we read.
-pub fn get_jobs_request(request_id: u32) -> Vec<u8> {
+/// The name of the user this process runs as (CUPS shows a job's name only to its owner).
+pub fn current_user() -> String {
+    if let Some(user) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+    {
+        return user;
+    }
+    let uid = rustix::process::getuid().as_raw();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2) == Some(&uid.to_string().as_str())).then(|| f[0].to_owned())
+            })
+        })
+        .unwrap_or_else(|| uid.to_string())
+}
+
+/// The IPP Get-Jobs request for `user`'s jobs (completed ones too) with the attributes we
+/// read. Asking as the job's owner is what makes CUPS show the document name.
+pub fn get_jobs_request(request_id: u32, user: &str) -> Vec<u8> {
     let mut b = vec![2, 0, 0x00, 0x0A];
     b.extend_from_slice(&request_id.to_be_bytes());
     b.push(0x01);
     attr(&mut b, 0x47, "attributes-charset", b"utf-8");
     attr(&mut b, 0x48, "attributes-natural-language", b"en");
     attr(&mut b, 0x45, "printer-uri", b"ipp://localhost/");
-    attr(&mut b, 0x42, "requesting-user-name", b"worktrace");
+    attr(&mut b, 0x42, "requesting-user-name", user.as_bytes());
     attr(&mut b, 0x44, "which-jobs", b"all");
+    attr(&mut b, 0x22, "my-jobs", &[1]);
     let wanted = [
         "job-id",
         "job-name",
@@ -229,7 +252,7 @@ fn exchange<S: Read + Write>(mut stream: S, ipp: &[u8]) -> std::io::Result<Vec<u
 
 /// Asks the server for its jobs.
 pub fn fetch_jobs(server: &Server) -> Result<Vec<JobState>> {
-    let ipp = get_jobs_request(1);
+    let ipp = get_jobs_request(1, &current_user());
     let unreachable = |e: std::io::Error| {
         Error::Print(format!(
             "cannot reach the print server at {server:?} ({e}); is CUPS running?"
