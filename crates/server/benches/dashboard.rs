@@ -4,6 +4,8 @@
 //! trends over the whole 90 days (and the last 7). Prints p50/p95 per view. SQLite in a temp
 //! file, or the PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`.
 //! Run: `cargo bench -p worktrace-server --bench dashboard`.
+//! `WORKTRACE_BENCH_SMOKE=1` seeds 16 people × 10 days and reads each view a few times
+//! (seconds, for `make test`), failing on any error; its numbers mean nothing.
 
 use std::time::Instant;
 
@@ -15,12 +17,16 @@ use worktrace_server::http::auth::now_ms;
 use worktrace_server::model::Role;
 use worktrace_server::ops;
 
-const PEOPLE: usize = 200;
-const DAYS: u64 = 90;
+/// (people, days, requests per view): the full load, or a little for the smoke run.
+fn load() -> (usize, u64, usize) {
+    if std::env::var_os("WORKTRACE_BENCH_SMOKE").is_some() {
+        (16, 10, 5)
+    } else {
+        (200, 90, 200)
+    }
+}
 /// Days per upload: 30 days × 32 rows stays well under the item and body limits.
 const DAYS_PER_BATCH: u64 = 30;
-/// Requests per measured view.
-const SAMPLES: usize = 200;
 const LEAD_PASSWORD: &str = "bench lead password";
 
 const APPS: [(&str, &str); 8] = [
@@ -110,6 +116,7 @@ async fn measure(
 
 #[tokio::main]
 async fn main() -> BenchResult<()> {
+    let (people, days_n, samples) = load();
     let dir = tempfile::tempdir()?;
     let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
@@ -146,8 +153,8 @@ async fn main() -> BenchResult<()> {
     )
     .await?;
     ops::set_membership(store.as_ref(), org, team.id, lead.id, true).await?;
-    let mut secrets = Vec::with_capacity(PEOPLE);
-    for i in 0..PEOPLE {
+    let mut secrets = Vec::with_capacity(people);
+    for i in 0..people {
         let user = ops::add_user(
             store.as_ref(),
             org,
@@ -178,18 +185,18 @@ async fn main() -> BenchResult<()> {
     // 90 days of data, uploaded the way the agents upload it.
     let first = NaiveDate::from_ymd_opt(2025, 1, 1).ok_or("bad date")?;
     let last = first
-        .checked_add_days(Days::new(DAYS - 1))
+        .checked_add_days(Days::new(days_n - 1))
         .ok_or("bad date")?;
     let seeding = Instant::now();
     let mut tasks = Vec::new();
-    for chunk in secrets.chunks(PEOPLE / 8) {
+    for chunk in secrets.chunks(people / 8) {
         let (c, base, chunk) = (http_client.clone(), base.clone(), chunk.to_vec());
-        let offset = tasks.len() * (PEOPLE / 8);
+        let offset = tasks.len() * (people / 8);
         tasks.push(tokio::spawn(async move {
             for (i, secret) in chunk.iter().enumerate() {
-                for (seq, start) in (0..DAYS).step_by(DAYS_PER_BATCH as usize).enumerate() {
+                for (seq, start) in (0..days_n).step_by(DAYS_PER_BATCH as usize).enumerate() {
                     let from = first.checked_add_days(Days::new(start)).ok_or("bad date")?;
-                    let days = DAYS_PER_BATCH.min(DAYS - start);
+                    let days = DAYS_PER_BATCH.min(days_n - start);
                     let body = batch(offset + i, seq as u64 + 1, from, days, now_ms())?;
                     let resp = c
                         .post(format!("{base}/api/ingest"))
@@ -246,16 +253,16 @@ async fn main() -> BenchResult<()> {
         ),
     ];
     println!(
-        "backend={} people={PEOPLE} days={DAYS} rollup_rows={} seeded_in={seed_secs:.1}s",
+        "backend={} people={people} days={days_n} rollup_rows={} seeded_in={seed_secs:.1}s",
         store.backend(),
-        PEOPLE as u64 * DAYS * 32
+        people as u64 * days_n * 32
     );
     for (name, url) in &views {
         // A few unmeasured requests first, so prepared statements and the page cache are warm
         // as on a server that has been running.
         measure(&http_client, url, &cookie, 5).await?;
-        let (p50, p95, bytes) = measure(&http_client, url, &cookie, SAMPLES).await?;
-        println!("view=\"{name}\" requests={SAMPLES} p50={p50:.1}ms p95={p95:.1}ms body={bytes}B");
+        let (p50, p95, bytes) = measure(&http_client, url, &cookie, samples).await?;
+        println!("view=\"{name}\" requests={samples} p50={p50:.1}ms p95={p95:.1}ms body={bytes}B");
     }
     server.shutdown().await?;
     Ok(())

@@ -2,6 +2,8 @@
 //! a session, a decision) in batches over real HTTP, against SQLite (a temp file) or the
 //! PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`. Prints batches/s and latency
 //! percentiles. Run: `cargo bench -p worktrace-server --bench ingest`.
+//! `WORKTRACE_BENCH_SMOKE=1` runs a few batches only (seconds, for `make test`) and fails
+//! when any upload fails; its numbers mean nothing.
 //!
 //! The client shares the machine with the server, so it does as little as a client can: the
 //! request bodies are serialized before the clock starts, and each answer is read to the end
@@ -16,8 +18,14 @@ use worktrace_server::http::auth::now_ms;
 use worktrace_server::model::Role;
 use worktrace_server::ops;
 
-const DEVICES: usize = 64;
-const BATCHES_PER_DEVICE: u64 = 60;
+/// (devices, batches per device): the full load, or a few for the smoke run.
+fn load() -> (usize, u64) {
+    if std::env::var_os("WORKTRACE_BENCH_SMOKE").is_some() {
+        (4, 5)
+    } else {
+        (64, 60)
+    }
+}
 
 fn day_batch(seq: u64) -> Value {
     let day = format!("2025-03-{:02}", 1 + (seq % 28));
@@ -48,6 +56,7 @@ fn day_batch(seq: u64) -> Value {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (devices, batches_per_device) = load();
     let dir = tempfile::tempdir()?;
     let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
@@ -68,11 +77,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     let http_client = reqwest::Client::builder()
         .use_rustls_tls()
-        .pool_max_idle_per_host(DEVICES)
+        .pool_max_idle_per_host(devices)
         .build()?;
     let base = format!("http://{}", server.addr);
     let mut secrets = Vec::new();
-    for i in 0..DEVICES {
+    for i in 0..devices {
         let user = ops::add_user(
             store.as_ref(),
             admin.org_id,
@@ -96,7 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         secrets.push(r["device_secret"].as_str().unwrap_or_default().to_owned());
     }
-    let bodies: Vec<Vec<u8>> = (1..=BATCHES_PER_DEVICE)
+    let bodies: Vec<Vec<u8>> = (1..=batches_per_device)
         .map(|seq| serde_json::to_vec(&day_batch(seq)))
         .collect::<Result<_, _>>()?;
     let bodies = std::sync::Arc::new(bodies);
@@ -147,9 +156,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ms.sort_by(f64::total_cmp);
     let pct = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
     println!(
-        "backend={} devices={DEVICES} batches={} failed={failed} rollups/batch=32 \
+        "backend={} devices={} batches={} failed={failed} rollups/batch=32 \
          throughput={:.0} batches/s p50={:.1}ms p95={:.1}ms p99={:.1}ms",
         store.backend(),
+        devices,
         ms.len(),
         ms.len() as f64 / secs,
         pct(0.50),
@@ -157,5 +167,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         pct(0.99)
     );
     server.shutdown().await?;
+    if failed > 0 {
+        return Err(format!("{failed} uploads failed").into());
+    }
     Ok(())
 }

@@ -4,6 +4,9 @@
 //! Each operation checks its input and that every id belongs to the caller's organisation; it
 //! must never trust an id from outside the organisation.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use worktrace_domain::{Millis, Policy};
 
 use crate::error::{Error, Result};
@@ -344,6 +347,73 @@ pub async fn policy_for_id(store: &dyn Storage, user: i64) -> Result<Option<Poli
     policy_from_layers(&layers).map(Some)
 }
 
+/// Policies in force by the exact text of their stored layers, so each is parsed, merged and
+/// checked once per change of the layers instead of on every upload. Holds nothing the store
+/// does not: a node that starts empty answers the same.
+#[derive(Debug, Default)]
+pub struct PolicyCache {
+    merged: Mutex<HashMap<String, Policy>>,
+}
+
+/// Most distinct layer combinations kept (organisations × team overrides in use).
+const POLICY_CACHE_MAX: usize = 1024;
+
+impl PolicyCache {
+    /// [`policy_from_layers`], remembered by the layers' text.
+    ///
+    /// ```text
+    /// org {"idle_threshold_secs": 300}, teams [{}] → merged once, then read back
+    /// org text changed                              → merged again
+    /// ```
+    pub fn policy(&self, layers: &PolicyLayers) -> Result<Policy> {
+        let mut key = String::with_capacity(
+            layers.org_json.len()
+                + layers
+                    .team_jsons
+                    .iter()
+                    .map(|(_, j)| j.len() + 1)
+                    .sum::<usize>(),
+        );
+        key.push_str(&layers.org_json);
+        for (_, json) in &layers.team_jsons {
+            // NUL cannot appear in stored JSON text, so layers cannot run into each other.
+            key.push('\0');
+            key.push_str(json);
+        }
+        let cached = self
+            .merged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(policy) = cached {
+            return Ok(policy);
+        }
+        let policy = policy_from_layers(layers)?;
+        let mut merged = self
+            .merged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if merged.len() >= POLICY_CACHE_MAX {
+            merged.clear();
+        }
+        merged.insert(key, policy.clone());
+        Ok(policy)
+    }
+}
+
+/// [`policy_for_id`] through a [`PolicyCache`].
+pub async fn cached_policy_for_id(
+    store: &dyn Storage,
+    cache: &PolicyCache,
+    user: i64,
+) -> Result<Option<Policy>> {
+    let Some(layers) = store.policy_layers(user).await? else {
+        return Ok(None);
+    };
+    cache.policy(&layers).map(Some)
+}
+
 /// Merges stored layers into the policy in force.
 ///
 /// ```text
@@ -407,6 +477,44 @@ pub async fn set_team_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_cache_answers_what_a_fresh_merge_answers() {
+        let cache = PolicyCache::default();
+        let user = User {
+            id: 1,
+            org_id: 1,
+            email: "a@x".into(),
+            display_name: "A".into(),
+            role: Role::Employee,
+            deactivated_at: None,
+        };
+        let layers = |org: &str, team: &str| PolicyLayers {
+            user: user.clone(),
+            org_json: org.into(),
+            team_jsons: vec![(1, team.into())],
+        };
+        for (org, team) in [
+            (r#"{"idle_threshold_secs": 300}"#, "{}"),
+            (
+                r#"{"idle_threshold_secs": 300}"#,
+                r#"{"idle_threshold_secs": 120}"#,
+            ),
+            (r#"{"idle_threshold_secs": 240}"#, "{}"),
+            (r#"{"idle_threshold_secs": 300}"#, "{}"),
+        ] {
+            let l = layers(org, team);
+            assert_eq!(
+                cache.policy(&l).expect("valid"),
+                policy_from_layers(&l).expect("valid"),
+                "a changed layer is merged again, an unchanged one read back: {org} {team}"
+            );
+        }
+        assert!(
+            cache.policy(&layers("{", "{}")).is_err(),
+            "a broken layer is still an error, never a cached policy"
+        );
+    }
 
     #[test]
     fn emails_are_normalised_or_refused() {

@@ -134,7 +134,7 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
 }
 
 async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Policy> {
-    ops::policy_for_id(state.store.as_ref(), user_id)
+    ops::cached_policy_for_id(state.store.as_ref(), &state.policy_cache, user_id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("device owner {user_id} is missing")))
 }

@@ -41,6 +41,8 @@ pub struct AppState {
     /// A hash of a random password, verified against when the e-mail is unknown, so a login
     /// takes as long whether or not the account exists.
     pub dummy_hash: Arc<String>,
+    /// Merged policies by the text of their layers (every upload answers with one).
+    pub policy_cache: Arc<crate::ops::PolicyCache>,
 }
 
 /// `/healthz` answer.
@@ -95,7 +97,12 @@ pub struct ApiDoc;
 
 /// The dashboard pages' own endpoints, merged into the document.
 #[derive(OpenApi)]
-#[openapi(paths(overview::team_day, overview::memberships, report::team_report))]
+#[openapi(paths(
+    overview::team_day,
+    overview::person_hours,
+    overview::memberships,
+    report::team_report
+))]
 #[derive(Debug)]
 pub struct DashboardDoc;
 
@@ -223,6 +230,7 @@ pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Serve
         store: store.clone(),
         config: Arc::new(config),
         dummy_hash: Arc::new(dummy_hash),
+        policy_cache: Arc::default(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();

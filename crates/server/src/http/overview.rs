@@ -172,6 +172,49 @@ pub async fn team_day(
     }))
 }
 
+/// Time in one local hour of a person's day, per category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HourCategory {
+    /// Local hour of the work day, 0..=23.
+    pub hour: i64,
+    pub category: String,
+    pub active_ms: i64,
+    pub idle_ms: i64,
+}
+
+/// A person's day per hour and category, for the timeline's colours. Same visibility and
+/// audit as the person's day.
+#[utoipa::path(get, path = "/api/people/{user_id}/days/{day}/hours", tag = "dashboard",
+    params(("user_id" = i64, Path), ("day" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 200, body = Vec<HourCategory>), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn person_hours(
+    State(state): State<AppState>,
+    ViewerAuth(viewer): ViewerAuth,
+    Path((user_id, day)): Path<(i64, String)>,
+) -> ApiResult<Json<Vec<HourCategory>>> {
+    let hidden = || ApiError::not_found(format!("there is no person {user_id} that you can see"));
+    let subject = state.store.user_by_id(user_id).await?.ok_or_else(hidden)?;
+    let subject_teams = state.store.memberships_of(subject.id).await?;
+    if !viewer.may_see_person(&subject, &subject_teams) {
+        return Err(hidden());
+    }
+    check_day("day", &day)?;
+    let detail = format!("day {day} by hour");
+    audit(&state, &viewer, [subject.id], "read_person_day", &detail).await?;
+    let rows = state.store.hour_category_totals(subject.id, &day).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(hour, category, active_ms, idle_ms)| HourCategory {
+                hour,
+                category,
+                active_ms,
+                idle_ms,
+            })
+            .collect(),
+    ))
+}
+
 /// A member as the admin pages list them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TeamMember {

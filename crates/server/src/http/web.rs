@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/teams/{team_id}/days/{day}", get(overview::team_day))
         .route("/api/teams/{team_id}/report.pdf", get(report::team_report))
         .route("/api/admin/memberships", get(overview::memberships))
+        .route(
+            "/api/people/{user_id}/days/{day}/hours",
+            get(overview::person_hours),
+        )
         .fallback(serve)
 }
 

@@ -133,6 +133,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     // Dashboard reads: callers pass only people they may see.
     /// Whole-day rollups summed over devices, `from..=to` (days as `YYYY-MM-DD`).
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>>;
+    /// One person's day per local hour and category (apps and devices summed), as
+    /// (hour 0..=23, category, active ms, idle ms), ordered by hour then category: what the
+    /// dashboard's timeline colours by.
+    async fn hour_category_totals(
+        &self,
+        user: i64,
+        day: &str,
+    ) -> Result<Vec<(i64, String, i64, i64)>>;
     /// Whole-day totals per person, day and category (apps and devices summed), `from..=to`,
     /// ordered by person, day, category: what team views add up.
     async fn day_category_totals(

@@ -811,6 +811,28 @@ impl Storage for PostgresStore {
         })
     }
 
+    async fn hour_category_totals(
+        &self,
+        user: i64,
+        day: &str,
+    ) -> Result<Vec<(i64, String, i64, i64)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT hour::BIGINT, category, SUM(active_ms)::BIGINT, SUM(idle_ms)::BIGINT
+                 FROM rollups
+                 WHERE user_id = $1 AND day = $2 AND hour >= 0
+                 GROUP BY hour, category
+                 ORDER BY hour, category",
+                &[&user, &day],
+            )
+            .await?;
+        map_rows(rows, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        })
+    }
+
     async fn day_category_totals(
         &self,
         users: &[i64],

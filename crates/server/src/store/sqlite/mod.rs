@@ -884,6 +884,29 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn hour_category_totals(
+        &self,
+        user: i64,
+        day: &str,
+    ) -> Result<Vec<(i64, String, i64, i64)>> {
+        let day = day.to_owned();
+        self.read(move |c| {
+            // Served by rollups_user_day (user_id, day, hour).
+            let mut st = c.prepare_cached(
+                "SELECT hour, category, SUM(active_ms), SUM(idle_ms)
+                 FROM rollups
+                 WHERE user_id = ?1 AND day = ?2 AND hour >= 0
+                 GROUP BY hour, category
+                 ORDER BY hour, category",
+            )?;
+            let rows = st.query_map(params![user, day], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            collect(rows)
+        })
+        .await
+    }
+
     async fn day_category_totals(
         &self,
         users: &[i64],
