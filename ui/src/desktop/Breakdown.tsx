@@ -3,7 +3,7 @@
 import { ArcElement, Chart, DoughnutController, Tooltip } from "chart.js";
 import { useEffect, useRef } from "react";
 import type { Total } from "../bindings/desktop";
-import { hoursMinutes, percent } from "../shared/time";
+import { percent } from "../shared/time";
 import { categoryColor, duration } from "./format";
 import { useT } from "./lang";
 
@@ -70,8 +70,11 @@ export function Totals(props: {
               <td className="bar">
                 <span style={{ width: `${(time(r) / max) * 100}%` }} />
               </td>
-              <td className="num" title={t("worked")}>
-                {hoursMinutes(r.worked_ms)}
+              <td
+                className="num"
+                title={`${t("worked")} ${duration(r.worked_ms)} · ${t("active")} ${duration(r.active_ms)} · ${t("idle")} ${duration(r.idle_ms)}`}
+              >
+                {duration(Math.max(r.worked_ms, r.active_ms))}
               </td>
               <td className="num muted" title={t("activity")}>
                 {percent(r.active_ms > 0 ? r.input_ms / r.active_ms : 0)}

@@ -1,8 +1,9 @@
 // One period (a day or a week): headline totals, the timeline (days) or per-day bars (weeks),
 // and the breakdowns by category and app. Shared by Today and History.
 import type { PeriodView } from "../bindings/desktop";
-import { hoursMinutes, percent } from "../shared/time";
+import { percent } from "../shared/time";
 import { CategoryChart, Totals } from "./Breakdown";
+import { duration } from "./format";
 import { useT } from "./lang";
 import { Timeline } from "./Timeline";
 
@@ -14,19 +15,19 @@ export function Figures(props: { view: PeriodView }) {
       <div className="figure">
         <span className="label">{t("worked")}</span>
         <span className="value" data-testid="worked-time" data-ms={v.worked_ms}>
-          {hoursMinutes(v.worked_ms)}
+          {duration(v.worked_ms)}
         </span>
       </div>
       <div className="figure">
         <span className="label">{t("active")}</span>
         <span className="value" data-testid="active-time" data-ms={v.active_ms}>
-          {hoursMinutes(v.active_ms)}
+          {duration(v.active_ms)}
         </span>
       </div>
       <div className="figure">
         <span className="label">{t("idle")}</span>
         <span className="value" data-testid="idle-time" data-ms={v.idle_ms}>
-          {hoursMinutes(v.idle_ms)}
+          {duration(v.idle_ms)}
         </span>
       </div>
       <div className="figure">

@@ -3,7 +3,7 @@
 
 import { useState } from "react";
 import type { SessionSpan, TimelineSpan } from "../bindings/desktop";
-import { categoryColor, clock, duration, place, visibleRange } from "./format";
+import { categoryColor, clock, duration, place, ticks, visibleRange } from "./format";
 import { type Translate, useT } from "./lang";
 
 export function decisionLabel(t: Translate, s: TimelineSpan): string {
@@ -53,9 +53,7 @@ export function Timeline(props: {
     props.from,
     props.to,
   );
-  const hours: number[] = [];
-  for (let h = Math.ceil(range.from / 3_600_000) * 3_600_000; h <= range.to; h += 3_600_000)
-    hours.push(h);
+  const hours = ticks(range.from, range.to);
   if (props.spans.length === 0)
     return (
       <p className="muted" data-testid="timeline-empty">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { categoryColor, duration, place, visibleRange } from "./format";
+import { categoryColor, duration, place, ticks, visibleRange } from "./format";
 import { dictionaries } from "./i18n";
 
 describe("desktop helpers", () => {
@@ -12,12 +12,14 @@ describe("desktop helpers", () => {
     expect(place(-10, 10, 0, 100)).toEqual({ left: 0, width: 10 });
     expect(place(50, 50, 0, 100).width).toBeGreaterThan(0);
   });
-  it("shows whole hours around what was recorded", () => {
+  it("shows whole quarter hours around what was recorded", () => {
     const h = 3_600_000;
     expect(visibleRange([{ start: 9 * h + 600_000, end: 9 * h + 2_400_000 }], 0, 24 * h)).toEqual({
       from: 9 * h,
-      to: 10 * h,
+      to: 9 * h + 2_700_000,
     });
+    expect(ticks(9 * h, 9 * h + 2_700_000)).toHaveLength(4);
+    expect(ticks(0, 10 * h)).toHaveLength(11);
     expect(visibleRange([], 0, 24 * h)).toEqual({ from: 0, to: 24 * h });
   });
   it("says short times in seconds and long ones in hours:minutes", () => {

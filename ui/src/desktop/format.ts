@@ -39,20 +39,29 @@ export function place(
 }
 
 /** The visible part of a day on the timeline: from the first to the last recorded minute,
- *  widened to whole hours; the whole period when nothing is recorded.
- *  view([{start: 9:10, end: 9:40}], day) → [9:00, 10:00]. */
+ *  widened to whole quarter hours (at least one); the whole period when nothing is recorded.
+ *  visibleRange([{start: 9:10, end: 9:40}], day) → [9:00, 9:45]. */
 export function visibleRange(
   spans: ReadonlyArray<{ start: number; end: number }>,
   from: number,
   to: number,
 ): { from: number; to: number } {
   if (spans.length === 0) return { from, to };
-  const hour = 3_600_000;
+  const quarter = 900_000;
   const first = Math.min(...spans.map((s) => s.start));
   const last = Math.max(...spans.map((s) => s.end));
-  const f = Math.max(from, Math.floor(first / hour) * hour);
-  const t = Math.min(to, Math.ceil(last / hour) * hour);
+  const f = Math.max(from, Math.floor(first / quarter) * quarter);
+  const t = Math.min(to, Math.max(f + quarter, Math.ceil(last / quarter) * quarter));
   return t > f ? { from: f, to: t } : { from, to };
+}
+
+/** Tick marks for a timeline range: every hour, or every quarter hour when under 3 hours.
+ *  ticks(9:00, 9:45) → [9:00, 9:15, 9:30, 9:45]. */
+export function ticks(from: number, to: number): number[] {
+  const step = to - from < 3 * 3_600_000 ? 900_000 : 3_600_000;
+  const out: number[] = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t);
+  return out;
 }
 
 /** A length of time for people: under a minute in seconds ("45 s"), else hours:minutes

@@ -3,9 +3,8 @@
 import { useCallback, useEffect, useState } from "react";
 import type { PeriodView, Status } from "../../bindings/desktop";
 import { type AppError, toAppError } from "../../shared/error";
-import { hoursMinutes } from "../../shared/time";
 import { api } from "../api";
-import { clock } from "../format";
+import { clock, duration } from "../format";
 import { useT } from "../lang";
 import { Period } from "../Period";
 import { IdlePrompt } from "./IdlePrompt";
@@ -64,9 +63,7 @@ export function Today(props: { status: Status | null }) {
               ? t("clockedInSince", { time: clock(s.clocked_in_since) })
               : t("clockedOut")}
           </div>
-          <div className="hero-worked">
-            {hoursMinutes(view?.worked_ms ?? s?.worked_today_ms ?? 0)}
-          </div>
+          <div className="hero-worked">{duration(view?.worked_ms ?? s?.worked_today_ms ?? 0)}</div>
           <div className="muted" data-testid="current-window">
             {t("now")}: {current}
           </div>
