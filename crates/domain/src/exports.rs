@@ -27,7 +27,9 @@ impl Default for WorkHours {
         Self {
             start: "08:00".into(),
             end: "19:00".into(),
-            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -227,7 +229,10 @@ pub fn default_rules() -> Vec<ExportRule> {
         },
         ExportRule {
             sensitive_source: Some(true),
-            ..rule(&[DataFileCreated, FileToNetwork, FileToRemovable], Severity::High)
+            ..rule(
+                &[DataFileCreated, FileToNetwork, FileToRemovable],
+                Severity::High,
+            )
         },
         rule(&[PrintJob], Severity::Low),
         ExportRule {
@@ -243,12 +248,22 @@ pub fn default_rules() -> Vec<ExportRule> {
         },
         ExportRule {
             outside_work_hours: Some(true),
-            ..rule(&[RemovableMounted, UploadSite, ClipboardBulk], Severity::Medium)
+            ..rule(
+                &[RemovableMounted, UploadSite, ClipboardBulk],
+                Severity::Medium,
+            )
         },
     ]
 }
 
-const DESTINATIONS: [&str; 6] = ["removable", "network", "local", "printer", "clipboard", "web"];
+const DESTINATIONS: [&str; 6] = [
+    "removable",
+    "network",
+    "local",
+    "printer",
+    "clipboard",
+    "web",
+];
 
 impl ExportPolicy {
     /// Checks ranges and names (patterns are checked by the detector that compiles them).
@@ -293,7 +308,9 @@ impl ExportPolicy {
             if ext.is_empty() || ext.contains(['.', '/']) || ext.to_lowercase() != *ext {
                 return err(
                     format!("exports.data_extensions[{i}]"),
-                    format!("{ext:?}: write extensions in lower case without the dot, e.g. \"csv\""),
+                    format!(
+                        "{ext:?}: write extensions in lower case without the dot, e.g. \"csv\""
+                    ),
                 );
             }
         }
@@ -356,8 +373,8 @@ mod tests {
             Ok(()),
             "shipped defaults pass their own checks"
         );
-        let policy: crate::Policy =
-            serde_json::from_str(r#"{"idle_threshold_secs": 60}"#).expect("a policy without exports");
+        let policy: crate::Policy = serde_json::from_str(r#"{"idle_threshold_secs": 60}"#)
+            .expect("a policy without exports");
         assert_eq!(
             policy.exports,
             ExportPolicy::default(),

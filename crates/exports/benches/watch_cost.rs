@@ -45,7 +45,12 @@ fn cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default();
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // utime and stime are fields 14 and 15 of stat; 12 and 13 after the command name.
     field(11) + field(12)
 }
@@ -114,8 +119,8 @@ fn main() {
     }
     let before = rss_kib();
     let t_start = Instant::now();
-    let w = ExportWatchers::start(WatchOptions::new(policy(&big), chrono_tz::UTC), now)
-        .expect("start");
+    let w =
+        ExportWatchers::start(WatchOptions::new(policy(&big), chrono_tz::UTC), now).expect("start");
     let setup = t_start.elapsed();
     std::thread::sleep(Duration::from_secs(1));
     let after = rss_kib();
