@@ -122,6 +122,9 @@ pub struct ExportPolicy {
     pub uploads: bool,
     /// Browser domains (regular expressions) of cloud storage, file sharing and webmail.
     pub upload_domains: Vec<String>,
+    /// Upload sites by window title (regular expressions), for browsers that do not report a
+    /// domain (on Linux none does): the page titles of cloud storage and webmail.
+    pub upload_titles: Vec<String>,
     /// An upload site counts when visited within this many seconds after a data-file event.
     pub upload_window_secs: u32,
     /// Files up to this size get a SHA-256 (0: never hash).
@@ -181,6 +184,9 @@ impl Default for ExportPolicy {
             upload_domains: vec![
                 r"(^|\.)(drive\.google\.com|dropbox\.com|onedrive\.live\.com|sharepoint\.com|box\.com|wetransfer\.com|we\.tl|mega\.nz|icloud\.com|disk\.yandex\.\w+|pcloud\.com|sendspace\.com|mediafire\.com)$".into(),
                 r"(^|\.)(mail\.google\.com|outlook\.(live|office|office365)\.com|mail\.yahoo\.com|proton\.me|mail\.proton\.me|gmx\.\w+|mail\.ru|tutanota\.com)$".into(),
+            ],
+            upload_titles: vec![
+                r"\b(Google Drive|Dropbox|OneDrive|WeTransfer|MEGA|iCloud Drive|Box|pCloud|Yandex Disk|Gmail|Outlook|Proton Mail|Yahoo Mail|Tuta Mail)\b".into(),
             ],
             upload_window_secs: 600,
             hash_max_bytes: 50 * 1024 * 1024,

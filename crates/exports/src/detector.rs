@@ -347,9 +347,12 @@ impl Detector {
 
     /// The foreground window changed: an upload-site visit may begin or end.
     fn window_changed(&mut self, at: Millis) -> Option<ExportEvent> {
-        let domain = self.history.current().and_then(|w| w.domain.clone());
-        if let (Some(v), Some(d)) = (&self.visit, &domain) {
-            if v.domain == *d {
+        let site = self
+            .history
+            .current()
+            .and_then(|w| self.matchers.upload_site(w));
+        if let (Some(v), Some(s)) = (&self.visit, &site) {
+            if v.domain == *s {
                 return None;
             }
         }
@@ -358,10 +361,10 @@ impl Detector {
             return ended;
         }
         let window_ms = i64::from(self.policy.upload_window_secs) * 1000;
-        if let (Some(d), Some((file_at, name))) = (domain, &self.last_data_file) {
-            if at - file_at <= window_ms && self.matchers.is_upload_domain(&d) {
+        if let (Some(site), Some((file_at, name))) = (site, &self.last_data_file) {
+            if at - file_at <= window_ms {
                 self.visit = Some(Visit {
-                    domain: d,
+                    domain: site,
                     app: self
                         .history
                         .current()

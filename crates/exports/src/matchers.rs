@@ -13,6 +13,7 @@ pub struct Matchers {
     sensitive_titles: Vec<Regex>,
     sensitive_domains: Vec<Regex>,
     upload_domains: Vec<Regex>,
+    upload_titles: Vec<Regex>,
 }
 
 fn compile(field: &str, patterns: &[String]) -> Result<Vec<Regex>> {
@@ -40,6 +41,7 @@ impl Matchers {
             sensitive_titles: compile("sensitive_titles", &policy.sensitive_titles)?,
             sensitive_domains: compile("sensitive_domains", &policy.sensitive_domains)?,
             upload_domains: compile("upload_domains", &policy.upload_domains)?,
+            upload_titles: compile("upload_titles", &policy.upload_titles)?,
         })
     }
 
@@ -54,6 +56,21 @@ impl Matchers {
             || w.domain
                 .as_deref()
                 .is_some_and(|d| any(&self.sensitive_domains, d))
+    }
+
+    /// The upload site a window shows: its domain when the policy lists it, else the part of
+    /// its title that names one.
+    ///
+    /// `{domain: "drive.google.com"}` → `"drive.google.com"`;
+    /// `{title: "Upload — Google Drive — Mozilla Firefox"}` → `"Google Drive"`; a terminal → none.
+    pub fn upload_site(&self, w: &WindowInfo) -> Option<String> {
+        if let Some(d) = w.domain.as_deref().filter(|d| self.is_upload_domain(d)) {
+            return Some(d.to_owned());
+        }
+        self.upload_titles
+            .iter()
+            .find_map(|r| r.find(&w.title))
+            .map(|m| m.as_str().to_owned())
     }
 
     /// Whether `domain` is a cloud-storage, file-sharing or webmail domain of the policy.

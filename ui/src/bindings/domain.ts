@@ -246,6 +246,11 @@ uploads: boolean,
  */
 upload_domains: Array<string>, 
 /**
+ * Upload sites by window title (regular expressions), for browsers that do not report a
+ * domain (on Linux none does): the page titles of cloud storage and webmail.
+ */
+upload_titles: Array<string>, 
+/**
  * An upload site counts when visited within this many seconds after a data-file event.
  */
 upload_window_secs: number, 
