@@ -152,6 +152,14 @@ try {
   check(text.includes("Break"), "the idle decision is shown on the day");
   const segments = await page.locator(".timeline .seg").count();
   check(segments >= 3, `the timeline has work and idle segments (${segments})`);
+  const titles = await page
+    .locator(".timeline .seg.work")
+    .evaluateAll((els) => els.map((e) => e.getAttribute("title") ?? ""));
+  check(
+    titles.some((x) => x.includes("Work > Development")) &&
+      titles.some((x) => x.includes("Communication")),
+    "the timeline's work is coloured by category, hour by hour",
+  );
   await shot(page, "person-day");
 
   // Trends with charts, then the CSV and the PDF for the same range.

@@ -63,6 +63,27 @@ fn week_batch(today: chrono::NaiveDate, alert: bool, now_ms: i64) -> Value {
                 "active_ms": active, "idle_ms": 600_000, "clocked_ms": active + 600_000,
                 "input_ms": active * 7 / 10, "revision": 1}));
         }
+        // Per local hour: development in the morning, mail after the break, chat late.
+        for (hour, app, category, minutes) in [
+            (9, "code", "Work > Development", 50),
+            (10, "code", "Work > Development", 55),
+            (11, "code", "Work > Development", 45),
+            (11, "outlook", "Work > Email", 10),
+            (12, "slack", "Communication", 15),
+            (13, "outlook", "Work > Email", 50),
+            (14, "outlook", "Work > Email", 30),
+            (14, "code", "Work > Development", 20),
+            (15, "code", "Work > Development", 50),
+            (16, "slack", "Communication", 45),
+            (17, "slack", "Communication", 25),
+        ] {
+            let active = minutes * 60_000;
+            rollups.push(
+                json!({"day": d, "hour": hour, "app": app, "category": category,
+                "active_ms": active, "idle_ms": 0, "clocked_ms": active,
+                "input_ms": active / 2, "revision": 1}),
+            );
+        }
         sessions.push(
             json!({"day": d, "start": ms(day, 9, 0), "end": ms(day, 17, 30),
             "clock_out_reason": "manual"}),
@@ -226,6 +247,69 @@ async fn team_lead_walks_the_dashboard_in_chromium() {
         assert!(size > 5_000, "screenshot {} was written", file.display());
     }
     w.server.shutdown().await.expect("graceful shutdown");
+}
+
+/// The timeline's hourly colours read alike from SQLite and PostgreSQL, and only for people
+/// the viewer may see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hours_of_a_day_read_alike_on_both_databases() {
+    let mut answers = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = World::start(backend).await;
+        let admin = w.login("admin@acme.test").await;
+        let today = Utc::now().date_naive();
+        let (_, secret) = w.enroll(&admin, &w.emp_a).await;
+        let batch = week_batch(today, false, Utc::now().timestamp_millis());
+        let ack = w.ingest(&secret, &batch).await;
+        assert_eq!(
+            ack.status,
+            StatusCode::OK,
+            "{backend:?} ingest: {}",
+            ack.text
+        );
+        let day = today.format("%Y-%m-%d").to_string();
+        let path = format!("/api/people/{}/days/{day}/hours", w.emp_a.id);
+        let other_lead = w.login("lead.b@acme.test").await;
+        let hidden = w.get(&other_lead, &path).await;
+        assert_eq!(
+            hidden.status,
+            StatusCode::NOT_FOUND,
+            "{backend:?}: another team's lead gets not found"
+        );
+        let lead = w.login("lead.a@acme.test").await;
+        let hours = w.get(&lead, &path).await;
+        assert_eq!(hours.status, StatusCode::OK, "{backend:?}: {}", hours.text);
+        let rows = hours.body.as_array().expect("a list").clone();
+        let at_11: Vec<(String, i64)> = rows
+            .iter()
+            .filter(|r| r["hour"] == 11)
+            .map(|r| {
+                (
+                    r["category"].as_str().unwrap_or("").to_owned(),
+                    r["active_ms"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            at_11,
+            [
+                ("Work > Development".to_owned(), 45 * 60_000),
+                ("Work > Email".to_owned(), 10 * 60_000)
+            ],
+            "{backend:?}: hour 11 holds both categories, in name order"
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r["hour"].as_i64().is_some_and(|h| (0..24).contains(&h))),
+            "{backend:?}: whole-day rollups never show up as an hour"
+        );
+        answers.push(rows);
+        w.server.shutdown().await.expect("graceful shutdown");
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "both databases answer the same hours"
+    );
 }
 
 #[tokio::test]

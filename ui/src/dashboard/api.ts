@@ -74,6 +74,7 @@ export type PersonDay = {
   sessions: SessionRow[];
   idle_decisions: DecisionRow[];
 };
+export type HourCategory = { hour: number; category: string; active_ms: number; idle_ms: number };
 export type TrendDay = Totals & { day: string; people: number };
 export type Trends = {
   team_id: number;
@@ -233,6 +234,8 @@ export class Api {
     this.json<TeamDay>("GET", `/api/teams/${team}/days/${encodeURIComponent(day)}`);
   personDay = (person: number, day: string) =>
     this.json<PersonDay>("GET", `/api/people/${person}/days/${encodeURIComponent(day)}`);
+  personHours = (person: number, day: string) =>
+    this.json<HourCategory[]>("GET", `/api/people/${person}/days/${encodeURIComponent(day)}/hours`);
   trends = (team: number, from: string, to: string) =>
     this.json<Trends>("GET", `/api/teams/${team}/trends?${rangeQuery(from, to)}`);
   alerts = (includeAcknowledged: boolean) =>

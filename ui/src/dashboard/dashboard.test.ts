@@ -20,7 +20,7 @@ import {
 } from "./format";
 import { parseRoute, type Route, routeHref } from "./route";
 import { dictionaries } from "./strings";
-import { dayWindow, hourTicks, layoutTimeline } from "./timeline";
+import { colourByCategory, dayWindow, hourTicks, layoutTimeline } from "./timeline";
 
 const H = 3_600_000;
 
@@ -122,6 +122,41 @@ describe("timeline layout", () => {
       [0, 10, false],
       [90, 10, true],
     ]);
+  });
+
+  it("splits each hour of work among that hour's categories, by active time", () => {
+    const w = { start: day + 8 * H, end: day + 18 * H };
+    const work = layoutTimeline(
+      w,
+      [session(9 * H, 11 * H)],
+      [idle(10.5 * H, 10.75 * H, "break")],
+      0,
+    );
+    const hours = [
+      { hour: 9, category: "Email", active_ms: 40 * 60_000, idle_ms: 0 },
+      { hour: 9, category: "Code", active_ms: 20 * 60_000, idle_ms: 0 },
+      { hour: 12, category: "Code", active_ms: 60 * 60_000, idle_ms: 0 },
+    ];
+    const segs = colourByCategory(w, work, hours, (h) => day + h * H);
+    expect(
+      segs.map((s) => [s.kind, (s.start - day) / 60_000, (s.end - day) / 60_000, s.category]),
+    ).toEqual([
+      ["work", 540, 560, "Code"],
+      ["work", 560, 600, "Email"],
+      ["work", 600, 630, undefined],
+      ["idle", 630, 645, undefined],
+      ["work", 645, 660, undefined],
+    ]);
+    const covered = segs.reduce((s, x) => s + (x.end - x.start), 0);
+    expect(covered).toBe(2 * H);
+  });
+
+  it("keeps one slice for one category across an hour boundary", () => {
+    const w = { start: day + 8 * H, end: day + 18 * H };
+    const work = layoutTimeline(w, [session(9 * H, 11 * H)], [], 0);
+    const code = (hour: number) => ({ hour, category: "Code", active_ms: H, idle_ms: 0 });
+    const segs = colourByCategory(w, work, [code(9), code(10)], (h) => day + h * H);
+    expect(segs.map((s) => [s.left, s.width, s.category])).toEqual([[10, 20, "Code"]]);
   });
 
   it("puts hour ticks at both ends", () => {

@@ -13,6 +13,13 @@ export function dayStart(day: string): number {
   return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])).getTime();
 }
 
+/** ("2025-03-03", 9) → the instant 09:00 local time began that day (DST-aware); malformed → NaN. */
+export function hourStartOf(day: string, hour: number): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return Number.NaN;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hour).getTime();
+}
+
 /** ("2025-03-03", 1) → "2025-03-04"; ("2025-03-01", -1) → "2025-02-28". Calendar days, DST-safe. */
 export function addDays(day: string, n: number): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);

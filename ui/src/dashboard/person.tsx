@@ -3,21 +3,32 @@
 // as not found, with nothing of theirs on the page.
 
 import { isoDay, percent } from "../shared/time";
-import type { PersonDay } from "./api";
-import { addDays, categoryColor, clockTime, dayStart, duration, longDay } from "./format";
+import type { HourCategory, PersonDay } from "./api";
+import {
+  addDays,
+  categoryColor,
+  clockTime,
+  dayStart,
+  duration,
+  hourStartOf,
+  longDay,
+} from "./format";
 import { CategoryBars } from "./overview";
 import { routeHref } from "./route";
-import { dayWindow, hourTicks, layoutTimeline } from "./timeline";
+import { colourByCategory, dayWindow, hourTicks, layoutTimeline } from "./timeline";
 import { Card, Empty, Loaded, Stat, useApp, useLoad } from "./ui";
 
 export function PersonDayPage({ person, day }: { person: number; day: string }) {
   const { api, navigate, t, lang } = useApp();
-  const [load] = useLoad(() => api.personDay(person, day), [person, day]);
+  const [load] = useLoad(
+    () => Promise.all([api.personDay(person, day), api.personHours(person, day)]),
+    [person, day],
+  );
   const today = isoDay(new Date());
   const go = (d: string) => navigate(routeHref({ page: "person", person, day: d }));
   return (
     <Loaded load={load}>
-      {(d) => (
+      {([d, hours]) => (
         <div className="stack">
           <div className="page-head">
             <div>
@@ -51,7 +62,7 @@ export function PersonDayPage({ person, day }: { person: number; day: string }) 
               </div>
             </div>
           </div>
-          <PersonDayView d={d} />
+          <PersonDayView d={d} hours={hours} />
         </div>
       )}
     </Loaded>
@@ -70,12 +81,18 @@ function choiceLabel(t: ReturnType<typeof useApp>["t"], choice: string | undefin
   return key ? t(key) : (choice ?? t("idle"));
 }
 
-function PersonDayView({ d }: { d: PersonDay }) {
+function PersonDayView({ d, hours }: { d: PersonDay; hours: HourCategory[] }) {
   const { t, lang } = useApp();
   const tot = d.totals;
   const now = Date.now();
   const window = dayWindow(dayStart(d.day), d.sessions, now);
-  const segments = layoutTimeline(window, d.sessions, d.idle_decisions, now);
+  const segments = colourByCategory(
+    window,
+    layoutTimeline(window, d.sessions, d.idle_decisions, now),
+    hours,
+    (h) => hourStartOf(d.day, h),
+  );
+  const shown = [...new Set(segments.flatMap((s) => (s.category ? [s.category] : [])))].sort();
   const empty = d.sessions.length === 0 && tot.clocked_ms === 0;
   return (
     <>
@@ -97,11 +114,15 @@ function PersonDayView({ d }: { d: PersonDay }) {
             <div className="timeline-track">
               {segments.map((s) => (
                 <div
-                  key={`${s.kind}-${s.start}`}
+                  key={`${s.kind}-${s.start}-${s.category ?? ""}`}
                   className={`seg ${s.kind}${s.open ? " open" : ""}`}
-                  style={{ left: `${s.left}%`, width: `${Math.max(s.width, 0.3)}%` }}
+                  style={{
+                    left: `${s.left}%`,
+                    width: `${Math.max(s.width, 0.3)}%`,
+                    ...(s.category ? { background: categoryColor(s.category) } : {}),
+                  }}
                   title={`${clockTime(s.start, lang)}–${clockTime(s.end, lang)} · ${
-                    s.kind === "work" ? t("working") : choiceLabel(t, s.choice)
+                    s.kind === "work" ? (s.category ?? t("working")) : choiceLabel(t, s.choice)
                   }`}
                 />
               ))}
@@ -114,27 +135,20 @@ function PersonDayView({ d }: { d: PersonDay }) {
               ))}
             </div>
             <div className="legend">
-              <span>
-                <span className="dot work" /> {t("working")}
-              </span>
+              {shown.map((c) => (
+                <span key={c}>
+                  <span className="dot" style={{ background: categoryColor(c) }} /> {c}
+                </span>
+              ))}
+              {segments.some((s) => s.kind === "work" && !s.category) && (
+                <span>
+                  <span className="dot work" /> {t("working")}
+                </span>
+              )}
               <span>
                 <span className="dot idle" /> {t("idleGap")}
               </span>
             </div>
-            {d.categories.length > 0 && (
-              <div className="category-strip" role="img" aria-label={t("byCategory")}>
-                {d.categories.map((c) => (
-                  <div
-                    key={c.category}
-                    style={{
-                      flexGrow: Math.max(c.active_ms, 1),
-                      background: categoryColor(c.category),
-                    }}
-                    title={`${c.category} · ${duration(c.active_ms, lang)}`}
-                  />
-                ))}
-              </div>
-            )}
           </div>
         )}
       </Card>

@@ -2,7 +2,7 @@
 // periods inside them as gaps labelled with the idle decision. Pure: times in, percentages out;
 // no DOM and no clock reads (the caller passes `now` for a session still open).
 
-import type { DecisionRow, SessionRow } from "./api";
+import type { DecisionRow, HourCategory, SessionRow } from "./api";
 
 export type Segment = {
   kind: "work" | "idle";
@@ -15,6 +15,8 @@ export type Segment = {
   choice?: string;
   /** True for the session still open at `now`. */
   open?: boolean;
+  /** For work: the category this slice of time went to (see colourByCategory). */
+  category?: string;
 };
 
 export type Window = { start: number; end: number };
@@ -109,5 +111,76 @@ export function hourTicks(window: Window): { at: number; left: number }[] {
   const out: { at: number; left: number }[] = [];
   const step = window.end - window.start > 14 * HOUR ? 2 * HOUR : HOUR;
   for (let t = window.start; t <= window.end; t += step) out.push({ at: t, left: pct(t, window) });
+  return out;
+}
+
+/**
+ * Colours work bars by what the time went to. The server knows time per local hour and
+ * category, not exact spans, so each hour's part of a work bar is split among that hour's
+ * categories in proportion to their active time (hours with no data stay uncoloured).
+ * `hourStart(h)` is the instant local hour h of the day began (DST-aware, from the caller).
+ *
+ *   work 09:00–10:00, hour 9: Email 40 min, Code 20 min (slices in name order)
+ *     → Code 09:00–09:20, Email 09:20–10:00
+ */
+export function colourByCategory(
+  window: Window,
+  segments: Segment[],
+  hours: HourCategory[],
+  hourStart: (h: number) => number,
+): Segment[] {
+  const byHour = new Map<number, { category: string; active: number }[]>();
+  for (const h of hours) {
+    if (h.active_ms <= 0) continue;
+    const list = byHour.get(h.hour) ?? [];
+    list.push({ category: h.category, active: h.active_ms });
+    byHour.set(h.hour, list);
+  }
+  for (const list of byHour.values()) list.sort((a, b) => a.category.localeCompare(b.category));
+  const out: Segment[] = [];
+  // Appends a slice, joining it to the previous one when it continues the same category
+  // (so an hour boundary does not cut a long stretch of one kind of work).
+  const make = (base: Segment, start: number, end: number, category?: string): Segment => {
+    const last = out[out.length - 1];
+    const from =
+      last && last.kind === "work" && last.end === start && last.category === category
+        ? last.start
+        : start;
+    if (from !== start) out.pop();
+    const left = pct(from, window);
+    const width = Math.round((pct(end, window) - left) * 100) / 100;
+    const seg: Segment = { ...base, start: from, end, left, width };
+    if (category !== undefined) seg.category = category;
+    else delete seg.category;
+    return seg;
+  };
+  for (const seg of segments) {
+    if (seg.kind !== "work") {
+      out.push(seg);
+      continue;
+    }
+    let cursor = seg.start;
+    for (let h = 0; h < 24 && cursor < seg.end; h++) {
+      const hs = hourStart(h);
+      const he = hourStart(h + 1);
+      const a = Math.max(cursor, hs);
+      const b = Math.min(seg.end, he);
+      if (b <= a) continue;
+      if (a > cursor) out.push(make(seg, cursor, a));
+      const cats = byHour.get(h);
+      const total = cats?.reduce((s, c) => s + c.active, 0) ?? 0;
+      if (!cats || total <= 0) out.push(make(seg, a, b));
+      else {
+        let t = a;
+        cats.forEach((c, i) => {
+          const end = i === cats.length - 1 ? b : t + ((b - a) * c.active) / total;
+          if (end > t) out.push(make(seg, t, end, c.category));
+          t = end;
+        });
+      }
+      cursor = b;
+    }
+    if (cursor < seg.end) out.push(make(seg, cursor, seg.end));
+  }
   return out;
 }
