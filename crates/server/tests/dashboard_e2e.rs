@@ -478,3 +478,56 @@ async fn pages_are_served_with_policy_types_and_cache_headers() {
     );
     w.server.shutdown().await.expect("graceful shutdown");
 }
+
+/// Who may use the dashboard pages' own endpoints: every role against own team, another team
+/// and another organisation. Denials about a specific team or person are 404 (as if it did not
+/// exist); an employee is refused the team views outright, and only admins list memberships.
+#[tokio::test]
+async fn dashboard_page_endpoints_follow_the_authorization_matrix() {
+    let w = World::start(Backend::Sqlite).await;
+    let day = "2025-03-03";
+    let team_day = format!("/api/teams/{}/days/{day}", w.team_a);
+    let report = format!(
+        "/api/teams/{}/report.pdf?from=2025-03-01&to=2025-03-03",
+        w.team_a
+    );
+    let hours = format!("/api/people/{}/days/{day}/hours", w.emp_a.id);
+    let memberships = "/api/admin/memberships".to_owned();
+    let ok = StatusCode::OK;
+    let hidden = StatusCode::NOT_FOUND;
+    let refused = StatusCode::FORBIDDEN;
+    // (who, [team day, report, hours, memberships])
+    let matrix = [
+        ("admin@acme.test", [ok, ok, ok, ok]),
+        ("lead.a@acme.test", [ok, ok, ok, refused]),
+        ("lead.b@acme.test", [hidden, hidden, hidden, refused]),
+        ("emp.a@acme.test", [refused, refused, ok, refused]),
+        ("emp.b@acme.test", [refused, refused, hidden, refused]),
+        ("admin@other.test", [hidden, hidden, hidden, ok]),
+    ];
+    for (who, expected) in matrix {
+        let s = w.login(who).await;
+        for (path, want) in [&team_day, &report, &hours, &memberships]
+            .into_iter()
+            .zip(expected)
+        {
+            let a = w.get(&s, path).await;
+            assert_eq!(a.status, want, "{who} GET {path}: {}", a.text);
+            if a.status != ok {
+                assert!(
+                    !a.text.contains("Anna") && !a.text.contains("Team A"),
+                    "a refusal names nobody: {who} GET {path}: {}",
+                    a.text
+                );
+            }
+        }
+    }
+    let other = w.login("admin@other.test").await;
+    let theirs = w.get(&other, &memberships).await;
+    assert!(
+        !theirs.text.contains("Team A") && theirs.text.contains("Other Team"),
+        "another organisation's admin sees only their own teams: {}",
+        theirs.text
+    );
+    w.server.shutdown().await.expect("graceful shutdown");
+}
