@@ -95,7 +95,16 @@ fn with_page_headers(mut response: Response, cache: &'static str) -> Response {
 
 /// Answers every path no API route took: the dashboard's files, or `index.html` for its routes.
 async fn serve(method: Method, uri: Uri) -> Response {
-    let path = uri.path();
+    answer(&method, uri.path(), |name| Dist::get(name).map(|f| f.data))
+}
+
+/// The answer for a page path, with the built files read through `file` (the embedded ones in
+/// the server; a map in tests).
+fn answer(
+    method: &Method,
+    path: &str,
+    file: impl Fn(&str) -> Option<Cow<'static, [u8]>>,
+) -> Response {
     if path == "/api" || path.starts_with("/api/") {
         return ApiError::not_found("there is nothing at this address; see /api/openapi.json")
             .into_response();
@@ -108,7 +117,7 @@ async fn serve(method: Method, uri: Uri) -> Response {
         )
         .into_response();
     }
-    if Dist::get("index.html").is_none() {
+    if file("index.html").is_none() {
         // 200, not 5xx: the server works, and error answers are rewritten to JSON.
         let page = (
             StatusCode::OK,
@@ -118,10 +127,9 @@ async fn serve(method: Method, uri: Uri) -> Response {
             .into_response();
         return with_page_headers(page, REVALIDATE);
     }
-    let Some((name, hashed)) = resolve(path, |p| Dist::get(p).is_some()) else {
-        return ApiError::not_found(format!("the dashboard has no file {path}")).into_response();
-    };
-    let Some(file) = Dist::get(&name) else {
+    let found = resolve(path, |p| file(p).is_some())
+        .and_then(|(name, hashed)| file(&name).map(|data| (name, hashed, data)));
+    let Some((name, hashed, data)) = found else {
         return ApiError::not_found(format!("the dashboard has no file {path}")).into_response();
     };
     let mime = mime_guess::from_path(&name).first_or_octet_stream();
@@ -130,7 +138,7 @@ async fn serve(method: Method, uri: Uri) -> Response {
     } else {
         mime.to_string()
     };
-    let body = match file.data {
+    let body = match data {
         Cow::Borrowed(b) => Body::from(b),
         Cow::Owned(v) => Body::from(v),
     };
@@ -174,6 +182,73 @@ mod tests {
             resolve("/robots.txt", exists),
             None,
             "a missing file is a 404"
+        );
+    }
+
+    fn header_of(r: &Response, name: header::HeaderName) -> String {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    #[test]
+    fn without_a_built_ui_every_page_says_how_to_build_it() {
+        let none = |_: &str| None;
+        let r = answer(&Method::GET, "/teams/3", none);
+        assert_eq!(r.status(), StatusCode::OK, "the server itself works");
+        assert!(
+            header_of(&r, header::CONTENT_TYPE).starts_with("text/html"),
+            "a page people read"
+        );
+        assert!(
+            header_of(&r, header::CONTENT_SECURITY_POLICY).contains("default-src 'self'"),
+            "the same policy as the real pages"
+        );
+        let r = answer(&Method::GET, "/api/teams/3/nothing", none);
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "API paths never get a page"
+        );
+        assert!(
+            NOT_BUILT.contains("dashboard not built: run make ui"),
+            "the page names the command"
+        );
+    }
+
+    #[test]
+    fn files_get_their_type_and_cache_rule() {
+        let file = |name: &str| match name {
+            "index.html" => Some(Cow::Borrowed(&b"<html></html>"[..])),
+            "assets/index-3f2a.js" => Some(Cow::Borrowed(&b"export {}"[..])),
+            "assets/index-3f2a.css" => Some(Cow::Borrowed(&b"body{}"[..])),
+            _ => None,
+        };
+        let js = answer(&Method::GET, "/assets/index-3f2a.js", file);
+        assert_eq!(
+            header_of(&js, header::CONTENT_TYPE),
+            "text/javascript; charset=utf-8",
+            "module scripts must be served as JavaScript or browsers refuse them"
+        );
+        assert_eq!(header_of(&js, header::CACHE_CONTROL), IMMUTABLE, "hashed");
+        let css = answer(&Method::HEAD, "/assets/index-3f2a.css", file);
+        assert!(
+            header_of(&css, header::CONTENT_TYPE).starts_with("text/css"),
+            "styles as CSS"
+        );
+        let page = answer(&Method::GET, "/alerts", file);
+        assert_eq!(
+            header_of(&page, header::CACHE_CONTROL),
+            REVALIDATE,
+            "the page itself is revalidated"
+        );
+        let post = answer(&Method::POST, "/alerts", file);
+        assert_eq!(
+            post.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "pages are read"
         );
     }
 }
