@@ -7,7 +7,7 @@
 // download the timesheet CSV and check it, fetch the PDF, acknowledge an alert. As the admin:
 // the audit log. Screenshots go to $SCREENSHOT_DIR/dashboard-*.png. Any failed check exits 1.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -38,6 +38,8 @@ const SHOTS = env("SCREENSHOT_DIR");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 mkdirSync(SHOTS, { recursive: true });
+// A failure picture from an earlier run would look like one from this run.
+rmSync(join(SHOTS, "dashboard-failure.png"), { force: true });
 
 let failures = 0;
 function check(ok, what) {
