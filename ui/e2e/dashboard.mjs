@@ -248,6 +248,14 @@ try {
   );
   await shot(admin.page, "admin-policy");
 
+  // Deactivating a person asks first, then shows them as deactivated.
+  admin.page.once("dialog", (d) => d.accept());
+  await admin.page.getByRole("link", { name: "People" }).click();
+  const row = admin.page.getByRole("row").filter({ hasText: OTHER_EMAIL });
+  await row.getByRole("button", { name: "Deactivate" }).click();
+  await row.getByText("Deactivated").waitFor();
+  check(true, "an admin deactivates a person after confirming");
+
   // An enrollment token for a person, shown once.
   await admin.page.getByRole("link", { name: "Enrollment tokens" }).click();
   await admin.page

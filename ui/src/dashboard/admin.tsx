@@ -155,9 +155,23 @@ function TeamCard({
   const { api, t } = useApp();
   const [user, setUser] = useState("");
   const [lead, setLead] = useState(false);
-  const outside = users.filter((u) => !team.members.some((m) => m.user_id === u.id));
+  const [error, setError] = useState<string | null>(null);
+  const outside = users.filter(
+    (u) => !u.deactivated_at && !team.members.some((m) => m.user_id === u.id),
+  );
+  const remove = async (m: TeamWithMembers["members"][number]) => {
+    if (!window.confirm(t("removeConfirm", { person: m.display_name, team: team.name }))) return;
+    setError(null);
+    try {
+      await api.removeMembership(team.id, m.user_id);
+      onChange();
+    } catch (e) {
+      setError(failureOf(e).message);
+    }
+  };
   return (
     <Card title={team.name}>
+      {error && <ErrorBox message={error} />}
       {team.members.length === 0 ? (
         <Empty title={t("noMembers")} />
       ) : (
@@ -166,6 +180,10 @@ function TeamCard({
             <li key={m.user_id}>
               {m.display_name} <span className="muted">{m.email}</span>
               {m.lead && <span className="pill active">{t("lead")}</span>}
+              <span className="spacer" />
+              <button type="button" className="ghost danger" onClick={() => remove(m)}>
+                {t("removeFromTeam")}
+              </button>
             </li>
           ))}
         </ul>
@@ -207,8 +225,19 @@ function roleLabel(t: (k: Key) => string, r: Role): string {
 }
 
 function UsersAdmin() {
-  const { api, t } = useApp();
+  const { api, t, me } = useApp();
   const [load, reload] = useLoad(() => api.users(), []);
+  const [error, setError] = useState<string | null>(null);
+  const deactivate = async (u: User) => {
+    if (!window.confirm(t("deactivateConfirm", { person: u.display_name }))) return;
+    setError(null);
+    try {
+      await api.deactivateUser(u.id);
+      reload();
+    } catch (e) {
+      setError(failureOf(e).message);
+    }
+  };
   const [form, setForm] = useState({
     email: "",
     display_name: "",
@@ -269,6 +298,7 @@ function UsersAdmin() {
         </ActionForm>
       </Card>
       <Card title={t("adminUsers")}>
+        {error && <ErrorBox message={error} />}
         <Loaded load={load}>
           {(users) => (
             <table className="table">
@@ -278,6 +308,7 @@ function UsersAdmin() {
                   <th>{t("email")}</th>
                   <th>{t("role")}</th>
                   <th>{t("status")}</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
@@ -291,6 +322,13 @@ function UsersAdmin() {
                         <span className="pill offline">{t("deactivated")}</span>
                       ) : (
                         <span className="pill active">{t("activeAccount")}</span>
+                      )}
+                    </td>
+                    <td>
+                      {!u.deactivated_at && u.id !== me.user.id && (
+                        <button type="button" className="danger" onClick={() => deactivate(u)}>
+                          {t("deactivate")}
+                        </button>
                       )}
                     </td>
                   </tr>

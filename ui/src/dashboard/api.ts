@@ -248,6 +248,9 @@ export class Api {
   createTeam = (name: string) => this.json<Team>("POST", "/api/admin/teams", { name });
   setMembership = (team: number, user: number, lead: boolean) =>
     this.json<void>("PUT", `/api/admin/teams/${team}/members/${user}`, { lead });
+  deactivateUser = (id: number) => this.json<User>("POST", `/api/admin/users/${id}/deactivate`);
+  removeMembership = (team: number, user: number) =>
+    this.json<void>("DELETE", `/api/admin/teams/${team}/members/${user}`);
   devices = () => this.json<Device[]>("GET", "/api/admin/devices");
   revokeDevice = (id: number) => this.json<void>("POST", `/api/admin/devices/${id}/revoke`);
   createToken = (user_id: number, valid_hours: number) =>

@@ -135,6 +135,11 @@ const en = {
   roleEmployee: "Employee",
   passwordOptional: "Password (only for dashboard users)",
   deactivated: "Deactivated",
+  deactivate: "Deactivate",
+  deactivateConfirm:
+    "Deactivate {person}? They can no longer log in and their PCs stop uploading; their history stays.",
+  removeFromTeam: "Remove",
+  removeConfirm: "Remove {person} from {team}?",
   activeAccount: "Active",
   device: "Device",
   enrolled: "Enrolled",
@@ -306,6 +311,11 @@ const ru: Dictionary<typeof en> = {
   roleEmployee: "Сотрудник",
   passwordOptional: "Пароль (только для пользователей панели)",
   deactivated: "Отключён",
+  deactivate: "Отключить",
+  deactivateConfirm:
+    "Отключить {person}? Сотрудник больше не сможет войти, его компьютеры перестанут отправлять данные; история сохранится.",
+  removeFromTeam: "Убрать",
+  removeConfirm: "Убрать {person} из команды {team}?",
   activeAccount: "Активен",
   device: "Устройство",
   enrolled: "Подключено",
