@@ -143,6 +143,9 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ExportEvent {
     pub at: Millis,
+    /// Serialized as `export_kind`: a stored record is tagged `kind` (`"export"`), and one JSON
+    /// object cannot hold the key twice.
+    #[serde(rename = "export_kind")]
     pub kind: ExportKind,
     pub severity: Severity,
     /// The app that was in the foreground just before the event.
@@ -210,5 +213,36 @@ impl Record {
             Record::Activity(a) => (a.minute, a.minute + 60_000),
             Record::Export(e) => (e.at, e.at),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_kind_reads_back_what_was_written() {
+        let mut details = serde_json::Map::new();
+        details.insert("incident".into(), serde_json::json!("i-1"));
+        let export = Record::Export(ExportEvent {
+            at: 5,
+            kind: ExportKind::FileToRemovable,
+            severity: Severity::High,
+            app_before: Some("crm".into()),
+            file_name: Some("clients.csv".into()),
+            path: None,
+            size_bytes: Some(10),
+            destination_class: Some("removable".into()),
+            count: 200,
+            details,
+        });
+        let json = serde_json::to_string(&export).expect("a record serializes");
+        assert_eq!(
+            json.matches("\"kind\"").count(),
+            1,
+            "the record tag and the export's kind must not share a key: {json}"
+        );
+        let back: Record = serde_json::from_str(&json).expect("an export record reads back");
+        assert_eq!(back, export, "round trip keeps every field");
     }
 }

@@ -38,12 +38,8 @@ impl ExportCounts {
     }
 }
 
-/// Reads an export record's body.
-///
-/// The record's `kind` tag (`"export"`) and the event's own `kind` field share one JSON key,
-/// so the body holds `kind` twice and `Record`'s derived reader refuses it ("duplicate field
-/// `kind`"). Read through a JSON value instead, where the later key (the event's kind) wins.
-/// The domain type needs renaming one of the two keys; until then this is the way back in.
+/// Reads an export record's body (`{"kind":"export","at":…,"export_kind":…}`) as the event;
+/// the record's `kind` tag is not a field of the event and is skipped.
 fn parse_export(body: &str) -> std::result::Result<ExportEvent, Failure> {
     let damaged =
         |e: serde_json::Error| Failure::Damaged(format!("an export record cannot be read ({e})"));

@@ -90,7 +90,12 @@ export type ExportKind = "removable_mounted" | "removable_unmounted" | "file_to_
 
 export type Severity = "info" | "low" | "medium" | "high";
 
-export type ExportEvent = { at: number, kind: ExportKind, severity: Severity, 
+export type ExportEvent = { at: number, 
+/**
+ * Serialized as `export_kind`: a stored record is tagged `kind` (`"export"`), and one JSON
+ * object cannot hold the key twice.
+ */
+export_kind: ExportKind, severity: Severity, 
 /**
  * The app that was in the foreground just before the event.
  */
