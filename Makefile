@@ -46,8 +46,8 @@ lint: ui
 ## linked here). SQLite's bundled C source needs each platform's SDK, which this machine lacks, so
 ## these checks use the linked-library path of libsqlite3-sys: type-checking needs only the Rust side.
 check-platforms:
-	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-agent --target x86_64-pc-windows-msvc
-	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-agent --target aarch64-apple-darwin
+	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent --target x86_64-pc-windows-msvc
+	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent --target aarch64-apple-darwin
 
 bench:
 	$(CARGO) bench --workspace
