@@ -26,6 +26,22 @@ use crate::state::AppState;
 /// Command-line switch: start in the tray without opening the window (used by start on login).
 pub const HIDDEN_ARG: &str = "--hidden";
 
+/// SIGTERM or SIGINT (logout, shutdown, Ctrl-C) quit the app the same way as Quit in the tray,
+/// so the engine saves its open records before the process ends.
+fn quit_on_signal(app: tauri::AppHandle) -> std::io::Result<()> {
+    let stop = worktrace_agent::engine::stop_flag().map_err(std::io::Error::other)?;
+    std::thread::Builder::new()
+        .name("worktrace-signals".into())
+        .spawn(move || loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                app.exit(0);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        })
+        .map(|_| ())
+}
+
 /// Runs the app until the employee quits from the tray.
 pub fn run() -> std::result::Result<(), String> {
     tracing_subscriber::fmt()
@@ -36,6 +52,9 @@ pub fn run() -> std::result::Result<(), String> {
         .with_writer(std::io::stderr)
         .init();
     let state = AppState::load().map_err(|e| e.to_string())?;
+    // Tracking starts before the window system: the first sample does not wait for GTK and
+    // the webview. A second instance finds the first one's lock and leaves tracking to it.
+    state.start_engine();
     let hidden = std::env::args().any(|a| a == HIDDEN_ARG);
     let app = tauri::Builder::default()
         // A second launch shows the first one's window instead of starting another engine.
@@ -67,7 +86,6 @@ pub fn run() -> std::result::Result<(), String> {
         .setup(move |app| {
             let handle = app.handle().clone();
             let state = handle.state::<AppState>();
-            state.start_engine();
             commands::apply_autostart(&handle, &state);
             match tray::Tray::build(&handle, state.language()) {
                 Ok(tray) => {
@@ -79,6 +97,7 @@ pub fn run() -> std::result::Result<(), String> {
             if !hidden {
                 windows::show_main(&handle);
             }
+            quit_on_signal(handle.clone())?;
             watcher::spawn(handle)?;
             Ok(())
         })

@@ -24,6 +24,8 @@ use crate::prefs::{prefs_path, Lang, Prefs};
 
 /// How long a request waits for the engine's answer (it answers once per poll interval).
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
+/// How often starting the engine is tried while the lock is briefly taken by a reader.
+const LOCK_TRIES: u32 = 10;
 
 /// The engine thread and its stop flag.
 struct Tracking {
@@ -135,16 +137,32 @@ impl AppState {
     /// shows the current window at once.
     pub fn start_engine(&self) {
         let settings = self.settings();
-        if AgentLock::is_held(&settings.lock_path()) {
+        // Another agent holds the lock for good; a reader's look holds it only for an instant.
+        let external = (0..3).all(|i| {
+            if i > 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            AgentLock::is_held(&settings.lock_path())
+        });
+        if external {
             *lock(&self.engine_problem) = None;
             tracing::info!("another Worktrace agent records here; the app steers it");
             return;
         }
-        let started = worktrace_sensors::platform_sensor()
-            .map_err(|e| format!("cannot read the active window or idle time: {e}"))
-            .and_then(|sensor| {
-                Engine::start(settings.clone(), sensor).map_err(|e| format!("{e:#}"))
-            });
+        let mut started = Err(String::new());
+        for _ in 0..LOCK_TRIES {
+            started = worktrace_sensors::platform_sensor()
+                .map_err(|e| format!("cannot read the active window or idle time: {e}"))
+                .and_then(|sensor| {
+                    Engine::start(settings.clone(), sensor).map_err(|e| format!("{e:#}"))
+                });
+            // The watcher's look at the lock (`read_status`) holds it for an instant; a
+            // restart that meets that instant tries again.
+            if started.is_ok() || !AgentLock::is_held(&settings.lock_path()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let mut engine = match started {
             Ok(engine) => engine,
             Err(message) => {
