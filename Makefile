@@ -33,21 +33,24 @@ ui-check: ui/node_modules/.package-lock.json
 ## Every check and every test; what CI runs.
 test: deps ui ui-check lint check-platforms
 	$(CARGO) test --workspace --lib --bins --tests --examples
-	# Criterion benchmarks run once each as a smoke test. The server's load benchmarks are
-	# plain programs that run their full load, so only `make bench` runs them (lint builds them).
+	# Every benchmark runs once as a smoke test: criterion's once-through mode, and the server's
+	# load programs with a few uploads and requests (they fail on any error; `make bench` measures).
 	$(CARGO) test -p worktrace-agent -p worktrace-store --benches
+	WT_BENCH_SAMPLES=3 WT_BENCH_REST_SECS=1 $(CARGO) test -p worktrace-exports --benches
+	WORKTRACE_BENCH_SMOKE=1 $(CARGO) test -p worktrace-server --benches
 	$(CARGO) test --workspace --doc
 
 lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## The agent and its OS sensor modules for Windows and macOS must keep compiling (they cannot be
+## The agent, the desktop app and their OS modules (sensors, export detection) for Windows and
+## macOS must keep compiling (they cannot be
 ## linked here). SQLite's bundled C source needs each platform's SDK, which this machine lacks, so
 ## these checks use the linked-library path of libsqlite3-sys: type-checking needs only the Rust side.
 check-platforms:
-	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent --target x86_64-pc-windows-msvc
-	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent --target aarch64-apple-darwin
+	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-desktop --target x86_64-pc-windows-msvc
+	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-desktop --target aarch64-apple-darwin
 
 bench:
 	$(CARGO) bench --workspace
