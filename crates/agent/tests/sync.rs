@@ -890,10 +890,11 @@ fn a_re_enrolled_pc_is_counted_once_on(backend: Backend) {
     let company = Company::on(backend);
     let pc = Pc::new(&keyring);
     let first = pc.enroll(&company.url(), &company.token());
-    // No export record here: a stored export record cannot be read back yet (its `kind`
-    // field collides with the record's `kind` tag), which re-enrollment needs to queue the
-    // history again. Alerts of a re-enrolled PC are checked once in the server's tests.
-    pc.append(&[Record::ClockIn { at: T0 }, window(T0, 10, "localc")]);
+    pc.append(&[
+        Record::ClockIn { at: T0 },
+        window(T0, 10, "localc"),
+        usb_copy(T0 + MIN, "clients.xlsx"),
+    ]);
     pc.ok(&["sync", "--now"]);
     company.revoke(first);
     pc.append(&[window(T0 + 10 * MIN, 15, "localc")]);
@@ -914,6 +915,7 @@ fn a_re_enrolled_pc_is_counted_once_on(backend: Backend) {
         Some(1),
         "one work session, not two: {day}"
     );
+    assert_eq!(company.alerts().len(), 1, "the alert is not doubled");
     let devices = company.dashboard("/api/admin/devices");
     let old = devices
         .as_array()
