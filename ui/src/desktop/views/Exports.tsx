@@ -46,7 +46,10 @@ export function Exports() {
           </thead>
           <tbody>
             {view.events.map((e) => (
-              <tr key={`${e.at}-${e.export_kind}-${e.file_name ?? ""}`} className={`sev-${e.severity}`}>
+              <tr
+                key={`${e.at}-${e.export_kind}-${e.file_name ?? ""}`}
+                className={`sev-${e.severity}`}
+              >
                 <td>{dateTime(e.at)}</td>
                 <td>
                   {e.export_kind.replaceAll("_", " ")}
