@@ -167,8 +167,8 @@ pub fn save_settings(
     if update.autostart.is_some() {
         apply_autostart(&app, &state);
     }
-    if state.settings().policy.idle_threshold_secs != before && state.runs_engine() {
-        state.restart_engine();
+    if state.settings().policy.idle_threshold_secs != before {
+        state.apply_settings();
     }
     crate::watcher::refresh(&app);
     let active = app.autolaunch().is_enabled().unwrap_or(false);
@@ -198,9 +198,7 @@ pub fn enroll(
     })?;
     // The engine starts its upload thread and takes the server's policy on its own; restarting
     // it makes both happen now rather than at the next checkpoint.
-    if state.runs_engine() {
-        state.restart_engine();
-    }
+    state.apply_settings();
     let active = app.autolaunch().is_enabled().unwrap_or(false);
     queries::settings(&state, active)
 }

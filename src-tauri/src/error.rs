@@ -76,12 +76,6 @@ impl Serialize for Error {
     }
 }
 
-impl From<tauri::Error> for Error {
-    fn from(e: tauri::Error) -> Self {
-        Error::Window(e.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,9 @@
-//! The Worktrace desktop app: a thin Tauri shell over the agent engine. It runs the engine
-//! in-process, shows the tray, the main window and the idle prompt, and answers the UI's
-//! commands. Business rules live in the agent, tracker and store crates, never here.
+//! The Worktrace desktop app: a thin shell over the agent engine, in two processes. The tray
+//! process (`worktrace-tray`, see `src/tray_main.rs`) runs the engine and the tray icon and
+//! never loads the webview; the window process (`worktrace-desktop`, [`run`]) shows the main
+//! window and the idle prompt, answers the UI's commands, steers the tray's engine through the
+//! database's command queue, and ends when its windows close. Business rules live in the
+//! agent, tracker and store crates, never here.
 
 #![forbid(unsafe_code)]
 
@@ -8,10 +11,10 @@ pub mod bindings;
 pub mod commands;
 pub mod dto;
 pub mod error;
+pub mod launch;
 pub mod prefs;
 pub mod queries;
 pub mod state;
-pub mod tray;
 pub mod view;
 pub mod watcher;
 pub mod windows;
@@ -23,11 +26,11 @@ use tauri::{Manager, RunEvent};
 
 use crate::state::AppState;
 
-/// Command-line switch: start in the tray without opening the window (used by start on login).
+/// Command-line switch: start in the tray without opening the window (used by start on login):
+/// the window process starts the tray process and ends.
 pub const HIDDEN_ARG: &str = "--hidden";
 
-/// SIGTERM or SIGINT (logout, shutdown, Ctrl-C) quit the app the same way as Quit in the tray,
-/// so the engine saves its open records before the process ends.
+/// SIGTERM or SIGINT (logout, shutdown, Ctrl-C) end the window process cleanly.
 fn quit_on_signal(app: tauri::AppHandle) -> std::io::Result<()> {
     let stop = worktrace_agent::engine::stop_flag().map_err(std::io::Error::other)?;
     std::thread::Builder::new()
@@ -42,7 +45,8 @@ fn quit_on_signal(app: tauri::AppHandle) -> std::io::Result<()> {
         .map(|_| ())
 }
 
-/// Runs the app until the employee quits from the tray.
+/// Runs the window process until its last window closes. Starts the tray process (and with
+/// it tracking) first when none runs for this data directory.
 pub fn run() -> std::result::Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -52,14 +56,29 @@ pub fn run() -> std::result::Result<(), String> {
         .with_writer(std::io::stderr)
         .init();
     let state = AppState::load().map_err(|e| e.to_string())?;
-    // Tracking starts before the window system: the first sample does not wait for GTK and
-    // the webview. A second instance finds the first one's lock and leaves tracking to it.
-    state.start_engine();
+    // Tracking runs in the tray process; starting it before the window system means the first
+    // sample does not wait for GTK and the webview.
+    if let Err(e) = launch::ensure_tray(state.data_dir(), &state.settings().lock_path()) {
+        // Without the tray process, tracking runs here while the window is open, and this
+        // process stays (windowless) until it is ended, rather than not tracking at all.
+        tracing::error!("{e}; tracking runs in the window process instead");
+        state.start_engine();
+    }
     let hidden = std::env::args().any(|a| a == HIDDEN_ARG);
+    if hidden {
+        return Ok(());
+    }
+    let prompt_only = std::env::args().any(|a| a == launch::PROMPT_ARG);
+    // Held while this process runs, so the tray knows a window process will show the prompt.
+    // A second instance cannot take it; the single-instance plugin then ends that instance.
+    let _window_lock =
+        worktrace_agent::lock::AgentLock::acquire(&launch::window_lock_path(state.data_dir())).ok();
     let app = tauri::Builder::default()
-        // A second launch shows the first one's window instead of starting another engine.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            windows::show_main(app);
+        // A second launch shows the first one's window instead of opening another process.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            if !args.iter().any(|a| a == launch::PROMPT_ARG) {
+                windows::show_main(app);
+            }
         }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
@@ -87,14 +106,7 @@ pub fn run() -> std::result::Result<(), String> {
             let handle = app.handle().clone();
             let state = handle.state::<AppState>();
             commands::apply_autostart(&handle, &state);
-            match tray::Tray::build(&handle, state.language()) {
-                Ok(tray) => {
-                    app.manage(tray);
-                }
-                // Without a tray host the app still works through its window.
-                Err(e) => tracing::warn!("no tray icon: {e}"),
-            }
-            if !hidden {
+            if !prompt_only {
                 windows::show_main(&handle);
             }
             quit_on_signal(handle.clone())?;
@@ -103,12 +115,11 @@ pub fn run() -> std::result::Result<(), String> {
         })
         .build(tauri::generate_context!())
         .map_err(|e| format!("cannot start the desktop app: {e}"))?;
+    // Closing the last window ends this process (tracking goes on in the tray process).
     app.run(|app, event| match event {
-        // Closing the last window keeps the app (and tracking) running in the tray; only
-        // Quit (an explicit exit code) ends it.
         RunEvent::ExitRequested {
             code: None, api, ..
-        } => api.prevent_exit(),
+        } if app.state::<AppState>().runs_engine() => api.prevent_exit(),
         RunEvent::Exit => app.state::<AppState>().stop_engine(),
         _ => {}
     });

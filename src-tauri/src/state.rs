@@ -210,6 +210,35 @@ impl AppState {
         self.start_engine();
     }
 
+    /// Makes changed settings take effect: restarts the engine here when this process runs
+    /// it, else asks the tray process to (it restarts within a second). An agent started from
+    /// the command line keeps its settings until it is restarted.
+    pub fn apply_settings(&self) {
+        if self.runs_engine() {
+            self.restart_engine();
+            return;
+        }
+        let path = crate::launch::restart_request_path(&self.base.data_dir);
+        if let Err(e) = std::fs::write(&path, b"restart\n") {
+            tracing::warn!(
+                "cannot ask the tray to restart tracking ({}): {e}",
+                path.display()
+            );
+        }
+    }
+
+    /// Whether a window process asked for an engine restart; clears the request.
+    pub fn take_restart_request(&self) -> bool {
+        std::fs::remove_file(crate::launch::restart_request_path(&self.base.data_dir)).is_ok()
+    }
+
+    /// Reads the preferences again (another process of the app may have changed them).
+    pub fn reload_prefs(&self) -> Result<()> {
+        let prefs = Prefs::load(&self.prefs_path)?;
+        *lock(&self.prefs) = prefs;
+        Ok(())
+    }
+
     /// Whether this app runs the engine itself.
     pub fn runs_engine(&self) -> bool {
         lock(&self.tracking)

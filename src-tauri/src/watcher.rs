@@ -1,6 +1,6 @@
-//! Watches the engine's status and keeps everything in step with it: sends `status-changed`
-//! to the windows, updates the tray, and opens or closes the idle prompt. Runs on its own
-//! thread; never writes to the database.
+//! Watches the engine's status (run by the tray process) and keeps the window process in step
+//! with it: sends `status-changed` to the windows and opens or closes the idle prompt. Runs on
+//! its own thread; never writes to the database.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -9,7 +9,6 @@ use tauri::{AppHandle, Emitter, Manager};
 
 use crate::dto::Status;
 use crate::state::AppState;
-use crate::tray::Tray;
 
 /// How often the status is read.
 const EVERY: Duration = Duration::from_millis(500);
@@ -43,19 +42,16 @@ pub fn refresh(app: &AppHandle) {
         *last = Some(status.clone());
         changed
     };
-    if let Some(tray) = app.try_state::<Tray>() {
-        if let Err(e) = tray.show(
-            state.language(),
-            status.clocked_in_since.is_some(),
-            status.worked_today_ms,
-        ) {
-            tracing::warn!("cannot update the tray: {e}");
-        }
-    }
     if status.prompts.is_empty() {
         crate::windows::close_prompt(app);
     } else {
         crate::windows::open_prompt(app);
+    }
+    // A prompt-only process whose prompt was answered elsewhere (or never needed) has
+    // nothing to show: it ends rather than linger without a window.
+    if app.webview_windows().is_empty() && !state.runs_engine() {
+        app.exit(0);
+        return;
     }
     if changed {
         if let Err(e) = app.emit("status-changed", &status) {

@@ -1,11 +1,18 @@
-//! The app's windows: the main window (created on demand and destroyed when closed, so the
-//! webview's memory is freed while tracking goes on in the tray) and the small always-on-top
-//! idle prompt. Never keeps a hidden webview alive.
+//! The window process's windows: the main window and the small always-on-top idle prompt.
+//! The process ends when its last window closes, so the webview's memory goes back to the
+//! system while tracking goes on in the tray process. Never keeps a hidden webview alive.
 
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
+use crate::error::Error;
 use crate::state::AppState;
 use crate::words::words;
+
+impl From<tauri::Error> for Error {
+    fn from(e: tauri::Error) -> Self {
+        Error::Window(e.to_string())
+    }
+}
 
 /// Label of the main window.
 pub const MAIN: &str = "main";

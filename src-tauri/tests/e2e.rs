@@ -1,7 +1,8 @@
 //! End to end through the real app: tauri-driver + WebKitWebDriver drive the built
 //! `worktrace-desktop` on a private X display (Xvfb + openbox), with a temporary data directory
 //! and a 10-second idle threshold. Clock in, focus a real xterm, see it in today's timeline,
-//! go idle, answer the idle prompt, clock out, check the totals. Screenshots go to
+//! go idle, answer the idle prompt, clock out, check the totals. The window process starts the
+//! tray process, which runs tracking; the test stops it at the end. Screenshots go to
 //! `target/screenshots/desktop-*.png`.
 //!
 //! Never skips: a missing tool or front end fails with what to install or run.
@@ -373,4 +374,40 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
     screenshot(&client, "company-sees").await;
 
     client.close().await.expect("end the WebDriver session");
+    stop_tray(data.path());
+}
+
+/// The engine ran in the tray process (`worktrace-tray`), which outlives the window process
+/// tauri-driver ended: stop it as logout does (SIGTERM) and see it save and go.
+fn stop_tray(data: &std::path::Path) {
+    let text = std::fs::read_to_string(data.join("agent-status.json")).expect("the status file");
+    let status: serde_json::Value = serde_json::from_str(&text).expect("the status is JSON");
+    let pid = status["pid"]
+        .as_u64()
+        .expect("the status names the engine's process");
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(
+        name.trim(),
+        "worktrace-tray",
+        "tracking runs in the tray process, not in the window process"
+    );
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(killed.success(), "the tray process takes SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        // A zombie (reaped by init later) has left already.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.contains(") Z") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tray process did not stop within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
