@@ -55,8 +55,9 @@ pub struct Redaction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadPolicy {
-    /// Window titles. The wire protocol has no title field yet, so with `true` nothing more is
-    /// sent today; with `false` (the default) titles never leave the PC.
+    /// Window titles (after redaction): with `true` the "who is working now" presence carries the
+    /// title in front and alert details keep their title keys; with `false` (the default) titles
+    /// never leave the PC.
     pub titles: bool,
     /// Full file paths of export alerts (otherwise only the file name).
     pub paths: bool,

@@ -137,8 +137,9 @@ export type Redaction = { pattern: string, replacement: string, };
 
 export type UploadPolicy = { 
 /**
- * Window titles. The wire protocol has no title field yet, so with `true` nothing more is
- * sent today; with `false` (the default) titles never leave the PC.
+ * Window titles (after redaction): with `true` the "who is working now" presence carries the
+ * title in front and alert details keep their title keys; with `false` (the default) titles
+ * never leave the PC.
  */
 titles: boolean, 
 /**
