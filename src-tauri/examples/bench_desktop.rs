@@ -1,7 +1,9 @@
 //! Measures the desktop app on a private X display (Xvfb + openbox), with a fresh data
-//! directory: launch → first sample recorded (the status file written by the engine after its
+//! directory: launch of the window binary (`worktrace-desktop`, which starts the tray process
+//! `worktrace-tray`) → first sample recorded (the status file written by the engine after its
 //! first sensor reading), launch → main window shown (mapped and visible), and the memory (PSS)
-//! of all the app's processes with the window open and after it is closed to the tray.
+//! of all the app's processes with the window open and after it is closed (the window process
+//! ends; the tray process and its engine stay).
 //!
 //! Run on a release build:
 //! `cargo build --release -p worktrace-desktop && cargo run --release -p worktrace-desktop --example bench_desktop`
@@ -58,7 +60,9 @@ fn main() -> Result<(), String> {
     let window_shown = window_shown.duration_since(started);
 
     std::thread::sleep(Duration::from_secs(5));
+    // The window process started the tray process, so it is among its descendants.
     let open = pss_kb(pid);
+    let tray_pid = engine_pid(&status_file).ok_or("the status file names no engine process")?;
 
     // Close the window as a user does (the window manager's close: Alt+F4).
     let id = window_id.borrow().clone();
@@ -69,8 +73,13 @@ fn main() -> Result<(), String> {
     })
     .ok_or("the window did not close")?;
     std::thread::sleep(Duration::from_secs(8));
-    let closed = pss_kb(pid);
-    let still_running = app.try_wait().map_err(|e| e.to_string())?.is_none();
+    let window_ended = wait(Duration::from_secs(10), || {
+        matches!(app.try_wait(), Ok(Some(_)))
+    })
+    .is_some();
+    // Everything of the app that is left: the tray process and anything it started.
+    let closed = pss_kb(tray_pid);
+    let still_running = Path::new(&format!("/proc/{tray_pid}")).exists();
     let before = std::fs::metadata(&status_file)
         .and_then(|m| m.modified())
         .ok();
@@ -89,22 +98,30 @@ fn main() -> Result<(), String> {
     );
     print_memory("window open", &open);
     print_memory("window closed (tray only)", &closed);
-    println!("app still running after close: {still_running}");
+    println!("window process ended after close: {window_ended}");
+    println!("tray process (pid {tray_pid}) still running after close: {still_running}");
     println!(
         "tracking continues after close (status file updated): {}",
         before != after
     );
 
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
-    let _ = wait(Duration::from_secs(10), || {
-        matches!(app.try_wait(), Ok(Some(_)))
-    });
     let _ = app.kill();
     let _ = app.wait();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(tray_pid.to_string())
+        .status();
+    let _ = wait(Duration::from_secs(10), || {
+        !Path::new(&format!("/proc/{tray_pid}")).exists()
+    });
     Ok(())
+}
+
+/// The pid of the process running the engine, from its status file.
+fn engine_pid(status_file: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(status_file).ok()?;
+    let status: serde_json::Value = serde_json::from_str(&text).ok()?;
+    u32::try_from(status["pid"].as_u64()?).ok()
 }
 
 fn print_memory(label: &str, procs: &[(u32, String, u64)]) {
