@@ -1,6 +1,7 @@
 //! The tray process on its own, on a private X display with a fresh data directory: it runs
 //! tracking without loading the webview, stays single, restarts tracking when a window process
-//! asks, answers clock-in through the command queue, and ends cleanly on SIGTERM.
+//! asks, answers clock-in through the command queue, starts the idle prompt in a window process
+//! when the employee comes back from idle, and ends cleanly (with its windows) on SIGTERM.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,9 @@ use worktrace_desktop::launch;
 use worktrace_desktop::state::AppState;
 use worktrace_testkit::XSession;
 
+/// The shortest idle threshold a policy allows.
+const IDLE_SECS: u64 = 10;
+
 fn tray(x: &XSession, data: &Path, home: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_worktrace-tray"))
         .args(args)
@@ -20,6 +24,7 @@ fn tray(x: &XSession, data: &Path, home: &Path, args: &[&str]) -> Child {
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("WORKTRACE_DATA_DIR", data)
         .env("WORKTRACE_POLL_INTERVAL_MS", "200")
+        .env("WORKTRACE_IDLE_THRESHOLD_SECS", IDLE_SECS.to_string())
         .env("LANG", "C.UTF-8")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -35,13 +40,21 @@ fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+fn visible_window(display: &str, name: &str) -> bool {
+    Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", name])
+        .env("DISPLAY", display)
+        .output()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+}
+
 fn engine_pid(data: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(data.join("agent-status.json")).ok()?;
     serde_json::from_str::<serde_json::Value>(&text).ok()?["pid"].as_u64()
 }
 
 #[test]
-fn tray_tracks_without_webview_stays_single_and_stops_on_sigterm() {
+fn tray_tracks_without_webview_stays_single_prompts_and_stops_on_sigterm() {
     let x = XSession::start().expect("start Xvfb and openbox (see testkit's message)");
     let data = tempfile::tempdir().expect("temporary data directory");
     let home = tempfile::tempdir().expect("temporary home");
@@ -79,6 +92,7 @@ fn tray_tracks_without_webview_stays_single_and_stops_on_sigterm() {
     // A window process steers the tray's engine through the command queue, as the app does.
     std::env::set_var("WORKTRACE_DATA_DIR", data.path());
     std::env::set_var("HOME", home.path());
+    std::env::set_var("WORKTRACE_IDLE_THRESHOLD_SECS", IDLE_SECS.to_string());
     let state = AppState::load().expect("the window side's state over the same data");
     state
         .ask(&AgentCommand::ClockIn)
@@ -108,6 +122,19 @@ fn tray_tracks_without_webview_stays_single_and_stops_on_sigterm() {
         },
     );
 
+    // Away past the threshold, then back: with no window open, the tray starts a window
+    // process that shows the idle prompt.
+    x.input().expect("input before going idle");
+    std::thread::sleep(Duration::from_secs(IDLE_SECS + 2));
+    x.input().expect("come back from idle");
+    wait_until(20, "the idle prompt window was shown", || {
+        visible_window(x.display(), "^Worktrace: you were away$")
+    });
+    assert!(
+        AgentLock::is_held(&launch::window_lock_path(data.path())),
+        "the prompt is in a window process (it holds the window lock)"
+    );
+
     // Logout: SIGTERM ends the tray cleanly, the engine's lock is released.
     let killed = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -127,4 +154,7 @@ fn tray_tracks_without_webview_stays_single_and_stops_on_sigterm() {
         !AgentLock::is_held(&launch::tray_lock_path(data.path())),
         "the tray's lock is free again, so the next launch starts a tray"
     );
+    wait_until(10, "the prompt window process ended with the tray", || {
+        !AgentLock::is_held(&launch::window_lock_path(data.path()))
+    });
 }
