@@ -49,7 +49,12 @@ pub fn refresh(app: &AppHandle) {
     }
     // A prompt-only process whose prompt was answered elsewhere (or never needed) has
     // nothing to show: it ends rather than linger without a window.
-    if app.webview_windows().is_empty() && !state.runs_engine() {
+    // Quit in the tray ends the app: a window of a tray that is gone would show a stopped
+    // app (unless tracking fell back to this process).
+    let tray_gone = !worktrace_agent::lock::AgentLock::is_held(&crate::launch::tray_lock_path(
+        state.data_dir(),
+    ));
+    if (tray_gone || app.webview_windows().is_empty()) && !state.runs_engine() {
         app.exit(0);
         return;
     }
