@@ -35,6 +35,14 @@ const EVERY: Duration = Duration::from_millis(500);
 const PROMPT_RETRY: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
+    // GDK initialises OpenGL on X11 to pick its visuals; with a software GL (no GPU driver,
+    // virtual machines, Xvfb) that maps all of LLVM (about 26 MB PSS, a third of the target
+    // for the whole app) into the process for good. A tray icon and a menu never draw with
+    // GL. Set before any thread starts; an explicit setting wins.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WORKTRACE_LOG")

@@ -70,6 +70,10 @@ fn tray_tracks_without_webview_stays_single_prompts_and_stops_on_sigterm() {
         "the tray process must not load the webview (that is what keeps it small)"
     );
     assert!(
+        !maps.contains("libLLVM") && !maps.contains("_dri.so"),
+        "the tray never initialises OpenGL (a software GL maps all of LLVM)"
+    );
+    assert!(
         maps.contains("libgtk-3"),
         "the tray runs its icon and menu on GTK, so GTK is loaded"
     );
