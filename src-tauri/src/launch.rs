@@ -75,6 +75,11 @@ pub fn spawn(name: &str, args: &[&str]) -> Result<Child> {
 /// lock, then waits until tracking runs (the engine's lock is taken) so the window shows live
 /// data at once. Returns whether it started one.
 pub fn ensure_tray(data_dir: &Path, engine_lock: &Path) -> Result<bool> {
+    if !cfg!(target_os = "linux") {
+        return Err(Error::Agent(
+            "the separate tray process is built for Linux only so far".to_owned(),
+        ));
+    }
     if AgentLock::is_held(&tray_lock_path(data_dir)) {
         return Ok(false);
     }

@@ -58,14 +58,18 @@ pub fn run() -> std::result::Result<(), String> {
     let state = AppState::load().map_err(|e| e.to_string())?;
     // Tracking runs in the tray process; starting it before the window system means the first
     // sample does not wait for GTK and the webview.
-    if let Err(e) = launch::ensure_tray(state.data_dir(), &state.settings().lock_path()) {
-        // Without the tray process, tracking runs here while the window is open, and this
-        // process stays (windowless) until it is ended, rather than not tracking at all.
-        tracing::error!("{e}; tracking runs in the window process instead");
-        state.start_engine();
-    }
+    let tray_runs = match launch::ensure_tray(state.data_dir(), &state.settings().lock_path()) {
+        Ok(_) => true,
+        Err(e) => {
+            // Without the tray process, tracking runs here, and this process stays (windowless)
+            // until it is ended, rather than not tracking at all.
+            tracing::warn!("{e}; tracking runs in the window process instead");
+            state.start_engine();
+            false
+        }
+    };
     let hidden = std::env::args().any(|a| a == HIDDEN_ARG);
-    if hidden {
+    if hidden && tray_runs {
         return Ok(());
     }
     let prompt_only = std::env::args().any(|a| a == launch::PROMPT_ARG);
@@ -106,7 +110,7 @@ pub fn run() -> std::result::Result<(), String> {
             let handle = app.handle().clone();
             let state = handle.state::<AppState>();
             commands::apply_autostart(&handle, &state);
-            if !prompt_only {
+            if !prompt_only && !hidden {
                 windows::show_main(&handle);
             }
             quit_on_signal(handle.clone())?;
