@@ -9,9 +9,10 @@ export CC_aarch64_apple_darwin ?= clang
 deps:
 	@scripts/deps.sh
 
-## Starts the desktop app (tray + window), tracking into the user's data directory (no server needed).
+## Starts the desktop app: the window, and the tray process (worktrace-tray) that keeps tracking
+## into the user's data directory when the window is closed (no server needed).
 run: deps ui
-	$(CARGO) build --release -p worktrace-desktop --bin worktrace-desktop
+	$(CARGO) build --release -p worktrace-desktop
 	./target/release/worktrace-desktop
 
 ## The same tracking without a window: the agent in the foreground of a terminal.
