@@ -25,8 +25,8 @@ pub struct PromptInfo {
 pub struct Status {
     /// False when the engine is not running (it failed to start: see `problem`).
     pub running: bool,
-    /// True when another Worktrace agent records into this data directory and this app only
-    /// shows and steers it.
+    /// True when a Worktrace agent other than this app's tray process (e.g. `worktrace run` in a
+    /// terminal) records into this data directory and this app only shows and steers it.
     pub external_agent: bool,
     pub clocked_in_since: Option<Millis>,
     pub app: Option<String>,

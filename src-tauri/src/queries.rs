@@ -143,7 +143,12 @@ pub fn status(state: &AppState) -> Status {
     };
     Status {
         running: agent.is_some(),
-        external_agent: agent.is_some() && !state.runs_engine(),
+        // The app's own tray process is not "another agent"; `worktrace run` in a terminal is.
+        external_agent: agent.is_some()
+            && !state.runs_engine()
+            && !worktrace_agent::lock::AgentLock::is_held(&crate::launch::tray_lock_path(
+                state.data_dir(),
+            )),
         clocked_in_since,
         app: a.app,
         title: a.title,

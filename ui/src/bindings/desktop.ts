@@ -49,8 +49,8 @@ export type Status = {
  */
 running: boolean, 
 /**
- * True when another Worktrace agent records into this data directory and this app only
- * shows and steers it.
+ * True when a Worktrace agent other than this app's tray process (e.g. `worktrace run` in a
+ * terminal) records into this data directory and this app only shows and steers it.
  */
 external_agent: boolean, clocked_in_since: number | null, app: string | null, title: string | null, category: string | null, idle_since: number | null, locked: boolean, prompts: Array<PromptInfo>, last_auto_clock_out: number | null, 
 /**
