@@ -56,9 +56,9 @@ check-platforms:
 bench:
 	$(CARGO) bench --workspace
 
-## Regenerates ui/src/bindings/domain.ts from the Rust types.
+## Regenerates ui/src/bindings/ (domain.ts, desktop.ts) from the Rust types.
 bindings:
-	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain bindings
+	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain -p worktrace-desktop bindings
 
 ## Starts the company server with its embedded SQLite database on 127.0.0.1:8900.
 server: ui

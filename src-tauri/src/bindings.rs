@@ -49,21 +49,12 @@ pub fn typescript() -> String {
         SettingsUpdate::decl(&cfg),
         CsvExport::decl(&cfg),
     ];
-    let mut out = String::from(
-        "// Generated from src-tauri (the desktop app's command and event payloads). Do not edit by hand.\n\n",
-    );
-    out.push_str(&format!(
-        "import type {{ {} }} from \"./domain\";\n\n",
+    let head = format!(
+        "// Generated from src-tauri (the desktop app's command and event payloads). Do not edit \
+         by hand.\n\nimport type {{ {} }} from \"./domain\";\n\n",
         DOMAIN_IMPORTS.join(", ")
-    ));
-    for decl in decls {
-        out.push_str("export ");
-        out.push_str(&decl);
-        out.push_str("\n\n");
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    out
+    );
+    worktrace_domain::bindings::module(&head, decls)
 }
 
 #[cfg(test)]

@@ -54,9 +54,16 @@ pub fn typescript() -> String {
         ChainStatus::decl(&cfg),
         IngestAck::decl(&cfg),
     ];
-    let mut out = String::from(
+    module(
         "// Generated from crates/domain by `make bindings`. Do not edit by hand.\n\n",
-    );
+        decls,
+    )
+}
+
+/// One TypeScript module: `head` (comment, imports), then each declaration exported, one blank
+/// line apart, ending in one newline: `("// h\n\n", ["type A = 1;"])` → `"// h\n\nexport type A = 1;\n"`.
+pub fn module(head: &str, decls: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::from(head);
     for decl in decls {
         out.push_str("export ");
         out.push_str(&decl);

@@ -115,7 +115,7 @@ async fn table(backend: Backend) {
             name: "unknown enum value",
             ..ingest(
                 vec![json_h.clone(), auth(&secret)],
-                with(&|b| b["alerts"][0]["event"]["kind"] = json!("teleport")),
+                with(&|b| b["alerts"][0]["event"]["export_kind"] = json!("teleport")),
                 422,
                 "invalid_body",
                 "unknown variant",

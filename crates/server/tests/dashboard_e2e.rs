@@ -94,7 +94,7 @@ fn week_batch(today: chrono::NaiveDate, alert: bool, now_ms: i64) -> Value {
     }
     let alerts: Vec<Value> = if alert {
         vec![
-            json!({"id": 1, "event": {"at": ms(today, 11, 5), "kind": "file_to_removable",
+            json!({"id": 1, "event": {"at": ms(today, 11, 5), "export_kind": "file_to_removable",
             "severity": "high", "app_before": "excel", "file_name": "clients.xlsx", "path": null,
             "size_bytes": 48_213, "destination_class": "removable", "count": 1, "details": {}}}),
         ]

@@ -162,7 +162,7 @@ async fn scenario(store: Store) {
 
     // An alert sent in two batches is stored once.
     let event: worktrace_domain::ExportEvent = serde_json::from_value(serde_json::json!({
-        "at": 500, "kind": "file_to_removable", "severity": "high", "app_before": "excel",
+        "at": 500, "export_kind": "file_to_removable", "severity": "high", "app_before": "excel",
         "file_name": "clients.xlsx", "path": null, "size_bytes": 1024,
         "destination_class": "removable", "count": 1, "details": {}
     }))

@@ -106,11 +106,12 @@ pub struct RangeQuery {
     pub to: String,
 }
 
-fn check_range(q: &RangeQuery) -> ApiResult<()> {
-    check_day("from", &q.from)?;
-    check_day("to", &q.to)?;
+/// Checks a `from..=to` day range: both `YYYY-MM-DD`, in order, at most `MAX_RANGE_DAYS` days.
+pub(crate) fn check_range(from: &str, to: &str) -> ApiResult<()> {
+    check_day("from", from)?;
+    check_day("to", to)?;
     let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d");
-    let (Ok(from), Ok(to)) = (parse(&q.from), parse(&q.to)) else {
+    let (Ok(from), Ok(to)) = (parse(from), parse(to)) else {
         return Err(ApiError::unprocessable(
             "invalid_day",
             "write days as YYYY-MM-DD",
@@ -389,7 +390,7 @@ pub async fn trends(
 ) -> ApiResult<Json<Trends>> {
     let (team, members) = visible_team(&state, &viewer, team_id).await?;
     let Query(q) = query.map_err(query_rejection)?;
-    check_range(&q)?;
+    check_range(&q.from, &q.to)?;
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let detail = format!("team {} {}..{}", team.id, q.from, q.to);
     audit(&state, &viewer, ids.iter().copied(), "read_trends", &detail).await?;
@@ -469,7 +470,7 @@ pub async fn timesheet(
 ) -> ApiResult<Response> {
     let (team, members) = visible_team(&state, &viewer, team_id).await?;
     let Query(q) = query.map_err(query_rejection)?;
-    check_range(&q)?;
+    check_range(&q.from, &q.to)?;
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let detail = format!("team {} {}..{}", team.id, q.from, q.to);
     audit(

@@ -15,16 +15,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::{now_ms, ViewerAuth};
-use super::dashboard::audit;
-use super::device::check_day;
+use super::dashboard::{audit, check_range};
 use super::error::{query_rejection, ApiError, ApiResult, ErrorBody};
 use super::overview::team_in_view;
 use super::AppState;
 use crate::model::{DayCategoryRow, SessionRow, User};
 use crate::pdf::{self, Lang, ReportRow, Timesheet};
-
-/// Longest date range of one report, as for the CSV timesheet.
-const MAX_RANGE_DAYS: i64 = 366;
 
 /// Date range `from..=to` (`YYYY-MM-DD`) and the labels' language (`en`, default, or `ru`).
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,32 +29,6 @@ pub struct ReportQuery {
     pub to: String,
     #[serde(default)]
     pub lang: Option<String>,
-}
-
-fn check_range(q: &ReportQuery) -> ApiResult<()> {
-    check_day("from", &q.from)?;
-    check_day("to", &q.to)?;
-    let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d");
-    let (Ok(from), Ok(to)) = (parse(&q.from), parse(&q.to)) else {
-        return Err(ApiError::unprocessable(
-            "invalid_day",
-            "write days as YYYY-MM-DD",
-        ));
-    };
-    let days = (to - from).num_days();
-    if days < 0 {
-        return Err(ApiError::unprocessable(
-            "invalid_range",
-            "`from` must not be after `to`",
-        ));
-    }
-    if days >= MAX_RANGE_DAYS {
-        return Err(ApiError::unprocessable(
-            "invalid_range",
-            format!("ask for at most {MAX_RANGE_DAYS} days at a time"),
-        ));
-    }
-    Ok(())
 }
 
 /// One row per member per day with any time or session, by day then name.
@@ -135,7 +105,7 @@ pub async fn team_report(
 ) -> ApiResult<Response> {
     let (team, members) = team_in_view(&state, &viewer, team_id).await?;
     let Query(q) = query.map_err(query_rejection)?;
-    check_range(&q)?;
+    check_range(&q.from, &q.to)?;
     let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
     let detail = format!("team {} {}..{} pdf", team.id, q.from, q.to);
     audit(

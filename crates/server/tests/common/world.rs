@@ -257,7 +257,7 @@ pub fn batch(seq: u64, head: u64, apps: &[(&str, i64, u64)], alert_id: Option<u6
         .into_iter()
         .map(|id| {
             json!({"id": id, "event": {"at": 1_741_000_000_000i64 + id as i64,
-                "kind": "file_to_removable", "severity": "high", "app_before": "excel",
+                "export_kind": "file_to_removable", "severity": "high", "app_before": "excel",
                 "file_name": "clients.xlsx", "path": null, "size_bytes": 2048,
                 "destination_class": "removable", "count": 1, "details": {}}})
         })
