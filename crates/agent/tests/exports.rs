@@ -43,7 +43,7 @@ fn exports(env: &Env) -> Vec<serde_json::Value> {
 }
 
 fn find<'a>(rows: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
-    rows.iter().filter(|r| r["kind"] == kind).collect()
+    rows.iter().filter(|r| r["export_kind"] == kind).collect()
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn a_burst_of_200_files_to_a_mounted_stick_is_one_incident() {
         .as_array()
         .expect("array")
         .iter()
-        .filter(|r| r["kind"] == "file_to_removable")
+        .filter(|r| r["export_kind"] == "file_to_removable")
         .count();
     assert!(
         (1..=3).contains(&n),
