@@ -3,9 +3,9 @@
 
 import { isoDay, percent } from "../shared/time";
 import type { CategoryTotals, Presence, Team, TeamDay } from "./api";
-import { activeShare, addDays, ago, categoryColor, duration, longDay } from "./format";
+import { activeShare, ago, categoryColor, duration, longDay } from "./format";
 import { routeHref } from "./route";
-import { Card, Empty, Link, Loaded, Stat, useApp, useLoad } from "./ui";
+import { Card, DayPicker, Empty, Link, Loaded, Stat, useApp, useLoad } from "./ui";
 
 export function Overview({ team, day }: { team: number | null; day: string | null }) {
   const { api, t } = useApp();
@@ -50,26 +50,7 @@ function TeamPage({ teams, team, day }: { teams: Team[]; team: number; day: stri
               ))}
             </select>
           )}
-          <div className="day-picker">
-            <button type="button" onClick={() => go(addDays(day, -1))} aria-label={t("prevDay")}>
-              ‹
-            </button>
-            <input
-              type="date"
-              value={day}
-              max={today}
-              aria-label={t("day")}
-              onChange={(e) => e.target.value && go(e.target.value)}
-            />
-            <button
-              type="button"
-              onClick={() => go(addDays(day, 1))}
-              disabled={day >= today}
-              aria-label={t("nextDay")}
-            >
-              ›
-            </button>
-          </div>
+          <DayPicker day={day} onPick={go} />
           <Link
             className="button-link"
             href={routeHref({ page: "trends", team, from: null, to: null })}

@@ -2,29 +2,20 @@
 // decided about them), time by category and by app. A person the viewer may not see is shown
 // as not found, with nothing of theirs on the page.
 
-import { isoDay, percent } from "../shared/time";
+import { percent } from "../shared/time";
 import type { HourCategory, PersonDay } from "./api";
-import {
-  addDays,
-  categoryColor,
-  clockTime,
-  dayStart,
-  duration,
-  hourStartOf,
-  longDay,
-} from "./format";
+import { categoryColor, clockTime, dayStart, duration, hourStartOf, longDay } from "./format";
 import { CategoryBars } from "./overview";
 import { routeHref } from "./route";
 import { colourByCategory, dayWindow, hourTicks, layoutTimeline } from "./timeline";
-import { Card, Empty, Loaded, Stat, useApp, useLoad } from "./ui";
+import { Card, DayPicker, Empty, Loaded, Stat, useApp, useLoad } from "./ui";
 
 export function PersonDayPage({ person, day }: { person: number; day: string }) {
-  const { api, navigate, t, lang } = useApp();
+  const { api, navigate, lang } = useApp();
   const [load] = useLoad(
     () => Promise.all([api.personDay(person, day), api.personHours(person, day)]),
     [person, day],
   );
-  const today = isoDay(new Date());
   const go = (d: string) => navigate(routeHref({ page: "person", person, day: d }));
   return (
     <Loaded load={load}>
@@ -36,30 +27,7 @@ export function PersonDayPage({ person, day }: { person: number; day: string }) 
               <p className="muted">{longDay(d.day, lang)}</p>
             </div>
             <div className="toolbar">
-              <div className="day-picker">
-                <button
-                  type="button"
-                  onClick={() => go(addDays(day, -1))}
-                  aria-label={t("prevDay")}
-                >
-                  ‹
-                </button>
-                <input
-                  type="date"
-                  value={day}
-                  max={today}
-                  aria-label={t("day")}
-                  onChange={(e) => e.target.value && go(e.target.value)}
-                />
-                <button
-                  type="button"
-                  onClick={() => go(addDays(day, 1))}
-                  disabled={day >= today}
-                  aria-label={t("nextDay")}
-                >
-                  ›
-                </button>
-              </div>
+              <DayPicker day={day} onPick={go} />
             </div>
           </div>
           <PersonDayView d={d} hours={hours} />

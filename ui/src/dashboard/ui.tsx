@@ -12,7 +12,9 @@ import {
 } from "react";
 import type { Lang } from "../shared/i18n";
 import { format } from "../shared/i18n";
+import { isoDay } from "../shared/time";
 import { type Api, failureOf, type Me } from "./api";
+import { addDays } from "./format";
 import type { Key } from "./strings";
 
 export type Ctx = {
@@ -193,5 +195,33 @@ export function LangSwitch({
         </button>
       ))}
     </fieldset>
+  );
+}
+
+/** Previous day, a date field and next day; days after today cannot be picked. */
+export function DayPicker({ day, onPick }: { day: string; onPick: (day: string) => void }) {
+  const { t } = useApp();
+  const today = isoDay(new Date());
+  return (
+    <div className="day-picker">
+      <button type="button" onClick={() => onPick(addDays(day, -1))} aria-label={t("prevDay")}>
+        ‹
+      </button>
+      <input
+        type="date"
+        value={day}
+        max={today}
+        aria-label={t("day")}
+        onChange={(e) => e.target.value && onPick(e.target.value)}
+      />
+      <button
+        type="button"
+        onClick={() => onPick(addDays(day, 1))}
+        disabled={day >= today}
+        aria-label={t("nextDay")}
+      >
+        ›
+      </button>
+    </div>
   );
 }
