@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{wait_for, Env};
@@ -237,31 +236,8 @@ fn a_tabular_clipboard_copy_is_recorded_by_shape_never_by_content() {
             "{marker}-{i}\tAcme Ltd\t+44 20 7946 0{i:03}\tx{i}@example.com\tLondon\n"
         ));
     }
-    let mut xclip = Command::new("xclip")
-        .args(["-selection", "clipboard", "-loops", "1", "-quiet"])
-        .env("DISPLAY", x.display())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("xclip is installed (apt-get install -y xclip)");
-    xclip
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("feed xclip");
-    // With -quiet xclip stays in the foreground and exits once the copy was requested
-    // (-loops 1): its exit shows the watcher asked for it. Bounded, so a failure cannot hang.
-    let until = std::time::Instant::now() + Duration::from_secs(15);
-    while xclip.try_wait().expect("xclip status").is_none() {
-        if std::time::Instant::now() > until {
-            let _ = xclip.kill();
-            let _ = xclip.wait();
-            panic!("the copy was never requested from xclip within 15 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    x.copy_to_clipboard(&text)
+        .expect("the agent's clipboard watcher requests the copy from xclip");
     wait_for(
         Duration::from_secs(15),
         "the clipboard copy to be recorded",

@@ -233,6 +233,44 @@ impl XSession {
         )
     }
 
+    /// Copies `text` to the CLIPBOARD selection with `xclip` and returns once a client has
+    /// requested the copy (`-loops 1 -quiet`: xclip exits after serving it once), so the caller
+    /// knows a clipboard watcher asked for it. Times out (and stops xclip) after 15 s.
+    pub fn copy_to_clipboard(&self, text: &str) -> Result<()> {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let mut xclip = Command::new("xclip")
+            .args(["-selection", "clipboard", "-loops", "1", "-quiet"])
+            .env("DISPLAY", &self.display)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|_| Error::Missing {
+                program: "xclip",
+                package: "xclip",
+            })?;
+        let fed = match xclip.stdin.take() {
+            Some(mut stdin) => stdin.write_all(text.as_bytes()),
+            None => Ok(()),
+        };
+        let served = fed
+            .map_err(|e| Error::Program {
+                program: "xclip".into(),
+                reason: format!("cannot write the text: {e}"),
+            })
+            .and_then(|()| {
+                self.wait_until("the copy to be requested from xclip", || {
+                    Ok(xclip.try_wait().ok().flatten().map(|_| ()))
+                })
+            });
+        if served.is_err() {
+            let _ = xclip.kill();
+            let _ = xclip.wait();
+        }
+        served
+    }
+
     /// Changes the window's title the way its kind of program would: `_NET_WM_NAME` for
     /// windows from [`XSession::spawn_window`], the legacy `WM_NAME` for xterms. Other
     /// clients see the new title once this returns.
