@@ -48,13 +48,7 @@ fn quit_on_signal(app: tauri::AppHandle) -> std::io::Result<()> {
 /// Runs the window process until its last window closes. Starts the tray process (and with
 /// it tracking) first when none runs for this data directory.
 pub fn run() -> std::result::Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WORKTRACE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    worktrace_agent::init_logging();
     let state = AppState::load().map_err(|e| e.to_string())?;
     // Tracking runs in the tray process; starting it before the window system means the first
     // sample does not wait for GTK and the webview.

@@ -41,13 +41,7 @@ pub fn main() -> ExitCode {
     if std::env::var_os("GDK_GL").is_none() {
         std::env::set_var("GDK_GL", "disable");
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WORKTRACE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    worktrace_agent::init_logging();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

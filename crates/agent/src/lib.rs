@@ -14,3 +14,15 @@ pub mod secret;
 pub mod settings;
 pub mod status_line;
 pub mod sync;
+
+/// Logs to stderr for every Worktrace process (the `worktrace` command, the desktop window and
+/// tray): `WORKTRACE_LOG` sets the filter (`info`, `worktrace_agent=debug`, …), `warn` otherwise.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WORKTRACE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

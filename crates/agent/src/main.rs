@@ -176,13 +176,7 @@ impl From<By> for GroupBy {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WORKTRACE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    worktrace_agent::init_logging();
     let cli = Cli::parse();
     match execute(cli) {
         Ok(code) => code,
