@@ -3,6 +3,10 @@ SHELL := /bin/bash
 CARGO ?= cargo
 # The macOS compile check of the sensor modules needs clang as the C compiler for that target.
 export CC_aarch64_apple_darwin ?= clang
+# CI builds once from a fresh clone: incremental caches would only cost disk there.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 
 .PHONY: run run-agent test deps ui ui-check lint check-platforms bench bindings server
 
