@@ -2,7 +2,8 @@
 //! through the database's command queue, and their answers.
 
 use serde::{Deserialize, Serialize};
-use worktrace_domain::{IdleChoice, Millis};
+use worktrace_domain::{IdleChoice, Millis, Record};
+use worktrace_tracker::Tracker;
 
 /// A request to the running agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,33 @@ pub enum Command {
         idle_start: Millis,
         choice: IdleChoice,
     },
+    /// Pause tracking (where the policy allows it), for `minutes` or until resumed.
+    Pause {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+    },
+    /// End the pause.
+    Resume,
+}
+
+impl Command {
+    /// Carries the command out on a tracker; returns the records it made final.
+    pub fn apply(
+        &self,
+        tracker: &mut Tracker,
+        now: Millis,
+    ) -> Result<Vec<Record>, worktrace_tracker::Error> {
+        match self {
+            Command::ClockIn => tracker.clock_in(now),
+            Command::ClockOut => tracker.clock_out(now),
+            Command::Decide { idle_start, choice } => tracker.decide(*idle_start, *choice, now),
+            Command::Pause { minutes } => {
+                let until = minutes.map(|m| now.saturating_add(i64::from(m) * 60_000));
+                tracker.pause(now, until)
+            }
+            Command::Resume => tracker.unpause(now),
+        }
+    }
 }
 
 /// The agent's answer.

@@ -71,7 +71,69 @@ pub fn resumed_tracker(settings: &Settings, store: &Store) -> anyhow::Result<Tra
         .map(|r| r.record)
         .collect();
     tracker.restore_prompts(IdlePrompt::undecided(&recent, &settings.policy));
+    if let Some(pause) = PauseFile::load(settings) {
+        tracker.restore_pause(pause.since, pause.until);
+    }
     Ok(tracker)
+}
+
+/// The pause in progress, kept beside the database (`pause.json`) so that a restart or a
+/// `worktrace pause` without a running agent continues it. The paused time up to the latest
+/// checkpoint is in the database already; this file only says that the pause goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseFile {
+    pub since: Millis,
+    pub until: Option<Millis>,
+}
+
+impl PauseFile {
+    /// The tracker's pause, if any.
+    pub fn of(tracker: &Tracker) -> Option<PauseFile> {
+        let s = tracker.status();
+        s.paused_since.map(|since| PauseFile {
+            since,
+            until: s.paused_until,
+        })
+    }
+
+    /// The saved pause; an unreadable file is reported and treated as no pause (tracking goes
+    /// on, which loses nothing).
+    pub fn load(settings: &Settings) -> Option<PauseFile> {
+        let path = settings.pause_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(
+                    "cannot read {}: {e}; tracking is not paused",
+                    path.display()
+                );
+                return None;
+            }
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(pause) => Some(pause),
+            Err(e) => {
+                tracing::warn!(
+                    "{} is not readable: {e}; tracking is not paused",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// Saves the pause, or removes the file when there is none.
+    pub fn save(settings: &Settings, pause: Option<PauseFile>) -> std::io::Result<()> {
+        let path = settings.pause_path();
+        match pause {
+            Some(pause) => write_atomically(&path, &pause),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
 }
 
 /// What `worktrace status` and the desktop app read about the running agent.
@@ -88,6 +150,11 @@ pub struct AgentStatus {
     /// Idle periods waiting for the employee's answer: (start, end).
     pub pending_prompts: Vec<(Millis, Millis)>,
     pub last_auto_clock_out: Option<Millis>,
+    /// Start of the pause in progress, and when it ends by itself.
+    #[serde(default)]
+    pub paused_since: Option<Millis>,
+    #[serde(default)]
+    pub paused_until: Option<Millis>,
     /// The last problem with reading the sensors or saving records, in plain words.
     pub problem: Option<String>,
     /// Active and idle time of the records still open (not in the record chain yet), so live
@@ -121,6 +188,8 @@ pub struct Engine {
     presence: SharedPresence,
     /// Export detection (data files, removable media, print, clipboard, uploads), when on.
     exports: Option<worktrace_exports::ExportWatchers>,
+    /// The pause as `pause.json` holds it.
+    saved_pause: Option<PauseFile>,
     _lock: AgentLock,
 }
 
@@ -142,6 +211,7 @@ impl Engine {
         let control = Store::open(&settings.database_path(), day_clock(&settings))?;
         let writer = Writer::spawn(store);
         let exports = crate::exports::start(&settings, now_ms);
+        let saved_pause = PauseFile::of(&tracker);
         let mut engine = Engine {
             settings,
             tracker,
@@ -152,8 +222,10 @@ impl Engine {
             sync: None,
             presence: SharedPresence::default(),
             exports,
+            saved_pause,
             _lock: lock,
         };
+        engine.enforce_pause_policy();
         engine.refresh_sync();
         Ok(engine)
     }
@@ -168,7 +240,8 @@ impl Engine {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Presence {
             at: now_ms(),
             clocked_in: s.clocked_in_since.is_some(),
-            idle: s.idle_since.is_some() || s.locked,
+            // A pause shows as away; what the window was is not known while paused.
+            idle: s.idle_since.is_some() || s.locked || s.paused_since.is_some(),
             category: s.category.clone(),
             // Dropped before upload unless the policy lets titles leave (sync::batch).
             title: s
@@ -187,6 +260,7 @@ impl Engine {
                         if exports_changed {
                             self.restart_exports();
                         }
+                        self.enforce_pause_policy();
                     }
                     Err(e) => tracing::warn!("the server's policy cannot be applied: {e}"),
                 }
@@ -205,6 +279,31 @@ impl Engine {
                     Err(e) => tracing::warn!("cannot start the upload thread: {e}"),
                 }
             }
+        }
+    }
+
+    /// Ends a pause that the policy in force does not allow (the company turned pausing off).
+    fn enforce_pause_policy(&mut self) {
+        if self.settings.policy.allow_pause || self.tracker.status().paused_since.is_none() {
+            return;
+        }
+        tracing::info!("the policy no longer allows pausing: tracking goes on");
+        match self.tracker.unpause(now_ms()) {
+            Ok(records) => self.append(records),
+            Err(e) => tracing::warn!("cannot end the pause: {e}"),
+        }
+        self.save_pause();
+    }
+
+    /// Keeps `pause.json` in step with the tracker.
+    fn save_pause(&mut self) {
+        let pause = PauseFile::of(&self.tracker);
+        if pause == self.saved_pause {
+            return;
+        }
+        match PauseFile::save(&self.settings, pause) {
+            Ok(()) => self.saved_pause = pause,
+            Err(e) => tracing::warn!("cannot save the pause state: {e}"),
         }
     }
 
@@ -252,6 +351,8 @@ impl Engine {
                 }
                 let records = self.tracker.observe(&Sample::new(now, observation));
                 self.append(records);
+                // A pause with an end finishes on the first sample after it.
+                self.save_pause();
             }
             Err(e) => {
                 let message = format!("cannot read the active window or idle time: {e}");
@@ -333,14 +434,9 @@ impl Engine {
 
     /// Applies one command to the tracker and queues its records.
     pub fn execute(&mut self, command: &Command, now: Millis) -> anyhow::Result<()> {
-        let records = match command {
-            Command::ClockIn => self.tracker.clock_in(now)?,
-            Command::ClockOut => self.tracker.clock_out(now)?,
-            Command::Decide { idle_start, choice } => {
-                self.tracker.decide(*idle_start, *choice, now)?
-            }
-        };
-        self.append(records);
+        let records = command.apply(&mut self.tracker, now);
+        self.save_pause();
+        self.append(records?);
         Ok(())
     }
 
@@ -371,6 +467,8 @@ impl Engine {
                 .map(|p| (p.idle_start, p.idle_end))
                 .collect(),
             last_auto_clock_out: s.last_auto_clock_out,
+            paused_since: s.paused_since,
+            paused_until: s.paused_until,
             problem: self.problem.clone().or_else(|| self.writer.last_error()),
             open_active_ms,
             open_idle_ms,

@@ -55,6 +55,16 @@ enum Cmd {
         #[arg(value_enum)]
         choice: Choice,
     },
+    /// Pause tracking where the company's policy allows it: no window, title or idle time is
+    /// recorded until `worktrace resume`; in a work session the time counts as a break.
+    /// Export detection goes on.
+    Pause {
+        /// End the pause by itself after this many minutes (1 to 1440).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        minutes: Option<u32>,
+    },
+    /// End the pause.
+    Resume,
     /// Clocked in since when, today's active and idle time, the current app.
     Status,
     /// Time by app, category, title, hour or day.
@@ -203,6 +213,15 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             "decision saved",
         ),
+        Cmd::Pause { minutes } => request(
+            &settings,
+            Command::Pause { minutes },
+            &match minutes {
+                Some(m) => format!("paused for {m} min (worktrace resume ends it sooner)"),
+                None => "paused until `worktrace resume`".to_owned(),
+            },
+        ),
+        Cmd::Resume => request(&settings, Command::Resume, "tracking again"),
         Cmd::Status => status(&settings),
         Cmd::Report(args) => report(&settings, &args),
         Cmd::Verify => verify(&settings),
@@ -245,14 +264,11 @@ fn request(settings: &Settings, command: Command, done: &str) -> anyhow::Result<
         let mut store = engine::open_store(settings)?;
         let mut tracker = engine::resumed_tracker(settings, &store)?;
         let now = engine::now_ms();
-        let records = match &command {
-            Command::ClockIn => tracker.clock_in(now),
-            Command::ClockOut => tracker.clock_out(now),
-            Command::Decide { idle_start, choice } => tracker.decide(*idle_start, *choice, now),
-        };
-        match records {
+        match command.apply(&mut tracker, now) {
             Ok(records) => {
                 store.append(&records)?;
+                engine::PauseFile::save(settings, engine::PauseFile::of(&tracker))
+                    .context("cannot save the pause state")?;
                 Reply::ok()
             }
             Err(e) => Reply::error(e.to_string()),
@@ -299,6 +315,15 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
         ),
         None => println!("Clocked out"),
     }
+    if let Some(pause) = engine::PauseFile::load(settings) {
+        let until = pause.until.map_or(String::new(), |u| {
+            format!(" until {}", report::local_time(u, &clock))
+        });
+        println!(
+            "Paused since {}{until}: nothing is recorded; `worktrace resume` ends the pause",
+            report::local_time(pause.since, &clock)
+        );
+    }
     let today = report::work_day(now, &clock);
     let rows = store.summary(today, today, GroupBy::Day)?;
     let (day_from, day_to) = clock.day_range(today);
@@ -335,6 +360,7 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
     match agent {
         Some(s) => {
             let current = match (&s.app, &s.category) {
+                _ if s.paused_since.is_some() => "paused".to_owned(),
                 _ if s.locked => "screen locked".to_owned(),
                 _ if s.idle_since.is_some() => "idle".to_owned(),
                 (Some(app), Some(cat)) => format!("{app} ({cat})"),

@@ -348,6 +348,11 @@ impl Settings {
         self.data_dir.join("agent.lock")
     }
 
+    /// The pause in progress (see `engine::PauseFile`); absent when tracking is not paused.
+    pub fn pause_path(&self) -> PathBuf {
+        self.data_dir.join("pause.json")
+    }
+
     /// The running agent's status snapshot.
     pub fn status_path(&self) -> PathBuf {
         self.data_dir.join("agent-status.json")

@@ -35,6 +35,9 @@ pub enum IdleReason {
     Locked,
     /// No samples arrived: suspend, hibernation, or the agent was not running.
     Suspended,
+    /// The employee paused tracking (where the policy allows it): nothing about windows or
+    /// input was recorded; in a work session the time is a break.
+    Paused,
 }
 
 /// A period without input. `[start, end)`, `start <= end`.

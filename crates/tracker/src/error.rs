@@ -33,6 +33,21 @@ pub enum Error {
          it may have been decided already or timed out: see the pending prompts in the status"
     )]
     NoSuchPrompt { idle_start: Millis },
+    /// `pause` where the policy's `allow_pause` is off.
+    #[error("the company's policy does not allow pausing tracking (allow_pause is off)")]
+    PauseNotAllowed,
+    /// `pause` while nothing is tracked (not clocked in, nothing tracked outside sessions).
+    #[error("not clocked in, so nothing is being tracked; there is nothing to pause")]
+    NothingToPause,
+    /// `pause` while already paused.
+    #[error("already paused since {since} (UTC ms); resume first")]
+    AlreadyPaused { since: Millis },
+    /// `pause` with an end that is not after the pause start.
+    #[error("a pause must end after it starts: {until} (UTC ms) is not after {now}")]
+    PauseEnd { until: Millis, now: Millis },
+    /// `unpause` while not paused.
+    #[error("tracking is not paused")]
+    NotPaused,
 }
 
 /// The crate's result type.

@@ -47,6 +47,13 @@
 //! 10. **Order.** Window, idle, clock-in and clock-out records come in one stream without
 //!     overlap: each one starts at or after the end of every such record before it. Decisions
 //!     follow the idle period they decide; activity minutes come in minute order.
+//! 11. **Pause.** Where the policy's `allow_pause` is on and something is tracked, `pause(now,
+//!     until)` closes what is open like a clock operation and stops looking at samples: no window,
+//!     title, input or idle is recorded until `unpause(now)`, the `until` instant (a sample at or
+//!     after it ends the pause there) or a clock operation. The paused time becomes one idle
+//!     period `Paused` (app `""`); in a session it is decided at once as a `Break` by the
+//!     employee (source User), so it never counts as work and never asks. Gaps during a pause
+//!     are part of it; auto clock-out does not apply to it. Prompts still time out.
 //!
 //! ```text
 //! pulsetime 5 s, threshold 180 s, clocked in at 0:
@@ -150,6 +157,20 @@ pub struct TrackerStatus {
     /// When the latest automatic clock-out after long idle happened (its session end).
     pub last_auto_clock_out: Option<Millis>,
     pub pending_prompts: Vec<IdlePrompt>,
+    /// Start of the pause in progress.
+    pub paused_since: Option<Millis>,
+    /// When the pause in progress ends by itself (`None`: when the employee resumes).
+    pub paused_until: Option<Millis>,
+}
+
+/// The pause in progress (rule 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pause {
+    start: Millis,
+    until: Option<Millis>,
+    /// The latest instant a sample showed during the pause: it ends no earlier, even when the
+    /// clock later jumps back (the time was seen as paused).
+    reached: Millis,
 }
 
 /// The idle period in progress.
@@ -227,6 +248,7 @@ pub struct Tracker {
     prompts: Vec<IdlePrompt>,
     activity: Activity,
     last_auto_clock_out: Option<Millis>,
+    paused: Option<Pause>,
 }
 
 impl Tracker {
@@ -256,6 +278,7 @@ impl Tracker {
             prompts: Vec::new(),
             activity: Activity::default(),
             last_auto_clock_out: None,
+            paused: None,
         })
     }
 
@@ -297,6 +320,25 @@ impl Tracker {
     pub fn observe(&mut self, sample: &Sample) -> Vec<Record> {
         let mut out = Vec::new();
         let c = sample.at;
+        if let Some(pause) = self.paused {
+            match pause.until {
+                Some(until) if c >= until => self.end_pause(until, until, &mut out),
+                _ => {
+                    // Paused: the sample's window and input are not looked at (rule 11).
+                    self.current = None;
+                    self.current_rule = None;
+                    self.locked = false;
+                    self.prev_at = Some(c);
+                    self.paused = Some(Pause {
+                        reached: pause.reached.max(c),
+                        ..pause
+                    });
+                    self.last_sample = Some(c);
+                    self.expire_prompts(c, &mut out);
+                    return out;
+                }
+            }
+        }
         let idle_ms = i64::try_from(sample.idle_ms).unwrap_or(i64::MAX);
         let threshold = i64::from(self.policy.idle_threshold_secs) * 1000;
         let idle_now = sample.locked || idle_ms >= threshold;
@@ -356,6 +398,7 @@ impl Tracker {
             return Err(Error::AlreadyClockedIn { since });
         }
         let mut out = Vec::new();
+        self.end_pause_at(now, &mut out);
         self.bring_to(now, &mut out);
         let idle = self.idle.clone();
         self.close_all(now, &mut out);
@@ -381,6 +424,7 @@ impl Tracker {
             return Err(Error::NotClockedIn);
         };
         let mut out = Vec::new();
+        self.end_pause_at(now, &mut out);
         self.bring_to(now, &mut out);
         if let Some(mut idle) = self.idle.take() {
             // Idle long enough for the automatic clock-out that no sample came to apply.
@@ -423,6 +467,68 @@ impl Tracker {
             self.open_idle(at, at, idle.reason, idle.app, idle.category);
         }
         Ok(out)
+    }
+
+    /// Pauses tracking from `now` until [`unpause`](Self::unpause), `until` or a clock
+    /// operation (rule 11). Returns the records closed by it.
+    pub fn pause(&mut self, now: Millis, until: Option<Millis>) -> Result<Vec<Record>> {
+        if !self.policy.allow_pause {
+            return Err(Error::PauseNotAllowed);
+        }
+        if let Some(p) = self.paused {
+            return Err(Error::AlreadyPaused { since: p.start });
+        }
+        if !self.recording() {
+            return Err(Error::NothingToPause);
+        }
+        if let Some(until) = until.filter(|u| *u <= now) {
+            return Err(Error::PauseEnd { until, now });
+        }
+        let mut out = Vec::new();
+        self.bring_to(now, &mut out);
+        self.close_all(now, &mut out);
+        if let Some(p) = self.prev_at.filter(|p| *p < now) {
+            // Not observed since `p` (no sample within pulsetime): a gap, as rule 4 says.
+            self.record_gap(p, now, &mut out);
+        }
+        let at = now
+            .max(self.high_water)
+            .max(self.prev_at.unwrap_or(Millis::MIN));
+        self.high_water = self.high_water.max(at);
+        self.barrier = self.barrier.max(at);
+        self.prev_at = Some(at);
+        self.current = None;
+        self.current_rule = None;
+        self.paused = Some(Pause {
+            start: at,
+            until: until.map(|u| u.max(at)),
+            reached: at,
+        });
+        Ok(out)
+    }
+
+    /// Ends the pause at `now` (or at its `until`, when that came first).
+    pub fn unpause(&mut self, now: Millis) -> Result<Vec<Record>> {
+        if self.paused.is_none() {
+            return Err(Error::NotPaused);
+        }
+        let mut out = Vec::new();
+        self.end_pause_at(now, &mut out);
+        Ok(out)
+    }
+
+    /// After a restart (following [`resume`](Self::resume)): the pause that was in progress.
+    /// The part before the stored high-water mark is recorded already, so the pause goes on
+    /// from there.
+    pub fn restore_pause(&mut self, since: Millis, until: Option<Millis>) {
+        let start = since.max(self.high_water);
+        self.barrier = self.barrier.max(start);
+        self.prev_at = Some(self.prev_at.map_or(start, |p| p.max(start)));
+        self.paused = Some(Pause {
+            start,
+            until,
+            reached: start,
+        });
     }
 
     /// Answers the idle prompt for the idle period that started at `idle_start`.
@@ -477,6 +583,9 @@ impl Tracker {
         if let Some(idle) = self.idle.as_ref().filter(|i| i.recorded && i.end > i.start) {
             records.push(Record::Idle(idle_record(idle)));
         }
+        if let Some(pause) = self.paused {
+            records.extend(self.pause_records(pause, pause.reached, pause.reached));
+        }
         records.extend(self.activity.open_records().map(Record::Activity));
         records
     }
@@ -494,6 +603,8 @@ impl Tracker {
             locked: self.locked,
             last_auto_clock_out: self.last_auto_clock_out,
             pending_prompts: self.prompts.clone(),
+            paused_since: self.paused.map(|p| p.start),
+            paused_until: self.paused.and_then(|p| p.until),
         }
     }
 
@@ -850,6 +961,53 @@ impl Tracker {
             self.finish_idle(c, out);
         }
         self.barrier = self.barrier.max(c);
+    }
+
+    /// Ends the pause (if any) at `now`, or at its `until` when that came first.
+    fn end_pause_at(&mut self, now: Millis, out: &mut Vec<Record>) {
+        if let Some(pause) = self.paused {
+            let end = pause.until.map_or(now, |u| u.min(now));
+            self.end_pause(end, now, out);
+        }
+    }
+
+    /// Ends the pause at `end`: its idle period `Paused` and, in a session, its `Break`.
+    fn end_pause(&mut self, end: Millis, decided_at: Millis, out: &mut Vec<Record>) {
+        let Some(pause) = self.paused.take() else {
+            return;
+        };
+        let end = end.max(pause.reached);
+        out.extend(self.pause_records(pause, end, decided_at));
+        self.high_water = self.high_water.max(end);
+        self.barrier = self.barrier.max(end);
+        self.prev_at = Some(end);
+        self.last_sample = Some(end);
+    }
+
+    /// The records of a pause up to `end` (none when it is empty or nothing is tracked).
+    fn pause_records(&self, pause: Pause, end: Millis, decided_at: Millis) -> Vec<Record> {
+        if end <= pause.start || !self.recording() {
+            return Vec::new();
+        }
+        let in_session = self.session.is_some();
+        let mut out = vec![Record::Idle(IdlePeriod {
+            start: pause.start,
+            end,
+            reason: IdleReason::Paused,
+            app: String::new(),
+            category: crate::classify::UNCATEGORIZED.to_owned(),
+            in_session,
+        })];
+        if in_session {
+            out.push(Record::Decision(IdleDecision {
+                idle_start: pause.start,
+                idle_end: end,
+                choice: IdleChoice::Break,
+                source: DecisionSource::User,
+                decided_at,
+            }));
+        }
+        out
     }
 
     fn expire_prompts(&mut self, c: Millis, out: &mut Vec<Record>) {

@@ -64,7 +64,7 @@ input_ms: number,
  */
 in_session: boolean, };
 
-export type IdleReason = "no_input" | "locked" | "suspended";
+export type IdleReason = "no_input" | "locked" | "suspended" | "paused";
 
 export type IdlePeriod = { start: number, end: number, reason: IdleReason, 
 /**

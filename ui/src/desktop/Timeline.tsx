@@ -28,6 +28,8 @@ function reasonLabel(t: Translate, s: TimelineSpan): string {
       return t("reasonLocked");
     case "suspended":
       return t("reasonSuspended");
+    case "paused":
+      return t("reasonPaused");
     default:
       return t("reasonNoInput");
   }

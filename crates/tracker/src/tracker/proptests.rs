@@ -53,6 +53,9 @@ enum Ev {
     In(i64),
     Out(i64),
     Decide(Index, IdleChoice),
+    /// Pause at an offset, until an instant that many ms later (or until resumed).
+    Pause(i64, Option<i64>),
+    Unpause(i64),
 }
 
 fn choice() -> impl Strategy<Value = IdleChoice> {
@@ -85,6 +88,9 @@ fn ev() -> impl Strategy<Value = Ev> {
         2 => (-3_000..8_000i64).prop_map(Ev::In),
         2 => (-3_000..8_000i64).prop_map(Ev::Out),
         1 => (any::<Index>(), choice()).prop_map(|(i, c)| Ev::Decide(i, c)),
+        1 => (-3_000..8_000i64, prop::option::of(-1_000..300_000i64))
+            .prop_map(|(at, until)| Ev::Pause(at, until)),
+        1 => (-3_000..8_000i64).prop_map(Ev::Unpause),
     ]
 }
 
@@ -126,6 +132,8 @@ enum Step {
     In(Millis),
     Out(Millis),
     Decide(Index, IdleChoice, Millis),
+    Pause(Millis, Option<Millis>),
+    Unpause(Millis),
 }
 
 fn steps(events: &[Ev]) -> Vec<Step> {
@@ -161,6 +169,10 @@ fn steps(events: &[Ev]) -> Vec<Step> {
             Ev::In(offset) => out.push(Step::In(t + offset)),
             Ev::Out(offset) => out.push(Step::Out(t + offset)),
             Ev::Decide(i, c) => out.push(Step::Decide(*i, *c, t)),
+            Ev::Pause(offset, until) => {
+                out.push(Step::Pause(t + offset, until.map(|u| t + offset + u)));
+            }
+            Ev::Unpause(offset) => out.push(Step::Unpause(t + offset)),
         }
     }
     out
@@ -169,7 +181,8 @@ fn steps(events: &[Ev]) -> Vec<Step> {
 fn step_time(s: &Step) -> Millis {
     match s {
         Step::S(s) => s.at,
-        Step::In(t) | Step::Out(t) | Step::Decide(_, _, t) => *t,
+        Step::In(t) | Step::Out(t) | Step::Decide(_, _, t) | Step::Unpause(t) => *t,
+        Step::Pause(t, _) => *t,
     }
 }
 
@@ -205,6 +218,37 @@ fn apply(t: &mut Tracker, step: &Step) -> Vec<Record> {
             let start = t.pending_prompts()[i.index(t.pending_prompts().len())].idle_start;
             t.decide(start, *c, *now).expect("the prompt was pending")
         }
+        Step::Pause(now, until) => {
+            let s = t.status();
+            match t.pause(*now, *until) {
+                Ok(r) => r,
+                Err(e) => {
+                    let recording = s.clocked_in_since.is_some() || t.policy.track_outside_sessions;
+                    let expected = match (s.paused_since, until.filter(|u| u <= now)) {
+                        (Some(since), _) => Error::AlreadyPaused { since },
+                        (None, _) if !recording => Error::NothingToPause,
+                        (None, Some(u)) => Error::PauseEnd {
+                            until: u,
+                            now: *now,
+                        },
+                        (None, None) => Error::NothingToPause,
+                    };
+                    assert_eq!(e, expected, "pause refused for the right reason");
+                    Vec::new()
+                }
+            }
+        }
+        Step::Unpause(now) => match t.unpause(*now) {
+            Ok(r) => r,
+            Err(e) => {
+                assert_eq!(
+                    e,
+                    Error::NotPaused,
+                    "unpause is refused only when not paused"
+                );
+                Vec::new()
+            }
+        },
     }
 }
 
@@ -413,7 +457,12 @@ proptest! {
             .iter()
             .filter_map(|r| match r {
                 Record::Window(w) if w.in_session => Some(w.end - w.start),
-                Record::Idle(i) if i.in_session && i.reason != IdleReason::Suspended => Some(i.end - i.start),
+                Record::Idle(i)
+                    if i.in_session
+                        && !matches!(i.reason, IdleReason::Suspended | IdleReason::Paused) =>
+                {
+                    Some(i.end - i.start)
+                }
                 _ => None,
             })
             .sum();
@@ -476,7 +525,9 @@ proptest! {
                 let open = t.open_records();
                 let stored_hw = hw_before.max(high_water(&open));
                 if !recording || stored_hw == Some(step_time(step)) {
-                    cuts.push((k + 1, before.len(), open));
+                    let s = t.status();
+                    let pause = s.paused_since.map(|since| (since, s.paused_until));
+                    cuts.push((k + 1, before.len(), open, pause));
                 }
             }
         }
@@ -484,12 +535,16 @@ proptest! {
         whole.extend(t.open_records());
         prop_assume!(!cuts.is_empty(), "no settled point in this stream");
 
-        let (k, n, open) = cuts[pick.index(cuts.len())].clone();
+        let (k, n, open, pause) = cuts[pick.index(cuts.len())].clone();
         let mut stored: Vec<Record> = before[..n].to_vec();
         stored.extend(open);
         let mut restarted = Tracker::new(&policy, TrackerConfig::default()).expect("valid");
         if let Some(hw) = high_water(&stored) {
             restarted.resume(session_since(&stored), hw);
+        }
+        if let Some((since, until)) = pause {
+            // The agent keeps the pause beside the database and restores it.
+            restarted.restore_pause(since, until);
         }
         prop_assert_eq!(
             restarted.status().clocked_in_since,

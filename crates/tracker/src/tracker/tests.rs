@@ -1173,3 +1173,222 @@ fn undecided_prompts_are_found_again_after_a_restart() {
         "no prompts unless the policy asks"
     );
 }
+
+// ----- rule 11: pause -----
+
+/// Samples every second from `from` to `to` with input on a window whose title must never be
+/// recorded (it is shown while paused).
+fn private(from: i64, to: i64) -> Vec<Step> {
+    busy(from, to, "bank")
+}
+
+#[test]
+fn rule11_a_pause_records_no_window_and_is_a_break_in_the_session() {
+    let mut t = new_tracker(&policy());
+    let mut all = run(
+        &mut t,
+        &script(vec![vec![Step::In(0)], busy(1000, 10_000, "xterm")]),
+    );
+    all.extend(t.pause(at(10_500), None).expect("policy allows pausing"));
+    assert_eq!(t.status().paused_since, Some(at(10_500)));
+    all.extend(run(&mut t, &private(11_000, 40_000)));
+    assert_eq!(
+        t.status().current,
+        None,
+        "the paused window is not looked at"
+    );
+    all.extend(t.unpause(at(40_200)).expect("paused"));
+    all.extend(run(
+        &mut t,
+        &script(vec![busy(41_000, 45_000, "xterm"), vec![Step::Out(45_000)]]),
+    ));
+    assert_stream(&all);
+    assert_eq!(
+        windows(&all),
+        vec![
+            ("xterm".into(), 0, 10_500, true),
+            ("xterm".into(), 40_200, 45_000, true)
+        ],
+        "the window before the pause runs up to it; nothing of the paused window is recorded"
+    );
+    assert_eq!(
+        idles(&all),
+        vec![(IdleReason::Paused, 10_500, 40_200, true)]
+    );
+    assert_eq!(
+        decisions(&all),
+        vec![(10_500, 40_200, IdleChoice::Break, DecisionSource::User)],
+        "the pause is a break at once, never an idle prompt"
+    );
+    assert!(t.pending_prompts().is_empty());
+    assert_eq!(t.status().paused_since, None);
+}
+
+#[test]
+fn rule11_a_pause_with_an_end_resumes_at_it_and_gaps_after_it_are_suspended() {
+    let mut t = new_tracker(&policy());
+    let mut all = run(
+        &mut t,
+        &script(vec![vec![Step::In(0)], busy(1000, 5000, "xterm")]),
+    );
+    all.extend(
+        t.pause(at(5000), Some(at(20_000)))
+            .expect("pausing is allowed"),
+    );
+    assert_eq!(t.status().paused_until, Some(at(20_000)));
+    all.extend(run(&mut t, &private(6000, 19_000)));
+    // The PC slept from 19 s; it wakes at 60 s, long after the pause ended at 20 s.
+    all.extend(run(
+        &mut t,
+        &script(vec![busy(60_000, 62_000, "xterm"), vec![Step::Out(62_000)]]),
+    ));
+    assert_stream(&all);
+    assert_eq!(
+        idles(&all),
+        vec![
+            (IdleReason::Paused, 5000, 20_000, true),
+            (IdleReason::Suspended, 20_000, 60_000, true)
+        ]
+    );
+    assert_eq!(
+        decisions(&all)[0],
+        (5000, 20_000, IdleChoice::Break, DecisionSource::User)
+    );
+    assert_eq!(t.status().paused_since, None);
+}
+
+#[test]
+fn rule11_clock_out_ends_the_pause_and_the_session_together() {
+    let mut t = new_tracker(&policy());
+    let mut all = run(
+        &mut t,
+        &script(vec![vec![Step::In(0)], busy(1000, 3000, "xterm")]),
+    );
+    all.extend(t.pause(at(3000), None).expect("pausing is allowed"));
+    all.extend(run(&mut t, &private(4000, 9000)));
+    all.extend(run(&mut t, &[Step::Out(9500)]));
+    assert_stream(&all);
+    assert_eq!(idles(&all), vec![(IdleReason::Paused, 3000, 9500, true)]);
+    assert!(
+        matches!(all.last(), Some(Record::ClockOut { at: a, .. }) if *a == at(9500)),
+        "the session ends when clocked out, after the pause: {:?}",
+        all.last()
+    );
+    assert_eq!(t.status().paused_since, None);
+    assert_eq!(t.status().clocked_in_since, None);
+}
+
+#[test]
+fn rule11_pausing_is_refused_when_the_policy_forbids_it_or_nothing_is_tracked() {
+    let mut p = policy();
+    p.allow_pause = false;
+    let mut t = new_tracker(&p);
+    run(&mut t, &[Step::In(0)]);
+    assert_eq!(t.pause(at(1000), None), Err(Error::PauseNotAllowed));
+
+    let mut t = new_tracker(&policy());
+    assert_eq!(t.pause(at(1000), None), Err(Error::NothingToPause));
+    assert_eq!(t.unpause(at(1000)), Err(Error::NotPaused));
+    run(&mut t, &[Step::In(0)]);
+    assert_eq!(
+        t.pause(at(1000), Some(at(1000))),
+        Err(Error::PauseEnd {
+            until: at(1000),
+            now: at(1000)
+        })
+    );
+    t.pause(at(1000), None).expect("pausing is allowed");
+    assert_eq!(
+        t.pause(at(2000), None),
+        Err(Error::AlreadyPaused { since: at(1000) })
+    );
+    for e in [
+        Error::PauseNotAllowed,
+        Error::NothingToPause,
+        Error::NotPaused,
+        Error::AlreadyPaused { since: 5 },
+    ] {
+        assert!(!e.to_string().is_empty());
+    }
+}
+
+#[test]
+fn rule11_pausing_while_idle_decides_the_idle_first() {
+    let mut t = new_tracker(&policy());
+    let mut all = run(
+        &mut t,
+        &script(vec![
+            vec![Step::In(0)],
+            busy(1000, 10_000, "xterm"),
+            away(11_000, 80_000, "xterm", 10_000),
+        ]),
+    );
+    all.extend(t.pause(at(80_500), None).expect("pausing is allowed"));
+    all.extend(t.unpause(at(90_000)).expect("paused"));
+    assert_stream(&all);
+    assert_eq!(
+        idles(&all),
+        vec![
+            (IdleReason::NoInput, 10_000, 80_500, true),
+            (IdleReason::Paused, 80_500, 90_000, true)
+        ]
+    );
+    assert_eq!(
+        t.pending_prompts().len(),
+        1,
+        "the idle before the pause waits for its answer"
+    );
+}
+
+#[test]
+fn rule11_open_records_save_the_pause_and_a_restart_continues_it() {
+    let mut t = new_tracker(&policy());
+    run(
+        &mut t,
+        &script(vec![vec![Step::In(0)], busy(1000, 2000, "xterm")]),
+    );
+    t.pause(at(2000), None).expect("pausing is allowed");
+    run(&mut t, &private(3000, 30_000));
+    let open = t.open_records();
+    assert_eq!(idles(&open), vec![(IdleReason::Paused, 2000, 30_000, true)]);
+    assert_eq!(
+        decisions(&open),
+        vec![(2000, 30_000, IdleChoice::Break, DecisionSource::User)],
+        "a saved pause is never turned into an idle prompt after a crash"
+    );
+
+    // A restart: the checkpoint became final, the pause goes on from its end.
+    let mut t = new_tracker(&policy());
+    t.resume(Some(at(0)), at(30_000));
+    t.restore_pause(at(2000), None);
+    assert_eq!(t.status().paused_since, Some(at(30_000)));
+    let mut all = run(&mut t, &private(45_000, 50_000));
+    all.extend(t.unpause(at(50_500)).expect("still paused"));
+    assert_eq!(
+        idles(&all),
+        vec![(IdleReason::Paused, 30_000, 50_500, true)],
+        "the time the agent was down belongs to the pause, not to a suspended gap"
+    );
+}
+
+#[test]
+fn rule11_a_pause_outside_sessions_is_recorded_only_when_tracking_outside() {
+    let mut p = policy();
+    p.track_outside_sessions = true;
+    let mut t = new_tracker(&p);
+    let mut all = run(&mut t, &busy(0, 2000, "xterm"));
+    all.extend(t.pause(at(2000), None).expect("tracked outside sessions"));
+    run(&mut t, &private(3000, 5000));
+    all.extend(run(&mut t, &[Step::In(6000)]));
+    assert_stream(&all);
+    assert_eq!(
+        idles(&all),
+        vec![(IdleReason::Paused, 2000, 6000, false)],
+        "clocking in ends the pause; the session starts where it ends"
+    );
+    assert!(
+        decisions(&all).is_empty(),
+        "outside a session nothing is decided"
+    );
+    assert_eq!(t.status().paused_since, None);
+}
