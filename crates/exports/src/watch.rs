@@ -1,14 +1,17 @@
 //! Watching folders and mounted volumes for written files (inotify on Linux through `notify`;
 //! the same crate's backends on Windows and macOS, untested there), and hashing what was
-//! written on a thread of its own so that detection never waits for a large file.
+//! written on a thread of its own so that detection never waits for a large file. A folder
+//! that appears in a watched place (made there, or moved in) is scanned, because the files
+//! written into it before its own watch exists produce no event (see [`catch_up`]).
 //!
 //! Never reads a file except to compute its SHA-256 (up to the policy's size limit), and never
 //! keeps or logs its bytes.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher as _};
@@ -19,6 +22,8 @@ use crate::classify::{self, Destination};
 use crate::detector::{FileChange, FileSeen, Seen};
 use crate::error::{Error, Result};
 
+use catch_up::{Ledger, ScanVerdict, Version};
+
 /// A watched place: a folder (with its subfolders) or a mount point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Root {
@@ -28,13 +33,41 @@ pub struct Root {
     pub label: Option<String>,
 }
 
-/// A file event before it is hashed.
+/// A file or folder event before the hashing thread looks at it.
 #[derive(Debug)]
 struct Raw {
     at: Millis,
+    /// When the handler saw it, on the file system's clock: a file in a new folder modified
+    /// no later than this was complete before anything could watch it.
+    wall: SystemTime,
+    /// When the handler saw it, on the monotonic clock: a new folder's scans are due from it.
+    seen: Instant,
     path: PathBuf,
     change: FileChange,
 }
+
+/// When a new folder is scanned, counted from the moment the handler saw it. notify adds the
+/// folder's own watch only after the handler has seen the whole batch of events, so the first
+/// scan waits a little for it; the second one catches what was written between the first scan
+/// and a watch added late on a loaded machine. Files both scans and events see are reported
+/// once (see [`catch_up`]).
+const SCANS_AFTER: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(1000)];
+
+/// How long a file the scan found still changing must stay unchanged, with no event for it,
+/// before the scan's version of it is reported.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// How long a reported file version is remembered, so that a later event or scan for the very
+/// same version is dropped.
+const MEMORY: Duration = Duration::from_secs(30);
+
+/// At most this many files are looked at in one new folder (a whole disk copied into a
+/// watched folder must not stall detection); reaching it is logged.
+const SCAN_CAP: usize = 10_000;
+
+/// At most this many queued events are taken before due scans run, so a flood of events
+/// cannot starve the scans.
+const DRAIN_MAX: usize = 1_000;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Plain data behind the lock: a panic elsewhere leaves it usable.
@@ -65,13 +98,16 @@ impl std::fmt::Debug for FileWatcher {
 }
 
 /// How a notify event maps to a written file (on Linux: closed after writing, or renamed
-/// into place). Other platforms have no close event: a created file counts as written.
+/// into place) or to a folder to scan (made, or renamed into place: the hashing thread tells
+/// a folder from a file). Other platforms have no close event: a created file counts as
+/// written.
 fn change_of(kind: &EventKind) -> Option<FileChange> {
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => Some(FileChange::Written),
         EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
             Some(FileChange::RenamedInto)
         }
+        EventKind::Create(CreateKind::Folder) => Some(FileChange::Written),
         EventKind::Create(CreateKind::File | CreateKind::Any) if !cfg!(target_os = "linux") => {
             Some(FileChange::Written)
         }
@@ -108,6 +144,8 @@ impl FileWatcher {
                     if let Some(path) = event.paths.last() {
                         let _ = raw_tx.send(Raw {
                             at: clock(),
+                            wall: SystemTime::now(),
+                            seen: Instant::now(),
                             path: path.clone(),
                             change,
                         });
@@ -120,10 +158,18 @@ impl FileWatcher {
             path: "(start)".into(),
             reason: e.to_string(),
         })?;
-        let hash_roots = Arc::clone(&roots);
+        let hashing = Hashing {
+            out,
+            clock,
+            roots: Arc::clone(&roots),
+            data_extensions,
+            hash_max_bytes,
+            ledger: Ledger::new(SETTLE, MEMORY),
+            scans: Vec::new(),
+        };
         std::thread::Builder::new()
             .name("worktrace-export-hash".into())
-            .spawn(move || hash_loop(&raw_rx, &out, &hash_roots, &data_extensions, hash_max_bytes))
+            .spawn(move || hashing.run(&raw_rx))
             .map_err(|source| Error::Thread {
                 name: "export hashing",
                 source,
@@ -175,43 +221,207 @@ fn watch_advice(e: &notify::Error) -> String {
     }
 }
 
-fn hash_loop(
-    rx: &Receiver<Raw>,
-    out: &Sender<(Millis, Seen)>,
-    roots: &Mutex<Vec<Root>>,
-    data_extensions: &[String],
+/// A scan of a new folder, due at a given moment.
+#[derive(Debug)]
+struct Scan {
+    folder: PathBuf,
+    change: FileChange,
+    wall: SystemTime,
+    due: Instant,
+}
+
+/// The detector's end of `out` is gone: the hashing thread ends.
+struct Gone;
+
+/// The hashing thread: hashes what events report, scans new folders, and keeps the ledger
+/// that makes each file version reported once.
+struct Hashing {
+    out: Sender<(Millis, Seen)>,
+    clock: fn() -> Millis,
+    roots: Arc<Mutex<Vec<Root>>>,
+    data_extensions: Vec<String>,
     hash_max_bytes: u64,
-) {
-    for raw in rx.iter() {
-        let Some(root) = root_of(&lock(roots), &raw.path).cloned() else {
-            continue;
+    ledger: Ledger,
+    scans: Vec<Scan>,
+}
+
+impl Hashing {
+    /// Runs until the watcher (the sender of `rx`) or the detector (`out`) is gone. Scans and
+    /// settling files still due then are dropped, like events not yet hashed.
+    fn run(mut self, rx: &Receiver<Raw>) {
+        loop {
+            let next = self
+                .scans
+                .iter()
+                .map(|s| s.due)
+                .chain(self.ledger.next_due())
+                .min();
+            let got = match next {
+                Some(due) => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            let step = match got {
+                Ok(raw) => self.raw(raw),
+                Err(RecvTimeoutError::Timeout) => Ok(()),
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            // Events notify has already delivered are taken before a due scan runs, so the
+            // scan knows which files they reported.
+            let step = step.and_then(|()| {
+                rx.try_iter()
+                    .take(DRAIN_MAX)
+                    .try_for_each(|raw| self.raw(raw))
+            });
+            if step.and_then(|()| self.run_due(Instant::now())).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn raw(&mut self, raw: Raw) -> std::result::Result<(), Gone> {
+        let Some(root) = root_of(&lock(&self.roots), &raw.path).cloned() else {
+            return Ok(());
         };
-        if root.destination == Destination::Local
-            && !classify::is_data_file(&raw.path, data_extensions)
-        {
-            continue;
+        // A symbolic link to a folder is not followed: it could lead anywhere on the disk.
+        if std::fs::symlink_metadata(&raw.path).is_ok_and(|m| m.is_dir()) {
+            for after in SCANS_AFTER {
+                self.scans.push(Scan {
+                    folder: raw.path.clone(),
+                    change: raw.change,
+                    wall: raw.wall,
+                    due: raw.seen + after,
+                });
+            }
+            return Ok(());
+        }
+        if !self.reportable(&root, &raw.path) {
+            return Ok(());
         }
         let meta = match std::fs::metadata(&raw.path) {
             Ok(m) if m.is_file() => m,
-            // Gone already (a temporary file) or a folder: nothing was exported.
-            _ => continue,
+            // Gone already (a temporary file): nothing was exported.
+            _ => return Ok(()),
         };
+        if self
+            .ledger
+            .event(&raw.path, Version::of(&meta), Instant::now())
+        {
+            self.report(raw.at, raw.path, raw.change, &root, &meta)?;
+        }
+        Ok(())
+    }
+
+    /// Local folders report data files only; removable media and shares report every file.
+    fn reportable(&self, root: &Root, path: &Path) -> bool {
+        root.destination != Destination::Local
+            || classify::is_data_file(path, &self.data_extensions)
+    }
+
+    /// Runs the scans that are due and re-checks the files that have settled.
+    fn run_due(&mut self, now: Instant) -> std::result::Result<(), Gone> {
+        let (due, later): (Vec<Scan>, Vec<Scan>) = std::mem::take(&mut self.scans)
+            .into_iter()
+            .partition(|s| s.due <= now);
+        self.scans = later;
+        for scan in due {
+            self.scan(&scan, now)?;
+        }
+        for settled in self.ledger.due(now) {
+            let Some(root) = root_of(&lock(&self.roots), &settled.path).cloned() else {
+                continue;
+            };
+            let meta = std::fs::metadata(&settled.path)
+                .ok()
+                .filter(|m| m.is_file());
+            let current = meta.as_ref().map(Version::of);
+            if let (true, Some(meta)) = (self.ledger.recheck(&settled, current, now), meta) {
+                let at = (self.clock)();
+                self.report(at, settled.path, settled.change, &root, &meta)?;
+            }
+        }
+        self.ledger.forget_old(now);
+        Ok(())
+    }
+
+    fn scan(&mut self, scan: &Scan, now: Instant) -> std::result::Result<(), Gone> {
+        let roots = lock(&self.roots).clone();
+        for (path, meta) in files_under(&scan.folder, SCAN_CAP) {
+            let Some(root) = root_of(&roots, &path) else {
+                continue;
+            };
+            if !self.reportable(root, &path) {
+                continue;
+            }
+            let verdict =
+                self.ledger
+                    .scanned(&path, Version::of(&meta), scan.change, scan.wall, now);
+            if verdict == ScanVerdict::Report {
+                let at = (self.clock)();
+                self.report(at, path, scan.change, root, &meta)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn report(
+        &self,
+        at: Millis,
+        path: PathBuf,
+        change: FileChange,
+        root: &Root,
+        meta: &std::fs::Metadata,
+    ) -> std::result::Result<(), Gone> {
+        let hash_max_bytes = self.hash_max_bytes;
         let sha256 = (meta.len() <= hash_max_bytes && hash_max_bytes > 0)
-            .then(|| sha256_of(&raw.path))
+            .then(|| sha256_of(&path))
             .flatten();
         let seen = Seen::File(FileSeen {
-            path: raw.path,
-            change: raw.change,
+            path,
+            change,
             size_bytes: Some(meta.len()),
             sha256,
             destination: root.destination,
             root: root.path.clone(),
             label: root.label.clone(),
         });
-        if out.send((raw.at, seen)).is_err() {
-            return;
+        self.out.send((at, seen)).map_err(|_| Gone)
+    }
+}
+
+/// The regular files under `folder`, at any depth, at most `cap` of them (reaching the cap is
+/// logged). Symbolic links are not followed; folders that cannot be read are skipped (one
+/// removed while it is scanned, or one the agent may not read).
+fn files_under(folder: &Path, cap: usize) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let mut files = Vec::new();
+    let mut folders = vec![folder.to_path_buf()];
+    while let Some(dir) = folders.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::debug!("cannot scan {}: {e}", dir.display());
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else if meta.is_file() {
+                if files.len() >= cap {
+                    tracing::warn!(
+                        "{} holds more than {cap} files; only the first {cap} were checked \
+                         for exports (files written there from now on are still recorded)",
+                        folder.display()
+                    );
+                    return files;
+                }
+                files.push((entry.path(), meta));
+            }
         }
     }
+    files
 }
 
 /// The file's SHA-256 in hex, or `None` when it cannot be read. The bytes pass through a
@@ -229,6 +439,528 @@ pub fn sha256_of(path: &Path) -> Option<String> {
         }
     }
     Some(hex::encode(hasher.finalize()))
+}
+
+pub(crate) mod catch_up {
+    //! Which files found in a new folder, and which events, are reported: each file version
+    //! once, none lost.
+    //!
+    //! Why a scan is needed: when a folder appears in a watched place, notify calls the
+    //! handler with the folder's event and only after the whole batch of events adds the
+    //! folder's own watch (recursively, for its subfolders too). A file written and closed
+    //! in between produces no event; a folder moved in never produces events for the files it
+    //! already holds. So the hashing thread scans the folder after the watch should be there
+    //! (twice: see `SCANS_AFTER`) and reports what it finds, with the same filter and hashing
+    //! as events.
+    //!
+    //! Why that cannot double-report. Let T be the moment the handler saw the folder (on the
+    //! file system's clock) and W the moment its watch was added (unknown, after T). A file
+    //! the scan finds is one of:
+    //! - last modified no later than T: complete before any watch could see it, and moved in
+    //!   with the folder or written in the instant it was made. No event will come for this
+    //!   version: reported at once.
+    //! - last modified after T: written while the watch was being added, or after it. If after
+    //!   it, its close-write event comes (now, or later if the writer is still at work); if
+    //!   before, none ever comes. The scan cannot tell which, so the file waits: an event for
+    //!   it takes over (the event's version is the one written to the end), and if none comes
+    //!   while the file stays unchanged for `settle`, the scan's version is reported then. A
+    //!   file that is still growing keeps waiting, so a half-written file is never reported
+    //!   beside its final size.
+    //! - a version already reported (by an event that came before the scan, by the other scan
+    //!   or by a scan of an enclosing folder): dropped. A version is the file's size and
+    //!   modification time; reports are remembered for `memory`, which also drops the second
+    //!   of the two events notify sends for a rename within the watched place.
+    //!
+    //! What remains possible: a writer that paused for longer than the scan delay (or than
+    //! `settle`) in the middle of a file can have its partial file reported and then, when it
+    //! closes the file, the final one; and a file rewritten with the same size within one tick
+    //! of the file system's clock (a few ms) is reported once.
+    //!
+    //! Pure: no I/O and no clock reads; the caller passes what it found and the time.
+
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant, SystemTime};
+
+    use crate::detector::FileChange;
+
+    /// One version of a file: what a later report of the same file is compared with.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Version {
+        pub size: u64,
+        pub modified: Option<SystemTime>,
+    }
+
+    impl Version {
+        pub fn of(meta: &std::fs::Metadata) -> Version {
+            Version {
+                size: meta.len(),
+                modified: meta.modified().ok(),
+            }
+        }
+    }
+
+    /// What to do with a file a scan found.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ScanVerdict {
+        /// Report it now.
+        Report,
+        /// It may still get its own event: wait (see [`Ledger::due`]).
+        Wait,
+        /// This very version was reported already.
+        Known,
+    }
+
+    /// A file that waited long enough: the caller looks at it again ([`Ledger::recheck`]).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Settled {
+        pub path: PathBuf,
+        pub change: FileChange,
+        version: Version,
+    }
+
+    #[derive(Debug)]
+    struct Waiting {
+        version: Version,
+        change: FileChange,
+        due: Instant,
+    }
+
+    /// Reported file versions (for a while) and files found by scans that wait for an event.
+    #[derive(Debug)]
+    pub struct Ledger {
+        settle: Duration,
+        memory: Duration,
+        reported: HashMap<PathBuf, (Version, Instant)>,
+        waiting: HashMap<PathBuf, Waiting>,
+        /// No waiting file is due before this (it may be earlier than the true first due
+        /// time after an event took a file over: that costs one early wake-up, nothing more).
+        next_due: Option<Instant>,
+        forgot_at: Option<Instant>,
+    }
+
+    impl Ledger {
+        pub fn new(settle: Duration, memory: Duration) -> Ledger {
+            Ledger {
+                settle,
+                memory,
+                reported: HashMap::new(),
+                waiting: HashMap::new(),
+                next_due: None,
+                forgot_at: None,
+            }
+        }
+
+        /// An event says `path` was written and now is `version`: report it unless this very
+        /// version was reported. It takes over from a scan's waiting version of the file.
+        ///
+        /// ```text
+        /// reported {a.csv: (19 B, 10:00:00.120)}
+        /// event a.csv (19 B, 10:00:00.120) -> false  (found by the scan already)
+        /// event a.csv (27 B, 10:00:03.500) -> true   (written again)
+        /// ```
+        pub fn event(&mut self, path: &Path, version: Version, now: Instant) -> bool {
+            self.waiting.remove(path);
+            self.remember(path, version, now)
+        }
+
+        /// A scan of a folder that appeared at `folder_seen` found `path` at `version`.
+        ///
+        /// ```text
+        /// folder_seen 10:00:00.000
+        /// a.csv modified 09:58 (moved in with the folder)   -> Report
+        /// b.csv modified 10:00:00.040 (written just now)    -> Wait (its event may come)
+        /// c.csv as an event already reported it             -> Known
+        /// ```
+        pub fn scanned(
+            &mut self,
+            path: &Path,
+            version: Version,
+            change: FileChange,
+            folder_seen: SystemTime,
+            now: Instant,
+        ) -> ScanVerdict {
+            if self.is_reported(path, version) {
+                return ScanVerdict::Known;
+            }
+            if let Some(w) = self.waiting.get_mut(path) {
+                if w.version != version {
+                    // Still changing: its quiet time starts again.
+                    w.version = version;
+                    w.due = now + self.settle;
+                }
+                return ScanVerdict::Wait;
+            }
+            if version.modified.is_some_and(|m| m <= folder_seen) {
+                self.remember(path, version, now);
+                return ScanVerdict::Report;
+            }
+            self.wait(path.to_path_buf(), version, change, now);
+            ScanVerdict::Wait
+        }
+
+        /// The earliest moment a waiting file may be due.
+        pub fn next_due(&self) -> Option<Instant> {
+            self.next_due
+        }
+
+        /// Takes the waiting files whose quiet time is over.
+        ///
+        /// ```text
+        /// waiting {b.csv due 10:00:00.600, d.csv due 10:00:01.000}
+        /// due(10:00:00.700) -> [b.csv]; waiting {d.csv}
+        /// ```
+        pub fn due(&mut self, now: Instant) -> Vec<Settled> {
+            if self.next_due.is_none_or(|d| d > now) {
+                return Vec::new();
+            }
+            let ready: Vec<PathBuf> = self
+                .waiting
+                .iter()
+                .filter(|(_, w)| w.due <= now)
+                .map(|(p, _)| p.clone())
+                .collect();
+            let settled = ready
+                .into_iter()
+                .filter_map(|path| {
+                    let w = self.waiting.remove(&path)?;
+                    Some(Settled {
+                        path,
+                        change: w.change,
+                        version: w.version,
+                    })
+                })
+                .collect();
+            self.next_due = self.waiting.values().map(|w| w.due).min();
+            settled
+        }
+
+        /// A settled file looked at again: report it when it is unchanged and nobody reported
+        /// this version; wait again when it changed; forget it when it is gone.
+        ///
+        /// ```text
+        /// settled b.csv (40 B, .040), now (40 B, .040), not reported -> true
+        /// settled b.csv (40 B, .040), now (80 B, .650)               -> false, waits again
+        /// settled b.csv (40 B, .040), gone                           -> false
+        /// ```
+        pub fn recheck(
+            &mut self,
+            settled: &Settled,
+            now_is: Option<Version>,
+            now: Instant,
+        ) -> bool {
+            let Some(version) = now_is else {
+                return false;
+            };
+            if version == settled.version {
+                return self.remember(&settled.path, version, now);
+            }
+            if !self.is_reported(&settled.path, version) {
+                self.wait(settled.path.clone(), version, settled.change, now);
+            }
+            false
+        }
+
+        /// Forgets reports older than the memory (at most once a second: it walks them all).
+        pub fn forget_old(&mut self, now: Instant) {
+            if self
+                .forgot_at
+                .is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(1))
+            {
+                return;
+            }
+            self.forgot_at = Some(now);
+            let memory = self.memory;
+            self.reported
+                .retain(|_, (_, at)| now.saturating_duration_since(*at) < memory);
+        }
+
+        fn is_reported(&self, path: &Path, version: Version) -> bool {
+            self.reported.get(path).is_some_and(|(v, _)| *v == version)
+        }
+
+        /// Records a report of `version`; false when it was reported already.
+        fn remember(&mut self, path: &Path, version: Version, now: Instant) -> bool {
+            if self.is_reported(path, version) {
+                return false;
+            }
+            self.reported.insert(path.to_path_buf(), (version, now));
+            true
+        }
+
+        fn wait(&mut self, path: PathBuf, version: Version, change: FileChange, now: Instant) {
+            let due = now + self.settle;
+            self.next_due = Some(self.next_due.map_or(due, |d| d.min(due)));
+            self.waiting.insert(
+                path,
+                Waiting {
+                    version,
+                    change,
+                    due,
+                },
+            );
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use proptest::prelude::*;
+
+        const SETTLE: Duration = Duration::from_millis(500);
+
+        fn v(size: u64, wall: SystemTime, ms: u64) -> Version {
+            Version {
+                size,
+                modified: Some(wall + Duration::from_millis(ms)),
+            }
+        }
+
+        #[test]
+        fn a_file_older_than_the_folder_is_reported_at_once_and_once() {
+            let (t0, wall) = (Instant::now(), SystemTime::now());
+            let mut l = Ledger::new(SETTLE, Duration::from_secs(30));
+            let seen = wall + Duration::from_millis(100);
+            let p = Path::new("/d/new/a.csv");
+            let old = v(10, wall, 0);
+            assert_eq!(
+                l.scanned(p, old, FileChange::RenamedInto, seen, t0),
+                ScanVerdict::Report,
+                "moved in with its folder: no event will ever come for it"
+            );
+            assert_eq!(
+                l.scanned(p, old, FileChange::RenamedInto, seen, t0 + SETTLE),
+                ScanVerdict::Known,
+                "the second scan finds the same version"
+            );
+            assert!(
+                !l.event(p, old, t0 + SETTLE),
+                "a rename event for the same version is a duplicate"
+            );
+            assert!(
+                l.event(p, v(11, wall, 5_000), t0 + SETTLE * 10),
+                "a new version written later is a new report"
+            );
+        }
+
+        #[test]
+        fn a_new_file_waits_and_its_event_takes_over() {
+            let (t0, wall) = (Instant::now(), SystemTime::now());
+            let mut l = Ledger::new(SETTLE, Duration::from_secs(30));
+            let p = Path::new("/d/new/b.csv");
+            let partial = v(4096, wall, 120);
+            assert_eq!(
+                l.scanned(
+                    p,
+                    partial,
+                    FileChange::Written,
+                    wall + Duration::from_millis(100),
+                    t0
+                ),
+                ScanVerdict::Wait,
+                "modified after the folder appeared: its own event may come"
+            );
+            assert!(
+                l.event(p, v(9000, wall, 300), t0 + Duration::from_millis(200)),
+                "the close-write event reports the final size"
+            );
+            assert!(
+                l.due(t0 + SETTLE * 2).is_empty(),
+                "the event took over: the scan's half-written version is never reported"
+            );
+        }
+
+        #[test]
+        fn a_new_file_without_event_is_reported_when_it_stays_unchanged() {
+            let (t0, wall) = (Instant::now(), SystemTime::now());
+            let mut l = Ledger::new(SETTLE, Duration::from_secs(30));
+            let p = Path::new("/d/new/client-000.csv");
+            let written = v(7, wall, 20);
+            let seen = wall + Duration::from_millis(10);
+            assert_eq!(
+                l.scanned(p, written, FileChange::Written, seen, t0),
+                ScanVerdict::Wait,
+                "written between the folder's event and its watch"
+            );
+            assert!(
+                l.due(t0 + SETTLE / 2).is_empty(),
+                "not due before its quiet time"
+            );
+            let due = l.due(t0 + SETTLE);
+            assert_eq!(due.len(), 1, "due after its quiet time: {due:?}");
+            assert!(
+                l.recheck(&due[0], Some(written), t0 + SETTLE),
+                "unchanged and no event: the scan's version is reported"
+            );
+            assert!(
+                !l.event(p, written, t0 + SETTLE * 2),
+                "a late event for that very version is a duplicate"
+            );
+        }
+
+        #[test]
+        fn a_growing_file_keeps_waiting_and_a_gone_one_is_forgotten() {
+            let (t0, wall) = (Instant::now(), SystemTime::now());
+            let mut l = Ledger::new(SETTLE, Duration::from_secs(30));
+            let (p, q) = (Path::new("/d/new/big.zip"), Path::new("/d/new/tmp.csv"));
+            let seen = wall;
+            l.scanned(p, v(1, wall, 50), FileChange::Written, seen, t0);
+            l.scanned(q, v(1, wall, 50), FileChange::Written, seen, t0);
+            let due = l.due(t0 + SETTLE);
+            assert_eq!(due.len(), 2, "both due: {due:?}");
+            for d in &due {
+                let now_is = (d.path == p).then(|| v(2, wall, 600));
+                assert!(
+                    !l.recheck(d, now_is, t0 + SETTLE),
+                    "changed or gone: nothing reported yet ({})",
+                    d.path.display()
+                );
+            }
+            let again = l.due(t0 + SETTLE * 2);
+            assert_eq!(
+                again.iter().map(|d| d.path.as_path()).collect::<Vec<_>>(),
+                vec![p],
+                "the grown file waits again, the gone one is forgotten"
+            );
+            assert!(
+                l.recheck(&again[0], Some(v(2, wall, 600)), t0 + SETTLE * 2),
+                "quiet at last: reported with its final size"
+            );
+        }
+
+        #[test]
+        fn reports_are_forgotten_after_the_memory() {
+            let (t0, wall) = (Instant::now(), SystemTime::now());
+            let memory = Duration::from_secs(30);
+            let mut l = Ledger::new(SETTLE, memory);
+            let p = Path::new("/d/a.csv");
+            assert!(l.event(p, v(1, wall, 0), t0), "first report");
+            l.forget_old(t0 + memory + Duration::from_secs(1));
+            assert!(
+                l.event(p, v(1, wall, 0), t0 + memory * 2),
+                "a version reported long ago is not held against a new event"
+            );
+        }
+
+        /// One step of a model of files in a new folder.
+        #[derive(Debug, Clone)]
+        enum Step {
+            /// The file is written; `watched`: its close-write event comes.
+            Write { file: usize, watched: bool },
+            /// A scan looks at the file.
+            Scan { file: usize },
+            /// Time passes, due files are re-checked.
+            Wait { ms: u64 },
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                (0..4usize, any::<bool>())
+                    .prop_map(|(file, watched)| Step::Write { file, watched }),
+                (0..4usize).prop_map(|file| Step::Scan { file }),
+                (1..800u64).prop_map(|ms| Step::Wait { ms }),
+            ]
+        }
+
+        /// Runs the model: no version is reported twice; a version the scan found after the
+        /// folder appeared is reported only once it stayed unchanged for the settle time (never
+        /// half-written beside its final size); and every file's last version, when an event
+        /// or a scan saw it, ends up reported.
+        fn run_model(steps: &[Step]) -> Result<(), TestCaseError> {
+            let (t0, wall) = (Instant::now(), SystemTime::now());
+            let folder_seen = wall + Duration::from_millis(5);
+            let mut l = Ledger::new(SETTLE, Duration::from_secs(3600));
+            let paths: Vec<PathBuf> = (0..4)
+                .map(|i| PathBuf::from(format!("/d/new/{i}.csv")))
+                .collect();
+            let mut current: Vec<Option<Version>> = vec![None; 4];
+            let mut written_at = [0u64; 4];
+            let mut seen: Vec<Option<Version>> = vec![None; 4];
+            let mut reported: Vec<(usize, Version)> = Vec::new();
+            let (mut ms, mut writes) = (0u64, 0u64);
+            let settle_ms = SETTLE.as_millis() as u64;
+            let tail = [Step::Wait { ms: 600 }, Step::Wait { ms: 600 }];
+            for s in steps.iter().cloned().chain(tail) {
+                let now = t0 + Duration::from_millis(ms);
+                match s {
+                    Step::Write { file, watched } => {
+                        writes += 1;
+                        let version = v(writes, wall, ms + 1);
+                        current[file] = Some(version);
+                        written_at[file] = ms;
+                        if watched {
+                            seen[file] = Some(version);
+                            if l.event(&paths[file], version, now) {
+                                reported.push((file, version));
+                            }
+                        }
+                    }
+                    Step::Scan { file } => {
+                        let Some(version) = current[file] else {
+                            continue;
+                        };
+                        seen[file] = Some(version);
+                        let verdict =
+                            l.scanned(&paths[file], version, FileChange::Written, folder_seen, now);
+                        if verdict == ScanVerdict::Report {
+                            prop_assert!(
+                                version.modified.is_some_and(|m| m <= folder_seen),
+                                "reported at once only when older than the folder: {version:?}"
+                            );
+                            reported.push((file, version));
+                        }
+                    }
+                    Step::Wait { ms: more } => {
+                        ms += more;
+                        let now = t0 + Duration::from_millis(ms);
+                        for d in l.due(now) {
+                            let file = paths
+                                .iter()
+                                .position(|p| *p == d.path)
+                                .expect("a model path");
+                            if l.recheck(&d, current[file], now) {
+                                prop_assert!(
+                                    ms >= written_at[file] + settle_ms,
+                                    "file {file} reported {} ms after its last write",
+                                    ms - written_at[file]
+                                );
+                                reported.push((file, current[file].expect("reported: exists")));
+                            }
+                        }
+                    }
+                }
+            }
+            let mut unique = reported.clone();
+            unique.sort_by_key(|(f, v)| (*f, v.size));
+            unique.dedup();
+            prop_assert_eq!(
+                unique.len(),
+                reported.len(),
+                "a version reported twice: {:?}",
+                reported
+            );
+            for file in 0..4 {
+                if let (Some(last), true) = (current[file], seen[file] == current[file]) {
+                    prop_assert!(
+                        reported.contains(&(file, last)),
+                        "file {file} was seen but its last version {last:?} is unreported: \
+                         {reported:?}"
+                    );
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            /// Whatever the order of writes, events, scans and time (see `run_model`).
+            #[test]
+            fn each_version_once_none_lost_none_half_written(
+                steps in proptest::collection::vec(step(), 1..60)
+            ) {
+                run_model(&steps)?;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
