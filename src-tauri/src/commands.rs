@@ -56,6 +56,27 @@ pub fn clock_out(app: AppHandle, state: State<'_, AppState>) -> Result<Status> {
     Ok(queries::status(&state))
 }
 
+/// Pauses tracking for `minutes` (1 to 1440), or until resumed, where the policy allows it.
+#[tauri::command(async)]
+pub fn pause(app: AppHandle, state: State<'_, AppState>, minutes: Option<u32>) -> Result<Status> {
+    if let Some(m) = minutes.filter(|m| !(1..=1440).contains(m)) {
+        return Err(Error::Invalid(format!(
+            "a pause lasts 1 to 1440 minutes, not {m}"
+        )));
+    }
+    state.ask(&Command::Pause { minutes })?;
+    crate::watcher::refresh(&app);
+    Ok(queries::status(&state))
+}
+
+/// Ends the pause.
+#[tauri::command(async)]
+pub fn resume(app: AppHandle, state: State<'_, AppState>) -> Result<Status> {
+    state.ask(&Command::Resume)?;
+    crate::watcher::refresh(&app);
+    Ok(queries::status(&state))
+}
+
 /// Answers the idle prompt for the idle period that began at `idle_start`.
 #[tauri::command(async)]
 pub fn decide(

@@ -36,6 +36,11 @@ pub struct Status {
     pub locked: bool,
     pub prompts: Vec<PromptInfo>,
     pub last_auto_clock_out: Option<Millis>,
+    /// Start of the pause in progress (nothing is recorded), and when it ends by itself.
+    pub paused_since: Option<Millis>,
+    pub paused_until: Option<Millis>,
+    /// Whether the company's policy lets the employee pause (the controls show only then).
+    pub can_pause: bool,
     /// The last problem, in plain words.
     pub problem: Option<String>,
     /// Worked time today, including the span being recorded.

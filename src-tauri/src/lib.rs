@@ -90,6 +90,8 @@ pub fn run() -> std::result::Result<(), String> {
             commands::get_history,
             commands::clock_in,
             commands::clock_out,
+            commands::pause,
+            commands::resume,
             commands::decide,
             commands::export_csv,
             commands::get_company,

@@ -157,6 +157,9 @@ pub fn status(state: &AppState) -> Status {
         locked: a.locked,
         prompts,
         last_auto_clock_out: a.last_auto_clock_out,
+        paused_since: a.paused_since,
+        paused_until: a.paused_until,
+        can_pause: policy.allow_pause,
         problem: a.problem.or_else(|| state.engine_problem()),
         worked_today_ms,
     }

@@ -100,6 +100,9 @@ fn run_tray(state: &Arc<AppState>, stop: &Arc<AtomicBool>) -> Result<(), String>
         while let Ok(event) = MenuEvent::receiver().try_recv() {
             match event.id().as_ref() {
                 "toggle" => toggle_clock(&state),
+                "pause-short" => send(&state, Command::Pause { minutes: Some(15) }),
+                "pause-open" => send(&state, Command::Pause { minutes: None }),
+                "resume" => send(&state, Command::Resume),
                 "open" => windows.open(&[]),
                 "quit" => stop.store(true, Ordering::Relaxed),
                 _ => {}
@@ -123,9 +126,12 @@ fn run_tray(state: &Arc<AppState>, stop: &Arc<AtomicBool>) -> Result<(), String>
             .clone();
         if let Some(status) = status {
             if let Some(tray) = &tray {
-                let lang = state.language();
-                let clocked_in = status.clocked_in_since.is_some();
-                tray.show(lang, clocked_in, status.worked_today_ms);
+                let look = Look {
+                    clocked_in: status.clocked_in_since.is_some(),
+                    paused: status.paused_since.is_some(),
+                    can_pause: status.can_pause,
+                };
+                tray.show(state.language(), look, status.worked_today_ms);
             }
             let window_open = AgentLock::is_held(&launch::window_lock_path(state.data_dir()));
             if !status.prompts.is_empty() && !window_open {
@@ -180,6 +186,58 @@ fn toggle_clock(state: &Arc<AppState>) {
     }
 }
 
+/// Sends a command to the engine on a worker thread (pause, resume).
+fn send(state: &Arc<AppState>, command: Command) {
+    let state = Arc::clone(state);
+    let spawned = std::thread::Builder::new()
+        .name("worktrace-tray-command".into())
+        .spawn(move || {
+            if let Err(e) = state.ask(&command) {
+                tracing::warn!("{command:?} from the tray failed: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot send {e}");
+    }
+}
+
+/// What the tray shows: the icon, the clock item and which pause items are in the menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Look {
+    clocked_in: bool,
+    paused: bool,
+    /// The policy lets the employee pause.
+    can_pause: bool,
+}
+
+/// A pause item of the tray menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PauseItem {
+    Short,
+    Open,
+    Resume,
+}
+
+/// The pause items the menu holds: Resume while paused; the two pause choices while clocked
+/// in where the policy allows pausing; nothing otherwise (no item that cannot work).
+///
+/// ```text
+/// paused                          → [Resume]
+/// clocked in, allowed             → [Short, Open]
+/// clocked out, or not allowed     → []
+/// ```
+fn pause_items(look: Look) -> &'static [PauseItem] {
+    match look {
+        Look { paused: true, .. } => &[PauseItem::Resume],
+        Look {
+            clocked_in: true,
+            can_pause: true,
+            ..
+        } => &[PauseItem::Short, PauseItem::Open],
+        _ => &[],
+    }
+}
+
 /// The window processes this tray started.
 #[derive(Debug, Default)]
 struct Windows {
@@ -228,13 +286,17 @@ impl Windows {
 /// The tray icon and the menu items whose text changes.
 struct Tray {
     icon: TrayIcon,
+    menu: Menu,
     toggle: MenuItem,
+    pause_short: MenuItem,
+    pause_open: MenuItem,
+    resume: MenuItem,
     open: MenuItem,
     quit: MenuItem,
     icon_in: Icon,
     icon_out: Icon,
-    /// What the tray shows now: (language, clocked in, tooltip).
-    shown: RefCell<Option<(Lang, bool, String)>>,
+    /// What the tray shows now: (language, look, tooltip).
+    shown: RefCell<Option<(Lang, Look, String)>>,
 }
 
 impl Tray {
@@ -242,6 +304,9 @@ impl Tray {
     fn build(lang: Lang) -> Result<Tray, String> {
         let w = words(lang);
         let toggle = MenuItem::with_id("toggle", w.clock_in, true, None);
+        let pause_short = MenuItem::with_id("pause-short", w.pause_short, true, None);
+        let pause_open = MenuItem::with_id("pause-open", w.pause_open, true, None);
+        let resume = MenuItem::with_id("resume", w.resume, true, None);
         let open = MenuItem::with_id("open", w.open, true, None);
         let quit = MenuItem::with_id("quit", w.quit, true, None);
         let menu = Menu::with_items(&[&toggle, &open, &quit]).map_err(|e| e.to_string())?;
@@ -250,13 +315,17 @@ impl Tray {
         let icon = TrayIconBuilder::new()
             .with_id("worktrace")
             .with_icon(icon_out.clone())
-            .with_tooltip(tooltip(lang, false, 0))
-            .with_menu(Box::new(menu))
+            .with_tooltip(tooltip(lang, false, false, 0))
+            .with_menu(Box::new(menu.clone()))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Tray {
             icon,
+            menu,
             toggle,
+            pause_short,
+            pause_open,
+            resume,
             open,
             quit,
             icon_in,
@@ -267,17 +336,19 @@ impl Tray {
 
     /// Shows the state: icon, tooltip and the clock menu item's text; does nothing when
     /// nothing changed.
-    fn show(&self, lang: Lang, clocked_in: bool, worked_ms: i64) {
-        let tip = tooltip(lang, clocked_in, worked_ms);
-        let next = (lang, clocked_in, tip.clone());
+    fn show(&self, lang: Lang, look: Look, worked_ms: i64) {
+        let tip = tooltip(lang, look.clocked_in, look.paused, worked_ms);
+        let next = (lang, look, tip.clone());
         let mut shown = self.shown.borrow_mut();
         if shown.as_ref() == Some(&next) {
             return;
         }
         let w = words(lang);
-        let changed_look = shown.as_ref().map(|(l, c, _)| (*l, *c)) != Some((lang, clocked_in));
+        let changed_look = shown.as_ref().map(|(l, k, _)| (*l, *k)) != Some((lang, look));
         if changed_look {
-            let icon = if clocked_in {
+            let clocked_in = look.clocked_in;
+            // Paused looks like clocked out: nothing is being tracked.
+            let icon = if clocked_in && !look.paused {
                 &self.icon_in
             } else {
                 &self.icon_out
@@ -287,13 +358,35 @@ impl Tray {
             }
             self.toggle
                 .set_text(if clocked_in { w.clock_out } else { w.clock_in });
+            self.pause_short.set_text(w.pause_short);
+            self.pause_open.set_text(w.pause_open);
+            self.resume.set_text(w.resume);
             self.open.set_text(w.open);
             self.quit.set_text(w.quit);
+            self.show_pause_items(pause_items(look));
         }
         if let Err(e) = self.icon.set_tooltip(Some(tip)) {
             tracing::warn!("cannot change the tray tooltip: {e}");
         }
         *shown = Some(next);
+    }
+
+    /// Puts exactly `items` after the clock item, in order.
+    fn show_pause_items(&self, items: &[PauseItem]) {
+        let item = |p: &PauseItem| match p {
+            PauseItem::Short => &self.pause_short,
+            PauseItem::Open => &self.pause_open,
+            PauseItem::Resume => &self.resume,
+        };
+        for p in [PauseItem::Short, PauseItem::Open, PauseItem::Resume] {
+            // Not in the menu: nothing to remove.
+            let _ = self.menu.remove(item(&p));
+        }
+        for (i, p) in items.iter().enumerate() {
+            if let Err(e) = self.menu.insert(item(p), 1 + i) {
+                tracing::warn!("cannot show the pause item: {e}");
+            }
+        }
     }
 }
 
@@ -313,4 +406,36 @@ fn decode_icon(png_bytes: &[u8]) -> Result<Icon, String> {
     }
     buf.truncate(info.buffer_size());
     Icon::from_rgba(buf, info.width, info.height).map_err(|e| format!("tray icon: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pause_items_show_only_what_can_work() {
+        let look = |clocked_in, paused, can_pause| Look {
+            clocked_in,
+            paused,
+            can_pause,
+        };
+        assert_eq!(
+            pause_items(look(true, false, true)),
+            &[PauseItem::Short, PauseItem::Open]
+        );
+        assert_eq!(pause_items(look(true, true, true)), &[PauseItem::Resume]);
+        assert_eq!(
+            pause_items(look(true, true, false)),
+            &[PauseItem::Resume],
+            "a pause can always be ended"
+        );
+        assert!(
+            pause_items(look(true, false, false)).is_empty(),
+            "no pause item where the policy forbids pausing"
+        );
+        assert!(
+            pause_items(look(false, false, true)).is_empty(),
+            "nothing to pause when clocked out"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! End to end through the real app: tauri-driver + WebKitWebDriver drive the built
 //! `worktrace-desktop` on a private X display (Xvfb + openbox), with a temporary data directory
 //! and a 10-second idle threshold. Clock in, focus a real xterm, see it in today's timeline,
-//! go idle, answer the idle prompt, clock out, check the totals. The window process starts the
+//! go idle, answer the idle prompt, pause and resume, clock out, check the totals. The window process starts the
 //! tray process, which runs tracking; the test stops it at the end. Screenshots go to
 //! `target/screenshots/desktop-*.png`.
 //!
@@ -302,6 +302,48 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
     )
     .await;
 
+    // Pause until resumed: the Today view says so, the time becomes a break in the timeline.
+    wait_for(
+        &client,
+        "[data-testid=pause-open]:not([disabled])",
+        "the pause control (the default policy allows pausing)",
+        10,
+    )
+    .await
+    .click()
+    .await
+    .expect("pause");
+    let resume = wait_for(&client, "[data-testid=resume]", "the resume control", 15).await;
+    let now_text = client
+        .find(Locator::Css("[data-testid=current-window]"))
+        .await
+        .expect("the current state")
+        .text()
+        .await
+        .expect("its text");
+    assert!(
+        now_text.contains("Paused since"),
+        "the Today view says tracking is paused: {now_text}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    x.input().expect("input while paused (not recorded)");
+    screenshot(&client, "paused").await;
+    resume.click().await.expect("resume");
+    wait_for(
+        &client,
+        "[data-testid=pause-controls]",
+        "tracking again",
+        15,
+    )
+    .await;
+    wait_for(
+        &client,
+        "[data-testid=timeline-span][data-kind=idle][data-reason=paused][data-decision=break]",
+        "the pause as a break in the timeline",
+        20,
+    )
+    .await;
+
     // Clock out and check the totals.
     wait_for(
         &client,
@@ -334,8 +376,13 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
         "the idle period (back-dated to the last input) is in the totals: {idle} ms"
     );
     assert!(
-        worked >= idle,
-        "a meeting counts as work, so worked time ({worked} ms) includes the idle period ({idle} ms)"
+        worked - active >= (IDLE_THRESHOLD_SECS as i64 - 2) * 1000,
+        "a meeting counts as work, so worked time ({worked} ms) is more than the active time \
+         ({active} ms) by the idle period"
+    );
+    assert!(
+        worked < active + idle,
+        "the pause is a break: worked {worked} ms < active {active} ms + idle {idle} ms"
     );
     let mut apps_in_totals = Vec::new();
     for row in client

@@ -54,6 +54,14 @@ running: boolean,
  */
 external_agent: boolean, clocked_in_since: number | null, app: string | null, title: string | null, category: string | null, idle_since: number | null, locked: boolean, prompts: Array<PromptInfo>, last_auto_clock_out: number | null, 
 /**
+ * Start of the pause in progress (nothing is recorded), and when it ends by itself.
+ */
+paused_since: number | null, paused_until: number | null, 
+/**
+ * Whether the company's policy lets the employee pause (the controls show only then).
+ */
+can_pause: boolean, 
+/**
  * The last problem, in plain words.
  */
 problem: string | null, 

@@ -78,6 +78,7 @@ export function Timeline(props: {
               data-kind={s.kind}
               data-app={s.app}
               data-decision={s.decision ?? ""}
+              data-reason={s.idle_reason ?? ""}
               style={{
                 left: `${p.left}%`,
                 width: `${p.width}%`,

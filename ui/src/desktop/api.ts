@@ -29,6 +29,9 @@ export const api = {
   history: (day: string, week: boolean) => call<PeriodView>("get_history", { day, week }),
   clockIn: () => call<Status>("clock_in"),
   clockOut: () => call<Status>("clock_out"),
+  /** Pauses tracking for `minutes`, or until resumed (`null`). */
+  pause: (minutes: number | null) => call<Status>("pause", { minutes }),
+  resume: () => call<Status>("resume"),
   decide: (idleStart: number, choice: IdleChoice) => call<Status>("decide", { idleStart, choice }),
   exportCsv: (firstDay: string, lastDay: string) =>
     call<CsvExport>("export_csv", { firstDay, lastDay }),

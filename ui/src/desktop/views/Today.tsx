@@ -28,11 +28,12 @@ export function Today(props: { status: Status | null }) {
   }, [load]);
   const s = props.status;
   const clockedIn = s?.clocked_in_since != null;
-  const toggle = async () => {
+  const paused = s?.paused_since != null;
+  const act = async (request: () => Promise<Status>) => {
     setBusy(true);
     setError(null);
     try {
-      await (clockedIn ? api.clockOut() : api.clockIn());
+      await request();
       load();
     } catch (e) {
       setError(toAppError(e));
@@ -40,8 +41,14 @@ export function Today(props: { status: Status | null }) {
       setBusy(false);
     }
   };
+  const toggle = () => act(clockedIn ? api.clockOut : api.clockIn);
   let current = t("noWindow");
-  if (s?.locked) current = t("locked");
+  if (s?.paused_since != null)
+    current =
+      s.paused_until != null
+        ? t("pausedUntil", { time: clock(s.paused_until) })
+        : t("pausedNow", { time: clock(s.paused_since) });
+  else if (s?.locked) current = t("locked");
   else if (s?.idle_since != null) current = t("idleNow", { time: clock(s.idle_since) });
   else if (s?.app) current = `${s.app}${s.title ? ` — ${s.title}` : ""}`;
   return (
@@ -67,6 +74,42 @@ export function Today(props: { status: Status | null }) {
           <div className="muted" data-testid="current-window">
             {t("now")}: {current}
           </div>
+          {paused && (
+            <div className="pause-row">
+              <button
+                type="button"
+                data-testid="resume"
+                disabled={busy}
+                onClick={() => act(api.resume)}
+              >
+                {t("resume")}
+              </button>
+            </div>
+          )}
+          {!paused && clockedIn && s?.can_pause && (
+            <div className="pause-row" data-testid="pause-controls">
+              <span className="muted">{t("pauseLabel")}</span>
+              <button
+                type="button"
+                data-testid="pause-15"
+                disabled={busy}
+                onClick={() => act(() => api.pause(15))}
+              >
+                {t("pause15")}
+              </button>
+              <button type="button" disabled={busy} onClick={() => act(() => api.pause(60))}>
+                {t("pause60")}
+              </button>
+              <button
+                type="button"
+                data-testid="pause-open"
+                disabled={busy}
+                onClick={() => act(() => api.pause(null))}
+              >
+                {t("pauseOpen")}
+              </button>
+            </div>
+          )}
         </div>
       </section>
       {s && !s.running && <p className="banner bad">{t("notRunning")}</p>}
