@@ -44,6 +44,8 @@ struct Raw {
     seen: Instant,
     path: PathBuf,
     change: FileChange,
+    /// Where a rename came from, when notify knows it (the source was watched too).
+    from: Option<PathBuf>,
 }
 
 /// When a new folder is scanned, counted from the moment the handler saw it. notify adds the
@@ -141,6 +143,12 @@ impl FileWatcher {
                         return;
                     };
                     // A rename within the watched place names (from, to): the file is at `to`.
+                    let from = match (&event.kind, event.paths.as_slice()) {
+                        (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), [from, _]) => {
+                            Some(from.clone())
+                        }
+                        _ => None,
+                    };
                     if let Some(path) = event.paths.last() {
                         let _ = raw_tx.send(Raw {
                             at: clock(),
@@ -148,6 +156,7 @@ impl FileWatcher {
                             seen: Instant::now(),
                             path: path.clone(),
                             change,
+                            from,
                         });
                     }
                 }
@@ -284,6 +293,20 @@ impl Hashing {
         };
         // A symbolic link to a folder is not followed: it could lead anywhere on the disk.
         if std::fs::symlink_metadata(&raw.path).is_ok_and(|m| m.is_dir()) {
+            // notify reports a rename as "to" and then, when the source is watched too, as
+            // "from and to". A folder renamed or moved between watched places did not leave
+            // them: the scans the "to" asked for are called off (they wait 100 ms, and the
+            // second report follows the first at once). A file renamed so is still reported:
+            // that is how browsers finish a download.
+            let from_watched = raw
+                .from
+                .as_deref()
+                .is_some_and(|from| root_of(&lock(&self.roots), from).is_some());
+            if from_watched {
+                self.scans
+                    .retain(|s| !(s.folder == raw.path && s.change == FileChange::RenamedInto));
+                return Ok(());
+            }
             for after in SCANS_AFTER {
                 self.scans.push(Scan {
                     folder: raw.path.clone(),
@@ -468,8 +491,8 @@ pub(crate) mod catch_up {
     //!   beside its final size.
     //! - a version already reported (by an event that came before the scan, by the other scan
     //!   or by a scan of an enclosing folder): dropped. A version is the file's size and
-    //!   modification time; reports are remembered for `memory`, which also drops the second
-    //!   of the two events notify sends for a rename within the watched place.
+    //!   modification time; reports are remembered for `memory`, so any repeated event for
+    //!   the very same version (a rename reported twice, say) is dropped as well.
     //!
     //! What remains possible: a writer that paused for longer than the scan delay (or than
     //! `settle`) in the middle of a file can have its partial file reported and then, when it

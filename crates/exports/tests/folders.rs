@@ -121,3 +121,42 @@ fn created_renamed_overwritten_and_bulk_files_in_a_watched_folder() {
     let rest = w.stop();
     assert!(rest.is_empty(), "nothing left open: {rest:#?}");
 }
+
+#[test]
+fn a_download_renamed_into_its_name_within_the_watched_folder_is_one_file() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let downloads = home.path().join("Downloads");
+    std::fs::create_dir(&downloads).expect("create Downloads");
+    let policy = ExportPolicy {
+        watched_folders: vec![downloads.display().to_string()],
+        ..quiet_policy()
+    };
+    let w = start(policy);
+
+    // How browsers finish a download: written under a temporary name, then renamed within the
+    // watched folder (an event for the new name, and one for the rename as a whole): the file
+    // counts once.
+    std::fs::write(downloads.join("crm-export.csv.part"), b"id,name\n1,a\n").expect("write");
+    std::fs::rename(
+        downloads.join("crm-export.csv.part"),
+        downloads.join("crm-export.csv"),
+    )
+    .expect("rename within Downloads");
+    let got = collect_until(&w, Duration::from_secs(10), "the renamed download", |all| {
+        all.iter()
+            .any(|e| e.file_name.as_deref() == Some("crm-export.csv"))
+    });
+    let e = got
+        .iter()
+        .find(|e| e.file_name.as_deref() == Some("crm-export.csv"))
+        .expect("found above");
+    assert_eq!(e.details["change"], "renamed_into", "renamed into its name");
+    assert_eq!(e.count, 1, "the incident begins with one file");
+    // A second report would grow the incident to 2 and record it closed once quiet (2 s).
+    std::thread::sleep(Duration::from_millis(3000));
+    let late = w.stop();
+    assert!(
+        of_kind(&late, ExportKind::DataFileCreated).is_empty(),
+        "the rename is one file, not two: {late:#?}"
+    );
+}

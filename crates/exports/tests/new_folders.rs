@@ -142,3 +142,34 @@ fn a_nested_folder_made_in_one_go_reports_its_file() {
         "no second report of the nested file: {late:#?}"
     );
 }
+
+#[test]
+fn a_folder_renamed_within_the_watched_place_is_no_export() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let documents = home.path().join("Documents");
+    std::fs::create_dir_all(documents.join("2023")).expect("create Documents/2023");
+    std::fs::write(documents.join("2023").join("old.csv"), b"id\n1\n").expect("write csv");
+    let policy = ExportPolicy {
+        watched_folders: vec![documents.display().to_string()],
+        ..quiet_policy()
+    };
+    let w = start(policy);
+
+    // Tidying up one's own documents moves nothing off the PC.
+    std::fs::rename(documents.join("2023"), documents.join("archive-2023")).expect("rename");
+    // Then a real export, so the test knows the watcher was running all along.
+    std::fs::write(documents.join("marker.csv"), b"id\n2\n").expect("write marker");
+    let got = collect_until(&w, Duration::from_secs(10), "marker.csv", |all| {
+        all.iter()
+            .any(|e| e.file_name.as_deref() == Some("marker.csv"))
+    });
+    std::thread::sleep(Duration::from_millis(3000));
+    let all: Vec<ExportEvent> = got.into_iter().chain(w.stop()).collect();
+    let files = of_kind(&all, ExportKind::DataFileCreated);
+    assert!(
+        files
+            .iter()
+            .all(|e| e.count == 1 && e.file_name.as_deref() == Some("marker.csv")),
+        "old.csv in the renamed folder is not reported: {files:#?}"
+    );
+}
