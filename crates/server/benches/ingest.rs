@@ -18,8 +18,20 @@ use worktrace_server::http::auth::now_ms;
 use worktrace_server::model::Role;
 use worktrace_server::ops;
 
-/// (devices, batches per device): the full load, or a few for the smoke run.
+/// (devices, batches per device): the full load, a few for the smoke run, or
+/// `WORKTRACE_BENCH_LOAD=DEVICESxBATCHES` (e.g. `8x40`, for counting instructions under
+/// callgrind, where the full load would take long).
 fn load() -> (usize, u64) {
+    if let Some((d, b)) = std::env::var("WORKTRACE_BENCH_LOAD")
+        .ok()
+        .and_then(|v| {
+            v.split_once('x')
+                .map(|(d, b)| (d.parse().ok(), b.parse().ok()))
+        })
+        .and_then(|(d, b)| d.zip(b))
+    {
+        return (d, b);
+    }
     if std::env::var_os("WORKTRACE_BENCH_SMOKE").is_some() {
         (4, 5)
     } else {
