@@ -119,7 +119,9 @@ fn run(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        if !commit_group_optimistic(conn, &mut group) && !commit_group(conn, &mut group) {
+        if !commit_group(conn, &mut group, Isolation::None)
+            && !commit_group(conn, &mut group, Isolation::Savepoints)
+        {
             // Something outside one job went wrong (BEGIN, COMMIT, or an error that ended the
             // whole transaction): nothing of the group is stored, so run each job alone and
             // give each its own answer.
@@ -145,15 +147,29 @@ fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Runs the group in one transaction without savepoints. False when a job failed or the
-/// transaction did not commit; nothing of the group is stored then and the jobs' results are
-/// meaningless (the caller runs the group again).
-fn commit_group_optimistic(conn: &Connection, group: &mut [Box<dyn Job>]) -> bool {
+/// How a group's jobs run inside its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// No savepoints: any failing job fails the whole group (nothing is stored).
+    None,
+    /// Each job in a savepoint: a failing job is undone and the rest of the group stays.
+    Savepoints,
+}
+
+/// Runs the group in one transaction. False when the transaction did not commit (with
+/// `Isolation::None` also when a job failed); nothing of the group is stored then and the
+/// jobs' results are meaningless.
+fn commit_group(conn: &Connection, group: &mut [Box<dyn Job>], isolation: Isolation) -> bool {
     if control(conn, "BEGIN IMMEDIATE").is_err() {
         return false;
     }
     for job in group.iter_mut() {
-        if !job.run(conn) || conn.is_autocommit() {
+        let went_on = match isolation {
+            Isolation::None => job.run(conn),
+            Isolation::Savepoints => run_in_savepoint(conn, job.as_mut()),
+        };
+        // Some errors (a full disk, I/O) make SQLite end the whole transaction.
+        if !went_on || conn.is_autocommit() {
             rollback(conn);
             return false;
         }
@@ -165,37 +181,22 @@ fn commit_group_optimistic(conn: &Connection, group: &mut [Box<dyn Job>]) -> boo
     true
 }
 
-/// Runs the group in one transaction, each job in a savepoint. False when the transaction
-/// did not commit; the jobs' results are then meaningless.
-fn commit_group(conn: &Connection, group: &mut [Box<dyn Job>]) -> bool {
-    if control(conn, "BEGIN IMMEDIATE").is_err() {
+/// Runs one job in a savepoint, undoing it when it fails. False when the transaction cannot
+/// go on.
+fn run_in_savepoint(conn: &Connection, job: &mut dyn Job) -> bool {
+    if control(conn, "SAVEPOINT job").is_err() {
         return false;
     }
-    for job in group.iter_mut() {
-        if control(conn, "SAVEPOINT job").is_err() {
-            rollback(conn);
-            return false;
-        }
-        let ok = job.run(conn);
-        // Some errors (a full disk, I/O) make SQLite end the whole transaction.
-        if conn.is_autocommit() {
-            return false;
-        }
-        let undo = if ok {
-            control(conn, "RELEASE job")
-        } else {
-            control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
-        };
-        if undo.is_err() {
-            rollback(conn);
-            return false;
-        }
-    }
-    if control(conn, "COMMIT").is_err() {
-        rollback(conn);
+    let ok = job.run(conn);
+    if conn.is_autocommit() {
         return false;
     }
-    true
+    let undo = if ok {
+        control(conn, "RELEASE job")
+    } else {
+        control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
+    };
+    undo.is_ok()
 }
 
 /// Runs one job in a transaction of its own, keeping the error of whatever failed.
