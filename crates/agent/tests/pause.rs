@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{row, total, wait_for, Env};
+use common::{row, total, wait_for, work_for, Env};
 use worktrace_testkit::XSession;
 
 const SETTINGS: &str = r#"
@@ -18,14 +18,6 @@ pulsetime_ms = 2000
 [policy]
 idle_threshold_secs = 60
 "#;
-
-fn work_for(x: &XSession, d: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < d {
-        x.input().expect("inject input");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
 
 /// `(kind, body)` of every stored record.
 fn records(env: &Env) -> Vec<(String, serde_json::Value)> {

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{row, total, wait_for, Env};
+use common::{row, total, wait_for, work_for, Env};
 use worktrace_testkit::XSession;
 
 const SETTINGS: &str = r#"
@@ -18,16 +18,6 @@ pulsetime_ms = 2000
 idle_threshold_secs = 10
 idle_prompt = "ask"
 "#;
-
-/// Keeps the user "active" for `d` by moving the pointer, returns the measured duration.
-fn work_for(x: &XSession, d: Duration) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < d {
-        x.input().expect("inject input");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    start.elapsed()
-}
 
 #[test]
 fn report_shows_real_windows_with_titles_durations_and_idle() {

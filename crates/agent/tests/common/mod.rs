@@ -170,3 +170,14 @@ pub fn row<'a>(
         .iter()
         .find(|r| r[key_field] == key)
 }
+
+/// Keeps the user "active" on the display for `d` by moving the pointer; returns the measured
+/// duration.
+pub fn work_for(x: &worktrace_testkit::XSession, d: Duration) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        x.input().expect("inject input");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    start.elapsed()
+}
