@@ -89,11 +89,9 @@ pub struct PauseFile {
 impl PauseFile {
     /// The tracker's pause, if any.
     pub fn of(tracker: &Tracker) -> Option<PauseFile> {
-        let s = tracker.status();
-        s.paused_since.map(|since| PauseFile {
-            since,
-            until: s.paused_until,
-        })
+        tracker
+            .pause_state()
+            .map(|(since, until)| PauseFile { since, until })
     }
 
     /// The saved pause; an unreadable file is reported and treated as no pause (tracking goes
@@ -284,7 +282,7 @@ impl Engine {
 
     /// Ends a pause that the policy in force does not allow (the company turned pausing off).
     fn enforce_pause_policy(&mut self) {
-        if self.settings.policy.allow_pause || self.tracker.status().paused_since.is_none() {
+        if self.settings.policy.allow_pause || self.tracker.pause_state().is_none() {
             return;
         }
         tracing::info!("the policy no longer allows pausing: tracking goes on");

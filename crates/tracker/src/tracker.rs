@@ -590,6 +590,12 @@ impl Tracker {
         records
     }
 
+    /// The pause in progress: its start and when it ends by itself. Cheap (no copies), for
+    /// callers that look every sample.
+    pub fn pause_state(&self) -> Option<(Millis, Option<Millis>)> {
+        self.paused.map(|p| (p.start, p.until))
+    }
+
     /// What the tracker knows right now.
     pub fn status(&self) -> TrackerStatus {
         TrackerStatus {
@@ -603,8 +609,8 @@ impl Tracker {
             locked: self.locked,
             last_auto_clock_out: self.last_auto_clock_out,
             pending_prompts: self.prompts.clone(),
-            paused_since: self.paused.map(|p| p.start),
-            paused_until: self.paused.and_then(|p| p.until),
+            paused_since: self.pause_state().map(|(since, _)| since),
+            paused_until: self.pause_state().and_then(|(_, until)| until),
         }
     }
 
