@@ -4,7 +4,7 @@
 
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
-use worktrace_agent::command::Command;
+use worktrace_agent::command::{Command, MAX_PAUSE_MINUTES};
 use worktrace_agent::{engine, report, sync};
 use worktrace_domain::{IdleChoice, Millis};
 
@@ -43,38 +43,30 @@ pub fn get_history(state: State<'_, AppState>, day: String, week: bool) -> Resul
 /// Starts a work session.
 #[tauri::command(async)]
 pub fn clock_in(app: AppHandle, state: State<'_, AppState>) -> Result<Status> {
-    state.ask(&Command::ClockIn)?;
-    crate::watcher::refresh(&app);
-    Ok(queries::status(&state))
+    ask(&app, &state, &Command::ClockIn)
 }
 
 /// Ends the work session.
 #[tauri::command(async)]
 pub fn clock_out(app: AppHandle, state: State<'_, AppState>) -> Result<Status> {
-    state.ask(&Command::ClockOut)?;
-    crate::watcher::refresh(&app);
-    Ok(queries::status(&state))
+    ask(&app, &state, &Command::ClockOut)
 }
 
-/// Pauses tracking for `minutes` (1 to 1440), or until resumed, where the policy allows it.
+/// Pauses tracking for `minutes` (1 to `MAX_PAUSE_MINUTES`), or until resumed, where the policy allows it.
 #[tauri::command(async)]
 pub fn pause(app: AppHandle, state: State<'_, AppState>, minutes: Option<u32>) -> Result<Status> {
-    if let Some(m) = minutes.filter(|m| !(1..=1440).contains(m)) {
+    if let Some(m) = minutes.filter(|m| !(1..=MAX_PAUSE_MINUTES).contains(m)) {
         return Err(Error::Invalid(format!(
-            "a pause lasts 1 to 1440 minutes, not {m}"
+            "a pause lasts 1 to {MAX_PAUSE_MINUTES} minutes, not {m}"
         )));
     }
-    state.ask(&Command::Pause { minutes })?;
-    crate::watcher::refresh(&app);
-    Ok(queries::status(&state))
+    ask(&app, &state, &Command::Pause { minutes })
 }
 
 /// Ends the pause.
 #[tauri::command(async)]
 pub fn resume(app: AppHandle, state: State<'_, AppState>) -> Result<Status> {
-    state.ask(&Command::Resume)?;
-    crate::watcher::refresh(&app);
-    Ok(queries::status(&state))
+    ask(&app, &state, &Command::Resume)
 }
 
 /// Answers the idle prompt for the idle period that began at `idle_start`.
@@ -85,9 +77,7 @@ pub fn decide(
     idle_start: Millis,
     choice: IdleChoice,
 ) -> Result<Status> {
-    state.ask(&Command::Decide { idle_start, choice })?;
-    crate::watcher::refresh(&app);
-    Ok(queries::status(&state))
+    ask(&app, &state, &Command::Decide { idle_start, choice })
 }
 
 /// Writes the timeline of `first_day..=last_day` as CSV into the Downloads folder (the data
@@ -249,4 +239,11 @@ pub fn apply_autostart(app: &AppHandle, state: &AppState) {
 pub fn close_window(window: tauri::WebviewWindow) -> Result<()> {
     window.destroy()?;
     Ok(())
+}
+
+/// Sends `command` to the engine, tells the windows, and answers with the status after it.
+fn ask(app: &AppHandle, state: &AppState, command: &Command) -> Result<Status> {
+    state.ask(command)?;
+    crate::watcher::refresh(app);
+    Ok(queries::status(state))
 }

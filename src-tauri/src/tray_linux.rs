@@ -99,10 +99,10 @@ fn run_tray(state: &Arc<AppState>, stop: &Arc<AtomicBool>) -> Result<(), String>
         windows.reap();
         while let Ok(event) = MenuEvent::receiver().try_recv() {
             match event.id().as_ref() {
-                "toggle" => toggle_clock(&state),
-                "pause-short" => send(&state, Command::Pause { minutes: Some(15) }),
-                "pause-open" => send(&state, Command::Pause { minutes: None }),
-                "resume" => send(&state, Command::Resume),
+                "toggle" => send(&state, clock_command),
+                "pause-short" => send(&state, |_| Command::Pause { minutes: Some(15) }),
+                "pause-open" => send(&state, |_| Command::Pause { minutes: None }),
+                "resume" => send(&state, |_| Command::Resume),
                 "open" => windows.open(&[]),
                 "quit" => stop.store(true, Ordering::Relaxed),
                 _ => {}
@@ -162,42 +162,33 @@ fn watch_status(state: Arc<AppState>) -> std::io::Result<Arc<Mutex<Option<Status
     Ok(latest)
 }
 
-/// Clocks in or out, whichever applies, on a worker thread (the engine answers within a poll
-/// interval, too long to hold the GTK thread).
-fn toggle_clock(state: &Arc<AppState>) {
-    let state = Arc::clone(state);
-    let spawned = std::thread::Builder::new()
-        .name("worktrace-tray-clock".into())
-        .spawn(move || {
-            let clocked_in = worktrace_desktop::queries::status(&state)
-                .clocked_in_since
-                .is_some();
-            let command = if clocked_in {
-                Command::ClockOut
-            } else {
-                Command::ClockIn
-            };
-            if let Err(e) = state.ask(&command) {
-                tracing::warn!("clock in/out from the tray failed: {e}");
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("cannot clock in/out: {e}");
-    }
-}
-
-/// Sends a command to the engine on a worker thread (pause, resume).
-fn send(state: &Arc<AppState>, command: Command) {
+/// Sends the command `choose` picks to the engine, on a worker thread: the engine answers
+/// within a poll interval, too long to hold the GTK thread, and clocking in or out reads the
+/// status (the database) to know which applies.
+fn send(state: &Arc<AppState>, choose: impl FnOnce(&AppState) -> Command + Send + 'static) {
     let state = Arc::clone(state);
     let spawned = std::thread::Builder::new()
         .name("worktrace-tray-command".into())
         .spawn(move || {
+            let command = choose(&state);
             if let Err(e) = state.ask(&command) {
                 tracing::warn!("{command:?} from the tray failed: {e}");
             }
         });
     if let Err(e) = spawned {
-        tracing::warn!("cannot send {e}");
+        tracing::warn!("cannot start the tray's command thread: {e}");
+    }
+}
+
+/// Clock in or out, whichever applies.
+fn clock_command(state: &AppState) -> Command {
+    if worktrace_desktop::queries::status(state)
+        .clocked_in_since
+        .is_some()
+    {
+        Command::ClockOut
+    } else {
+        Command::ClockIn
     }
 }
 

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use worktrace_domain::{IdleChoice, Millis, Record};
 use worktrace_tracker::Tracker;
 
+/// The longest pause that can be asked for, in minutes (a day).
+pub const MAX_PAUSE_MINUTES: u32 = 1440;
+
 /// A request to the running agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]

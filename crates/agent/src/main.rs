@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use worktrace_agent::command::{Command, Reply};
+use worktrace_agent::command::{Command, Reply, MAX_PAUSE_MINUTES};
 use worktrace_agent::engine::{self, Engine, RunOptions};
 use worktrace_agent::lock::AgentLock;
 use worktrace_agent::report::{self, format_duration, Format};
@@ -60,7 +60,7 @@ enum Cmd {
     /// Export detection goes on.
     Pause {
         /// End the pause by itself after this many minutes (1 to 1440).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PAUSE_MINUTES)))]
         minutes: Option<u32>,
     },
     /// End the pause.
