@@ -5,6 +5,7 @@
 //! This module must never block an async worker thread (every call goes through the writer or
 //! `spawn_blocking`), and must never write on a reader connection (they are `query_only`).
 
+mod checkpoint;
 mod ingest;
 mod writer;
 
@@ -115,7 +116,7 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
             }),
             permits: Arc::new(tokio::sync::Semaphore::new(POOL_SIZE)),
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, connect(path)?)?,
         })
     }
 

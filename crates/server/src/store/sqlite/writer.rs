@@ -11,10 +11,13 @@
 //! transaction holding its changes has committed, nor run a job outside a transaction.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::{Checkpoints, Limits};
 use crate::error::{Error, Result};
 
 /// Most jobs committed in one transaction: bounds the wait of the first job in a group.
@@ -69,20 +72,42 @@ where
 #[derive(Debug, Clone)]
 pub(super) struct Writer {
     queue: mpsc::Sender<Box<dyn Job>>,
+    /// Pages in the write-ahead log after the last commit.
+    #[cfg(test)]
+    wal_pages: Arc<AtomicI32>,
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`, which must be the store's only writing connection.
-    pub(super) fn start(conn: Connection) -> Result<Self> {
+    /// Starts the writer thread on `conn`, which must be the store's only writing connection,
+    /// and its checkpoint thread on `checkpoints`, another connection to the same database.
+    pub(super) fn start(conn: Connection, checkpoints: Connection) -> Result<Self> {
+        Self::start_with(conn, checkpoints, Limits::DEFAULT)
+    }
+
+    fn start_with(mut conn: Connection, checkpoints: Connection, limits: Limits) -> Result<Self> {
         // Savepoints keep the pages they may have to restore in a sub-journal: in memory, not
         // in a temporary file.
         // The writer walks the rollup indexes of every uploading device: keep them in memory.
         conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;")?;
+        // The hook replaces SQLite's automatic checkpoint (see `checkpoint`): it only notes
+        // the log's size after each commit.
+        let wal_pages = Arc::new(AtomicI32::new(0));
+        let noted = wal_pages.clone();
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
+            noted.store(pages, Ordering::Relaxed);
+            Ok(())
+        }))?;
+        let checkpoints = Checkpoints::start(checkpoints, limits)?;
         let (queue, jobs) = mpsc::channel(QUEUE);
+        let pages = wal_pages.clone();
         std::thread::Builder::new()
             .name("worktrace-sqlite-writer".into())
-            .spawn(move || run(&conn, jobs))?;
-        Ok(Self { queue })
+            .spawn(move || run(&conn, jobs, &pages, &checkpoints))?;
+        Ok(Self {
+            queue,
+            #[cfg(test)]
+            wal_pages,
+        })
     }
 
     /// Runs `work` in the writer's transaction and answers once that transaction committed.
@@ -110,7 +135,12 @@ impl Writer {
 }
 
 /// The writer loop: take what is waiting, commit it as one group, answer, repeat.
-fn run(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+fn run(
+    conn: &Connection,
+    mut jobs: mpsc::Receiver<Box<dyn Job>>,
+    wal_pages: &AtomicI32,
+    checkpoints: &Checkpoints,
+) {
     while let Some(first) = jobs.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -132,6 +162,7 @@ fn run(conn: &Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
         for job in group {
             job.answer();
         }
+        checkpoints.committed(conn, wal_pages.load(Ordering::Relaxed));
     }
 }
 
@@ -228,7 +259,7 @@ mod tests {
              CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);",
         )
         .expect("schema");
-        let w = Writer::start(conn).expect("start");
+        let w = Writer::start(conn, Connection::open(&path).expect("open")).expect("start");
         (dir, w, path)
     }
 
@@ -237,6 +268,88 @@ mod tests {
             .expect("open")
             .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
             .expect("count")
+    }
+
+    fn blob_writer(limits: Limits) -> (tempfile::TempDir, Writer) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             CREATE TABLE b (k INTEGER PRIMARY KEY, v BLOB NOT NULL);",
+        )
+        .expect("schema");
+        let w = Writer::start_with(conn, Connection::open(&path).expect("open"), limits)
+            .expect("start");
+        (dir, w)
+    }
+
+    /// Writes a row of two pages.
+    async fn blob(w: &Writer, k: i64) {
+        w.write(move |c| Ok(c.execute("INSERT INTO b (k, v) VALUES (?1, randomblob(6000))", [k])?))
+            .await
+            .expect("write");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_is_copied_off_the_writer_and_starts_afresh_after_a_pause() {
+        let (_dir, w) = blob_writer(Limits {
+            start: 50,
+            most: i32::MAX,
+        });
+        let mut most = 0;
+        for k in 0..100 {
+            blob(&w, k).await;
+            most = most.max(w.wal_pages.load(Ordering::Relaxed));
+        }
+        assert!(most > 50, "the writes filled the log: {most} pages");
+        // The writer never copies here (`most` is out of reach): only the thread can have
+        // copied the log, and only a fully copied log starts afresh.
+        let mut k = 100;
+        let started = std::time::Instant::now();
+        while w.wal_pages.load(Ordering::Relaxed) >= 50 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the log never started afresh: {} pages",
+                w.wal_pages.load(Ordering::Relaxed)
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            blob(&w, k).await;
+            k += 1;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn under_writes_without_a_pause_the_log_stays_bounded() {
+        let limits = Limits {
+            start: 20,
+            most: 200,
+        };
+        let (_dir, w) = blob_writer(limits);
+        let mut tasks = Vec::new();
+        for t in 0..32i64 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut most = 0;
+                for i in 0..60 {
+                    blob(&w, t * 1000 + i).await;
+                    most = most.max(w.wal_pages.load(Ordering::Relaxed));
+                }
+                most
+            }));
+        }
+        let mut most = 0;
+        for t in tasks {
+            most = most.max(t.await.expect("join"));
+        }
+        // 32 × 60 rows of two pages: 3,840 pages written. Past `most` the log grows only
+        // while the thread finishes a copy (the writer's own copy would wait for it).
+        assert!(
+            most < 1_000,
+            "the log grew to {most} pages (copy at {}, bound {})",
+            limits.start,
+            limits.most
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
