@@ -4,13 +4,13 @@
 //! and must keep the rules the tests state: a batch id seen before changes nothing and answers
 //! its first outcome; a rollup replaces the stored one only with a higher revision.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, params_from_iter, Connection, ToSql};
 use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome};
 use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64};
-use crate::wire::{ChainStatus, IngestBatch};
+use crate::wire::{ChainStatus, IngestBatch, RollupItem};
 
 /// Applies `batch` from `device` once; a batch already received answers its first outcome,
 /// marked duplicate.
@@ -56,43 +56,23 @@ pub(super) fn ingest(
         alerts: 0,
         chain_status,
     };
-    // Whole days whose totals change with this batch (a batch holds few days: a list).
+    let applied = upsert_rollups(tx, device, &batch.rollups)?;
+    outcome.rollups_applied = applied;
+    outcome.rollups_ignored = u32::try_from(batch.rollups.len())
+        .unwrap_or(u32::MAX)
+        .saturating_sub(applied);
+    // Whole days whose totals may change with this batch (a batch holds few days: a list).
+    // Summing a day again that did not change is harmless, so an applied batch sums all of
+    // its whole days.
     let mut touched_days: Vec<&str> = Vec::new();
-    {
-        let mut up = tx.prepare_cached(
-            "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms, idle_ms,
-                                  clocked_ms, input_ms, revision)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
-                active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
-                clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
-                revision = excluded.revision
-             WHERE excluded.revision > rollups.revision",
-        )?;
-        for r in &batch.rollups {
-            let hour = r.hour.map_or(-1, i64::from);
-            let n = up.execute(params![
-                device.id,
-                device.user_id,
-                r.day,
-                hour,
-                r.app,
-                r.category,
-                r.active_ms,
-                r.idle_ms,
-                r.clocked_ms,
-                r.input_ms,
-                to_i64(r.revision)
-            ])?;
-            if n > 0 {
-                outcome.rollups_applied += 1;
-                if r.hour.is_none() && !touched_days.contains(&r.day.as_str()) {
-                    touched_days.push(&r.day);
-                }
-            } else {
-                outcome.rollups_ignored += 1;
+    if applied > 0 {
+        for r in batch.rollups.iter().filter(|r| r.hour.is_none()) {
+            if !touched_days.contains(&r.day.as_str()) {
+                touched_days.push(&r.day);
             }
         }
+    }
+    {
         let mut up = tx.prepare_cached(
             "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms, clock_out_reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -207,6 +187,64 @@ pub(super) fn ingest(
         now
     ])?;
     Ok(outcome)
+}
+
+/// Rows per rollup statement: a batch's rollups go in chunks of these sizes, largest first.
+/// One statement of 32 rows instead of 32 statements of one: the rollups were half of the
+/// writer's work per upload, a good part of it starting and ending statements.
+const ROLLUP_CHUNKS: [usize; 3] = [32, 8, 1];
+
+/// The upsert of `rows` rollups: a newer revision replaces the stored row, an older or equal
+/// one changes nothing (and is not counted as a change).
+fn rollup_upsert(rows: usize) -> String {
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO rollups (device_id, user_id, day, hour, app, category, active_ms, idle_ms,
+                              clocked_ms, input_ms, revision)
+         VALUES {}
+         ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
+            active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
+            clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
+            revision = excluded.revision
+         WHERE excluded.revision > rollups.revision",
+        vec![row; rows].join(", ")
+    )
+}
+
+/// Stores `rollups` (in order: a key given twice ends with the higher revision); returns how
+/// many were stored (new keys or newer revisions).
+fn upsert_rollups(tx: &Connection, device: &Device, rollups: &[RollupItem]) -> Result<u32> {
+    static SQL: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| ROLLUP_CHUNKS.map(rollup_upsert));
+    let mut applied = 0usize;
+    let mut rest = rollups;
+    for (size, sql) in ROLLUP_CHUNKS.iter().zip(sql) {
+        let mut up = tx.prepare_cached(sql)?;
+        while rest.len() >= *size {
+            let (chunk, after) = rest.split_at(*size);
+            rest = after;
+            let hours: Vec<i64> = chunk.iter().map(|r| r.hour.map_or(-1, i64::from)).collect();
+            let revisions: Vec<i64> = chunk.iter().map(|r| to_i64(r.revision)).collect();
+            let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 11);
+            for ((r, hour), revision) in chunk.iter().zip(&hours).zip(&revisions) {
+                values.extend_from_slice(&[
+                    &device.id,
+                    &device.user_id,
+                    &r.day,
+                    hour,
+                    &r.app,
+                    &r.category,
+                    &r.active_ms,
+                    &r.idle_ms,
+                    &r.clocked_ms,
+                    &r.input_ms,
+                    revision,
+                ]);
+            }
+            applied += up.execute(params_from_iter(values))?;
+        }
+    }
+    Ok(u32::try_from(applied).unwrap_or(u32::MAX))
 }
 
 /// Sums the person's whole-day rollups of `day` again into `person_days` (see migration 4).
