@@ -5,7 +5,7 @@
 //! must never trust an id from outside the organisation.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use worktrace_domain::{Millis, Policy};
 
@@ -352,7 +352,21 @@ pub async fn policy_for_id(store: &dyn Storage, user: i64) -> Result<Option<Poli
 /// does not: a node that starts empty answers the same.
 #[derive(Debug, Default)]
 pub struct PolicyCache {
-    merged: Mutex<HashMap<String, Policy>>,
+    merged: Mutex<HashMap<String, Arc<InForce>>>,
+}
+
+/// A merged policy and its JSON text, made once: devices get it with every upload's answer.
+#[derive(Debug)]
+pub struct InForce {
+    pub policy: Policy,
+    pub json: Box<serde_json::value::RawValue>,
+}
+
+impl InForce {
+    fn new(policy: Policy) -> Result<Self> {
+        let json = serde_json::value::to_raw_value(&policy)?;
+        Ok(Self { policy, json })
+    }
 }
 
 /// Most distinct layer combinations kept (organisations × team overrides in use).
@@ -365,7 +379,7 @@ impl PolicyCache {
     /// org {"idle_threshold_secs": 300}, teams [{}] → merged once, then read back
     /// org text changed                              → merged again
     /// ```
-    pub fn policy(&self, layers: &PolicyLayers) -> Result<Policy> {
+    pub fn policy(&self, layers: &PolicyLayers) -> Result<Arc<InForce>> {
         let mut key = String::with_capacity(
             layers.org_json.len()
                 + layers
@@ -389,7 +403,7 @@ impl PolicyCache {
         if let Some(policy) = cached {
             return Ok(policy);
         }
-        let policy = policy_from_layers(layers)?;
+        let policy = Arc::new(InForce::new(policy_from_layers(layers)?)?);
         let mut merged = self
             .merged
             .lock()
@@ -397,7 +411,7 @@ impl PolicyCache {
         if merged.len() >= POLICY_CACHE_MAX {
             merged.clear();
         }
-        merged.insert(key, policy.clone());
+        merged.insert(key, Arc::clone(&policy));
         Ok(policy)
     }
 }
@@ -407,7 +421,7 @@ pub async fn cached_policy_for_id(
     store: &dyn Storage,
     cache: &PolicyCache,
     user: i64,
-) -> Result<Option<Policy>> {
+) -> Result<Option<Arc<InForce>>> {
     let Some(layers) = store.policy_layers(user).await? else {
         return Ok(None);
     };
@@ -504,10 +518,16 @@ mod tests {
             (r#"{"idle_threshold_secs": 300}"#, "{}"),
         ] {
             let l = layers(org, team);
+            let cached = cache.policy(&l).expect("valid");
+            let fresh = policy_from_layers(&l).expect("valid");
             assert_eq!(
-                cache.policy(&l).expect("valid"),
-                policy_from_layers(&l).expect("valid"),
+                cached.policy, fresh,
                 "a changed layer is merged again, an unchanged one read back: {org} {team}"
+            );
+            assert_eq!(
+                serde_json::from_str::<Policy>(cached.json.get()).expect("policy JSON"),
+                fresh,
+                "the cached JSON text is the policy's"
             );
         }
         assert!(
