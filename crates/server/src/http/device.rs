@@ -14,11 +14,12 @@ use serde_json::value::RawValue;
 use super::auth::{now_ms, DeviceAuth};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
+use crate::model::IngestOutcome;
 use crate::ops::{self, InForce};
 use crate::secret;
 #[cfg(test)]
-use crate::wire::IngestAck;
-use crate::wire::{ChainStatus, EnrollRequest, EnrollResponse, IngestBatch};
+use crate::wire::{ChainStatus, IngestAck};
+use crate::wire::{EnrollRequest, EnrollResponse, IngestBatch};
 #[cfg(test)]
 use worktrace_domain::Policy;
 
@@ -237,29 +238,18 @@ pub async fn ingest(
     let policy = device_policy(&state, device.user_id).await?;
     Ok(Json(AckOut {
         batch_seq: batch.batch_seq,
-        duplicate: outcome.duplicate,
-        rollups_applied: outcome.rollups_applied,
-        rollups_ignored: outcome.rollups_ignored,
-        sessions: outcome.sessions,
-        decisions: outcome.decisions,
-        alerts: outcome.alerts,
-        chain_status: outcome.chain_status,
+        outcome,
         policy: policy.json.clone(),
     }))
 }
 
-/// [`IngestAck`] as sent: the same fields, with the policy as the JSON text the policy cache
-/// made once (serializing the policy for every upload was a tenth of an upload's work).
+/// [`IngestAck`] as sent: the batch's outcome, with the policy as the JSON text the policy
+/// cache made once (serializing the policy for every upload was a tenth of an upload's work).
 #[derive(Debug, Serialize)]
 pub struct AckOut {
     batch_seq: u64,
-    duplicate: bool,
-    rollups_applied: u32,
-    rollups_ignored: u32,
-    sessions: u32,
-    decisions: u32,
-    alerts: u32,
-    chain_status: ChainStatus,
+    #[serde(flatten)]
+    outcome: IngestOutcome,
     policy: Box<RawValue>,
 }
 
@@ -312,21 +302,7 @@ mod tests {
         };
         let out = AckOut {
             batch_seq: 7,
-            duplicate: true,
-            rollups_applied: 3,
-            rollups_ignored: 2,
-            sessions: 1,
-            decisions: 4,
-            alerts: 5,
-            chain_status: ChainStatus::Fork,
-            policy: serde_json::value::to_raw_value(&policy).expect("policy JSON"),
-        };
-        let ack: IngestAck =
-            serde_json::from_slice(&serde_json::to_vec(&out).expect("ack JSON")).expect("reads");
-        assert_eq!(
-            ack,
-            IngestAck {
-                batch_seq: 7,
+            outcome: IngestOutcome {
                 duplicate: true,
                 rollups_applied: 3,
                 rollups_ignored: 2,
@@ -334,6 +310,23 @@ mod tests {
                 decisions: 4,
                 alerts: 5,
                 chain_status: ChainStatus::Fork,
+            },
+            policy: serde_json::value::to_raw_value(&policy).expect("policy JSON"),
+        };
+        let ack: IngestAck =
+            serde_json::from_slice(&serde_json::to_vec(&out).expect("ack JSON")).expect("reads");
+        let o = &out.outcome;
+        assert_eq!(
+            ack,
+            IngestAck {
+                batch_seq: 7,
+                duplicate: o.duplicate,
+                rollups_applied: o.rollups_applied,
+                rollups_ignored: o.rollups_ignored,
+                sessions: o.sessions,
+                decisions: o.decisions,
+                alerts: o.alerts,
+                chain_status: o.chain_status,
                 policy,
             }
         );

@@ -135,12 +135,9 @@ where
                 Err(rejection) => Err(json_rejection(rejection)),
             };
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-                _ => ApiError::bad_request("unreadable_body", rejection.body_text()),
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| json_rejection(rejection.into()))?;
         match serde_json::from_slice(&bytes) {
             Ok(v) => Ok(ApiJson(v)),
             Err(_) => match axum::Json::<T>::from_bytes(&bytes) {
