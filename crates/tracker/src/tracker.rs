@@ -238,6 +238,9 @@ pub struct Tracker {
     barrier: Millis,
     /// The latest input any sample showed.
     last_input: Millis,
+    /// End of the last interval credited with input (rule 8). Every credited interval starts
+    /// at or before `last_input`, so only this one can reach past a later idle start.
+    credit_end: Millis,
     current: Option<WindowInfo>,
     current_rule: Option<usize>,
     locked: bool,
@@ -269,6 +272,7 @@ impl Tracker {
             high_water: Millis::MIN,
             barrier: Millis::MIN,
             last_input: Millis::MIN,
+            credit_end: Millis::MIN,
             current: None,
             current_rule: None,
             locked: false,
@@ -712,6 +716,9 @@ impl Tracker {
             return;
         }
         let input = if credit { b - a } else { 0 };
+        if credit {
+            self.credit_end = b;
+        }
         if let Some(span) = self.span.as_mut() {
             if span.end == a
                 && span.in_session == in_session
@@ -827,8 +834,15 @@ impl Tracker {
                 continue;
             }
             if span.end > at {
+                // The credited time the cut takes away: the part of the last credited interval
+                // after `at` (it was credited whole, but it is idle from `at` on).
+                let credited_after = self
+                    .credit_end
+                    .min(span.end)
+                    .saturating_sub(at.max(span.start));
+                span.input_ms -= credited_after.max(0);
                 span.end = at;
-                span.input_ms = span.input_ms.min(span.end - span.start);
+                span.input_ms = span.input_ms.clamp(0, span.end - span.start);
             }
             self.emit_span(span, out);
         }
