@@ -196,6 +196,27 @@ pub struct PolicyLayers {
     pub team_jsons: Vec<(i64, String)>,
 }
 
+/// What an upload by device secret came to ([`crate::store::Storage::ingest_as_device`]).
+#[derive(Debug, Clone)]
+pub enum DeviceIngest {
+    /// No device has that secret; nothing stored.
+    UnknownDevice,
+    /// The device was revoked; nothing stored.
+    Revoked,
+    /// The batch was applied (or recognised as one received before).
+    Done(Box<Ingested>),
+}
+
+/// A batch applied for a device, with what the answer to it needs.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub device: Device,
+    pub outcome: IngestOutcome,
+    /// The policy layers of the device's owner, read in the same step (`None`: the owner is
+    /// missing).
+    pub layers: Option<PolicyLayers>,
+}
+
 /// A stored work session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SessionRow {

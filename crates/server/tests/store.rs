@@ -4,7 +4,7 @@
 mod common;
 
 use common::{open_store, Backend};
-use worktrace_server::model::{NewUser, Role};
+use worktrace_server::model::{DeviceIngest, NewUser, Role};
 use worktrace_server::store::Store;
 use worktrace_server::wire::{AlertItem, ChainHead, ChainStatus, IngestBatch, RollupItem};
 
@@ -209,6 +209,40 @@ async fn scenario(store: Store) {
         "the flag is kept for admins"
     );
 
+    // An upload as the server receives it: device, batch and policy layers in one step.
+    let unknown = store
+        .ingest_as_device("no-such-secret", batch(8, 50, "hh", vec![]), 208)
+        .await
+        .expect("upload with an unknown secret");
+    assert!(
+        matches!(unknown, DeviceIngest::UnknownDevice),
+        "no device has that secret: {unknown:?}"
+    );
+    let b8 = batch(8, 50, "hh", vec![rollup("2025-03-08", "mail", 8_000, 8)]);
+    for (now, duplicate) in [(208, false), (209, true)] {
+        let DeviceIngest::Done(done) = store
+            .ingest_as_device("secret-hash", b8.clone(), now)
+            .await
+            .expect("upload b8")
+        else {
+            panic!("the device's own secret uploads");
+        };
+        assert_eq!(done.device.id, device.id, "the secret's device");
+        assert_eq!(done.outcome.duplicate, duplicate, "{:?}", done.outcome);
+        assert_eq!(done.outcome.rollups_applied, 1, "{:?}", done.outcome);
+        let layers = done.layers.expect("the owner's policy layers");
+        assert_eq!(layers.user.id, alice.id, "the owner's layers");
+        assert_eq!(
+            layers
+                .team_jsons
+                .iter()
+                .map(|(t, _)| *t)
+                .collect::<Vec<_>>(),
+            vec![team.id],
+            "with her team's overrides"
+        );
+    }
+
     // Revocation.
     assert!(
         store
@@ -231,6 +265,23 @@ async fn scenario(store: Store) {
         .expect("lookup")
         .expect("found");
     assert_eq!(revoked.revoked_at, Some(300), "revocation is recorded");
+    let b9 = batch(9, 60, "ii", vec![rollup("2025-03-09", "mail", 9_000, 9)]);
+    let refused = store
+        .ingest_as_device("secret-hash", b9, 301)
+        .await
+        .expect("upload after revocation");
+    assert!(
+        matches!(refused, DeviceIngest::Revoked),
+        "a revoked device's upload is refused: {refused:?}"
+    );
+    let stored = store
+        .day_rollups(&[alice.id], "2025-03-09", "2025-03-09")
+        .await
+        .expect("read");
+    assert!(
+        stored.is_empty(),
+        "a refused upload stores nothing: {stored:?}"
+    );
 }
 
 #[tokio::test]

@@ -48,6 +48,41 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The hash of the device secret the request carries (not yet looked up): for the upload,
+/// which finds the device in the same step as it stores the batch.
+#[derive(Debug, Clone)]
+pub struct DeviceSecret(pub String);
+
+impl<S: Sync> FromRequestParts<S> for DeviceSecret {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match bearer(parts) {
+            Some(secret) => Ok(DeviceSecret(secret::token_hash(secret))),
+            None => Err(ApiError::unauthorized(
+                "missing_credentials",
+                "send the device secret as `Authorization: Bearer <secret>`; enroll the PC first",
+            )),
+        }
+    }
+}
+
+/// The refusal of a secret no device holds.
+pub fn unknown_device() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_device_secret",
+        "the device secret is not known; enroll the PC again with a new token",
+    )
+}
+
+/// The refusal of a revoked device's secret.
+pub fn revoked_device() -> ApiError {
+    ApiError::unauthorized(
+        "device_revoked",
+        "this PC's access was revoked by an administrator; its data stays on the PC",
+    )
+}
+
 /// An enrolled, not revoked device.
 #[derive(Debug, Clone)]
 pub struct DeviceAuth(pub Device);
@@ -56,25 +91,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(secret) = bearer(parts) else {
-            return Err(ApiError::unauthorized(
-                "missing_credentials",
-                "send the device secret as `Authorization: Bearer <secret>`; enroll the PC first",
-            ));
-        };
-        let device = state
-            .store
-            .device_by_secret(&secret::token_hash(secret))
-            .await?;
-        match device {
-            None => Err(ApiError::unauthorized(
-                "invalid_device_secret",
-                "the device secret is not known; enroll the PC again with a new token",
-            )),
-            Some(d) if d.revoked_at.is_some() => Err(ApiError::unauthorized(
-                "device_revoked",
-                "this PC's access was revoked by an administrator; its data stays on the PC",
-            )),
+        let DeviceSecret(hash) = DeviceSecret::from_request_parts(parts, state).await?;
+        match state.store.device_by_secret(&hash).await? {
+            None => Err(unknown_device()),
+            Some(d) if d.revoked_at.is_some() => Err(revoked_device()),
             Some(d) => Ok(DeviceAuth(d)),
         }
     }

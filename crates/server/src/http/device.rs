@@ -11,10 +11,10 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::auth::{now_ms, DeviceAuth};
+use super::auth::{now_ms, revoked_device, unknown_device, DeviceAuth, DeviceSecret};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
-use crate::model::IngestOutcome;
+use crate::model::{DeviceIngest, IngestOutcome, Ingested};
 use crate::ops::{self, InForce};
 use crate::secret;
 #[cfg(test)]
@@ -162,7 +162,11 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
 async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Arc<InForce>> {
     ops::cached_policy_for_id(state.store.as_ref(), &state.policy_cache, user_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("device owner {user_id} is missing")))
+        .ok_or_else(|| missing_owner(user_id))
+}
+
+fn missing_owner(user_id: i64) -> ApiError {
+    ApiError::internal(format!("device owner {user_id} is missing"))
 }
 
 /// Enroll a PC: trade a one-time enrollment token for a device secret (shown once).
@@ -227,17 +231,33 @@ pub async fn enroll(
     security(("device_secret" = [])))]
 pub async fn ingest(
     State(state): State<AppState>,
-    DeviceAuth(device): DeviceAuth,
+    DeviceSecret(secret_hash): DeviceSecret,
     ApiJson(batch): ApiJson<IngestBatch>,
 ) -> ApiResult<Json<AckOut>> {
+    // The batch is checked before the device is looked up: the look-up, the batch and the
+    // policy read are one step of the store.
     validate_batch(&batch)?;
-    let outcome = state.store.ingest(&device, &batch, now_ms()).await?;
+    let batch_seq = batch.batch_seq;
+    let Ingested {
+        device,
+        outcome,
+        layers,
+    } = match state
+        .store
+        .ingest_as_device(&secret_hash, batch, now_ms())
+        .await?
+    {
+        DeviceIngest::UnknownDevice => return Err(unknown_device()),
+        DeviceIngest::Revoked => return Err(revoked_device()),
+        DeviceIngest::Done(done) => *done,
+    };
     if outcome.chain_status != crate::wire::ChainStatus::Ok && !outcome.duplicate {
         tracing::warn!(device = device.id, status = ?outcome.chain_status, "chain head flagged");
     }
-    let policy = device_policy(&state, device.user_id).await?;
+    let layers = layers.ok_or_else(|| missing_owner(device.user_id))?;
+    let policy = state.policy_cache.policy(&layers)?;
     Ok(Json(AckOut {
-        batch_seq: batch.batch_seq,
+        batch_seq,
         outcome,
         policy: policy.json.clone(),
     }))

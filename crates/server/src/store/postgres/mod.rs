@@ -7,7 +7,7 @@
 mod ingest;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 use worktrace_domain::Millis;
@@ -16,11 +16,46 @@ use super::totals::TotalsBuilder;
 use super::{Storage, POSTGRES_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, GroupTotals,
-    IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, Role, SessionRow,
-    Team, User,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
+    PolicyLayers, PresenceRow, Role, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
+
+/// The device holding the secret with this hash, revoked or not.
+async fn device_by_secret(c: &impl GenericClient, secret_hash: &str) -> Result<Option<Device>> {
+    let st = c
+        .prepare_cached(&format!(
+            "SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = $1"
+        ))
+        .await?;
+    let row = c.query_opt(&st, &[&secret_hash]).await?;
+    row.as_ref().map(device_row).transpose()
+}
+
+/// What the person's policy is made of: their organisation's policy and their teams' overrides.
+async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<PolicyLayers>> {
+    let st = client
+        .prepare_cached(&format!(
+            "SELECT {USER_COLS}, o.policy_json,
+                    ARRAY(SELECT t.id FROM team_members m JOIN teams t ON t.id = m.team_id
+                          WHERE m.user_id = u.id ORDER BY t.id),
+                    ARRAY(SELECT t.policy_override_json FROM team_members m
+                          JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.id)
+                 FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"
+        ))
+        .await?;
+    let Some(row) = client.query_opt(&st, &[&user]).await? else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = row.try_get(7)?;
+    let jsons: Vec<String> = row.try_get(8)?;
+    Ok(Some(PolicyLayers {
+        user: user_row(&row)?,
+        org_json: row.try_get(6)?,
+        team_jsons: ids.into_iter().zip(jsons).collect(),
+    }))
+}
 
 /// Connections per node; PostgreSQL's default limit of 100 leaves room for several nodes.
 const POOL_SIZE: usize = 16;
@@ -546,26 +581,7 @@ impl Storage for PostgresStore {
 
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
         let client = self.client().await?;
-        let st = client
-            .prepare_cached(&format!(
-                "SELECT {USER_COLS}, o.policy_json,
-                    ARRAY(SELECT t.id FROM team_members m JOIN teams t ON t.id = m.team_id
-                          WHERE m.user_id = u.id ORDER BY t.id),
-                    ARRAY(SELECT t.policy_override_json FROM team_members m
-                          JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.id)
-                 FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"
-            ))
-            .await?;
-        let Some(row) = client.query_opt(&st, &[&user]).await? else {
-            return Ok(None);
-        };
-        let ids: Vec<i64> = row.try_get(7)?;
-        let jsons: Vec<String> = row.try_get(8)?;
-        Ok(Some(PolicyLayers {
-            user: user_row(&row)?,
-            org_json: row.try_get(6)?,
-            team_jsons: ids.into_iter().zip(jsons).collect(),
-        }))
+        policy_layers(&client, user).await
     }
 
     async fn create_enrollment_token(
@@ -630,15 +646,8 @@ impl Storage for PostgresStore {
     }
 
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = $1"),
-                &[&secret_hash],
-            )
-            .await?;
-        row.as_ref().map(device_row).transpose()
+        let client = self.client().await?;
+        device_by_secret(&client, secret_hash).await
     }
 
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
@@ -678,6 +687,33 @@ impl Storage for PostgresStore {
             tx.commit().await?;
         }
         Ok(outcome)
+    }
+
+    async fn ingest_as_device(
+        &self,
+        secret_hash: &str,
+        batch: IngestBatch,
+        now: Millis,
+    ) -> Result<DeviceIngest> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Read in the transaction: a revocation committed before it is seen.
+        let Some(device) = device_by_secret(&tx, secret_hash).await? else {
+            return Ok(DeviceIngest::UnknownDevice);
+        };
+        if device.revoked_at.is_some() {
+            return Ok(DeviceIngest::Revoked);
+        }
+        let outcome = ingest::ingest(&tx, &device, &batch, now).await?;
+        let layers = policy_layers(&tx, device.user_id).await?;
+        if !outcome.duplicate {
+            tx.commit().await?;
+        }
+        Ok(DeviceIngest::Done(Box::new(Ingested {
+            device,
+            outcome,
+            layers,
+        })))
     }
 
     async fn create_login_session(

@@ -21,9 +21,9 @@ use super::totals::TotalsBuilder;
 use super::{Storage, SQLITE_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, GroupTotals,
-    IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers, PresenceRow, Role, SessionRow,
-    Team, User,
+    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
+    PolicyLayers, PresenceRow, Role, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -152,6 +152,40 @@ impl SqliteStore {
     {
         self.writer.write(f).await
     }
+}
+
+/// The device holding the secret with this hash, revoked or not.
+fn device_by_secret(c: &Connection, secret_hash: &str) -> Result<Option<Device>> {
+    query_opt(
+        c,
+        &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = ?1"),
+        [secret_hash],
+        device_row,
+    )
+}
+
+/// What the person's policy is made of: their organisation's policy and their teams' overrides.
+fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
+    let found = c
+        .prepare_cached(&format!(
+            "SELECT {USER_COLS}, o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id
+                     WHERE u.id = ?1"
+        ))?
+        .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
+        .optional()?;
+    let Some((user, org_json)) = found else {
+        return Ok(None);
+    };
+    let mut st = c.prepare_cached(
+        "SELECT t.id, t.policy_override_json FROM team_members m
+                 JOIN teams t ON t.id = m.team_id WHERE m.user_id = ?1 ORDER BY t.id",
+    )?;
+    let team_jsons = collect(st.query_map([user.id], |r| Ok((r.get(0)?, r.get(1)?)))?)?;
+    Ok(Some(PolicyLayers {
+        user,
+        org_json,
+        team_jsons,
+    }))
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -620,29 +654,7 @@ impl Storage for SqliteStore {
     }
 
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
-        self.read(move |c| {
-            let found = c
-                .prepare_cached(&format!(
-                    "SELECT {USER_COLS}, o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id
-                     WHERE u.id = ?1"
-                ))?
-                .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
-                .optional()?;
-            let Some((user, org_json)) = found else {
-                return Ok(None);
-            };
-            let mut st = c.prepare_cached(
-                "SELECT t.id, t.policy_override_json FROM team_members m
-                 JOIN teams t ON t.id = m.team_id WHERE m.user_id = ?1 ORDER BY t.id",
-            )?;
-            let team_jsons = collect(st.query_map([user.id], |r| Ok((r.get(0)?, r.get(1)?)))?)?;
-            Ok(Some(PolicyLayers {
-                user,
-                org_json,
-                team_jsons,
-            }))
-        })
-        .await
+        self.read(move |c| policy_layers(c, user)).await
     }
 
     async fn create_enrollment_token(
@@ -715,15 +727,7 @@ impl Storage for SqliteStore {
 
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
         let secret_hash = secret_hash.to_owned();
-        self.read(move |c| {
-            query_opt(
-                c,
-                &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = ?1"),
-                [secret_hash],
-                device_row,
-            )
-        })
-        .await
+        self.read(move |c| device_by_secret(c, &secret_hash)).await
     }
 
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
@@ -757,6 +761,33 @@ impl Storage for SqliteStore {
         let (device, batch) = (device.clone(), batch.clone());
         self.write(move |c| ingest::ingest(c, &device, &batch, now))
             .await
+    }
+
+    async fn ingest_as_device(
+        &self,
+        secret_hash: &str,
+        batch: IngestBatch,
+        now: Millis,
+    ) -> Result<DeviceIngest> {
+        let secret_hash = secret_hash.to_owned();
+        // One job of the writer: its connection's page cache is warm, while a reader's is
+        // emptied whenever the database changed since its last read (with every upload).
+        self.write(move |c| {
+            let Some(device) = device_by_secret(c, &secret_hash)? else {
+                return Ok(DeviceIngest::UnknownDevice);
+            };
+            if device.revoked_at.is_some() {
+                return Ok(DeviceIngest::Revoked);
+            }
+            let outcome = ingest::ingest(c, &device, &batch, now)?;
+            let layers = policy_layers(c, device.user_id)?;
+            Ok(DeviceIngest::Done(Box::new(Ingested {
+                device,
+                outcome,
+                layers,
+            })))
+        })
+        .await
     }
 
     async fn create_login_session(
