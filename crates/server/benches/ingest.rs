@@ -1,15 +1,29 @@
 //! Ingest load: simulated devices each uploading a day of rollups (24 hourly + 8 daily rows,
 //! a session, a decision) in batches over real HTTP, against SQLite (a temp file) or the
-//! PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`. Prints batches/s and latency
-//! percentiles. Run: `cargo bench -p worktrace-server --bench ingest`.
-//! `WORKTRACE_BENCH_SMOKE=1` runs a few batches only (seconds, for `make test`) and fails
-//! when any upload fails; its numbers mean nothing.
+//! PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`. Run:
+//! `cargo bench -p worktrace-server --bench ingest`. Two measurements, each on a fresh server
+//! and database:
+//!
+//! - **capacity**: 64 devices upload back to back (each sends its next batch as soon as the
+//!   last is answered), so the server is always saturated; prints the uploads/s it completes.
+//!   Its latencies are those of a full queue: 64 uploads always wait, so p50 ≈ 64 ÷ throughput
+//!   whatever the server does, and they say little about the latency at a given load.
+//! - **offered rate**: uploads arrive on a fixed schedule at `WORKTRACE_BENCH_RATE` per second
+//!   (default 2,000) from 256 devices, each uploading every 128 ms, as devices
+//!   syncing on their own timers do. Each latency counts from the upload's scheduled time, not
+//!   from when it was sent: when the server falls behind, the uploads waiting for it count
+//!   their wait (no coordinated omission), so a server that cannot keep up shows a growing p99.
+//!   Prints the rate achieved and the latency percentiles at that load.
+//!
+//! `WORKTRACE_BENCH_SMOKE=1` runs a few batches of each only (seconds, for `make test`) and
+//! fails when any upload fails; its numbers mean nothing.
 //!
 //! The client shares the machine with the server, so it does as little as a client can: the
 //! request bodies are serialized before the clock starts, and each answer is read to the end
 //! (as the agent does, to learn the policy) so its connection goes back to the pool.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use worktrace_server::config::ServeConfig;
@@ -18,10 +32,10 @@ use worktrace_server::http::auth::now_ms;
 use worktrace_server::model::Role;
 use worktrace_server::ops;
 
-/// (devices, batches per device): the full load, a few for the smoke run, or
-/// `WORKTRACE_BENCH_LOAD=DEVICESxBATCHES` (e.g. `8x40`, for counting instructions under
+/// (devices, batches per device) of the capacity run: the full load, a few for the smoke run,
+/// or `WORKTRACE_BENCH_LOAD=DEVICESxBATCHES` (e.g. `8x40`, for counting instructions under
 /// callgrind, where the full load would take long).
-fn load() -> (usize, u64) {
+fn capacity_load() -> (usize, u64) {
     if let Some((d, b)) = std::env::var("WORKTRACE_BENCH_LOAD")
         .ok()
         .and_then(|v| {
@@ -66,9 +80,29 @@ fn day_batch(seq: u64) -> Value {
     })
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (devices, batches_per_device) = load();
+/// The offered-rate run: (uploads per second, devices, batches per device).
+fn offered_load() -> (f64, usize, u64) {
+    let rate = std::env::var("WORKTRACE_BENCH_RATE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2_000.0);
+    if std::env::var_os("WORKTRACE_BENCH_SMOKE").is_some() {
+        (200.0, 4, 5)
+    } else {
+        (rate, 256, 40)
+    }
+}
+
+/// A running server with enrolled devices and a client for them.
+struct Bench {
+    server: http::Server,
+    client: reqwest::Client,
+    url: String,
+    secrets: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
@@ -77,17 +111,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.password_memory_kib = 64;
     let server = http::start(cfg).await?;
     let store = server.store.clone();
+    // A PostgreSQL database is shared by both runs: each run has its own organisation.
     let admin = ops::create_admin(
         store.as_ref(),
         "Bench",
-        "a@bench.test",
+        &format!("a{}@bench.test", now_ms()),
         "A",
         "bench password",
         64,
         1,
     )
     .await?;
-    let http_client = reqwest::Client::builder()
+    let client = reqwest::Client::builder()
         .use_rustls_tls()
         .pool_max_idle_per_host(devices)
         .build()?;
@@ -97,7 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let user = ops::add_user(
             store.as_ref(),
             admin.org_id,
-            &format!("u{i}@bench.test"),
+            &format!("u{i}.{}@bench.test", admin.org_id),
             "U",
             Role::Employee,
             None,
@@ -108,7 +143,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (token, _) =
             ops::create_enrollment_token(store.as_ref(), admin.org_id, user.id, 1, now_ms())
                 .await?;
-        let r: Value = http_client
+        let r: Value = client
             .post(format!("{base}/api/devices/enroll"))
             .json(&json!({"token": token, "description": "bench"}))
             .send()
@@ -117,42 +152,75 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         secrets.push(r["device_secret"].as_str().unwrap_or_default().to_owned());
     }
-    let bodies: Vec<Vec<u8>> = (1..=batches_per_device)
+    Ok(Bench {
+        server,
+        client,
+        url: format!("{base}/api/ingest"),
+        secrets,
+        _dir: dir,
+    })
+}
+
+/// One upload, read to the end; false (and the reason on stderr) when it failed.
+async fn upload(c: &reqwest::Client, url: &str, auth: &str, body: &[u8]) -> bool {
+    let r = c
+        .post(url)
+        .header(reqwest::header::AUTHORIZATION, auth)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_vec())
+        .send()
+        .await;
+    match r {
+        Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
+        Ok(resp) => {
+            eprintln!(
+                "{}: {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
+            false
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            false
+        }
+    }
+}
+
+/// The request bodies, serialized before any clock starts.
+fn bodies(batches: u64) -> Result<Arc<Vec<Vec<u8>>>, serde_json::Error> {
+    (1..=batches)
         .map(|seq| serde_json::to_vec(&day_batch(seq)))
-        .collect::<Result<_, _>>()?;
-    let bodies = std::sync::Arc::new(bodies);
-    let url = format!("{base}/api/ingest");
-    let started = Instant::now();
+        .collect::<Result<_, _>>()
+        .map(Arc::new)
+}
+
+/// Runs each device's uploads in a task; `at(device, k)` is when its k-th upload is due
+/// (`None`: as soon as the one before is answered). Latency counts from the due time, the
+/// throughput from `started`.
+async fn drive(
+    b: &Bench,
+    batches: u64,
+    started: Instant,
+    at: impl Fn(usize, usize) -> Option<Instant>,
+) -> Result<Report, Box<dyn std::error::Error>> {
+    let bodies = bodies(batches)?;
     let mut tasks = Vec::new();
-    for secret in secrets {
-        let (c, url, bodies) = (http_client.clone(), url.clone(), bodies.clone());
+    for (d, secret) in b.secrets.iter().enumerate() {
+        let (c, url, bodies) = (b.client.clone(), b.url.clone(), bodies.clone());
         let auth = format!("Bearer {secret}");
+        let due: Vec<Option<Instant>> = (0..bodies.len()).map(|k| at(d, k)).collect();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
-            for body in bodies.iter() {
-                let t = Instant::now();
-                let r = c
-                    .post(&url)
-                    .header(reqwest::header::AUTHORIZATION, &auth)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                let ok = match r {
-                    Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
-                    Ok(resp) => {
-                        eprintln!(
-                            "{}: {}",
-                            resp.status(),
-                            resp.text().await.unwrap_or_default()
-                        );
-                        false
+            for (body, due) in bodies.iter().zip(due) {
+                let t = match due {
+                    Some(due) => {
+                        tokio::time::sleep_until(due.into()).await;
+                        due
                     }
-                    Err(e) => {
-                        eprintln!("{e}");
-                        false
-                    }
+                    None => Instant::now(),
                 };
+                let ok = upload(&c, &url, &auth, body).await;
                 lat.push((t.elapsed().as_secs_f64() * 1000.0, ok));
             }
             lat
@@ -166,19 +234,71 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let failed = lat.iter().filter(|(_, ok)| !ok).count();
     let mut ms: Vec<f64> = lat.iter().map(|(m, _)| *m).collect();
     ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
-    println!(
-        "backend={} devices={} batches={} failed={failed} rollups/batch=32 \
-         throughput={:.0} batches/s p50={:.1}ms p95={:.1}ms p99={:.1}ms",
-        store.backend(),
-        devices,
-        ms.len(),
-        ms.len() as f64 / secs,
-        pct(0.50),
-        pct(0.95),
-        pct(0.99)
-    );
-    server.shutdown().await?;
+    Ok(Report { ms, secs, failed })
+}
+
+struct Report {
+    /// Latencies in milliseconds, sorted.
+    ms: Vec<f64>,
+    secs: f64,
+    failed: usize,
+}
+
+impl Report {
+    fn line(&self) -> String {
+        let pct = |p: f64| self.ms[((self.ms.len() as f64 * p) as usize).min(self.ms.len() - 1)];
+        format!(
+            "uploads={} failed={} throughput={:.0}/s p50={:.1}ms p95={:.1}ms p99={:.1}ms max={:.1}ms",
+            self.ms.len(),
+            self.failed,
+            self.ms.len() as f64 / self.secs,
+            pct(0.50),
+            pct(0.95),
+            pct(0.99),
+            self.ms.last().copied().unwrap_or_default()
+        )
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut failed = 0;
+    // `WORKTRACE_BENCH_RUN=capacity` or `=offered` runs only that one (to profile it).
+    let only = std::env::var("WORKTRACE_BENCH_RUN").ok();
+    let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
+
+    if runs("capacity") {
+        let (devices, batches) = capacity_load();
+        let b = setup(devices).await?;
+        let r = drive(&b, batches, Instant::now(), |_, _| None).await?;
+        println!(
+            "backend={} run=capacity devices={devices} rollups/batch=32 {}",
+            b.server.store.backend(),
+            r.line()
+        );
+        failed += r.failed;
+        b.server.shutdown().await?;
+    }
+
+    if runs("offered") {
+        let (rate, devices, batches) = offered_load();
+        let b = setup(devices).await?;
+        // Device d's k-th upload is due at (d + k·devices) / rate seconds from a start a little
+        // ahead, so uploads arrive evenly at `rate` and each device uploads every devices/rate s.
+        let start = Instant::now() + Duration::from_millis(100);
+        let r = drive(&b, batches, start, |d, k| {
+            Some(start + Duration::from_secs_f64((d + k * devices) as f64 / rate))
+        })
+        .await?;
+        println!(
+            "backend={} run=offered rate={rate:.0}/s devices={devices} rollups/batch=32 {}",
+            b.server.store.backend(),
+            r.line()
+        );
+        failed += r.failed;
+        b.server.shutdown().await?;
+    }
+
     if failed > 0 {
         return Err(format!("{failed} uploads failed").into());
     }
