@@ -111,11 +111,12 @@ async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
     cfg.password_memory_kib = 64;
     let server = http::start(cfg).await?;
     let store = server.store.clone();
-    // A PostgreSQL database is shared by both runs: each run has its own organisation.
+    // A PostgreSQL database is shared by runs: each has its own organisation and people.
+    let run = now_ms();
     let admin = ops::create_admin(
         store.as_ref(),
-        "Bench",
-        &format!("a{}@bench.test", now_ms()),
+        &format!("Bench {run}"),
+        &format!("a{run}@bench.test"),
         "A",
         "bench password",
         64,
@@ -132,7 +133,7 @@ async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
         let user = ops::add_user(
             store.as_ref(),
             admin.org_id,
-            &format!("u{i}.{}@bench.test", admin.org_id),
+            &format!("u{i}.{run}@bench.test"),
             "U",
             Role::Employee,
             None,
