@@ -221,6 +221,8 @@ pub async fn enroll(
 }
 
 /// Upload one batch. The same `batch_seq` twice changes nothing and answers the same ack.
+/// A missing device secret is refused first; the batch is checked before the secret is
+/// looked up.
 #[utoipa::path(post, path = "/api/ingest", tag = "devices",
     request_body(content = serde_json::Value, description = "IngestBatch"),
     responses(
