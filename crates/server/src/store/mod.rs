@@ -286,6 +286,23 @@ pub(crate) fn clock_out_name(reason: worktrace_domain::ClockOutReason) -> &'stat
     }
 }
 
+/// The days a batch holds whole-day rollups for, each once, in the batch's order: the days
+/// whose person-day totals are summed again when the batch applied any rollup (a batch holds
+/// few days, so a list).
+///
+/// ```text
+/// rollups (03-01, hour 5), (03-01, day), (03-02, day), (03-01, day) → [03-01, 03-02]
+/// ```
+pub(crate) fn whole_days(batch: &IngestBatch) -> Vec<&str> {
+    let mut days: Vec<&str> = Vec::new();
+    for r in batch.rollups.iter().filter(|r| r.hour.is_none()) {
+        if !days.contains(&r.day.as_str()) {
+            days.push(&r.day);
+        }
+    }
+    days
+}
+
 /// Converts a wire counter to the signed 64-bit integer both databases store.
 pub(crate) fn to_i64(v: u64) -> i64 {
     // Validation at the HTTP edge refuses values above i64::MAX; saturate defensively.

@@ -14,7 +14,7 @@ use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome};
-use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64};
+use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64, whole_days};
 use crate::wire::{ChainStatus, IngestBatch};
 
 const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
@@ -157,12 +157,7 @@ pub(super) async fn ingest(
     } else {
         together(tx, device, batch).await?
     };
-    let mut days: Vec<&str> = Vec::new();
-    for r in batch.rollups.iter().filter(|r| r.hour.is_none()) {
-        if !days.contains(&r.day.as_str()) {
-            days.push(&r.day);
-        }
-    }
+    let days = whole_days(batch);
     if rollups > 0 && !days.is_empty() {
         let st = tx.prepare_cached(PERSON_DAYS).await?;
         tx.execute(&st, &[&device.user_id, &days]).await?;

@@ -9,7 +9,7 @@ use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome};
-use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64};
+use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64, whole_days};
 use crate::wire::{ChainStatus, IngestBatch, RollupItem};
 
 /// Applies `batch` from `device` once; a batch already received answers its first outcome,
@@ -61,17 +61,13 @@ pub(super) fn ingest(
     outcome.rollups_ignored = u32::try_from(batch.rollups.len())
         .unwrap_or(u32::MAX)
         .saturating_sub(applied);
-    // Whole days whose totals may change with this batch (a batch holds few days: a list).
-    // Summing a day again that did not change is harmless, so an applied batch sums all of
-    // its whole days.
-    let mut touched_days: Vec<&str> = Vec::new();
-    if applied > 0 {
-        for r in batch.rollups.iter().filter(|r| r.hour.is_none()) {
-            if !touched_days.contains(&r.day.as_str()) {
-                touched_days.push(&r.day);
-            }
-        }
-    }
+    // Whole days whose totals may change with this batch. Summing a day again that did not
+    // change is harmless, so an applied batch sums all of its whole days.
+    let touched_days = if applied > 0 {
+        whole_days(batch)
+    } else {
+        Vec::new()
+    };
     {
         let mut up = tx.prepare_cached(
             "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms, clock_out_reason)

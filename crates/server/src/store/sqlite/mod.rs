@@ -169,7 +169,7 @@ fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
     let found = c
         .prepare_cached(&format!(
             "SELECT {USER_COLS}, o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id
-                     WHERE u.id = ?1"
+             WHERE u.id = ?1"
         ))?
         .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
         .optional()?;
@@ -178,7 +178,7 @@ fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
     };
     let mut st = c.prepare_cached(
         "SELECT t.id, t.policy_override_json FROM team_members m
-                 JOIN teams t ON t.id = m.team_id WHERE m.user_id = ?1 ORDER BY t.id",
+         JOIN teams t ON t.id = m.team_id WHERE m.user_id = ?1 ORDER BY t.id",
     )?;
     let team_jsons = collect(st.query_map([user.id], |r| Ok((r.get(0)?, r.get(1)?)))?)?;
     Ok(Some(PolicyLayers {
