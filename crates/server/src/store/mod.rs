@@ -256,6 +256,10 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../../migrations/server/sqlite/0004_person_days.sql"),
     ),
+    (
+        5,
+        include_str!("../../../../migrations/server/sqlite/0005_rollups_by_device.sql"),
+    ),
 ];
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (

@@ -898,10 +898,12 @@ impl Storage for SqliteStore {
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
         self.read(move |c| {
+            // Found through rollups_day_totals (whole days by person and day); `app` is read
+            // from the table.
             let mut st = c.prepare_cached(
                 "SELECT user_id, day, app, category, SUM(active_ms), SUM(idle_ms), SUM(clocked_ms),
                         SUM(input_ms)
-                 FROM rollups
+                 FROM rollups INDEXED BY rollups_day_totals
                  WHERE user_id IN (SELECT value FROM json_each(?1)) AND hour = -1
                    AND day >= ?2 AND day <= ?3
                  GROUP BY user_id, day, app, category
@@ -931,11 +933,12 @@ impl Storage for SqliteStore {
     ) -> Result<Vec<(i64, String, i64, i64)>> {
         let day = day.to_owned();
         self.read(move |c| {
-            // Served by rollups_user_day (user_id, day, hour).
+            // Through the person's devices: the primary key starts with (device_id, day, hour).
             let mut st = c.prepare_cached(
                 "SELECT hour, category, SUM(active_ms), SUM(idle_ms)
                  FROM rollups
-                 WHERE user_id = ?1 AND day = ?2 AND hour >= 0
+                 WHERE device_id IN (SELECT id FROM devices WHERE user_id = ?1)
+                   AND user_id = ?1 AND day = ?2 AND hour >= 0
                  GROUP BY hour, category
                  ORDER BY hour, category",
             )?;
