@@ -32,19 +32,23 @@ use worktrace_server::http::auth::now_ms;
 use worktrace_server::model::Role;
 use worktrace_server::ops;
 
-/// (devices, batches per device) of the capacity run: the full load, a few for the smoke run,
-/// or `WORKTRACE_BENCH_LOAD=DEVICESxBATCHES` (e.g. `8x40`, for counting instructions under
-/// callgrind, where the full load would take long).
-fn capacity_load() -> (usize, u64) {
-    if let Some((d, b)) = std::env::var("WORKTRACE_BENCH_LOAD")
+/// `DEVICESxBATCHES` from the environment variable `name`.
+fn load_from(name: &str) -> Option<(usize, u64)> {
+    std::env::var(name)
         .ok()
         .and_then(|v| {
             v.split_once('x')
                 .map(|(d, b)| (d.parse().ok(), b.parse().ok()))
         })
         .and_then(|(d, b)| d.zip(b))
-    {
-        return (d, b);
+}
+
+/// (devices, batches per device) of the capacity run: the full load, a few for the smoke run,
+/// or `WORKTRACE_BENCH_LOAD=DEVICESxBATCHES` (e.g. `8x40`, for counting instructions under
+/// callgrind, where the full load would take long).
+fn capacity_load() -> (usize, u64) {
+    if let Some(load) = load_from("WORKTRACE_BENCH_LOAD") {
+        return load;
     }
     if std::env::var_os("WORKTRACE_BENCH_SMOKE").is_some() {
         (4, 5)
@@ -80,12 +84,16 @@ fn day_batch(seq: u64) -> Value {
     })
 }
 
-/// The offered-rate run: (uploads per second, devices, batches per device).
+/// The offered-rate run: (uploads per second, devices, batches per device); the load can be
+/// set with `WORKTRACE_BENCH_OFFERED=DEVICESxBATCHES` (e.g. `256x160` for a run 4× longer).
 fn offered_load() -> (f64, usize, u64) {
     let rate = std::env::var("WORKTRACE_BENCH_RATE")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(2_000.0);
+    if let Some((devices, batches)) = load_from("WORKTRACE_BENCH_OFFERED") {
+        return (rate, devices, batches);
+    }
     if std::env::var_os("WORKTRACE_BENCH_SMOKE").is_some() {
         (200.0, 4, 5)
     } else {
