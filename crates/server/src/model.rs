@@ -196,13 +196,31 @@ pub struct PolicyLayers {
     pub team_jsons: Vec<(i64, String)>,
 }
 
+/// Why a device secret is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No device has that secret.
+    UnknownDevice,
+    /// The device was revoked.
+    Revoked,
+}
+
+impl Refusal {
+    /// The device a secret found, when it may call the device API; otherwise why not.
+    pub fn check(found: Option<Device>) -> Result<Device, Refusal> {
+        match found {
+            None => Err(Refusal::UnknownDevice),
+            Some(d) if d.revoked_at.is_some() => Err(Refusal::Revoked),
+            Some(d) => Ok(d),
+        }
+    }
+}
+
 /// What an upload by device secret came to ([`crate::store::Storage::ingest_as_device`]).
 #[derive(Debug, Clone)]
 pub enum DeviceIngest {
-    /// No device has that secret; nothing stored.
-    UnknownDevice,
-    /// The device was revoked; nothing stored.
-    Revoked,
+    /// The secret was refused; nothing stored.
+    Refused(Refusal),
     /// The batch was applied (or recognised as one received before).
     Done(Box<Ingested>),
 }

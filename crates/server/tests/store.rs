@@ -4,7 +4,7 @@
 mod common;
 
 use common::{open_store, Backend};
-use worktrace_server::model::{DeviceIngest, NewUser, Role};
+use worktrace_server::model::{DeviceIngest, NewUser, Refusal, Role};
 use worktrace_server::store::Store;
 use worktrace_server::wire::{AlertItem, ChainHead, ChainStatus, IngestBatch, RollupItem};
 
@@ -215,7 +215,7 @@ async fn scenario(store: Store) {
         .await
         .expect("upload with an unknown secret");
     assert!(
-        matches!(unknown, DeviceIngest::UnknownDevice),
+        matches!(unknown, DeviceIngest::Refused(Refusal::UnknownDevice)),
         "no device has that secret: {unknown:?}"
     );
     let b8 = batch(8, 50, "hh", vec![rollup("2025-03-08", "mail", 8_000, 8)]);
@@ -271,7 +271,7 @@ async fn scenario(store: Store) {
         .await
         .expect("upload after revocation");
     assert!(
-        matches!(refused, DeviceIngest::Revoked),
+        matches!(refused, DeviceIngest::Refused(Refusal::Revoked)),
         "a revoked device's upload is refused: {refused:?}"
     );
     let stored = store

@@ -11,7 +11,7 @@ use axum::http::{header, Method};
 use super::error::ApiError;
 use super::AppState;
 use crate::access::Viewer;
-use crate::model::{Device, LoginSession};
+use crate::model::{Device, LoginSession, Refusal};
 use crate::secret;
 
 /// Name of the HttpOnly session cookie.
@@ -67,20 +67,19 @@ impl<S: Sync> FromRequestParts<S> for DeviceSecret {
     }
 }
 
-/// The refusal of a secret no device holds.
-pub fn unknown_device() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_device_secret",
-        "the device secret is not known; enroll the PC again with a new token",
-    )
-}
-
-/// The refusal of a revoked device's secret.
-pub fn revoked_device() -> ApiError {
-    ApiError::unauthorized(
-        "device_revoked",
-        "this PC's access was revoked by an administrator; its data stays on the PC",
-    )
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::UnknownDevice => ApiError::unauthorized(
+                "invalid_device_secret",
+                "the device secret is not known; enroll the PC again with a new token",
+            ),
+            Refusal::Revoked => ApiError::unauthorized(
+                "device_revoked",
+                "this PC's access was revoked by an administrator; its data stays on the PC",
+            ),
+        }
+    }
 }
 
 /// An enrolled, not revoked device.
@@ -92,11 +91,8 @@ impl FromRequestParts<AppState> for DeviceAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let DeviceSecret(hash) = DeviceSecret::from_request_parts(parts, state).await?;
-        match state.store.device_by_secret(&hash).await? {
-            None => Err(unknown_device()),
-            Some(d) if d.revoked_at.is_some() => Err(revoked_device()),
-            Some(d) => Ok(DeviceAuth(d)),
-        }
+        let found = state.store.device_by_secret(&hash).await?;
+        Ok(DeviceAuth(Refusal::check(found)?))
     }
 }
 

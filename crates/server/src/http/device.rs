@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::auth::{now_ms, revoked_device, unknown_device, DeviceAuth, DeviceSecret};
+use super::auth::{now_ms, DeviceAuth, DeviceSecret};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
 use crate::model::{DeviceIngest, IngestOutcome, Ingested};
@@ -249,8 +249,7 @@ pub async fn ingest(
         .ingest_as_device(&secret_hash, batch, now_ms())
         .await?
     {
-        DeviceIngest::UnknownDevice => return Err(unknown_device()),
-        DeviceIngest::Revoked => return Err(revoked_device()),
+        DeviceIngest::Refused(refusal) => return Err(refusal.into()),
         DeviceIngest::Done(done) => *done,
     };
     if outcome.chain_status != crate::wire::ChainStatus::Ok && !outcome.duplicate {

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
     DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
-    PolicyLayers, PresenceRow, Role, SessionRow, Team, User,
+    PolicyLayers, PresenceRow, Refusal, Role, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -698,12 +698,10 @@ impl Storage for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // Read in the transaction: a revocation committed before it is seen.
-        let Some(device) = device_by_secret(&tx, secret_hash).await? else {
-            return Ok(DeviceIngest::UnknownDevice);
+        let device = match Refusal::check(device_by_secret(&tx, secret_hash).await?) {
+            Ok(device) => device,
+            Err(refusal) => return Ok(DeviceIngest::Refused(refusal)),
         };
-        if device.revoked_at.is_some() {
-            return Ok(DeviceIngest::Revoked);
-        }
         let outcome = ingest::ingest(&tx, &device, &batch, now).await?;
         let layers = policy_layers(&tx, device.user_id).await?;
         if !outcome.duplicate {

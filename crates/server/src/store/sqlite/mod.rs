@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
     DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
-    PolicyLayers, PresenceRow, Role, SessionRow, Team, User,
+    PolicyLayers, PresenceRow, Refusal, Role, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -773,12 +773,10 @@ impl Storage for SqliteStore {
         // One job of the writer: its connection's page cache is warm, while a reader's is
         // emptied whenever the database changed since its last read (with every upload).
         self.write(move |c| {
-            let Some(device) = device_by_secret(c, &secret_hash)? else {
-                return Ok(DeviceIngest::UnknownDevice);
+            let device = match Refusal::check(device_by_secret(c, &secret_hash)?) {
+                Ok(device) => device,
+                Err(refusal) => return Ok(DeviceIngest::Refused(refusal)),
             };
-            if device.revoked_at.is_some() {
-                return Ok(DeviceIngest::Revoked);
-            }
             let outcome = ingest::ingest(c, &device, &batch, now)?;
             let layers = policy_layers(c, device.user_id)?;
             Ok(DeviceIngest::Done(Box::new(Ingested {
