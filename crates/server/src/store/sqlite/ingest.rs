@@ -12,6 +12,23 @@ use crate::model::{Device, IngestOutcome};
 use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64, whole_days};
 use crate::wire::{ChainStatus, IngestBatch, RollupItem};
 
+/// One statement for the three questions about earlier batches of device ?1 when batch ?2
+/// with chain head (?3, ?4) arrives: its first answer if it came before, whether another batch
+/// had the same chain position with another hash (fork), whether the chain went backwards.
+/// The backwards check is split in two ranges, each searched in the index that bounds it:
+/// in the usual in-order case both ranges are empty, however many batches the device has
+/// sent. The `+` keeps SQLite from searching the second range by `chain_seq < ?3` instead,
+/// which is every earlier batch of the device (each upload then got slower with the
+/// device's history).
+const EARLIER_BATCHES: &str = "SELECT
+    (SELECT ack_json FROM batches WHERE device_id = ?1 AND batch_seq = ?2),
+    EXISTS (SELECT 1 FROM batches
+            WHERE device_id = ?1 AND chain_seq = ?3 AND chain_hash <> ?4),
+    EXISTS (SELECT 1 FROM batches INDEXED BY batches_chain
+            WHERE device_id = ?1 AND chain_seq > ?3 AND batch_seq < ?2)
+    OR EXISTS (SELECT 1 FROM batches
+            WHERE device_id = ?1 AND batch_seq > ?2 AND +chain_seq < ?3)";
+
 /// Applies `batch` from `device` once; a batch already received answers its first outcome,
 /// marked duplicate.
 pub(super) fn ingest(
@@ -23,21 +40,8 @@ pub(super) fn ingest(
     let tx = conn;
     let batch_seq = to_i64(batch.batch_seq);
     let head_seq = to_i64(batch.chain_head.seq);
-    // One statement for the three questions about earlier batches. The backwards check is
-    // split in two ranges so each can use an index: in the usual in-order case both ranges
-    // are empty, however many batches the device has sent.
-    let (earlier, fork, backwards): (Option<String>, bool, bool) = tx
-        .prepare_cached(
-            "SELECT
-                (SELECT ack_json FROM batches WHERE device_id = ?1 AND batch_seq = ?2),
-                EXISTS (SELECT 1 FROM batches
-                        WHERE device_id = ?1 AND chain_seq = ?3 AND chain_hash <> ?4),
-                EXISTS (SELECT 1 FROM batches INDEXED BY batches_chain
-                        WHERE device_id = ?1 AND chain_seq > ?3 AND batch_seq < ?2)
-                OR EXISTS (SELECT 1 FROM batches
-                        WHERE device_id = ?1 AND batch_seq > ?2 AND chain_seq < ?3)",
-        )?
-        .query_row(
+    let (earlier, fork, backwards): (Option<String>, bool, bool) =
+        tx.prepare_cached(EARLIER_BATCHES)?.query_row(
             params![device.id, batch_seq, head_seq, batch.chain_head.hash],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
@@ -267,4 +271,42 @@ pub(super) fn refresh_person_day(conn: &Connection, user: i64, day: &str) -> Res
     )?
     .execute(params![user, day])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite searches for each part of `EARLIER_BATCHES`, in order.
+    fn plan_of_earlier_batches() -> Vec<String> {
+        let mut conn = Connection::open_in_memory().expect("open");
+        super::super::migrate(&mut conn).expect("migrate");
+        let mut st = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {EARLIER_BATCHES}"))
+            .expect("plan");
+        let rows = st
+            .query_map(params![1, 5, 500, "h"], |r| r.get::<_, String>(3))
+            .expect("rows");
+        rows.map(|r| r.expect("row"))
+            .filter(|d| d.contains("batches"))
+            .collect()
+    }
+
+    #[test]
+    fn each_earlier_batch_question_searches_the_index_that_bounds_it() {
+        let plan = plan_of_earlier_batches();
+        assert_eq!(plan.len(), 4, "four searches: {plan:#?}");
+        let expected = [
+            "(device_id=? AND batch_seq=?)",
+            "batches_chain (device_id=? AND chain_seq=?)",
+            "batches_chain (device_id=? AND chain_seq>?)",
+            "(device_id=? AND batch_seq>?)",
+        ];
+        for (search, bound) in plan.iter().zip(expected) {
+            assert!(
+                search.starts_with("SEARCH batches") && search.ends_with(bound),
+                "expected a search by {bound}, got {search:?} (whole plan: {plan:#?})"
+            );
+        }
+    }
 }
