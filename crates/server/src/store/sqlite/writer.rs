@@ -87,8 +87,13 @@ impl Writer {
     fn start_with(mut conn: Connection, checkpoints: Connection, limits: Limits) -> Result<Self> {
         // Savepoints keep the pages they may have to restore in a sub-journal: in memory, not
         // in a temporary file.
-        // The writer walks the rollup indexes of every uploading device: keep them in memory.
-        conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;")?;
+        // Cache: 16 MiB holds the pages the writer touches per uploading device (a leaf in
+        // each of about ten tables and indexes, for 256 devices at once, and the inner pages).
+        // Larger costs time at every commit: SQLite numbers a page it moves while splitting
+        // b-tree pages with a number far past the end of the file, so COMMIT's "drop cached
+        // pages past the end" walks the whole cache (7 % of all CPU at 64 MiB under 2,000
+        // uploads/s, 4.6 % at 16 MiB; 16 MiB also went 10-15 % faster back to back).
+        conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;")?;
         // The hook replaces SQLite's automatic checkpoint (see `checkpoint`): it only notes
         // the log's size after each commit.
         let wal_pages = Arc::new(AtomicI32::new(0));
