@@ -16,7 +16,9 @@
 //!   Prints the rate achieved and the latency percentiles at that load.
 //!
 //! `WORKTRACE_BENCH_SMOKE=1` runs a few batches of each only (seconds, for `make test`) and
-//! fails when any upload fails; its numbers mean nothing.
+//! fails when any upload fails; its numbers mean nothing. `WORKTRACE_BENCH_TIMELINE=1` also
+//! prints, per half second of the run, the uploads, the worst latency and how many took over
+//! 50 ms (on stderr).
 //!
 //! The client shares the machine with the server, so it does as little as a client can: the
 //! request bodies are serialized before the clock starts, and each answer is read to the end
@@ -230,7 +232,8 @@ async fn drive(
                     None => Instant::now(),
                 };
                 let ok = upload(&c, &url, &auth, body).await;
-                lat.push((t.elapsed().as_secs_f64() * 1000.0, ok));
+                let due = t.saturating_duration_since(started).as_secs_f64();
+                lat.push((t.elapsed().as_secs_f64() * 1000.0, ok, due));
             }
             lat
         }));
@@ -240,10 +243,23 @@ async fn drive(
         lat.extend(t.await?);
     }
     let secs = started.elapsed().as_secs_f64();
-    let failed = lat.iter().filter(|(_, ok)| !ok).count();
-    let mut ms: Vec<f64> = lat.iter().map(|(m, _)| *m).collect();
+    let failed = lat.iter().filter(|(_, ok, _)| !ok).count();
+    // Per half second of due time: uploads, the worst latency, uploads over 50 ms.
+    let mut timeline = std::collections::BTreeMap::<u64, (usize, f64, usize)>::new();
+    for (ms, _, due) in &lat {
+        let slot = timeline.entry((due * 2.0) as u64).or_default();
+        slot.0 += 1;
+        slot.1 = slot.1.max(*ms);
+        slot.2 += usize::from(*ms > 50.0);
+    }
+    let mut ms: Vec<f64> = lat.iter().map(|(m, _, _)| *m).collect();
     ms.sort_by(f64::total_cmp);
-    Ok(Report { ms, secs, failed })
+    Ok(Report {
+        ms,
+        secs,
+        failed,
+        timeline,
+    })
 }
 
 struct Report {
@@ -251,9 +267,25 @@ struct Report {
     ms: Vec<f64>,
     secs: f64,
     failed: usize,
+    /// By half second of due time: (uploads, worst latency in ms, uploads over 50 ms).
+    timeline: std::collections::BTreeMap<u64, (usize, f64, usize)>,
 }
 
 impl Report {
+    /// With `WORKTRACE_BENCH_TIMELINE` set, the latency per half second on stderr: where in a
+    /// run the slow uploads are.
+    fn print_timeline(&self) {
+        if std::env::var_os("WORKTRACE_BENCH_TIMELINE").is_none() {
+            return;
+        }
+        for (slot, (n, worst, over)) in &self.timeline {
+            eprintln!(
+                "  {:6.1}s uploads={n} worst={worst:.1}ms over_50ms={over}",
+                *slot as f64 / 2.0
+            );
+        }
+    }
+
     fn line(&self) -> String {
         let pct = |p: f64| self.ms[((self.ms.len() as f64 * p) as usize).min(self.ms.len() - 1)];
         format!(
@@ -285,6 +317,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             b.server.store.backend(),
             r.line()
         );
+        r.print_timeline();
         failed += r.failed;
         b.server.shutdown().await?;
     }
@@ -304,6 +337,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             b.server.store.backend(),
             r.line()
         );
+        r.print_timeline();
         failed += r.failed;
         b.server.shutdown().await?;
     }
