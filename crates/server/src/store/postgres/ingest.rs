@@ -81,13 +81,15 @@ const DEVICE: &str = "UPDATE devices SET last_seen_at = $2,
         chain_flag_at = CASE WHEN $6::text IS NULL THEN chain_flag_at ELSE $2 END
     WHERE id = $1";
 
-/// The backwards check is split in two ranges so each can use an index: in the usual
-/// in-order case both are empty, however many batches the device has sent.
+/// The backwards check is split in two ranges, each searched in the index that bounds it: in
+/// the usual in-order case both are empty, however many batches the device has sent. The
+/// `+ 0` keeps PostgreSQL's generic plan (prepared statements) from searching the second range
+/// by `chain_seq < $3` instead, which is every earlier batch of the device.
 const EARLIER: &str = "SELECT
         (SELECT ack_json FROM batches WHERE device_id = $1 AND batch_seq = $2),
         EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND chain_seq = $3 AND chain_hash <> $4),
         EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND chain_seq > $3 AND batch_seq < $2)
-        OR EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND batch_seq > $2 AND chain_seq < $3)";
+        OR EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND batch_seq > $2 AND chain_seq + 0 < $3)";
 
 /// True when two items of `keys` are equal: one `UNNEST` upsert cannot touch a row twice, so
 /// such a batch is applied item by item instead (same result, more round trips).
