@@ -68,7 +68,8 @@ pub struct RollupItem {
 /// `start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SessionItem {
-    /// Work day of the clock-in, `YYYY-MM-DD`.
+    /// Work day of the clock-in, `YYYY-MM-DD`: at most 2 days from the UTC date of `start`
+    /// (the server refuses the batch otherwise).
     pub day: String,
     pub start: Millis,
     #[serde(default)]
@@ -80,6 +81,7 @@ pub struct SessionItem {
 /// An idle decision with the work day it belongs to. The key is `decision.idle_start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DecisionItem {
+    /// Work day of `decision.idle_start`, `YYYY-MM-DD`: at most 2 days from its UTC date.
     pub day: String,
     pub decision: IdleDecision,
 }

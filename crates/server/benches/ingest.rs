@@ -60,7 +60,13 @@ fn capacity_load() -> (usize, u64) {
 }
 
 fn day_batch(seq: u64) -> Value {
-    let day = format!("2025-03-{:02}", 1 + (seq % 28));
+    // One of 28 days of March 2025; the session starts at 08:00 UTC that day and the idle
+    // decision at 11:00, each a little later on every return to the day so each upload adds
+    // a new session and decision.
+    let day_index = (seq % 28) as i64;
+    let day = format!("2025-03-{:02}", 1 + day_index);
+    let midnight = 1_740_787_200_000i64 + day_index * 86_400_000;
+    let again = (seq / 28) as i64;
     let apps = [
         "mail", "excel", "crm", "browser", "editor", "chat", "meet", "files",
     ];
@@ -78,11 +84,11 @@ fn day_batch(seq: u64) -> Value {
     json!({
         "batch_seq": seq, "chain_head": {"seq": seq * 100, "hash": format!("{seq:064x}")},
         "rollups": rollups,
-        "sessions": [{"day": day, "start": 1_740_990_000_000i64 + seq as i64 * 86_400_000,
-                      "end": 1_741_020_000_000i64 + seq as i64 * 86_400_000}],
-        "decisions": [{"day": day, "decision": {"idle_start": 1_741_000_000_000i64 + seq as i64,
-            "idle_end": 1_741_000_600_000i64 + seq as i64, "choice": "keep", "source": "user",
-            "decided_at": 1_741_000_700_000i64}}],
+        "sessions": [{"day": day, "start": midnight + 8 * 3_600_000 + again * 60_000,
+                      "end": midnight + 16 * 3_600_000 + again * 60_000}],
+        "decisions": [{"day": day, "decision": {"idle_start": midnight + 11 * 3_600_000 + again,
+            "idle_end": midnight + 11 * 3_600_000 + 600_000 + again, "choice": "keep",
+            "source": "user", "decided_at": midnight + 12 * 3_600_000}}],
     })
 }
 

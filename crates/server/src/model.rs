@@ -3,6 +3,7 @@
 //!
 //! Plain data; no I/O and no authorization decisions (those live in `access`).
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use worktrace_domain::Millis;
@@ -235,6 +236,64 @@ pub struct Ingested {
     pub layers: Option<PolicyLayers>,
 }
 
+/// How far a work day may lie from the UTC date of the instant it is the day of, in days.
+///
+/// The agent's work day is the local date of (local time − day start): the local offset is
+/// within ±14 h of UTC and the day start within a day, so it is never more than a day off;
+/// two leaves room. Ingest refuses sessions and idle decisions further off, and the SQLite
+/// store finds a person's sessions and decisions of some days by their instants within this
+/// margin (it keeps no index by person and day for them).
+pub const DAY_DRIFT_DAYS: i64 = 2;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Days since 1970-01-01 of a real calendar day written `YYYY-MM-DD`, `None` for anything
+/// else. (Runs for every rollup of every upload: chrono's format parser cost more than the
+/// rest of the batch check.)
+pub fn epoch_day(day: &str) -> Option<i64> {
+    let b = day.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(digits(0..4)?).ok()?,
+        digits(5..7)?,
+        digits(8..10)?,
+    )?;
+    Some(i64::from(date.num_days_from_ce()) - 719_163)
+}
+
+/// True when `day` lies within [`DAY_DRIFT_DAYS`] of the UTC date of `at`.
+///
+/// ```text
+/// "2025-03-03", 2025-03-03T08:20Z -> true
+/// "2025-03-03", 2025-03-06T00:00Z -> false (three days later)
+/// ```
+pub fn day_fits_instant(day: &str, at: Millis) -> bool {
+    epoch_day(day).is_some_and(|d| (d - at.div_euclid(DAY_MS)).abs() <= DAY_DRIFT_DAYS)
+}
+
+/// The UTC instants `[lo, hi)` that hold every instant whose work day lies in `from..=to`
+/// (days outside the calendar: the whole range).
+///
+/// ```text
+/// "2025-03-03", "2025-03-04" -> [2025-03-01T00:00Z, 2025-03-07T00:00Z)
+/// ```
+pub fn instants_of_days(from: &str, to: &str) -> (Millis, Millis) {
+    match (epoch_day(from), epoch_day(to)) {
+        (Some(from), Some(to)) => (
+            (from - DAY_DRIFT_DAYS) * DAY_MS,
+            (to + DAY_DRIFT_DAYS + 1) * DAY_MS,
+        ),
+        _ => (Millis::MIN, Millis::MAX),
+    }
+}
+
 /// A stored work session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SessionRow {
@@ -298,4 +357,50 @@ pub struct IngestOutcome {
     pub decisions: u32,
     pub alerts: u32,
     pub chain_status: crate::wire::ChainStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARCH_3: Millis = 1_740_960_000_000; // 2025-03-03T00:00Z
+
+    #[test]
+    fn epoch_days_count_from_1970() {
+        assert_eq!(epoch_day("1970-01-01"), Some(0));
+        assert_eq!(epoch_day("1969-12-31"), Some(-1));
+        assert_eq!(epoch_day("2025-03-03"), Some(MARCH_3 / DAY_MS));
+        assert_eq!(epoch_day("2025-02-29"), None);
+    }
+
+    #[test]
+    fn a_day_fits_instants_up_to_two_days_from_its_utc_date() {
+        for (day, at, fits) in [
+            ("2025-03-03", MARCH_3 + 8 * 3_600_000, true),
+            ("2025-03-05", MARCH_3, true),
+            ("2025-03-01", MARCH_3 + DAY_MS - 1, true),
+            ("2025-03-06", MARCH_3 + DAY_MS - 1, false),
+            ("2025-02-28", MARCH_3, false),
+            ("2025-13-01", MARCH_3, false),
+        ] {
+            assert_eq!(day_fits_instant(day, at), fits, "{day} at {at}");
+        }
+    }
+
+    #[test]
+    fn the_instants_of_days_hold_every_instant_a_day_fits() {
+        let (lo, hi) = instants_of_days("2025-03-03", "2025-03-04");
+        assert_eq!((lo, hi), (MARCH_3 - 2 * DAY_MS, MARCH_3 + 4 * DAY_MS));
+        for day in ["2025-03-03", "2025-03-04"] {
+            for at in [lo - 1, lo, hi - 1, hi] {
+                if day_fits_instant(day, at) {
+                    assert!((lo..hi).contains(&at), "{day} fits {at} outside {lo}..{hi}");
+                }
+            }
+        }
+        assert_eq!(
+            instants_of_days("x", "2025-03-04"),
+            (Millis::MIN, Millis::MAX)
+        );
+    }
 }

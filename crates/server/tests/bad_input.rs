@@ -154,6 +154,26 @@ async fn table(backend: Backend) {
             )
         },
         Case {
+            name: "session day far from its start",
+            ..ingest(
+                vec![json_h.clone(), auth(&secret)],
+                with(&|b| b["sessions"][0]["day"] = json!("2025-03-07")),
+                422,
+                "invalid_batch",
+                "sessions[0]: day 2025-03-07 is more than 2 days from the UTC date of its start",
+            )
+        },
+        Case {
+            name: "decision day far from its idle start",
+            ..ingest(
+                vec![json_h.clone(), auth(&secret)],
+                with(&|b| b["decisions"][0]["day"] = json!("2025-02-28")),
+                422,
+                "invalid_batch",
+                "decisions[0]: day 2025-02-28 is more than 2 days",
+            )
+        },
+        Case {
             name: "huge body",
             ..ingest(
                 vec![json_h.clone(), auth(&secret)],

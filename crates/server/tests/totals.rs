@@ -63,9 +63,11 @@ fn batches(device_index: u64) -> Vec<IngestBatch> {
                 revision: rng.next(6),
             });
         }
-        let start = 1_740_800_000_000 + rng.next(5) as i64 * 86_400_000;
+        // 2025-03-01T03:33:20Z plus some days: the day is the UTC date of the start.
+        let day = rng.next(DAYS.len() as u64) as usize;
+        let start = 1_740_800_000_000 + day as i64 * 86_400_000;
         let mut sessions = vec![SessionItem {
-            day: DAYS[rng.next(DAYS.len() as u64) as usize].into(),
+            day: DAYS[day].into(),
             start,
             end: Some(start + 3_600_000),
             clock_out_reason: None,

@@ -404,11 +404,16 @@ hour: number | null, app: string, category: string, active_ms: number, idle_ms: 
 
 export type SessionItem = { 
 /**
- * Work day of the clock-in, `YYYY-MM-DD`.
+ * Work day of the clock-in, `YYYY-MM-DD`: at most 2 days from the UTC date of `start`
+ * (the server refuses the batch otherwise).
  */
 day: string, start: number, end: number | null, clock_out_reason: ClockOutReason | null, };
 
-export type DecisionItem = { day: string, decision: IdleDecision, };
+export type DecisionItem = { 
+/**
+ * Work day of `decision.idle_start`, `YYYY-MM-DD`: at most 2 days from its UTC date.
+ */
+day: string, decision: IdleDecision, };
 
 export type AlertItem = { id: number, event: ExportEvent, };
 

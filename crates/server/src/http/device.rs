@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use super::auth::{now_ms, DeviceAuth, DeviceSecret};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
-use crate::model::{DeviceIngest, IngestOutcome, Ingested};
+use crate::model::{self, DeviceIngest, IngestOutcome, Ingested};
 use crate::ops::{self, InForce};
 use crate::secret;
 #[cfg(test)]
@@ -26,22 +26,9 @@ use worktrace_domain::Policy;
 /// Most items one batch may carry; the agent splits larger uploads.
 pub const MAX_BATCH_ITEMS: usize = 20_000;
 
-/// True for a real calendar day written `YYYY-MM-DD`. (Runs for every rollup of every
-/// upload: chrono's format parser cost more than the rest of the batch check.)
+/// True for a real calendar day written `YYYY-MM-DD`.
 fn is_day(day: &str) -> bool {
-    let b = day.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0u32, |n, c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    match (digits(0..4), digits(5..7), digits(8..10)) {
-        (Some(y), Some(m), Some(d)) => chrono::NaiveDate::from_ymd_opt(y as i32, m, d).is_some(),
-        _ => false,
-    }
+    model::epoch_day(day).is_some()
 }
 
 /// Checks a `YYYY-MM-DD` day.
@@ -54,6 +41,18 @@ pub fn check_day(field: &str, day: &str) -> Result<(), ApiError> {
             format!("{field} is {day:?}; write days as YYYY-MM-DD"),
         ))
     }
+}
+
+/// A work day too far from the UTC date of the instant it is the day of.
+fn drifted(field: String, day: &str, instant: &str) -> ApiError {
+    invalid(
+        field,
+        &format!(
+            "day {day} is more than {} days from the UTC date of its {instant}; \
+             send the work day the {instant} falls on",
+            model::DAY_DRIFT_DAYS
+        ),
+    )
 }
 
 fn invalid(field: String, what: &str) -> ApiError {
@@ -122,12 +121,22 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
     }
     for (i, s) in b.sessions.iter().enumerate() {
         check_day(&format!("sessions[{i}].day"), &s.day)?;
+        if !model::day_fits_instant(&s.day, s.start) {
+            return Err(drifted(format!("sessions[{i}]"), &s.day, "start"));
+        }
         if s.end.is_some_and(|e| e < s.start) {
             return Err(invalid(format!("sessions[{i}].end"), "is before its start"));
         }
     }
     for (i, d) in b.decisions.iter().enumerate() {
         check_day(&format!("decisions[{i}].day"), &d.day)?;
+        if !model::day_fits_instant(&d.day, d.decision.idle_start) {
+            return Err(drifted(
+                format!("decisions[{i}]"),
+                &d.day,
+                "decision.idle_start",
+            ));
+        }
         if d.decision.idle_end < d.decision.idle_start {
             return Err(invalid(
                 format!("decisions[{i}].decision.idle_end"),

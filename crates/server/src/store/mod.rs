@@ -260,6 +260,10 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../../../migrations/server/sqlite/0005_rollups_by_device.sql"),
     ),
+    (
+        6,
+        include_str!("../../../../migrations/server/sqlite/0006_sessions_decisions_by_device.sql"),
+    ),
 ];
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
