@@ -1,16 +1,18 @@
 //! The fast paths agree with the plain ones, on both databases: team totals summed by the
 //! store equal a brute-force sum of the per-app rows, and PostgreSQL's set-at-once ingest
 //! answers exactly what SQLite's item-by-item ingest answers, batch for batch (including
-//! batches that name one row twice, reordered batches and duplicates).
+//! batches that name one row twice, reordered batches and duplicates), and both find the same
+//! sessions and idle decisions of a day although SQLite looks them up by their start instants.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{open_store, Backend};
+use worktrace_domain::{DecisionSource, IdleChoice, IdleDecision};
 use worktrace_server::model::{Device, IngestOutcome, NewUser, Role, Sums};
 use worktrace_server::store::Store;
-use worktrace_server::wire::{ChainHead, IngestBatch, RollupItem, SessionItem};
+use worktrace_server::wire::{ChainHead, DecisionItem, IngestBatch, RollupItem, SessionItem};
 
 const DAYS: [&str; 5] = [
     "2025-03-01",
@@ -19,6 +21,9 @@ const DAYS: [&str; 5] = [
     "2025-03-04",
     "2025-03-05",
 ];
+/// 2025-03-01T00:00Z, the first of `DAYS`.
+const MARCH_1: i64 = 1_740_787_200_000;
+const DAY_MS: i64 = 86_400_000;
 const APPS: [(&str, &str); 4] = [
     ("mail", "Work > Email"),
     ("excel", "Work > Office"),
@@ -63,9 +68,11 @@ fn batches(device_index: u64) -> Vec<IngestBatch> {
                 revision: rng.next(6),
             });
         }
-        // 2025-03-01T03:33:20Z plus some days: the day is the UTC date of the start.
+        // The start lies up to two days (as far as ingest allows) before or after its day's
+        // UTC date, at either end of a UTC day: SQLite finds sessions by their start.
         let day = rng.next(DAYS.len() as u64) as usize;
-        let start = 1_740_800_000_000 + day as i64 * 86_400_000;
+        let drift = rng.next(5) as i64 - 2;
+        let start = MARCH_1 + (day as i64 + drift) * DAY_MS + [0, DAY_MS - 1][rng.next(2) as usize];
         let mut sessions = vec![SessionItem {
             day: DAYS[day].into(),
             start,
@@ -87,7 +94,17 @@ fn batches(device_index: u64) -> Vec<IngestBatch> {
             },
             rollups,
             sessions,
-            decisions: vec![],
+            // An idle decision at the session's start: found by its own instant.
+            decisions: vec![DecisionItem {
+                day: DAYS[day].into(),
+                decision: IdleDecision {
+                    idle_start: start,
+                    idle_end: start + 600_000,
+                    choice: IdleChoice::Meeting,
+                    source: DecisionSource::User,
+                    decided_at: start + 700_000 + seq as i64,
+                },
+            }],
             alerts: vec![],
             presence: None,
         });
@@ -276,24 +293,50 @@ async fn both_databases_ingest_alike_and_sum_team_totals_right() {
         strip(rows_s),
         "both databases keep the same rows"
     );
-    let sessions_s = sqlite
-        .sessions(&users_s, "2025-01-01", "2025-12-31")
-        .await
-        .expect("sessions");
-    let sessions_p = postgres
-        .sessions(&users_p, "2025-01-01", "2025-12-31")
-        .await
-        .expect("sessions");
     let strip = |rows: Vec<worktrace_server::model::SessionRow>| {
         rows.into_iter()
             .map(|r| (r.day, r.start, r.end))
             .collect::<BTreeSet<_>>()
     };
-    assert_eq!(
-        strip(sessions_p),
-        strip(sessions_s),
-        "a session named twice in a batch ends up the same on both"
-    );
+    // PostgreSQL finds sessions by person and day; SQLite by device and start instant.
+    let mut ranges = vec![("2025-01-01", "2025-12-31")];
+    ranges.extend(DAYS.iter().map(|d| (*d, *d)));
+    for (from, to) in ranges {
+        let sessions_s = sqlite.sessions(&users_s, from, to).await.expect("sessions");
+        let sessions_p = postgres
+            .sessions(&users_p, from, to)
+            .await
+            .expect("sessions");
+        assert!(!sessions_p.is_empty(), "sessions on {from}..{to}");
+        assert_eq!(
+            strip(sessions_p),
+            strip(sessions_s),
+            "both databases find the same sessions on {from}..{to} (a session named twice in \
+             a batch ends up the same on both)"
+        );
+        let decisions_s = sqlite
+            .decisions(&users_s, from, to)
+            .await
+            .expect("decisions");
+        let decisions_p = postgres
+            .decisions(&users_p, from, to)
+            .await
+            .expect("decisions");
+        assert!(!decisions_p.is_empty(), "decisions on {from}..{to}");
+        let strip = |rows: Vec<worktrace_server::model::DecisionRow>| {
+            let mut rows: Vec<_> = rows
+                .into_iter()
+                .map(|r| (r.day, r.idle_start, r.idle_end, r.decided_at))
+                .collect();
+            rows.sort();
+            rows
+        };
+        assert_eq!(
+            strip(decisions_p),
+            strip(decisions_s),
+            "both databases find the same decisions on {from}..{to}"
+        );
+    }
     check_totals(&sqlite, &users_s).await;
     check_totals(&postgres, &users_p).await;
 }

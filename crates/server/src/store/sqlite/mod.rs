@@ -32,8 +32,9 @@ use crate::wire::IngestBatch;
 /// Found through the people's devices and the sessions' start instants (`?4..?5`, from
 /// [`model::instants_of_days`]): the primary key starts with (device_id, start_ms), so no
 /// index by person and day has to be kept up to date on every upload (measured: the two such
-/// indexes, of sessions and of decisions, took a sixth of the writer's log pages). Ingest keeps each day within
-/// [`model::DAY_DRIFT_DAYS`] of its start, so the instants bound every row asked for.
+/// indexes, of sessions and of decisions, took a sixth of the writer's log pages). Ingest
+/// keeps each day within [`model::DAY_DRIFT_DAYS`] of its start, so the instants bound every
+/// row asked for.
 const SESSIONS_OF_PEOPLE: &str =
     "SELECT user_id, device_id, day, start_ms, end_ms, clock_out_reason
      FROM work_sessions
