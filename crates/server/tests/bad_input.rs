@@ -1,6 +1,7 @@
 //! Malformed and unauthorised requests over real HTTP: each gets the expected status and an
 //! error body `{"error": {"code", "message"}}` with a message that says what is wrong; none
-//! gets a 500. Also the login rate limits and the audit log.
+//! gets a 500. Also the login rate limits, the hold-off for unknown device secrets and the
+//! audit log.
 
 mod common;
 
@@ -488,6 +489,73 @@ async fn failed_logins_are_limited_per_account_and_per_address() {
         fine.status,
         StatusCode::OK,
         "another address and account still log in"
+    );
+    w.server.shutdown().await.expect("clean shutdown");
+}
+
+/// An upload (or, with `policy`, the policy pull) with `secret` from `from`.
+async fn device_call(w: &World, secret: &str, from: &str, policy: bool) -> Answer {
+    let req = if policy {
+        w.http.get(format!("{}/api/devices/policy", w.base))
+    } else {
+        w.http
+            .post(format!("{}/api/ingest", w.base))
+            .json(&batch(1, 1, &[("app", 1, 1)], None))
+    };
+    answer(
+        req.bearer_auth(secret)
+            .header("x-forwarded-for", from)
+            .send()
+            .await
+            .expect("device request"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_address_sending_many_unknown_device_secrets_is_held_off() {
+    let w = World::start_with(Backend::Sqlite, |c| c.trust_forwarded_for = true).await;
+    let admin = w.login("admin@acme.test").await;
+    let (_, good) = w.enroll(&admin, &w.emp_a).await;
+    let first = device_call(&w, &good, "10.0.0.9", false).await;
+    assert_eq!(first.status, StatusCode::OK, "upload: {}", first.text);
+    let limit = worktrace_server::http::guard::MAX_UNKNOWN;
+    for i in 0..limit {
+        let a = device_call(&w, &format!("guess-{i}"), "10.0.0.9", i % 2 == 0).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::UNAUTHORIZED, "invalid_device_secret"),
+            "unknown secret {i} is looked up and refused: {}",
+            a.text
+        );
+    }
+    for policy in [false, true] {
+        let held = device_call(&w, "guess-more", "10.0.0.9", policy).await;
+        assert_eq!(
+            (held.status, held.code()),
+            (StatusCode::TOO_MANY_REQUESTS, "too_many_unknown_secrets"),
+            "the address is held off (policy pull: {policy}): {}",
+            held.text
+        );
+        assert!(
+            held.text.contains("try again in"),
+            "the message says when: {}",
+            held.text
+        );
+    }
+    let known = device_call(&w, &good, "10.0.0.9", false).await;
+    assert_eq!(
+        known.status,
+        StatusCode::OK,
+        "a PC that uploaded before still uploads from the same address: {}",
+        known.text
+    );
+    let other = device_call(&w, "guess-elsewhere", "10.0.0.10", false).await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNAUTHORIZED,
+        "other addresses are not held off: {}",
+        other.text
     );
     w.server.shutdown().await.expect("clean shutdown");
 }

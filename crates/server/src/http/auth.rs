@@ -4,9 +4,12 @@
 //! Secrets are compared by their hashes and never logged. Every refusal is 401/403 in the
 //! API's error shape and says what to do.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 
 use super::error::ApiError;
 use super::AppState;
@@ -49,22 +52,72 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 /// The hash of the device secret the request carries (not yet looked up): for the upload,
-/// which finds the device in the same step as it stores the batch.
+/// which finds the device in the same step as it stores the batch. Refused with 429, before
+/// the body is read, when its address sent too many unknown secrets lately
+/// ([`super::guard`]).
 #[derive(Debug, Clone)]
-pub struct DeviceSecret(pub String);
+pub struct DeviceSecret {
+    pub hash: String,
+    /// The client's address, as the login limits name it.
+    pub address: String,
+}
 
-impl<S: Sync> FromRequestParts<S> for DeviceSecret {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        match bearer(parts) {
-            Some(secret) => Ok(DeviceSecret(secret::token_hash(secret))),
-            None => Err(ApiError::unauthorized(
-                "missing_credentials",
-                "send the device secret as `Authorization: Bearer <secret>`; enroll the PC first",
-            )),
+impl DeviceSecret {
+    /// Tells the guard what the store made of the secret.
+    pub fn looked_up(&self, state: &AppState, refusal: Option<&Refusal>) {
+        let now = Instant::now();
+        match refusal {
+            Some(Refusal::UnknownDevice) => state.secret_guard.unknown(&self.address, now),
+            _ => state.secret_guard.accepted(&self.hash, now),
         }
     }
+}
+
+impl FromRequestParts<AppState> for DeviceSecret {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(secret) = bearer(parts) else {
+            return Err(ApiError::unauthorized(
+                "missing_credentials",
+                "send the device secret as `Authorization: Bearer <secret>`; enroll the PC first",
+            ));
+        };
+        let hash = secret::token_hash(secret);
+        let address = match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => client_address(state, &parts.headers, *peer),
+            None => String::new(),
+        };
+        if let Err(wait) = state.secret_guard.admit(&address, &hash, Instant::now()) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_unknown_secrets",
+                format!(
+                    "too many requests with unknown device secrets from this address; try again \
+                     in {} seconds, and enroll PCs whose secret is not known",
+                    wait.as_secs().max(1)
+                ),
+            ));
+        }
+        Ok(DeviceSecret { hash, address })
+    }
+}
+
+/// The client's address: the first `X-Forwarded-For` entry when the server is configured to
+/// trust it (behind a proxy), else the peer's IP.
+pub fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
+    if state.config.trust_forwarded_for {
+        if let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return first.to_owned();
+        }
+    }
+    peer.ip().to_string()
 }
 
 impl From<Refusal> for ApiError {
@@ -90,9 +143,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let DeviceSecret(hash) = DeviceSecret::from_request_parts(parts, state).await?;
-        let found = state.store.device_by_secret(&hash).await?;
-        Ok(DeviceAuth(Refusal::check(found)?))
+        let secret = DeviceSecret::from_request_parts(parts, state).await?;
+        let checked = Refusal::check(state.store.device_by_secret(&secret.hash).await?);
+        secret.looked_up(state, checked.as_ref().err());
+        Ok(DeviceAuth(checked?))
     }
 }
 

@@ -238,28 +238,35 @@ pub async fn enroll(
         (status = 200, description = "IngestAck with the policy in force", body = serde_json::Value),
         (status = 401, description = "Missing, unknown or revoked device secret", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "Invalid batch", body = ErrorBody)),
+        (status = 422, description = "Invalid batch", body = ErrorBody),
+        (status = 429, description = "Too many unknown device secrets from this address", body = ErrorBody)),
     security(("device_secret" = [])))]
 pub async fn ingest(
     State(state): State<AppState>,
-    DeviceSecret(secret_hash): DeviceSecret,
+    secret: DeviceSecret,
     ApiJson(batch): ApiJson<IngestBatch>,
 ) -> ApiResult<Json<AckOut>> {
     // The batch is checked before the device is looked up: the look-up, the batch and the
     // policy read are one step of the store.
     validate_batch(&batch)?;
     let batch_seq = batch.batch_seq;
+    let ingested = state
+        .store
+        .ingest_as_device(&secret.hash, batch, now_ms())
+        .await?;
     let Ingested {
         device,
         outcome,
         layers,
-    } = match state
-        .store
-        .ingest_as_device(&secret_hash, batch, now_ms())
-        .await?
-    {
-        DeviceIngest::Refused(refusal) => return Err(refusal.into()),
-        DeviceIngest::Done(done) => *done,
+    } = match ingested {
+        DeviceIngest::Refused(refusal) => {
+            secret.looked_up(&state, Some(&refusal));
+            return Err(refusal.into());
+        }
+        DeviceIngest::Done(done) => {
+            secret.looked_up(&state, None);
+            *done
+        }
     };
     if outcome.chain_status != crate::wire::ChainStatus::Ok && !outcome.duplicate {
         tracing::warn!(device = device.id, status = ?outcome.chain_status, "chain head flagged");
@@ -286,7 +293,8 @@ pub struct AckOut {
 /// The policy in force for this device's owner.
 #[utoipa::path(get, path = "/api/devices/policy", tag = "devices",
     responses((status = 200, description = "Policy", body = serde_json::Value),
-              (status = 401, description = "Missing, unknown or revoked device secret", body = ErrorBody)),
+              (status = 401, description = "Missing, unknown or revoked device secret", body = ErrorBody),
+              (status = 429, description = "Too many unknown device secrets from this address", body = ErrorBody)),
     security(("device_secret" = [])))]
 pub async fn policy(
     State(state): State<AppState>,

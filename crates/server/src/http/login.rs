@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use worktrace_domain::Policy;
 
-use super::auth::{now_ms, SessionAuth, ViewerAuth, CSRF_COOKIE, SESSION_COOKIE};
+use super::auth::{client_address, now_ms, SessionAuth, ViewerAuth, CSRF_COOKIE, SESSION_COOKIE};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
 use crate::model::User;
@@ -40,21 +40,6 @@ pub struct LoginResponse {
 pub struct MeResponse {
     pub user: User,
     pub led_teams: Vec<i64>,
-}
-
-fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.config.trust_forwarded_for {
-        if let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return first.to_owned();
-        }
-    }
-    peer.ip().to_string()
 }
 
 fn cookie_header(

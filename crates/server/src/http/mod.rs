@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod device;
 pub mod error;
+pub mod guard;
 pub mod login;
 pub mod overview;
 pub mod report;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// Merged policies by the text of their layers (every upload answers with one).
     pub policy_cache: Arc<crate::ops::PolicyCache>,
+    /// Holds off addresses that send many unknown device secrets.
+    pub secret_guard: Arc<guard::SecretGuard>,
 }
 
 /// `/healthz` answer.
@@ -231,6 +234,7 @@ pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Serve
         config: Arc::new(config),
         dummy_hash: Arc::new(dummy_hash),
         policy_cache: Arc::default(),
+        secret_guard: Arc::default(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
