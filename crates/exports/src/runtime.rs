@@ -68,7 +68,10 @@ pub struct ExportWatchers {
     seen: Sender<(Millis, Seen)>,
     events: Receiver<ExportEvent>,
     stop: Arc<AtomicBool>,
+    /// The watcher threads (mounts, print jobs, clipboard).
     threads: Vec<JoinHandle<()>>,
+    /// Rates what the watchers saw; ends when every sender of what they see is gone.
+    detector: Option<JoinHandle<()>>,
     files: Option<Arc<FileWatcher>>,
     problems: Vec<String>,
 }
@@ -95,25 +98,20 @@ impl ExportWatchers {
             events: event_rx,
             stop: Arc::clone(&stop),
             threads: Vec::new(),
+            detector: None,
             files: None,
             problems: Vec::new(),
         };
-        let detector_stop = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("worktrace-export-detector".into())
             .spawn(move || {
+                // Runs until the watchers and the handle are gone, so whatever they saw
+                // before the stop is still rated.
                 loop {
                     match seen_rx.recv_timeout(Duration::from_millis(250)) {
                         Ok((at, seen)) => send_all(&event_tx, detector.handle(at, seen)),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => break,
-                    }
-                    if detector_stop.load(Ordering::Relaxed) {
-                        // Whatever was seen before the stop is still rated.
-                        while let Ok((at, seen)) = seen_rx.try_recv() {
-                            send_all(&event_tx, detector.handle(at, seen));
-                        }
-                        break;
                     }
                     send_all(&event_tx, detector.tick(clock()));
                 }
@@ -123,7 +121,7 @@ impl ExportWatchers {
                 name: "export detector",
                 source,
             })?;
-        w.threads.push(thread);
+        w.detector = Some(thread);
         let policy = &options.policy;
         if !policy.enabled {
             return Ok(w);
@@ -276,11 +274,25 @@ impl ExportWatchers {
         self.files.as_ref().map(|f| f.roots()).unwrap_or_default()
     }
 
-    /// Stops every thread and returns the last events: incidents still open are closed.
+    /// Stops every thread and returns the last events: files the watchers saw before the stop
+    /// are still hashed and rated, and incidents still open are closed.
     pub fn stop(mut self) -> Vec<ExportEvent> {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.threads.drain(..) {
             let _ = t.join();
+        }
+        // In order: the file watcher finishes what it saw, then the detector, once the last
+        // sender (the handle's own) is gone, rates it and closes what is open.
+        if let Some(files) = self.files.take() {
+            match Arc::try_unwrap(files) {
+                Ok(files) => files.stop(),
+                Err(_) => tracing::warn!("the file watcher is still in use at the stop"),
+            }
+        }
+        let (closed, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.seen, closed));
+        if let Some(detector) = self.detector.take() {
+            let _ = detector.join();
         }
         self.events.try_iter().collect()
     }

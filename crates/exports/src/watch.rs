@@ -89,6 +89,7 @@ fn root_of<'a>(roots: &'a [Root], path: &Path) -> Option<&'a Root> {
 pub struct FileWatcher {
     watcher: Mutex<notify::RecommendedWatcher>,
     roots: Arc<Mutex<Vec<Root>>>,
+    hashing: std::thread::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FileWatcher {
@@ -176,7 +177,7 @@ impl FileWatcher {
             ledger: Ledger::new(SETTLE, MEMORY),
             scans: Vec::new(),
         };
-        std::thread::Builder::new()
+        let hashing = std::thread::Builder::new()
             .name("worktrace-export-hash".into())
             .spawn(move || hashing.run(&raw_rx))
             .map_err(|source| Error::Thread {
@@ -186,7 +187,20 @@ impl FileWatcher {
         Ok(FileWatcher {
             watcher: Mutex::new(watcher),
             roots,
+            hashing,
         })
+    }
+
+    /// Stops watching and waits until the hashing thread has reported what the events so far
+    /// announced: folder scans and files still settling are done at once, not dropped.
+    pub fn stop(self) {
+        let FileWatcher {
+            watcher, hashing, ..
+        } = self;
+        // The watcher's callback holds the hashing thread's only sender: dropping it (notify
+        // ends its own thread) is what lets the hashing thread finish.
+        drop(watcher);
+        let _ = hashing.join();
     }
 
     /// Watches `root` and everything below it.
@@ -255,8 +269,8 @@ struct Hashing {
 }
 
 impl Hashing {
-    /// Runs until the watcher (the sender of `rx`) or the detector (`out`) is gone. Scans and
-    /// settling files still due then are dropped, like events not yet hashed.
+    /// Runs until the watcher (the sender of `rx`) or the detector (`out`) is gone. When the
+    /// watcher goes, scans and settling files still due are done at once ([`Self::flush`]).
     fn run(mut self, rx: &Receiver<Raw>) {
         loop {
             let next = self
@@ -272,7 +286,10 @@ impl Hashing {
             let step = match got {
                 Ok(raw) => self.raw(raw),
                 Err(RecvTimeoutError::Timeout) => Ok(()),
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.flush(Instant::now());
+                    return;
+                }
             };
             // Events notify has already delivered are taken before a due scan runs, so the
             // scan knows which files they reported.
@@ -338,6 +355,33 @@ impl Hashing {
     fn reportable(&self, root: &Root, path: &Path) -> bool {
         root.destination != Destination::Local
             || classify::is_data_file(path, &self.data_extensions)
+    }
+
+    /// At the stop: runs every scan still waiting (once per folder) and reports the files still
+    /// settling as they are now, so an export made just before the stop is not lost.
+    fn flush(&mut self, now: Instant) -> std::result::Result<(), Gone> {
+        let mut scans = std::mem::take(&mut self.scans);
+        scans.sort_by(|a, b| a.folder.cmp(&b.folder).then(a.due.cmp(&b.due)));
+        scans.dedup_by(|later, first| later.folder == first.folder);
+        for scan in &scans {
+            self.scan(scan, now)?;
+        }
+        for waiting in self.ledger.all_waiting() {
+            let Some(root) = root_of(&lock(&self.roots), &waiting.path).cloned() else {
+                continue;
+            };
+            let Some(meta) = std::fs::metadata(&waiting.path)
+                .ok()
+                .filter(|m| m.is_file())
+            else {
+                continue;
+            };
+            if self.ledger.settle_now(&waiting, Version::of(&meta), now) {
+                let at = (self.clock)();
+                self.report(at, waiting.path, waiting.change, &root, &meta)?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the scans that are due and re-checks the files that have settled.
@@ -684,6 +728,20 @@ pub(crate) mod catch_up {
             false
         }
 
+        /// Takes every waiting file, whatever its due time.
+        pub fn all_waiting(&mut self) -> Vec<Settled> {
+            match self.waiting.values().map(|w| w.due).max() {
+                Some(last) => self.due(last),
+                None => Vec::new(),
+            }
+        }
+
+        /// Reports a waiting file at the stop as it is now (`version`), unless that version
+        /// was reported already.
+        pub fn settle_now(&mut self, waiting: &Settled, version: Version, now: Instant) -> bool {
+            self.remember(&waiting.path, version, now)
+        }
+
         /// Forgets reports older than the memory (at most once a second: it walks them all).
         pub fn forget_old(&mut self, now: Instant) {
             if self
@@ -1013,6 +1071,68 @@ mod tests {
         assert!(
             root_of(&roots, Path::new("/etc/x")).is_none(),
             "outside every root"
+        );
+    }
+
+    #[test]
+    fn at_the_stop_a_new_folders_files_are_reported_at_once_not_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = dir.path().join("moved-in");
+        std::fs::create_dir(&folder).expect("folder");
+        // old.csv was complete long before the folder appeared (reported by the scan);
+        // new.csv was written just now and would wait to settle.
+        let old = folder.join("old.csv");
+        std::fs::write(&old, b"id\n1\n").expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .and_then(|f| f.set_modified(SystemTime::now() - Duration::from_secs(3600)))
+            .expect("age old.csv");
+        std::fs::write(folder.join("new.csv"), b"id\n2\n").expect("write");
+        let (out, seen) = std::sync::mpsc::channel();
+        let (raw_tx, raw_rx) = std::sync::mpsc::channel();
+        let mut hashing = Hashing {
+            out,
+            clock: || 7,
+            roots: Arc::new(Mutex::new(vec![Root {
+                path: dir.path().to_path_buf(),
+                destination: Destination::Removable,
+                label: None,
+            }])),
+            data_extensions: Vec::new(),
+            hash_max_bytes: 1 << 20,
+            ledger: Ledger::new(SETTLE, MEMORY),
+            scans: Vec::new(),
+        };
+        // The folder's event has arrived: its scans are due in 100 ms and 1 s.
+        let raw = Raw {
+            at: 7,
+            wall: SystemTime::now() - Duration::from_secs(60),
+            seen: Instant::now(),
+            path: folder.clone(),
+            change: FileChange::RenamedInto,
+            from: None,
+        };
+        assert!(hashing.raw(raw).is_ok());
+        assert_eq!(hashing.scans.len(), SCANS_AFTER.len(), "scans are waiting");
+        // The watcher stops before any scan is due.
+        drop(raw_tx);
+        hashing.run(&raw_rx);
+        let mut reported: Vec<(String, bool)> = seen
+            .try_iter()
+            .filter_map(|(_, s)| match s {
+                Seen::File(f) => Some((
+                    f.path.file_name()?.to_string_lossy().into_owned(),
+                    f.sha256.is_some(),
+                )),
+                _ => None,
+            })
+            .collect();
+        reported.sort();
+        assert_eq!(
+            reported,
+            [("new.csv".to_owned(), true), ("old.csv".to_owned(), true)],
+            "each file once, hashed"
         );
     }
 
