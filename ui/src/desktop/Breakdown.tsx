@@ -48,6 +48,8 @@ export function CategoryChart(props: { totals: Total[] }) {
 
 export function Totals(props: {
   title: string;
+  /** What the first column names: a category, an app or a day. */
+  keyLabel: string;
   totals: Total[];
   colored: boolean;
   testid: string;
@@ -56,8 +58,18 @@ export function Totals(props: {
   const max = Math.max(1, ...props.totals.map(time));
   return (
     <section className="card">
-      <h3>{props.title}</h3>
+      {props.title && <h3>{props.title}</h3>}
       <table className="totals" data-testid={props.testid}>
+        <thead>
+          <tr>
+            <th className="key">{props.keyLabel}</th>
+            <td className="bar" />
+            <th className="num">{t("colTime")}</th>
+            <th className="num" title={t("activity")}>
+              {t("colActivity")}
+            </th>
+          </tr>
+        </thead>
         <tbody>
           {props.totals.map((r) => (
             <tr key={r.key} data-key={r.key}>

@@ -56,17 +56,35 @@ export function Period(props: { view: PeriodView; now: number }) {
           <Timeline spans={v.spans} sessions={v.sessions} from={v.from} to={v.to} now={props.now} />
         </section>
       ) : (
-        <Totals title={t("byDay")} totals={v.by_day} colored={false} testid="totals-day" />
+        <Totals
+          title={t("byDay")}
+          keyLabel={t("day")}
+          totals={v.by_day}
+          colored={false}
+          testid="totals-day"
+        />
       )}
       <div className="columns">
         <section className="card chart-card">
           <h3>{t("byCategory")}</h3>
           <div className="chart-row">
             <CategoryChart totals={v.by_category} />
-            <Totals title="" totals={v.by_category} colored testid="totals-category" />
+            <Totals
+              title=""
+              keyLabel={t("colCategory")}
+              totals={v.by_category}
+              colored
+              testid="totals-category"
+            />
           </div>
         </section>
-        <Totals title={t("byApp")} totals={v.by_app} colored={false} testid="totals-app" />
+        <Totals
+          title={t("byApp")}
+          keyLabel={t("colApp")}
+          totals={v.by_app}
+          colored={false}
+          testid="totals-app"
+        />
       </div>
     </>
   );
