@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use worktrace_domain::{ExportEvent, ExportPolicy, Millis, WindowInfo};
 
@@ -19,6 +19,9 @@ use crate::classify::Destination;
 use crate::detector::{Detector, Seen};
 use crate::error::{Error, Result};
 use crate::watch::{FileWatcher, Root};
+
+/// The longest [`ExportWatchers::stop`] waits for the file watcher to report what it saw.
+pub const STOP_WAIT: Duration = Duration::from_secs(3);
 
 /// What to watch, beyond the policy.
 #[derive(Debug, Clone)]
@@ -70,8 +73,10 @@ pub struct ExportWatchers {
     stop: Arc<AtomicBool>,
     /// The watcher threads (mounts, print jobs, clipboard).
     threads: Vec<JoinHandle<()>>,
-    /// Rates what the watchers saw; ends when every sender of what they see is gone.
+    /// Rates what the watchers saw; ends when every sender of what they see is gone, or soon
+    /// after `give_up` is set.
     detector: Option<JoinHandle<()>>,
+    give_up: Arc<AtomicBool>,
     files: Option<Arc<FileWatcher>>,
     problems: Vec<String>,
 }
@@ -99,19 +104,28 @@ impl ExportWatchers {
             stop: Arc::clone(&stop),
             threads: Vec::new(),
             detector: None,
+            give_up: Arc::new(AtomicBool::new(false)),
             files: None,
             problems: Vec::new(),
         };
+        let give_up = Arc::clone(&w.give_up);
         let thread = std::thread::Builder::new()
             .name("worktrace-export-detector".into())
             .spawn(move || {
                 // Runs until the watchers and the handle are gone, so whatever they saw
-                // before the stop is still rated.
+                // before the stop is still rated; or, when a watcher does not end in time,
+                // until the stop gives up on it.
                 loop {
                     match seen_rx.recv_timeout(Duration::from_millis(250)) {
                         Ok((at, seen)) => send_all(&event_tx, detector.handle(at, seen)),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                    if give_up.load(Ordering::Relaxed) {
+                        while let Ok((at, seen)) = seen_rx.try_recv() {
+                            send_all(&event_tx, detector.handle(at, seen));
+                        }
+                        break;
                     }
                     send_all(&event_tx, detector.tick(clock()));
                 }
@@ -275,7 +289,8 @@ impl ExportWatchers {
     }
 
     /// Stops every thread and returns the last events: files the watchers saw before the stop
-    /// are still hashed and rated, and incidents still open are closed.
+    /// are still rated (hashed for a second at most), and incidents still open are closed.
+    /// Waits [`STOP_WAIT`] at most for the file watcher.
     pub fn stop(mut self) -> Vec<ExportEvent> {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.threads.drain(..) {
@@ -283,11 +298,17 @@ impl ExportWatchers {
         }
         // In order: the file watcher finishes what it saw, then the detector, once the last
         // sender (the handle's own) is gone, rates it and closes what is open.
-        if let Some(files) = self.files.take() {
-            match Arc::try_unwrap(files) {
-                Ok(files) => files.stop(),
-                Err(_) => tracing::warn!("the file watcher is still in use at the stop"),
+        let until = Instant::now() + STOP_WAIT;
+        let finished = match self.files.take().map(Arc::try_unwrap) {
+            Some(Ok(files)) => files.stop(until),
+            Some(Err(_)) => {
+                tracing::warn!("the file watcher is still in use at the stop");
+                false
             }
+            None => true,
+        };
+        if !finished {
+            self.give_up.store(true, Ordering::Relaxed);
         }
         let (closed, _) = mpsc::channel();
         drop(std::mem::replace(&mut self.seen, closed));
@@ -301,6 +322,7 @@ impl ExportWatchers {
 impl Drop for ExportWatchers {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.give_up.store(true, Ordering::Relaxed);
     }
 }
 

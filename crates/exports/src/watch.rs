@@ -59,6 +59,10 @@ const SCANS_AFTER: [Duration; 2] = [Duration::from_millis(100), Duration::from_m
 /// before the scan's version of it is reported.
 const SETTLE: Duration = Duration::from_millis(500);
 
+/// How long the stop may spend hashing what is still waiting; later files are reported without
+/// a hash, so a stop (a logoff, say) never waits for gigabytes to be read.
+pub const FLUSH_HASHING: Duration = Duration::from_secs(1);
+
 /// How long a reported file version is remembered, so that a later event or scan for the very
 /// same version is dropped.
 const MEMORY: Duration = Duration::from_secs(30);
@@ -174,6 +178,7 @@ impl FileWatcher {
             roots: Arc::clone(&roots),
             data_extensions,
             hash_max_bytes,
+            hash_until: None,
             ledger: Ledger::new(SETTLE, MEMORY),
             scans: Vec::new(),
         };
@@ -191,16 +196,26 @@ impl FileWatcher {
         })
     }
 
-    /// Stops watching and waits until the hashing thread has reported what the events so far
-    /// announced: folder scans and files still settling are done at once, not dropped.
-    pub fn stop(self) {
+    /// Stops watching and waits, until `until` at the latest, for the hashing thread to report
+    /// what the events so far announced: folder scans and files still settling are done at
+    /// once, not dropped (hashed for [`FLUSH_HASHING`], then reported without a hash). False
+    /// when it was not done in time (a hung network share, say): it is left to finish alone.
+    pub fn stop(self, until: Instant) -> bool {
         let FileWatcher {
             watcher, hashing, ..
         } = self;
         // The watcher's callback holds the hashing thread's only sender: dropping it (notify
         // ends its own thread) is what lets the hashing thread finish.
         drop(watcher);
+        while !hashing.is_finished() {
+            if Instant::now() >= until {
+                tracing::warn!("the file watcher did not finish in time at the stop");
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = hashing.join();
+        true
     }
 
     /// Watches `root` and everything below it.
@@ -264,6 +279,8 @@ struct Hashing {
     roots: Arc<Mutex<Vec<Root>>>,
     data_extensions: Vec<String>,
     hash_max_bytes: u64,
+    /// At the stop: no hashing after this moment.
+    hash_until: Option<Instant>,
     ledger: Ledger,
     scans: Vec<Scan>,
 }
@@ -360,6 +377,7 @@ impl Hashing {
     /// At the stop: runs every scan still waiting (once per folder) and reports the files still
     /// settling as they are now, so an export made just before the stop is not lost.
     fn flush(&mut self, now: Instant) -> std::result::Result<(), Gone> {
+        self.hash_until = Some(now + FLUSH_HASHING);
         let mut scans = std::mem::take(&mut self.scans);
         scans.sort_by(|a, b| a.folder.cmp(&b.folder).then(a.due.cmp(&b.due)));
         scans.dedup_by(|later, first| later.folder == first.folder);
@@ -439,7 +457,8 @@ impl Hashing {
         meta: &std::fs::Metadata,
     ) -> std::result::Result<(), Gone> {
         let hash_max_bytes = self.hash_max_bytes;
-        let sha256 = (meta.len() <= hash_max_bytes && hash_max_bytes > 0)
+        let in_time = self.hash_until.is_none_or(|until| Instant::now() < until);
+        let sha256 = (meta.len() <= hash_max_bytes && hash_max_bytes > 0 && in_time)
             .then(|| sha256_of(&path))
             .flatten();
         let seen = Seen::File(FileSeen {
@@ -567,6 +586,7 @@ mod tests {
             }])),
             data_extensions: Vec::new(),
             hash_max_bytes: 1 << 20,
+            hash_until: None,
             ledger: Ledger::new(SETTLE, MEMORY),
             scans: Vec::new(),
         };
@@ -599,6 +619,50 @@ mod tests {
             reported,
             [("new.csv".to_owned(), true), ("old.csv".to_owned(), true)],
             "each file once, hashed"
+        );
+    }
+
+    #[test]
+    fn at_the_stop_files_past_the_hashing_budget_are_reported_without_a_hash() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = dir.path().join("moved-in");
+        std::fs::create_dir(&folder).expect("folder");
+        std::fs::write(folder.join("a.csv"), b"id\n1\n").expect("write");
+        let (out, seen) = std::sync::mpsc::channel();
+        let mut hashing = Hashing {
+            out,
+            clock: || 7,
+            roots: Arc::new(Mutex::new(vec![Root {
+                path: dir.path().to_path_buf(),
+                destination: Destination::Removable,
+                label: None,
+            }])),
+            data_extensions: Vec::new(),
+            hash_max_bytes: 1 << 20,
+            hash_until: None,
+            ledger: Ledger::new(SETTLE, MEMORY),
+            scans: Vec::new(),
+        };
+        let now = Instant::now();
+        hashing.scans.push(Scan {
+            folder,
+            change: FileChange::RenamedInto,
+            wall: SystemTime::now() - Duration::from_secs(60),
+            due: now + Duration::from_secs(1),
+        });
+        // A stop whose hashing budget is over already.
+        assert!(hashing.flush(now - FLUSH_HASHING).is_ok());
+        let files: Vec<(bool, Option<u64>)> = seen
+            .try_iter()
+            .filter_map(|(_, s)| match s {
+                Seen::File(f) => Some((f.sha256.is_some(), f.size_bytes)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [(false, Some(5))],
+            "reported, with its size, unhashed"
         );
     }
 
