@@ -64,6 +64,13 @@ pub struct RollupItem {
     pub revision: u64,
 }
 
+/// How far the work day of a session or idle decision may lie from the UTC date of its start,
+/// in days; the server refuses a batch with one further off. A work day is the local date of
+/// (local time − day start): with offsets from UTC−12 to UTC+14 and a day start before 24:00
+/// it lies from two days before to one day after the UTC date (UTC−12 with a day start of
+/// 23:59: 00:00Z on the 3rd is the work day of the 1st), so two always holds.
+pub const MAX_DAY_DRIFT_DAYS: i64 = 2;
+
 /// A work session (clock-in to clock-out). Sent again with `end` once it closes; the key is
 /// `start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -236,14 +236,12 @@ pub struct Ingested {
     pub layers: Option<PolicyLayers>,
 }
 
-/// How far a work day may lie from the UTC date of the instant it is the day of, in days.
-///
-/// The agent's work day is the local date of (local time − day start): the local offset is
-/// within ±14 h of UTC and the day start within a day, so it is never more than a day off;
-/// two leaves room. Ingest refuses sessions and idle decisions further off, and the SQLite
-/// store finds a person's sessions and decisions of some days by their instants within this
-/// margin (it keeps no index by person and day for them).
-pub const DAY_DRIFT_DAYS: i64 = 2;
+/// How far a work day may lie from the UTC date of the instant it is the day of, in days (the
+/// wire rule, see [`worktrace_domain::wire::MAX_DAY_DRIFT_DAYS`]). Ingest refuses sessions and
+/// idle decisions further off, and the SQLite store finds a person's sessions and decisions of
+/// some days by their instants within this margin (it keeps no index by person and day for
+/// them).
+pub const DAY_DRIFT_DAYS: i64 = worktrace_domain::wire::MAX_DAY_DRIFT_DAYS;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -550,6 +550,14 @@ async fn an_address_sending_many_unknown_device_secrets_is_held_off() {
         "a PC that uploaded before still uploads from the same address: {}",
         known.text
     );
+    let (_, fresh) = w.enroll(&admin, &w.emp_b).await;
+    let first_upload = device_call(&w, &fresh, "10.0.0.9", false).await;
+    assert_eq!(
+        first_upload.status,
+        StatusCode::OK,
+        "a PC enrolled since, behind the same address, is not locked out: {}",
+        first_upload.text
+    );
     let other = device_call(&w, "guess-elsewhere", "10.0.0.10", false).await;
     assert_eq!(
         other.status,

@@ -2,11 +2,13 @@
 //!
 //! A device secret is found in the same store step that stores the batch, so every upload with
 //! an unknown secret still takes a turn of the database writer. After [`MAX_UNKNOWN`] such
-//! requests from one address within [`WINDOW`], further requests from it are answered 429
-//! without reaching the store, except those whose secret this node accepted within
-//! [`TRUSTED_FOR`]: a PC that uploads normally is never held up by another one behind the same
-//! address. Per API node and in memory: it sheds load, it is not a security limit (secrets are
-//! 256 random bits; the store decides every request it lets through).
+//! requests from one address within [`WINDOW`], the address is held off: a further request
+//! from it passes only if its secret was accepted on this node within [`TRUSTED_FOR`] or, if
+//! not, a look-up on a read connection finds it; otherwise it is answered 429 before its body
+//! is read. So a PC behind the same address (an office NAT, a proxy) is never locked out, and
+//! unknown secrets no longer reach the writer. Per API node and in memory: it sheds load, it
+//! is not a security limit (secrets are 256 random bits; the store decides every request it
+//! lets through).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,7 +39,7 @@ struct GuardState {
 
 impl SecretGuard {
     /// `Err(wait)`: the address is held off for `wait` and `secret_hash` was not accepted
-    /// lately.
+    /// lately (the caller then looks the secret up before refusing).
     pub fn admit(&self, address: &str, secret_hash: &str, now: Instant) -> Result<(), Duration> {
         let s = self.lock();
         let Some(&(start, count)) = s.unknown.get(address) else {

@@ -1,6 +1,6 @@
 //! Tests of the rollup arithmetic: DST days, day starts, exact sums.
 
-use chrono::{NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 use worktrace_domain::{
@@ -383,4 +383,45 @@ proptest! {
         prop_assert_eq!(end, next_start, "one day ends where the next begins");
         prop_assert!(end - start >= 22 * HOUR_MS && end - start <= 26 * HOUR_MS);
     }
+}
+
+/// The server refuses a session or decision whose day is further than
+/// `MAX_DAY_DRIFT_DAYS` from the UTC date of its start: no time zone and day start may give one.
+#[test]
+fn work_days_stay_within_the_servers_drift_of_the_utc_date() {
+    let extremes = [
+        clock("Etc/GMT+12".parse().expect("UTC-12"), 23, 59),
+        clock("Etc/GMT+12".parse().expect("UTC-12"), 0, 0),
+        clock(chrono_tz::Pacific::Kiritimati, 0, 0),
+        clock(chrono_tz::Pacific::Kiritimati, 23, 59),
+        clock(chrono_tz::Europe::Berlin, 4, 0),
+    ];
+    let mut seen = (0, 0);
+    for c in extremes {
+        // Every quarter hour of a few days around a DST change.
+        let start = Utc
+            .with_ymd_and_hms(2025, 3, 28, 0, 0, 0)
+            .unwrap()
+            .timestamp_millis();
+        for i in 0..(4 * 24 * 6) {
+            let t = start + i * 15 * 60_000;
+            let day = c.work_day(t);
+            let utc = DateTime::from_timestamp_millis(t)
+                .expect("in range")
+                .date_naive();
+            let drift = (day - utc).num_days();
+            assert!(
+                drift.abs() <= worktrace_domain::wire::MAX_DAY_DRIFT_DAYS,
+                "{} {}: {t} is work day {day}, UTC date {utc}",
+                c.tz.name(),
+                c.day_start
+            );
+            seen = (seen.0.min(drift), seen.1.max(drift));
+        }
+    }
+    assert_eq!(
+        seen,
+        (-2, 1),
+        "the extremes reach both ends of what is allowed"
+    );
 }
