@@ -172,16 +172,13 @@ impl FileWatcher {
             path: "(start)".into(),
             reason: e.to_string(),
         })?;
-        let hashing = Hashing {
+        let hashing = Hashing::new(
             out,
             clock,
-            roots: Arc::clone(&roots),
+            Arc::clone(&roots),
             data_extensions,
             hash_max_bytes,
-            hash_until: None,
-            ledger: Ledger::new(SETTLE, MEMORY),
-            scans: Vec::new(),
-        };
+        );
         let hashing = std::thread::Builder::new()
             .name("worktrace-export-hash".into())
             .spawn(move || hashing.run(&raw_rx))
@@ -286,6 +283,25 @@ struct Hashing {
 }
 
 impl Hashing {
+    fn new(
+        out: Sender<(Millis, Seen)>,
+        clock: fn() -> Millis,
+        roots: Arc<Mutex<Vec<Root>>>,
+        data_extensions: Vec<String>,
+        hash_max_bytes: u64,
+    ) -> Hashing {
+        Hashing {
+            out,
+            clock,
+            roots,
+            data_extensions,
+            hash_max_bytes,
+            hash_until: None,
+            ledger: Ledger::new(SETTLE, MEMORY),
+            scans: Vec::new(),
+        }
+    }
+
     /// Runs until the watcher (the sender of `rx`) or the detector (`out`) is gone. When the
     /// watcher goes, scans and settling files still due are done at once ([`Self::flush`]).
     fn run(mut self, rx: &Receiver<Raw>) {
@@ -559,6 +575,29 @@ mod tests {
         );
     }
 
+    /// A hashing thread's state for a removable volume at `root` (hashing up to 1 MiB), and
+    /// the receiver of what it reports.
+    fn hashing_on_stick(root: &Path) -> (Hashing, Receiver<(Millis, Seen)>) {
+        let (out, seen) = std::sync::mpsc::channel();
+        let roots = vec![Root {
+            path: root.to_path_buf(),
+            destination: Destination::Removable,
+            label: None,
+        }];
+        let hashing = Hashing::new(out, || 7, Arc::new(Mutex::new(roots)), Vec::new(), 1 << 20);
+        (hashing, seen)
+    }
+
+    /// The files reported so far.
+    fn files_seen(seen: &Receiver<(Millis, Seen)>) -> Vec<FileSeen> {
+        seen.try_iter()
+            .filter_map(|(_, s)| match s {
+                Seen::File(f) => Some(f),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn at_the_stop_a_new_folders_files_are_reported_at_once_not_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -574,22 +613,8 @@ mod tests {
             .and_then(|f| f.set_modified(SystemTime::now() - Duration::from_secs(3600)))
             .expect("age old.csv");
         std::fs::write(folder.join("new.csv"), b"id\n2\n").expect("write");
-        let (out, seen) = std::sync::mpsc::channel();
+        let (mut hashing, seen) = hashing_on_stick(dir.path());
         let (raw_tx, raw_rx) = std::sync::mpsc::channel();
-        let mut hashing = Hashing {
-            out,
-            clock: || 7,
-            roots: Arc::new(Mutex::new(vec![Root {
-                path: dir.path().to_path_buf(),
-                destination: Destination::Removable,
-                label: None,
-            }])),
-            data_extensions: Vec::new(),
-            hash_max_bytes: 1 << 20,
-            hash_until: None,
-            ledger: Ledger::new(SETTLE, MEMORY),
-            scans: Vec::new(),
-        };
         // The folder's event has arrived: its scans are due in 100 ms and 1 s.
         let raw = Raw {
             at: 7,
@@ -604,14 +629,13 @@ mod tests {
         // The watcher stops before any scan is due.
         drop(raw_tx);
         hashing.run(&raw_rx);
-        let mut reported: Vec<(String, bool)> = seen
-            .try_iter()
-            .filter_map(|(_, s)| match s {
-                Seen::File(f) => Some((
+        let mut reported: Vec<(String, bool)> = files_seen(&seen)
+            .into_iter()
+            .filter_map(|f| {
+                Some((
                     f.path.file_name()?.to_string_lossy().into_owned(),
                     f.sha256.is_some(),
-                )),
-                _ => None,
+                ))
             })
             .collect();
         reported.sort();
@@ -628,21 +652,7 @@ mod tests {
         let folder = dir.path().join("moved-in");
         std::fs::create_dir(&folder).expect("folder");
         std::fs::write(folder.join("a.csv"), b"id\n1\n").expect("write");
-        let (out, seen) = std::sync::mpsc::channel();
-        let mut hashing = Hashing {
-            out,
-            clock: || 7,
-            roots: Arc::new(Mutex::new(vec![Root {
-                path: dir.path().to_path_buf(),
-                destination: Destination::Removable,
-                label: None,
-            }])),
-            data_extensions: Vec::new(),
-            hash_max_bytes: 1 << 20,
-            hash_until: None,
-            ledger: Ledger::new(SETTLE, MEMORY),
-            scans: Vec::new(),
-        };
+        let (mut hashing, seen) = hashing_on_stick(dir.path());
         let now = Instant::now();
         hashing.scans.push(Scan {
             folder,
@@ -652,12 +662,9 @@ mod tests {
         });
         // A stop whose hashing budget is over already.
         assert!(hashing.flush(now - FLUSH_HASHING).is_ok());
-        let files: Vec<(bool, Option<u64>)> = seen
-            .try_iter()
-            .filter_map(|(_, s)| match s {
-                Seen::File(f) => Some((f.sha256.is_some(), f.size_bytes)),
-                _ => None,
-            })
+        let files: Vec<(bool, Option<u64>)> = files_seen(&seen)
+            .into_iter()
+            .map(|f| (f.sha256.is_some(), f.size_bytes))
             .collect();
         assert_eq!(
             files,
