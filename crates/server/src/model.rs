@@ -244,6 +244,8 @@ pub struct Ingested {
 pub const DAY_DRIFT_DAYS: i64 = worktrace_domain::wire::MAX_DAY_DRIFT_DAYS;
 
 const DAY_MS: i64 = 86_400_000;
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// Days since 1970-01-01 of a real calendar day written `YYYY-MM-DD`, `None` for anything
 /// else. (Runs for every rollup of every upload: chrono's format parser cost more than the
@@ -263,7 +265,7 @@ pub fn epoch_day(day: &str) -> Option<i64> {
         digits(5..7)?,
         digits(8..10)?,
     )?;
-    Some(i64::from(date.num_days_from_ce()) - 719_163)
+    Some(i64::from(date.num_days_from_ce()) - EPOCH_DAYS_FROM_CE)
 }
 
 /// True when `day` lies within [`DAY_DRIFT_DAYS`] of the UTC date of `at`.
