@@ -9,6 +9,8 @@
 
 mod process;
 mod window;
+#[cfg(unix)]
+pub mod wine;
 
 use std::path::PathBuf;
 use std::process::Child;
@@ -48,6 +50,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// How long to wait for anything the X server or the window manager does.
 const PATIENCE: Duration = Duration::from_secs(15);
+/// How long a started program may take to show its window (a Windows program under Wine
+/// loads its DLLs first; on a busy 2-core machine that takes a while).
+const PROGRAM_PATIENCE: Duration = Duration::from_secs(90);
 
 x11rb::atom_manager! {
     pub(crate) Atoms: AtomsCookie {
@@ -163,6 +168,50 @@ impl XSession {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(Error::Program {
                     program: "xterm".into(),
+                    reason: format!("exited with {status} before showing a window"),
+                });
+            }
+            self.find_client(title, pid)
+        });
+        match found {
+            Ok(id) => {
+                self.lock_children().push(child);
+                Ok(TestWindow::xterm(id, pid))
+            }
+            Err(e) => {
+                process::stop(&mut child);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts a program that opens a window titled `title` (for example a Windows program
+    /// under Wine, from [`wine::WinePrefix::command`]) on this display, and waits until that
+    /// window is mapped and managed. The program is stopped with the session, or by
+    /// [`XSession::close`].
+    pub fn spawn_program(
+        &self,
+        mut command: std::process::Command,
+        title: &str,
+    ) -> Result<TestWindow> {
+        use std::process::Stdio;
+        let shown = format!("{:?}", command.get_program());
+        let mut child = command
+            .env("DISPLAY", &self.display)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::Program {
+                program: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        let pid = child.id();
+        let what = format!("the window {title:?} to be mapped");
+        let found = self.wait_until_within(PROGRAM_PATIENCE, &what, || {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(Error::Program {
+                    program: shown.clone(),
                     reason: format!("exited with {status} before showing a window"),
                 });
             }
@@ -371,8 +420,18 @@ impl XSession {
     }
 
     /// Polls `probe` every 20 ms until it yields a value, for at most [`PATIENCE`].
-    fn wait_until<T>(&self, what: &str, mut probe: impl FnMut() -> Result<Option<T>>) -> Result<T> {
-        let deadline = std::time::Instant::now() + PATIENCE;
+    fn wait_until<T>(&self, what: &str, probe: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+        self.wait_until_within(PATIENCE, what, probe)
+    }
+
+    /// Polls `probe` every 20 ms until it yields a value, for at most `patience`.
+    fn wait_until_within<T>(
+        &self,
+        patience: Duration,
+        what: &str,
+        mut probe: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        let deadline = std::time::Instant::now() + patience;
         loop {
             window::drain_events(self);
             if let Some(v) = probe()? {
@@ -381,7 +440,7 @@ impl XSession {
             if std::time::Instant::now() >= deadline {
                 return Err(Error::Timeout {
                     what: what.to_owned(),
-                    secs: PATIENCE.as_secs(),
+                    secs: patience.as_secs(),
                 });
             }
             std::thread::sleep(Duration::from_millis(20));
