@@ -401,3 +401,68 @@ fn the_windows_agent_keeps_its_secret_in_credential_manager_and_uploads_exactly_
         }
     }
 }
+
+#[test]
+fn bad_input_on_windows_gets_the_same_clear_errors() {
+    use std::io::BufRead as _;
+
+    // A display, so that Wine can make the agent's hidden window (WM_CLOSE stops it).
+    let x = XSession::start().expect("a real X display (Xvfb + openbox)");
+    let env = WinEnv::new("[agent]\nday_start = \"4 am\"\n", Some(x.display()));
+    let one_line_no_panic = |out: &std::process::Output, what: &str| -> String {
+        assert!(!out.status.success(), "{what} is an error");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{what}: never a panic: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{what}: one line: {err}");
+        err
+    };
+    // A malformed settings file names the file and the fix.
+    let err = one_line_no_panic(&env.output(&["config", "check"]), "a bad day start");
+    assert!(
+        err.contains("worktrace.toml") && err.contains("HH:MM"),
+        "{err}"
+    );
+    std::fs::write(env.root().join("worktrace.toml"), "").expect("fix the settings");
+
+    // A data folder on a drive that does not exist.
+    let mut cmd = env.command(&["clock-in"]);
+    cmd.env("WORKTRACE_DATA_DIR", r"Q:\nowhere\data");
+    let out = worktrace_testkit::wine::run_to_end(cmd, "clock-in", Duration::from_secs(120))
+        .expect("worktrace.exe runs");
+    let err = one_line_no_panic(&out, "a missing data folder");
+    assert!(err.contains(r"Q:\nowhere"), "names the folder: {err}");
+
+    // A database that another program holds a write lock on (SQLite's WAL write lock is byte
+    // 120 of the -shm file on Windows): the write waits, then says who to close.
+    env.ok(&["status"]);
+    let tool = build_c_program(
+        "hold_file_lock",
+        include_str!("windows/hold_file_lock.c"),
+        &[],
+    )
+    .expect("build the test program");
+    let mut holder = env
+        .prefix
+        .command(&tool)
+        .args([r"C:\worktrace\data\worktrace.db-shm", "120", "1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the lock holder");
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(line.trim(), "locked", "the other program holds the lock");
+    let err = one_line_no_panic(&env.output(&["clock-in"]), "a locked database");
+    assert!(err.contains("locked by another program"), "{err}");
+    drop(holder.stdin.take());
+    let _ = holder.wait();
+    env.ok(&["clock-in"]);
+
+    // A second agent on the same data folder is refused and names the first.
+    let agent = env.start_agent();
+    let err = one_line_no_panic(&env.output(&["run", "--quiet"]), "a second agent");
+    assert!(err.contains("already recording"), "{err}");
+    agent.stop(&env);
+}

@@ -128,7 +128,13 @@ impl Error {
             Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
                 Error::NotADatabase { path, detail }
             }
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked {
+            // SQLITE_PROTOCOL: in WAL mode, lock contention that outlasted SQLite's own retries
+            // (seen on Windows while another program holds the write lock).
+            Some(
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::FileLockingProtocolFailed,
+            ) => Error::Locked {
                 path,
                 waited_ms: busy_ms,
             },
