@@ -35,6 +35,16 @@ app = '^notepad\.exe$'
 score = 2
 "#;
 
+/// One Windows test at a time: each runs a Wine prefix (a wineserver, Wine's services, the
+/// agent) and the timing tests must not compete for two cores with the others.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding it leaves nothing to repair.
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Keeps the person "at work" in `w` for `d` (pointer moves inside it); the time it took.
 fn work_in(x: &XSession, w: &TestWindow, d: Duration) -> Duration {
     let start = Instant::now();
@@ -99,6 +109,7 @@ fn post_session_change(env: &WinEnv, code: u32) {
 
 #[test]
 fn tracks_wine_windows_idle_from_the_last_input_and_lock_from_its_first_second() {
+    let _serial = one_at_a_time();
     let x = XSession::start().expect("a real X display (Xvfb + openbox)");
     let env = WinEnv::new(SETTINGS, Some(x.display()));
     let notepad = x
@@ -224,6 +235,7 @@ fn tracks_wine_windows_idle_from_the_last_input_and_lock_from_its_first_second()
 
 #[test]
 fn the_time_zone_comes_from_windows() {
+    let _serial = one_at_a_time();
     let mut env = WinEnv::new("", None);
     // Wine derives the Windows zone from the Unix TZ; the agent reads the Windows name
     // (GetDynamicTimeZoneInformation) and maps it through CLDR's table.
@@ -263,6 +275,7 @@ impl Lcg {
 
 #[test]
 fn killed_at_random_moments_the_windows_agent_loses_at_most_one_checkpoint_interval() {
+    let _serial = one_at_a_time();
     const POLL_MS: i64 = 250;
     const CHECKPOINT_MS: i64 = 1000;
     // Scheduling slack on a loaded 2-core machine (the writer commits asynchronously, and
@@ -381,6 +394,7 @@ fn fails(env: &WinEnv, args: &[&str]) -> String {
 
 #[test]
 fn the_windows_agent_keeps_its_secret_in_credential_manager_and_uploads_exactly_once() {
+    let _serial = one_at_a_time();
     let mut company = Company::start();
     let env = WinEnv::new("", None);
     let out = env.ok(&[
@@ -476,6 +490,7 @@ fn the_windows_agent_keeps_its_secret_in_credential_manager_and_uploads_exactly_
 
 #[test]
 fn bad_input_on_windows_gets_the_same_clear_errors() {
+    let _serial = one_at_a_time();
     use std::io::BufRead as _;
 
     // A display, so that Wine can make the agent's hidden window (WM_CLOSE stops it).
