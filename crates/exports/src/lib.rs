@@ -11,12 +11,15 @@
 
 pub mod classify;
 pub mod detector;
+pub mod drives;
 mod error;
 pub mod history;
 pub mod incident;
 pub mod matchers;
+pub mod print_queue;
 pub mod rules;
 pub mod runtime;
+pub mod shape;
 pub mod watch;
 
 #[cfg(target_os = "linux")]
