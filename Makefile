@@ -8,7 +8,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run run-agent test deps ui ui-check lint check-platforms bench bindings server
+.PHONY: run run-agent test deps ui ui-check lint check-platforms windows bench bindings server
 
 deps:
 	@scripts/deps.sh
@@ -35,8 +35,13 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 ui-check: ui/node_modules/.package-lock.json
 	cd ui && npm run check
 
+## The Windows agent, built here with mingw-w64 (target/x86_64-pc-windows-gnu/debug/worktrace.exe);
+## the tests run it under Wine.
+windows: deps
+	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace
+
 ## Every check and every test; what CI runs.
-test: deps ui ui-check lint check-platforms
+test: deps ui ui-check lint check-platforms windows
 	$(CARGO) test --workspace --lib --bins --tests --examples
 	# Every benchmark runs once as a smoke test: criterion's once-through mode, and the server's
 	# load programs with a few uploads and requests (they fail on any error; `make bench` measures).
@@ -48,6 +53,8 @@ test: deps ui ui-check lint check-platforms
 lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	# The Windows-only modules (sensors, export detection, the agent's wiring) are linted too.
+	$(CARGO) clippy --target x86_64-pc-windows-gnu -p worktrace-sensors -p worktrace-exports -p worktrace-agent -- -D warnings
 
 ## The agent, the desktop app and their OS modules (sensors, export detection) for Windows and
 ## macOS must keep compiling (they cannot be

@@ -8,7 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: X11 and D-Bus for the sensors, Xvfb/openbox/xdotool/xterm for the real-display
 # tests, PostgreSQL for the server tests, WebKitGTK (+ its WebDriver) for the desktop app,
-# Chromium for the dashboard's browser test, Node.js and npm for building the UI.
+# Chromium for the dashboard's browser test, Node.js and npm for building the UI, mingw-w64 and
+# Wine for building the Windows programs and running their tests.
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -19,6 +20,7 @@ packages=(
   clang
   chromium
   cups-daemon cups-client
+  gcc-mingw-w64-x86-64 wine wine64
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -32,10 +34,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Rust targets for the cross-platform compile checks of the OS sensor modules.
+# Rust targets: the Windows programs built and tested under Wine (gnu), and the compile checks
+# of the Windows (msvc) and macOS modules.
 if command -v rustup >/dev/null 2>&1; then
   installed=$(rustup target list --installed)
-  for t in x86_64-pc-windows-msvc aarch64-apple-darwin; do
+  for t in x86_64-pc-windows-msvc x86_64-pc-windows-gnu aarch64-apple-darwin; do
     grep -qx "$t" <<<"$installed" || rustup target add "$t"
   done
   rustup component list --installed | grep -q '^clippy' || rustup component add clippy

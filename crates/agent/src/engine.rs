@@ -537,12 +537,14 @@ pub fn read_status(settings: &Settings) -> Option<AgentStatus> {
     serde_json::from_slice(&text).ok()
 }
 
-/// Installs SIGINT/SIGTERM handlers that set the returned flag.
+/// Installs SIGINT/SIGTERM handlers that set the returned flag, and asks the OS sensor to set
+/// it too when the system asks the agent to end (Windows: `taskkill`, logoff, shutdown).
 pub fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the stop signal handler")?;
     }
+    worktrace_sensors::on_stop_request(Arc::clone(&stop));
     Ok(stop)
 }

@@ -244,13 +244,16 @@ fn run(settings: Settings, clock_in: bool, status_line: bool) -> anyhow::Result<
         "worktrace: tracking into {} (Ctrl-C stops)",
         data_dir.display()
     );
-    engine.run(
+    let ran = engine.run(
         &RunOptions {
             clock_in,
             status_line,
         },
         &stop,
-    )?;
+    );
+    // Saved (or failed for good): a logoff the OS holds for the agent may go on.
+    worktrace_sensors::saved_after_stop();
+    ran?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -357,6 +360,9 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
         format_duration(idle),
         format_duration(worked)
     );
+    if let Some(problem) = &settings.time_zone_problem {
+        println!("Time zone: {problem} (set [agent] time_zone)");
+    }
     match agent {
         Some(s) => {
             let current = match (&s.app, &s.category) {
@@ -601,5 +607,8 @@ fn config_check(settings: &Settings) -> anyhow::Result<ExitCode> {
         settings.time_zone,
         settings.day_start.format("%H:%M")
     );
+    if let Some(problem) = &settings.time_zone_problem {
+        println!("warning: {problem}");
+    }
     Ok(ExitCode::SUCCESS)
 }

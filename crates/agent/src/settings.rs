@@ -128,6 +128,8 @@ pub struct Settings {
     /// Samples further apart than this are a gap (suspend, agent stopped).
     pub pulsetime_ms: i64,
     pub time_zone: chrono_tz::Tz,
+    /// Why `time_zone` is UTC when no zone was set and the system's could not be read.
+    pub time_zone_problem: Option<String>,
     /// Local time at which a work day starts (default 04:00).
     pub day_start: NaiveTime,
     /// The local policy (until a company server sends one).
@@ -220,6 +222,7 @@ impl Settings {
                 .to_path_buf(),
         };
 
+        let mut time_zone_problem = None;
         let mut settings = Settings {
             config_path: config_path.clone(),
             data_dir,
@@ -230,8 +233,13 @@ impl Settings {
                 Some(name) => {
                     parse_tz(name).map_err(|m| invalid(format!("[agent] time_zone: {m}")))?
                 }
-                None => system_time_zone(),
+                None => {
+                    let (tz, problem) = system_time_zone();
+                    time_zone_problem = problem;
+                    tz
+                }
             },
+            time_zone_problem: None,
             day_start: match &file.agent.day_start {
                 Some(text) => {
                     parse_day_start(text).map_err(|m| invalid(format!("[agent] day_start: {m}")))?
@@ -258,6 +266,7 @@ impl Settings {
                 home: file.exports.home.clone(),
             },
         };
+        settings.time_zone_problem = time_zone_problem;
         settings.apply_env(sources)?;
         settings.check().map_err(invalid)?;
         Ok(settings)
@@ -292,6 +301,7 @@ impl Settings {
                 value: v.to_owned(),
                 message,
             })?;
+            self.time_zone_problem = None;
         }
         if let Some(v) = sources.var("WORKTRACE_DAY_START") {
             self.day_start = parse_day_start(v).map_err(|message| SettingsError::Env {
@@ -397,18 +407,21 @@ fn parse_day_start(text: &str) -> std::result::Result<NaiveTime, String> {
         .map_err(|_| format!("{text:?} is not a time of day; write it as HH:MM, e.g. \"04:00\""))
 }
 
-/// The system's time zone, or UTC when it cannot be determined (logged).
-pub fn system_time_zone() -> chrono_tz::Tz {
-    match iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|n| n.parse::<chrono_tz::Tz>().ok())
-    {
-        Some(tz) => tz,
-        None => {
-            tracing::warn!(
-                "cannot determine the system time zone; using UTC (set [agent] time_zone)"
-            );
-            chrono_tz::UTC
+/// The system's time zone; when the OS does not say (or names a zone Worktrace does not know),
+/// UTC and the reason, which `worktrace status` and `config check` show and the log records.
+pub fn system_time_zone() -> (chrono_tz::Tz, Option<String>) {
+    let found = worktrace_sensors::system_time_zone()
+        .map_err(|e| e.to_string())
+        .and_then(|name| {
+            name.parse::<chrono_tz::Tz>().map_err(|_| {
+                format!("the system's time zone {name:?} is not in the time zone database")
+            })
+        });
+    match found {
+        Ok(tz) => (tz, None),
+        Err(reason) => {
+            tracing::warn!("{reason}; using UTC");
+            (chrono_tz::UTC, Some(format!("{reason}; using UTC")))
         }
     }
 }

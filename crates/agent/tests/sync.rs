@@ -7,8 +7,7 @@
 //! the middle of an upload.
 
 mod common;
-#[path = "../../server/tests/common/pg.rs"]
-mod pg;
+mod company;
 
 use std::io::Read;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -19,22 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{wait_for, Env};
-use serde_json::{json, Value};
-use worktrace_domain::{
-    ClockOutReason, ExportEvent, ExportKind, Millis, Record, Severity, WindowSpan,
+use company::{
+    active_of, dashboard, files_containing, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD,
+    T0,
 };
-use worktrace_server::config::ServeConfig;
-use worktrace_server::http::{self, Server};
-use worktrace_server::model::{Role, User};
-use worktrace_server::ops;
+use serde_json::Value;
+use worktrace_domain::{ClockOutReason, Record};
 use worktrace_store::{DayClock, Store};
-
-const PASSWORD: &str = "correct horse battery";
-const MIN: Millis = 60_000;
-/// 2025-03-03 09:00 UTC: the work day 2025-03-03 in UTC with the 04:00 day start.
-const T0: Millis = 1_740_992_400_000;
-const DAY: &str = "2025-03-03";
-const TITLE: &str = "Q3 salaries - confidential.xlsx";
 
 /// A private D-Bus session with an unlocked gnome-keyring: the real Secret Service.
 struct Keyring {
@@ -112,212 +102,6 @@ impl Drop for Keyring {
     }
 }
 
-/// Which database the server in this process uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The server in this process, its organisation, and a way to restart it on the same address.
-struct Company {
-    rt: tokio::runtime::Runtime,
-    server: Option<Server>,
-    addr: SocketAddr,
-    db_url: String,
-    admin: User,
-    employee: User,
-    team: i64,
-    _dir: tempfile::TempDir,
-    /// Keeps the PostgreSQL cluster running (dropped last: fields drop in order).
-    _pg: Option<pg::PgCluster>,
-}
-
-fn config(db_url: &str, addr: SocketAddr) -> ServeConfig {
-    let mut cfg = ServeConfig::with_database(db_url.to_owned());
-    cfg.listen = addr;
-    cfg.password_memory_kib = 64;
-    cfg.body_limit_bytes = 256 * 1024;
-    cfg
-}
-
-impl Company {
-    fn start() -> Company {
-        Company::on(Backend::Sqlite)
-    }
-
-    /// Starts the server on a fresh database of `backend`. Never skips: a PostgreSQL that
-    /// cannot start fails the test with the reason.
-    fn on(backend: Backend) -> Company {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
-        let dir = tempfile::tempdir().expect("server folder");
-        let (db_url, pg) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("server.db").display()),
-                None,
-            ),
-            Backend::Postgres => {
-                let cluster = pg::PgCluster::start()
-                    .unwrap_or_else(|e| panic!("PostgreSQL could not start for the test: {e}"));
-                let url = cluster
-                    .create_database("worktrace")
-                    .unwrap_or_else(|e| panic!("could not create the test database: {e}"));
-                (url, Some(cluster))
-            }
-        };
-        let server = rt
-            .block_on(http::start(config(
-                &db_url,
-                "127.0.0.1:0".parse().expect("addr"),
-            )))
-            .expect("the server starts");
-        let addr = server.addr;
-        let (admin, employee, team) = rt.block_on(async {
-            let s = server.store.as_ref();
-            let admin = ops::create_admin(s, "Acme", "admin@acme.test", "Ada", PASSWORD, 64, 1)
-                .await
-                .expect("admin");
-            let employee = ops::add_user(
-                s,
-                admin.org_id,
-                "anna@acme.test",
-                "Anna",
-                Role::Employee,
-                None,
-                64,
-                1,
-            )
-            .await
-            .expect("employee");
-            let team = ops::add_team(s, admin.org_id, "Sales", 1)
-                .await
-                .expect("team");
-            ops::set_membership(s, admin.org_id, team.id, employee.id, false)
-                .await
-                .expect("member");
-            (admin, employee, team.id)
-        });
-        let (admin, employee, team) = (admin, employee, team);
-        Company {
-            rt,
-            server: Some(server),
-            addr,
-            db_url,
-            admin,
-            employee,
-            team,
-            _dir: dir,
-            _pg: pg,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn token(&self) -> String {
-        let server = self.server.as_ref().expect("running");
-        self.rt
-            .block_on(ops::create_enrollment_token(
-                server.store.as_ref(),
-                self.admin.org_id,
-                self.employee.id,
-                24,
-                chrono::Utc::now().timestamp_millis(),
-            ))
-            .expect("enrollment token")
-            .0
-    }
-
-    fn stop(&mut self) {
-        let server = self.server.take().expect("running");
-        self.rt.block_on(server.shutdown()).expect("graceful stop");
-    }
-
-    fn restart(&mut self) {
-        assert!(self.server.is_none(), "stopped before");
-        let server = self
-            .rt
-            .block_on(http::start(config(&self.db_url, self.addr)))
-            .expect("the server starts again on the same address");
-        self.server = Some(server);
-    }
-
-    fn revoke(&self, device: i64) {
-        let server = self.server.as_ref().expect("running");
-        self.rt
-            .block_on(ops::revoke_device(
-                server.store.as_ref(),
-                self.admin.org_id,
-                device,
-                chrono::Utc::now().timestamp_millis(),
-            ))
-            .expect("revoke");
-    }
-
-    fn set_org_policy(&self, json: &str) {
-        let server = self.server.as_ref().expect("running");
-        self.rt
-            .block_on(ops::set_org_policy(
-                server.store.as_ref(),
-                self.admin.org_id,
-                json,
-            ))
-            .expect("policy");
-    }
-
-    /// GET as the logged-in admin (a team lead's dashboard API).
-    fn dashboard(&self, path: &str) -> Value {
-        dashboard(&self.url(), path)
-    }
-
-    fn day(&self) -> Value {
-        self.dashboard(&format!("/api/people/{}/days/{DAY}", self.employee.id))
-    }
-
-    fn alerts(&self) -> Vec<Value> {
-        self.dashboard("/api/alerts?include_acknowledged=true")
-            .as_array()
-            .cloned()
-            .expect("a list of alerts")
-    }
-}
-
-/// GET `path` from the server at `base` as the admin admin@acme.test.
-fn dashboard(base: &str, path: &str) -> Value {
-    let http = reqwest::blocking::Client::new();
-    let login = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": "admin@acme.test", "password": PASSWORD}))
-        .send()
-        .expect("login");
-    assert!(
-        login.status().is_success(),
-        "admin login: {}",
-        login.status()
-    );
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("worktrace_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let resp = http
-        .get(format!("{base}{path}"))
-        .header("cookie", cookie)
-        .send()
-        .expect("dashboard request");
-    assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
-    resp.json().expect("JSON")
-}
-
 /// An agent's data folder that uses the private keyring.
 struct Pc {
     env: Env,
@@ -392,61 +176,6 @@ impl Pc {
         let mut store = Store::open(&self.env.database(), DayClock::default()).expect("store");
         store.append(records).expect("append");
     }
-}
-
-fn window(start: Millis, minutes: i64, app: &str) -> Record {
-    Record::Window(WindowSpan {
-        start,
-        end: start + minutes * MIN,
-        app: app.into(),
-        title: TITLE.into(),
-        exe_path: Some(format!("/usr/bin/{app}")),
-        domain: None,
-        category: "Work > Spreadsheets".into(),
-        input_ms: minutes * MIN / 2,
-        in_session: true,
-    })
-}
-
-fn usb_copy(at: Millis, name: &str) -> Record {
-    Record::Export(ExportEvent {
-        at,
-        kind: ExportKind::FileToRemovable,
-        severity: Severity::High,
-        app_before: Some("localc".into()),
-        file_name: Some(name.into()),
-        path: Some(format!("/home/anna/Documents/{name}")),
-        size_bytes: Some(4096),
-        destination_class: Some("removable".into()),
-        count: 1,
-        details: serde_json::Map::new(),
-    })
-}
-
-fn active_of(day: &Value, app: &str) -> i64 {
-    day["apps"]
-        .as_array()
-        .expect("apps")
-        .iter()
-        .filter(|a| a["app"] == app)
-        .map(|a| a["active_ms"].as_i64().expect("active"))
-        .sum()
-}
-
-/// Files in a folder (recursively) that contain `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_containing(&path, needle));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 #[test]

@@ -18,9 +18,11 @@ mod names;
 pub mod windows;
 #[cfg(target_os = "linux")]
 pub mod x11;
+mod zone;
 
 pub use fake::FakeSensor;
 pub use worktrace_domain::{Observation, WindowInfo};
+pub use zone::{system_time_zone, windows_to_iana};
 
 /// What can go wrong while reading the OS. Messages say what is wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +58,9 @@ pub enum Error {
     /// An OS call failed in a way that the sensor cannot work around.
     #[error("the operating system call {call} failed: {reason}")]
     Os { call: &'static str, reason: String },
+    /// The system's time zone cannot be read or has no IANA name.
+    #[error("cannot determine the system time zone: {reason} (set [agent] time_zone to an IANA name such as \"Europe/Berlin\")")]
+    TimeZone { reason: String },
     /// Worktrace has no sensor for this operating system.
     #[error("Worktrace cannot observe windows on this operating system ({os}); it supports Linux (X11), Windows and macOS")]
     Unsupported { os: &'static str },
@@ -78,6 +83,24 @@ impl<S: Sensor + ?Sized> Sensor for Box<S> {
     fn observe(&mut self) -> Result<Observation> {
         (**self).observe()
     }
+}
+
+/// `flag` is set when the operating system or an administrator asks this program to end in
+/// a way other than a signal: on Windows `WM_CLOSE` (`taskkill` without `/F`) and
+/// `WM_ENDSESSION` (logoff, shutdown) to the agent's hidden window. Elsewhere signals do that
+/// job and this does nothing.
+pub fn on_stop_request(flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    #[cfg(windows)]
+    windows::session::Session::get().on_stop(flag);
+    #[cfg(not(windows))]
+    drop(flag);
+}
+
+/// Says that the program has saved its records after a stop request, so a logoff that
+/// Windows holds for it may go on. Does nothing elsewhere.
+pub fn saved_after_stop() {
+    #[cfg(windows)]
+    windows::session::Session::get().saved();
 }
 
 /// The sensor of the operating system this program runs on, connected to the current desktop

@@ -171,7 +171,7 @@ impl XSession {
                     reason: format!("exited with {status} before showing a window"),
                 });
             }
-            self.find_client(title, pid)
+            self.find_client(title, Some(pid))
         });
         match found {
             Ok(id) => {
@@ -215,7 +215,8 @@ impl XSession {
                     reason: format!("exited with {status} before showing a window"),
                 });
             }
-            self.find_client(title, pid)
+            // Wine names the Windows process's own pid, which need not be the loader's.
+            self.find_client(title, None)
         });
         match found {
             Ok(id) => {
@@ -278,6 +279,24 @@ impl XSession {
             &self.display,
             "xdotool",
             &["mousemove", "--sync", x, y],
+            PATIENCE,
+        )
+    }
+
+    /// Moves the pointer inside `w` (`xdotool mousemove --window`): input that a program which
+    /// only sees events on its own windows (a Windows program under Wine) also counts.
+    pub fn input_over(&self, w: &TestWindow) -> Result<()> {
+        let n = self.moves.fetch_add(1, Ordering::Relaxed);
+        let (x, y) = if n.is_multiple_of(2) {
+            ("40", "60")
+        } else {
+            ("50", "70")
+        };
+        let id = w.id().to_string();
+        process::run(
+            &self.display,
+            "xdotool",
+            &["mousemove", "--window", &id, "--sync", x, y],
             PATIENCE,
         )
     }
@@ -519,15 +538,16 @@ impl XSession {
     }
 
     /// The managed client window with this title and pid, once it is viewable.
-    fn find_client(&self, title: &str, pid: u32) -> Result<Option<Window>> {
+    /// A managed client titled `title` (`WM_NAME`), owned by `pid` when it names one.
+    fn find_client(&self, title: &str, pid: Option<u32>) -> Result<Option<Window>> {
         for w in self.clients()? {
             let name = self.property_bytes(w, AtomEnum::WM_NAME.into())?;
             if name.as_deref() != Some(title.as_bytes()) {
                 continue;
             }
             let wpid = self.property_bytes(w, self.atoms._NET_WM_PID)?;
-            let matches_pid = match wpid.as_deref() {
-                Some([a, b, c, d]) => u32::from_ne_bytes([*a, *b, *c, *d]) == pid,
+            let matches_pid = match (wpid.as_deref(), pid) {
+                (Some([a, b, c, d]), Some(pid)) => u32::from_ne_bytes([*a, *b, *c, *d]) == pid,
                 _ => true,
             };
             if matches_pid && self.is_managed(w)? {

@@ -365,8 +365,9 @@ impl Drop for WinePrefix {
     }
 }
 
-/// Runs `cmd` to its end with captured output, killing it after `patience`.
-fn run_to_end(mut cmd: Command, shown: &str, patience: Duration) -> Result<Output> {
+/// Runs `cmd` to its end with captured output (read as it comes, so a chatty program never
+/// blocks on a full pipe), killing it after `patience`.
+pub fn run_to_end(mut cmd: Command, shown: &str, patience: Duration) -> Result<Output> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -12,6 +12,9 @@
 
 #![allow(unsafe_code)]
 
+pub mod session;
+pub mod zone;
+
 use windows_sys::Win32::Foundation::{CloseHandle, HWND};
 use windows_sys::Win32::System::StationsAndDesktops::{
     CloseDesktop, OpenInputDesktop, DESKTOP_SWITCHDESKTOP,
@@ -36,15 +39,24 @@ const MAX_TITLE: usize = 2048;
 const MAX_PATH: usize = 32_768;
 
 /// Reads the interactive desktop of the current Windows session.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WindowsSensor {
-    _private: (),
+    session: session::Session,
+}
+
+impl Default for WindowsSensor {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl WindowsSensor {
-    /// A sensor for the current session; holds no OS handles between readings.
+    /// A sensor for the current session; holds no OS handles between readings. Starts the
+    /// hidden session window (lock and logoff notifications) if it is not running yet.
     pub fn new() -> Self {
-        Self { _private: () }
+        Self {
+            session: session::Session::get(),
+        }
     }
 }
 
@@ -55,7 +67,7 @@ impl Sensor for WindowsSensor {
         let lock_app = window
             .as_ref()
             .is_some_and(|w| w.app.eq_ignore_ascii_case("LockApp.exe"));
-        let locked = lock_app || !input_desktop_open();
+        let locked = lock_app || self.session.away() || !input_desktop_open();
         Ok(Observation {
             window,
             idle_ms,

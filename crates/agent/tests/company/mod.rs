@@ -1,0 +1,287 @@
+//! The company side of the sync tests: a `worktrace-server` in this process on 127.0.0.1
+//! (SQLite, or a real PostgreSQL cluster started for the test) with an organisation, an
+//! admin, an employee in a team, and the dashboard as the admin sees it; plus the records a PC
+//! makes, for tests to append directly.
+
+#![allow(dead_code)]
+
+#[path = "../../../server/tests/common/pg.rs"]
+mod pg;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use worktrace_domain::{ExportEvent, ExportKind, Millis, Record, Severity, WindowSpan};
+use worktrace_server::config::ServeConfig;
+use worktrace_server::http::{self, Server};
+use worktrace_server::model::{Role, User};
+use worktrace_server::ops;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const MIN: Millis = 60_000;
+/// 2025-03-03 09:00 UTC: the work day 2025-03-03 in UTC with the 04:00 day start.
+pub const T0: Millis = 1_740_992_400_000;
+pub const DAY: &str = "2025-03-03";
+pub const TITLE: &str = "Q3 salaries - confidential.xlsx";
+
+/// Which database the server in this process uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server in this process, its organisation, and a way to restart it on the same address.
+pub struct Company {
+    pub rt: tokio::runtime::Runtime,
+    pub server: Option<Server>,
+    pub addr: SocketAddr,
+    pub db_url: String,
+    pub admin: User,
+    pub employee: User,
+    pub team: i64,
+    _dir: tempfile::TempDir,
+    /// Keeps the PostgreSQL cluster running (dropped last: fields drop in order).
+    _pg: Option<pg::PgCluster>,
+}
+
+pub fn config(db_url: &str, addr: SocketAddr) -> ServeConfig {
+    let mut cfg = ServeConfig::with_database(db_url.to_owned());
+    cfg.listen = addr;
+    cfg.password_memory_kib = 64;
+    cfg.body_limit_bytes = 256 * 1024;
+    cfg
+}
+
+impl Company {
+    pub fn start() -> Company {
+        Company::on(Backend::Sqlite)
+    }
+
+    /// Starts the server on a fresh database of `backend`. Never skips: a PostgreSQL that
+    /// cannot start fails the test with the reason.
+    pub fn on(backend: Backend) -> Company {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let dir = tempfile::tempdir().expect("server folder");
+        let (db_url, pg) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("server.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let cluster = pg::PgCluster::start()
+                    .unwrap_or_else(|e| panic!("PostgreSQL could not start for the test: {e}"));
+                let url = cluster
+                    .create_database("worktrace")
+                    .unwrap_or_else(|e| panic!("could not create the test database: {e}"));
+                (url, Some(cluster))
+            }
+        };
+        let server = rt
+            .block_on(http::start(config(
+                &db_url,
+                "127.0.0.1:0".parse().expect("addr"),
+            )))
+            .expect("the server starts");
+        let addr = server.addr;
+        let (admin, employee, team) = rt.block_on(async {
+            let s = server.store.as_ref();
+            let admin = ops::create_admin(s, "Acme", "admin@acme.test", "Ada", PASSWORD, 64, 1)
+                .await
+                .expect("admin");
+            let employee = ops::add_user(
+                s,
+                admin.org_id,
+                "anna@acme.test",
+                "Anna",
+                Role::Employee,
+                None,
+                64,
+                1,
+            )
+            .await
+            .expect("employee");
+            let team = ops::add_team(s, admin.org_id, "Sales", 1)
+                .await
+                .expect("team");
+            ops::set_membership(s, admin.org_id, team.id, employee.id, false)
+                .await
+                .expect("member");
+            (admin, employee, team.id)
+        });
+        let (admin, employee, team) = (admin, employee, team);
+        Company {
+            rt,
+            server: Some(server),
+            addr,
+            db_url,
+            admin,
+            employee,
+            team,
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn token(&self) -> String {
+        let server = self.server.as_ref().expect("running");
+        self.rt
+            .block_on(ops::create_enrollment_token(
+                server.store.as_ref(),
+                self.admin.org_id,
+                self.employee.id,
+                24,
+                chrono::Utc::now().timestamp_millis(),
+            ))
+            .expect("enrollment token")
+            .0
+    }
+
+    pub fn stop(&mut self) {
+        let server = self.server.take().expect("running");
+        self.rt.block_on(server.shutdown()).expect("graceful stop");
+    }
+
+    pub fn restart(&mut self) {
+        assert!(self.server.is_none(), "stopped before");
+        let server = self
+            .rt
+            .block_on(http::start(config(&self.db_url, self.addr)))
+            .expect("the server starts again on the same address");
+        self.server = Some(server);
+    }
+
+    pub fn revoke(&self, device: i64) {
+        let server = self.server.as_ref().expect("running");
+        self.rt
+            .block_on(ops::revoke_device(
+                server.store.as_ref(),
+                self.admin.org_id,
+                device,
+                chrono::Utc::now().timestamp_millis(),
+            ))
+            .expect("revoke");
+    }
+
+    pub fn set_org_policy(&self, json: &str) {
+        let server = self.server.as_ref().expect("running");
+        self.rt
+            .block_on(ops::set_org_policy(
+                server.store.as_ref(),
+                self.admin.org_id,
+                json,
+            ))
+            .expect("policy");
+    }
+
+    /// GET as the logged-in admin (a team lead's dashboard API).
+    pub fn dashboard(&self, path: &str) -> Value {
+        dashboard(&self.url(), path)
+    }
+
+    pub fn day(&self) -> Value {
+        self.dashboard(&format!("/api/people/{}/days/{DAY}", self.employee.id))
+    }
+
+    pub fn alerts(&self) -> Vec<Value> {
+        self.dashboard("/api/alerts?include_acknowledged=true")
+            .as_array()
+            .cloned()
+            .expect("a list of alerts")
+    }
+}
+
+/// GET `path` from the server at `base` as the admin admin@acme.test.
+pub fn dashboard(base: &str, path: &str) -> Value {
+    let http = reqwest::blocking::Client::new();
+    let login = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "admin@acme.test", "password": PASSWORD}))
+        .send()
+        .expect("login");
+    assert!(
+        login.status().is_success(),
+        "admin login: {}",
+        login.status()
+    );
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("worktrace_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let resp = http
+        .get(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .expect("dashboard request");
+    assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+    resp.json().expect("JSON")
+}
+
+pub fn window(start: Millis, minutes: i64, app: &str) -> Record {
+    Record::Window(WindowSpan {
+        start,
+        end: start + minutes * MIN,
+        app: app.into(),
+        title: TITLE.into(),
+        exe_path: Some(format!("/usr/bin/{app}")),
+        domain: None,
+        category: "Work > Spreadsheets".into(),
+        input_ms: minutes * MIN / 2,
+        in_session: true,
+    })
+}
+
+pub fn usb_copy(at: Millis, name: &str) -> Record {
+    Record::Export(ExportEvent {
+        at,
+        kind: ExportKind::FileToRemovable,
+        severity: Severity::High,
+        app_before: Some("localc".into()),
+        file_name: Some(name.into()),
+        path: Some(format!("/home/anna/Documents/{name}")),
+        size_bytes: Some(4096),
+        destination_class: Some("removable".into()),
+        count: 1,
+        details: serde_json::Map::new(),
+    })
+}
+
+pub fn active_of(day: &Value, app: &str) -> i64 {
+    day["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .filter(|a| a["app"] == app)
+        .map(|a| a["active_ms"].as_i64().expect("active"))
+        .sum()
+}
+
+/// Files in a folder (recursively) that contain `needle`.
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}

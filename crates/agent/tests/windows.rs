@@ -1,0 +1,403 @@
+//! The Windows agent under Wine: `worktrace.exe` (built for x86_64-pc-windows-gnu) tracks real
+//! Wine windows on Xvfb + openbox, with real input, in a fresh Wine prefix per test. The
+//! Win32 paths are the real ones: `GetForegroundWindow`, `GetLastInputInfo`,
+//! `QueryFullProcessImageNameW`, `GetDynamicTimeZoneInformation`, the hidden session window
+//! (`WM_WTSSESSION_CHANGE`, which Wine never sends itself, is posted by a test program the
+//! way Windows would post it) and `WM_CLOSE` from `taskkill`.
+
+mod common;
+mod company;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::windows::WinEnv;
+use common::{row, total, wait_for};
+use company::{active_of, window, Company, DAY, MIN, T0};
+use worktrace_domain::Record;
+use worktrace_store::{DayClock, Store};
+use worktrace_testkit::wine::build_c_program;
+use worktrace_testkit::{TestWindow, XSession};
+
+const SETTINGS: &str = r#"
+[agent]
+poll_interval_ms = 250
+checkpoint_interval_ms = 1000
+pulsetime_ms = 2000
+
+[policy]
+idle_threshold_secs = 10
+idle_prompt = "ask"
+"#;
+
+/// Keeps the person "at work" in `w` for `d` (pointer moves inside it); the time it took.
+fn work_in(x: &XSession, w: &TestWindow, d: Duration) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        x.input_over(w).expect("inject input");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    start.elapsed()
+}
+
+/// Posts `WM_WTSSESSION_CHANGE` with `code` to the running agent's hidden window.
+fn post_session_change(env: &WinEnv, code: u32) {
+    let tool = build_c_program(
+        "post_session_change",
+        include_str!("windows/post_session_change.c"),
+        &["user32"],
+    )
+    .expect("build the test program");
+    let out = env
+        .prefix
+        .run(&tool, &[&code.to_string()], Duration::from_secs(60))
+        .expect("run the test program");
+    assert!(
+        out.status.success(),
+        "the agent's hidden window (class WorktraceAgentSession) takes the message: exit {}",
+        out.status
+    );
+}
+
+#[test]
+fn tracks_wine_windows_idle_from_the_last_input_and_lock_from_its_first_second() {
+    let x = XSession::start().expect("a real X display (Xvfb + openbox)");
+    let env = WinEnv::new(SETTINGS, Some(x.display()));
+    let notepad = x
+        .spawn_program(env.prefix.command("notepad"), "Untitled - Notepad")
+        .expect("Wine's notepad");
+    let regedit = x
+        .spawn_program(env.prefix.command("regedit"), "Registry Editor")
+        .expect("Wine's regedit");
+
+    env.ok(&["clock-in"]);
+    let agent = env.start_agent();
+    x.activate(&notepad).expect("focus notepad");
+    let notepad_time = work_in(&x, &notepad, Duration::from_secs(8));
+    x.activate(&regedit).expect("focus regedit");
+    let regedit_time = work_in(&x, &regedit, Duration::from_secs(8));
+
+    // The app comes from the executable Windows names for the window's process.
+    let status = env.ok(&["status"]);
+    assert!(
+        status.contains("regedit.exe"),
+        "status names the app in front: {status}"
+    );
+
+    // Hands off for longer than the 10 s threshold: idle, back-dated to the last input.
+    let hands_off = Instant::now();
+    std::thread::sleep(Duration::from_secs(14));
+    x.input_over(&regedit).expect("return from idle");
+    let idle_time = hands_off.elapsed();
+    wait_for(Duration::from_secs(60), "the idle prompt", || {
+        env.ok(&["status"]).contains("waits for a decision")
+    });
+    let status = env.ok(&["status"]);
+    let idle_start = status
+        .lines()
+        .find_map(|l| l.split("worktrace decide ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("status names the idle period to decide")
+        .to_owned();
+    env.ok(&["decide", &idle_start, "meeting"]);
+
+    // Locked while input goes on (a screen saver's mouse jiggle, a remote session): idle from
+    // the lock's first second until the unlock.
+    x.activate(&notepad).expect("focus notepad");
+    work_in(&x, &notepad, Duration::from_secs(2));
+    post_session_change(&env, 7); // WTS_SESSION_LOCK
+    let locked_at = Instant::now();
+    work_in(&x, &notepad, Duration::from_secs(6));
+    post_session_change(&env, 8); // WTS_SESSION_UNLOCK
+    let locked_for = locked_at.elapsed();
+    work_in(&x, &notepad, Duration::from_secs(2));
+    agent.stop(&env);
+
+    let by_title = env.report_json(&["--by", "title"]);
+    let secs = |title: &str, field: &str| {
+        row(&by_title, "title", title)
+            .unwrap_or_else(|| panic!("{title:?} is in the report: {by_title:#}"))[field]
+            .as_f64()
+            .expect("number")
+    };
+    let notepad_active = secs("Untitled - Notepad", "active_seconds");
+    let regedit_active = secs("Registry Editor", "active_seconds");
+    // Notepad had ~8 s, then 2 + 2 s around the lock.
+    let notepad_expected = notepad_time.as_secs_f64() + 4.0;
+    assert!(
+        (notepad_active - notepad_expected).abs() <= 3.0,
+        "notepad: recorded {notepad_active} s active, worked about {notepad_expected:.1} s"
+    );
+    assert!(
+        (6.0..=11.0).contains(&regedit_active),
+        "regedit: recorded {regedit_active} s active, worked {regedit_time:?}"
+    );
+
+    let by_app = env.report_json(&["--by", "app"]);
+    let idle = total(&by_app, "idle_seconds");
+    let expected_idle = idle_time.as_secs_f64() + locked_for.as_secs_f64();
+    assert!(
+        (idle - expected_idle).abs() <= 3.0,
+        "idle = hands off (back-dated to the last input, {idle_time:?}) + locked \
+         ({locked_for:?}): recorded {idle} s"
+    );
+    assert!(
+        row(&by_app, "app", "regedit.exe").is_some_and(|r| r["idle_seconds"].as_f64() > Some(8.0)),
+        "the hands-off idle belongs to regedit, in front then: {by_app:#}"
+    );
+    assert!(
+        env.ok(&["verify"]).starts_with("ok:"),
+        "the chain is intact after WM_CLOSE"
+    );
+}
+
+#[test]
+fn the_time_zone_comes_from_windows() {
+    let mut env = WinEnv::new("", None);
+    // Wine derives the Windows zone from the Unix TZ; the agent reads the Windows name
+    // (GetDynamicTimeZoneInformation) and maps it through CLDR's table.
+    for (unix, iana) in [
+        ("Asia/Kolkata", "Asia/Calcutta"),
+        ("America/New_York", "America/New_York"),
+        ("Asia/Tokyo", "Asia/Tokyo"),
+    ] {
+        env.env = vec![("TZ".into(), unix.into())];
+        let out = env.ok(&["config", "check"]);
+        assert!(
+            out.contains(&format!("time zone: {iana},")),
+            "TZ={unix}: the agent names {iana}: {out}"
+        );
+        assert!(!out.contains("warning"), "no fall-back: {out}");
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+/// A small deterministic generator so a failing run can be repeated with its seed.
+struct Lcg(u64);
+impl Lcg {
+    fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + (self.0 >> 33) % (hi - lo)
+    }
+}
+
+#[test]
+fn killed_at_random_moments_the_windows_agent_loses_at_most_one_checkpoint_interval() {
+    const POLL_MS: i64 = 250;
+    const CHECKPOINT_MS: i64 = 1000;
+    // Scheduling slack on a loaded 2-core machine (the writer commits asynchronously, and
+    // Wine adds a hop between the kill and the process's end).
+    const SLACK_MS: i64 = 1000;
+    let x = XSession::start().expect("a real X display (Xvfb + openbox)");
+    let settings = format!(
+        "[agent]\npoll_interval_ms = {POLL_MS}\ncheckpoint_interval_ms = {CHECKPOINT_MS}\n\
+         pulsetime_ms = 1000\n[policy]\nidle_threshold_secs = 3600\nauto_clock_out_idle_secs = 0\n"
+    );
+    let env = WinEnv::new(&settings, Some(x.display()));
+    let notepad = x
+        .spawn_program(env.prefix.command("notepad"), "Untitled - Notepad")
+        .expect("Wine's notepad");
+    x.activate(&notepad).expect("focus notepad");
+    env.ok(&["clock-in"]);
+
+    let seed = std::env::var("WORKTRACE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| now_ms() as u64);
+    println!("crash test seed {seed} (repeat with WORKTRACE_CRASH_SEED={seed})");
+    let mut rng = Lcg(seed);
+    let mut runs = Vec::new();
+    for i in 0..8 {
+        let agent = env.start_agent();
+        // Counted from the first status: the agent is recording from then on.
+        let started = now_ms();
+        let wait = rng.next_ms(500, 4000);
+        work_in(&x, &notepad, Duration::from_millis(wait));
+        let killed = now_ms();
+        agent.kill();
+        runs.push((started, killed));
+        let verify = env.output(&["verify"]);
+        assert!(
+            verify.status.success(),
+            "kill {i} (after {wait} ms): verify fails: {}{}",
+            String::from_utf8_lossy(&verify.stdout),
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
+    let clock = DayClock {
+        tz: chrono_tz::UTC,
+        day_start: chrono::NaiveTime::MIN,
+    };
+    let store = Store::open(&env.database(), clock).expect("open the database");
+    let records: Vec<Record> = store
+        .records_between(0, i64::MAX)
+        .expect("records")
+        .into_iter()
+        .map(|r| r.record)
+        .collect();
+    for (i, (started, killed)) in runs.iter().enumerate() {
+        let saved_until = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Window(s) if s.end > *started && s.end <= *killed => Some(s.end),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(*started);
+        let lost = killed - saved_until;
+        assert!(
+            lost <= CHECKPOINT_MS + POLL_MS + SLACK_MS,
+            "kill {i}: lost {lost} ms of recorded time (run {started}..{killed}); at most the \
+             checkpoint interval ({CHECKPOINT_MS} ms) + one poll may be lost"
+        );
+    }
+    assert!(
+        store.verify().expect("verify").first_broken.is_none(),
+        "the chain is intact after 8 kills"
+    );
+}
+
+/// The Windows agent's Credential Manager entries: (target name, secret bytes).
+fn credentials(env: &WinEnv) -> Vec<(String, Vec<u8>)> {
+    let tool = build_c_program(
+        "list_credentials",
+        include_str!("windows/list_credentials.c"),
+        &["advapi32"],
+    )
+    .expect("build the test program");
+    let out = env
+        .prefix
+        .run(&tool, &[], Duration::from_secs(60))
+        .expect("run the test program");
+    assert!(out.status.success(), "CredEnumerateW: exit {}", out.status);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (target, hex) = l.trim_end().split_once('\t')?;
+            let bytes = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .ok()?;
+            Some((target.to_owned(), bytes))
+        })
+        .collect()
+}
+
+/// Appends records as the tracking loop would, to the Windows agent's database.
+fn append(env: &WinEnv, records: &[Record]) {
+    let mut store = Store::open(&env.database(), DayClock::default()).expect("store");
+    store.append(records).expect("append");
+}
+
+fn fails(env: &WinEnv, args: &[&str]) -> String {
+    let out = env.output(args);
+    assert!(
+        !out.status.success(),
+        "worktrace.exe {args:?} should fail: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_windows_agent_keeps_its_secret_in_credential_manager_and_uploads_exactly_once() {
+    let mut company = Company::start();
+    let env = WinEnv::new("", None);
+    let out = env.ok(&[
+        "enroll",
+        "--server",
+        &company.url(),
+        "--token",
+        &company.token(),
+    ]);
+    let device: i64 = out
+        .split("as device ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|id| id.trim().parse().ok())
+        .unwrap_or_else(|| panic!("enroll names the device id: {out}"));
+
+    // The secret is in Credential Manager (CredWriteW), under Worktrace's name.
+    let creds = credentials(&env);
+    let (target, secret) = creds
+        .iter()
+        .find(|(t, _)| t.contains("worktrace"))
+        .unwrap_or_else(|| panic!("a Worktrace credential: {creds:?}"));
+    assert!(secret.len() >= 16, "{target}: a real secret is stored");
+
+    append(&env, &[window(T0, 10, "excel.exe")]);
+    env.ok(&["sync", "--now"]);
+    assert_eq!(active_of(&company.day(), "excel.exe"), 10 * MIN, "uploaded");
+
+    // Offline: the work stays queued; back online it arrives exactly once.
+    company.stop();
+    append(&env, &[window(T0 + 10 * MIN, 15, "excel.exe")]);
+    let err = fails(&env, &["sync", "--now"]);
+    assert!(
+        err.contains("cannot reach the server") && err.contains("stay queued"),
+        "says what is wrong and that nothing is lost: {err}"
+    );
+    company.restart();
+    env.ok(&["sync", "--now"]);
+    env.ok(&["sync", "--now"]);
+    assert_eq!(
+        active_of(&company.day(), "excel.exe"),
+        25 * MIN,
+        "everything arrived, once"
+    );
+
+    // Revoked: uploads stop, the data stays on the PC, and status says why.
+    company.revoke(device);
+    append(&env, &[window(T0 + 30 * MIN, 5, "excel.exe")]);
+    let err = fails(&env, &["sync", "--now"]);
+    assert!(
+        err.contains("revoked") && err.contains("stays on this PC"),
+        "says the access was revoked and the data is kept: {err}"
+    );
+    let local = env.report_json(&["--day", DAY]);
+    assert_eq!(
+        total(&local, "active_seconds"),
+        30.0 * 60.0,
+        "all the data is kept on the PC"
+    );
+    assert_eq!(
+        active_of(&company.day(), "excel.exe"),
+        25 * MIN,
+        "nothing after the revocation reached the server"
+    );
+
+    // The secret is in no file of the Windows installation: not in the data folder, not in
+    // a settings file, not in the registry hives as plain text (UTF-8 or UTF-16).
+    // keyring stores the secret as UTF-16; look for both encodings of its text.
+    let text = if secret.len() % 2 == 0 && secret.iter().skip(1).step_by(2).all(|&b| b == 0) {
+        let units: Vec<u16> = secret
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(secret).into_owned()
+    };
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let needles: Vec<&[u8]> = vec![text.as_bytes(), utf16.as_slice()];
+    for file in env.prefix.files() {
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        for needle in &needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == *needle),
+                "the device secret is written in {}",
+                file.display()
+            );
+        }
+    }
+}
