@@ -23,7 +23,7 @@ use windows_sys::Win32::Storage::FileSystem::{
 use windows_sys::Win32::System::Diagnostics::Debug::{SetThreadErrorMode, SEM_FAILCRITICALERRORS};
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     DBT_DEVICEARRIVAL, DBT_DEVICEREMOVECOMPLETE, DBT_DEVTYP_VOLUME, DEV_BROADCAST_HDR,
-    DEV_BROADCAST_VOLUME, WM_DEVICECHANGE,
+    DEV_BROADCAST_VOLUME, WM_CLOSE, WM_DEVICECHANGE,
 };
 use worktrace_domain::{ExportPolicy, Millis};
 
@@ -48,6 +48,11 @@ thread_local! {
 }
 
 unsafe extern "system" fn window_proc(hwnd: HWND, msg: u32, w: WPARAM, l: LPARAM) -> LRESULT {
+    // `taskkill` (and a session's end) closes every top-level window of the process; the
+    // agent's session window decides about stopping, this one stays until the watcher ends.
+    if msg == WM_CLOSE {
+        return 0;
+    }
     if msg == WM_DEVICECHANGE {
         let event = w as u32;
         if event == DBT_DEVICEARRIVAL || event == DBT_DEVICEREMOVECOMPLETE {
