@@ -2,7 +2,8 @@
 //! fresh Wine prefix on Xvfb + openbox. A drive letter configured as removable receives a
 //! 200-file copy made with Wine's `cmd` → one high incident; a stick that arrives through
 //! Wine's mount manager (the drive watcher's window told with the real `WM_DEVICECHANGE`) is
-//! reported with its label and watched; a CSV written to Downloads right after a window titled
+//! reported with its label and watched, and its removal too; a file copied to a drive letter
+//! configured as a network drive → a file to the network; a CSV written to Downloads right after a window titled
 //! like a CRM was in front → an export from it; a 300-row tab-separated copy made by a Wine
 //! program with `SetClipboardData` → recorded by shape, its marked content found nowhere in
 //! the prefix. Print jobs are not here: Wine's spooler is a stub (see docs/exports.md).
@@ -73,7 +74,7 @@ fn write_files(dir: &Path, count: usize, prefix: &str) {
 }
 
 #[test]
-fn copies_to_removable_drives_are_one_incident_per_burst_and_arrivals_are_reported() {
+fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals_reported() {
     let x = XSession::start().expect("a real X display (Xvfb + openbox)");
     let env = WinEnv::new(&settings(false), Some(x.display()));
     let media = tempfile::tempdir().expect("tempdir");
@@ -82,6 +83,11 @@ fn copies_to_removable_drives_are_one_incident_per_burst_and_arrivals_are_report
     env.prefix
         .add_drive('e', &stick_e, "floppy")
         .expect("E: as a removable drive");
+    let share = media.path().join("share");
+    std::fs::create_dir(&share).expect("N: folder");
+    env.prefix
+        .add_drive('n', &share, "network")
+        .expect("N: as a mapped network drive");
     write_files(&env.prefix.drive_c().join("clients"), 200, "client");
 
     env.ok(&["clock-in"]);
@@ -158,9 +164,59 @@ fn copies_to_removable_drives_are_one_incident_per_burst_and_arrivals_are_report
                 .any(|r| r["path"] == r"H:\")
         },
     );
+
+    // The stick is pulled: the mount manager drops H:, the window is told.
+    run_tool(
+        &env,
+        "define_drive",
+        define,
+        &[],
+        &["H"],
+        "Wine's mount manager removes H:",
+    );
+    run_tool(
+        &env,
+        "send_device_change",
+        include_str!("windows/send_device_change.c"),
+        &["user32"],
+        &["WorktraceExportDrives", "H", "remove"],
+        "the drive watcher's window takes the removal",
+    );
+    wait_for(
+        Duration::from_secs(30),
+        "H:'s removal to be reported",
+        || !find(&exports(&env), "removable_unmounted").is_empty(),
+    );
+
+    // A mapped network drive (DRIVE_REMOTE) is watched from the start.
+    let out = env
+        .prefix
+        .run(
+            Path::new("cmd"),
+            &["/c", "copy", "/y", r"C:\more\lead-000.txt", r"N:\"],
+            Duration::from_secs(120),
+        )
+        .expect("cmd copy");
+    assert!(out.status.success(), "cmd copies to N: {out:?}");
+    wait_for(
+        Duration::from_secs(60),
+        "the copy to N: to be recorded",
+        || !find(&exports(&env), "file_to_network").is_empty(),
+    );
     agent.stop(&env);
 
     let rows = exports(&env);
+    let to_n = find(&rows, "file_to_network");
+    assert_eq!(to_n.len(), 1, "one file to the share: {rows:#?}");
+    assert_eq!(to_n[0]["path"], r"N:\lead-000.txt");
+    assert_eq!(to_n[0]["destination_class"], "network");
+    let removed = find(&rows, "removable_unmounted");
+    assert_eq!(removed.len(), 1, "H: was removed once: {removed:#?}");
+    assert_eq!(removed[0]["path"], r"H:\");
+    assert_eq!(
+        removed[0]["details"]["label"], "CLIENTS",
+        "the stick that left"
+    );
     let to_e: Vec<_> = find(&rows, "file_to_removable")
         .into_iter()
         .filter(|r| r["path"] == r"E:\")
