@@ -14,7 +14,7 @@ pub enum Error {
     #[error("cannot watch {path}: {reason}")]
     Watch { path: String, reason: String },
     /// The OS feature is not built for this operating system.
-    #[error("{what} is not supported on this OS yet (Worktrace detects it on Linux only)")]
+    #[error("{what} is not supported on this OS yet (Worktrace detects it on Linux and Windows)")]
     Unsupported { what: &'static str },
     /// The X display cannot be reached for clipboard detection.
     #[error("clipboard detection: X display {display:?}: {reason}")]
@@ -29,6 +29,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A Win32 call failed.
+    #[error("{call} failed: {reason}")]
+    Os { call: &'static str, reason: String },
     /// A worker thread could not be started.
     #[error("cannot start the {name} thread: {source}")]
     Thread {

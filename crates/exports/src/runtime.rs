@@ -1,4 +1,5 @@
-//! The running export detection: the watcher threads (files, mounts, print jobs, clipboard),
+//! The running export detection: the watcher threads (files, mounts or drive letters, print
+//! jobs, clipboard),
 //! the detector thread that rates and correlates what they see, and the handle the agent uses
 //! to feed it the foreground window and take the events to record.
 //!
@@ -31,9 +32,11 @@ pub struct WatchOptions {
     pub tz: chrono_tz::Tz,
     /// The home folder that `~` in watched folders stands for.
     pub home: Option<PathBuf>,
-    /// The X display whose clipboard is watched (Linux); `None`: no clipboard detection.
+    /// The X display whose clipboard is watched (Linux; on Windows the session's clipboard is
+    /// watched and this is ignored); `None` on Linux: no clipboard detection.
     pub display: Option<String>,
-    /// The CUPS server (`unix:/path` or `host:port`); `None`: the system's.
+    /// The CUPS server (`unix:/path` or `host:port`); `None`: the system's. Linux only: on
+    /// Windows every printer of the spooler is asked.
     pub print_server: Option<String>,
     /// How often the print server is asked for new jobs.
     pub print_poll: Duration,
@@ -160,8 +163,8 @@ impl ExportWatchers {
                         continue;
                     }
                     let root = Root {
+                        destination: folder_destination(&path),
                         path,
-                        destination: Destination::Local,
                         label: None,
                     };
                     if let Err(e) = files.add(root) {
@@ -230,7 +233,47 @@ impl ExportWatchers {
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    fn start_os_watchers(&mut self, options: &WatchOptions, clock: fn() -> Millis) {
+        use crate::os::{clipboard, drives, print};
+        let policy = &options.policy;
+        if policy.removable || policy.network {
+            if let Some(files) = &self.files {
+                match drives::watch(
+                    policy.clone(),
+                    Arc::clone(files),
+                    self.seen.clone(),
+                    clock,
+                    Arc::clone(&self.stop),
+                    drives::POLL,
+                ) {
+                    Ok(t) => self.threads.push(t),
+                    Err(e) => self
+                        .problems
+                        .push(format!("removable media detection: {e}")),
+                }
+            }
+        }
+        if policy.print {
+            match print::watch(
+                options.print_poll,
+                self.seen.clone(),
+                clock,
+                Arc::clone(&self.stop),
+            ) {
+                Ok(t) => self.threads.push(t),
+                Err(e) => self.problems.push(e.to_string()),
+            }
+        }
+        if policy.clipboard {
+            match clipboard::watch(self.seen.clone(), clock, Arc::clone(&self.stop)) {
+                Ok(t) => self.threads.push(t),
+                Err(e) => self.problems.push(format!("clipboard detection: {e}")),
+            }
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", windows)))]
     fn start_os_watchers(&mut self, options: &WatchOptions, _clock: fn() -> Millis) {
         let policy = &options.policy;
         let wanted = [
@@ -324,6 +367,19 @@ impl Drop for ExportWatchers {
         self.stop.store(true, Ordering::Relaxed);
         self.give_up.store(true, Ordering::Relaxed);
     }
+}
+
+/// Where files written in a watched folder go: on Windows a UNC path or a mapped drive is the
+/// network and a removable drive is removable media; elsewhere watched folders are local
+/// (shares and media are found in the mount table).
+#[cfg(windows)]
+fn folder_destination(path: &Path) -> Destination {
+    crate::os::drives::folder_destination(path)
+}
+
+#[cfg(not(windows))]
+fn folder_destination(_path: &Path) -> Destination {
+    Destination::Local
 }
 
 fn send_all(tx: &Sender<ExportEvent>, events: Vec<ExportEvent>) {

@@ -22,6 +22,7 @@ use x11rb::rust_connection::RustConnection;
 
 use crate::detector::{ClipboardCopy, Seen};
 use crate::error::{Error, Result};
+use crate::shape::Shape;
 
 x11rb::atom_manager! {
     Atoms: AtomsCookie {
@@ -29,57 +30,6 @@ x11rb::atom_manager! {
         UTF8_STRING,
         INCR,
         WORKTRACE_CLIP,
-    }
-}
-
-/// The shape of a text counted chunk by chunk; the chunks are not kept.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Shape {
-    pub bytes: u64,
-    newlines: u32,
-    first_line_done: bool,
-    tabs: u32,
-    commas: u32,
-    last: Option<u8>,
-}
-
-impl Shape {
-    /// Counts one chunk of the text.
-    pub fn feed(&mut self, chunk: &[u8]) {
-        self.bytes += chunk.len() as u64;
-        for &b in chunk {
-            match b {
-                b'\n' => {
-                    self.newlines = self.newlines.saturating_add(1);
-                    self.first_line_done = true;
-                }
-                b'\t' if !self.first_line_done => self.tabs += 1,
-                b',' if !self.first_line_done => self.commas += 1,
-                _ => {}
-            }
-        }
-        if let Some(&b) = chunk.last() {
-            self.last = Some(b);
-        }
-    }
-
-    /// Lines, columns and separator.
-    ///
-    /// `"a\tb\tc\n1\t2\t3\n"` → (2, 3, "tab"); `"x,y\n1,2"` → (2, 2, "comma");
-    /// `"hello"` → (1, 1, "none"); `""` → (0, 0, "none").
-    pub fn finish(&self) -> (u32, u32, &'static str) {
-        if self.bytes == 0 {
-            return (0, 0, "none");
-        }
-        let lines = self.newlines + u32::from(self.last != Some(b'\n'));
-        let (columns, sep) = if self.tabs > 0 {
-            (self.tabs + 1, "tab")
-        } else if self.commas > 0 {
-            (self.commas + 1, "comma")
-        } else {
-            (1, "none")
-        };
-        (lines, columns, sep)
     }
 }
 
@@ -324,26 +274,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shape_of_tabular_and_plain_text() {
-        let mut s = Shape::default();
-        s.feed(b"a\tb\tc\n1\t2");
-        s.feed(b"\t3\n");
-        assert_eq!(
-            s.finish(),
-            (2, 3, "tab"),
-            "chunks split mid-line count as one text"
-        );
-        let mut c = Shape::default();
-        c.feed(b"x,y\n1,2");
-        assert_eq!(
-            c.finish(),
-            (2, 2, "comma"),
-            "last line without newline counts"
-        );
-        let mut p = Shape::default();
-        p.feed(b"hello");
-        assert_eq!(p.finish(), (1, 1, "none"));
-        assert_eq!(Shape::default().finish(), (0, 0, "none"), "empty copy");
+    fn class_names_from_wm_class() {
         assert_eq!(
             class_of(b"xterm\0XTerm\0").as_deref(),
             Some("XTerm"),

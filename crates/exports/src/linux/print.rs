@@ -7,12 +7,11 @@
 //! CUPS itself. Only job metadata is asked for, and only for the employee's own jobs
 //! (`my-jobs`, asked as the user the agent runs as); the printed document is never read.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use crate::detector::PrintJob;
 use crate::error::{Error, Result};
+pub use crate::print_queue::{JobState, Tracker};
 
 /// Where the CUPS server listens: `unix:/run/cups/cups.sock` or `host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,21 +102,6 @@ pub fn get_jobs_request(request_id: u32, user: &str) -> Vec<u8> {
     }
     b.push(0x03);
     b
-}
-
-/// One job as the server describes it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct JobState {
-    pub job: PrintJob,
-    /// IPP job-state: 3 pending … 7 canceled, 8 aborted, 9 completed.
-    pub state: u32,
-}
-
-impl JobState {
-    /// Whether the job is over (its page count is final).
-    pub fn finished(&self) -> bool {
-        self.state >= 7
-    }
 }
 
 /// Parses an IPP Get-Jobs response body into jobs; errors say what is malformed.
@@ -277,44 +261,6 @@ pub fn fetch_jobs(server: &Server) -> Result<Vec<JobState>> {
         }
     };
     parse_jobs(&http_body(&response)?)
-}
-
-/// Remembers which jobs were reported. Jobs that existed at start are not reported; a new job
-/// is reported once it is finished (so its page count is final), or after
-/// [`Tracker::PATIENCE_POLLS`] polls unfinished.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    started: bool,
-    reported: BTreeSet<u32>,
-    waiting: BTreeMap<u32, u32>,
-}
-
-impl Tracker {
-    /// Polls a job may stay unfinished before it is reported anyway.
-    pub const PATIENCE_POLLS: u32 = 20;
-
-    /// The jobs to report from one poll's answer.
-    pub fn update(&mut self, jobs: Vec<JobState>) -> Vec<PrintJob> {
-        if !self.started {
-            self.started = true;
-            self.reported.extend(jobs.iter().map(|j| j.job.id));
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for j in jobs {
-            if self.reported.contains(&j.job.id) {
-                continue;
-            }
-            let polls = self.waiting.entry(j.job.id).or_insert(0);
-            *polls += 1;
-            if j.finished() || *polls > Self::PATIENCE_POLLS {
-                self.waiting.remove(&j.job.id);
-                self.reported.insert(j.job.id);
-                out.push(j.job);
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]
