@@ -685,6 +685,11 @@ impl Storage for PostgresStore {
         Ok(totals.finish())
     }
 
+    /// By person and day, through `work_sessions_user_day`. SQLite finds the same rows by device
+    /// and start instant because it dropped its person-day indexes for ingest speed (its
+    /// migration 0006); PostgreSQL's ingest writes sessions in one statement per batch, where
+    /// the index costs little, so it keeps the simpler rule. Both give the same rows: ingest
+    /// keeps a session's day within `model::DAY_DRIFT_DAYS` of its start.
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
         let users = users.to_vec();
         let rows = self

@@ -236,11 +236,13 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-/// Maps a unique-constraint violation to [`Error::Conflict`] with the given message.
+/// Maps a unique-constraint violation to [`Error::Conflict`] with the given message; any other
+/// violation (a foreign key, a check) is ours and stays an internal error, as on PostgreSQL.
 fn conflict(e: Error, message: impl FnOnce() -> String) -> Error {
     match &e {
         Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
         {
             Error::Conflict(message())
         }
