@@ -207,51 +207,60 @@ async fn supersede(
 /// A statement's parameters.
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
-/// The rows of a shared statement, prepared once per connection.
-async fn rows<T: Decode>(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<Vec<T>> {
-    let st = c.prepare_cached(q.postgres).await?;
-    c.query(&st, params).await?.iter().map(T::decode).collect()
-}
-
-/// The first row of a shared statement, if any.
-async fn row<T: Decode>(
+/// The rows of a shared statement (prepared once per connection), each decoded by `decode`.
+async fn query_with<T>(
     c: &impl GenericClient,
     q: &Query,
     params: &Params<'_>,
+    decode: impl Fn(&Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    let st = c.prepare_cached(q.postgres).await?;
+    c.query(&st, params).await?.iter().map(decode).collect()
+}
+
+/// The first row of a shared statement, if any, decoded by `decode`.
+async fn query_opt_with<T>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+    decode: impl Fn(&Row) -> Result<T>,
 ) -> Result<Option<T>> {
     let st = c.prepare_cached(q.postgres).await?;
     c.query_opt(&st, params)
         .await?
         .as_ref()
-        .map(T::decode)
+        .map(decode)
         .transpose()
 }
 
-/// The first column of each row of a shared statement.
+async fn rows<T: Decode>(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<Vec<T>> {
+    query_with(c, q, params, T::decode).await
+}
+
+async fn row<T: Decode>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+) -> Result<Option<T>> {
+    query_opt_with(c, q, params, T::decode).await
+}
+
+/// The first column of each row.
 async fn values<T: Value>(
     c: &impl GenericClient,
     q: &Query,
     params: &Params<'_>,
 ) -> Result<Vec<T>> {
-    let st = c.prepare_cached(q.postgres).await?;
-    c.query(&st, params)
-        .await?
-        .iter()
-        .map(|r| r.column(0))
-        .collect()
+    query_with(c, q, params, |r| r.column(0)).await
 }
 
-/// The first column of the first row of a shared statement, if any.
+/// The first column of the first row, if any.
 async fn value<T: Value>(
     c: &impl GenericClient,
     q: &Query,
     params: &Params<'_>,
 ) -> Result<Option<T>> {
-    let st = c.prepare_cached(q.postgres).await?;
-    c.query_opt(&st, params)
-        .await?
-        .map(|r| r.column(0))
-        .transpose()
+    query_opt_with(c, q, params, |r| r.column(0)).await
 }
 
 /// Runs a shared statement; the number of rows it changed.
@@ -289,11 +298,10 @@ impl Storage for PostgresStore {
 
     async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
         let c = self.client().await?;
-        let st = c.prepare_cached(query::LIST_ORGS.postgres).await?;
-        let rows = c.query(&st, &[]).await?;
-        rows.iter()
-            .map(|r| Ok((r.column(0)?, r.column(1)?)))
-            .collect()
+        query_with(&c, &query::LIST_ORGS, &[], |r| {
+            Ok((r.column(0)?, r.column(1)?))
+        })
+        .await
     }
 
     async fn org_policy(&self, org: i64) -> Result<String> {
@@ -338,11 +346,10 @@ impl Storage for PostgresStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
         let c = self.client().await?;
-        let st = c.prepare_cached(query::USER_BY_EMAIL.postgres).await?;
-        let row = c.query_opt(&st, &[&email]).await?;
-        row.as_ref()
-            .map(|r| Ok((User::decode(r)?, r.column(6)?)))
-            .transpose()
+        query_opt_with(&c, &query::USER_BY_EMAIL, &[&email], |r| {
+            Ok((User::decode(r)?, r.column(6)?))
+        })
+        .await
     }
 
     async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()> {
@@ -427,11 +434,10 @@ impl Storage for PostgresStore {
 
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
         let c = self.client().await?;
-        let st = c.prepare_cached(query::TEAM_MEMBERS.postgres).await?;
-        let rows = c.query(&st, &[&team]).await?;
-        rows.iter()
-            .map(|r| Ok((User::decode(r)?, r.column(6)?)))
-            .collect()
+        query_with(&c, &query::TEAM_MEMBERS, &[&team], |r| {
+            Ok((User::decode(r)?, r.column(6)?))
+        })
+        .await
     }
 
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
