@@ -11,6 +11,10 @@ pub enum Error {
     Postgres(#[from] tokio_postgres::Error),
     #[error("PostgreSQL connection pool: {0}")]
     Pool(String),
+    /// A stored value this build cannot read (an unknown role...): our fault, never the
+    /// caller's.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
     #[error("{0}")]

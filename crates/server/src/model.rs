@@ -62,6 +62,20 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
+impl NewUser {
+    /// The user as stored under `id`.
+    pub fn created(&self, id: i64) -> User {
+        User {
+            id,
+            org_id: self.org_id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+            deactivated_at: None,
+        }
+    }
+}
+
 /// A team of the organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Team {

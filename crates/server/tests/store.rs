@@ -313,3 +313,82 @@ async fn reopening_a_sqlite_store_keeps_data_and_skips_applied_migrations() {
         "data survives reopen"
     );
 }
+
+/// Breaks a stored value behind the store's back: gives user `id` a role this build does not
+/// know (the schema's check on roles is lifted for it).
+async fn store_unknown_role(backend: Backend, url: &str, id: i64) {
+    match backend {
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").expect("a sqlite:// URL");
+            let conn = rusqlite::Connection::open(path).expect("open the SQLite file");
+            conn.execute_batch("PRAGMA ignore_check_constraints = ON;")
+                .expect("lift checks");
+            conn.execute("UPDATE users SET role = 'owner' WHERE id = ?1", [id])
+                .expect("store an unknown role");
+        }
+        Backend::Postgres => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to PostgreSQL");
+            tokio::spawn(connection);
+            client
+                .batch_execute("ALTER TABLE users DROP CONSTRAINT users_role_check")
+                .await
+                .expect("lift the check on roles");
+            client
+                .execute("UPDATE users SET role = 'owner' WHERE id = $1", &[&id])
+                .await
+                .expect("store an unknown role");
+        }
+    }
+}
+
+/// The answers both stores must give alike: only a taken unique value is the caller's
+/// conflict, and a stored value this build cannot read is our fault.
+async fn same_answers(backend: Backend) {
+    let (url, _guard) = common::database(backend);
+    let store = worktrace_server::store::open(&url).await.expect("open");
+    let org = store.create_org("Acme", 1).await.expect("org");
+    store.create_team(org, "Sales", 1).await.expect("team");
+    let taken = store.create_team(org, "Sales", 2).await;
+    assert!(
+        matches!(taken, Err(worktrace_server::Error::Conflict(_))),
+        "a taken team name is the caller's conflict on {backend:?}: {taken:?}"
+    );
+    let orphan = store.create_team(org + 100, "Support", 2).await;
+    assert!(
+        matches!(orphan, Err(ref e) if !matches!(e, worktrace_server::Error::Conflict(_))),
+        "a team of no organisation breaks a foreign key, not a unique value: no \"exists\" \
+         on {backend:?}: {orphan:?}"
+    );
+    let bob = store
+        .create_user(
+            &NewUser {
+                org_id: org,
+                email: "bob@acme.test".into(),
+                display_name: "Bob".into(),
+                role: Role::Employee,
+                password_hash: None,
+            },
+            1,
+        )
+        .await
+        .expect("user");
+    store_unknown_role(backend, &url, bob.id).await;
+    let read = store.user_by_id(bob.id).await;
+    assert!(
+        matches!(read, Err(worktrace_server::Error::Corrupt(_))),
+        "an unknown stored role is corrupt data (our fault, a 500), not a missing person, on \
+         {backend:?}: {read:?}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_store_answers_like_postgres() {
+    same_answers(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_store_answers_like_sqlite() {
+    same_answers(Backend::Postgres).await;
+}

@@ -6,6 +6,8 @@
 //! pass only ids they are allowed to read.
 
 mod postgres;
+mod query;
+mod rows;
 mod sqlite;
 mod totals;
 

@@ -9,35 +9,34 @@ mod ingest;
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use worktrace_domain::Millis;
 
+use super::query::{self, alert_cols, user_cols, Query};
+use super::rows::{Decode, Fields, Value};
 use super::totals::TotalsBuilder;
 use super::{Storage, POSTGRES_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
     DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
-    PolicyLayers, PresenceRow, Refusal, Role, SessionRow, Team, User,
+    PolicyLayers, PresenceRow, Refusal, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
 /// The device holding the secret with this hash, revoked or not.
 async fn device_by_secret(c: &impl GenericClient, secret_hash: &str) -> Result<Option<Device>> {
-    let st = c
-        .prepare_cached(&format!(
-            "SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = $1"
-        ))
-        .await?;
-    let row = c.query_opt(&st, &[&secret_hash]).await?;
-    row.as_ref().map(device_row).transpose()
+    row(c, &query::DEVICE_BY_SECRET, &[&secret_hash]).await
 }
 
 /// What the person's policy is made of: their organisation's policy and their teams' overrides.
 async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<PolicyLayers>> {
     let st = client
-        .prepare_cached(&format!(
-            "SELECT {USER_COLS}, o.policy_json,
+        .prepare_cached(concat!(
+            "SELECT ",
+            user_cols!(),
+            ", o.policy_json,
                     ARRAY(SELECT t.id FROM team_members m JOIN teams t ON t.id = m.team_id
                           WHERE m.user_id = u.id ORDER BY t.id),
                     ARRAY(SELECT t.policy_override_json FROM team_members m
@@ -51,7 +50,7 @@ async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<
     let ids: Vec<i64> = row.try_get(7)?;
     let jsons: Vec<String> = row.try_get(8)?;
     Ok(Some(PolicyLayers {
-        user: user_row(&row)?,
+        user: User::decode(&row)?,
         org_json: row.try_get(6)?,
         team_jsons: ids.into_iter().zip(jsons).collect(),
     }))
@@ -81,11 +80,13 @@ fn pool_err(e: impl std::fmt::Display) -> Error {
     Error::Pool(e.to_string())
 }
 
-fn conflict(e: tokio_postgres::Error, message: impl FnOnce() -> String) -> Error {
-    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-        Error::Conflict(message())
-    } else {
-        Error::Postgres(e)
+/// Maps a unique-constraint violation to [`Error::Conflict`] with the given message.
+fn conflict(e: Error, message: impl FnOnce() -> String) -> Error {
+    match &e {
+        Error::Postgres(pg) if pg.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            Error::Conflict(message())
+        }
+        _ => e,
     }
 }
 
@@ -151,73 +152,6 @@ impl PostgresStore {
     }
 }
 
-fn role_of(row: &Row, idx: usize) -> Result<Role> {
-    let s: String = row.try_get(idx)?;
-    Role::parse(&s).ok_or_else(|| Error::NotFound(format!("stored role {s:?} is unknown")))
-}
-
-const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role, u.deactivated_at";
-
-fn user_row(row: &Row) -> Result<User> {
-    Ok(User {
-        id: row.try_get(0)?,
-        org_id: row.try_get(1)?,
-        email: row.try_get(2)?,
-        display_name: row.try_get(3)?,
-        role: role_of(row, 4)?,
-        deactivated_at: row.try_get(5)?,
-    })
-}
-
-const DEVICE_COLS: &str =
-    "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, \
-                           chain_seq, chain_hash, chain_flag, chain_flag_at, install_id, superseded_by";
-
-fn device_row(row: &Row) -> Result<Device> {
-    Ok(Device {
-        id: row.try_get(0)?,
-        org_id: row.try_get(1)?,
-        user_id: row.try_get(2)?,
-        description: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-        revoked_at: row.try_get(5)?,
-        last_seen_at: row.try_get(6)?,
-        chain_seq: row.try_get(7)?,
-        chain_hash: row.try_get(8)?,
-        chain_flag: row.try_get(9)?,
-        chain_flag_at: row.try_get(10)?,
-        install_id: row.try_get(11)?,
-        superseded_by: row.try_get(12)?,
-    })
-}
-
-const ALERT_COLS: &str = "id, org_id, user_id, device_id, at, kind, severity, event_json, \
-                          acknowledged_by, acknowledged_at";
-
-fn alert_row(row: &Row) -> Result<AlertRow> {
-    let json: String = row.try_get(7)?;
-    Ok(AlertRow {
-        id: row.try_get(0)?,
-        org_id: row.try_get(1)?,
-        user_id: row.try_get(2)?,
-        device_id: row.try_get(3)?,
-        at: row.try_get(4)?,
-        kind: row.try_get(5)?,
-        severity: row.try_get(6)?,
-        event: serde_json::from_str(&json)?,
-        acknowledged_by: row.try_get(8)?,
-        acknowledged_at: row.try_get(9)?,
-    })
-}
-
-fn team_row(row: &Row) -> Result<Team> {
-    Ok(Team {
-        id: row.try_get(0)?,
-        org_id: row.try_get(1)?,
-        name: row.try_get(2)?,
-    })
-}
-
 /// Hands the rows of `user`'s older devices with the same `install` id to the new device
 /// `new`, and marks them superseded (and revoked): the re-enrolled database uploads the same
 /// history again under `new`, which then replaces instead of doubling it. A key both old
@@ -235,13 +169,7 @@ async fn supersede(
     new: i64,
     now: Millis,
 ) -> Result<()> {
-    let old = tx
-        .query(
-            "SELECT id FROM devices WHERE user_id = $1 AND install_id = $2 AND id <> $3
-               AND superseded_by IS NULL ORDER BY id DESC",
-            &[&user, &install, &new],
-        )
-        .await?;
+    let old: Vec<i64> = values(tx, &query::SUPERSEDED_DEVICES, &[&user, &install, &new]).await?;
     // The key columns of each table: a row moves only when the new device lacks its key.
     let tables = [
         ("rollups", "day, hour, app, category"),
@@ -249,8 +177,7 @@ async fn supersede(
         ("idle_decisions", "idle_start"),
         ("alerts", "client_id"),
     ];
-    for row in old {
-        let device: i64 = row.try_get(0)?;
+    for device in old {
         for (table, key) in tables {
             let cols: Vec<String> = key.split(", ").map(|k| format!("n.{k} = o.{k}")).collect();
             tx.execute(
@@ -269,26 +196,81 @@ async fn supersede(
             )
             .await?;
         }
-        tx.execute(
-            "UPDATE devices SET superseded_by = $2, revoked_at = COALESCE(revoked_at, $3)
-             WHERE id = $1",
-            &[&device, &new, &now],
-        )
-        .await?;
+        execute(tx, &query::MARK_SUPERSEDED, &[&device, &new, &now]).await?;
     }
     // Rows dropped as duplicates above may have counted in the person's day totals.
-    let days: Vec<String> = tx
-        .query("SELECT day FROM person_days WHERE user_id = $1", &[&user])
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<_, _>>()?;
+    let days: Vec<String> = values(tx, &query::PERSON_DAYS_OF, &[&user]).await?;
     tx.execute(ingest::PERSON_DAYS, &[&user, &days]).await?;
     Ok(())
 }
 
-fn map_rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
-    rows.iter().map(f).collect()
+/// A statement's parameters.
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+/// The rows of a shared statement (prepared once per connection), each decoded by `decode`.
+async fn query_with<T>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+    decode: impl Fn(&Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    let st = c.prepare_cached(q.postgres).await?;
+    c.query(&st, params).await?.iter().map(decode).collect()
+}
+
+/// The first row of a shared statement, if any, decoded by `decode`.
+async fn query_opt_with<T>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+    decode: impl Fn(&Row) -> Result<T>,
+) -> Result<Option<T>> {
+    let st = c.prepare_cached(q.postgres).await?;
+    c.query_opt(&st, params)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+async fn rows<T: Decode>(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<Vec<T>> {
+    query_with(c, q, params, T::decode).await
+}
+
+async fn row<T: Decode>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+) -> Result<Option<T>> {
+    query_opt_with(c, q, params, T::decode).await
+}
+
+/// The first column of each row.
+async fn values<T: Value>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+) -> Result<Vec<T>> {
+    query_with(c, q, params, |r| r.column(0)).await
+}
+
+/// The first column of the first row, if any.
+async fn value<T: Value>(
+    c: &impl GenericClient,
+    q: &Query,
+    params: &Params<'_>,
+) -> Result<Option<T>> {
+    query_opt_with(c, q, params, |r| r.column(0)).await
+}
+
+/// Runs a shared statement; the number of rows it changed.
+async fn execute(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<u64> {
+    let st = c.prepare_cached(q.postgres).await?;
+    Ok(c.execute(&st, params).await?)
+}
+
+fn map_rows<T: Decode>(rows: Vec<Row>) -> Result<Vec<T>> {
+    rows.iter().map(T::decode).collect()
 }
 
 #[async_trait]
@@ -303,225 +285,135 @@ impl Storage for PostgresStore {
     }
 
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
-        let row = self
-            .client()
-            .await?
-            .query_one(
-                "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id",
-                &[&name, &now],
-            )
+        let c = self.client().await?;
+        value(&c, &query::INSERT_ORG, &[&name, &now])
             .await
-            .map_err(|e| conflict(e, || format!("an organisation named {name:?} exists")))?;
-        Ok(row.try_get(0)?)
+            .map_err(|e| conflict(e, || format!("an organisation named {name:?} exists")))?
+            .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))
     }
 
     async fn org_by_name(&self, name: &str) -> Result<Option<i64>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt("SELECT id FROM orgs WHERE name = $1", &[&name])
-            .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        value(&self.client().await?, &query::ORG_BY_NAME, &[&name]).await
     }
 
     async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
-        let rows = self
-            .client()
-            .await?
-            .query("SELECT id, name FROM orgs ORDER BY id", &[])
-            .await?;
-        map_rows(rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        let c = self.client().await?;
+        query_with(&c, &query::LIST_ORGS, &[], |r| {
+            Ok((r.column(0)?, r.column(1)?))
+        })
+        .await
     }
 
     async fn org_policy(&self, org: i64) -> Result<String> {
-        let row = self
-            .client()
+        value(&self.client().await?, &query::ORG_POLICY, &[&org])
             .await?
-            .query_opt("SELECT policy_json FROM orgs WHERE id = $1", &[&org])
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))?;
-        Ok(row.try_get(0)?)
+            .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))
     }
 
     async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "UPDATE orgs SET policy_json = $2 WHERE id = $1",
-                &[&org, &json],
-            )
-            .await?;
+        execute(
+            &self.client().await?,
+            &query::SET_ORG_POLICY,
+            &[&org, &json],
+        )
+        .await?;
         Ok(())
     }
 
     async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
-        let row = self
-            .client()
-            .await?
-            .query_one(
-                "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                &[
-                    &user.org_id,
-                    &user.email,
-                    &user.display_name,
-                    &user.role.as_str(),
-                    &user.password_hash,
-                    &now,
-                ],
-            )
-            .await
-            .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?;
-        Ok(User {
-            id: row.try_get(0)?,
-            org_id: user.org_id,
-            email: user.email.clone(),
-            display_name: user.display_name.clone(),
-            role: user.role,
-            deactivated_at: None,
-        })
+        let c = self.client().await?;
+        let id = value(
+            &c,
+            &query::INSERT_USER,
+            &[
+                &user.org_id,
+                &user.email,
+                &user.display_name,
+                &user.role.as_str(),
+                &user.password_hash,
+                &now,
+            ],
+        )
+        .await
+        .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?
+        .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+        Ok(user.created(id))
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"),
-                &[&id],
-            )
-            .await?;
-        row.as_ref().map(user_row).transpose()
+        row(&self.client().await?, &query::USER_BY_ID, &[&id]).await
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = $1"),
-                &[&email],
-            )
-            .await?;
-        row.as_ref()
-            .map(|r| Ok((user_row(r)?, r.try_get(6)?)))
-            .transpose()
+        let c = self.client().await?;
+        query_opt_with(&c, &query::USER_BY_EMAIL, &[&email], |r| {
+            Ok((User::decode(r)?, r.column(6)?))
+        })
+        .await
     }
 
     async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "UPDATE users SET password_hash = $2 WHERE id = $1",
-                &[&user, &hash],
-            )
-            .await?;
+        execute(
+            &self.client().await?,
+            &query::SET_PASSWORD_HASH,
+            &[&user, &hash],
+        )
+        .await?;
         Ok(())
     }
 
     async fn list_users(&self, org: i64) -> Result<Vec<User>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                &format!("SELECT {USER_COLS} FROM users u WHERE u.org_id = $1 ORDER BY u.id"),
-                &[&org],
-            )
-            .await?;
-        map_rows(rows, user_row)
+        rows(&self.client().await?, &query::LIST_USERS, &[&org]).await
     }
 
     async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
-        let row = self
-            .client()
-            .await?
-            .query_one(
-                "INSERT INTO teams (org_id, name, created_at) VALUES ($1, $2, $3)
-                 RETURNING id, org_id, name",
-                &[&org, &name, &now],
-            )
+        let c = self.client().await?;
+        row(&c, &query::INSERT_TEAM, &[&org, &name, &now])
             .await
-            .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?;
-        team_row(&row)
+            .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?
+            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))
     }
 
     async fn team(&self, id: i64) -> Result<Option<Team>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt("SELECT id, org_id, name FROM teams WHERE id = $1", &[&id])
-            .await?;
-        row.as_ref().map(team_row).transpose()
+        row(&self.client().await?, &query::TEAM, &[&id]).await
     }
 
     async fn list_teams(&self, org: i64) -> Result<Vec<Team>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                "SELECT id, org_id, name FROM teams WHERE org_id = $1 ORDER BY id",
-                &[&org],
-            )
-            .await?;
-        map_rows(rows, team_row)
+        rows(&self.client().await?, &query::LIST_TEAMS, &[&org]).await
     }
 
     async fn team_policy_override(&self, team: i64) -> Result<String> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                "SELECT policy_override_json FROM teams WHERE id = $1",
-                &[&team],
-            )
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no team {team}")))?;
-        Ok(row.try_get(0)?)
+        value(
+            &self.client().await?,
+            &query::TEAM_POLICY_OVERRIDE,
+            &[&team],
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no team {team}")))
     }
 
     async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "UPDATE teams SET policy_override_json = $2 WHERE id = $1",
-                &[&team, &json],
-            )
-            .await?;
+        let c = self.client().await?;
+        execute(&c, &query::SET_TEAM_POLICY_OVERRIDE, &[&team, &json]).await?;
         Ok(())
     }
 
     async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, $3)
-                 ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead",
-                &[&team, &user, &is_lead],
-            )
-            .await?;
+        let c = self.client().await?;
+        execute(&c, &query::ADD_MEMBER, &[&team, &user, &is_lead]).await?;
         Ok(())
     }
 
     async fn remove_member(&self, team: i64, user: i64) -> Result<bool> {
-        let n = self
-            .client()
-            .await?
-            .execute(
-                "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
-                &[&team, &user],
-            )
-            .await?;
-        Ok(n > 0)
+        let c = self.client().await?;
+        Ok(execute(&c, &query::REMOVE_MEMBER, &[&team, &user]).await? > 0)
     }
 
     async fn delete_team(&self, team: i64) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute("DELETE FROM team_members WHERE team_id = $1", &[&team])
-            .await?;
-        let n = tx
-            .execute("DELETE FROM teams WHERE id = $1", &[&team])
-            .await?;
+        execute(&tx, &query::DELETE_TEAM_MEMBERS, &[&team]).await?;
+        let n = execute(&tx, &query::DELETE_TEAM, &[&team]).await?;
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -529,54 +421,23 @@ impl Storage for PostgresStore {
     async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let n = tx
-            .execute(
-                "UPDATE users SET deactivated_at = $2 WHERE id = $1 AND deactivated_at IS NULL",
-                &[&user, &now],
-            )
-            .await?;
-        tx.execute("DELETE FROM login_sessions WHERE user_id = $1", &[&user])
-            .await?;
-        tx.execute(
-            "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2) WHERE user_id = $1",
-            &[&user, &now],
-        )
-        .await?;
+        let n = execute(&tx, &query::DEACTIVATE_USER, &[&user, &now]).await?;
+        execute(&tx, &query::DELETE_USER_SESSIONS, &[&user]).await?;
+        execute(&tx, &query::REVOKE_USER_DEVICES, &[&user, &now]).await?;
         tx.commit().await?;
         Ok(n > 0)
     }
 
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = $1 ORDER BY team_id",
-                &[&user],
-            )
-            .await?;
-        map_rows(rows, |r| {
-            Ok(Membership {
-                team_id: r.try_get(0)?,
-                user_id: r.try_get(1)?,
-                is_lead: r.try_get(2)?,
-            })
-        })
+        rows(&self.client().await?, &query::MEMBERSHIPS_OF, &[&user]).await
     }
 
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                &format!(
-                    "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
-                     WHERE m.team_id = $1 ORDER BY u.id"
-                ),
-                &[&team],
-            )
-            .await?;
-        map_rows(rows, |r| Ok((user_row(r)?, r.try_get(6)?)))
+        let c = self.client().await?;
+        query_with(&c, &query::TEAM_MEMBERS, &[&team], |r| {
+            Ok((User::decode(r)?, r.column(6)?))
+        })
+        .await
     }
 
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
@@ -592,16 +453,14 @@ impl Storage for PostgresStore {
         expires_at: Millis,
         now: Millis,
     ) -> Result<i64> {
-        let row = self
-            .client()
-            .await?
-            .query_one(
-                "INSERT INTO enrollment_tokens (org_id, user_id, token_hash, expires_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&org, &user, &token_hash, &expires_at, &now],
-            )
-            .await?;
-        Ok(row.try_get(0)?)
+        let c = self.client().await?;
+        value(
+            &c,
+            &query::INSERT_ENROLLMENT_TOKEN,
+            &[&org, &user, &token_hash, &expires_at, &now],
+        )
+        .await?
+        .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))
     }
 
     async fn enroll_device(
@@ -614,30 +473,20 @@ impl Storage for PostgresStore {
     ) -> Result<Option<Device>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let token = tx
-            .query_opt(
-                "UPDATE enrollment_tokens SET used_at = $2
-                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
-                   AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)
-                 RETURNING org_id, user_id",
-                &[&token_hash, &now],
-            )
+        let st = tx
+            .prepare_cached(query::USE_ENROLLMENT_TOKEN.postgres)
             .await?;
-        let Some(token) = token else {
+        let Some(token) = tx.query_opt(&st, &[&token_hash, &now]).await? else {
             return Ok(None);
         };
-        let (org, user): (i64, i64) = (token.try_get(0)?, token.try_get(1)?);
-        let row = tx
-            .query_one(
-                &format!(
-                    "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at,
-                                          install_id)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING {DEVICE_COLS}"
-                ),
-                &[&org, &user, &description, &secret_hash, &now, &install_id],
-            )
-            .await?;
-        let device = device_row(&row)?;
+        let (org, user): (i64, i64) = (token.column(0)?, token.column(1)?);
+        let device: Device = row(
+            &tx,
+            &query::INSERT_DEVICE,
+            &[&org, &user, &description, &secret_hash, &now, &install_id],
+        )
+        .await?
+        .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
         if let Some(install) = install_id {
             supersede(&tx, user, install, device.id, now).await?;
         }
@@ -651,27 +500,12 @@ impl Storage for PostgresStore {
     }
 
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
-                &format!("SELECT {DEVICE_COLS} FROM devices WHERE org_id = $1 ORDER BY id"),
-                &[&org],
-            )
-            .await?;
-        map_rows(rows, device_row)
+        rows(&self.client().await?, &query::LIST_DEVICES, &[&org]).await
     }
 
     async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
-        let n = self
-            .client()
-            .await?
-            .execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND org_id = $2",
-                &[&device, &org, &now],
-            )
-            .await?;
-        Ok(n > 0)
+        let c = self.client().await?;
+        Ok(execute(&c, &query::REVOKE_DEVICE, &[&device, &org, &now]).await? > 0)
     }
 
     async fn ingest(
@@ -722,67 +556,37 @@ impl Storage for PostgresStore {
         now: Millis,
         expires_at: Millis,
     ) -> Result<()> {
-        let client = self.client().await?;
+        let c = self.client().await?;
         // Expired sessions are swept on each login so the table does not grow forever.
-        client
-            .execute("DELETE FROM login_sessions WHERE expires_at <= $1", &[&now])
-            .await?;
-        client
-            .execute(
-                "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&token_hash, &user, &csrf_token, &now, &expires_at],
-            )
-            .await?;
+        execute(&c, &query::DELETE_EXPIRED_LOGIN_SESSIONS, &[&now]).await?;
+        execute(
+            &c,
+            &query::INSERT_LOGIN_SESSION,
+            &[&token_hash, &user, &csrf_token, &now, &expires_at],
+        )
+        .await?;
         Ok(())
     }
 
     async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
-                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2
-                       AND u.deactivated_at IS NULL"
-                ),
-                &[&token_hash, &now],
-            )
-            .await?;
-        row.as_ref()
-            .map(|r| {
-                Ok(LoginSession {
-                    user: user_row(r)?,
-                    csrf_token: r.try_get(6)?,
-                    expires_at: r.try_get(7)?,
-                })
-            })
-            .transpose()
+        row(
+            &self.client().await?,
+            &query::LOGIN_SESSION,
+            &[&token_hash, &now],
+        )
+        .await
     }
 
     async fn delete_login_session(&self, token_hash: &str) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "DELETE FROM login_sessions WHERE token_hash = $1",
-                &[&token_hash],
-            )
-            .await?;
+        let c = self.client().await?;
+        execute(&c, &query::DELETE_LOGIN_SESSION, &[&token_hash]).await?;
         Ok(())
     }
 
     async fn login_failures(&self, key: &str, since: Millis) -> Result<u32> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                "SELECT failures FROM login_failures WHERE key = $1 AND window_start >= $2",
-                &[&key, &since],
-            )
-            .await?;
-        let n: i64 = row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        let c = self.client().await?;
+        let n: Option<i64> = value(&c, &query::LOGIN_FAILURES, &[&key, &since]).await?;
+        Ok(u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX))
     }
 
     async fn record_login_failure(
@@ -791,28 +595,15 @@ impl Storage for PostgresStore {
         since: Millis,
         now: Millis,
     ) -> Result<()> {
-        let client = self.client().await?;
+        let c = self.client().await?;
         for key in keys {
-            client
-                .execute(
-                    "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $3)
-                     ON CONFLICT (key) DO UPDATE SET
-                        failures = CASE WHEN login_failures.window_start < $2 THEN 1
-                                        ELSE login_failures.failures + 1 END,
-                        window_start = CASE WHEN login_failures.window_start < $2 THEN $3
-                                            ELSE login_failures.window_start END",
-                    &[key, &since, &now],
-                )
-                .await?;
+            execute(&c, &query::RECORD_LOGIN_FAILURE, &[key, &since, &now]).await?;
         }
         Ok(())
     }
 
     async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        self.client()
-            .await?
-            .execute("DELETE FROM login_failures WHERE key = $1", &[&key])
-            .await?;
+        execute(&self.client().await?, &query::CLEAR_LOGIN_FAILURES, &[&key]).await?;
         Ok(())
     }
 
@@ -831,18 +622,7 @@ impl Storage for PostgresStore {
                 &[&users, &from, &to],
             )
             .await?;
-        map_rows(rows, |r| {
-            Ok(DayRollupRow {
-                user_id: r.try_get(0)?,
-                day: r.try_get(1)?,
-                app: r.try_get(2)?,
-                category: r.try_get(3)?,
-                active_ms: r.try_get(4)?,
-                idle_ms: r.try_get(5)?,
-                clocked_ms: r.try_get(6)?,
-                input_ms: r.try_get(7)?,
-            })
-        })
+        map_rows::<DayRollupRow>(rows)
     }
 
     async fn hour_category_totals(
@@ -862,9 +642,9 @@ impl Storage for PostgresStore {
                 &[&user, &day],
             )
             .await?;
-        map_rows(rows, |r| {
-            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-        })
+        rows.iter()
+            .map(|r| Ok((r.column(0)?, r.column(1)?, r.column(2)?, r.column(3)?)))
+            .collect()
     }
 
     async fn day_category_totals(
@@ -887,17 +667,7 @@ impl Storage for PostgresStore {
             )
             .await?;
         let rows = client.query(&st, &[&users, &from, &to]).await?;
-        map_rows(rows, |r| {
-            Ok(DayCategoryRow {
-                user_id: r.try_get(0)?,
-                day: r.try_get(1)?,
-                category: r.try_get(2)?,
-                active_ms: r.try_get(3)?,
-                idle_ms: r.try_get(4)?,
-                clocked_ms: r.try_get(5)?,
-                input_ms: r.try_get(6)?,
-            })
-        })
+        map_rows::<DayCategoryRow>(rows)
     }
 
     async fn group_totals(&self, users: &[i64], from: &str, to: &str) -> Result<GroupTotals> {
@@ -921,6 +691,11 @@ impl Storage for PostgresStore {
         Ok(totals.finish())
     }
 
+    /// By person and day, through `work_sessions_user_day`. SQLite finds the same rows by device
+    /// and start instant because it dropped its person-day indexes for ingest speed (its
+    /// migration 0006); PostgreSQL's ingest writes sessions in one statement per batch, where
+    /// the index costs little, so it keeps the simpler rule. Both give the same rows: ingest
+    /// keeps a session's day within `model::DAY_DRIFT_DAYS` of its start.
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>> {
         let users = users.to_vec();
         let rows = self
@@ -933,16 +708,7 @@ impl Storage for PostgresStore {
                 &[&users, &from, &to],
             )
             .await?;
-        map_rows(rows, |r| {
-            Ok(SessionRow {
-                user_id: r.try_get(0)?,
-                device_id: r.try_get(1)?,
-                day: r.try_get(2)?,
-                start: r.try_get(3)?,
-                end: r.try_get(4)?,
-                clock_out_reason: r.try_get(5)?,
-            })
-        })
+        map_rows::<SessionRow>(rows)
     }
 
     async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>> {
@@ -958,17 +724,7 @@ impl Storage for PostgresStore {
                 &[&users, &from, &to],
             )
             .await?;
-        map_rows(rows, |r| {
-            Ok(DecisionRow {
-                user_id: r.try_get(0)?,
-                day: r.try_get(1)?,
-                idle_start: r.try_get(2)?,
-                idle_end: r.try_get(3)?,
-                choice: r.try_get(4)?,
-                source: r.try_get(5)?,
-                decided_at: r.try_get(6)?,
-            })
-        })
+        map_rows::<DecisionRow>(rows)
     }
 
     async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>> {
@@ -985,17 +741,7 @@ impl Storage for PostgresStore {
                 &[&users],
             )
             .await?;
-        map_rows(rows, |r| {
-            Ok(PresenceRow {
-                user_id: r.try_get(0)?,
-                device_id: r.try_get(1)?,
-                at: r.try_get(2)?,
-                clocked_in: r.try_get(3)?,
-                idle: r.try_get(4)?,
-                category: r.try_get(5)?,
-                title: r.try_get(6)?,
-            })
-        })
+        map_rows::<PresenceRow>(rows)
     }
 
     async fn alerts(
@@ -1009,40 +755,25 @@ impl Storage for PostgresStore {
             .client()
             .await?
             .query(
-                &format!(
-                    "SELECT {ALERT_COLS} FROM alerts
-                     WHERE user_id = ANY($1) AND ($2 OR acknowledged_at IS NULL)
+                concat!(
+                    "SELECT ",
+                    alert_cols!(),
+                    " FROM alerts WHERE user_id = ANY($1) AND ($2 OR acknowledged_at IS NULL)
                      ORDER BY at DESC, id DESC LIMIT $3"
                 ),
                 &[&users, &include_acknowledged, &limit],
             )
             .await?;
-        map_rows(rows, alert_row)
+        map_rows::<AlertRow>(rows)
     }
 
     async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!("SELECT {ALERT_COLS} FROM alerts WHERE id = $1"),
-                &[&id],
-            )
-            .await?;
-        row.as_ref().map(alert_row).transpose()
+        row(&self.client().await?, &query::ALERT, &[&id]).await
     }
 
     async fn acknowledge_alert(&self, id: i64, by: i64, now: Millis) -> Result<bool> {
-        let n = self
-            .client()
-            .await?
-            .execute(
-                "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3
-                 WHERE id = $1 AND acknowledged_at IS NULL",
-                &[&id, &by, &now],
-            )
-            .await?;
-        Ok(n > 0)
+        let c = self.client().await?;
+        Ok(execute(&c, &query::ACKNOWLEDGE_ALERT, &[&id, &by, &now]).await? > 0)
     }
 
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
@@ -1074,31 +805,7 @@ impl Storage for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AuditRow>> {
         let limit = i64::from(limit);
-        let rows = self
-            .client()
-            .await?
-            .query(
-                "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id, subject.email,
-                        a.action, a.detail
-                 FROM audit_log a
-                 JOIN users actor ON actor.id = a.actor_user_id
-                 LEFT JOIN users subject ON subject.id = a.subject_user_id
-                 WHERE a.org_id = $1 AND a.at >= $2 AND a.at < $3
-                 ORDER BY a.at, a.id LIMIT $4",
-                &[&org, &from, &to, &limit],
-            )
-            .await?;
-        map_rows(rows, |r| {
-            Ok(AuditRow {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                actor_user_id: r.try_get(2)?,
-                actor_email: r.try_get(3)?,
-                subject_user_id: r.try_get(4)?,
-                subject_email: r.try_get(5)?,
-                action: r.try_get(6)?,
-                detail: r.try_get(7)?,
-            })
-        })
+        let c = self.client().await?;
+        rows(&c, &query::AUDIT_LOG, &[&org, &from, &to, &limit]).await
     }
 }

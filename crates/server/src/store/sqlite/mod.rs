@@ -13,17 +13,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use worktrace_domain::Millis;
 
 use self::writer::Writer;
+use super::query::{self, alert_cols, user_cols, Query};
+use super::rows::{Decode, Fields, Value};
 use super::totals::TotalsBuilder;
 use super::{Storage, SQLITE_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{
     self, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
     DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
-    PolicyLayers, PresenceRow, Refusal, Role, SessionRow, Team, User,
+    PolicyLayers, PresenceRow, Refusal, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -183,23 +185,20 @@ impl SqliteStore {
 
 /// The device holding the secret with this hash, revoked or not.
 fn device_by_secret(c: &Connection, secret_hash: &str) -> Result<Option<Device>> {
-    query_opt(
-        c,
-        &format!("SELECT {DEVICE_COLS} FROM devices WHERE secret_hash = ?1"),
-        [secret_hash],
-        device_row,
-    )
+    row(c, &query::DEVICE_BY_SECRET, [secret_hash])
 }
 
 /// What the person's policy is made of: their organisation's policy and their teams' overrides.
 fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
     let found = c
-        .prepare_cached(&format!(
-            "SELECT {USER_COLS}, o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id
-             WHERE u.id = ?1"
+        .prepare_cached(concat!(
+            "SELECT ",
+            user_cols!(),
+            ", o.policy_json FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?1"
         ))?
-        .query_row([user], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
-        .optional()?;
+        .query_and_then([user], |r| Ok::<_, Error>((User::decode(r)?, r.column(6)?)))?
+        .next()
+        .transpose()?;
     let Some((user, org_json)) = found else {
         return Ok(None);
     };
@@ -237,86 +236,22 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-/// Maps a unique-constraint violation to [`Error::Conflict`] with the given message.
-fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> Error {
+/// Maps a unique-constraint violation to [`Error::Conflict`] with the given message; any other
+/// violation (a foreign key, a check) is ours and stays an internal error, as on PostgreSQL.
+fn conflict(e: Error, message: impl FnOnce() -> String) -> Error {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
             Error::Conflict(message())
         }
-        _ => Error::Sqlite(e),
+        _ => e,
     }
 }
 
 fn ids_json(ids: &[i64]) -> String {
     serde_json::Value::from(ids.to_vec()).to_string()
-}
-
-fn role_of(row: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
-    let s: String = row.get(idx)?;
-    Role::parse(&s).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unknown role {s:?}").into(),
-        )
-    })
-}
-
-const USER_COLS: &str = "u.id, u.org_id, u.email, u.display_name, u.role, u.deactivated_at";
-
-fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: row.get(0)?,
-        org_id: row.get(1)?,
-        email: row.get(2)?,
-        display_name: row.get(3)?,
-        role: role_of(row, 4)?,
-        deactivated_at: row.get(5)?,
-    })
-}
-
-const DEVICE_COLS: &str =
-    "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, \
-                           chain_seq, chain_hash, chain_flag, chain_flag_at, install_id, superseded_by";
-
-fn device_row(row: &Row<'_>) -> rusqlite::Result<Device> {
-    Ok(Device {
-        id: row.get(0)?,
-        org_id: row.get(1)?,
-        user_id: row.get(2)?,
-        description: row.get(3)?,
-        created_at: row.get(4)?,
-        revoked_at: row.get(5)?,
-        last_seen_at: row.get(6)?,
-        chain_seq: row.get(7)?,
-        chain_hash: row.get(8)?,
-        chain_flag: row.get(9)?,
-        chain_flag_at: row.get(10)?,
-        install_id: row.get(11)?,
-        superseded_by: row.get(12)?,
-    })
-}
-
-const ALERT_COLS: &str = "id, org_id, user_id, device_id, at, kind, severity, event_json, \
-                          acknowledged_by, acknowledged_at";
-
-fn alert_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
-    let json: String = row.get(7)?;
-    let event = serde_json::from_str(&json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
-    })?;
-    Ok(AlertRow {
-        id: row.get(0)?,
-        org_id: row.get(1)?,
-        user_id: row.get(2)?,
-        device_id: row.get(3)?,
-        at: row.get(4)?,
-        kind: row.get(5)?,
-        severity: row.get(6)?,
-        event,
-        acknowledged_by: row.get(8)?,
-        acknowledged_at: row.get(9)?,
-    })
 }
 
 /// Hands the rows of `user`'s older devices with the same `install` id to the new device
@@ -330,13 +265,7 @@ fn alert_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
 /// ```
 /// A key both old devices hold (two enrollments racing) keeps the first one moved.
 fn supersede(c: &Connection, user: i64, install: &str, new: i64, now: Millis) -> Result<()> {
-    let old: Vec<i64> = collect(
-        c.prepare_cached(
-            "SELECT id FROM devices WHERE user_id = ?1 AND install_id = ?2 AND id <> ?3
-               AND superseded_by IS NULL ORDER BY id DESC",
-        )?
-        .query_map(params![user, install, new], |r| r.get(0))?,
-    )?;
+    let old: Vec<i64> = values(c, &query::SUPERSEDED_DEVICES, params![user, install, new])?;
     for device in old {
         for table in ["rollups", "work_sessions", "idle_decisions", "alerts"] {
             c.prepare_cached(&format!(
@@ -347,31 +276,47 @@ fn supersede(c: &Connection, user: i64, install: &str, new: i64, now: Millis) ->
             c.prepare_cached(&format!("DELETE FROM {table} WHERE device_id = ?1"))?
                 .execute([device])?;
         }
-        c.prepare_cached(
-            "UPDATE devices SET superseded_by = ?2, revoked_at = COALESCE(revoked_at, ?3)
-             WHERE id = ?1",
-        )?
-        .execute(params![device, new, now])?;
+        execute(c, &query::MARK_SUPERSEDED, params![device, new, now])?;
     }
     // Rows dropped as duplicates above may have counted in the person's day totals.
-    let days: Vec<String> = collect(
-        c.prepare_cached("SELECT day FROM person_days WHERE user_id = ?1")?
-            .query_map([user], |r| r.get(0))?,
-    )?;
+    let days: Vec<String> = values(c, &query::PERSON_DAYS_OF, [user])?;
     for day in days {
         ingest::refresh_person_day(c, user, &day)?;
     }
     Ok(())
 }
 
-/// One optional row from a statement prepared once per connection.
-fn query_opt<T, P: rusqlite::Params>(
-    c: &Connection,
-    sql: &str,
-    params: P,
-    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Option<T>> {
-    Ok(c.prepare_cached(sql)?.query_row(params, f).optional()?)
+/// The rows of a shared statement, prepared once per connection.
+fn rows<T: Decode, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<Vec<T>> {
+    let mut st = c.prepare_cached(q.sqlite)?;
+    let rows = st.query_and_then(params, |r| T::decode(r))?;
+    rows.collect()
+}
+
+/// The first row of a shared statement, if any.
+fn row<T: Decode, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<Option<T>> {
+    let mut st = c.prepare_cached(q.sqlite)?;
+    let mut rows = st.query_and_then(params, |r| T::decode(r))?;
+    rows.next().transpose()
+}
+
+/// The first column of each row of a shared statement.
+fn values<T: Value, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<Vec<T>> {
+    let mut st = c.prepare_cached(q.sqlite)?;
+    let rows = st.query_and_then(params, |r| r.column(0))?;
+    rows.collect()
+}
+
+/// The first column of the first row of a shared statement, if any.
+fn value<T: Value, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<Option<T>> {
+    let mut st = c.prepare_cached(q.sqlite)?;
+    let mut rows = st.query_and_then(params, |r| r.column(0))?;
+    rows.next().transpose()
+}
+
+/// Runs a shared statement; the number of rows it changed.
+fn execute<P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<usize> {
+    Ok(c.prepare_cached(q.sqlite)?.execute(params)?)
 }
 
 /// The text in column `idx` of `row`, borrowed from SQLite.
@@ -402,30 +347,22 @@ impl Storage for SqliteStore {
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
         let name = name.to_owned();
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO orgs (name, created_at) VALUES (?1, ?2)",
-                params![name, now],
-            )
-            .map_err(|e| conflict(e, || format!("an organisation named {name:?} exists")))?;
-            Ok(c.last_insert_rowid())
+            value(c, &query::INSERT_ORG, params![name, now])
+                .map_err(|e| conflict(e, || format!("an organisation named {name:?} exists")))?
+                .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))
         })
         .await
     }
 
     async fn org_by_name(&self, name: &str) -> Result<Option<i64>> {
         let name = name.to_owned();
-        self.read(move |c| {
-            Ok(
-                c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-        .await
+        self.read(move |c| value(c, &query::ORG_BY_NAME, [name]))
+            .await
     }
 
     async fn list_orgs(&self) -> Result<Vec<(i64, String)>> {
         self.read(|c| {
-            let mut st = c.prepare_cached("SELECT id, name FROM orgs ORDER BY id")?;
+            let mut st = c.prepare_cached(query::LIST_ORGS.sqlite)?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             collect(rows)
         })
@@ -434,11 +371,8 @@ impl Storage for SqliteStore {
 
     async fn org_policy(&self, org: i64) -> Result<String> {
         self.read(move |c| {
-            c.query_row("SELECT policy_json FROM orgs WHERE id = ?1", [org], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))
+            value(c, &query::ORG_POLICY, [org])?
+                .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))
         })
         .await
     }
@@ -446,10 +380,7 @@ impl Storage for SqliteStore {
     async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
         let json = json.to_owned();
         self.write(move |c| {
-            c.execute(
-                "UPDATE orgs SET policy_json = ?2 WHERE id = ?1",
-                params![org, json],
-            )?;
+            execute(c, &query::SET_ORG_POLICY, params![org, json])?;
             Ok(())
         })
         .await
@@ -458,9 +389,9 @@ impl Storage for SqliteStore {
     async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
         let user = user.clone();
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            let id = value(
+                c,
+                &query::INSERT_USER,
                 params![
                     user.org_id,
                     user.email,
@@ -470,40 +401,25 @@ impl Storage for SqliteStore {
                     now
                 ],
             )
-            .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?;
-            Ok(User {
-                id: c.last_insert_rowid(),
-                org_id: user.org_id,
-                email: user.email.clone(),
-                display_name: user.display_name.clone(),
-                role: user.role,
-                deactivated_at: None,
-            })
+            .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?
+            .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+            Ok(user.created(id))
         })
         .await
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        self.read(move |c| {
-            query_opt(
-                c,
-                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"),
-                [id],
-                user_row,
-            )
-        })
-        .await
+        self.read(move |c| row(c, &query::USER_BY_ID, [id])).await
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
         let email = email.to_owned();
         self.read(move |c| {
-            query_opt(
-                c,
-                &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = ?1"),
-                [email],
-                |r| Ok((user_row(r)?, r.get(6)?)),
-            )
+            let mut st = c.prepare_cached(query::USER_BY_EMAIL.sqlite)?;
+            let mut rows = st.query_and_then([email], |r| {
+                Ok::<_, Error>((User::decode(r)?, r.column(6)?))
+            })?;
+            rows.next().transpose()
         })
         .await
     }
@@ -511,87 +427,38 @@ impl Storage for SqliteStore {
     async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()> {
         let hash = hash.to_owned();
         self.write(move |c| {
-            c.execute(
-                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-                params![user, hash],
-            )?;
+            execute(c, &query::SET_PASSWORD_HASH, params![user, hash])?;
             Ok(())
         })
         .await
     }
 
     async fn list_users(&self, org: i64) -> Result<Vec<User>> {
-        self.read(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {USER_COLS} FROM users u WHERE u.org_id = ?1 ORDER BY u.id"
-            ))?;
-            let rows = st.query_map([org], user_row)?;
-            collect(rows)
-        })
-        .await
+        self.read(move |c| rows(c, &query::LIST_USERS, [org])).await
     }
 
     async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
         let name = name.to_owned();
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3)",
-                params![org, name, now],
-            )
-            .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?;
-            Ok(Team {
-                id: c.last_insert_rowid(),
-                org_id: org,
-                name: name.clone(),
-            })
+            row(c, &query::INSERT_TEAM, params![org, name, now])
+                .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?
+                .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))
         })
         .await
     }
 
     async fn team(&self, id: i64) -> Result<Option<Team>> {
-        self.read(move |c| {
-            query_opt(
-                c,
-                "SELECT id, org_id, name FROM teams WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(Team {
-                        id: r.get(0)?,
-                        org_id: r.get(1)?,
-                        name: r.get(2)?,
-                    })
-                },
-            )
-        })
-        .await
+        self.read(move |c| row(c, &query::TEAM, [id])).await
     }
 
     async fn list_teams(&self, org: i64) -> Result<Vec<Team>> {
-        self.read(move |c| {
-            let mut st = c.prepare_cached(
-                "SELECT id, org_id, name FROM teams WHERE org_id = ?1 ORDER BY id",
-            )?;
-            let rows = st.query_map([org], |r| {
-                Ok(Team {
-                    id: r.get(0)?,
-                    org_id: r.get(1)?,
-                    name: r.get(2)?,
-                })
-            })?;
-            collect(rows)
-        })
-        .await
+        self.read(move |c| rows(c, &query::LIST_TEAMS, [org])).await
     }
 
     async fn team_policy_override(&self, team: i64) -> Result<String> {
         self.read(move |c| {
-            c.query_row(
-                "SELECT policy_override_json FROM teams WHERE id = ?1",
-                [team],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound(format!("no team {team}")))
+            value(c, &query::TEAM_POLICY_OVERRIDE, [team])?
+                .ok_or_else(|| Error::NotFound(format!("no team {team}")))
         })
         .await
     }
@@ -599,10 +466,7 @@ impl Storage for SqliteStore {
     async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
         let json = json.to_owned();
         self.write(move |c| {
-            c.execute(
-                "UPDATE teams SET policy_override_json = ?2 WHERE id = ?1",
-                params![team, json],
-            )?;
+            execute(c, &query::SET_TEAM_POLICY_OVERRIDE, params![team, json])?;
             Ok(())
         })
         .await
@@ -610,72 +474,45 @@ impl Storage for SqliteStore {
 
     async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO team_members (team_id, user_id, is_lead) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead",
-                params![team, user, is_lead],
-            )?;
+            execute(c, &query::ADD_MEMBER, params![team, user, is_lead])?;
             Ok(())
         })
         .await
     }
 
     async fn remove_member(&self, team: i64, user: i64) -> Result<bool> {
-        self.write(move |c| {
-            let n = c.execute(
-                "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
-                params![team, user],
-            )?;
-            Ok(n > 0)
-        })
-        .await
+        self.write(move |c| Ok(execute(c, &query::REMOVE_MEMBER, params![team, user])? > 0))
+            .await
     }
 
     async fn delete_team(&self, team: i64) -> Result<bool> {
         self.write(move |c| {
-            c.execute("DELETE FROM team_members WHERE team_id = ?1", [team])?;
-            Ok(c.execute("DELETE FROM teams WHERE id = ?1", [team])? > 0)
+            execute(c, &query::DELETE_TEAM_MEMBERS, [team])?;
+            Ok(execute(c, &query::DELETE_TEAM, [team])? > 0)
         })
         .await
     }
 
     async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool> {
         self.write(move |c| {
-            let n = c.execute(
-                "UPDATE users SET deactivated_at = ?2 WHERE id = ?1 AND deactivated_at IS NULL",
-                params![user, now],
-            )?;
-            c.execute("DELETE FROM login_sessions WHERE user_id = ?1", [user])?;
-            c.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE user_id = ?1",
-                params![user, now],
-            )?;
+            let n = execute(c, &query::DEACTIVATE_USER, params![user, now])?;
+            execute(c, &query::DELETE_USER_SESSIONS, [user])?;
+            execute(c, &query::REVOKE_USER_DEVICES, params![user, now])?;
             Ok(n > 0)
         })
         .await
     }
 
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
-        self.read(move |c| {
-            let mut st = c.prepare_cached(
-                "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = ?1 ORDER BY team_id",
-            )?;
-            let rows = st.query_map([user], |r| {
-                Ok(Membership { team_id: r.get(0)?, user_id: r.get(1)?, is_lead: r.get(2)? })
-            })?;
-            collect(rows)
-        })
-        .await
+        self.read(move |c| rows(c, &query::MEMBERSHIPS_OF, [user]))
+            .await
     }
 
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>> {
         self.read(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {USER_COLS}, m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
-                 WHERE m.team_id = ?1 ORDER BY u.id"
-            ))?;
-            let rows = st.query_map([team], |r| Ok((user_row(r)?, r.get(6)?)))?;
-            collect(rows)
+            let mut st = c.prepare_cached(query::TEAM_MEMBERS.sqlite)?;
+            let rows = st.query_and_then([team], |r| Ok((User::decode(r)?, r.column(6)?)))?;
+            rows.collect()
         })
         .await
     }
@@ -694,12 +531,12 @@ impl Storage for SqliteStore {
     ) -> Result<i64> {
         let token_hash = token_hash.to_owned();
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO enrollment_tokens (org_id, user_id, token_hash, expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            value(
+                c,
+                &query::INSERT_ENROLLMENT_TOKEN,
                 params![org, user, token_hash, expires_at, now],
-            )?;
-            Ok(c.last_insert_rowid())
+            )?
+            .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))
         })
         .await
     }
@@ -719,34 +556,22 @@ impl Storage for SqliteStore {
         );
         let install_id = install_id.map(str::to_owned);
         self.write(move |c| {
-            let token: Option<(i64, i64, i64)> = c
-                .query_row(
-                    "UPDATE enrollment_tokens SET used_at = ?2
-                     WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
-                       AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)
-                     RETURNING id, org_id, user_id",
-                    params![token_hash, now],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+            let mut st = c.prepare_cached(query::USE_ENROLLMENT_TOKEN.sqlite)?;
+            let token: Option<(i64, i64)> = st
+                .query_row(params![token_hash, now], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let Some((_, org, user)) = token else {
+            let Some((org, user)) = token else {
                 return Ok(None);
             };
-            c.execute(
-                "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at,
-                                      install_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            let device: Device = row(
+                c,
+                &query::INSERT_DEVICE,
                 params![org, user, description, secret_hash, now, install_id],
-            )?;
-            let id = c.last_insert_rowid();
+            )?
+            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
             if let Some(install) = &install_id {
-                supersede(c, user, install, id, now)?;
+                supersede(c, user, install, device.id, now)?;
             }
-            let device = c.query_row(
-                &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
-                [id],
-                device_row,
-            )?;
             Ok(Some(device))
         })
         .await
@@ -758,25 +583,13 @@ impl Storage for SqliteStore {
     }
 
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>> {
-        self.read(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {DEVICE_COLS} FROM devices WHERE org_id = ?1 ORDER BY id"
-            ))?;
-            let rows = st.query_map([org], device_row)?;
-            collect(rows)
-        })
-        .await
+        self.read(move |c| rows(c, &query::LIST_DEVICES, [org]))
+            .await
     }
 
     async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND org_id = ?2",
-                params![device, org, now],
-            )?;
-            Ok(n > 0)
-        })
-        .await
+        self.write(move |c| Ok(execute(c, &query::REVOKE_DEVICE, params![device, org, now])? > 0))
+            .await
     }
 
     async fn ingest(
@@ -826,10 +639,10 @@ impl Storage for SqliteStore {
         let (token_hash, csrf_token) = (token_hash.to_owned(), csrf_token.to_owned());
         self.write(move |c| {
             // Expired sessions are swept on each login so the table does not grow forever.
-            c.execute("DELETE FROM login_sessions WHERE expires_at <= ?1", [now])?;
-            c.execute(
-                "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            execute(c, &query::DELETE_EXPIRED_LOGIN_SESSIONS, [now])?;
+            execute(
+                c,
+                &query::INSERT_LOGIN_SESSION,
                 params![token_hash, user, csrf_token, now, expires_at],
             )?;
             Ok(())
@@ -839,34 +652,14 @@ impl Storage for SqliteStore {
 
     async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>> {
         let token_hash = token_hash.to_owned();
-        self.read(move |c| {
-            query_opt(
-                c,
-                &format!(
-                    "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM login_sessions s
-                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2
-                       AND u.deactivated_at IS NULL"
-                ),
-                params![token_hash, now],
-                |r| {
-                    Ok(LoginSession {
-                        user: user_row(r)?,
-                        csrf_token: r.get(6)?,
-                        expires_at: r.get(7)?,
-                    })
-                },
-            )
-        })
-        .await
+        self.read(move |c| row(c, &query::LOGIN_SESSION, params![token_hash, now]))
+            .await
     }
 
     async fn delete_login_session(&self, token_hash: &str) -> Result<()> {
         let token_hash = token_hash.to_owned();
         self.write(move |c| {
-            c.execute(
-                "DELETE FROM login_sessions WHERE token_hash = ?1",
-                [&token_hash],
-            )?;
+            execute(c, &query::DELETE_LOGIN_SESSION, [&token_hash])?;
             Ok(())
         })
         .await
@@ -875,13 +668,7 @@ impl Storage for SqliteStore {
     async fn login_failures(&self, key: &str, since: Millis) -> Result<u32> {
         let key = key.to_owned();
         self.read(move |c| {
-            let n: Option<i64> = c
-                .query_row(
-                    "SELECT failures FROM login_failures WHERE key = ?1 AND window_start >= ?2",
-                    params![key, since],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let n: Option<i64> = value(c, &query::LOGIN_FAILURES, params![key, since])?;
             Ok(u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX))
         })
         .await
@@ -896,15 +683,7 @@ impl Storage for SqliteStore {
         let keys = keys.to_vec();
         self.write(move |c| {
             for key in &keys {
-                c.execute(
-                    "INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?3)
-                     ON CONFLICT (key) DO UPDATE SET
-                        failures = CASE WHEN login_failures.window_start < ?2 THEN 1
-                                        ELSE login_failures.failures + 1 END,
-                        window_start = CASE WHEN login_failures.window_start < ?2 THEN ?3
-                                            ELSE login_failures.window_start END",
-                    params![key, since, now],
-                )?;
+                execute(c, &query::RECORD_LOGIN_FAILURE, params![key, since, now])?;
             }
             Ok(())
         })
@@ -914,7 +693,7 @@ impl Storage for SqliteStore {
     async fn clear_login_failures(&self, key: &str) -> Result<()> {
         let key = key.to_owned();
         self.write(move |c| {
-            c.execute("DELETE FROM login_failures WHERE key = ?1", [&key])?;
+            execute(c, &query::CLEAR_LOGIN_FAILURES, [&key])?;
             Ok(())
         })
         .await
@@ -934,19 +713,8 @@ impl Storage for SqliteStore {
                  GROUP BY user_id, day, app, category
                  ORDER BY user_id, day, app, category",
             )?;
-            let rows = st.query_map(params![ids, from, to], |r| {
-                Ok(DayRollupRow {
-                    user_id: r.get(0)?,
-                    day: r.get(1)?,
-                    app: r.get(2)?,
-                    category: r.get(3)?,
-                    active_ms: r.get(4)?,
-                    idle_ms: r.get(5)?,
-                    clocked_ms: r.get(6)?,
-                    input_ms: r.get(7)?,
-                })
-            })?;
-            collect(rows)
+            let rows = st.query_and_then(params![ids, from, to], |r| DayRollupRow::decode(r))?;
+            rows.collect()
         })
         .await
     }
@@ -994,18 +762,8 @@ impl Storage for SqliteStore {
                  GROUP BY user_id, day, category
                  ORDER BY user_id, day, category",
             )?;
-            let rows = st.query_map(params![ids, from, to], |r| {
-                Ok(DayCategoryRow {
-                    user_id: r.get(0)?,
-                    day: r.get(1)?,
-                    category: r.get(2)?,
-                    active_ms: r.get(3)?,
-                    idle_ms: r.get(4)?,
-                    clocked_ms: r.get(5)?,
-                    input_ms: r.get(6)?,
-                })
-            })?;
-            collect(rows)
+            let rows = st.query_and_then(params![ids, from, to], |r| DayCategoryRow::decode(r))?;
+            rows.collect()
         })
         .await
     }
@@ -1035,17 +793,9 @@ impl Storage for SqliteStore {
         self.read(move |c| {
             let (lo, hi) = model::instants_of_days(&from, &to);
             let mut st = c.prepare_cached(SESSIONS_OF_PEOPLE)?;
-            let rows = st.query_map(params![ids, from, to, lo, hi], |r| {
-                Ok(SessionRow {
-                    user_id: r.get(0)?,
-                    device_id: r.get(1)?,
-                    day: r.get(2)?,
-                    start: r.get(3)?,
-                    end: r.get(4)?,
-                    clock_out_reason: r.get(5)?,
-                })
-            })?;
-            collect(rows)
+            let rows =
+                st.query_and_then(params![ids, from, to, lo, hi], |r| SessionRow::decode(r))?;
+            rows.collect()
         })
         .await
     }
@@ -1055,18 +805,9 @@ impl Storage for SqliteStore {
         self.read(move |c| {
             let (lo, hi) = model::instants_of_days(&from, &to);
             let mut st = c.prepare_cached(DECISIONS_OF_PEOPLE)?;
-            let rows = st.query_map(params![ids, from, to, lo, hi], |r| {
-                Ok(DecisionRow {
-                    user_id: r.get(0)?,
-                    day: r.get(1)?,
-                    idle_start: r.get(2)?,
-                    idle_end: r.get(3)?,
-                    choice: r.get(4)?,
-                    source: r.get(5)?,
-                    decided_at: r.get(6)?,
-                })
-            })?;
-            collect(rows)
+            let rows =
+                st.query_and_then(params![ids, from, to, lo, hi], |r| DecisionRow::decode(r))?;
+            rows.collect()
         })
         .await
     }
@@ -1082,18 +823,8 @@ impl Storage for SqliteStore {
                    AND revoked_at IS NULL
                  ORDER BY user_id, presence_at DESC",
             )?;
-            let rows = st.query_map([ids], |r| {
-                Ok(PresenceRow {
-                    user_id: r.get(0)?,
-                    device_id: r.get(1)?,
-                    at: r.get(2)?,
-                    clocked_in: r.get(3)?,
-                    idle: r.get(4)?,
-                    category: r.get(5)?,
-                    title: r.get(6)?,
-                })
-            })?;
-            collect(rows)
+            let rows = st.query_and_then([ids], |r| PresenceRow::decode(r))?;
+            rows.collect()
         })
         .await
     }
@@ -1106,40 +837,29 @@ impl Storage for SqliteStore {
     ) -> Result<Vec<AlertRow>> {
         let ids = ids_json(users);
         self.read(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {ALERT_COLS} FROM alerts
+            let mut st = c.prepare_cached(concat!(
+                "SELECT ",
+                alert_cols!(),
+                " FROM alerts
                  WHERE user_id IN (SELECT value FROM json_each(?1))
                    AND (?2 OR acknowledged_at IS NULL)
                  ORDER BY at DESC, id DESC LIMIT ?3"
             ))?;
-            let rows = st.query_map(params![ids, include_acknowledged, limit], alert_row)?;
-            collect(rows)
+            let rows = st.query_and_then(params![ids, include_acknowledged, limit], |r| {
+                AlertRow::decode(r)
+            })?;
+            rows.collect()
         })
         .await
     }
 
     async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {
-        self.read(move |c| {
-            query_opt(
-                c,
-                &format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"),
-                [id],
-                alert_row,
-            )
-        })
-        .await
+        self.read(move |c| row(c, &query::ALERT, [id])).await
     }
 
     async fn acknowledge_alert(&self, id: i64, by: i64, now: Millis) -> Result<bool> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3
-                 WHERE id = ?1 AND acknowledged_at IS NULL",
-                params![id, by, now],
-            )?;
-            Ok(n > 0)
-        })
-        .await
+        self.write(move |c| Ok(execute(c, &query::ACKNOWLEDGE_ALERT, params![id, by, now])? > 0))
+            .await
     }
 
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
@@ -1171,31 +891,8 @@ impl Storage for SqliteStore {
         to: Millis,
         limit: u32,
     ) -> Result<Vec<AuditRow>> {
-        self.read(move |c| {
-            let mut st = c.prepare_cached(
-                "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id, subject.email,
-                        a.action, a.detail
-                 FROM audit_log a
-                 JOIN users actor ON actor.id = a.actor_user_id
-                 LEFT JOIN users subject ON subject.id = a.subject_user_id
-                 WHERE a.org_id = ?1 AND a.at >= ?2 AND a.at < ?3
-                 ORDER BY a.at, a.id LIMIT ?4",
-            )?;
-            let rows = st.query_map(params![org, from, to, limit], |r| {
-                Ok(AuditRow {
-                    id: r.get(0)?,
-                    at: r.get(1)?,
-                    actor_user_id: r.get(2)?,
-                    actor_email: r.get(3)?,
-                    subject_user_id: r.get(4)?,
-                    subject_email: r.get(5)?,
-                    action: r.get(6)?,
-                    detail: r.get(7)?,
-                })
-            })?;
-            collect(rows)
-        })
-        .await
+        self.read(move |c| rows(c, &query::AUDIT_LOG, params![org, from, to, limit]))
+            .await
     }
 }
 

@@ -1,0 +1,243 @@
+//! The statements both databases run as the same text: written once with PostgreSQL's `$N`
+//! placeholders, and translated to SQLite's `?N` when the program is compiled, so neither
+//! store pays anything at run time for sharing them.
+//!
+//! Only statements whose meaning and plan are the same on both belong here; a statement tuned
+//! for one database (the ingest paths, the dashboard reads by people) stays with its store.
+
+/// One statement in both dialects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Query {
+    /// With `$1, $2, …`.
+    pub postgres: &'static str,
+    /// The same text with `?1, ?2, …`.
+    pub sqlite: &'static str,
+}
+
+/// The SQLite spelling of a statement: every `$` before a digit becomes `?`. `N` is the
+/// text's length (the translation keeps it).
+///
+/// ```text
+/// "UPDATE orgs SET policy_json = $2 WHERE id = $1" → "UPDATE orgs SET policy_json = ?2 WHERE id = ?1"
+/// ```
+pub(crate) const fn sqlite_text<const N: usize>(postgres: &str) -> [u8; N] {
+    let src = postgres.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if src[i] == b'$' && i + 1 < N && src[i + 1].is_ascii_digit() {
+            b'?'
+        } else {
+            src[i]
+        };
+        i += 1;
+    }
+    out
+}
+
+/// Defines a [`Query`] constant from its PostgreSQL text.
+macro_rules! query {
+    ($(#[$doc:meta])* $name:ident = $text:expr;) => {
+        $(#[$doc])*
+        pub(crate) const $name: Query = {
+            const POSTGRES: &str = $text;
+            const SQLITE: [u8; POSTGRES.len()] = sqlite_text::<{ POSTGRES.len() }>(POSTGRES);
+            Query {
+                postgres: POSTGRES,
+                sqlite: match std::str::from_utf8(&SQLITE) {
+                    Ok(text) => text,
+                    Err(_) => panic!("replacing ASCII with ASCII keeps UTF-8 valid"),
+                },
+            }
+        };
+    };
+}
+
+/// The columns [`super::rows`] decodes a [`crate::model::User`] from, in order.
+macro_rules! user_cols {
+    () => {
+        "u.id, u.org_id, u.email, u.display_name, u.role, u.deactivated_at"
+    };
+}
+
+/// The columns a [`crate::model::Device`] is decoded from, in order.
+macro_rules! device_cols {
+    () => {
+        "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, chain_seq, \
+         chain_hash, chain_flag, chain_flag_at, install_id, superseded_by"
+    };
+}
+
+/// The columns a [`crate::model::AlertRow`] is decoded from, in order.
+macro_rules! alert_cols {
+    () => {
+        "id, org_id, user_id, device_id, at, kind, severity, event_json, acknowledged_by, \
+         acknowledged_at"
+    };
+}
+
+pub(crate) use {alert_cols, user_cols};
+
+// Organisation and people
+query! { INSERT_ORG = "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id"; }
+query! { ORG_BY_NAME = "SELECT id FROM orgs WHERE name = $1"; }
+query! { LIST_ORGS = "SELECT id, name FROM orgs ORDER BY id"; }
+query! { ORG_POLICY = "SELECT policy_json FROM orgs WHERE id = $1"; }
+query! { SET_ORG_POLICY = "UPDATE orgs SET policy_json = $2 WHERE id = $1"; }
+query! {
+    INSERT_USER = "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+}
+query! { USER_BY_ID = concat!("SELECT ", user_cols!(), " FROM users u WHERE u.id = $1"); }
+query! {
+    USER_BY_EMAIL =
+        concat!("SELECT ", user_cols!(), ", u.password_hash FROM users u WHERE u.email = $1");
+}
+query! { SET_PASSWORD_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1"; }
+query! {
+    LIST_USERS = concat!("SELECT ", user_cols!(), " FROM users u WHERE u.org_id = $1 ORDER BY u.id");
+}
+query! {
+    INSERT_TEAM = "INSERT INTO teams (org_id, name, created_at) VALUES ($1, $2, $3)
+                   RETURNING id, org_id, name";
+}
+query! { TEAM = "SELECT id, org_id, name FROM teams WHERE id = $1"; }
+query! { LIST_TEAMS = "SELECT id, org_id, name FROM teams WHERE org_id = $1 ORDER BY id"; }
+query! { TEAM_POLICY_OVERRIDE = "SELECT policy_override_json FROM teams WHERE id = $1"; }
+query! { SET_TEAM_POLICY_OVERRIDE = "UPDATE teams SET policy_override_json = $2 WHERE id = $1"; }
+query! {
+    ADD_MEMBER = "INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, $3)
+                  ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead";
+}
+query! { REMOVE_MEMBER = "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2"; }
+query! { DELETE_TEAM_MEMBERS = "DELETE FROM team_members WHERE team_id = $1"; }
+query! { DELETE_TEAM = "DELETE FROM teams WHERE id = $1"; }
+query! {
+    DEACTIVATE_USER =
+        "UPDATE users SET deactivated_at = $2 WHERE id = $1 AND deactivated_at IS NULL";
+}
+query! { DELETE_USER_SESSIONS = "DELETE FROM login_sessions WHERE user_id = $1"; }
+query! {
+    REVOKE_USER_DEVICES =
+        "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2) WHERE user_id = $1";
+}
+query! {
+    MEMBERSHIPS_OF =
+        "SELECT team_id, user_id, is_lead FROM team_members WHERE user_id = $1 ORDER BY team_id";
+}
+query! {
+    TEAM_MEMBERS = concat!(
+        "SELECT ", user_cols!(), ", m.is_lead FROM team_members m JOIN users u ON u.id = m.user_id
+         WHERE m.team_id = $1 ORDER BY u.id"
+    );
+}
+
+// Devices and ingest
+query! {
+    INSERT_ENROLLMENT_TOKEN =
+        "INSERT INTO enrollment_tokens (org_id, user_id, token_hash, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id";
+}
+query! {
+    /// Uses the token once: (org, user) of a valid token of an active person, no row otherwise.
+    USE_ENROLLMENT_TOKEN = "UPDATE enrollment_tokens SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+           AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)
+         RETURNING org_id, user_id";
+}
+query! {
+    INSERT_DEVICE = concat!(
+        "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at, install_id)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ", device_cols!()
+    );
+}
+query! {
+    DEVICE_BY_SECRET = concat!("SELECT ", device_cols!(), " FROM devices WHERE secret_hash = $1");
+}
+query! {
+    LIST_DEVICES = concat!("SELECT ", device_cols!(), " FROM devices WHERE org_id = $1 ORDER BY id");
+}
+query! {
+    REVOKE_DEVICE =
+        "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND org_id = $2";
+}
+query! {
+    /// The person's older devices of one installation (`$2`), other than the new one (`$3`),
+    /// newest first.
+    SUPERSEDED_DEVICES = "SELECT id FROM devices WHERE user_id = $1 AND install_id = $2
+           AND id <> $3 AND superseded_by IS NULL ORDER BY id DESC";
+}
+query! {
+    MARK_SUPERSEDED = "UPDATE devices SET superseded_by = $2,
+                           revoked_at = COALESCE(revoked_at, $3)
+                       WHERE id = $1";
+}
+query! { PERSON_DAYS_OF = "SELECT day FROM person_days WHERE user_id = $1"; }
+
+// Login and sessions
+query! { DELETE_EXPIRED_LOGIN_SESSIONS = "DELETE FROM login_sessions WHERE expires_at <= $1"; }
+query! {
+    INSERT_LOGIN_SESSION =
+        "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)";
+}
+query! {
+    LOGIN_SESSION = concat!(
+        "SELECT ", user_cols!(), ", s.csrf_token, s.expires_at FROM login_sessions s
+         JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2
+           AND u.deactivated_at IS NULL"
+    );
+}
+query! { DELETE_LOGIN_SESSION = "DELETE FROM login_sessions WHERE token_hash = $1"; }
+query! {
+    LOGIN_FAILURES = "SELECT failures FROM login_failures WHERE key = $1 AND window_start >= $2";
+}
+query! {
+    /// One more failure for key `$1`; a window that started before `$2` starts again at `$3`.
+    RECORD_LOGIN_FAILURE =
+        "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $3)
+         ON CONFLICT (key) DO UPDATE SET
+            failures = CASE WHEN login_failures.window_start < $2 THEN 1
+                            ELSE login_failures.failures + 1 END,
+            window_start = CASE WHEN login_failures.window_start < $2 THEN $3
+                                ELSE login_failures.window_start END";
+}
+query! { CLEAR_LOGIN_FAILURES = "DELETE FROM login_failures WHERE key = $1"; }
+
+// Dashboard reads and audit
+query! { ALERT = concat!("SELECT ", alert_cols!(), " FROM alerts WHERE id = $1"); }
+query! {
+    ACKNOWLEDGE_ALERT = "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3
+                         WHERE id = $1 AND acknowledged_at IS NULL";
+}
+query! {
+    AUDIT_LOG = "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id,
+                        subject.email, a.action, a.detail
+                 FROM audit_log a
+                 JOIN users actor ON actor.id = a.actor_user_id
+                 LEFT JOIN users subject ON subject.id = a.subject_user_id
+                 WHERE a.org_id = $1 AND a.at >= $2 AND a.at < $3
+                 ORDER BY a.at, a.id LIMIT $4";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_text_numbers_the_same_placeholders() {
+        assert_eq!(
+            SET_ORG_POLICY.sqlite, "UPDATE orgs SET policy_json = ?2 WHERE id = ?1",
+            "each $N becomes ?N, so the same parameter list binds the same values"
+        );
+        assert_eq!(
+            RECORD_LOGIN_FAILURE.sqlite.matches("?3").count(),
+            RECORD_LOGIN_FAILURE.postgres.matches("$3").count(),
+            "every placeholder is translated"
+        );
+        assert!(
+            !RECORD_LOGIN_FAILURE.sqlite.contains('$'),
+            "no PostgreSQL placeholder is left"
+        );
+    }
+}
