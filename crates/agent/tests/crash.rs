@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use common::Env;
+use common::{assert_each_kill_lost_at_most, now_ms, Env, Lcg};
 use worktrace_domain::Record;
 use worktrace_store::{DayClock, Store};
 use worktrace_testkit::XSession;
@@ -15,25 +15,6 @@ const POLL_MS: i64 = 200;
 const CHECKPOINT_MS: i64 = 1000;
 /// Scheduling slack on a loaded 2-core machine (the writer commits asynchronously).
 const SLACK_MS: i64 = 700;
-
-/// A small deterministic generator so a failing run can be repeated with its seed.
-struct Lcg(u64);
-impl Lcg {
-    fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        lo + (self.0 >> 33) % (hi - lo)
-    }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
-}
 
 #[test]
 fn sigkill_at_random_moments_loses_at_most_one_checkpoint_interval() {
@@ -49,12 +30,7 @@ fn sigkill_at_random_moments_loses_at_most_one_checkpoint_interval() {
     let env = Env::new(&settings, Some(x.display()));
     env.ok(&["clock-in"]);
 
-    let seed = std::env::var("WORKTRACE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| now_ms() as u64);
-    println!("crash test seed {seed} (repeat with WORKTRACE_CRASH_SEED={seed})");
-    let mut rng = Lcg(seed);
+    let mut rng = Lcg::from_env();
 
     let mut runs = Vec::new();
     for i in 0..30 {
@@ -91,25 +67,7 @@ fn sigkill_at_random_moments_loses_at_most_one_checkpoint_interval() {
         .into_iter()
         .map(|r| r.record)
         .collect();
-    for (i, (started, killed)) in runs.iter().enumerate() {
-        // The latest recorded instant of this run: the end of any window span ending inside it
-        // (a span may start a little before: at the clock-in, or at the previous run's end when
-        // the restart came within pulsetime).
-        let saved_until = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Window(s) if s.end > *started && s.end <= *killed => Some(s.end),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(*started);
-        let lost = killed - saved_until;
-        assert!(
-            lost <= CHECKPOINT_MS + POLL_MS + SLACK_MS,
-            "kill {i}: lost {lost} ms of recorded time (run {started}..{killed}); \
-             at most the checkpoint interval ({CHECKPOINT_MS} ms) + one poll may be lost"
-        );
-    }
+    assert_each_kill_lost_at_most(&records, &runs, CHECKPOINT_MS + POLL_MS + SLACK_MS);
     assert!(
         store.verify().expect("verify").first_broken.is_none(),
         "the chain is intact after 30 kills"

@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{wait_for, Env};
+use common::{export_rows, of_kind, wait_for, Env};
 use worktrace_testkit::XSession;
 
 fn settings(downloads: &str, media: &str, clipboard: bool) -> String {
@@ -33,16 +33,7 @@ burst_quiet_secs = 2
 
 /// `worktrace exports --format json` (one row per incident), as parsed JSON rows.
 fn exports(env: &Env) -> Vec<serde_json::Value> {
-    let text = env.ok(&["exports", "--format", "json"]);
-    serde_json::from_str::<serde_json::Value>(&text)
-        .expect("exports prints JSON")
-        .as_array()
-        .cloned()
-        .expect("an array")
-}
-
-fn find<'a>(rows: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
-    rows.iter().filter(|r| r["export_kind"] == kind).collect()
+    export_rows(&env.ok(&["exports", "--format", "json"]))
 }
 
 #[test]
@@ -80,10 +71,10 @@ fn a_csv_written_after_a_crm_window_is_an_export_from_it() {
     )
     .expect("write the export");
     wait_for(Duration::from_secs(15), "the export to be recorded", || {
-        !find(&exports(&env), "data_file_created").is_empty()
+        !of_kind(&exports(&env), "data_file_created").is_empty()
     });
     let rows = exports(&env);
-    let row = find(&rows, "data_file_created")[0];
+    let row = of_kind(&rows, "data_file_created")[0];
     assert_eq!(row["file_name"], "customers-export.csv");
     assert_eq!(
         row["details"]["export_from"], "crmapp",
@@ -155,7 +146,7 @@ fn a_burst_of_200_files_to_a_mounted_stick_is_one_incident() {
     assert!(used_mount, "this test needs mount(8) to work (run as root)");
     let unmount = scopeguard(&stick);
     wait_for(Duration::from_secs(10), "the mount to be recorded", || {
-        !find(&exports(&env), "removable_mounted").is_empty()
+        !of_kind(&exports(&env), "removable_mounted").is_empty()
     });
     for i in 0..200 {
         std::fs::write(stick.join(format!("client-{i:03}.csv")), format!("{i},x\n")).expect("copy");
@@ -164,13 +155,13 @@ fn a_burst_of_200_files_to_a_mounted_stick_is_one_incident() {
         Duration::from_secs(20),
         "the incident to close with 200 files",
         || {
-            find(&exports(&env), "file_to_removable")
+            of_kind(&exports(&env), "file_to_removable")
                 .first()
                 .is_some_and(|r| r["count"] == 200)
         },
     );
     let rows = exports(&env);
-    let files = find(&rows, "file_to_removable");
+    let files = of_kind(&rows, "file_to_removable");
     assert_eq!(
         files.len(),
         1,
@@ -241,11 +232,11 @@ fn a_tabular_clipboard_copy_is_recorded_by_shape_never_by_content() {
     wait_for(
         Duration::from_secs(15),
         "the clipboard copy to be recorded",
-        || !find(&exports(&env), "clipboard_bulk").is_empty(),
+        || !of_kind(&exports(&env), "clipboard_bulk").is_empty(),
     );
     agent.stop();
     let rows = exports(&env);
-    let copy = find(&rows, "clipboard_bulk")[0];
+    let copy = of_kind(&rows, "clipboard_bulk")[0];
     assert_eq!(copy["details"]["lines"], 500, "rows of the copy: {copy:#}");
     assert_eq!(copy["details"]["columns"], 5, "columns of the copy");
     assert_eq!(copy["details"]["separator"], "tab");

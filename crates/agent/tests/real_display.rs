@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{row, total, wait_for, work_for, Env};
+use common::{idle_to_decide, row, total, wait_for, work_for, Env};
 use worktrace_testkit::XSession;
 
 const SETTINGS: &str = r#"
@@ -59,13 +59,7 @@ fn report_shows_real_windows_with_titles_durations_and_idle() {
     wait_for(Duration::from_secs(10), "the idle prompt", || {
         env.ok(&["status"]).contains("waits for a decision")
     });
-    let status = env.ok(&["status"]);
-    let idle_start = status
-        .lines()
-        .find_map(|l| l.split("worktrace decide ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("status names the idle period to decide")
-        .to_owned();
+    let idle_start = idle_to_decide(&env.ok(&["status"]));
     env.ok(&["decide", &idle_start, "meeting"]);
     std::thread::sleep(Duration::from_millis(600));
     agent.stop();

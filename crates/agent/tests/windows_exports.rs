@@ -13,8 +13,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::wait_for;
 use common::windows::WinEnv;
+use common::{export_rows, of_kind, wait_for};
 use worktrace_testkit::wine::build_c_program;
 use worktrace_testkit::XSession;
 
@@ -36,16 +36,7 @@ burst_quiet_secs = 2
 
 /// `worktrace.exe exports --format json` (one row per incident), as parsed JSON rows.
 fn exports(env: &WinEnv) -> Vec<serde_json::Value> {
-    let text = env.ok(&["exports", "--format", "json"]);
-    serde_json::from_str::<serde_json::Value>(&text)
-        .expect("exports prints JSON")
-        .as_array()
-        .cloned()
-        .expect("an array")
-}
-
-fn find<'a>(rows: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
-    rows.iter().filter(|r| r["export_kind"] == kind).collect()
+    export_rows(&env.ok(&["exports", "--format", "json"]))
 }
 
 /// Runs a test program of tests/windows/ in the prefix and asserts it exits 0.
@@ -112,7 +103,7 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
         Duration::from_secs(60),
         "the copy to E: to be recorded",
         || {
-            find(&exports(&env), "file_to_removable")
+            of_kind(&exports(&env), "file_to_removable")
                 .iter()
                 .any(|r| r["path"] == r"E:\" && r["count"] == 200)
         },
@@ -143,7 +134,7 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
         "the drive watcher's window (class WorktraceExportDrives) takes WM_DEVICECHANGE",
     );
     wait_for(Duration::from_secs(30), "H: to be reported", || {
-        !find(&exports(&env), "removable_mounted").is_empty()
+        !of_kind(&exports(&env), "removable_mounted").is_empty()
     });
     write_files(&env.prefix.drive_c().join("more"), 5, "lead");
     let out = env
@@ -159,7 +150,7 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
         Duration::from_secs(60),
         "the copy to H: to be recorded",
         || {
-            find(&exports(&env), "file_to_removable")
+            of_kind(&exports(&env), "file_to_removable")
                 .iter()
                 .any(|r| r["path"] == r"H:\")
         },
@@ -185,7 +176,7 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
     wait_for(
         Duration::from_secs(30),
         "H:'s removal to be reported",
-        || !find(&exports(&env), "removable_unmounted").is_empty(),
+        || !of_kind(&exports(&env), "removable_unmounted").is_empty(),
     );
 
     // A mapped network drive (DRIVE_REMOTE) is watched from the start.
@@ -201,23 +192,23 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
     wait_for(
         Duration::from_secs(60),
         "the copy to N: to be recorded",
-        || !find(&exports(&env), "file_to_network").is_empty(),
+        || !of_kind(&exports(&env), "file_to_network").is_empty(),
     );
     agent.stop(&env);
 
     let rows = exports(&env);
-    let to_n = find(&rows, "file_to_network");
+    let to_n = of_kind(&rows, "file_to_network");
     assert_eq!(to_n.len(), 1, "one file to the share: {rows:#?}");
     assert_eq!(to_n[0]["path"], r"N:\lead-000.txt");
     assert_eq!(to_n[0]["destination_class"], "network");
-    let removed = find(&rows, "removable_unmounted");
+    let removed = of_kind(&rows, "removable_unmounted");
     assert_eq!(removed.len(), 1, "H: was removed once: {removed:#?}");
     assert_eq!(removed[0]["path"], r"H:\");
     assert_eq!(
         removed[0]["details"]["label"], "CLIENTS",
         "the stick that left"
     );
-    let to_e: Vec<_> = find(&rows, "file_to_removable")
+    let to_e: Vec<_> = of_kind(&rows, "file_to_removable")
         .into_iter()
         .filter(|r| r["path"] == r"E:\")
         .collect();
@@ -225,7 +216,7 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
     assert_eq!(to_e[0]["count"], 200, "it counts every file");
     assert_eq!(to_e[0]["severity"], "high", "200 files to a stick is high");
     assert_eq!(to_e[0]["destination_class"], "removable");
-    let mounted = find(&rows, "removable_mounted");
+    let mounted = of_kind(&rows, "removable_mounted");
     assert_eq!(
         mounted.len(),
         1,
@@ -245,7 +236,7 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
         h["size_bytes"].as_u64().is_some_and(|s| s > 0),
         "the volume's size: {h:#}"
     );
-    let to_h: Vec<_> = find(&rows, "file_to_removable")
+    let to_h: Vec<_> = of_kind(&rows, "file_to_removable")
         .into_iter()
         .filter(|r| r["path"] == r"H:\")
         .collect();
@@ -293,12 +284,12 @@ fn a_csv_written_after_a_crm_window_is_an_export_from_it() {
     )
     .expect("write the export");
     wait_for(Duration::from_secs(60), "the export to be recorded", || {
-        !find(&exports(&env), "data_file_created").is_empty()
+        !of_kind(&exports(&env), "data_file_created").is_empty()
     });
     agent.stop(&env);
 
     let rows = exports(&env);
-    let row = find(&rows, "data_file_created")[0];
+    let row = of_kind(&rows, "data_file_created")[0];
     assert_eq!(row["file_name"], "customers-export.csv");
     assert!(
         row["path"]
@@ -341,12 +332,12 @@ fn a_tabular_clipboard_copy_in_a_wine_program_is_recorded_by_shape_never_by_cont
     wait_for(
         Duration::from_secs(30),
         "the clipboard copy to be recorded",
-        || !find(&exports(&env), "clipboard_bulk").is_empty(),
+        || !of_kind(&exports(&env), "clipboard_bulk").is_empty(),
     );
     agent.stop(&env);
 
     let rows = exports(&env);
-    let copy = find(&rows, "clipboard_bulk");
+    let copy = of_kind(&rows, "clipboard_bulk");
     assert_eq!(copy.len(), 1, "one copy, one event: {rows:#?}");
     let copy = copy[0];
     assert_eq!(copy["details"]["lines"], 300, "rows of the copy: {copy:#}");

@@ -183,3 +183,88 @@ pub fn work_for(x: &worktrace_testkit::XSession, d: Duration) -> Duration {
     }
     start.elapsed()
 }
+
+/// The idle period `status` asks a decision for (`worktrace decide START …`): its START.
+pub fn idle_to_decide(status: &str) -> String {
+    status
+        .lines()
+        .find_map(|l| l.split("worktrace decide ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("status names the idle period to decide: {status}"))
+        .to_owned()
+}
+
+/// `exports --format json` output (one row per incident) as rows.
+pub fn export_rows(json: &str) -> Vec<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(json)
+        .expect("exports prints JSON")
+        .as_array()
+        .cloned()
+        .expect("an array")
+}
+
+/// The rows of one export kind.
+pub fn of_kind<'a>(rows: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    rows.iter().filter(|r| r["export_kind"] == kind).collect()
+}
+
+/// Milliseconds since 1970 by the wall clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+/// A small deterministic generator so a failing run can be repeated with its seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The seed from `WORKTRACE_CRASH_SEED`, else the clock; printed so a run can be repeated.
+    pub fn from_env() -> Lcg {
+        let seed = std::env::var("WORKTRACE_CRASH_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| now_ms() as u64);
+        println!("crash test seed {seed} (repeat with WORKTRACE_CRASH_SEED={seed})");
+        Lcg(seed)
+    }
+
+    pub fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + (self.0 >> 33) % (hi - lo)
+    }
+}
+
+/// Checks each killed run `(started, killed)` against the window spans recorded: the latest
+/// span end inside the run is at most `limit_ms` before the kill.
+pub fn assert_each_kill_lost_at_most(
+    records: &[worktrace_domain::Record],
+    runs: &[(i64, i64)],
+    limit_ms: i64,
+) {
+    for (i, (started, killed)) in runs.iter().enumerate() {
+        // The latest recorded instant of this run: the end of any window span ending inside it
+        // (a span may start a little before: at the clock-in, or at the previous run's end when
+        // the restart came within pulsetime).
+        let saved_until = records
+            .iter()
+            .filter_map(|r| match r {
+                worktrace_domain::Record::Window(s) if s.end > *started && s.end <= *killed => {
+                    Some(s.end)
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(*started);
+        let lost = killed - saved_until;
+        assert!(
+            lost <= limit_ms,
+            "kill {i}: lost {lost} ms of recorded time (run {started}..{killed}); at most \
+             {limit_ms} ms (the checkpoint interval + one poll + slack) may be lost"
+        );
+    }
+}
