@@ -6,9 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_each_kill_lost_at_most, now_ms, Env, Lcg};
-use worktrace_domain::Record;
-use worktrace_store::{DayClock, Store};
+use common::{all_records, assert_each_kill_lost_at_most, now_ms, Env, Lcg};
 use worktrace_testkit::XSession;
 
 const POLL_MS: i64 = 200;
@@ -56,17 +54,7 @@ fn sigkill_at_random_moments_loses_at_most_one_checkpoint_interval() {
     // One more clean start recovers the last checkpoint.
     env.start_agent().stop();
 
-    let clock = DayClock {
-        tz: chrono_tz::UTC,
-        day_start: chrono::NaiveTime::MIN,
-    };
-    let store = Store::open(&env.database(), clock).expect("open the database");
-    let records: Vec<Record> = store
-        .records_between(0, i64::MAX)
-        .expect("records")
-        .into_iter()
-        .map(|r| r.record)
-        .collect();
+    let (store, records) = all_records(&env.database());
     assert_each_kill_lost_at_most(&records, &runs, CHECKPOINT_MS + POLL_MS + SLACK_MS);
     assert!(
         store.verify().expect("verify").first_broken.is_none(),

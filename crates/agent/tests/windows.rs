@@ -11,7 +11,9 @@ mod company;
 use std::time::{Duration, Instant};
 
 use common::windows::WinEnv;
-use common::{assert_each_kill_lost_at_most, idle_to_decide, now_ms, row, total, wait_for, Lcg};
+use common::{
+    all_records, assert_each_kill_lost_at_most, idle_to_decide, now_ms, row, total, wait_for, Lcg,
+};
 use company::{active_of, window, Company, DAY, MIN, T0};
 use worktrace_domain::Record;
 use worktrace_store::{DayClock, Store};
@@ -291,17 +293,7 @@ fn killed_at_random_moments_the_windows_agent_loses_at_most_one_checkpoint_inter
     }
     // One more clean start recovers the last checkpoint into the record chain.
     env.start_agent().stop(&env);
-    let clock = DayClock {
-        tz: chrono_tz::UTC,
-        day_start: chrono::NaiveTime::MIN,
-    };
-    let store = Store::open(&env.database(), clock).expect("open the database");
-    let records: Vec<Record> = store
-        .records_between(0, i64::MAX)
-        .expect("records")
-        .into_iter()
-        .map(|r| r.record)
-        .collect();
+    let (store, records) = all_records(&env.database());
     assert_each_kill_lost_at_most(&records, &runs, CHECKPOINT_MS + POLL_MS + SLACK_MS);
     assert!(
         store.verify().expect("verify").first_broken.is_none(),

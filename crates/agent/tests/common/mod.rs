@@ -268,3 +268,19 @@ pub fn assert_each_kill_lost_at_most(
         );
     }
 }
+
+/// The database at `path` (read in UTC with midnight day starts) and every record in it.
+pub fn all_records(path: &Path) -> (worktrace_store::Store, Vec<worktrace_domain::Record>) {
+    let clock = worktrace_store::DayClock {
+        tz: chrono_tz::UTC,
+        day_start: chrono::NaiveTime::MIN,
+    };
+    let store = worktrace_store::Store::open(path, clock).expect("open the database");
+    let records = store
+        .records_between(0, i64::MAX)
+        .expect("records")
+        .into_iter()
+        .map(|r| r.record)
+        .collect();
+    (store, records)
+}
