@@ -16,7 +16,7 @@ deps:
 ## Starts the desktop app: the window, and the tray process (worktrace-tray) that keeps tracking
 ## into the user's data directory when the window is closed (no server needed).
 run: deps ui
-	$(CARGO) build --release -p worktrace-desktop
+	$(CARGO) build --release -p worktrace-desktop --bin worktrace-desktop -p worktrace-app --bin worktrace-tray
 	./target/release/worktrace-desktop
 
 ## The same tracking without a window: the agent in the foreground of a terminal.
@@ -35,10 +35,10 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 ui-check: ui/node_modules/.package-lock.json
 	cd ui && npm run check
 
-## The Windows agent, built here with mingw-w64 (target/x86_64-pc-windows-gnu/debug/worktrace.exe);
+## The Windows agent and tray, built here with mingw-w64 (target/x86_64-pc-windows-gnu/debug/);
 ## the tests run it under Wine.
 windows: deps
-	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace
+	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
 
 ## Every check and every test; what CI runs.
 test: deps ui ui-check lint check-platforms windows
@@ -54,22 +54,22 @@ lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	# The Windows-only modules (sensors, export detection, the agent's wiring) are linted too.
-	$(CARGO) clippy --target x86_64-pc-windows-gnu -p worktrace-sensors -p worktrace-exports -p worktrace-agent -- -D warnings
+	$(CARGO) clippy --target x86_64-pc-windows-gnu -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-app -- -D warnings
 
 ## The agent, the desktop app and their OS modules (sensors, export detection) for Windows and
 ## macOS must keep compiling (they cannot be
 ## linked here). SQLite's bundled C source needs each platform's SDK, which this machine lacks, so
 ## these checks use the linked-library path of libsqlite3-sys: type-checking needs only the Rust side.
 check-platforms:
-	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-desktop --target x86_64-pc-windows-msvc
-	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-desktop --target aarch64-apple-darwin
+	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-app -p worktrace-desktop --target x86_64-pc-windows-msvc
+	LIBSQLITE3_SYS_USE_PKG_CONFIG=1 $(CARGO) check -p worktrace-sensors -p worktrace-exports -p worktrace-agent -p worktrace-app -p worktrace-desktop --target aarch64-apple-darwin
 
 bench:
 	$(CARGO) bench --workspace
 
 ## Regenerates ui/src/bindings/ (domain.ts, desktop.ts) from the Rust types.
 bindings:
-	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain -p worktrace-desktop bindings
+	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain -p worktrace-app bindings
 
 ## Starts the company server with its embedded SQLite database on 127.0.0.1:8900.
 server: ui

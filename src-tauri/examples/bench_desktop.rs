@@ -6,7 +6,7 @@
 //! ends; the tray process and its engine stay).
 //!
 //! Run on a release build:
-//! `cargo build --release -p worktrace-desktop && cargo run --release -p worktrace-desktop --example bench_desktop`
+//! `cargo build --release -p worktrace-desktop -p worktrace-app && cargo run --release -p worktrace-desktop --example bench_desktop`
 //! (or pass the binary's path as the first argument).
 
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ fn main() -> Result<(), String> {
         });
     if !binary.exists() {
         return Err(format!(
-            "{} does not exist: build it with `cargo build --release -p worktrace-desktop`",
+            "{} does not exist: build it with `cargo build --release -p worktrace-desktop -p worktrace-app`",
             binary.display()
         ));
     }

@@ -139,7 +139,7 @@ pub fn get_exports(state: State<'_, AppState>) -> Result<ExportsView> {
 /// The Settings view.
 #[tauri::command(async)]
 pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> Result<SettingsView> {
-    let active = app.autolaunch().is_enabled().unwrap_or(false);
+    let active = autostart_active(&app);
     queries::settings(&state, active)
 }
 
@@ -182,7 +182,7 @@ pub fn save_settings(
         state.apply_settings();
     }
     crate::watcher::refresh(&app);
-    let active = app.autolaunch().is_enabled().unwrap_or(false);
+    let active = autostart_active(&app);
     queries::settings(&state, active)
 }
 
@@ -210,7 +210,7 @@ pub fn enroll(
     // The engine starts its upload thread and takes the server's policy on its own; restarting
     // it makes both happen now rather than at the next checkpoint.
     state.apply_settings();
-    let active = app.autolaunch().is_enabled().unwrap_or(false);
+    let active = autostart_active(&app);
     queries::settings(&state, active)
 }
 
@@ -220,8 +220,25 @@ pub fn accept_consent(state: State<'_, AppState>) -> Result<()> {
     state.update_prefs(|p| p.consent_given = true).map(|_| ())
 }
 
-/// Registers or removes start on login, as the preferences say.
+/// Whether start on login is registered.
+fn autostart_active(app: &AppHandle) -> bool {
+    #[cfg(windows)]
+    {
+        let _ = app;
+        worktrace_app::autostart::is_on()
+    }
+    #[cfg(not(windows))]
+    {
+        app.autolaunch().is_enabled().unwrap_or(false)
+    }
+}
+
+/// Registers or removes start on login, as the preferences say. On Windows the tray process
+/// keeps the Run key itself (it follows the preferences within a second).
 pub fn apply_autostart(app: &AppHandle, state: &AppState) {
+    if cfg!(windows) {
+        return;
+    }
     let want = state.prefs().autostart;
     let launcher = app.autolaunch();
     let result = match (want, launcher.is_enabled().unwrap_or(false)) {
@@ -237,7 +254,7 @@ pub fn apply_autostart(app: &AppHandle, state: &AppState) {
 /// Closes the calling window (the idle prompt closes itself after an answer).
 #[tauri::command]
 pub fn close_window(window: tauri::WebviewWindow) -> Result<()> {
-    window.destroy()?;
+    window.destroy().map_err(crate::windows::window_error)?;
     Ok(())
 }
 

@@ -1,34 +1,23 @@
-//! The Worktrace desktop app: a thin shell over the agent engine, in two processes. The tray
-//! process (`worktrace-tray`, see `src/tray_main.rs`) runs the engine and the tray icon and
-//! never loads the webview; the window process (`worktrace-desktop`, [`run`]) shows the main
-//! window and the idle prompt, answers the UI's commands, steers the tray's engine through the
-//! database's command queue, and ends when its windows close. Business rules live in the
+//! The Worktrace desktop app's window process (`worktrace-desktop`, [`run`]): a thin Tauri
+//! shell that shows the main window and the idle prompt, answers the UI's commands, steers the
+//! tray process's engine through the database's command queue, and ends when its windows
+//! close. State, reads and payload types come from `worktrace-app`, which also builds the
+//! tray process (`worktrace-tray`, never linked with the webview). Business rules live in the
 //! agent, tracker and store crates, never here.
 
 #![forbid(unsafe_code)]
 
-pub mod bindings;
 pub mod commands;
-pub mod dto;
-pub mod error;
-pub mod launch;
-pub mod prefs;
-pub mod queries;
-pub mod state;
-pub mod view;
 pub mod watcher;
 pub mod windows;
-pub mod words;
 
-pub use error::{Error, Result};
+pub use worktrace_app::{dto, error, launch, prefs, queries, state, view, words};
+pub use worktrace_app::{Error, Result};
 
 use tauri::{Manager, RunEvent};
 
+use crate::launch::HIDDEN_ARG;
 use crate::state::AppState;
-
-/// Command-line switch: start in the tray without opening the window (used by start on login):
-/// the window process starts the tray process and ends.
-pub const HIDDEN_ARG: &str = "--hidden";
 
 /// SIGTERM or SIGINT (logout, shutdown, Ctrl-C) end the window process cleanly.
 fn quit_on_signal(app: tauri::AppHandle) -> std::io::Result<()> {

@@ -8,10 +8,9 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::words::words;
 
-impl From<tauri::Error> for Error {
-    fn from(e: tauri::Error) -> Self {
-        Error::Window(e.to_string())
-    }
+/// A refusal of the window system as the app's error.
+pub fn window_error(e: tauri::Error) -> Error {
+    Error::Window(e.to_string())
 }
 
 /// Label of the main window.

@@ -17,6 +17,13 @@ pub enum LockError {
     },
 }
 
+/// Where the holder's process id is also written (Windows: see [`AgentLock::acquire`]).
+fn pid_path(lock: &Path) -> PathBuf {
+    let mut name = lock.as_os_str().to_owned();
+    name.push(".pid");
+    PathBuf::from(name)
+}
+
 /// Held while the agent runs; dropping it releases the lock.
 #[derive(Debug)]
 pub struct AgentLock {
@@ -47,7 +54,12 @@ impl AgentLock {
                 let holder = file
                     .read_to_string(&mut text)
                     .ok()
-                    .and_then(|_| text.trim().parse().ok());
+                    .and_then(|_| text.trim().parse().ok())
+                    .or_else(|| {
+                        std::fs::read_to_string(pid_path(path))
+                            .ok()
+                            .and_then(|t| t.trim().parse().ok())
+                    });
                 let dir = path.parent().unwrap_or(path).to_owned();
                 return Err(LockError::Held { dir, holder });
             }
@@ -57,6 +69,10 @@ impl AgentLock {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         write!(file, "{}", std::process::id()).map_err(io)?;
         file.flush().map_err(io)?;
+        // Windows locks the whole file against reading too, so a second process could not
+        // name the holder; the process id is also written beside it there.
+        #[cfg(windows)]
+        std::fs::write(pid_path(path), std::process::id().to_string()).map_err(io)?;
         Ok(AgentLock { _file: file })
     }
 

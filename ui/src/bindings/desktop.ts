@@ -1,4 +1,4 @@
-// Generated from src-tauri (the desktop app's command and event payloads). Do not edit by hand.
+// Generated from crates/app (the desktop app's command and event payloads). Do not edit by hand.
 
 import type { AlertItem, DecisionItem, DecisionSource, ExportEvent, IdleChoice, IdleReason, Policy, RollupItem, SessionItem } from "./domain";
 

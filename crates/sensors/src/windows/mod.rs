@@ -12,6 +12,7 @@
 
 #![allow(unsafe_code)]
 
+pub mod messages;
 pub mod session;
 pub mod zone;
 

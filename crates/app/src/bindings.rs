@@ -2,7 +2,7 @@
 //!
 //! `ui/src/bindings/desktop.ts` is generated from these types and committed; a test fails when
 //! it is out of date. Regenerate with
-//! `WORKTRACE_UPDATE_BINDINGS=1 cargo test -p worktrace-desktop bindings`.
+//! `WORKTRACE_UPDATE_BINDINGS=1 cargo test -p worktrace-app bindings`.
 
 use ts_rs::{Config, TS};
 
@@ -50,7 +50,7 @@ pub fn typescript() -> String {
         CsvExport::decl(&cfg),
     ];
     let head = format!(
-        "// Generated from src-tauri (the desktop app's command and event payloads). Do not edit \
+        "// Generated from crates/app (the desktop app's command and event payloads). Do not edit \
          by hand.\n\nimport type {{ {} }} from \"./domain\";\n\n",
         DOMAIN_IMPORTS.join(", ")
     );
@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn committed_bindings_are_up_to_date() {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
+            .join("../..")
             .join(super::BINDINGS_PATH);
         let generated = super::typescript();
         if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
@@ -74,7 +74,7 @@ mod tests {
         assert!(
             committed == generated,
             "{} is out of date with the Rust types; run `WORKTRACE_UPDATE_BINDINGS=1 cargo test \
-             -p worktrace-desktop bindings` and commit the result",
+             -p worktrace-app bindings` and commit the result",
             path.display()
         );
     }

@@ -19,6 +19,10 @@ pub const WINDOW_BIN: &str = "worktrace-desktop";
 /// Window process switch: open only the idle prompt (the tray starts it so when the employee
 /// comes back from idle and no window is open).
 pub const PROMPT_ARG: &str = "--prompt";
+/// Command-line switch: start in the tray without opening the window (used by start on login):
+/// the window process starts the tray process and ends; a tray process started so opens no
+/// window when another tray already runs.
+pub const HIDDEN_ARG: &str = "--hidden";
 /// How long a window process waits for a tray process it started to run the engine.
 const ENGINE_WAIT: Duration = Duration::from_secs(5);
 
@@ -75,9 +79,9 @@ pub fn spawn(name: &str, args: &[&str]) -> Result<Child> {
 /// lock, then waits until tracking runs (the engine's lock is taken) so the window shows live
 /// data at once. Returns whether it started one.
 pub fn ensure_tray(data_dir: &Path, engine_lock: &Path) -> Result<bool> {
-    if !cfg!(target_os = "linux") {
+    if !cfg!(any(target_os = "linux", windows)) {
         return Err(Error::Agent(
-            "the separate tray process is built for Linux only so far".to_owned(),
+            "the separate tray process is built for Linux and Windows only so far".to_owned(),
         ));
     }
     if AgentLock::is_held(&tray_lock_path(data_dir)) {

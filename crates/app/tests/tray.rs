@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use worktrace_agent::command::Command as AgentCommand;
 use worktrace_agent::lock::AgentLock;
-use worktrace_desktop::launch;
-use worktrace_desktop::state::AppState;
+use worktrace_app::launch;
+use worktrace_app::state::AppState;
 use worktrace_testkit::XSession;
 
 /// The shortest idle threshold a policy allows.
