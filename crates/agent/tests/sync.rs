@@ -25,80 +25,23 @@ use company::{
 use serde_json::Value;
 use worktrace_domain::{ClockOutReason, Record};
 use worktrace_store::{DayClock, Store};
+use worktrace_testkit::keyring::KeyringSession;
 
-/// A private D-Bus session with an unlocked gnome-keyring: the real Secret Service.
-struct Keyring {
-    child: Child,
-    sleeper: u32,
-    address: String,
-    _home: tempfile::TempDir,
-}
+/// The real Secret Service in a private session (see the testkit).
+struct Keyring(KeyringSession);
 
 impl Keyring {
     fn start() -> Keyring {
-        let home = tempfile::tempdir().expect("a HOME for the keyring");
-        let address_file = home.path().join("bus-address");
-        let pid_file = home.path().join("pid");
-        let script = format!(
-            "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
-             echo \"$DBUS_SESSION_BUS_ADDRESS\" > {addr}.tmp && mv {addr}.tmp {addr}; \
-             echo $$ > {pid}; exec sleep 100000",
-            addr = address_file.display(),
-            pid = pid_file.display()
-        );
-        let child = Command::new("dbus-run-session")
-            .args(["--", "sh", "-c", &script])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("dbus-run-session starts (apt-get install dbus gnome-keyring)");
-        wait_for(
-            Duration::from_secs(20),
-            "the keyring's D-Bus session",
-            || address_file.exists() && pid_file.exists(),
-        );
-        let address = std::fs::read_to_string(&address_file)
-            .expect("bus address")
-            .trim()
-            .to_owned();
-        let sleeper = std::fs::read_to_string(&pid_file)
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("a pid");
-        assert!(!address.is_empty(), "the session has a bus address");
-        Keyring {
-            child,
-            sleeper,
-            address,
-            _home: home,
-        }
+        Keyring(KeyringSession::start().unwrap_or_else(|e| panic!("{e}")))
     }
 
-    /// The secrets Worktrace stored, as `secret-tool` (another Secret Service client) sees them.
+    fn address(&self) -> String {
+        self.0.address().to_owned()
+    }
+
+    /// The secrets Worktrace stored.
     fn worktrace_secrets(&self) -> Vec<String> {
-        let out = Command::new("secret-tool")
-            .args(["search", "--all", "service", "worktrace"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .output()
-            .expect("secret-tool runs (apt-get install libsecret-tools)");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        text.lines()
-            .filter_map(|l| l.strip_prefix("secret = "))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for Keyring {
-    fn drop(&mut self) {
-        // Ending the session's child ends the session, its bus and the keyring daemon.
-        let _ = Command::new("kill").arg(self.sleeper.to_string()).status();
-        let _ = self.child.wait();
+        self.0.secrets("worktrace").unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -112,7 +55,7 @@ impl Pc {
     fn new(keyring: &Keyring) -> Pc {
         Pc {
             env: Env::new("", None),
-            bus: keyring.address.clone(),
+            bus: keyring.address(),
         }
     }
 
@@ -537,7 +480,7 @@ fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
     );
     let pc = Pc {
         env: Env::new(&settings, Some(x.display())),
-        bus: keyring.address.clone(),
+        bus: keyring.address(),
     };
     let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
     let beta = x
@@ -675,7 +618,7 @@ fn titles_leave_the_pc_only_when_the_policy_says_so() {
     );
     let pc = Pc {
         env: Env::new(&settings, Some(x.display())),
-        bus: keyring.address.clone(),
+        bus: keyring.address(),
     };
     let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
     let beta = x

@@ -66,7 +66,8 @@ fn start_cupsd(dir: &Path) -> Cupsd {
         socket: socket.clone(),
     };
     let until = Instant::now() + Duration::from_secs(15);
-    while !Path::new(&socket).exists() {
+    // The socket file exists from bind(), before cupsd listens on it: wait until it answers.
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
         assert!(
             Instant::now() < until,
             "cupsd did not open {socket} within 15 s"

@@ -10,6 +10,7 @@
 mod process;
 mod window;
 #[cfg(unix)]
+pub mod keyring;
 pub mod wine;
 
 use std::path::PathBuf;
