@@ -23,6 +23,8 @@ fn peak_rss() -> String {
         .unwrap_or_else(|| "VmHWM: (not available on this system)".into())
 }
 
+// A benchmark program times itself.
+#[allow(clippy::disallowed_methods)]
 fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let path = dir.path().join("history.db");
