@@ -7,10 +7,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod keyring;
 mod process;
 mod window;
 #[cfg(unix)]
-pub mod keyring;
 pub mod wine;
 
 use std::path::PathBuf;
