@@ -41,7 +41,9 @@ impl Keyring {
 
     /// The secrets Worktrace stored.
     fn worktrace_secrets(&self) -> Vec<String> {
-        self.0.secrets("worktrace").unwrap_or_else(|e| panic!("{e}"))
+        self.0
+            .secrets("worktrace")
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

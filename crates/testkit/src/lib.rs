@@ -7,10 +7,11 @@
 
 #![forbid(unsafe_code)]
 
-mod process;
-mod window;
 #[cfg(unix)]
 pub mod keyring;
+pub mod pg;
+mod process;
+mod window;
 pub mod wine;
 
 use std::path::PathBuf;
