@@ -91,7 +91,7 @@ pub fn export_csv(
     let first = queries::parse_day(&state, &first_day)?;
     let last = queries::parse_day(&state, &last_day)?;
     let period = queries::period(&state, first, last)?;
-    let clock = engine::day_clock(&state.settings());
+    let clock = state.settings().day_clock();
     let text = view::csv(&period.spans, |t| {
         chrono::DateTime::from_timestamp_millis(t)
             .map(|d| {

@@ -38,7 +38,7 @@ fn quit_on_signal(app: tauri::AppHandle) -> std::io::Result<()> {
 /// it tracking) first when none runs for this data directory.
 pub fn run() -> std::result::Result<(), String> {
     worktrace_agent::init_logging();
-    let state = AppState::load().map_err(|e| e.to_string())?;
+    let state = AppState::load(worktrace_agent::clock::now_ms).map_err(|e| e.to_string())?;
     // Tracking runs in the tray process; starting it before the window system means the first
     // sample does not wait for GTK and the webview.
     let tray_runs = match launch::ensure_tray(state.data_dir(), &state.settings().lock_path()) {

@@ -17,31 +17,21 @@ use worktrace_sensors::Sensor;
 use worktrace_store::{DayClock, Store, Writer, WriterHandle};
 use worktrace_tracker::{IdlePrompt, Tracker, TrackerConfig};
 
+use crate::clock::now_ms;
 use crate::command::{Command, Reply};
 use crate::lock::AgentLock;
+use crate::pause::PauseFile;
 use crate::settings::Settings;
+use crate::status::{AgentStatus, PendingPrompt};
 use crate::sync::{self, SharedPresence, SyncHandle};
 
 /// How far back a restart looks for idle periods that still wait for a decision.
 const PROMPT_LOOKBACK_MS: Millis = 7 * 24 * 3_600_000;
 
-/// The wall clock, in UTC milliseconds.
-pub fn now_ms() -> Millis {
-    chrono::Utc::now().timestamp_millis()
-}
-
-/// The day clock (time zone and day start) of these settings.
-pub fn day_clock(settings: &Settings) -> DayClock {
-    DayClock {
-        tz: settings.time_zone,
-        day_start: settings.day_start,
-    }
-}
-
 /// Opens the store, first moving any open records a crash left in the checkpoint into the record chain.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let path = settings.database_path();
-    let mut store = Store::open(&path, day_clock(settings))?;
+    let mut store = Store::open(&path, settings.day_clock())?;
     let recovered = store.recover()?;
     if recovered > 0 {
         tracing::info!(
@@ -75,92 +65,6 @@ pub fn resumed_tracker(settings: &Settings, store: &Store) -> anyhow::Result<Tra
         tracker.restore_pause(pause.since, pause.until);
     }
     Ok(tracker)
-}
-
-/// The pause in progress, kept beside the database (`pause.json`) so that a restart or a
-/// `worktrace pause` without a running agent continues it. The paused time up to the latest
-/// checkpoint is in the database already; this file only says that the pause goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PauseFile {
-    pub since: Millis,
-    pub until: Option<Millis>,
-}
-
-impl PauseFile {
-    /// The tracker's pause, if any.
-    pub fn of(tracker: &Tracker) -> Option<PauseFile> {
-        tracker
-            .pause_state()
-            .map(|(since, until)| PauseFile { since, until })
-    }
-
-    /// The saved pause; an unreadable file is reported and treated as no pause (tracking goes
-    /// on, which loses nothing).
-    pub fn load(settings: &Settings) -> Option<PauseFile> {
-        let path = settings.pause_path();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                tracing::warn!(
-                    "cannot read {}: {e}; tracking is not paused",
-                    path.display()
-                );
-                return None;
-            }
-        };
-        match serde_json::from_slice(&bytes) {
-            Ok(pause) => Some(pause),
-            Err(e) => {
-                tracing::warn!(
-                    "{} is not readable: {e}; tracking is not paused",
-                    path.display()
-                );
-                None
-            }
-        }
-    }
-
-    /// Saves the pause, or removes the file when there is none.
-    pub fn save(settings: &Settings, pause: Option<PauseFile>) -> std::io::Result<()> {
-        let path = settings.pause_path();
-        match pause {
-            Some(pause) => write_atomically(&path, &pause),
-            None => match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            },
-        }
-    }
-}
-
-/// What `worktrace status` and the desktop app read about the running agent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AgentStatus {
-    pub pid: u32,
-    pub updated_at: Millis,
-    pub clocked_in_since: Option<Millis>,
-    pub app: Option<String>,
-    pub title: Option<String>,
-    pub category: Option<String>,
-    pub idle_since: Option<Millis>,
-    pub locked: bool,
-    /// Idle periods waiting for the employee's answer: (start, end).
-    pub pending_prompts: Vec<(Millis, Millis)>,
-    pub last_auto_clock_out: Option<Millis>,
-    /// Start of the pause in progress, and when it ends by itself.
-    #[serde(default)]
-    pub paused_since: Option<Millis>,
-    #[serde(default)]
-    pub paused_until: Option<Millis>,
-    /// The last problem with reading the sensors or saving records, in plain words.
-    pub problem: Option<String>,
-    /// Active and idle time of the records still open (not in the record chain yet), so live
-    /// totals include the span being recorded.
-    #[serde(default)]
-    pub open_active_ms: i64,
-    #[serde(default)]
-    pub open_idle_ms: i64,
 }
 
 /// Options of `worktrace run`.
@@ -206,7 +110,7 @@ impl Engine {
         let lock = AgentLock::acquire(&settings.lock_path())?;
         let store = open_store(&settings)?;
         let tracker = resumed_tracker(&settings, &store)?;
-        let control = Store::open(&settings.database_path(), day_clock(&settings))?;
+        let control = Store::open(&settings.database_path(), settings.day_clock())?;
         let writer = Writer::spawn(store);
         let exports = crate::exports::start(&settings, now_ms);
         let saved_pause = PauseFile::of(&tracker);
@@ -325,7 +229,7 @@ impl Engine {
                 self.refresh_sync();
                 let status = self.status();
                 self.save_status(&status);
-                line.show(&status, &self.control, &day_clock(&self.settings));
+                line.show(&status, &self.control, &self.settings.day_clock());
             }
             next_tick += poll;
             let now = Instant::now();
@@ -462,7 +366,11 @@ impl Engine {
             pending_prompts: s
                 .pending_prompts
                 .iter()
-                .map(|p| (p.idle_start, p.idle_end))
+                .map(|p| PendingPrompt {
+                    start: p.idle_start,
+                    end: p.idle_end,
+                    deadline: p.deadline,
+                })
                 .collect(),
             last_auto_clock_out: s.last_auto_clock_out,
             paused_since: s.paused_since,
@@ -499,7 +407,7 @@ impl Engine {
             .context("cannot save the last records")?;
         self.writer.shutdown();
         // The open records become final now (the same step a restart after a crash takes).
-        let mut store = Store::open(&self.settings.database_path(), day_clock(&self.settings))?;
+        let mut store = Store::open(&self.settings.database_path(), self.settings.day_clock())?;
         store.recover()?;
         let _ = std::fs::remove_file(self.settings.status_path());
         Ok(())
@@ -516,25 +424,6 @@ fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
         }
         std::thread::sleep(step.min(until - now));
     }
-}
-
-/// Writes JSON to a temporary file and renames it over `path`, so readers never see half a file.
-pub fn write_atomically<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec(value).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(&tmp, path)
-}
-
-/// Reads the running agent's status, if an agent holds the lock.
-pub fn read_status(settings: &Settings) -> Option<AgentStatus> {
-    if !AgentLock::is_held(&settings.lock_path()) {
-        return None;
-    }
-    let text = std::fs::read(settings.status_path()).ok()?;
-    serde_json::from_slice(&text).ok()
 }
 
 /// Installs SIGINT/SIGTERM handlers that set the returned flag, and asks the OS sensor to set

@@ -3,7 +3,7 @@
 //!
 //! Never records or prints file or clipboard contents (the events hold none).
 
-use worktrace_domain::Millis;
+use worktrace_domain::{csv, Millis};
 use worktrace_exports::{ExportWatchers, WatchOptions};
 use worktrace_store::{DayClock, StoredExport};
 
@@ -49,14 +49,6 @@ fn local_stamp(at: Millis, clock: &DayClock) -> String {
         .single()
         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| at.to_string())
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 fn detail(row: &StoredExport, key: &str) -> String {
@@ -143,7 +135,7 @@ pub fn render(rows: &[StoredExport], clock: &DayClock, format: Format) -> String
                     detail(r, "export_from"),
                     e.path.clone().unwrap_or_default(),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                let line: Vec<String> = fields.iter().map(|f| csv::field(f)).collect();
                 out.push_str(&line.join(","));
                 out.push('\n');
             }

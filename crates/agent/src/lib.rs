@@ -5,15 +5,20 @@
 
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod command;
 pub mod engine;
 pub mod exports;
+pub mod files;
 pub mod lock;
+pub mod pause;
 pub mod report;
 pub mod secret;
 pub mod settings;
+pub mod status;
 pub mod status_line;
 pub mod sync;
+pub mod view;
 
 /// Logs to stderr for every Worktrace process (the `worktrace` command, the desktop window and
 /// tray): `WORKTRACE_LOG` sets the filter (`info`, `worktrace_agent=debug`, …), `warn` otherwise.

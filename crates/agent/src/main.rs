@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use worktrace_agent::clock::now_ms;
 use worktrace_agent::command::{Command, Reply, MAX_PAUSE_MINUTES};
 use worktrace_agent::engine::{self, Engine, RunOptions};
 use worktrace_agent::lock::AgentLock;
 use worktrace_agent::report::{self, format_duration, Format};
 use worktrace_agent::settings::{Settings, Sources};
 use worktrace_agent::sync::{self, SecretCache, SyncError};
+use worktrace_agent::{pause, status};
 use worktrace_domain::{GroupBy, IdleChoice, Millis};
 use worktrace_store::Store;
 
@@ -266,11 +268,11 @@ fn request(settings: &Settings, command: Command, done: &str) -> anyhow::Result<
         let _lock = AgentLock::acquire(&settings.lock_path())?;
         let mut store = engine::open_store(settings)?;
         let mut tracker = engine::resumed_tracker(settings, &store)?;
-        let now = engine::now_ms();
+        let now = now_ms();
         match command.apply(&mut tracker, now) {
             Ok(records) => {
                 store.append(&records)?;
-                engine::PauseFile::save(settings, engine::PauseFile::of(&tracker))
+                pause::PauseFile::save(settings, pause::PauseFile::of(&tracker))
                     .context("cannot save the pause state")?;
                 Reply::ok()
             }
@@ -287,8 +289,8 @@ fn request(settings: &Settings, command: Command, done: &str) -> anyhow::Result<
 }
 
 fn ask_running_agent(settings: &Settings, command: &Command) -> anyhow::Result<Reply> {
-    let store = Store::open(&settings.database_path(), engine::day_clock(settings))?;
-    let id = store.push_command(&serde_json::to_string(command)?, engine::now_ms())?;
+    let store = Store::open(&settings.database_path(), settings.day_clock())?;
+    let id = store.push_command(&serde_json::to_string(command)?, now_ms())?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Some(text) = store.command_result(id)? {
@@ -297,7 +299,7 @@ fn ask_running_agent(settings: &Settings, command: &Command) -> anyhow::Result<R
         std::thread::sleep(Duration::from_millis(50));
     }
     // Withdraw the request so a stuck agent does not carry it out later, unexpectedly.
-    if !store.cancel_command(id, engine::now_ms())? {
+    if !store.cancel_command(id, now_ms())? {
         if let Some(text) = store.command_result(id)? {
             return serde_json::from_str(&text).context("the agent's answer is not readable");
         }
@@ -306,9 +308,9 @@ fn ask_running_agent(settings: &Settings, command: &Command) -> anyhow::Result<R
 }
 
 fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_path(), engine::day_clock(settings))?;
-    let clock = engine::day_clock(settings);
-    let now = engine::now_ms();
+    let store = Store::open(&settings.database_path(), settings.day_clock())?;
+    let clock = settings.day_clock();
+    let now = now_ms();
     let session = store.session_open_since()?;
     match session {
         Some(since) => println!(
@@ -318,7 +320,7 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
         ),
         None => println!("Clocked out"),
     }
-    if let Some(pause) = engine::PauseFile::load(settings) {
+    if let Some(pause) = pause::PauseFile::load(settings) {
         let until = pause.until.map_or(String::new(), |u| {
             format!(" until {}", report::local_time(u, &clock))
         });
@@ -327,7 +329,7 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
             report::local_time(pause.since, &clock)
         );
     }
-    let today = report::work_day(now, &clock);
+    let today = clock.work_day(now);
     let rows = store.summary(today, today, GroupBy::Day)?;
     let (day_from, day_to) = clock.day_range(today);
     let counts = store.export_counts(day_from, day_to)?;
@@ -342,7 +344,7 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
             counts.of(Severity::Info)
         );
     }
-    let agent = engine::read_status(settings);
+    let agent = status::read_status(settings);
     // The running agent's open span is not in the record chain yet; count it too. Open active
     // time is worked time inside a session; open idle is not, until it is decided.
     let (open_active, open_idle) = agent
@@ -374,11 +376,12 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
                 _ => "no window".to_owned(),
             };
             println!("Agent: running (process {}), now: {current}", s.pid);
-            for (start, end) in &s.pending_prompts {
+            for p in &s.pending_prompts {
                 println!(
-                    "Idle {}–{} waits for a decision: worktrace decide {start} keep|discard|break|meeting",
-                    report::local_time(*start, &clock),
-                    report::local_time(*end, &clock)
+                    "Idle {}–{} waits for a decision: worktrace decide {} keep|discard|break|meeting",
+                    report::local_time(p.start, &clock),
+                    report::local_time(p.end, &clock),
+                    p.start
                 );
             }
             if let Some(at) = s.last_auto_clock_out {
@@ -454,7 +457,7 @@ fn enroll(
         .context(
             "no enrollment token given: use --token TOKEN (from IT), or set [server]              enrollment_token in the config file",
         )?;
-    let mut store = Store::open(&settings.database_path(), engine::day_clock(settings))?;
+    let mut store = Store::open(&settings.database_path(), settings.day_clock())?;
     let device = sync::enroll(&mut store, settings, &server, &token)?;
     let url = store.sync_state()?.server_url.unwrap_or(server);
     println!(
@@ -467,16 +470,22 @@ fn enroll(
 }
 
 fn sync_command(settings: &Settings, now: bool) -> anyhow::Result<ExitCode> {
-    let clock = engine::day_clock(settings);
+    let clock = settings.day_clock();
     let mut store = Store::open(&settings.database_path(), clock)?;
     if !now {
-        print_sync_state(&store, &clock, engine::now_ms())?;
+        print_sync_state(&store, &clock, now_ms())?;
         return Ok(ExitCode::SUCCESS);
     }
     // Safe beside a running agent's upload thread: the pending batch is claimed in a
     // transaction and acknowledged at most once, so two uploaders never send different batches
     // under one number.
-    match sync::run_round(&mut store, settings, &mut SecretCache::default(), None) {
+    match sync::run_round(
+        &mut store,
+        settings,
+        &mut SecretCache::default(),
+        None,
+        now_ms,
+    ) {
         Ok(report) if report.batches == 0 => println!("nothing to send"),
         Ok(report) => {
             let duplicates = match report.duplicates {
@@ -494,12 +503,12 @@ fn sync_command(settings: &Settings, now: bool) -> anyhow::Result<ExitCode> {
             bail!("{e} ({queued} items stay queued)")
         }
     }
-    print_sync_state(&store, &clock, engine::now_ms())?;
+    print_sync_state(&store, &clock, now_ms())?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn sent(settings: &Settings, last: usize) -> anyhow::Result<ExitCode> {
-    let clock = engine::day_clock(settings);
+    let clock = settings.day_clock();
     let store = Store::open(&settings.database_path(), clock)?;
     let batches = store.sent_batches(last)?;
     if batches.is_empty() {
@@ -523,8 +532,8 @@ fn sent(settings: &Settings, last: usize) -> anyhow::Result<ExitCode> {
 }
 
 fn report(settings: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let clock = engine::day_clock(settings);
-    let today = report::work_day(engine::now_ms(), &clock);
+    let clock = settings.day_clock();
+    let today = clock.work_day(now_ms());
     let date = |text: &str| report::parse_date(text, today).map_err(anyhow::Error::msg);
     let (first, last) = match (&args.day, &args.week, &args.from, &args.to) {
         (Some(day), ..) => (date(day)?, date(day)?),
@@ -543,8 +552,8 @@ fn report(settings: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn exports(settings: &Settings, args: &ExportsArgs) -> anyhow::Result<ExitCode> {
-    let clock = engine::day_clock(settings);
-    let today = report::work_day(engine::now_ms(), &clock);
+    let clock = settings.day_clock();
+    let today = clock.work_day(now_ms());
     let date = |text: &str| report::parse_date(text, today).map_err(anyhow::Error::msg);
     let first = args.from.as_deref().map(date).transpose()?.unwrap_or(today);
     let last = match (&args.to, &args.from) {
@@ -571,7 +580,7 @@ fn exports(settings: &Settings, args: &ExportsArgs) -> anyhow::Result<ExitCode> 
 }
 
 fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_path(), engine::day_clock(settings))?;
+    let store = Store::open(&settings.database_path(), settings.day_clock())?;
     let report = store.verify()?;
     match report.first_broken {
         None => {

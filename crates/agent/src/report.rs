@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use serde_json::{Map, Value};
-use worktrace_domain::{GroupBy, Millis, SummaryRow};
+use worktrace_domain::{csv, GroupBy, Millis, SummaryRow};
 use worktrace_store::DayClock;
 
 /// Output formats of `report`.
@@ -11,21 +11,6 @@ pub enum Format {
     Table,
     Csv,
     Json,
-}
-
-/// The work day an instant belongs to (local date, shifted by the day start).
-pub fn work_day(at: Millis, clock: &DayClock) -> NaiveDate {
-    let local = clock
-        .tz
-        .timestamp_millis_opt(at)
-        .single()
-        .map(|t| t.naive_local());
-    let local = local.unwrap_or_else(|| {
-        chrono::DateTime::from_timestamp_millis(at)
-            .unwrap_or_default()
-            .naive_utc()
-    });
-    (local - (clock.day_start - chrono::NaiveTime::MIN)).date()
 }
 
 /// `HH:MM` in the local time zone.
@@ -109,7 +94,7 @@ pub fn render(rows: &[SummaryRow], by: GroupBy, format: Format) -> String {
             for r in rows {
                 out.push_str(&format!(
                     "{},{},{},{},{}\n",
-                    csv_field(&r.key),
+                    csv::field(&r.key),
                     seconds(r.active_ms),
                     seconds(r.idle_ms),
                     seconds(r.clocked_ms),
@@ -166,20 +151,6 @@ fn table_row(r: &SummaryRow, width: usize) -> String {
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-/// Quotes a CSV field when needed, and defuses spreadsheet formulas in titles.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
 }
 
 #[cfg(test)]
@@ -260,12 +231,12 @@ mod tests {
             .expect("t")
             .timestamp_millis();
         assert_eq!(
-            work_day(at, &clock),
+            clock.work_day(at),
             NaiveDate::from_ymd_opt(2026, 11, 28).expect("d")
         );
         let later = at + 2 * 3_600_000;
         assert_eq!(
-            work_day(later, &clock),
+            clock.work_day(later),
             NaiveDate::from_ymd_opt(2026, 11, 29).expect("d")
         );
     }

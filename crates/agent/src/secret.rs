@@ -36,12 +36,19 @@ pub enum SecretError {
          `worktrace enroll --server URL --token TOKEN`"
     )]
     Missing { server: String },
-    #[error(
-        "the OS keychain cannot be used ({detail}); on Linux a Secret Service (GNOME Keyring, \
-         KWallet) must be running and unlocked in your session"
-    )]
+    #[error("the OS keychain cannot be used ({detail}); {KEYCHAIN_HINT}")]
     Unavailable { detail: String },
 }
+
+/// What must be in place for the keychain to work, on this system.
+#[cfg(windows)]
+const KEYCHAIN_HINT: &str = "Windows Credential Manager must be available to your user account \
+     (it is not for some service and guest accounts, or when the user profile failed to load)";
+#[cfg(target_os = "macos")]
+const KEYCHAIN_HINT: &str = "your login keychain must be unlocked";
+#[cfg(not(any(windows, target_os = "macos")))]
+const KEYCHAIN_HINT: &str = "on Linux a Secret Service (GNOME Keyring, KWallet) must be running \
+     and unlocked in your session";
 
 pub type Result<T> = std::result::Result<T, SecretError>;
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveTime;
 use serde::Deserialize;
 use worktrace_domain::Policy;
+use worktrace_store::DayClock;
 
 /// A settings problem, with what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +179,14 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 }
 
 impl Settings {
+    /// The day clock (time zone and day start) of these settings.
+    pub fn day_clock(&self) -> DayClock {
+        DayClock {
+            tz: self.time_zone,
+            day_start: self.day_start,
+        }
+    }
+
     /// Loads settings from the sources: defaults < file < environment < command line.
     pub fn load(sources: &Sources) -> Result<Settings> {
         let named = sources
@@ -358,7 +367,7 @@ impl Settings {
         self.data_dir.join("agent.lock")
     }
 
-    /// The pause in progress (see `engine::PauseFile`); absent when tracking is not paused.
+    /// The pause in progress (see `pause::PauseFile`); absent when tracking is not paused.
     pub fn pause_path(&self) -> PathBuf {
         self.data_dir.join("pause.json")
     }

@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 use worktrace_domain::GroupBy;
 use worktrace_store::{DayClock, Store};
 
-use crate::engine::AgentStatus;
 use crate::report::{format_duration, work_day};
+use crate::status::AgentStatus;
 
 /// Rewrites one terminal line in place; silent when the output is not a terminal.
 #[derive(Debug)]
@@ -49,7 +49,7 @@ pub fn render(status: &AgentStatus, store: &Store, clock: &DayClock) -> String {
         Some(since) => format!("● clocked in {}", crate::report::local_time(since, clock)),
         None => "○ clocked out (worktrace clock-in starts a session)".to_owned(),
     });
-    let today = work_day(status.updated_at, clock);
+    let today = clock.work_day(status.updated_at);
     if let Ok(rows) = store.summary(today, today, GroupBy::Day) {
         let (active, idle) = rows
             .iter()

@@ -8,6 +8,9 @@ use worktrace_domain::{DecisionSource, ExportEvent, IdleChoice, IdleReason, Mill
 
 use crate::prefs::{Lang, Prefs};
 
+// The timeline's parts are shaped by the agent's view module, which the CLI uses too.
+pub use worktrace_agent::view::{SessionSpan, SpanKind, TimelineSpan, Total};
+
 /// An idle period that waits for the employee's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PromptInfo {
@@ -45,50 +48,6 @@ pub struct Status {
     pub problem: Option<String>,
     /// Worked time today, including the span being recorded.
     pub worked_today_ms: i64,
-}
-
-/// What a timeline span is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum SpanKind {
-    Window,
-    Idle,
-}
-
-/// One bar of the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct TimelineSpan {
-    pub start: Millis,
-    pub end: Millis,
-    pub kind: SpanKind,
-    pub app: String,
-    pub title: String,
-    pub category: String,
-    pub in_session: bool,
-    /// For idle spans: why idle.
-    pub idle_reason: Option<IdleReason>,
-    /// For idle spans in a session: what was decided (none yet: waiting or outside a session).
-    pub decision: Option<IdleChoice>,
-    pub decision_source: Option<DecisionSource>,
-    /// True while the span is still being recorded.
-    pub open: bool,
-}
-
-/// A work session within the shown period; `end` is `None` while clocked in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct SessionSpan {
-    pub start: Millis,
-    pub end: Option<Millis>,
-}
-
-/// Totals for one app, category or day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Total {
-    pub key: String,
-    pub active_ms: i64,
-    pub idle_ms: i64,
-    pub worked_ms: i64,
-    pub input_ms: i64,
 }
 
 /// One day or week: totals, the timeline and the breakdowns.

@@ -15,7 +15,7 @@ pub mod launch;
 pub mod prefs;
 pub mod queries;
 pub mod state;
-pub mod view;
 pub mod words;
 
 pub use error::{Error, Result};
+pub use worktrace_agent::view;

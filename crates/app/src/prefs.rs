@@ -77,7 +77,7 @@ impl Prefs {
                 source,
             })?;
         }
-        worktrace_agent::engine::write_atomically(path, self).map_err(|source| Error::Io {
+        worktrace_agent::files::write_atomically(path, self).map_err(|source| Error::Io {
             what: format!("cannot save {}", path.display()),
             source,
         })

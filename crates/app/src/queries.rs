@@ -3,7 +3,6 @@
 //! shapes the result with the pure functions of `view`; none of them writes anything.
 
 use chrono::NaiveDate;
-use worktrace_agent::engine;
 use worktrace_agent::report;
 use worktrace_domain::{GroupBy, IdlePromptMode, Millis, Record, SummaryRow};
 
@@ -24,14 +23,14 @@ const EXPORTS_SINCE_MS: Millis = 30 * 24 * 3_600_000;
 
 /// Parses `YYYY-MM-DD` (or `today`/`yesterday`) relative to today's work day.
 pub fn parse_day(state: &AppState, text: &str) -> Result<NaiveDate> {
-    let clock = engine::day_clock(&state.settings());
-    let today = report::work_day(state.now(), &clock);
+    let clock = state.settings().day_clock();
+    let today = clock.work_day(state.now());
     report::parse_date(text, today).map_err(Error::Invalid)
 }
 
 /// Today's work day.
 pub fn today(state: &AppState) -> NaiveDate {
-    report::work_day(state.now(), &engine::day_clock(&state.settings()))
+    state.settings().day_clock().work_day(state.now())
 }
 
 /// The view of the work days `first..=last`: totals (with the open records of the running
@@ -42,7 +41,7 @@ pub fn period(state: &AppState, first: NaiveDate, last: NaiveDate) -> Result<Per
             "{first} is after {last}; give the earlier day first"
         )));
     }
-    let clock = engine::day_clock(&state.settings());
+    let clock = state.settings().day_clock();
     let from = clock.day_range(first).0;
     let to = clock.day_range(last).1;
     let open: Vec<Record> = state
@@ -78,7 +77,7 @@ pub fn period(state: &AppState, first: NaiveDate, last: NaiveDate) -> Result<Per
         _ => None,
     });
     let mut by_day = view::totals_with_open(&by_day, &open, |r| {
-        Some(report::work_day(r.range().0, &clock).to_string())
+        Some(clock.work_day(r.range().0).to_string())
     });
     by_day.sort_by(|a, b| a.key.cmp(&b.key));
     let sum = |f: fn(&crate::dto::Total) -> i64| by_day.iter().map(f).sum::<i64>();
@@ -126,14 +125,14 @@ pub fn status(state: &AppState) -> Status {
             .unwrap_or(None),
     };
     let a = agent.clone().unwrap_or_default();
-    let timeout_ms = Millis::from(policy.idle_prompt_timeout_secs) * 1000;
     let prompts = if policy.idle_prompt == IdlePromptMode::Ask {
         a.pending_prompts
             .iter()
-            .map(|(start, end)| PromptInfo {
-                idle_start: *start,
-                idle_end: *end,
-                deadline: end + timeout_ms,
+            .map(|p| PromptInfo {
+                idle_start: p.start,
+                idle_end: p.end,
+                // The tracker's own deadline: the moment it applies the policy's default.
+                deadline: p.deadline,
                 choices: view::prompt_choices(&policy),
                 default_choice: policy.idle_prompt_default,
             })

@@ -11,10 +11,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use worktrace_agent::clock::Clock;
 use worktrace_agent::command::{Command, Reply};
-use worktrace_agent::engine::{self, AgentStatus, Engine, RunOptions};
+use worktrace_agent::engine::{Engine, RunOptions};
+use worktrace_agent::files;
 use worktrace_agent::lock::AgentLock;
 use worktrace_agent::settings::{Settings, Sources};
+use worktrace_agent::status::{self, AgentStatus};
 use worktrace_agent::sync;
 use worktrace_domain::{Millis, Policy, Record};
 use worktrace_store::Store;
@@ -43,6 +46,8 @@ pub struct AppState {
     /// Why the engine is not running, when it is not.
     engine_problem: Mutex<Option<String>>,
     reader: Mutex<Store>,
+    /// The wall clock, handed in by the process that made the state.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,13 +66,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     /// Loads settings (`WORKTRACE_*` environment included) and preferences and opens the
-    /// database for reading. Does not start the engine.
-    pub fn load() -> Result<AppState> {
+    /// database for reading; `clock` tells the time (`worktrace_agent::clock::now_ms`). Does
+    /// not start the engine.
+    pub fn load(clock: Clock) -> Result<AppState> {
         let base = Settings::load(&Sources::from_env(None, None))
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let prefs_path = prefs_path(&base.data_dir);
         let prefs = Prefs::load(&prefs_path)?;
-        let reader = Store::open(&base.database_path(), engine::day_clock(&base))?;
+        let reader = Store::open(&base.database_path(), base.day_clock())?;
         Ok(AppState {
             base,
             prefs_path,
@@ -75,6 +81,7 @@ impl AppState {
             tracking: Mutex::new(None),
             engine_problem: Mutex::new(None),
             reader: Mutex::new(reader),
+            clock,
         })
     }
 
@@ -171,8 +178,8 @@ impl AppState {
                 return;
             }
         };
-        engine.tick(engine::now_ms());
-        if let Err(e) = engine::write_atomically(&settings.status_path(), &engine.status()) {
+        engine.tick(self.now());
+        if let Err(e) = files::write_atomically(&settings.status_path(), &engine.status()) {
             tracing::warn!("cannot write the status file: {e}");
         }
         let stop = Arc::new(AtomicBool::new(false));
@@ -253,7 +260,7 @@ impl AppState {
 
     /// The running engine's status (ours or another agent's).
     pub fn agent_status(&self) -> Option<AgentStatus> {
-        engine::read_status(&self.settings())
+        status::read_status(&self.settings())
     }
 
     /// Sends a command to the engine and waits for its answer.
@@ -266,7 +273,7 @@ impl AppState {
                 .unwrap_or_else(|| "it is starting".into());
             return Err(Error::Agent(format!("tracking is not running: {why}")));
         }
-        let id = self.with_store(|s| Ok(s.push_command(&body, engine::now_ms())?))?;
+        let id = self.with_store(|s| Ok(s.push_command(&body, self.now())?))?;
         let deadline = Instant::now() + ANSWER_WAIT;
         loop {
             let answer = self.with_store(|s| Ok(s.command_result(id)?))?;
@@ -285,7 +292,7 @@ impl AppState {
             std::thread::sleep(Duration::from_millis(25));
         }
         // Withdraw it so a stuck engine does not carry it out later, unexpectedly.
-        let withdrawn = self.with_store(|s| Ok(s.cancel_command(id, engine::now_ms())?))?;
+        let withdrawn = self.with_store(|s| Ok(s.cancel_command(id, self.now())?))?;
         if !withdrawn {
             return Ok(());
         }
@@ -296,25 +303,12 @@ impl AppState {
 
     /// The records the engine has not made final yet (saved every checkpoint interval).
     pub fn open_records(&self) -> Vec<Record> {
-        self.with_store(|s| {
-            let conn = s.raw_connection();
-            let mut stmt = conn
-                .prepare("SELECT body FROM checkpoint ORDER BY pos")
-                .map_err(|e| Error::Agent(e.to_string()))?;
-            let rows = stmt
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(|e| Error::Agent(e.to_string()))?;
-            Ok(rows
-                .filter_map(|b| b.ok())
-                .filter_map(|b| serde_json::from_str::<Record>(&b).ok())
-                .collect())
-        })
-        .unwrap_or_default()
+        self.with_store(|s| Ok(s.checkpoint()?)).unwrap_or_default()
     }
 
     /// The current time.
     pub fn now(&self) -> Millis {
-        engine::now_ms()
+        (self.clock)()
     }
 }
 

@@ -97,7 +97,8 @@ fn tray_tracks_without_webview_stays_single_prompts_and_stops_on_sigterm() {
     std::env::set_var("WORKTRACE_DATA_DIR", data.path());
     std::env::set_var("HOME", home.path());
     std::env::set_var("WORKTRACE_IDLE_THRESHOLD_SECS", IDLE_SECS.to_string());
-    let state = AppState::load().expect("the window side's state over the same data");
+    let state = AppState::load(worktrace_agent::clock::now_ms)
+        .expect("the window side's state over the same data");
     state
         .ask(&AgentCommand::ClockIn)
         .expect("the tray's engine answers clock-in");

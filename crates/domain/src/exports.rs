@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::policy::PolicyError;
+use crate::policy_error::PolicyError;
 use crate::record::{ExportKind, Severity};
 
 /// Office hours, in the employee's time zone. Events outside them can raise the severity.

@@ -6,15 +6,19 @@
 #![forbid(unsafe_code)]
 
 pub mod bindings;
+pub mod csv;
+pub mod day;
 pub mod exports;
 pub mod policy;
+pub mod policy_error;
 pub mod record;
 pub mod report;
 pub mod window;
 pub mod wire;
 
 pub use exports::{ExportPolicy, ExportRule, WorkHours};
-pub use policy::{CategoryRule, IdlePromptMode, Policy, PolicyError, Redaction, UploadPolicy};
+pub use policy::{CategoryRule, IdlePromptMode, Policy, Redaction, UploadPolicy};
+pub use policy_error::PolicyError;
 pub use record::{
     ActivityMinute, ClockOutReason, DecisionSource, ExportEvent, ExportKind, IdleChoice,
     IdleDecision, IdlePeriod, IdleReason, Record, RecordKind, Severity, WindowSpan,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::exports::ExportPolicy;
+use crate::policy_error::PolicyError;
 use crate::record::IdleChoice;
 
 /// What happens when the employee returns from idle during a work session.
@@ -126,23 +127,6 @@ impl Default for Policy {
         }
     }
 }
-
-/// A policy value out of its allowed range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyError {
-    /// The field, e.g. `idle_threshold_secs` or `categories[3].name`.
-    pub field: String,
-    /// What is wrong and what to do about it.
-    pub message: String,
-}
-
-impl std::fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for PolicyError {}
 
 impl Policy {
     /// Checks ranges and names. Patterns are checked by the classifier that compiles them.

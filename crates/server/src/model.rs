@@ -6,6 +6,7 @@
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use worktrace_domain::day::{epoch_day, DAY_MS};
 use worktrace_domain::Millis;
 
 /// What a person may do. A lead's reach is the teams they lead; an admin's the organisation.
@@ -257,31 +258,6 @@ pub struct Ingested {
 /// them).
 pub const DAY_DRIFT_DAYS: i64 = worktrace_domain::wire::MAX_DAY_DRIFT_DAYS;
 
-const DAY_MS: i64 = 86_400_000;
-/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
-const EPOCH_DAYS_FROM_CE: i64 = 719_163;
-
-/// Days since 1970-01-01 of a real calendar day written `YYYY-MM-DD`, `None` for anything
-/// else. (Runs for every rollup of every upload: chrono's format parser cost more than the
-/// rest of the batch check.)
-pub fn epoch_day(day: &str) -> Option<i64> {
-    let b = day.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0u32, |n, c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let date = chrono::NaiveDate::from_ymd_opt(
-        i32::try_from(digits(0..4)?).ok()?,
-        digits(5..7)?,
-        digits(8..10)?,
-    )?;
-    Some(i64::from(date.num_days_from_ce()) - EPOCH_DAYS_FROM_CE)
-}
-
 /// True when `day` lies within [`DAY_DRIFT_DAYS`] of the UTC date of `at`.
 ///
 /// ```text
@@ -378,14 +354,6 @@ mod tests {
     use super::*;
 
     const MARCH_3: Millis = 1_740_960_000_000; // 2025-03-03T00:00Z
-
-    #[test]
-    fn epoch_days_count_from_1970() {
-        assert_eq!(epoch_day("1970-01-01"), Some(0));
-        assert_eq!(epoch_day("1969-12-31"), Some(-1));
-        assert_eq!(epoch_day("2025-03-03"), Some(MARCH_3 / DAY_MS));
-        assert_eq!(epoch_day("2025-02-29"), None);
-    }
 
     #[test]
     fn a_day_fits_instants_up_to_two_days_from_its_utc_date() {

@@ -7,8 +7,8 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use worktrace_domain::Record;
 
+use crate::codec::kind_name;
 use crate::error::Failure;
-use crate::ledger::kind_name;
 
 /// The `prev_hash` of the first record.
 pub const GENESIS: [u8; 32] = [0; 32];

@@ -10,22 +10,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 use worktrace_domain::{IdleDecision, IdlePeriod, Millis, Record, RecordKind};
 
 use crate::chain::{self, GENESIS};
+use crate::codec::{kind_name, parse};
 use crate::error::Failure;
+use crate::meta::{meta_i64, set_meta};
 use crate::outbox;
 use crate::rollup::{self, DayClock, Delta};
-
-/// The stored name of a record's kind (the `kind` tag of its JSON).
-pub(crate) fn kind_name(record: &Record) -> &'static str {
-    match record.kind() {
-        RecordKind::Window => "window",
-        RecordKind::Idle => "idle",
-        RecordKind::ClockIn => "clock_in",
-        RecordKind::ClockOut => "clock_out",
-        RecordKind::Decision => "decision",
-        RecordKind::Activity => "activity",
-        RecordKind::Export => "export",
-    }
-}
 
 /// The last record's sequence number and hash.
 pub(crate) fn head(conn: &Connection) -> Result<Option<(u64, [u8; 32])>, Failure> {
@@ -45,31 +34,6 @@ pub(crate) fn head(conn: &Connection) -> Result<Option<(u64, [u8; 32])>, Failure
             Ok(Some((u64::try_from(seq).unwrap_or(0), hash)))
         }
     }
-}
-
-pub(crate) fn meta_i64(conn: &Connection, key: &str) -> Result<Option<i64>, Failure> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
-}
-
-pub(crate) fn meta_text(conn: &Connection, key: &str) -> Result<Option<String>, Failure> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
-}
-
-pub(crate) fn set_meta(
-    conn: &Connection,
-    key: &str,
-    value: &dyn rusqlite::ToSql,
-) -> Result<(), Failure> {
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
 }
 
 /// Totals per rollup key, summed in memory so that a batch touches each row once.
@@ -249,12 +213,6 @@ pub(crate) fn append(
     Ok(())
 }
 
-/// Parses a stored record's body.
-pub(crate) fn parse(body: &str) -> Result<Record, Failure> {
-    serde_json::from_str(body)
-        .map_err(|e| Failure::Damaged(format!("a stored record cannot be read ({e})")))
-}
-
 /// Rebuilds the rollups from the records when they were computed with another clock (time zone
 /// or day start), so that they always match the clock recorded with them.
 pub(crate) fn ensure_rollup_clock(conn: &Connection, clock: &DayClock) -> Result<(), Failure> {
@@ -338,21 +296,24 @@ pub(crate) fn save_checkpoint(conn: &Connection, open: &[Record]) -> Result<(), 
     Ok(())
 }
 
+/// The records in the checkpoint, in order; an entry that cannot be read is left out.
+pub(crate) fn checkpoint(conn: &Connection) -> Result<Vec<Record>, Failure> {
+    let mut stmt = conn.prepare("SELECT body FROM checkpoint ORDER BY pos")?;
+    let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut open = Vec::new();
+    for body in bodies {
+        if let Ok(record) = serde_json::from_str::<Record>(&body?) {
+            open.push(record);
+        }
+    }
+    Ok(open)
+}
+
 /// Moves the checkpoint into the chain as final records and empties it; returns how many.
 /// A checkpoint entry that cannot be read is dropped with the rest: it can only come from an
 /// edited file, and keeping it would block every later start.
 pub(crate) fn recover(conn: &Connection, clock: &DayClock) -> Result<usize, Failure> {
-    let open: Vec<Record> = {
-        let mut stmt = conn.prepare("SELECT body FROM checkpoint ORDER BY pos")?;
-        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut open = Vec::new();
-        for body in bodies {
-            if let Ok(record) = serde_json::from_str::<Record>(&body?) {
-                open.push(record);
-            }
-        }
-        open
-    };
+    let open = checkpoint(conn)?;
     conn.execute("DELETE FROM checkpoint", [])?;
     append(conn, &open, clock)?;
     Ok(open.len())

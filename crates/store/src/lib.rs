@@ -8,9 +8,11 @@
 #![forbid(unsafe_code)]
 
 mod chain;
+mod codec;
 mod error;
 mod exports;
 mod ledger;
+mod meta;
 mod outbox;
 pub mod rollup;
 mod schema;
@@ -19,12 +21,13 @@ mod summary;
 mod writer;
 
 pub use chain::{link as record_hash, Broken, VerifyReport, GENESIS};
+pub use codec::StoredRecord;
 pub use error::{Error, Result};
 pub use exports::{ExportCounts, StoredExport};
 pub use outbox::{OutboxDraft, PendingBatch, SentBatch, SyncState, SENT_KEPT_MS};
 pub use rollup::{DayClock, Delta};
 pub use schema::SCHEMA_VERSION;
-pub use store::{Store, StoredRecord};
+pub use store::Store;
 pub use writer::{Writer, WriterHandle, RETRY_EVERY};
 
 /// Test support for migration tests; not part of the supported API.

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use worktrace_domain::wire::{AlertItem, DecisionItem, RollupItem, SessionItem};
 use worktrace_domain::{ClockOutReason, Millis, Record, Severity};
 
+use crate::codec::parse;
 use crate::error::Failure;
-use crate::ledger::{meta_i64, meta_text, parse, set_meta};
+use crate::meta::{meta_i64, meta_text, set_meta};
 use crate::rollup::{DayClock, DAY_MS};
 
 const SESSION: &str = "session";

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
+use worktrace_domain::day;
 use worktrace_domain::{IdleChoice, IdleDecision, IdlePeriod, Millis, Record};
 
 /// One hour in milliseconds.
 pub const HOUR_MS: i64 = 3_600_000;
-/// One (24-hour) day in milliseconds.
-pub const DAY_MS: i64 = 86_400_000;
+pub use worktrace_domain::day::DAY_MS;
 /// The category under which idle time labelled "meeting" is counted.
 pub const MEETINGS_AWAY: &str = "Meetings (away from PC)";
 
@@ -22,9 +22,6 @@ const LIMIT_MS: i64 = 1 << 50;
 /// The longest range a record contributes to rollups: 400 days. A longer record can only come
 /// from a broken clock; clamping it keeps one bad record from producing millions of pieces.
 pub const MAX_RECORD_MS: i64 = 400 * DAY_MS;
-
-/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
-const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// The employee's calendar: time zone and the local time at which a work day begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +86,7 @@ impl DayClock {
     pub fn work_day(&self, t: Millis) -> NaiveDate {
         let t = t.clamp(-LIMIT_MS, LIMIT_MS);
         let shifted = t + self.offset_ms(t) - self.day_start_ms();
-        date_from_epoch_days(shifted.div_euclid(DAY_MS))
+        day::date_of_epoch_days(shifted.div_euclid(DAY_MS))
     }
 
     /// The UTC instant at which the local hour containing `t` began.
@@ -134,7 +131,8 @@ impl DayClock {
     /// The first instant whose work day is on or after `day` (binary search: the local offset is
     /// within ±26 h of UTC, so the answer lies within that window of the naive guess).
     fn first_instant(&self, day: NaiveDate) -> Millis {
-        let guess = (epoch_days(day) * DAY_MS + self.day_start_ms()).clamp(-LIMIT_MS, LIMIT_MS);
+        let guess =
+            (day::epoch_days(day) * DAY_MS + self.day_start_ms()).clamp(-LIMIT_MS, LIMIT_MS);
         let (mut lo, mut hi) = (guess - 27 * HOUR_MS, guess + 27 * HOUR_MS);
         // Invariant: work_day(lo) < day <= work_day(hi).
         while hi - lo > 1 {
@@ -180,21 +178,6 @@ impl DayClock {
     }
 }
 
-fn epoch_days(day: NaiveDate) -> i64 {
-    i64::from(day.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
-}
-
-fn date_from_epoch_days(days: i64) -> NaiveDate {
-    i32::try_from(days + EPOCH_DAYS_FROM_CE)
-        .ok()
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
-        .unwrap_or(if days < 0 {
-            NaiveDate::MIN
-        } else {
-            NaiveDate::MAX
-        })
-}
-
 /// A part of a time range that lies inside one local hour of one work day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Piece {
@@ -232,7 +215,7 @@ pub fn pieces(start: Millis, end: Millis, clock: &DayClock) -> Vec<Piece> {
         if clock.offset_ms(cut - 1) != offset {
             cut = first_offset_change(clock, t, cut - 1, offset);
         }
-        let day = date_from_epoch_days(day_index);
+        let day = day::date_of_epoch_days(day_index);
         match out.last_mut() {
             Some(last) if last.day == day && last.hour_start == hour_start && last.end == t => {
                 last.end = cut;

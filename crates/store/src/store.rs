@@ -12,17 +12,11 @@ use worktrace_domain::{GroupBy, Millis, Record, SummaryRow};
 use crate::chain::{self, VerifyReport};
 use crate::error::{Error, Failure, Result};
 use crate::ledger;
+use crate::meta;
 use crate::outbox::{self, OutboxDraft, PendingBatch, SentBatch, SyncState};
 use crate::rollup::DayClock;
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::summary;
-
-/// A record as stored, with its place in the chain.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredRecord {
-    pub seq: u64,
-    pub record: Record,
-}
 
 /// The agent's database. Owns one SQLite connection; open several (one per thread or process)
 /// to read while another writes.
@@ -51,7 +45,7 @@ impl Store {
     pub fn open(path: &Path, clock: DayClock) -> Result<Store> {
         let mut conn = schema::connect(path)?;
         schema::migrate(&mut conn, path, &clock, SCHEMA_VERSION)?;
-        let device_id = ledger::meta_text(&conn, "device_id")
+        let device_id = meta::meta_text(&conn, "device_id")
             .map_err(|f| schema::failure(path, f))?
             .ok_or_else(|| Error::NotADatabase {
                 path: path.to_path_buf(),
@@ -137,6 +131,11 @@ impl Store {
         })
     }
 
+    /// The open records saved at the last checkpoint (not final yet).
+    pub fn checkpoint(&self) -> Result<Vec<Record>> {
+        ledger::checkpoint(&self.conn).map_err(|f| self.fail(f))
+    }
+
     /// Appends the checkpointed open records as final records and empties the checkpoint, in one
     /// transaction. Returns how many were appended (0 the second time).
     pub fn recover(&mut self) -> Result<usize> {
@@ -194,7 +193,7 @@ impl Store {
         last_day: NaiveDate,
         by: GroupBy,
     ) -> Result<Vec<SummaryRow>> {
-        let stale = ledger::meta_text(&self.conn, "rollup_clock")
+        let stale = meta::meta_text(&self.conn, "rollup_clock")
             .map_err(|f| self.fail(f))?
             .as_deref()
             != Some(self.clock.describe().as_str());

@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection};
 use worktrace_domain::{GroupBy, Millis, Record, SummaryRow};
 
+use crate::codec::parse;
+use crate::codec::StoredRecord;
 use crate::error::Failure;
-use crate::ledger::{self, parse};
+use crate::meta;
 use crate::rollup::{self, DayClock};
-use crate::store::StoredRecord;
 
 fn row(key: String, v: [i64; 4]) -> SummaryRow {
     SummaryRow {
@@ -121,7 +122,7 @@ pub(crate) fn records_between(
     to: Millis,
     kind: Option<&str>,
 ) -> Result<Vec<StoredRecord>, Failure> {
-    let max_span = ledger::meta_i64(conn, "max_span_ms")?.unwrap_or(0);
+    let max_span = meta::meta_i64(conn, "max_span_ms")?.unwrap_or(0);
     let mut stmt = conn.prepare_cached(
         "SELECT seq, body FROM records
          WHERE start_ms >= ?1 AND start_ms < ?2

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keyring;
+pub mod pg;
 mod process;
 mod window;
 #[cfg(unix)]

@@ -18,7 +18,8 @@ use worktrace_domain::wire::{ChainHead, Presence};
 use worktrace_domain::Policy;
 use worktrace_store::Store;
 
-use crate::engine::{day_clock, now_ms, write_atomically};
+use crate::clock::{now_ms, Clock};
+use crate::files::write_atomically;
 use crate::secret::{self, DeviceSecret, SecretError};
 use crate::settings::Settings;
 pub use client::Client;
@@ -198,13 +199,14 @@ fn chain_head(store: &Store) -> Result<ChainHead> {
     })
 }
 
-/// One upload round, without noting its outcome (see [`run_round`]). Enrolls first from the
+/// One upload round at the times `now` gives, without noting its outcome (see [`run_round`]). Enrolls first from the
 /// config file when the PC is not enrolled and the file names a server and a token.
 pub fn round(
     store: &mut Store,
     settings: &Settings,
     secrets: &mut SecretCache,
     mut presence: Option<Presence>,
+    now: Clock,
 ) -> Result<RoundReport> {
     let mut state = store.sync_state()?;
     if state.server_url.is_none() {
@@ -242,7 +244,7 @@ pub fn round(
                 let with = presence.take();
                 report.presence_sent |= with.is_some();
                 report.items += draft.len();
-                store.save_pending(&draft, now_ms(), |seq| {
+                store.save_pending(&draft, now(), |seq| {
                     serde_json::to_string(&batch::build(seq, head, &draft, with, &upload))
                 })?
             }
@@ -251,7 +253,7 @@ pub fn round(
             Ok(ack) => ack,
             Err(SyncError::Revoked(message)) => {
                 let e = SyncError::Revoked(message);
-                store.note_sync_revoked(now_ms(), &e.to_string())?;
+                store.note_sync_revoked(now(), &e.to_string())?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -262,7 +264,7 @@ pub fn round(
                 pending.batch_seq, ack.batch_seq
             )));
         }
-        store.ack_pending(pending.batch_seq, &url, ack.duplicate, now_ms())?;
+        store.ack_pending(pending.batch_seq, &url, ack.duplicate, now())?;
         report.batches += 1;
         report.duplicates += u32::from(ack.duplicate);
         save_server_policy(settings, &ack.policy)?;
@@ -278,13 +280,14 @@ pub fn run_round(
     settings: &Settings,
     secrets: &mut SecretCache,
     presence: Option<Presence>,
+    now: Clock,
 ) -> Result<RoundReport> {
-    let result = round(store, settings, secrets, presence);
+    let result = round(store, settings, secrets, presence, now);
     let noted = match &result {
-        Ok(_) => store.note_sync_round(now_ms(), None),
+        Ok(_) => store.note_sync_round(now(), None),
         // Not an attempt: nothing to note. A revocation was noted where it was learnt.
         Err(SyncError::NotEnrolled | SyncError::Revoked(_)) => Ok(()),
-        Err(e) => store.note_sync_round(now_ms(), Some(&e.to_string())),
+        Err(e) => store.note_sync_round(now(), Some(&e.to_string())),
     };
     if let Err(e) = noted {
         tracing::warn!("cannot note the sync round: {e}");
@@ -364,7 +367,7 @@ impl SyncHandle {
 }
 
 fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
-    let mut store = match Store::open(&settings.database_path(), day_clock(settings)) {
+    let mut store = match Store::open(&settings.database_path(), settings.day_clock()) {
         Ok(store) => store,
         Err(e) => {
             tracing::warn!("the upload thread cannot open the database: {e}");
@@ -404,7 +407,7 @@ fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
                     || at.elapsed() >= PRESENCE_EVERY
             }
         });
-        match run_round(&mut store, settings, &mut secrets, due.clone()) {
+        match run_round(&mut store, settings, &mut secrets, due.clone(), now_ms) {
             Ok(report) => {
                 failures = 0;
                 next = Instant::now() + interval;

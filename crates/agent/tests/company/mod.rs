@@ -5,9 +5,6 @@
 
 #![allow(dead_code)]
 
-#[path = "../../../server/tests/common/pg.rs"]
-mod pg;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +14,7 @@ use worktrace_server::config::ServeConfig;
 use worktrace_server::http::{self, Server};
 use worktrace_server::model::{Role, User};
 use worktrace_server::ops;
+use worktrace_testkit::pg;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const MIN: Millis = 60_000;

@@ -42,7 +42,8 @@ fn run() -> Result<(), String> {
     use worktrace_app::launch::{self, HIDDEN_ARG, WINDOW_BIN};
     use worktrace_app::state::AppState;
 
-    let state = Arc::new(AppState::load().map_err(|e| e.to_string())?);
+    let state =
+        Arc::new(AppState::load(worktrace_agent::clock::now_ms).map_err(|e| e.to_string())?);
     let hidden = std::env::args().any(|a| a == HIDDEN_ARG);
     // One tray per data directory: a second start names the first, opens its window (unless
     // started hidden, as at login) and ends.

@@ -11,10 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use worktrace_domain::Policy;
+use worktrace_domain::{csv, Policy};
 
 use super::auth::{now_ms, AdminAuth};
-use super::dashboard::csv_field;
 use super::error::{query_rejection, ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
 use crate::model::{AuditRow, Device, Role, Team, User};
@@ -267,10 +266,10 @@ pub async fn audit_csv(
         csv.push_str(&format!(
             "{},{},{},{},{}\n",
             r.at,
-            csv_field(&r.actor_email),
-            csv_field(r.subject_email.as_deref().unwrap_or("")),
-            csv_field(&r.action),
-            csv_field(&r.detail)
+            csv::field(&r.actor_email),
+            csv::field(r.subject_email.as_deref().unwrap_or("")),
+            csv::field(&r.action),
+            csv::field(&r.detail)
         ));
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())

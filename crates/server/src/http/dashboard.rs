@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use worktrace_domain::csv;
 
 use super::auth::{now_ms, ViewerAuth};
 use super::device::check_day;
@@ -433,26 +434,6 @@ pub async fn trends(
     }))
 }
 
-/// Quotes a CSV field and defuses spreadsheet formulas.
-///
-/// ```text
-/// plain      → plain
-/// a,b        → "a,b"
-/// =HYPERLINK → "'=HYPERLINK"
-/// ```
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 fn hours(ms: i64) -> String {
     format!("{:.2}", ms as f64 / 3_600_000.0)
 }
@@ -506,8 +487,8 @@ pub async fn timesheet(
         };
         csv.push_str(&format!(
             "{day},{},{},{sessions},{},{},{},{:.2}\n",
-            csv_field(&u.email),
-            csv_field(&u.display_name),
+            csv::field(&u.email),
+            csv::field(&u.display_name),
             hours(t.clocked_ms),
             hours(t.active_ms),
             hours(t.idle_ms),
@@ -606,25 +587,4 @@ pub async fn acknowledge(
     .await?;
     let alert = state.store.alert(alert_id).await?.ok_or_else(hidden)?;
     Ok(Json(alert))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"", "a comma would split the field");
-        assert_eq!(
-            csv_field("say \"hi\""),
-            "\"say \"\"hi\"\"\"",
-            "quotes are doubled"
-        );
-        assert_eq!(
-            csv_field("=HYPERLINK(1)"),
-            "\"'=HYPERLINK(1)\"",
-            "formulas never run"
-        );
-    }
 }

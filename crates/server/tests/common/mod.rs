@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod pg;
+pub use worktrace_testkit::pg;
 pub mod world;
 
 use worktrace_server::store::{self, Store};

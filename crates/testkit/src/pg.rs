@@ -1,4 +1,4 @@
-//! A throwaway PostgreSQL cluster for tests: `initdb` + `pg_ctl` from the installed server
+//! A throwaway PostgreSQL cluster for tests (the server's and the agent's): `initdb` + `pg_ctl` from the installed server
 //! binaries, on a free port, with its data and socket directories in a temp dir, run as the
 //! `postgres` user when the tests run as root (PostgreSQL refuses root). Stopped on drop.
 

@@ -1,13 +1,60 @@
-//! Pure shaping of stored records into what the views show: the timeline of a period, the
-//! sessions in it, live totals that include the records still open, and the CSV export.
+//! Pure shaping of stored records into what the views show (the desktop app, and the CLI): the
+//! timeline of a period, the sessions in it, live totals that include the records still open,
+//! and the CSV export. The types are the desktop's payloads too (TypeScript from ts-rs).
 //! Pure: no I/O, no clock reads (the caller passes `now`). Totals themselves come from the
 //! store's rollups; this module only adds the open records on top.
 
 use std::collections::BTreeMap;
 
-use worktrace_domain::{IdleChoice, Millis, Policy, Record, SummaryRow};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use worktrace_domain::{
+    csv, DecisionSource, IdleChoice, IdleReason, Millis, Policy, Record, SummaryRow,
+};
 
-use crate::dto::{SessionSpan, SpanKind, TimelineSpan, Total};
+/// What a timeline span is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKind {
+    Window,
+    Idle,
+}
+
+/// One bar of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TimelineSpan {
+    pub start: Millis,
+    pub end: Millis,
+    pub kind: SpanKind,
+    pub app: String,
+    pub title: String,
+    pub category: String,
+    pub in_session: bool,
+    /// For idle spans: why idle.
+    pub idle_reason: Option<IdleReason>,
+    /// For idle spans in a session: what was decided (none yet: waiting or outside a session).
+    pub decision: Option<IdleChoice>,
+    pub decision_source: Option<DecisionSource>,
+    /// True while the span is still being recorded.
+    pub open: bool,
+}
+
+/// A work session within the shown period; `end` is `None` while clocked in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SessionSpan {
+    pub start: Millis,
+    pub end: Option<Millis>,
+}
+
+/// Totals for one app, category or day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Total {
+    pub key: String,
+    pub active_ms: i64,
+    pub idle_ms: i64,
+    pub worked_ms: i64,
+    pub input_ms: i64,
+}
 
 /// The timeline of `[from, to)`: window and idle spans clipped to the period, each idle span
 /// with its decision; `open` records (not final yet) are marked as such.
@@ -195,28 +242,6 @@ pub fn prompt_choices(_policy: &Policy) -> Vec<IdleChoice> {
     ]
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break; quotes doubled.
-/// Fields starting with `=`, `+`, `-` or `@` get a leading `'` so a spreadsheet never runs
-/// a window title as a formula.
-///
-/// ```text
-/// report.xlsx       → report.xlsx
-/// a,"b"             → "a,""b"""
-/// =HYPERLINK(...)   → '=HYPERLINK(...)
-/// ```
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 /// The CSV of a timeline: one line per span, times as local `YYYY-MM-DD HH:MM:SS`.
 ///
 /// ```text
@@ -242,7 +267,7 @@ pub fn csv(spans: &[TimelineSpan], local: impl Fn(Millis) -> String) -> String {
             if s.in_session { "yes" } else { "no" }.to_owned(),
             decision.to_owned(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| csv::field(f)).collect();
         out.push_str(&line.join(","));
         out.push('\n');
     }
@@ -263,7 +288,7 @@ pub fn choice_name(c: IdleChoice) -> &'static str {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use worktrace_domain::{DecisionSource, IdleDecision, IdlePeriod, IdleReason, WindowSpan};
+    use worktrace_domain::{csv, DecisionSource, IdleDecision, IdlePeriod, IdleReason, WindowSpan};
 
     fn window(start: Millis, end: Millis, app: &str) -> Record {
         Record::Window(WindowSpan {
@@ -387,21 +412,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("report.xlsx"), "report.xlsx", "plain text stays");
-        assert_eq!(
-            csv_field("a,\"b\""),
-            "\"a,\"\"b\"\"\"",
-            "commas and quotes are quoted"
-        );
-        assert_eq!(
-            csv_field("=1+1"),
-            "'=1+1",
-            "a formula is not run by a spreadsheet"
-        );
-    }
-
     proptest! {
         /// Whatever the records, the timeline stays inside the period, is sorted, and never
         /// shows a span of zero or negative length.
@@ -426,16 +436,5 @@ mod tests {
             }
         }
 
-        /// CSV quoting round-trips: a quoted field, unquoted and un-doubled, is the input.
-        #[test]
-        fn csv_quoting_keeps_the_text(text in "[a-z,\" \n]{0,20}") {
-            let f = csv_field(&text);
-            let back = if f.starts_with('"') {
-                f[1..f.len() - 1].replace("\"\"", "\"")
-            } else {
-                f
-            };
-            prop_assert_eq!(back, text);
-        }
     }
 }
