@@ -5,7 +5,7 @@
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 use worktrace_agent::command::{Command, MAX_PAUSE_MINUTES};
-use worktrace_agent::{engine, report, sync};
+use worktrace_agent::{report, sync};
 use worktrace_domain::{IdleChoice, Millis};
 
 use crate::dto::{

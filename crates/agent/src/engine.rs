@@ -4,21 +4,20 @@
 //! thread, publishes the presence for it and applies the policy the server sends. This is the
 //! only place that reads the clock.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 use worktrace_domain::wire::Presence;
 use worktrace_domain::{Millis, Record, Sample, Severity};
 use worktrace_sensors::Sensor;
-use worktrace_store::{DayClock, Store, Writer, WriterHandle};
+use worktrace_store::{Store, Writer, WriterHandle};
 use worktrace_tracker::{IdlePrompt, Tracker, TrackerConfig};
 
 use crate::clock::now_ms;
 use crate::command::{Command, Reply};
+use crate::files::write_atomically;
 use crate::lock::AgentLock;
 use crate::pause::PauseFile;
 use crate::settings::Settings;

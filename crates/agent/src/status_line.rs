@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use worktrace_domain::GroupBy;
 use worktrace_store::{DayClock, Store};
 
-use crate::report::{format_duration, work_day};
+use crate::report::format_duration;
 use crate::status::AgentStatus;
 
 /// Rewrites one terminal line in place; silent when the output is not a terminal.

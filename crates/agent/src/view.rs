@@ -288,7 +288,7 @@ pub fn choice_name(c: IdleChoice) -> &'static str {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use worktrace_domain::{csv, DecisionSource, IdleDecision, IdlePeriod, IdleReason, WindowSpan};
+    use worktrace_domain::{DecisionSource, IdleDecision, IdlePeriod, IdleReason, WindowSpan};
 
     fn window(start: Millis, end: Millis, app: &str) -> Record {
         Record::Window(WindowSpan {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use worktrace_domain::wire::{AlertItem, DecisionItem, RollupItem, SessionItem};
-use worktrace_domain::{DecisionSource, ExportEvent, IdleChoice, IdleReason, Millis, Policy};
+use worktrace_domain::{ExportEvent, IdleChoice, Millis, Policy};
 
 use crate::prefs::{Lang, Prefs};
 

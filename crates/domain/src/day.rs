@@ -15,7 +15,7 @@ pub fn epoch_days(day: NaiveDate) -> i64 {
 
 /// The date `days` after 1970-01-01, clamped to chrono's range.
 pub fn date_of_epoch_days(days: i64) -> NaiveDate {
-    i32::try_from(days + EPOCH_DAYS_FROM_CE)
+    i32::try_from(days.saturating_add(EPOCH_DAYS_FROM_CE))
         .ok()
         .and_then(NaiveDate::from_num_days_from_ce_opt)
         .unwrap_or(if days < 0 {

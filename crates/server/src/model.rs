@@ -3,7 +3,6 @@
 //!
 //! Plain data; no I/O and no authorization decisions (those live in `access`).
 
-use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use worktrace_domain::day::{epoch_day, DAY_MS};

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
-use worktrace_domain::{IdleDecision, IdlePeriod, Millis, Record, RecordKind};
+use worktrace_domain::{IdleDecision, IdlePeriod, Millis, Record};
 
 use crate::chain::{self, GENESIS};
 use crate::codec::{kind_name, parse};
 use crate::error::Failure;
-use crate::meta::{meta_i64, set_meta};
+use crate::meta::{meta_i64, meta_text, set_meta};
 use crate::outbox;
 use crate::rollup::{self, DayClock, Delta};
 

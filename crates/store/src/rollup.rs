@@ -4,7 +4,7 @@
 //! Pure: no I/O, no clock reads. Time is UTC milliseconds; the time zone only decides where
 //! local hours and work days begin, so DST days have 23 or 25 hourly buckets.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeZone, Timelike};
+use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
 use worktrace_domain::day;
 use worktrace_domain::{IdleChoice, IdleDecision, IdlePeriod, Millis, Record};

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use worktrace_domain::{GroupBy, Millis, Record, SummaryRow};
 
 use crate::chain::{self, VerifyReport};
+use crate::codec::StoredRecord;
 use crate::error::{Error, Failure, Result};
 use crate::ledger;
 use crate::meta;

@@ -28,7 +28,7 @@ pub const MAX_BATCH_ITEMS: usize = 20_000;
 
 /// True for a real calendar day written `YYYY-MM-DD`.
 fn is_day(day: &str) -> bool {
-    model::epoch_day(day).is_some()
+    worktrace_domain::day::epoch_day(day).is_some()
 }
 
 /// Checks a `YYYY-MM-DD` day.
