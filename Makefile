@@ -74,9 +74,11 @@ check-platforms:
 bench:
 	$(CARGO) bench --workspace
 
-## Regenerates ui/src/bindings/ (domain.ts, desktop.ts) from the Rust types.
+## Regenerates ui/src/bindings/: domain.ts and desktop.ts from the Rust types, server.ts from the
+## server's OpenAPI document.
 bindings:
 	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-domain -p worktrace-app bindings
+	WORKTRACE_UPDATE_BINDINGS=1 $(CARGO) test -p worktrace-server --lib bindings
 
 ## Starts the company server with its embedded SQLite database on 127.0.0.1:8900.
 server: ui

@@ -1,21 +1,34 @@
 // Admin pages: teams and memberships, people, devices (with revoke and chain warnings),
 // enrollment tokens (shown once), the policy (organisation and per-team overrides, edited as
-// JSON with the server's validation message shown) and the audit log with CSV export.
+// JSON with the server's validation message shown) and the audit log with CSV export. Every
+// change shows the server's message where it was made and reads again what it changed.
 
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import type {
+  AuditRow,
+  Device,
+  NewUserRequest,
+  Role,
+  TeamMember,
+  TeamWithMembers,
+  User,
+} from "../bindings/server";
+import { toAppError } from "../shared/error";
+import { dateTime } from "../shared/format";
+import type { Key } from "./i18n";
+import { type Translate, useLang, useT } from "./lang";
+import { useLastSeen } from "./overview";
 import {
-  type AuditRow,
-  type Device,
-  failureOf,
-  type Role,
-  type TeamWithMembers,
-  type TokenResponse,
-  type User,
-} from "./api";
-import { ago, dateTime } from "./format";
+  keys,
+  useAudit,
+  useChange,
+  useDevices,
+  useMemberships,
+  usePolicy,
+  useUsers,
+} from "./queries";
 import { ADMIN_SECTIONS, type AdminSection } from "./route";
-import type { Key } from "./strings";
-import { Card, Empty, ErrorBox, Link, Loaded, useApp, useLoad } from "./ui";
+import { Card, Empty, ErrorBox, joined, Link, Loaded, useApp } from "./ui";
 
 const SECTION_KEYS: Record<AdminSection, Key> = {
   teams: "adminTeams",
@@ -27,7 +40,8 @@ const SECTION_KEYS: Record<AdminSection, Key> = {
 };
 
 export function Admin({ section }: { section: AdminSection }) {
-  const { t, me } = useApp();
+  const t = useT();
+  const { me } = useApp();
   if (me.user.role !== "admin") {
     return (
       <div className="empty not-found" data-testid="not-found">
@@ -65,13 +79,13 @@ function ActionForm({
   submit,
   done,
 }: {
-  action: () => Promise<void>;
+  action: () => Promise<unknown>;
   children: ReactNode;
   submit: string;
   done?: string;
 }) {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [ok, setOk] = useState(false);
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
@@ -82,7 +96,7 @@ function ActionForm({
       await action();
       setOk(true);
     } catch (err) {
-      setError(failureOf(err).message);
+      setError(toAppError(err));
     } finally {
       setBusy(false);
     }
@@ -93,15 +107,16 @@ function ActionForm({
       <button type="submit" className="primary" disabled={busy}>
         {submit}
       </button>
-      {error && <ErrorBox message={error} />}
+      {error && <ErrorBox message={error.message} code={error.code} />}
       {ok && done && <span className="ok-note">{done}</span>}
     </form>
   );
 }
 
 function TeamsAdmin() {
-  const { api, t } = useApp();
-  const [load, reload] = useLoad(() => Promise.all([api.memberships(), api.users()]), []);
+  const t = useT();
+  const load = joined(useMemberships(), useUsers());
+  const create = useChange((api, name: string) => api.createTeam(name), [keys.memberships]);
   const [name, setName] = useState("");
   return (
     <>
@@ -110,9 +125,8 @@ function TeamsAdmin() {
           submit={t("create")}
           done={t("saved")}
           action={async () => {
-            await api.createTeam(name);
+            await create.mutateAsync(name);
             setName("");
-            reload();
           }}
         >
           <input
@@ -133,7 +147,7 @@ function TeamsAdmin() {
           ) : (
             <div className="grid-2">
               {teams.map((team) => (
-                <TeamCard key={team.id} team={team} users={users} onChange={reload} />
+                <TeamCard key={team.id} team={team} users={users} />
               ))}
             </div>
           )
@@ -143,35 +157,30 @@ function TeamsAdmin() {
   );
 }
 
-function TeamCard({
-  team,
-  users,
-  onChange,
-}: {
-  team: TeamWithMembers;
-  users: User[];
-  onChange: () => void;
-}) {
-  const { api, t } = useApp();
+function TeamCard({ team, users }: { team: TeamWithMembers; users: User[] }) {
+  const t = useT();
   const [user, setUser] = useState("");
   const [lead, setLead] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const outside = users.filter(
     (u) => !u.deactivated_at && !team.members.some((m) => m.user_id === u.id),
   );
-  const remove = async (m: TeamWithMembers["members"][number]) => {
-    if (!window.confirm(t("removeConfirm", { person: m.display_name, team: team.name }))) return;
-    setError(null);
-    try {
-      await api.removeMembership(team.id, m.user_id);
-      onChange();
-    } catch (e) {
-      setError(failureOf(e).message);
-    }
+  // Memberships decide who leads which team: the team pages read them too.
+  const touched = [keys.memberships, keys.teams];
+  const removal = useChange(
+    (api, m: TeamMember) => api.removeMembership(team.id, m.user_id),
+    touched,
+  );
+  const add = useChange(
+    (api, v: { user: number; lead: boolean }) => api.setMembership(team.id, v.user, v.lead),
+    touched,
+  );
+  const remove = (m: TeamMember) => {
+    if (window.confirm(t("removeConfirm", { person: m.display_name, team: team.name })))
+      removal.mutate(m);
   };
   return (
     <Card title={team.name}>
-      {error && <ErrorBox message={error} />}
+      {removal.error && <ErrorBox message={removal.error.message} code={removal.error.code} />}
       {team.members.length === 0 ? (
         <Empty title={t("noMembers")} />
       ) : (
@@ -192,9 +201,8 @@ function TeamCard({
         <ActionForm
           submit={t("addToTeam")}
           action={async () => {
-            await api.setMembership(team.id, Number(user), lead);
+            await add.mutateAsync({ user: Number(user), lead });
             setUser("");
-            onChange();
           }}
         >
           <select
@@ -220,23 +228,22 @@ function TeamCard({
   );
 }
 
-function roleLabel(t: (k: Key) => string, r: Role): string {
+function roleLabel(t: Translate, r: Role): string {
   return r === "admin" ? t("roleAdmin") : r === "lead" ? t("roleLead") : t("roleEmployee");
 }
 
 function UsersAdmin() {
-  const { api, t, me } = useApp();
-  const [load, reload] = useLoad(() => api.users(), []);
-  const [error, setError] = useState<string | null>(null);
-  const deactivate = async (u: User) => {
-    if (!window.confirm(t("deactivateConfirm", { person: u.display_name }))) return;
-    setError(null);
-    try {
-      await api.deactivateUser(u.id);
-      reload();
-    } catch (e) {
-      setError(failureOf(e).message);
-    }
+  const t = useT();
+  const { me } = useApp();
+  const load = useUsers();
+  // A deactivated person's devices are revoked with them.
+  const deactivation = useChange(
+    (api, u: User) => api.deactivateUser(u.id),
+    [keys.users, keys.devices, keys.memberships],
+  );
+  const create = useChange((api, u: NewUserRequest) => api.createUser(u), [keys.users]);
+  const deactivate = (u: User) => {
+    if (window.confirm(t("deactivateConfirm", { person: u.display_name }))) deactivation.mutate(u);
   };
   const [form, setForm] = useState({
     email: "",
@@ -251,14 +258,13 @@ function UsersAdmin() {
           submit={t("create")}
           done={t("saved")}
           action={async () => {
-            await api.createUser({
+            await create.mutateAsync({
               email: form.email,
               display_name: form.display_name,
               role: form.role,
               ...(form.password ? { password: form.password } : {}),
             });
             setForm({ email: "", display_name: "", role: "employee", password: "" });
-            reload();
           }}
         >
           <input
@@ -298,7 +304,9 @@ function UsersAdmin() {
         </ActionForm>
       </Card>
       <Card title={t("adminUsers")}>
-        {error && <ErrorBox message={error} />}
+        {deactivation.error && (
+          <ErrorBox message={deactivation.error.message} code={deactivation.error.code} />
+        )}
         <Loaded load={load}>
           {(users) => (
             <table className="table">
@@ -343,23 +351,20 @@ function UsersAdmin() {
 }
 
 function DevicesAdmin() {
-  const { api, t, lang } = useApp();
-  const [load, reload] = useLoad(() => Promise.all([api.devices(), api.users()]), []);
-  const [error, setError] = useState<string | null>(null);
-  const revoke = async (d: Device) => {
-    if (!window.confirm(t("revokeConfirm", { device: d.description }))) return;
-    setError(null);
-    try {
-      await api.revokeDevice(d.id);
-      reload();
-    } catch (e) {
-      setError(failureOf(e).message);
-    }
+  const t = useT();
+  const { lang } = useLang();
+  const lastSeen = useLastSeen();
+  const load = joined(useDevices(), useUsers());
+  const revocation = useChange((api, d: Device) => api.revokeDevice(d.id), [keys.devices]);
+  const revoke = (d: Device) => {
+    if (window.confirm(t("revokeConfirm", { device: d.description }))) revocation.mutate(d);
   };
   const now = Date.now();
   return (
     <Card title={t("adminDevices")}>
-      {error && <ErrorBox message={error} />}
+      {revocation.error && (
+        <ErrorBox message={revocation.error.message} code={revocation.error.code} />
+      )}
       <Loaded load={load}>
         {([devices, users]) =>
           devices.length === 0 ? (
@@ -384,7 +389,7 @@ function DevicesAdmin() {
                       {users.find((u) => u.id === d.user_id)?.display_name ?? `#${d.user_id}`}
                     </td>
                     <td>{dateTime(d.created_at, lang)}</td>
-                    <td>{ago(d.last_seen_at, now, lang)}</td>
+                    <td>{lastSeen(d.last_seen_at, now)}</td>
                     <td>
                       {d.revoked_at ? (
                         <span className="pill offline">{t("revoked")}</span>
@@ -415,11 +420,17 @@ function DevicesAdmin() {
 }
 
 function TokensAdmin() {
-  const { api, t, lang } = useApp();
-  const [load] = useLoad(() => api.users(), []);
+  const t = useT();
+  const { lang } = useLang();
+  const load = useUsers();
   const [user, setUser] = useState("");
   const [hours, setHours] = useState(72);
-  const [token, setToken] = useState<TokenResponse | null>(null);
+  // The token is shown once, from the answer; it is never read again.
+  const create = useChange(
+    (api, v: { user: number; hours: number }) => api.createToken(v.user, v.hours),
+    [],
+  );
+  const token = create.data;
   return (
     <Card title={t("newToken")}>
       <p className="muted">{t("tokenHint")}</p>
@@ -427,9 +438,7 @@ function TokensAdmin() {
         {(users) => (
           <ActionForm
             submit={t("createToken")}
-            action={async () => {
-              setToken(await api.createToken(Number(user), hours));
-            }}
+            action={() => create.mutateAsync({ user: Number(user), hours })}
           >
             <select
               aria-label={t("person")}
@@ -485,46 +494,47 @@ export function parsePolicyText(
 }
 
 function PolicyAdmin() {
-  const { api, t } = useApp();
+  const t = useT();
   const [scope, setScope] = useState<"org" | number>("org");
-  const [load, reload] = useLoad(() => Promise.all([api.policy(), api.memberships()]), []);
+  const load = joined(usePolicy(), useMemberships());
   const [text, setText] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ code?: string; message: string } | null>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const put = useChange(
+    (api, v: { scope: "org" | number; policy: object }) =>
+      v.scope === "org" ? api.putPolicy(v.policy) : api.putTeamPolicy(v.scope, v.policy),
+    [keys.policy, keys.memberships],
+  );
 
+  // The editor starts from the stored policy of the chosen scope, and again after a save.
+  const [org, teams] = load.status === "success" ? load.data : [undefined, undefined];
   useEffect(() => {
-    if (load.state !== "ready") return;
-    const [org, teams] = load.data;
+    if (org === undefined || teams === undefined) return;
     const value =
       scope === "org" ? org : (teams.find((x) => x.id === scope)?.policy_override ?? {});
     setText(JSON.stringify(value, null, 2));
     setError(null);
     setSaved(false);
-  }, [load, scope]);
+  }, [org, teams, scope]);
 
   const save = async () => {
     const parsed = parsePolicyText(text);
     if (!parsed.ok) {
-      setError(
-        parsed.error === "not_object"
-          ? t("policyNotObject")
-          : t("policyBadJson", { reason: parsed.error }),
-      );
+      setError({
+        message:
+          parsed.error === "not_object"
+            ? t("policyNotObject")
+            : t("policyBadJson", { reason: parsed.error }),
+      });
       return;
     }
-    setBusy(true);
     setError(null);
     setSaved(false);
     try {
-      if (scope === "org") await api.putPolicy(parsed.value);
-      else await api.putTeamPolicy(scope, parsed.value);
+      await put.mutateAsync({ scope, policy: parsed.value });
       setSaved(true);
-      reload();
     } catch (e) {
-      setError(failureOf(e).message);
-    } finally {
-      setBusy(false);
+      setError(toAppError(e));
     }
   };
 
@@ -558,12 +568,12 @@ function PolicyAdmin() {
               }}
             />
             <div className="row">
-              <button type="button" className="primary" disabled={busy} onClick={save}>
+              <button type="button" className="primary" disabled={put.isPending} onClick={save}>
                 {t("save")}
               </button>
               {saved && <span className="ok-note">{t("saved")}</span>}
             </div>
-            {error && <ErrorBox message={error} />}
+            {error && <ErrorBox message={error.message} code={error.code} />}
           </div>
         )}
       </Loaded>
@@ -572,8 +582,9 @@ function PolicyAdmin() {
 }
 
 function AuditAdmin() {
-  const { api, t, lang } = useApp();
-  const [load] = useLoad(() => api.audit(100_000), []);
+  const t = useT();
+  const { lang } = useLang();
+  const load = useAudit();
   return (
     <Card
       title={t("adminAudit")}

@@ -2,9 +2,12 @@
 // acknowledge; acknowledged ones can be shown too.
 
 import { useState } from "react";
-import { type Alert, type Api, failureOf } from "./api";
-import { bytes, dateTime } from "./format";
-import { Card, Empty, ErrorBox, Loaded, useApp, useLoad } from "./ui";
+import type { AlertRow } from "../bindings/server";
+import { bytes, dateTime } from "../shared/format";
+import { exportEventOf } from "./event";
+import { type Translate, useLang, useT } from "./lang";
+import { keys, useChange, useInbox } from "./queries";
+import { Card, Empty, ErrorBox, Loaded } from "./ui";
 
 const KIND_KEYS = {
   removable_mounted: "kindRemovableMounted",
@@ -17,38 +20,12 @@ const KIND_KEYS = {
   upload_site: "kindUpload",
 } as const;
 
-/** The alerts with the names of the people they are about (from the teams the viewer sees). */
-async function inbox(
-  api: Api,
-  showAll: boolean,
-): Promise<{ alerts: Alert[]; names: Map<number, string> }> {
-  const [alerts, teams] = await Promise.all([api.alerts(showAll), api.teams()]);
-  const lists = await Promise.all(teams.map((team) => api.members(team.id)));
-  const names = new Map<number, string>();
-  for (const m of lists.flat()) names.set(m.user_id, m.display_name);
-  return { alerts, names };
-}
-
 export function Alerts() {
-  const { api, t, refreshAlerts } = useApp();
+  const t = useT();
   const [showAll, setShowAll] = useState(false);
-  const [load, reload] = useLoad(() => inbox(api, showAll), [showAll]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<number | null>(null);
-
-  const acknowledge = async (a: Alert) => {
-    setBusy(a.id);
-    setError(null);
-    try {
-      await api.acknowledge(a.id);
-      reload();
-      refreshAlerts();
-    } catch (e) {
-      setError(failureOf(e).message);
-    } finally {
-      setBusy(null);
-    }
-  };
+  const load = useInbox(showAll);
+  // The inbox and the navigation's badge are both under keys.alerts.
+  const acknowledge = useChange((api, a: AlertRow) => api.acknowledge(a.id), [keys.alerts]);
 
   return (
     <div className="stack">
@@ -62,7 +39,9 @@ export function Alerts() {
           {t("showAcknowledged")}
         </label>
       </div>
-      {error && <ErrorBox message={error} />}
+      {acknowledge.error && (
+        <ErrorBox message={acknowledge.error.message} code={acknowledge.error.code} />
+      )}
       <Loaded load={load}>
         {({ alerts, names }) =>
           alerts.length === 0 ? (
@@ -77,8 +56,8 @@ export function Alerts() {
                     key={a.id}
                     a={a}
                     name={names.get(a.user_id) ?? `#${a.user_id}`}
-                    busy={busy === a.id}
-                    onAcknowledge={() => acknowledge(a)}
+                    busy={acknowledge.isPending && acknowledge.variables?.id === a.id}
+                    onAcknowledge={() => acknowledge.mutate(a)}
                   />
                 ))}
               </ul>
@@ -96,22 +75,23 @@ function AlertItem({
   busy,
   onAcknowledge,
 }: {
-  a: Alert;
+  a: AlertRow;
   name: string;
   busy: boolean;
   onAcknowledge: () => void;
 }) {
-  const { t, lang } = useApp();
+  const t = useT();
+  const { lang } = useLang();
   const kindKey = KIND_KEYS[a.kind as keyof typeof KIND_KEYS];
-  const e = a.event;
+  const e = exportEventOf(a.event);
   const details = [
     e.file_name,
-    bytes(e.size_bytes),
+    bytes(e.size_bytes, lang),
     e.destination_class ? t("destination", { d: e.destination_class }) : null,
     e.app_before ? t("appBefore", { app: e.app_before }) : null,
     e.count && e.count > 1 ? t("times", { n: e.count }) : null,
   ].filter((x): x is string => Boolean(x));
-  const acked = a.acknowledged_at !== null;
+  const acked = a.acknowledged_at != null;
   return (
     <li className={`alert-item ${acked ? "acked" : ""}`} data-testid="alert">
       <span className={`severity ${a.severity}`}>{severityLabel(t, a.severity)}</span>
@@ -134,7 +114,7 @@ function AlertItem({
   );
 }
 
-function severityLabel(t: ReturnType<typeof useApp>["t"], s: string): string {
+function severityLabel(t: Translate, s: string): string {
   if (s === "high") return t("sevHigh");
   if (s === "medium") return t("sevMedium");
   if (s === "low") return t("sevLow");

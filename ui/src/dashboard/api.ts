@@ -1,128 +1,18 @@
 // The dashboard's client for the server API: same-origin fetch with the session cookie, the CSRF
-// token on every state-changing request, and every failure turned into an AppError whose
-// message is shown to people as it is. Never throws anything else.
+// token on every state-changing request, and every failure turned into an ApiFailure carrying
+// the server's {code, message}: the message is shown to people as it is, the code is what the
+// UI branches on. Never throws anything else. Every request and answer type is the server's
+// own, generated from its OpenAPI document into bindings/server.ts.
 
-import type { ExportEvent } from "../bindings/domain";
+import type { NewUserRequest, Operations } from "../bindings/server";
 import { type AppError, isAppError } from "../shared/error";
-
-export type Role = "admin" | "lead" | "employee";
-export type User = {
-  id: number;
-  org_id: number;
-  email: string;
-  display_name: string;
-  role: Role;
-  deactivated_at?: number | null;
-};
-export type Me = { user: User; led_teams: number[] };
-export type Team = { id: number; org_id: number; name: string };
-export type Totals = {
-  active_ms: number;
-  idle_ms: number;
-  clocked_ms: number;
-  input_ms: number;
-  activity_level: number;
-};
-export type CategoryTotals = Totals & { category: string };
-export type AppTotals = Totals & { app: string; category: string };
-export type Presence = {
-  user_id: number;
-  display_name: string;
-  clocked_in: boolean;
-  state: "active" | "idle" | "offline";
-  category: string | null;
-  last_seen: number | null;
-};
-export type MemberDay = {
-  user_id: number;
-  display_name: string;
-  totals: Totals;
-  top_categories: CategoryTotals[];
-};
-export type TeamDay = {
-  team_id: number;
-  team_name: string;
-  day: string;
-  totals: Totals;
-  categories: CategoryTotals[];
-  members: MemberDay[];
-};
-export type SessionRow = {
-  user_id: number;
-  device_id: number;
-  day: string;
-  start: number;
-  end: number | null;
-  clock_out_reason: string | null;
-};
-export type DecisionRow = {
-  user_id: number;
-  day: string;
-  idle_start: number;
-  idle_end: number;
-  choice: string;
-  source: string;
-  decided_at: number;
-};
-export type PersonDay = {
-  user_id: number;
-  display_name: string;
-  day: string;
-  totals: Totals;
-  apps: AppTotals[];
-  categories: CategoryTotals[];
-  sessions: SessionRow[];
-  idle_decisions: DecisionRow[];
-};
-export type HourCategory = { hour: number; category: string; active_ms: number; idle_ms: number };
-export type TrendDay = Totals & { day: string; people: number };
-export type Trends = {
-  team_id: number;
-  from: string;
-  to: string;
-  days: TrendDay[];
-  categories: CategoryTotals[];
-};
-export type Alert = {
-  id: number;
-  org_id: number;
-  user_id: number;
-  device_id: number;
-  at: number;
-  kind: string;
-  severity: string;
-  event: Partial<ExportEvent>;
-  acknowledged_by: number | null;
-  acknowledged_at: number | null;
-};
-export type Device = {
-  id: number;
-  user_id: number;
-  description: string;
-  created_at: number;
-  revoked_at: number | null;
-  last_seen_at: number | null;
-  chain_flag: string | null;
-  superseded_by?: number | null;
-};
-export type TeamWithMembers = {
-  id: number;
-  name: string;
-  members: { user_id: number; display_name: string; email: string; lead: boolean }[];
-  policy_override: Record<string, unknown>;
-};
-export type AuditRow = {
-  id: number;
-  at: number;
-  actor_email: string;
-  subject_email: string | null;
-  action: string;
-  detail: string;
-};
-export type TokenResponse = { token: string; expires_at: number };
 
 /** The fetch this client uses; tests pass a fake. */
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+export type Operation = keyof Operations;
+export type Answer<O extends Operation> = Operations[O]["answer"];
+type Params = Record<string, string | number | boolean>;
 
 const CSRF_COOKIE = "worktrace_csrf";
 
@@ -135,7 +25,28 @@ export function csrfFromCookie(cookies: string): string | null {
   return null;
 }
 
-/** An error answer → AppError: the server's {error: {code, message}} if present, else the status. */
+/**
+ * An operation with its path parameters filled in and the query appended:
+ * ("GET /api/teams/{team_id}/trends", {team_id: 4}, {from: "2025-03-01"})
+ *   → {method: "GET", path: "/api/teams/4/trends?from=2025-03-01"}.
+ */
+export function requestOf(
+  op: Operation,
+  params: Params = {},
+  query: Params = {},
+): { method: string; path: string } {
+  const [method = "GET", template = "/"] = op.split(" ");
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const v = params[name];
+    if (v === undefined) throw new Error(`${op}: no value for {${name}}: a programming error`);
+    return encodeURIComponent(String(v));
+  });
+  const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  return { method, path: q ? `${path}?${q}` : path };
+}
+
+/** An error answer → AppError: the server's {error: {code, message}} if present; else a
+ *  `bad_answer` whose message names the status line, for people to read. */
 export async function errorFrom(res: Response): Promise<AppError> {
   const text = await res.text().catch(() => "");
   try {
@@ -147,18 +58,18 @@ export async function errorFrom(res: Response): Promise<AppError> {
     // Not JSON (a proxy's HTML page, for instance): fall through to the status line.
   }
   return {
-    code: `http_${res.status}`,
+    code: "bad_answer",
     message: `The server answered ${res.status} ${res.statusText}`.trim(),
   };
 }
 
-export class ApiFailure extends Error {
+/** A failed call: the server's code and message. */
+export class ApiFailure extends Error implements AppError {
   readonly code: string;
-  readonly status: number;
-  constructor(err: AppError, status: number) {
+  constructor(err: AppError) {
     super(err.message);
+    this.name = "ApiFailure";
     this.code = err.code;
-    this.status = status;
   }
 }
 
@@ -185,85 +96,90 @@ export class Api {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new ApiFailure(
-        {
-          code: "network",
-          message: `Cannot reach the server (${e instanceof Error ? e.message : String(e)})`,
-        },
-        0,
-      );
+      throw new ApiFailure({
+        code: "network",
+        message: `Cannot reach the server (${e instanceof Error ? e.message : String(e)})`,
+      });
     }
-    if (!res.ok) throw new ApiFailure(await errorFrom(res), res.status);
+    if (!res.ok) throw new ApiFailure(await errorFrom(res));
     return res;
   }
 
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body);
-    if (res.status === 204) return undefined as T;
+  /** Calls one operation of the API and reads its JSON answer (nothing for 204). */
+  async call<O extends Operation>(
+    op: O,
+    params: Params = {},
+    extra: { body?: Operations[O]["body"]; query?: Params } = {},
+  ): Promise<Answer<O>> {
+    const { method, path } = requestOf(op, params, extra.query);
+    const res = await this.send(method, path, extra.body);
+    if (res.status === 204) return undefined as Answer<O>;
     try {
-      return (await res.json()) as T;
+      return (await res.json()) as Answer<O>;
     } catch {
-      throw new ApiFailure(
-        { code: "bad_answer", message: "The server's answer could not be read" },
-        res.status,
-      );
+      throw new ApiFailure({
+        code: "bad_answer",
+        message: "The server's answer could not be read",
+      });
     }
   }
 
-  async login(email: string, password: string): Promise<User> {
-    const r = await this.json<{ user: User; csrf_token: string }>("POST", "/api/auth/login", {
-      email,
-      password,
-    });
+  async login(email: string, password: string): Promise<Answer<"POST /api/auth/login">["user"]> {
+    const r = await this.call("POST /api/auth/login", {}, { body: { email, password } });
     this.csrf = r.csrf_token;
     return r.user;
   }
   async logout(): Promise<void> {
-    await this.json<void>("POST", "/api/auth/logout");
+    await this.call("POST /api/auth/logout");
     this.csrf = null;
   }
-  me = () => this.json<Me>("GET", "/api/me");
-  teams = () => this.json<Team[]>("GET", "/api/teams");
-  members = (team: number) =>
-    this.json<{ user_id: number; display_name: string; email: string }[]>(
-      "GET",
-      `/api/teams/${team}/members`,
-    );
-  now = (team: number) => this.json<Presence[]>("GET", `/api/teams/${team}/now`);
+  me = () => this.call("GET /api/me");
+  teams = () => this.call("GET /api/teams");
+  members = (team: number) => this.call("GET /api/teams/{team_id}/members", { team_id: team });
+  now = (team: number) => this.call("GET /api/teams/{team_id}/now", { team_id: team });
   teamDay = (team: number, day: string) =>
-    this.json<TeamDay>("GET", `/api/teams/${team}/days/${encodeURIComponent(day)}`);
+    this.call("GET /api/teams/{team_id}/days/{day}", { team_id: team, day });
   personDay = (person: number, day: string) =>
-    this.json<PersonDay>("GET", `/api/people/${person}/days/${encodeURIComponent(day)}`);
+    this.call("GET /api/people/{user_id}/days/{day}", { user_id: person, day });
   personHours = (person: number, day: string) =>
-    this.json<HourCategory[]>("GET", `/api/people/${person}/days/${encodeURIComponent(day)}/hours`);
+    this.call("GET /api/people/{user_id}/days/{day}/hours", { user_id: person, day });
   trends = (team: number, from: string, to: string) =>
-    this.json<Trends>("GET", `/api/teams/${team}/trends?${rangeQuery(from, to)}`);
+    this.call("GET /api/teams/{team_id}/trends", { team_id: team }, { query: { from, to } });
   alerts = (includeAcknowledged: boolean) =>
-    this.json<Alert[]>("GET", `/api/alerts?include_acknowledged=${includeAcknowledged}`);
-  acknowledge = (id: number) => this.json<Alert>("POST", `/api/alerts/${id}/acknowledge`);
-  users = () => this.json<User[]>("GET", "/api/admin/users");
-  createUser = (u: { email: string; display_name: string; role: Role; password?: string }) =>
-    this.json<User>("POST", "/api/admin/users", u);
-  memberships = () => this.json<TeamWithMembers[]>("GET", "/api/admin/memberships");
-  createTeam = (name: string) => this.json<Team>("POST", "/api/admin/teams", { name });
+    this.call("GET /api/alerts", {}, { query: { include_acknowledged: includeAcknowledged } });
+  acknowledge = (id: number) =>
+    this.call("POST /api/alerts/{alert_id}/acknowledge", { alert_id: id });
+  users = () => this.call("GET /api/admin/users");
+  createUser = (u: NewUserRequest) => this.call("POST /api/admin/users", {}, { body: u });
+  memberships = () => this.call("GET /api/admin/memberships");
+  createTeam = (name: string) => this.call("POST /api/admin/teams", {}, { body: { name } });
   setMembership = (team: number, user: number, lead: boolean) =>
-    this.json<void>("PUT", `/api/admin/teams/${team}/members/${user}`, { lead });
-  deactivateUser = (id: number) => this.json<User>("POST", `/api/admin/users/${id}/deactivate`);
+    this.call(
+      "PUT /api/admin/teams/{team_id}/members/{user_id}",
+      { team_id: team, user_id: user },
+      { body: { lead } },
+    );
+  deactivateUser = (id: number) =>
+    this.call("POST /api/admin/users/{user_id}/deactivate", { user_id: id });
   removeMembership = (team: number, user: number) =>
-    this.json<void>("DELETE", `/api/admin/teams/${team}/members/${user}`);
-  devices = () => this.json<Device[]>("GET", "/api/admin/devices");
-  revokeDevice = (id: number) => this.json<void>("POST", `/api/admin/devices/${id}/revoke`);
+    this.call("DELETE /api/admin/teams/{team_id}/members/{user_id}", {
+      team_id: team,
+      user_id: user,
+    });
+  devices = () => this.call("GET /api/admin/devices");
+  revokeDevice = (id: number) =>
+    this.call("POST /api/admin/devices/{device_id}/revoke", { device_id: id });
   createToken = (user_id: number, valid_hours: number) =>
-    this.json<TokenResponse>("POST", "/api/admin/enrollment-tokens", { user_id, valid_hours });
-  policy = () => this.json<Record<string, unknown>>("GET", "/api/admin/policy");
-  putPolicy = (p: unknown) => this.json<Record<string, unknown>>("PUT", "/api/admin/policy", p);
-  putTeamPolicy = (team: number, p: unknown) =>
-    this.json<Record<string, unknown>>("PUT", `/api/admin/teams/${team}/policy`, p);
-  audit = (limit: number) => this.json<AuditRow[]>("GET", `/api/admin/audit?limit=${limit}`);
+    this.call("POST /api/admin/enrollment-tokens", {}, { body: { user_id, valid_hours } });
+  policy = () => this.call("GET /api/admin/policy");
+  putPolicy = (p: object) => this.call("PUT /api/admin/policy", {}, { body: p });
+  putTeamPolicy = (team: number, p: object) =>
+    this.call("PUT /api/admin/teams/{team_id}/policy", { team_id: team }, { body: p });
+  audit = (limit: number) => this.call("GET /api/admin/audit", {}, { query: { limit } });
 }
 
-export function rangeQuery(from: string, to: string): string {
-  return `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+function rangeQuery(from: string, to: string): string {
+  return new URLSearchParams({ from, to }).toString();
 }
 
 /** Where the browser downloads a team's timesheet. */
@@ -274,11 +190,4 @@ export function timesheetUrl(team: number, from: string, to: string): string {
 /** Where the browser opens a team's printable report. */
 export function reportUrl(team: number, from: string, to: string, lang: string): string {
   return `/api/teams/${team}/report.pdf?${rangeQuery(from, to)}&lang=${lang}`;
-}
-
-/** Anything a call rejected with → AppError to show. */
-export function failureOf(e: unknown): AppError & { status: number } {
-  if (e instanceof ApiFailure) return { code: e.code, message: e.message, status: e.status };
-  if (isAppError(e)) return { ...e, status: 0 };
-  return { code: "unknown", message: e instanceof Error ? e.message : String(e), status: 0 };
 }

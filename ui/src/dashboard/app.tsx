@@ -1,18 +1,22 @@
 // The dashboard's shell: checks the session, shows the login or the pages with navigation,
 // language switch and logout, and routes by the address bar. Pages fetch their own data.
 
+import { QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { initialLang, type Lang, saveLang } from "../shared/i18n";
+import type { MeResponse } from "../bindings/server";
+import { initialLang, type Lang, LangContext, saveLang } from "../shared/i18n";
+import { queryClient } from "../shared/query";
 import { Admin } from "./admin";
 import { Alerts } from "./alerts";
-import { Api, type Fetch, failureOf, type Me } from "./api";
+import { Api, type Fetch } from "./api";
+import { useLang, useT } from "./lang";
 import { Login } from "./login";
 import { Overview } from "./overview";
 import { PersonDayPage } from "./person";
+import { keys, useOpenAlerts } from "./queries";
 import { parseRoute, type Route, routeHref } from "./route";
-import { type Key, translate } from "./strings";
 import { Trends } from "./trends";
-import { AppContext, type Ctx, Empty, ErrorBox, LangSwitch, Loading, useApp } from "./ui";
+import { AppContext, type Ctx, Empty, ErrorBox, LangSwitch, Loading } from "./ui";
 
 const browserFetch: Fetch = (input, init) => fetch(input, init);
 
@@ -20,19 +24,42 @@ function currentRoute(): Route {
   return parseRoute(window.location.pathname, window.location.search);
 }
 
-export function App() {
-  const api = useMemo(() => new Api(browserFetch, document.cookie), []);
-  const [lang, setLang] = useState<Lang>(initialLang);
-  const [me, setMe] = useState<Me | null | "checking">("checking");
-  const [bootError, setBootError] = useState<string | null>(null);
-  const [route, setRoute] = useState<Route>(currentRoute);
-  const [openAlerts, setOpenAlerts] = useState<number | null>(null);
+/** Codes that mean "nobody is logged in here": the login page, not an error. */
+const LOGGED_OUT = new Set(["not_logged_in", "session_expired"]);
 
-  const t = useCallback(
-    (key: Key, values?: Record<string, string | number>) => translate(lang, key, values),
+/** The dashboard with its own API client and query cache; tests pass a fake fetch. */
+export function App({ fetcher = browserFetch }: { fetcher?: Fetch }) {
+  const client = useMemo(queryClient, []);
+  const api = useMemo(() => new Api(fetcher, document.cookie), [fetcher]);
+  const [lang, setLangState] = useState<Lang>(initialLang);
+  const langState = useMemo(
+    () => ({
+      lang,
+      setLang: (l: Lang) => {
+        saveLang(l);
+        setLangState(l);
+      },
+    }),
     [lang],
   );
+  return (
+    <QueryClientProvider client={client}>
+      <LangContext.Provider value={langState}>
+        <Shell api={api} />
+      </LangContext.Provider>
+    </QueryClientProvider>
+  );
+}
 
+function Shell({ api }: { api: Api }) {
+  const t = useT();
+  const client = useQueryClient();
+  const [route, setRoute] = useState<Route>(currentRoute);
+  const session = useQuery({ queryKey: keys.me, queryFn: () => api.me() });
+  const loggedOut = session.isError && LOGGED_OUT.has(session.error.code);
+  const me: MeResponse | null = loggedOut ? null : (session.data ?? null);
+
+  const { lang } = useLang();
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = t("appTitle");
@@ -50,65 +77,41 @@ export function App() {
     return () => window.removeEventListener("popstate", onPop);
   }, []);
 
-  useEffect(() => {
-    api.me().then(
-      (m) => setMe(m),
-      (e: unknown) => {
-        const f = failureOf(e);
-        if (f.status === 401) setMe(null);
-        else setBootError(f.message);
-      },
-    );
-  }, [api]);
+  const canUseDashboard = me !== null && dashboardAllowed(me);
+  const openAlerts = useOpenAlerts(canUseDashboard).data ?? null;
+  const ctx: Ctx | null = useMemo(() => (me ? { api, me, navigate } : null), [api, me, navigate]);
 
-  const canUseDashboard = me !== null && me !== "checking" && dashboardAllowed(me);
-  const refreshAlerts = useCallback(() => {
-    if (!canUseDashboard) return;
-    api.alerts(false).then(
-      (a) => setOpenAlerts(a.length),
-      () => setOpenAlerts(null),
-    );
-  }, [api, canUseDashboard]);
-  useEffect(refreshAlerts, [refreshAlerts]);
-
-  const switchLang = (l: Lang) => {
-    saveLang(l);
-    setLang(l);
-  };
-
-  if (bootError) {
+  if (session.isError && !loggedOut) {
     return (
       <main className="center">
-        <ErrorBox message={bootError} />
+        <ErrorBox message={session.error.message} code={session.error.code} />
       </main>
     );
   }
-  if (me === "checking") {
+  if (session.isPending) {
     return (
       <main className="center">
         <Loading />
       </main>
     );
   }
-  if (me === null) {
+  if (me === null || ctx === null) {
     return (
       <Login
         api={api}
-        lang={lang}
-        t={t}
-        onLang={switchLang}
         onLoggedIn={(m) => {
-          setMe(m);
+          client.setQueryData(keys.me, m);
           if (route.page === "login") navigate("/");
         }}
       />
     );
   }
 
-  const ctx: Ctx = { api, lang, t, me, navigate, refreshAlerts };
   const logout = () => {
     api.logout().finally(() => {
-      setMe(null);
+      // Nothing of the last person's stays in the cache for the next one.
+      client.removeQueries({ predicate: (q) => q.queryKey[0] !== keys.me[0] });
+      client.setQueryData(keys.me, null);
       window.history.replaceState(null, "", "/login");
       setRoute({ page: "login" });
     });
@@ -160,7 +163,7 @@ export function App() {
             </nav>
           )}
           <div className="topbar-end">
-            <LangSwitch lang={lang} onLang={switchLang} label={t("language")} />
+            <LangSwitch />
             <span className="who" title={me.user.email}>
               {me.user.display_name}
             </span>
@@ -181,7 +184,7 @@ export function App() {
   );
 }
 
-function dashboardAllowed(me: Me): boolean {
+function dashboardAllowed(me: MeResponse): boolean {
   return me.user.role === "admin" || me.led_teams.length > 0;
 }
 
@@ -211,7 +214,7 @@ function Page({ route }: { route: Route }) {
 }
 
 function NotFound() {
-  const { t } = useApp();
+  const t = useT();
   return (
     <div className="empty not-found" data-testid="not-found">
       <h2>{t("notFoundTitle")}</h2>
@@ -222,5 +225,3 @@ function NotFound() {
     </div>
   );
 }
-
-export type { Key };

@@ -1,62 +1,29 @@
 import { describe, expect, it } from "vitest";
+import type { DecisionRow, SessionRow } from "../bindings/server";
+import { dayStart } from "../shared/day";
+import { toAppError } from "../shared/error";
 import { parsePolicyText } from "./admin";
-import {
-  Api,
-  ApiFailure,
-  csrfFromCookie,
-  type DecisionRow,
-  failureOf,
-  type SessionRow,
-} from "./api";
-import {
-  activeShare,
-  addDays,
-  ago,
-  bytes,
-  dayStart,
-  duration,
-  lastDays,
-  rangeLength,
-} from "./format";
+import { Api, ApiFailure, csrfFromCookie, requestOf } from "./api";
+import { exportEventOf } from "./event";
+import { activeShare } from "./figures";
+import { dictionaries } from "./i18n";
 import { parseRoute, type Route, routeHref } from "./route";
-import { dictionaries } from "./strings";
 import { colourByCategory, dayWindow, hourTicks, layoutTimeline } from "./timeline";
 
 const H = 3_600_000;
 
-describe("formatting", () => {
-  it("writes durations in both languages, rounding down to the minute", () => {
-    expect(duration(5_400_000, "en")).toBe("1 h 30 min");
-    expect(duration(5_400_000, "ru")).toBe("1 ч 30 мин");
-    expect(duration(2 * H, "en")).toBe("2 h");
-    expect(duration(59_999, "en")).toBe("0 min");
-    expect(duration(-5, "en")).toBe("0 min");
-  });
-  it("counts calendar days across month ends and DST", () => {
-    expect(addDays("2025-03-01", -1)).toBe("2025-02-28");
-    expect(addDays("2024-12-31", 1)).toBe("2025-01-01");
-    expect(addDays("2025-03-29", 2)).toBe("2025-03-31");
-    expect(lastDays("2025-03-14", 14)).toEqual({ from: "2025-03-01", to: "2025-03-14" });
-    expect(rangeLength("2025-03-01", "2025-03-31")).toBe(31);
-    expect(rangeLength("2025-03-02", "2025-03-01")).toBe(-1);
-    expect(rangeLength("bad", "2025-03-01")).toBe(-1);
-  });
+describe("figures", () => {
   it("keeps shares within 0..1 and reads nothing clocked as zero", () => {
     expect(activeShare(3 * H, 4 * H)).toBe(0.75);
     expect(activeShare(5, 0)).toBe(0);
     expect(activeShare(5 * H, 4 * H)).toBe(1);
   });
-  it("says how long ago, and never for nothing", () => {
-    const now = 1_000_000_000;
-    expect(ago(now - 90_000, now, "en")).toBe("2 min ago");
-    expect(ago(now - 10_000, now, "ru")).toBe("только что");
-    expect(ago(null, now, "en")).toBe("never");
-    expect(ago(now - 3 * 86_400_000, now, "en")).toBe("3 days ago");
-  });
-  it("writes sizes people read", () => {
-    expect(bytes(2048)).toBe("2 KB");
-    expect(bytes(5_300_000)).toBe("5.1 MB");
-    expect(bytes(null)).toBe("");
+  it("takes from an alert's event only the fields that have their type", () => {
+    expect(exportEventOf({ file_name: "clients.xlsx", size_bytes: "big", count: 3 })).toEqual({
+      file_name: "clients.xlsx",
+      count: 3,
+    });
+    expect(exportEventOf({})).toEqual({});
   });
 });
 
@@ -210,17 +177,16 @@ describe("API client", () => {
     );
     const e = await api.personDay(9, "2025-03-03").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ApiFailure);
-    expect(failureOf(e)).toEqual({
+    expect(toAppError(e)).toEqual({
       code: "not_found",
       message: "there is no person 9 that you can see",
-      status: 404,
     });
   });
 
   it("turns a non-JSON error page into a message with the status", async () => {
     const api = new Api(reply(502, "<html>Bad gateway</html>"));
-    const e = failureOf(await api.teams().catch((x: unknown) => x));
-    expect(e.code).toBe("http_502");
+    const e = toAppError(await api.teams().catch((x: unknown) => x));
+    expect(e.code, "a code of its own, not the status").toBe("bad_answer");
     expect(e.message).toContain("502");
   });
 
@@ -228,8 +194,8 @@ describe("API client", () => {
     const api = new Api(async () => {
       throw new TypeError("Failed to fetch");
     });
-    const e = failureOf(await api.me().catch((x: unknown) => x));
-    expect(e).toMatchObject({ code: "network", status: 0 });
+    const e = toAppError(await api.me().catch((x: unknown) => x));
+    expect(e.code).toBe("network");
     expect(e.message).toContain("Failed to fetch");
   });
 
@@ -244,6 +210,19 @@ describe("API client", () => {
     await api.teams();
     const csrf = seen.map((i) => (i.headers as Record<string, string>)["x-csrf-token"]);
     expect(csrf).toEqual(["old", "old", "fresh", undefined]);
+  });
+
+  it("fills in path parameters and the query of an operation", () => {
+    expect(
+      requestOf("GET /api/teams/{team_id}/trends", { team_id: 4 }, { from: "2025-03-01" }),
+    ).toEqual({
+      method: "GET",
+      path: "/api/teams/4/trends?from=2025-03-01",
+    });
+    expect(requestOf("GET /api/people/{user_id}/days/{day}", { user_id: 7, day: "a/b" }).path).toBe(
+      "/api/people/7/days/a%2Fb",
+    );
+    expect(() => requestOf("GET /api/teams/{team_id}/now")).toThrow("team_id");
   });
 
   it("reads 204 answers as nothing", async () => {
@@ -263,11 +242,16 @@ describe("policy editor and languages", () => {
     expect(bad.ok).toBe(false);
   });
   it("has every Russian string filled in and with the same placeholders", () => {
+    const forms = (v: string | Record<string, string>) =>
+      typeof v === "string" ? [v] : Object.values(v);
+    const holes = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     for (const [key, en] of Object.entries(dictionaries.en)) {
       const ru = dictionaries.ru[key as keyof typeof dictionaries.en];
-      expect(ru.trim(), key).not.toBe("");
-      const holes = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-      expect(holes(ru), key).toEqual(holes(en));
+      const enHoles = holes(forms(en)[0] ?? "");
+      for (const form of forms(ru)) {
+        expect(form.trim(), key).not.toBe("");
+        expect(holes(form), key).toEqual(enHoles);
+      }
     }
   });
 });

@@ -1,47 +1,34 @@
 // The login page: e-mail and password, the server's message on failure (wrong password, too
 // many attempts), and the language switch, since it is the first thing people see.
 
+import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import type { Lang } from "../shared/i18n";
-import { type Api, failureOf, type Me } from "./api";
-import type { Key } from "./strings";
+import type { MeResponse } from "../bindings/server";
+import type { Api } from "./api";
+import { useT } from "./lang";
 import { ErrorBox, LangSwitch } from "./ui";
 
-export function Login({
-  api,
-  lang,
-  t,
-  onLang,
-  onLoggedIn,
-}: {
-  api: Api;
-  lang: Lang;
-  t: (key: Key) => string;
-  onLang: (l: Lang) => void;
-  onLoggedIn: (me: Me) => void;
-}) {
+export function Login({ api, onLoggedIn }: { api: Api; onLoggedIn: (me: MeResponse) => void }) {
+  const t = useT();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const login = useMutation({
+    mutationFn: async () => {
       await api.login(email, password);
-      onLoggedIn(await api.me());
-    } catch (err) {
-      setError(failureOf(err).message);
-      setBusy(false);
-    }
+      return api.me();
+    },
+    onSuccess: onLoggedIn,
+  });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    login.mutate();
   };
 
   return (
     <main className="login">
       <div className="login-lang">
-        <LangSwitch lang={lang} onLang={onLang} label={t("language")} />
+        <LangSwitch />
       </div>
       <form className="login-card" onSubmit={submit} aria-labelledby="login-title">
         <div className="brand login-brand">
@@ -72,9 +59,9 @@ export function Login({
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        {error && <ErrorBox message={error} />}
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? t("loggingIn") : t("login")}
+        {login.error && <ErrorBox message={login.error.message} code={login.error.code} />}
+        <button type="submit" className="primary" disabled={login.isPending}>
+          {login.isPending ? t("loggingIn") : t("login")}
         </button>
       </form>
     </main>

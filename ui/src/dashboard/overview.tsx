@@ -1,15 +1,19 @@
 // Team overview: who is working now, each member's hours on the chosen day, the active share
 // and the top categories; links to each person's day and to the team's trends.
 
-import { isoDay, percent } from "../shared/time";
-import type { CategoryTotals, Presence, Team, TeamDay } from "./api";
-import { activeShare, ago, categoryColor, duration, longDay } from "./format";
+import type { CategoryTotals, PresenceView, Team, TeamDay } from "../bindings/server";
+import { categoryColor } from "../shared/color";
+import { isoDay } from "../shared/day";
+import { ago, duration, longDay, percent } from "../shared/format";
+import { activeShare } from "./figures";
+import { useLang, useT } from "./lang";
+import { useNow, useTeamDay, useTeams } from "./queries";
 import { routeHref } from "./route";
-import { Card, DayPicker, Empty, Link, Loaded, Stat, useApp, useLoad } from "./ui";
+import { Card, DayPicker, Empty, joined, Link, Loaded, Stat, useApp } from "./ui";
 
 export function Overview({ team, day }: { team: number | null; day: string | null }) {
-  const { api, t } = useApp();
-  const [teams] = useLoad(() => api.teams(), []);
+  const t = useT();
+  const teams = useTeams();
   return (
     <Loaded load={teams}>
       {(list) => {
@@ -22,8 +26,10 @@ export function Overview({ team, day }: { team: number | null; day: string | nul
 }
 
 function TeamPage({ teams, team, day }: { teams: Team[]; team: number; day: string }) {
-  const { api, t, lang, navigate } = useApp();
-  const [data] = useLoad(() => Promise.all([api.teamDay(team, day), api.now(team)]), [team, day]);
+  const t = useT();
+  const { lang } = useLang();
+  const { navigate } = useApp();
+  const data = joined(useTeamDay(team, day), useNow(team));
   const today = isoDay(new Date());
   const go = (d: string) =>
     navigate(routeHref({ page: "team", team, day: d === today ? null : d }));
@@ -72,10 +78,11 @@ function TeamDayView({
   isToday,
 }: {
   teamDay: TeamDay;
-  now: Presence[];
+  now: PresenceView[];
   isToday: boolean;
 }) {
-  const { t, lang } = useApp();
+  const t = useT();
+  const { lang } = useLang();
   const working = now.filter((p) => p.clocked_in);
   const tot = teamDay.totals;
   const nowMs = Date.now();
@@ -97,12 +104,12 @@ function TeamDayView({
         />
         <Stat
           label={t("activeShare")}
-          value={percent(activeShare(tot.active_ms, tot.clocked_ms))}
+          value={percent(activeShare(tot.active_ms, tot.clocked_ms), lang)}
           hint={t("activeShareHint")}
         />
         <Stat
           label={t("activityLevel")}
-          value={percent(tot.activity_level)}
+          value={percent(tot.activity_level, lang)}
           hint={t("activityLevelHint")}
         />
       </div>
@@ -141,7 +148,7 @@ function TeamDayView({
                       </td>
                       <td className="num">
                         {m.totals.clocked_ms > 0
-                          ? percent(activeShare(m.totals.active_ms, m.totals.clocked_ms))
+                          ? percent(activeShare(m.totals.active_ms, m.totals.clocked_ms), lang)
                           : "—"}
                       </td>
                       <td>
@@ -162,11 +169,19 @@ function TeamDayView({
   );
 }
 
-function PresenceBadge({ p, nowMs }: { p: Presence | undefined; nowMs: number }) {
-  const { t, lang } = useApp();
+/** When a device last reported: "2 minutes ago", or "never". */
+export function useLastSeen(): (at: number | null | undefined, now: number) => string {
+  const t = useT();
+  const { lang } = useLang();
+  return (at, now) => (at == null ? t("never") : ago(at, now, lang));
+}
+
+function PresenceBadge({ p, nowMs }: { p: PresenceView | undefined; nowMs: number }) {
+  const t = useT();
+  const lastSeen = useLastSeen();
   if (!p || p.state === "offline" || !p.clocked_in) {
     return (
-      <span className="pill offline" title={p ? ago(p.last_seen, nowMs, lang) : undefined}>
+      <span className="pill offline" title={p ? lastSeen(p.last_seen, nowMs) : undefined}>
         {p?.state === "offline" || !p ? t("offline") : t("clockedOut")}
       </span>
     );
@@ -194,7 +209,8 @@ export function Chips({ categories }: { categories: CategoryTotals[] }) {
 }
 
 export function CategoryBars({ categories }: { categories: CategoryTotals[] }) {
-  const { t, lang } = useApp();
+  const t = useT();
+  const { lang } = useLang();
   const total = categories.reduce((s, c) => s + c.active_ms, 0);
   if (total === 0) return <Empty title={t("noTimeRecorded")} hint={t("noTimeHint")} />;
   return (

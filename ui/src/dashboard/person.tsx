@@ -2,20 +2,21 @@
 // decided about them), time by category and by app. A person the viewer may not see is shown
 // as not found, with nothing of theirs on the page.
 
-import { percent } from "../shared/time";
-import type { HourCategory, PersonDay } from "./api";
-import { categoryColor, clockTime, dayStart, duration, hourStartOf, longDay } from "./format";
+import type { HourCategory, PersonDay } from "../bindings/server";
+import { categoryColor } from "../shared/color";
+import { dayStart, hourStartOf } from "../shared/day";
+import { clock as clockTime, duration, longDay, percent } from "../shared/format";
+import { type Translate, useLang, useT } from "./lang";
 import { CategoryBars } from "./overview";
+import { usePersonDay, usePersonHours } from "./queries";
 import { routeHref } from "./route";
 import { colourByCategory, dayWindow, hourTicks, layoutTimeline } from "./timeline";
-import { Card, DayPicker, Empty, Loaded, Stat, useApp, useLoad } from "./ui";
+import { Card, DayPicker, Empty, joined, Loaded, Stat, useApp } from "./ui";
 
 export function PersonDayPage({ person, day }: { person: number; day: string }) {
-  const { api, navigate, lang } = useApp();
-  const [load] = useLoad(
-    () => Promise.all([api.personDay(person, day), api.personHours(person, day)]),
-    [person, day],
-  );
+  const { lang } = useLang();
+  const { navigate } = useApp();
+  const load = joined(usePersonDay(person, day), usePersonHours(person, day));
   const go = (d: string) => navigate(routeHref({ page: "person", person, day: d }));
   return (
     <Loaded load={load}>
@@ -44,13 +45,14 @@ const CHOICE_KEYS = {
   meeting: "choiceMeeting",
 } as const;
 
-function choiceLabel(t: ReturnType<typeof useApp>["t"], choice: string | undefined): string {
+function choiceLabel(t: Translate, choice: string | undefined): string {
   const key = CHOICE_KEYS[choice as keyof typeof CHOICE_KEYS];
   return key ? t(key) : (choice ?? t("idle"));
 }
 
 function PersonDayView({ d, hours }: { d: PersonDay; hours: HourCategory[] }) {
-  const { t, lang } = useApp();
+  const t = useT();
+  const { lang } = useLang();
   const tot = d.totals;
   const now = Date.now();
   const window = dayWindow(dayStart(d.day), d.sessions, now);
@@ -70,7 +72,7 @@ function PersonDayView({ d, hours }: { d: PersonDay; hours: HourCategory[] }) {
         <Stat label={t("idle")} value={duration(tot.idle_ms, lang)} />
         <Stat
           label={t("activityLevel")}
-          value={percent(tot.activity_level)}
+          value={percent(tot.activity_level, lang)}
           hint={t("activityLevelHint")}
         />
       </div>
@@ -163,8 +165,8 @@ function PersonDayView({ d, hours }: { d: PersonDay; hours: HourCategory[] }) {
               {d.sessions.map((s) => (
                 <li key={`${s.device_id}-${s.start}`}>
                   {clockTime(s.start, lang)} –{" "}
-                  {s.end === null ? t("stillClockedIn") : clockTime(s.end, lang)}
-                  {s.end !== null && (
+                  {s.end == null ? t("stillClockedIn") : clockTime(s.end, lang)}
+                  {s.end != null && (
                     <span className="muted"> · {duration(s.end - s.start, lang)}</span>
                   )}
                   {s.clock_out_reason && s.clock_out_reason !== "manual" && (

@@ -2,7 +2,7 @@
 // periods inside them as gaps labelled with the idle decision. Pure: times in, percentages out;
 // no DOM and no clock reads (the caller passes `now` for a session still open).
 
-import type { DecisionRow, HourCategory, SessionRow } from "./api";
+import type { DecisionRow, HourCategory, SessionRow } from "../bindings/server";
 
 export type Segment = {
   kind: "work" | "idle";
@@ -69,7 +69,7 @@ export function layoutTimeline(
   };
   // Merge overlapping sessions.
   const spans = sessions
-    .map((s) => ({ start: s.start, end: s.end ?? Math.max(s.start, now), open: s.end === null }))
+    .map((s) => ({ start: s.start, end: s.end ?? Math.max(s.start, now), open: s.end == null }))
     .filter((s) => s.end > s.start)
     .sort((a, b) => a.start - b.start);
   const merged: { start: number; end: number; open: boolean }[] = [];

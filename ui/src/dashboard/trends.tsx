@@ -13,11 +13,16 @@ import {
   Tooltip,
 } from "chart.js";
 import { useEffect, useRef, useState } from "react";
-import { isoDay, percent } from "../shared/time";
-import { reportUrl, type Team, type Trends as TrendsData, timesheetUrl } from "./api";
-import { activeShare, categoryColor, duration, hoursOf, lastDays, rangeLength } from "./format";
+import type { Team, Trends as TrendsData } from "../bindings/server";
+import { categoryColor } from "../shared/color";
+import { isoDay, lastDays, rangeLength } from "../shared/day";
+import { duration, percent } from "../shared/format";
+import { reportUrl, timesheetUrl } from "./api";
+import { activeShare, hoursOf } from "./figures";
+import { useLang, useT } from "./lang";
+import { useTeams, useTrends } from "./queries";
 import { routeHref } from "./route";
-import { Card, Empty, ErrorBox, Loaded, Stat, useApp, useLoad } from "./ui";
+import { Card, Empty, ErrorBox, Loaded, Stat, useApp } from "./ui";
 
 Chart.register(
   BarController,
@@ -41,8 +46,8 @@ export function Trends({
   from: string | null;
   to: string | null;
 }) {
-  const { api, t } = useApp();
-  const [teams] = useLoad(() => api.teams(), []);
+  const t = useT();
+  const teams = useTeams();
   return (
     <Loaded load={teams}>
       {(list) => {
@@ -66,12 +71,14 @@ function TrendsPage({
   from: string;
   to: string;
 }) {
-  const { api, t, lang, navigate } = useApp();
+  const t = useT();
+  const { lang } = useLang();
+  const { navigate } = useApp();
   const [draft, setDraft] = useState({ from, to });
   useEffect(() => setDraft({ from, to }), [from, to]);
   const days = rangeLength(draft.from, draft.to);
   const rangeError = days < 0 ? t("rangeBackwards") : days > MAX_DAYS ? t("rangeTooLong") : null;
-  const [load] = useLoad(() => api.trends(team, from, to), [team, from, to]);
+  const load = useTrends(team, from, to);
   const go = (r: { team?: number; from?: string; to?: string }) =>
     navigate(
       routeHref({ page: "trends", team: r.team ?? team, from: r.from ?? from, to: r.to ?? to }),
@@ -163,7 +170,8 @@ function cssVar(name: string, fallback: string): string {
 }
 
 function TrendsView({ d }: { d: TrendsData }) {
-  const { t, lang } = useApp();
+  const t = useT();
+  const { lang } = useLang();
   const bars = useRef<HTMLCanvasElement>(null);
   const donut = useRef<HTMLCanvasElement>(null);
   const total = d.days.reduce(
@@ -238,7 +246,10 @@ function TrendsView({ d }: { d: TrendsData }) {
     <>
       <div className="stats">
         <Stat label={t("clockedTotal")} value={duration(total.clocked, lang)} />
-        <Stat label={t("activeShare")} value={percent(activeShare(total.active, total.clocked))} />
+        <Stat
+          label={t("activeShare")}
+          value={percent(activeShare(total.active, total.clocked), lang)}
+        />
         <Stat
           label={t("perPersonDay")}
           value={duration(peopleDays > 0 ? total.clocked / peopleDays : 0, lang)}

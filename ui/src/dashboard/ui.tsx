@@ -1,30 +1,19 @@
-// Shared pieces of the dashboard's pages: the app context (API client, language, who is logged
-// in, navigation), loading/error/empty states and a data hook. No page logic lives here.
+// Shared pieces of the dashboard's pages: the app context (API client, who is logged in,
+// navigation), loading/error/empty states for reads. No page logic lives here.
 
-import {
-  createContext,
-  type ReactNode,
-  useCallback,
-  useContext,
-  useEffect,
-  useRef,
-  useState,
-} from "react";
-import type { Lang } from "../shared/i18n";
-import { format } from "../shared/i18n";
-import { isoDay } from "../shared/time";
-import { type Api, failureOf, type Me } from "./api";
-import { addDays } from "./format";
-import type { Key } from "./strings";
+import type { UseQueryResult } from "@tanstack/react-query";
+import { createContext, type ReactNode, useContext } from "react";
+import type { MeResponse } from "../bindings/server";
+import { addDays, isoDay } from "../shared/day";
+import type { AppError } from "../shared/error";
+import { LANGUAGES } from "../shared/i18n";
+import type { Api } from "./api";
+import { useLang, useT } from "./lang";
 
 export type Ctx = {
   api: Api;
-  lang: Lang;
-  t: (key: Key, values?: Record<string, string | number>) => string;
-  me: Me;
+  me: MeResponse;
   navigate: (href: string) => void;
-  /** Alerts not yet acknowledged, for the badge in the navigation. */
-  refreshAlerts: () => void;
 };
 
 export const AppContext = createContext<Ctx | null>(null);
@@ -35,36 +24,27 @@ export function useApp(): Ctx {
   return c;
 }
 
-export type Load<T> =
-  | { state: "loading" }
-  | { state: "error"; code: string; message: string; status: number }
-  | { state: "ready"; data: T };
+/** A read as a page shows it: a query's result, or several joined by `joined`. */
+export type Read<T> =
+  | { status: "pending" }
+  | { status: "error"; error: AppError }
+  | { status: "success"; data: T };
 
-/** Runs `fetch` whenever `deps` change; stale answers (from older deps) are dropped. */
-export function useLoad<T>(fetch: () => Promise<T>, deps: unknown[]): [Load<T>, () => void] {
-  const [load, setLoad] = useState<Load<T>>({ state: "loading" });
-  const [tick, setTick] = useState(0);
-  const seq = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's inputs
-  useEffect(() => {
-    const mine = ++seq.current;
-    setLoad({ state: "loading" });
-    fetch().then(
-      (data) => mine === seq.current && setLoad({ state: "ready", data }),
-      (e: unknown) => mine === seq.current && setLoad({ state: "error", ...failureOf(e) }),
-    );
-  }, [...deps, tick]);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  return [load, reload];
+/** Several reads as one: the first error, else pending until all are there. */
+export function joined<A, B>(a: UseQueryResult<A>, b: UseQueryResult<B>): Read<[A, B]> {
+  if (a.status === "error") return a;
+  if (b.status === "error") return b;
+  if (a.status === "pending" || b.status === "pending") return { status: "pending" };
+  return { status: "success", data: [a.data, b.data] };
 }
 
 /** A spinner; also shown before the app context exists (while the session is checked). */
 export function Loading() {
-  const ctx = useContext(AppContext);
+  const t = useT();
   return (
     <div className="loading" role="status" aria-live="polite">
       <span className="spinner" aria-hidden="true" />
-      {ctx ? ctx.t("loading") : ""}
+      {t("loading")}
     </div>
   );
 }
@@ -77,27 +57,28 @@ export function ErrorBox({ message, code }: { message: string; code?: string }) 
   );
 }
 
-/** What a failed load shows: not found/forbidden get a page-level message, others the text. */
-export function Failed({ load }: { load: Extract<Load<unknown>, { state: "error" }> }) {
-  const { t } = useApp();
-  if (load.status === 404 || load.status === 403) {
+/** What a failed read shows: `not_found` and `forbidden` get a page-level message (the server's
+ *  text says what is missing), anything else the message in an error box. */
+export function Failed({ error }: { error: AppError }) {
+  const t = useT();
+  if (error.code === "not_found" || error.code === "forbidden") {
     return (
-      <div className="empty not-found" data-testid="not-found">
-        <h2>{load.status === 404 ? t("notFoundTitle") : t("forbiddenTitle")}</h2>
-        <p>{load.message}</p>
+      <div className="empty not-found" data-testid="not-found" data-code={error.code}>
+        <h2>{error.code === "not_found" ? t("notFoundTitle") : t("forbiddenTitle")}</h2>
+        <p>{error.message}</p>
         <a href="/" className="button-link">
           {t("backHome")}
         </a>
       </div>
     );
   }
-  return <ErrorBox message={load.message} code={load.code} />;
+  return <ErrorBox message={error.message} code={error.code} />;
 }
 
 /** Renders the data when ready, else the loading or error state. */
-export function Loaded<T>({ load, children }: { load: Load<T>; children: (d: T) => ReactNode }) {
-  if (load.state === "loading") return <Loading />;
-  if (load.state === "error") return <Failed load={load} />;
+export function Loaded<T>({ load, children }: { load: Read<T>; children: (d: T) => ReactNode }) {
+  if (load.status === "pending") return <Loading />;
+  if (load.status === "error") return <Failed error={load.error} />;
   return <>{children(load.data)}</>;
 }
 
@@ -170,28 +151,21 @@ export function Link({
   );
 }
 
-export { format };
-
-export function LangSwitch({
-  lang,
-  onLang,
-  label,
-}: {
-  lang: Lang;
-  onLang: (l: Lang) => void;
-  label: string;
-}) {
+/** The language buttons; the choice is remembered in this browser. */
+export function LangSwitch() {
+  const t = useT();
+  const { lang, setLang } = useLang();
   return (
-    <fieldset className="lang-switch" aria-label={label}>
-      {(["en", "ru"] as const).map((l) => (
+    <fieldset className="lang-switch" aria-label={t("language")}>
+      {LANGUAGES.map((l) => (
         <button
           key={l}
           type="button"
           className={l === lang ? "active" : ""}
           aria-pressed={l === lang}
-          onClick={() => onLang(l)}
+          onClick={() => setLang(l)}
         >
-          {l === "en" ? "EN" : "RU"}
+          {l.toUpperCase()}
         </button>
       ))}
     </fieldset>
@@ -200,7 +174,7 @@ export function LangSwitch({
 
 /** Previous day, a date field and next day; days after today cannot be picked. */
 export function DayPicker({ day, onPick }: { day: string; onPick: (day: string) => void }) {
-  const { t } = useApp();
+  const t = useT();
   const today = isoDay(new Date());
   return (
     <div className="day-picker">

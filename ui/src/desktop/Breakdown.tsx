@@ -3,9 +3,9 @@
 import { ArcElement, Chart, DoughnutController, Tooltip } from "chart.js";
 import { useEffect, useRef } from "react";
 import type { Total } from "../bindings/desktop";
-import { percent } from "../shared/time";
-import { categoryColor, duration } from "./format";
-import { useT } from "./lang";
+import { categoryColor } from "../shared/color";
+import { percent, shortDuration } from "../shared/format";
+import { useLang, useT } from "./lang";
 
 Chart.register(DoughnutController, ArcElement, Tooltip);
 
@@ -14,6 +14,7 @@ function time(t: Total): number {
 }
 
 export function CategoryChart(props: { totals: Total[] }) {
+  const { lang } = useLang();
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!canvas.current) return;
@@ -35,14 +36,16 @@ export function CategoryChart(props: { totals: Total[] }) {
         responsive: false,
         plugins: {
           tooltip: {
-            callbacks: { label: (c) => ` ${c.label}: ${duration(Number(c.raw) * 1000)}` },
+            callbacks: {
+              label: (c) => ` ${c.label}: ${shortDuration(Number(c.raw) * 1000, lang)}`,
+            },
           },
         },
         cutout: "62%",
       },
     });
     return () => chart.destroy();
-  }, [props.totals]);
+  }, [props.totals, lang]);
   return <canvas ref={canvas} width={160} height={160} role="img" aria-label="chart" />;
 }
 
@@ -55,6 +58,8 @@ export function Totals(props: {
   testid: string;
 }) {
   const t = useT();
+  const { lang } = useLang();
+  const duration = (ms: number) => shortDuration(ms, lang);
   const max = Math.max(1, ...props.totals.map(time));
   return (
     <section className="card">
@@ -89,7 +94,7 @@ export function Totals(props: {
                 {duration(Math.max(r.worked_ms, r.active_ms))}
               </td>
               <td className="num muted" title={t("activity")}>
-                {percent(r.active_ms > 0 ? r.input_ms / r.active_ms : 0)}
+                {percent(r.active_ms > 0 ? r.input_ms / r.active_ms : 0, lang)}
               </td>
             </tr>
           ))}

@@ -1,14 +1,15 @@
 // One period (a day or a week): headline totals, the timeline (days) or per-day bars (weeks),
 // and the breakdowns by category and app. Shared by Today and History.
 import type { PeriodView } from "../bindings/desktop";
-import { percent } from "../shared/time";
+import { percent, shortDuration } from "../shared/format";
 import { CategoryChart, Totals } from "./Breakdown";
-import { duration } from "./format";
-import { useT } from "./lang";
+import { useLang, useT } from "./lang";
 import { Timeline } from "./Timeline";
 
 export function Figures(props: { view: PeriodView }) {
   const t = useT();
+  const { lang } = useLang();
+  const duration = (ms: number) => shortDuration(ms, lang);
   const v = props.view;
   return (
     <div className="figures">
@@ -33,7 +34,7 @@ export function Figures(props: { view: PeriodView }) {
       <div className="figure">
         <span className="label">{t("activity")}</span>
         <span className="value" data-testid="activity-level">
-          {percent(v.activity)}
+          {percent(v.activity, lang)}
         </span>
         <span className="meter">
           <span style={{ width: `${Math.round(v.activity * 100)}%` }} />

@@ -3,8 +3,10 @@
 
 import { useState } from "react";
 import type { SessionSpan, TimelineSpan } from "../bindings/desktop";
-import { categoryColor, clock, duration, place, ticks, visibleRange } from "./format";
-import { type Translate, useT } from "./lang";
+import { categoryColor } from "../shared/color";
+import { clock, shortDuration } from "../shared/format";
+import { place, ticks, visibleRange } from "./geometry";
+import { type Translate, useLang, useT } from "./lang";
 
 export function decisionLabel(t: Translate, s: TimelineSpan): string {
   if (!s.in_session) return "";
@@ -43,6 +45,7 @@ export function Timeline(props: {
   now: number;
 }) {
   const t = useT();
+  const { lang } = useLang();
   const [hover, setHover] = useState<TimelineSpan | null>(null);
   const range = visibleRange(
     [
@@ -107,7 +110,7 @@ export function Timeline(props: {
       <div className="timeline-axis">
         {hours.map((h) => (
           <span key={h} style={{ left: `${place(h, h, range.from, range.to).left}%` }}>
-            {clock(h)}
+            {clock(h, lang)}
           </span>
         ))}
       </div>
@@ -115,7 +118,8 @@ export function Timeline(props: {
         {hover ? (
           <>
             <strong>
-              {clock(hover.start)}–{clock(hover.end)} · {duration(hover.end - hover.start)}
+              {clock(hover.start, lang)}–{clock(hover.end, lang)} ·{" "}
+              {shortDuration(hover.end - hover.start, lang)}
             </strong>{" "}
             {hover.kind === "idle" ? (
               <>

@@ -1,5 +1,6 @@
 // The desktop app's words in every language. English is the reference; Russian must have the
-// same keys (the Dictionary type checks it), so no string is left untranslated.
+// same keys (the Dictionary type checks it), so no string is left untranslated. Words that
+// depend on a number have a form per plural category (see shared/i18n).
 import type { Dictionary, Lang } from "../shared/i18n";
 
 const en = {
@@ -75,7 +76,7 @@ const en = {
   lastError: "Last error",
   never: "never",
   queued: "Waiting to be sent",
-  queuedCount: "{count} items",
+  queuedCount: { one: "{count} item", other: "{count} items" },
   pendingBatch: "Batch waiting for the server's answer (resent exactly like this)",
   sentBatches: "Sent",
   batchTitle: "Batch {seq} to {server}, acknowledged {time}",
@@ -149,6 +150,7 @@ const en = {
   promptDiscard: "Discard",
   promptDefault: "Without an answer in {secs} s: “{choice}”.",
   errorTitle: "Something went wrong",
+  retry: "Try again",
   loading: "Loading…",
 } as const;
 
@@ -227,7 +229,12 @@ const ru: Dictionary<typeof en> = {
   lastError: "Последняя ошибка",
   never: "никогда",
   queued: "Ждёт отправки",
-  queuedCount: "элементов: {count}",
+  queuedCount: {
+    one: "{count} элемент",
+    few: "{count} элемента",
+    many: "{count} элементов",
+    other: "{count} элемента",
+  },
   pendingBatch: "Пакет ждёт ответа сервера (будет отправлен повторно ровно так)",
   sentBatches: "Отправлено",
   batchTitle: "Пакет {seq} на {server}, подтверждён {time}",
@@ -301,6 +308,7 @@ const ru: Dictionary<typeof en> = {
   promptDiscard: "Не засчитывать",
   promptDefault: "Без ответа через {secs} с: «{choice}».",
   errorTitle: "Что-то пошло не так",
+  retry: "Попробовать снова",
   loading: "Загрузка…",
 };
 

@@ -12,9 +12,9 @@ export function isAppError(v: unknown): v is AppError {
   );
 }
 
-/** Anything thrown → an AppError; a plain string becomes {code: "unknown", message}. */
+/** Anything thrown → a plain AppError; a plain string becomes {code: "unknown", message}. */
 export function toAppError(v: unknown): AppError {
-  if (isAppError(v)) return v;
+  if (isAppError(v)) return { code: v.code, message: v.message };
   if (typeof v === "object" && v !== null && "error" in v && isAppError(v.error)) return v.error;
   if (v instanceof Error) return { code: "unknown", message: v.message };
   return { code: "unknown", message: String(v) };

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bindings;
 pub mod dashboard;
 pub mod device;
 pub mod error;
@@ -109,8 +110,14 @@ pub struct ApiDoc;
 #[derive(Debug)]
 pub struct DashboardDoc;
 
+/// The whole OpenAPI document, as served at `/api/openapi.json` and as the dashboard's types
+/// are generated from (see `bindings`).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi().merge_from(DashboardDoc::openapi())
+}
+
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi().merge_from(DashboardDoc::openapi()))
+    Json(openapi_document())
 }
 
 /// All routes with their middleware.

@@ -1,13 +1,10 @@
 // What my company sees: enrollment and last sync, the policy in force, and every summary and
 // alert that was sent or waits, exactly as it goes over the wire.
 
-import { useEffect, useState } from "react";
-import type { CompanyView } from "../../bindings/desktop";
 import type { Policy } from "../../bindings/domain";
-import { type AppError, toAppError } from "../../shared/error";
-import { api } from "../api";
-import { dateTime } from "../format";
-import { type Translate, useT } from "../lang";
+import { dateTime } from "../../shared/format";
+import { type Translate, useLang, useT } from "../lang";
+import { useCompany } from "../queries";
 
 function PolicyTable(props: { policy: Policy; fromServer: boolean }) {
   const t = useT();
@@ -79,15 +76,15 @@ function Json(props: { value: unknown }) {
 
 export function Company() {
   const t = useT();
-  const [view, setView] = useState<CompanyView | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  useEffect(() => {
-    const load = () => api.company().then(setView, (e) => setError(toAppError(e)));
-    load();
-    const id = setInterval(load, 10_000);
-    return () => clearInterval(id);
-  }, []);
-  if (error) return <p className="banner bad">{error.message}</p>;
+  const { lang } = useLang();
+  const { data: view, error } = useCompany();
+  const when = (ms: number) => dateTime(ms, lang);
+  if (error)
+    return (
+      <p className="banner bad" data-code={error.code}>
+        {error.message}
+      </p>
+    );
   if (!view) return <p className="muted">{t("loading")}</p>;
   const q = view.queued_items;
   const groups: [string, unknown[]][] = [
@@ -106,17 +103,17 @@ export function Company() {
           <p data-testid="not-enrolled">{t("notEnrolled")}</p>
         )}
         {view.revoked_at != null && (
-          <p className="banner bad">{t("revoked", { time: dateTime(view.revoked_at) })}</p>
+          <p className="banner bad">{t("revoked", { time: when(view.revoked_at) })}</p>
         )}
         <table className="kv">
           <tbody>
             <tr>
               <th>{t("lastSync")}</th>
-              <td>{view.last_success_at != null ? dateTime(view.last_success_at) : t("never")}</td>
+              <td>{view.last_success_at != null ? when(view.last_success_at) : t("never")}</td>
             </tr>
             <tr>
               <th>{t("lastAttempt")}</th>
-              <td>{view.last_attempt_at != null ? dateTime(view.last_attempt_at) : t("never")}</td>
+              <td>{view.last_attempt_at != null ? when(view.last_attempt_at) : t("never")}</td>
             </tr>
             {view.last_error && (
               <tr>
@@ -159,7 +156,7 @@ export function Company() {
         {view.sent.map((b) => (
           <details key={b.batch_seq}>
             <summary>
-              {t("batchTitle", { seq: b.batch_seq, server: b.server, time: dateTime(b.acked_at) })}{" "}
+              {t("batchTitle", { seq: b.batch_seq, server: b.server, time: when(b.acked_at) })}{" "}
               {b.duplicate && t("duplicateBatch")}
             </summary>
             <pre className="json">{b.body}</pre>

@@ -1,27 +1,19 @@
 // Export events seen on this PC, or a plain statement that detection is not enabled.
 
-import { useEffect, useState } from "react";
-import type { ExportsView } from "../../bindings/desktop";
-import { type AppError, toAppError } from "../../shared/error";
-import { api } from "../api";
-import { dateTime } from "../format";
-import { useT } from "../lang";
-
-function size(bytes: number | null): string {
-  if (bytes == null) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+import { bytes, dateTime } from "../../shared/format";
+import { useLang, useT } from "../lang";
+import { useExports } from "../queries";
 
 export function Exports() {
   const t = useT();
-  const [view, setView] = useState<ExportsView | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  useEffect(() => {
-    api.exports().then(setView, (e) => setError(toAppError(e)));
-  }, []);
-  if (error) return <p className="banner bad">{error.message}</p>;
+  const { lang } = useLang();
+  const { data: view, error } = useExports();
+  if (error)
+    return (
+      <p className="banner bad" data-code={error.code}>
+        {error.message}
+      </p>
+    );
   if (!view) return <p className="muted">{t("loading")}</p>;
   return (
     <div className="view" data-testid="exports-view">
@@ -50,13 +42,13 @@ export function Exports() {
                 key={`${e.at}-${e.export_kind}-${e.file_name ?? ""}`}
                 className={`sev-${e.severity}`}
               >
-                <td>{dateTime(e.at)}</td>
+                <td>{dateTime(e.at, lang)}</td>
                 <td>
                   {e.export_kind.replaceAll("_", " ")}
                   {e.count > 1 ? ` ×${e.count}` : ""}
                 </td>
                 <td>
-                  {e.file_name ?? ""} <span className="muted">{size(e.size_bytes)}</span>
+                  {e.file_name ?? ""} <span className="muted">{bytes(e.size_bytes, lang)}</span>
                 </td>
                 <td>{e.destination_class ?? ""}</td>
                 <td>{e.app_before ?? ""}</td>

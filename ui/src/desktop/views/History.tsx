@@ -1,43 +1,29 @@
 // History: any day or week, the same views as Today, and a CSV export of one's own data.
 
-import { useEffect, useState } from "react";
-import type { PeriodView } from "../../bindings/desktop";
-import { type AppError, toAppError } from "../../shared/error";
-import { isoDay } from "../../shared/time";
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import { addDays, isoDay } from "../../shared/day";
 import { api } from "../api";
 import { useT } from "../lang";
 import { Period } from "../Period";
-
-function shift(day: string, days: number): string {
-  const [y, m, d] = day.split("-").map(Number);
-  const date = new Date(y ?? 1970, (m ?? 1) - 1, (d ?? 1) + days);
-  return isoDay(date);
-}
+import { useHistory } from "../queries";
 
 export function History() {
   const t = useT();
   const [day, setDay] = useState(isoDay(new Date()));
   const [week, setWeek] = useState(false);
-  const [view, setView] = useState<PeriodView | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
-  useEffect(() => {
-    setError(null);
-    api.history(day, week).then(setView, (e) => setError(toAppError(e)));
-  }, [day, week]);
-  const exportCsv = async () => {
-    if (!view) return;
-    try {
-      const r = await api.exportCsv(view.first_day, view.last_day);
-      setSaved(t("csvSaved", { rows: r.rows, path: r.path }));
-    } catch (e) {
-      setError(toAppError(e));
-    }
+  const { data: view, error: readError } = useHistory(day, week);
+  const csv = useMutation({
+    mutationFn: (v: { first: string; last: string }) => api.exportCsv(v.first, v.last),
+  });
+  const error = csv.error ?? readError;
+  const exportCsv = () => {
+    if (view) csv.mutate({ first: view.first_day, last: view.last_day });
   };
   return (
     <div className="view">
       <div className="toolbar">
-        <button type="button" onClick={() => setDay(shift(day, week ? -7 : -1))}>
+        <button type="button" onClick={() => setDay(addDays(day, week ? -7 : -1))}>
           ‹ {t("previous")}
         </button>
         <input
@@ -46,7 +32,7 @@ export function History() {
           data-testid="history-day"
           onChange={(e) => e.target.value && setDay(e.target.value)}
         />
-        <button type="button" onClick={() => setDay(shift(day, week ? 7 : 1))}>
+        <button type="button" onClick={() => setDay(addDays(day, week ? 7 : 1))}>
           {t("next")} ›
         </button>
         <div className="segmented">
@@ -58,19 +44,29 @@ export function History() {
           </button>
         </div>
         <span className="spacer" />
-        <button type="button" className="primary" data-testid="export-csv" onClick={exportCsv}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="export-csv"
+          disabled={csv.isPending}
+          onClick={exportCsv}
+        >
           {t("exportCsv")}
         </button>
       </div>
       <p className="muted">
         {view ? `${view.first_day}${week ? ` – ${view.last_day}` : ""}` : ""} · {t("historyHint")}
       </p>
-      {saved && (
+      {csv.data && (
         <p className="banner good" data-testid="csv-saved">
-          {saved}
+          {t("csvSaved", { rows: csv.data.rows, path: csv.data.path })}
         </p>
       )}
-      {error && <p className="banner bad">{error.message}</p>}
+      {error && (
+        <p className="banner bad" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
       {view && <Period view={view} now={Date.now()} />}
     </div>
   );

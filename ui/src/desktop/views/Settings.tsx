@@ -1,50 +1,42 @@
 // Settings: company server and enrollment, idle threshold (when no company policy sets it),
 // language, start on login. The theme follows the OS.
 
-import { useContext, useEffect, useState } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
 import type { SettingsView } from "../../bindings/desktop";
-import { type AppError, toAppError } from "../../shared/error";
 import type { Lang } from "../../shared/i18n";
 import { api } from "../api";
-import { LangContext, useT } from "../lang";
+import { useLang, useT } from "../lang";
+import { useSettings, useSettingsAnswer } from "../queries";
 
 export function Settings() {
   const t = useT();
-  const { setLang } = useContext(LangContext);
-  const [view, setView] = useState<SettingsView | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [server, setServer] = useState("");
-  const [token, setToken] = useState("");
-  const [idle, setIdle] = useState("");
-  useEffect(() => {
-    api.settings().then(
-      (v) => {
-        setView(v);
-        setServer(v.server_url ?? "");
-        setIdle(String(v.idle_threshold_secs));
-      },
-      (e) => setError(toAppError(e)),
-    );
-  }, []);
-  const run = async (f: () => Promise<SettingsView>) => {
-    setError(null);
-    setNote(null);
-    try {
-      const v = await f();
-      setView(v);
+  const { setLang } = useLang();
+  const { data: view, error: readError } = useSettings();
+  const answered = useSettingsAnswer();
+  const save = useMutation({
+    mutationFn: (f: () => Promise<SettingsView>) => f(),
+    onSuccess: (v) => {
       setLang(v.language);
-      setNote(t("settingsSaved"));
-    } catch (e) {
-      setError(toAppError(e));
-    }
-  };
+      answered(v);
+    },
+  });
+  // The fields start from the settings as read and then belong to the person typing.
+  const [server, setServer] = useState<string | null>(null);
+  const [token, setToken] = useState("");
+  const [idle, setIdle] = useState<string | null>(null);
+  const run = (f: () => Promise<SettingsView>) => save.mutate(f);
+  const error = save.error ?? (view ? null : readError);
   if (!view)
     return error ? (
-      <p className="banner bad">{error.message}</p>
+      <p className="banner bad" data-code={error.code}>
+        {error.message}
+      </p>
     ) : (
       <p className="muted">{t("loading")}</p>
     );
+  const serverField = server ?? view.server_url ?? "";
+  const idleField = idle ?? String(view.idle_threshold_secs);
   return (
     <div className="view settings" data-testid="settings-view">
       {error && (
@@ -52,7 +44,7 @@ export function Settings() {
           {error.message}
         </p>
       )}
-      {note && <p className="banner good">{note}</p>}
+      {save.isSuccess && <p className="banner good">{t("settingsSaved")}</p>}
       <section className="card">
         <h3>{t("settingsLanguage")}</h3>
         <select
@@ -103,12 +95,17 @@ export function Settings() {
                 api.saveSettings({
                   language: null,
                   autostart: null,
-                  idle_threshold_secs: Number(idle),
+                  idle_threshold_secs: Number(idleField),
                 }),
               );
             }}
           >
-            <input type="number" min={10} value={idle} onChange={(e) => setIdle(e.target.value)} />
+            <input
+              type="number"
+              min={10}
+              value={idleField}
+              onChange={(e) => setIdle(e.target.value)}
+            />
             <button type="submit">{t("settingsSave")}</button>
           </form>
         ) : (
@@ -122,13 +119,13 @@ export function Settings() {
           className="stack"
           onSubmit={(e) => {
             e.preventDefault();
-            run(() => api.enroll(server, token));
+            run(() => api.enroll(serverField, token));
           }}
         >
           <label>
             {t("settingsServerUrl")}
             <input
-              value={server}
+              value={serverField}
               placeholder="https://worktrace.example.com"
               onChange={(e) => setServer(e.target.value)}
             />

@@ -1,55 +1,41 @@
 // Today: the big clock in/out control, what is happening now, and today's period view.
 
-import { useCallback, useEffect, useState } from "react";
-import type { PeriodView, Status } from "../../bindings/desktop";
-import { type AppError, toAppError } from "../../shared/error";
+import { useMutation } from "@tanstack/react-query";
+import type { Status } from "../../bindings/desktop";
+import { clock, shortDuration } from "../../shared/format";
 import { api } from "../api";
-import { clock, duration } from "../format";
-import { useT } from "../lang";
+import { useLang, useT } from "../lang";
 import { Period } from "../Period";
+import { useStatusAnswer, useToday } from "../queries";
 import { IdlePrompt } from "./IdlePrompt";
 
 export function Today(props: { status: Status | null }) {
   const t = useT();
-  const [view, setView] = useState<PeriodView | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
-  const [now, setNow] = useState(Date.now());
-  const load = useCallback(() => {
-    api.today().then(setView, (e) => setError(toAppError(e)));
-    setNow(Date.now());
-  }, []);
-  // Reload on every status change and every few seconds, so live time keeps moving.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the status is the trigger
-  useEffect(load, [props.status, load]);
-  useEffect(() => {
-    const id = setInterval(load, 5000);
-    return () => clearInterval(id);
-  }, [load]);
+  const { lang } = useLang();
+  // Refreshed every few seconds and on every status change (see queries), so live time moves.
+  const today = useToday();
+  const view = today.data;
+  const now = today.dataUpdatedAt || Date.now();
+  const answered = useStatusAnswer();
+  const command = useMutation({
+    mutationFn: (request: () => Promise<Status>) => request(),
+    onSuccess: answered,
+  });
+  const busy = command.isPending;
+  const error = command.error ?? today.error;
   const s = props.status;
   const clockedIn = s?.clocked_in_since != null;
   const paused = s?.paused_since != null;
-  const act = async (request: () => Promise<Status>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await request();
-      load();
-    } catch (e) {
-      setError(toAppError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const act = (request: () => Promise<Status>) => command.mutate(request);
   const toggle = () => act(clockedIn ? api.clockOut : api.clockIn);
   let current = t("noWindow");
   if (s?.paused_since != null)
     current =
       s.paused_until != null
-        ? t("pausedUntil", { time: clock(s.paused_until) })
-        : t("pausedNow", { time: clock(s.paused_since) });
+        ? t("pausedUntil", { time: clock(s.paused_until, lang) })
+        : t("pausedNow", { time: clock(s.paused_since, lang) });
   else if (s?.locked) current = t("locked");
-  else if (s?.idle_since != null) current = t("idleNow", { time: clock(s.idle_since) });
+  else if (s?.idle_since != null) current = t("idleNow", { time: clock(s.idle_since, lang) });
   else if (s?.app) current = `${s.app}${s.title ? ` — ${s.title}` : ""}`;
   return (
     <div className="view">
@@ -67,10 +53,12 @@ export function Today(props: { status: Status | null }) {
         <div className="hero-text">
           <div className="hero-state" data-testid="clock-state">
             {clockedIn && s?.clocked_in_since != null
-              ? t("clockedInSince", { time: clock(s.clocked_in_since) })
+              ? t("clockedInSince", { time: clock(s.clocked_in_since, lang) })
               : t("clockedOut")}
           </div>
-          <div className="hero-worked">{duration(view?.worked_ms ?? s?.worked_today_ms ?? 0)}</div>
+          <div className="hero-worked">
+            {shortDuration(view?.worked_ms ?? s?.worked_today_ms ?? 0, lang)}
+          </div>
           <div className="muted" data-testid="current-window">
             {t("now")}: {current}
           </div>
@@ -116,7 +104,7 @@ export function Today(props: { status: Status | null }) {
       {s?.external_agent && <p className="banner">{t("externalAgent")}</p>}
       {s?.problem && <p className="banner warn">{t("problem", { text: s.problem })}</p>}
       {s?.last_auto_clock_out != null && (
-        <p className="banner">{t("autoClockOut", { time: clock(s.last_auto_clock_out) })}</p>
+        <p className="banner">{t("autoClockOut", { time: clock(s.last_auto_clock_out, lang) })}</p>
       )}
       {s && s.prompts.length > 0 && (
         <section className="card prompt-inline" data-testid="prompt-inline">

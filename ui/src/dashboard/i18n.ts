@@ -1,12 +1,14 @@
 // Every word the dashboard shows, in English (the reference) and Russian. The Russian
 // dictionary must have exactly the English keys: the Dictionary type makes a missing or extra
-// key a type error.
+// key a type error. Words that depend on a number have a form per plural category (see
+// shared/i18n).
 
-import { type Dictionary, format, type Lang } from "../shared/i18n";
+import type { Dictionary, Lang } from "../shared/i18n";
 
 const en = {
   appTitle: "Worktrace · Team dashboard",
   loading: "Loading…",
+  never: "never",
   language: "Language",
   login: "Log in",
   loggingIn: "Logging in…",
@@ -37,7 +39,7 @@ const en = {
   prevDay: "Previous day",
   nextDay: "Next day",
   workingNow: "Working now",
-  someIdle: "{n} idle at the moment",
+  someIdle: { one: "{n} is idle at the moment", other: "{n} are idle at the moment" },
   hoursToday: "Hours today",
   hoursThatDay: "Hours that day",
   activeShare: "Active share",
@@ -80,7 +82,7 @@ const en = {
   from: "From",
   to: "To",
   show: "Show",
-  lastNDays: "{n} days",
+  lastNDays: { one: "{n} day", other: "{n} days" },
   rangeBackwards: "The start of the range must not be after its end.",
   rangeTooLong: "Choose at most 366 days.",
   downloadCsv: "Timesheet CSV",
@@ -100,7 +102,7 @@ const en = {
   acknowledged: "Acknowledged",
   destination: "to {d}",
   appBefore: "after {app}",
-  times: "{n} times",
+  times: { one: "{n} time", other: "{n} times" },
   sevHigh: "High",
   sevMedium: "Medium",
   sevLow: "Low",
@@ -181,6 +183,7 @@ export type Key = keyof typeof en;
 const ru: Dictionary<typeof en> = {
   appTitle: "Worktrace · Панель руководителя",
   loading: "Загрузка…",
+  never: "нет данных",
   language: "Язык",
   login: "Войти",
   loggingIn: "Входим…",
@@ -212,7 +215,12 @@ const ru: Dictionary<typeof en> = {
   prevDay: "Предыдущий день",
   nextDay: "Следующий день",
   workingNow: "Сейчас работают",
-  someIdle: "{n} сейчас неактивны",
+  someIdle: {
+    one: "{n} сейчас неактивен",
+    few: "{n} сейчас неактивны",
+    many: "{n} сейчас неактивны",
+    other: "{n} сейчас неактивны",
+  },
   hoursToday: "Часы сегодня",
   hoursThatDay: "Часы за день",
   activeShare: "Доля активности",
@@ -256,7 +264,7 @@ const ru: Dictionary<typeof en> = {
   from: "С",
   to: "По",
   show: "Показать",
-  lastNDays: "{n} дн.",
+  lastNDays: { one: "{n} день", few: "{n} дня", many: "{n} дней", other: "{n} дня" },
   rangeBackwards: "Начало периода не может быть позже его конца.",
   rangeTooLong: "Выберите не больше 366 дней.",
   downloadCsv: "Табель CSV",
@@ -276,7 +284,7 @@ const ru: Dictionary<typeof en> = {
   acknowledged: "Просмотрено",
   destination: "куда: {d}",
   appBefore: "после {app}",
-  times: "{n} раз",
+  times: { one: "{n} раз", few: "{n} раза", many: "{n} раз", other: "{n} раза" },
   sevHigh: "Высокая",
   sevMedium: "Средняя",
   sevLow: "Низкая",
@@ -352,12 +360,4 @@ const ru: Dictionary<typeof en> = {
   detail: "Подробности",
 };
 
-const DICTIONARIES: Record<Lang, Dictionary<typeof en>> = { en, ru };
-
-/** translate("ru", "someIdle", {n: 2}) → "2 сейчас неактивны". */
-export function translate(lang: Lang, key: Key, values?: Record<string, string | number>): string {
-  return format(DICTIONARIES[lang][key], values);
-}
-
-/** Both dictionaries, for the test that every Russian string is filled in. */
-export const dictionaries = DICTIONARIES;
+export const dictionaries: Record<Lang, Dictionary<typeof en>> = { en, ru };

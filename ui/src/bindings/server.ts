@@ -1,0 +1,312 @@
+// Generated from the server's OpenAPI document (crates/server, `make bindings`). Do not edit by hand.
+
+/** A stored export alert. */
+export type AlertRow = {
+  acknowledged_at?: null | number;
+  acknowledged_by?: number | null;
+  at: number;
+  device_id: number;
+  /** The event as the device sent it (`worktrace_domain::ExportEvent`). */
+  event: Record<string, unknown>;
+  id: number;
+  kind: string;
+  org_id: number;
+  severity: string;
+  user_id: number;
+};
+
+/** Time per app (with its category) in a day. */
+export type AppTotals = Totals & {
+  app: string;
+  category: string;
+};
+
+/** One stored audit entry with the people's e-mails for display. */
+export type AuditRow = {
+  action: string;
+  actor_email: string;
+  actor_user_id: number;
+  at: number;
+  detail: string;
+  id: number;
+  subject_email?: string | null;
+  subject_user_id?: number | null;
+};
+
+/** Time per category. */
+export type CategoryTotals = Totals & {
+  category: string;
+};
+
+/** A stored idle decision. */
+export type DecisionRow = {
+  choice: string;
+  day: string;
+  decided_at: number;
+  idle_end: number;
+  idle_start: number;
+  source: string;
+  user_id: number;
+};
+
+/** An enrolled PC. The secret itself is never stored, only its hash. */
+export type Device = {
+  /** `backwards` or `fork` once a batch's chain head disagreed with an earlier one. */
+  chain_flag?: string | null;
+  chain_flag_at?: null | number;
+  chain_hash?: string | null;
+  chain_seq?: number | null;
+  created_at: number;
+  description: string;
+  id: number;
+  /** The agent database's own id, when the agent sent one at enrollment. */
+  install_id?: string | null;
+  last_seen_at?: null | number;
+  org_id: number;
+  revoked_at?: null | number;
+  /** The later device of the same person and database that took over this one's rows. */
+  superseded_by?: number | null;
+  user_id: number;
+};
+
+/** The body of every error answer. */
+export type ErrorBody = {
+  error: ErrorDetail;
+};
+
+/** What went wrong: `code` for programs, `message` for people. */
+export type ErrorDetail = {
+  code: string;
+  message: string;
+};
+
+/** `/healthz` answer. */
+export type Health = {
+  database: string;
+  status: string;
+};
+
+/** Time in one local hour of a person's day, per category. */
+export type HourCategory = {
+  active_ms: number;
+  category: string;
+  /** Local hour of the work day, 0..=23. */
+  hour: number;
+  idle_ms: number;
+};
+
+/** `POST /api/auth/login` body. */
+export type LoginRequest = {
+  email: string;
+  password: string;
+};
+
+/** The answer to a login: who you are and the CSRF token to send on state-changing requests. */
+export type LoginResponse = {
+  csrf_token: string;
+  expires_at: number;
+  user: User;
+};
+
+/** The logged-in person and the teams they lead. */
+export type MeResponse = {
+  led_teams: number[];
+  user: User;
+};
+
+/** One member's day in the team overview. */
+export type MemberDay = {
+  display_name: string;
+  /** Categories by active time, most first (at most three). */
+  top_categories: CategoryTotals[];
+  totals: Totals;
+  user_id: number;
+};
+
+/** A member as the dashboard lists them. */
+export type MemberView = {
+  display_name: string;
+  email: string;
+  user_id: number;
+};
+
+/** `PUT /api/admin/teams/{team_id}/members/{user_id}` body. */
+export type MembershipRequest = {
+  /** Whether the person leads the team. */
+  lead?: boolean;
+};
+
+/** `POST /api/admin/teams` body. */
+export type NewTeamRequest = {
+  name: string;
+};
+
+/** `POST /api/admin/users` body. */
+export type NewUserRequest = {
+  display_name: string;
+  email: string;
+  /** Leave out for people who never log in to the dashboard. */
+  password?: string | null;
+  role: Role;
+};
+
+/** One person's day. */
+export type PersonDay = {
+  apps: AppTotals[];
+  categories: CategoryTotals[];
+  day: string;
+  display_name: string;
+  idle_decisions: DecisionRow[];
+  sessions: SessionRow[];
+  totals: Totals;
+  user_id: number;
+};
+
+/** One member's state right now. */
+export type PresenceView = {
+  /** Current category when the member's policy lets it leave the PC. */
+  category?: string | null;
+  clocked_in: boolean;
+  display_name: string;
+  last_seen?: number | null;
+  /** `active`, `idle` or `offline` (no report in the last 10 minutes). */
+  state: string;
+  /** Current window title, only when the member's policy lets titles leave the PC. */
+  title?: string | null;
+  user_id: number;
+};
+
+/** What a person may do. A lead's reach is the teams they lead; an admin's the organisation. */
+export type Role = "admin" | "lead" | "employee";
+
+/** A stored work session. */
+export type SessionRow = {
+  clock_out_reason?: string | null;
+  day: string;
+  device_id: number;
+  end?: null | number;
+  start: number;
+  user_id: number;
+};
+
+/** A team of the organisation. */
+export type Team = {
+  id: number;
+  name: string;
+  org_id: number;
+};
+
+/** A team's day: per member and for the whole team. */
+export type TeamDay = {
+  /** Categories by active time, most first. */
+  categories: CategoryTotals[];
+  day: string;
+  /** Every member, including those with no time that day. */
+  members: MemberDay[];
+  team_id: number;
+  team_name: string;
+  totals: Totals;
+};
+
+/** A member as the admin pages list them. */
+export type TeamMember = {
+  display_name: string;
+  email: string;
+  lead: boolean;
+  user_id: number;
+};
+
+/** A team with its members and its policy overrides. */
+export type TeamWithMembers = {
+  id: number;
+  members: TeamMember[];
+  name: string;
+  /** The fields this team's policy changes from the organisation's. */
+  policy_override: Record<string, unknown>;
+};
+
+/** `POST /api/admin/enrollment-tokens` body. */
+export type TokenRequest = {
+  /** The employee whose PC will use the token. */
+  user_id: number;
+  /** Hours until the token expires (default 72). */
+  valid_hours?: number | null;
+};
+
+/** A fresh enrollment token, shown once. */
+export type TokenResponse = {
+  expires_at: number;
+  token: string;
+};
+
+/** Totals of durations. */
+export type Totals = {
+  active_ms: number;
+  /** Share of active time with input, 0..1. */
+  activity_level: number;
+  clocked_ms: number;
+  idle_ms: number;
+  input_ms: number;
+};
+
+/** One day of a team's trend. */
+export type TrendDay = Totals & {
+  day: string;
+  /** Members with any recorded time that day. */
+  people: number;
+};
+
+/** A team's totals per day and per category over a date range. */
+export type Trends = {
+  categories: CategoryTotals[];
+  days: TrendDay[];
+  from: string;
+  team_id: number;
+  to: string;
+};
+
+/** A person with an account. */
+export type User = {
+  deactivated_at?: null | number;
+  display_name: string;
+  email: string;
+  id: number;
+  org_id: number;
+  role: Role;
+};
+
+/** Every JSON operation by `METHOD path`: its request body and its success answer (`void` when it has none). */
+export type Operations = {
+  "GET /api/admin/audit": { body: never; answer: AuditRow[] };
+  "GET /api/admin/devices": { body: never; answer: Device[] };
+  "POST /api/admin/devices/{device_id}/revoke": { body: never; answer: void };
+  "POST /api/admin/enrollment-tokens": { body: TokenRequest; answer: TokenResponse };
+  "GET /api/admin/memberships": { body: never; answer: TeamWithMembers[] };
+  "GET /api/admin/policy": { body: never; answer: unknown };
+  "PUT /api/admin/policy": { body: unknown; answer: unknown };
+  "POST /api/admin/teams": { body: NewTeamRequest; answer: Team };
+  "DELETE /api/admin/teams/{team_id}": { body: never; answer: void };
+  "PUT /api/admin/teams/{team_id}/members/{user_id}": { body: MembershipRequest; answer: void };
+  "DELETE /api/admin/teams/{team_id}/members/{user_id}": { body: never; answer: void };
+  "PUT /api/admin/teams/{team_id}/policy": { body: unknown; answer: unknown };
+  "GET /api/admin/users": { body: never; answer: User[] };
+  "POST /api/admin/users": { body: NewUserRequest; answer: User };
+  "POST /api/admin/users/{user_id}/deactivate": { body: never; answer: User };
+  "GET /api/alerts": { body: never; answer: AlertRow[] };
+  "POST /api/alerts/{alert_id}/acknowledge": { body: never; answer: AlertRow };
+  "POST /api/auth/login": { body: LoginRequest; answer: LoginResponse };
+  "POST /api/auth/logout": { body: never; answer: void };
+  "POST /api/devices/enroll": { body: unknown; answer: unknown };
+  "GET /api/devices/policy": { body: never; answer: unknown };
+  "POST /api/ingest": { body: unknown; answer: unknown };
+  "GET /api/me": { body: never; answer: MeResponse };
+  "GET /api/me/policy": { body: never; answer: unknown };
+  "GET /api/people/{user_id}/days/{day}": { body: never; answer: PersonDay };
+  "GET /api/people/{user_id}/days/{day}/hours": { body: never; answer: HourCategory[] };
+  "GET /api/teams": { body: never; answer: Team[] };
+  "GET /api/teams/{team_id}/days/{day}": { body: never; answer: TeamDay };
+  "GET /api/teams/{team_id}/members": { body: never; answer: MemberView[] };
+  "GET /api/teams/{team_id}/now": { body: never; answer: PresenceView[] };
+  "GET /api/teams/{team_id}/trends": { body: never; answer: Trends };
+  "GET /healthz": { body: never; answer: Health };
+};

@@ -1,0 +1,81 @@
+// The dashboard's reads, on TanStack Query: one key per API read, so pages that show the same
+// data share it, and a change invalidates exactly what it touched. Pages read through these
+// hooks only; a change goes through `useChange`.
+
+import { type QueryKey, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { AlertRow } from "../bindings/server";
+import type { Api } from "./api";
+import { useApp } from "./ui";
+
+export const keys = {
+  me: ["me"] as const,
+  teams: ["teams"] as const,
+  teamDay: (team: number, day: string) => ["teams", team, "days", day] as const,
+  now: (team: number) => ["teams", team, "now"] as const,
+  trends: (team: number, from: string, to: string) => ["teams", team, "trends", from, to] as const,
+  personDay: (person: number, day: string) => ["people", person, "days", day] as const,
+  personHours: (person: number, day: string) => ["people", person, "hours", day] as const,
+  alerts: ["alerts"] as const,
+  inbox: (all: boolean) => ["alerts", "inbox", all] as const,
+  openAlerts: ["alerts", "open"] as const,
+  users: ["admin", "users"] as const,
+  memberships: ["admin", "memberships"] as const,
+  devices: ["admin", "devices"] as const,
+  policy: ["admin", "policy"] as const,
+  audit: ["admin", "audit"] as const,
+};
+
+/** A read through the app's API client. */
+function useRead<T>(queryKey: QueryKey, read: (api: Api) => Promise<T>, enabled = true) {
+  const { api } = useApp();
+  return useQuery({ queryKey, queryFn: () => read(api), enabled });
+}
+
+export const useTeams = () => useRead(keys.teams, (api) => api.teams());
+export const useTeamDay = (team: number, day: string) =>
+  useRead(keys.teamDay(team, day), (api) => api.teamDay(team, day));
+export const useNow = (team: number) => useRead(keys.now(team), (api) => api.now(team));
+export const useTrends = (team: number, from: string, to: string) =>
+  useRead(keys.trends(team, from, to), (api) => api.trends(team, from, to));
+export const usePersonDay = (person: number, day: string) =>
+  useRead(keys.personDay(person, day), (api) => api.personDay(person, day));
+export const usePersonHours = (person: number, day: string) =>
+  useRead(keys.personHours(person, day), (api) => api.personHours(person, day));
+export const useUsers = () => useRead(keys.users, (api) => api.users());
+export const useMemberships = () => useRead(keys.memberships, (api) => api.memberships());
+export const useDevices = () => useRead(keys.devices, (api) => api.devices());
+export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
+export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
+
+/** The alerts with the names of the people they are about (from the teams the viewer sees). */
+async function inbox(
+  api: Api,
+  all: boolean,
+): Promise<{ alerts: AlertRow[]; names: Map<number, string> }> {
+  const [alerts, teams] = await Promise.all([api.alerts(all), api.teams()]);
+  const lists = await Promise.all(teams.map((team) => api.members(team.id)));
+  const names = new Map<number, string>();
+  for (const m of lists.flat()) names.set(m.user_id, m.display_name);
+  return { alerts, names };
+}
+
+export const useInbox = (all: boolean) => useRead(keys.inbox(all), (api) => inbox(api, all));
+
+/** How many alerts wait, for the navigation's badge; only asked for by those who see alerts. */
+export const useOpenAlerts = (enabled: boolean) =>
+  useRead(keys.openAlerts, async (api) => (await api.alerts(false)).length, enabled);
+
+/**
+ * A change through the API: its error is shown where it was made, and on success every read
+ * under `touches` is read again (`[keys.alerts]` refreshes the inbox and the badge).
+ */
+export function useChange<V, R>(change: (api: Api, v: V) => Promise<R>, touches: QueryKey[]) {
+  const { api } = useApp();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (v: V) => change(api, v),
+    onSuccess: async () => {
+      await Promise.all(touches.map((queryKey) => client.invalidateQueries({ queryKey })));
+    },
+  });
+}
