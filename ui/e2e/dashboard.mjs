@@ -299,6 +299,8 @@ try {
     );
     await shot(current, "failure").catch(() => {});
   }
+  if (pageErrors.length > 0)
+    console.log(`uncaught errors in the page:\n  ${pageErrors.join("\n  ")}`);
 } finally {
   await browser.close();
 }

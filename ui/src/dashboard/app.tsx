@@ -78,7 +78,7 @@ function Shell({ api }: { api: Api }) {
   }, []);
 
   const canUseDashboard = me !== null && dashboardAllowed(me);
-  const openAlerts = useOpenAlerts(canUseDashboard).data ?? null;
+  const openAlerts = useOpenAlerts(api, canUseDashboard).data ?? null;
   const ctx: Ctx | null = useMemo(() => (me ? { api, me, navigate } : null), [api, me, navigate]);
 
   if (session.isError && !loggedOut) {

@@ -1,6 +1,7 @@
-import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { Api } from "./api";
+import { App } from "./app";
 import { Login } from "./login";
 import { fakeServer, renderPage } from "./testing";
 
@@ -61,5 +62,19 @@ describe("login page", () => {
       "GET /api/me",
     ]);
     expect(seen[0]?.body).toEqual({ email: "lena@acme.test", password: "pw" });
+  });
+});
+
+describe("the whole app", () => {
+  it("opens on the login page when nobody is logged in", async () => {
+    const { fetcher } = fakeServer({
+      "GET /api/me": {
+        status: 401,
+        body: { error: { code: "not_logged_in", message: "log in first" } },
+      },
+    });
+    render(<App fetcher={fetcher} />);
+    expect(await screen.findByRole("heading", { name: "Team dashboard" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Log in" })).toBeTruthy();
   });
 });

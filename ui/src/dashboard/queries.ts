@@ -61,9 +61,17 @@ async function inbox(
 
 export const useInbox = (all: boolean) => useRead(keys.inbox(all), (api) => inbox(api, all));
 
-/** How many alerts wait, for the navigation's badge; only asked for by those who see alerts. */
-export const useOpenAlerts = (enabled: boolean) =>
-  useRead(keys.openAlerts, async (api) => (await api.alerts(false)).length, enabled);
+/**
+ * How many alerts wait, for the navigation's badge; only asked for by those who see alerts.
+ * Used by the shell, above the app's context (before login there is none), so it takes the
+ * API client itself.
+ */
+export const useOpenAlerts = (api: Api, enabled: boolean) =>
+  useQuery({
+    queryKey: keys.openAlerts,
+    queryFn: async () => (await api.alerts(false)).length,
+    enabled,
+  });
 
 /**
  * A change through the API: its error is shown where it was made, and on success every read

@@ -1,0 +1,110 @@
+//! The PC side of the sync tests: a data folder whose `worktrace` commands use a private
+//! keychain (the real Secret Service, see the testkit), and records appended as the tracking
+//! loop would.
+
+#![allow(dead_code)]
+
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use worktrace_domain::Record;
+use worktrace_store::{DayClock, Store};
+use worktrace_testkit::keyring::KeyringSession;
+
+use crate::common::{self, wait_for, Env};
+
+/// The real Secret Service in a private session (see the testkit).
+pub struct Keyring(KeyringSession);
+
+impl Keyring {
+    pub fn start() -> Keyring {
+        Keyring(KeyringSession::start().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    pub fn address(&self) -> String {
+        self.0.address().to_owned()
+    }
+
+    /// The secrets Worktrace stored.
+    pub fn worktrace_secrets(&self) -> Vec<String> {
+        self.0
+            .secrets("worktrace")
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// An agent's data folder that uses the private keyring.
+pub struct Pc {
+    pub env: Env,
+    pub bus: String,
+}
+
+impl Pc {
+    pub fn new(keyring: &Keyring) -> Pc {
+        Pc {
+            env: Env::new("", None),
+            bus: keyring.address(),
+        }
+    }
+
+    /// `worktrace run --quiet` on a display, waiting until it holds its lock.
+    pub fn start_agent(&self) -> common::Agent {
+        let child = self
+            .env
+            .command(&["run", "--quiet"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the agent");
+        let agent = common::Agent { child: Some(child) };
+        wait_for(Duration::from_secs(20), "the agent's lock", || {
+            common::lock_held(&self.env.data_dir().join("agent.lock"))
+        });
+        agent
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.env
+            .command(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .output()
+            .expect("worktrace runs")
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "worktrace {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "worktrace {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    pub fn enroll(&self, url: &str, token: &str) -> i64 {
+        let out = self.ok(&["enroll", "--server", url, "--token", token]);
+        out.split("as device ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .and_then(|id| id.trim().parse().ok())
+            .unwrap_or_else(|| panic!("enroll names the device id: {out}"))
+    }
+
+    /// Appends records as the tracking loop would (the writer is the store's `append`).
+    pub fn append(&self, records: &[Record]) {
+        let mut store = Store::open(&self.env.database(), DayClock::default()).expect("store");
+        store.append(records).expect("append");
+    }
+}

@@ -1,0 +1,471 @@
+//! Sync under faults: a lost acknowledgement (a proxy swallows the server's answer after it
+//! committed) and the real `worktrace-server` process killed with SIGKILL in the middle of an
+//! upload, on SQLite and PostgreSQL. Whatever fails, every minute and every alert arrives once.
+
+mod common;
+mod company;
+mod pc;
+
+use std::io::Read;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{wait_for, Env};
+use company::{
+    active_of, dashboard, files_containing, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD,
+    T0,
+};
+use serde_json::Value;
+use worktrace_domain::{ClockOutReason, Record};
+use worktrace_store::{DayClock, Store};
+use pc::{Keyring, Pc};
+
+/// A TCP proxy in front of the server that can swallow the server's answer to one request,
+/// as a network failure after the server committed would.
+struct Proxy {
+    addr: SocketAddr,
+    drop_next_answer: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy listens");
+        let addr = listener.local_addr().expect("addr");
+        let drop_next_answer = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&drop_next_answer);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let drop_answer = flag.swap(false, Ordering::SeqCst);
+                pump(
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                if drop_answer {
+                    std::thread::spawn(move || swallow(server, client));
+                } else {
+                    pump(server, client);
+                }
+            }
+        });
+        Proxy {
+            addr,
+            drop_next_answer,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+/// Reads the server's answer and throws it away, then closes the client's connection.
+fn swallow(mut server: TcpStream, client: TcpStream) {
+    let mut buf = [0u8; 4096];
+    let _ = server.read(&mut buf);
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = server.shutdown(Shutdown::Both);
+}
+
+#[test]
+fn a_lost_acknowledgement_is_resent_as_the_same_batch() {
+    a_lost_acknowledgement_is_resent_as_the_same_batch_on(Backend::Sqlite);
+}
+
+#[test]
+fn a_lost_acknowledgement_is_resent_as_the_same_batch_on_postgres() {
+    a_lost_acknowledgement_is_resent_as_the_same_batch_on(Backend::Postgres);
+}
+
+fn a_lost_acknowledgement_is_resent_as_the_same_batch_on(backend: Backend) {
+    let keyring = Keyring::start();
+    let company = Company::on(backend);
+    let proxy = Proxy::start(company.addr);
+    let pc = Pc::new(&keyring);
+    pc.enroll(&proxy.url(), &company.token());
+    pc.append(&[window(T0, 20, "localc"), usb_copy(T0 + MIN, "clients.xlsx")]);
+
+    proxy.drop_next_answer.store(true, Ordering::SeqCst);
+    let err = pc.fails(&["sync", "--now"]);
+    assert!(err.contains("cannot reach the server"), "{err}");
+    let status = pc.ok(&["status"]);
+    assert!(
+        status.contains("batch 1 waits for the server's answer"),
+        "the unanswered batch is kept: {status}"
+    );
+    assert_eq!(
+        active_of(&company.day(), "localc"),
+        20 * MIN,
+        "the server did store the batch whose answer was lost"
+    );
+
+    // More work happens before the next round; it must go in a new batch.
+    pc.append(&[window(T0 + 20 * MIN, 10, "localc")]);
+    let out = pc.ok(&["sync", "--now"]);
+    assert!(
+        out.contains("sent 2 batches") && out.contains("1 the server already had"),
+        "batch 1 is resent under its number, the new work goes in batch 2: {out}"
+    );
+    assert_eq!(
+        active_of(&company.day(), "localc"),
+        30 * MIN,
+        "nothing counted twice, nothing missing"
+    );
+    assert_eq!(company.alerts().len(), 1, "the alert is stored once");
+    let sent = pc.ok(&["sent"]);
+    assert!(
+        sent.contains("# batch 1 ") && sent.contains("sent again"),
+        "the log says batch 1 was sent twice: {sent}"
+    );
+}
+
+/// The real `worktrace-server` binary. `cargo test` builds only this package's binaries, so
+/// the server's is built here through cargo (a no-op when it is up to date).
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    // <target>/<profile>/deps/sync-<hash>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in <target>/<profile>/deps");
+    let target = profile_dir.parent().expect("a target directory");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "worktrace-server",
+            "--bin",
+            "worktrace-server",
+        ])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        cargo.arg("--release");
+    }
+    let status = cargo
+        .status()
+        .expect("cargo builds the server binary for this test");
+    assert!(status.success(), "building worktrace-server failed");
+    let bin = profile_dir.join("worktrace-server");
+    assert!(bin.exists(), "{} was built", bin.display());
+    bin
+}
+
+/// A `worktrace-server serve` process on a fixed port over one data directory.
+struct ServerProcess {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl ServerProcess {
+    fn new() -> ServerProcess {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        ServerProcess {
+            bin: server_binary(),
+            dir: tempfile::tempdir().expect("data dir"),
+            port,
+            child: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn admin(&self, args: &[&str], stdin: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(&self.bin)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("admin")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("worktrace-server admin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Starts `serve` and waits until it answers; retried while the port is still held by
+    /// the process killed before.
+    fn start(&mut self) {
+        assert!(self.child.is_none(), "not running");
+        for _ in 0..50 {
+            let mut child = Command::new(&self.bin)
+                .arg("--data-dir")
+                .arg(self.dir.path())
+                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("worktrace-server serve");
+            for _ in 0..100 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                let up = reqwest::blocking::get(format!("{}/healthz", self.url()))
+                    .is_ok_and(|r| r.status().is_success());
+                if up {
+                    self.child = Some(child);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("worktrace-server did not start on port {}", self.port);
+    }
+
+    /// The process id, for the proxy that kills it.
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Reaps the process after the proxy killed it.
+    fn reap(&mut self) {
+        let mut child = self.child.take().expect("was running");
+        let status = child.wait().expect("wait");
+        assert!(
+            status.code().is_none(),
+            "the server died of the signal, not by exiting: {status:?}"
+        );
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// When the proxy kills the server during the next upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KillAt {
+    /// Half of the request body has reached the server: nothing can have been stored.
+    MidBody,
+    /// The whole request went through and the server started answering (so it committed);
+    /// the answer never reaches the PC.
+    BeforeAnswer,
+}
+
+/// A TCP proxy that, when armed, SIGKILLs the server in the middle of the next request.
+struct KillProxy {
+    addr: SocketAddr,
+    armed: Arc<std::sync::Mutex<Option<(KillAt, u32)>>>,
+    killed: Arc<AtomicBool>,
+}
+
+/// Reads the request's head (up to the blank line) and its Content-Length.
+fn read_head(client: &mut TcpStream) -> (Vec<u8>, usize) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    (head, length)
+}
+
+impl KillProxy {
+    fn start(upstream: SocketAddr) -> KillProxy {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy listens");
+        let addr = listener.local_addr().expect("addr");
+        let armed: Arc<std::sync::Mutex<Option<(KillAt, u32)>>> = Arc::default();
+        let killed = Arc::new(AtomicBool::new(false));
+        let (armed2, killed2) = (Arc::clone(&armed), Arc::clone(&killed));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(mut server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let plan = armed2.lock().expect("lock").take();
+                let Some((at, pid)) = plan else {
+                    pump(
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    );
+                    pump(server, client);
+                    continue;
+                };
+                let mut client = client;
+                let (head, length) = read_head(&mut client);
+                let mut body = vec![0u8; length];
+                let _ = client.read_exact(&mut body);
+                let _ = server.write_all(&head);
+                let sent = match at {
+                    KillAt::MidBody => length / 2,
+                    KillAt::BeforeAnswer => length,
+                };
+                let _ = server.write_all(&body[..sent]);
+                let _ = server.flush();
+                if at == KillAt::BeforeAnswer {
+                    let mut first = [0u8; 1];
+                    let _ = server.read(&mut first);
+                } else {
+                    // Let the server start reading the body it got.
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                killed2.store(true, Ordering::SeqCst);
+                let _ = client.shutdown(Shutdown::Both);
+            }
+        });
+        KillProxy {
+            addr,
+            armed,
+            killed,
+        }
+    }
+
+    fn arm(&self, at: KillAt, pid: u32) {
+        self.killed.store(false, Ordering::SeqCst);
+        *self.armed.lock().expect("lock") = Some((at, pid));
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// The real server process killed with SIGKILL in the middle of an upload (once while it
+/// reads the body, once after it committed but before the PC has the answer), restarted on
+/// the same database: after the PC retries, every minute and every alert is there once.
+#[test]
+fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
+    let keyring = Keyring::start();
+    let mut server = ServerProcess::new();
+    server.admin(
+        &[
+            "create-admin",
+            "--org",
+            "Acme",
+            "--email",
+            "admin@acme.test",
+            "--name",
+            "Ada",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    server.admin(
+        &["add-user", "--email", "anna@acme.test", "--name", "Anna"],
+        "",
+    );
+    let token = server.admin(&["enrollment-token", "--email", "anna@acme.test"], "");
+    server.start();
+    let proxy = KillProxy::start(format!("127.0.0.1:{}", server.port).parse().expect("addr"));
+    let pc = Pc::new(&keyring);
+    pc.enroll(&proxy.url(), &token);
+    let day_path = |server: &ServerProcess| {
+        let people = dashboard(&server.url(), "/api/admin/users");
+        let anna = people
+            .as_array()
+            .expect("people")
+            .iter()
+            .find(|p| p["email"] == "anna@acme.test")
+            .and_then(|p| p["id"].as_i64())
+            .expect("anna");
+        format!("/api/people/{anna}/days/{DAY}")
+    };
+
+    let mut expected = 0;
+    let mut alerts = 0;
+    for (round, at) in [KillAt::MidBody, KillAt::BeforeAnswer]
+        .into_iter()
+        .enumerate()
+    {
+        let start = T0 + round as i64 * 60 * MIN;
+        pc.append(&[
+            window(start, 20, "localc"),
+            usb_copy(start + MIN, &format!("export{round}.csv")),
+        ]);
+        expected += 20 * MIN;
+        alerts += 1;
+        proxy.arm(at, server.pid());
+        let err = pc.fails(&["sync", "--now"]);
+        assert!(
+            proxy.killed.load(Ordering::SeqCst),
+            "{at:?}: the server was killed during the upload"
+        );
+        assert!(
+            err.contains("cannot reach the server") || err.contains("failed"),
+            "{at:?}: the PC says the upload did not go through: {err}"
+        );
+        server.reap();
+        server.start();
+        let out = pc.ok(&["sync", "--now"]);
+        assert!(out.starts_with("sent 1 batches"), "{at:?}: resent: {out}");
+        if at == KillAt::BeforeAnswer {
+            assert!(
+                out.contains("1 the server already had"),
+                "{at:?}: the server had committed the batch, so the resend is a duplicate: {out}"
+            );
+        } else {
+            assert!(
+                !out.contains("already had"),
+                "{at:?}: nothing was stored from half a body: {out}"
+            );
+        }
+        let day = dashboard(&server.url(), &day_path(&server));
+        assert_eq!(
+            active_of(&day, "localc"),
+            expected,
+            "{at:?}: every minute once after the retry: {day}"
+        );
+        let stored = dashboard(&server.url(), "/api/alerts?include_acknowledged=true");
+        assert_eq!(
+            stored.as_array().map(Vec::len),
+            Some(alerts),
+            "{at:?}: every alert once: {stored}"
+        );
+    }
+    assert!(pc.ok(&["status"]).contains("Queued: 0 items"));
+}
