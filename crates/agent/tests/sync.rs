@@ -9,23 +9,14 @@ mod common;
 mod company;
 mod pc;
 
-use std::io::Read;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{wait_for, Env};
-use company::{
-    active_of, dashboard, files_containing, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD,
-    T0,
-};
+use company::{active_of, files_containing, usb_copy, window, Backend, Company, DAY, MIN, T0};
+use pc::{Keyring, Pc};
 use serde_json::Value;
 use worktrace_domain::{ClockOutReason, Record};
-use worktrace_store::{DayClock, Store};
-use pc::{Keyring, Pc};
+use worktrace_store::DayClock;
 
 #[test]
 fn enrolled_pc_uploads_and_the_dashboard_shows_its_totals() {
@@ -275,7 +266,13 @@ fn without_a_keychain_enroll_and_sync_say_what_is_missing_and_keep_the_data() {
         env: Env::new("", None),
         bus: no_keychain.clone(),
     };
-    let err = lonely.fails(&["enroll", "--server", &company.url(), "--token", &company.token()]);
+    let err = lonely.fails(&[
+        "enroll",
+        "--server",
+        &company.url(),
+        "--token",
+        &company.token(),
+    ]);
     assert!(
         err.contains("the OS keychain cannot be used") && err.contains("Secret Service"),
         "names the keychain and what it needs: {err}"

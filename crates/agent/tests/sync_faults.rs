@@ -9,19 +9,12 @@ mod pc;
 use std::io::Read;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{wait_for, Env};
-use company::{
-    active_of, dashboard, files_containing, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD,
-    T0,
-};
-use serde_json::Value;
-use worktrace_domain::{ClockOutReason, Record};
-use worktrace_store::{DayClock, Store};
+use company::{active_of, dashboard, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD, T0};
 use pc::{Keyring, Pc};
 
 /// A TCP proxy in front of the server that can swallow the server's answer to one request,
