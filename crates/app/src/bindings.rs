@@ -59,24 +59,14 @@ pub fn typescript() -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     #[test]
     fn committed_bindings_are_up_to_date() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(super::BINDINGS_PATH);
-        let generated = super::typescript();
-        if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &generated).expect("write bindings");
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "{} is out of date with the Rust types; run `WORKTRACE_UPDATE_BINDINGS=1 cargo test \
-             -p worktrace-app bindings` and commit the result",
-            path.display()
+        let stale = worktrace_domain::bindings::stale_committed_file(
+            env!("CARGO_MANIFEST_DIR"),
+            super::BINDINGS_PATH,
+            &super::typescript(),
         );
+        assert!(stale.is_none(), "{}", stale.unwrap_or_default());
     }
 
     #[test]

@@ -74,25 +74,38 @@ pub fn module(head: &str, decls: impl IntoIterator<Item = String>) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    #[test]
-    fn committed_bindings_are_up_to_date() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(super::BINDINGS_PATH);
-        let generated = super::typescript();
-        if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
-            std::fs::create_dir_all(path.parent().expect("path has a parent")).expect("create dir");
-            std::fs::write(&path, &generated).expect("write bindings");
+/// Test support for every generated TypeScript file: compares `generated` with the committed
+/// file at `path` (relative to the workspace root, from a crate two folders down) and, with
+/// `WORKTRACE_UPDATE_BINDINGS` set, writes it first. Returns the complaint when they differ,
+/// naming `make bindings`, the command that regenerates them all.
+pub fn stale_committed_file(crate_dir: &str, path: &str, generated: &str) -> Option<String> {
+    let path = std::path::Path::new(crate_dir).join("../..").join(path);
+    if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
         }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
+        if let Err(e) = std::fs::write(&path, generated) {
+            return Some(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    (committed != generated).then(|| {
+        format!(
             "{} is out of date with the Rust types; run `make bindings` and commit the result",
             path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_bindings_are_up_to_date() {
+        let stale = super::stale_committed_file(
+            env!("CARGO_MANIFEST_DIR"),
+            super::BINDINGS_PATH,
+            &super::typescript(),
         );
+        assert!(stale.is_none(), "{}", stale.unwrap_or_default());
     }
 }

@@ -245,27 +245,16 @@ impl Writer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use serde_json::json;
 
     #[test]
     fn committed_bindings_are_up_to_date() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(super::BINDINGS_PATH);
-        let generated = super::typescript();
-        if std::env::var_os("WORKTRACE_UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &generated).expect("write bindings");
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "{} is out of date with the OpenAPI document; run `make bindings` (or \
-             `WORKTRACE_UPDATE_BINDINGS=1 cargo test -p worktrace-server --lib bindings`) and \
-             commit the result",
-            path.display()
+        let stale = worktrace_domain::bindings::stale_committed_file(
+            env!("CARGO_MANIFEST_DIR"),
+            super::BINDINGS_PATH,
+            &super::typescript(),
         );
+        assert!(stale.is_none(), "{}", stale.unwrap_or_default());
     }
 
     #[test]
