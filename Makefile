@@ -40,7 +40,7 @@ ui-check: ui/node_modules/.package-lock.json
 windows: deps
 	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
 
-## The fast inner loop while editing (about a minute when warm): formatting, lints of the
+## The fast inner loop while editing (about 1.5 minutes when warm): formatting, lints of the
 ## workspace, and the tests of the pure crates (domain, tracker, store). `make test` before a commit.
 check:
 	$(CARGO) fmt --all --check
