@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use worktrace_domain::Millis;
+use worktrace_migrate::{Migration, Migrations};
 
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
@@ -240,51 +241,71 @@ pub fn chain_status_name(status: ChainStatus) -> &'static str {
     }
 }
 
-/// Migrations, embedded: (version, SQL).
-pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
-    (
-        1,
-        include_str!("../../../../migrations/server/sqlite/0001_initial.sql"),
-    ),
-    (
-        2,
-        include_str!("../../../../migrations/server/sqlite/0002_dashboard_indexes.sql"),
-    ),
-    (
-        3,
-        include_str!("../../../../migrations/server/sqlite/0003_reenroll_titles_people.sql"),
-    ),
-    (
-        4,
-        include_str!("../../../../migrations/server/sqlite/0004_person_days.sql"),
-    ),
-    (
-        5,
-        include_str!("../../../../migrations/server/sqlite/0005_rollups_by_device.sql"),
-    ),
-    (
-        6,
-        include_str!("../../../../migrations/server/sqlite/0006_sessions_decisions_by_device.sql"),
-    ),
-];
-pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
-    (
-        1,
-        include_str!("../../../../migrations/server/postgres/0001_initial.sql"),
-    ),
-    (
-        2,
-        include_str!("../../../../migrations/server/postgres/0002_dashboard_indexes.sql"),
-    ),
-    (
-        3,
-        include_str!("../../../../migrations/server/postgres/0003_reenroll_titles_people.sql"),
-    ),
-    (
-        4,
-        include_str!("../../../../migrations/server/postgres/0004_person_days.sql"),
-    ),
-];
+/// The SQLite store's migrations (`migrations/server/sqlite/`), recorded in `schema_migrations`.
+pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
+    Migration {
+        version: 1,
+        sql: include_str!("../../../../migrations/server/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../../../migrations/server/sqlite/0002_dashboard_indexes.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../../../../migrations/server/sqlite/0003_reenroll_titles_people.sql"),
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../../../../migrations/server/sqlite/0004_person_days.sql"),
+    },
+    Migration {
+        version: 5,
+        sql: include_str!("../../../../migrations/server/sqlite/0005_rollups_by_device.sql"),
+    },
+    Migration {
+        version: 6,
+        sql: include_str!(
+            "../../../../migrations/server/sqlite/0006_sessions_decisions_by_device.sql"
+        ),
+    },
+]);
+/// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
+/// `schema_migrations`.
+pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
+    Migration {
+        version: 1,
+        sql: include_str!("../../../../migrations/server/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../../../migrations/server/postgres/0002_dashboard_indexes.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../../../../migrations/server/postgres/0003_reenroll_titles_people.sql"),
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../../../../migrations/server/postgres/0004_person_days.sql"),
+    },
+]);
+
+/// A migration that failed. Both stores open a database newer than this build as it is
+/// ([`worktrace_migrate::OnNewer::Open`]: nodes of two versions share one database during an
+/// upgrade), and run no step of their own, so only the database's own errors remain.
+pub(crate) fn migration_error<D: Into<Error>>(
+    e: worktrace_migrate::Error<D, std::convert::Infallible>,
+) -> Error {
+    match e {
+        worktrace_migrate::Error::Database(e) => e.into(),
+        worktrace_migrate::Error::Newer(n) => Error::Config(format!(
+            "the database's schema ({}) is newer than this server's ({}): update the server",
+            n.found, n.supported
+        )),
+        worktrace_migrate::Error::Step(never) => match never {},
+    }
+}
 
 /// The stored name of a clock-out reason (matches its serde name).
 pub(crate) fn clock_out_name(reason: worktrace_domain::ClockOutReason) -> &'static str {

@@ -12,6 +12,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use worktrace_domain::Millis;
+use worktrace_migrate::OnNewer;
 
 use super::query::{self, alert_cols, user_cols, Query};
 use super::rows::{Decode, Fields, Value};
@@ -123,32 +124,14 @@ impl PostgresStore {
 
     async fn migrate(&self) -> Result<()> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        worktrace_migrate::postgres::migrate(
+            &mut client,
+            &POSTGRES_MIGRATIONS,
+            MIGRATION_LOCK,
+            OnNewer::Open,
         )
-        .await?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
-                &[],
-            )
-            .await?
-            .try_get(0)?;
-        for (version, sql) in POSTGRES_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-            tx.batch_execute(sql).await?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at)
-                 VALUES ($1, (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT)",
-                &[version],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        .await
+        .map_err(super::migration_error)
     }
 }
 

@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use worktrace_domain::Millis;
+use worktrace_migrate::sqlite::Ledger;
+use worktrace_migrate::OnNewer;
 
 use self::writer::Writer;
 use super::query::{self, alert_cols, user_cols, Query};
@@ -215,25 +217,15 @@ fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    )?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
-    for (version, sql) in SQLITE_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        tx.execute_batch(sql)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%s','now') * 1000)",
-            [version],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
+    worktrace_migrate::sqlite::migrate(
+        conn,
+        &SQLITE_MIGRATIONS,
+        Ledger::Table,
+        SQLITE_MIGRATIONS.latest(),
+        OnNewer::Open,
+        |_, _| Ok::<_, std::convert::Infallible>(()),
+    )
+    .map_err(super::migration_error)
 }
 
 /// Maps a unique-constraint violation to [`Error::Conflict`] with the given message; any other
