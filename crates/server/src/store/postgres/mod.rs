@@ -17,7 +17,9 @@ use worktrace_migrate::OnNewer;
 use super::query::{self, alert_cols, user_cols, Query};
 use super::rows::{Decode, Fields, Value};
 use super::totals::TotalsBuilder;
-use super::{Storage, POSTGRES_MIGRATIONS};
+use super::{
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage, POSTGRES_MIGRATIONS,
+};
 use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
@@ -266,7 +268,10 @@ impl Storage for PostgresStore {
         self.client().await?.query_one("SELECT 1", &[]).await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl OrgStore for PostgresStore {
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
         let c = self.client().await?;
         value(&c, &query::INSERT_ORG, &[&name, &now])
@@ -427,7 +432,10 @@ impl Storage for PostgresStore {
         let client = self.client().await?;
         policy_layers(&client, user).await
     }
+}
 
+#[async_trait]
+impl DeviceStore for PostgresStore {
     async fn create_enrollment_token(
         &self,
         org: i64,
@@ -530,7 +538,10 @@ impl Storage for PostgresStore {
             layers,
         })))
     }
+}
 
+#[async_trait]
+impl LoginStore for PostgresStore {
     async fn create_login_session(
         &self,
         token_hash: &str,
@@ -589,7 +600,10 @@ impl Storage for PostgresStore {
         execute(&self.client().await?, &query::CLEAR_LOGIN_FAILURES, &[&key]).await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl DashboardStore for PostgresStore {
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
         let users = users.to_vec();
         let rows = self
@@ -758,7 +772,10 @@ impl Storage for PostgresStore {
         let c = self.client().await?;
         Ok(execute(&c, &query::ACKNOWLEDGE_ALERT, &[&id, &by, &now]).await? > 0)
     }
+}
 
+#[async_trait]
+impl AuditStore for PostgresStore {
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
         // One statement for all entries: a team view audits every member it shows.
         let client = self.client().await?;

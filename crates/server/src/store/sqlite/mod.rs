@@ -22,7 +22,9 @@ use self::writer::Writer;
 use super::query::{self, alert_cols, user_cols, Query};
 use super::rows::{Decode, Fields, Value};
 use super::totals::TotalsBuilder;
-use super::{Storage, SQLITE_MIGRATIONS};
+use super::{
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage, SQLITE_MIGRATIONS,
+};
 use crate::error::{Error, Result};
 use crate::model::{
     self, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
@@ -335,7 +337,10 @@ impl Storage for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl OrgStore for SqliteStore {
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
         let name = name.to_owned();
         self.write(move |c| {
@@ -512,7 +517,10 @@ impl Storage for SqliteStore {
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
         self.read(move |c| policy_layers(c, user)).await
     }
+}
 
+#[async_trait]
+impl DeviceStore for SqliteStore {
     async fn create_enrollment_token(
         &self,
         org: i64,
@@ -619,7 +627,10 @@ impl Storage for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl LoginStore for SqliteStore {
     async fn create_login_session(
         &self,
         token_hash: &str,
@@ -690,7 +701,10 @@ impl Storage for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl DashboardStore for SqliteStore {
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
         self.read(move |c| {
@@ -853,7 +867,10 @@ impl Storage for SqliteStore {
         self.write(move |c| Ok(execute(c, &query::ACKNOWLEDGE_ALERT, params![id, by, now])? > 0))
             .await
     }
+}
 
+#[async_trait]
+impl AuditStore for SqliteStore {
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
         let entries = entries.to_vec();
         self.write(move |c| {
