@@ -231,7 +231,7 @@ impl Refusal {
     }
 }
 
-/// What an upload by device secret came to ([`crate::store::Storage::ingest_as_device`]).
+/// What an upload by device secret came to ([`crate::store::DeviceStore::ingest_as_device`]).
 #[derive(Debug, Clone)]
 pub enum DeviceIngest {
     /// The secret was refused; nothing stored.

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::{AuditEntry, NewUser, PolicyLayers, Role, Team, User};
 use crate::policy::{effective, parse_layer};
 use crate::secret;
-use crate::store::Storage;
+use crate::store::{AuditStore, DeviceStore, OrgStore, Storage};
 
 /// Normalises and checks an e-mail address: trimmed, lower case, one `@` with text around it.
 ///
@@ -56,7 +56,7 @@ fn check_password(password: &str) -> Result<()> {
 
 /// Creates the organisation (if new) and an admin in it who can log in with `password`.
 pub async fn create_admin(
-    store: &dyn Storage,
+    store: &dyn OrgStore,
     org_name: &str,
     email: &str,
     display_name: &str,
@@ -86,7 +86,7 @@ pub async fn create_admin(
 /// only tie to the server is their PC).
 #[allow(clippy::too_many_arguments)]
 pub async fn add_user(
-    store: &dyn Storage,
+    store: &dyn OrgStore,
     org: i64,
     email: &str,
     display_name: &str,
@@ -125,13 +125,13 @@ pub async fn add_user(
 }
 
 /// Creates a team in the organisation.
-pub async fn add_team(store: &dyn Storage, org: i64, name: &str, now: Millis) -> Result<Team> {
+pub async fn add_team(store: &dyn OrgStore, org: i64, name: &str, now: Millis) -> Result<Team> {
     let name = check_name("team name", name)?;
     store.create_team(org, &name, now).await
 }
 
 /// The team if it belongs to the organisation.
-pub async fn team_in_org(store: &dyn Storage, org: i64, team: i64) -> Result<Team> {
+pub async fn team_in_org(store: &dyn OrgStore, org: i64, team: i64) -> Result<Team> {
     match store.team(team).await? {
         Some(t) if t.org_id == org => Ok(t),
         _ => Err(Error::NotFound(format!("there is no team {team}"))),
@@ -139,7 +139,7 @@ pub async fn team_in_org(store: &dyn Storage, org: i64, team: i64) -> Result<Tea
 }
 
 /// The user if they belong to the organisation.
-pub async fn user_in_org(store: &dyn Storage, org: i64, user: i64) -> Result<User> {
+pub async fn user_in_org(store: &dyn OrgStore, org: i64, user: i64) -> Result<User> {
     match store.user_by_id(user).await? {
         Some(u) if u.org_id == org => Ok(u),
         _ => Err(Error::NotFound(format!("there is no user {user}"))),
@@ -148,7 +148,7 @@ pub async fn user_in_org(store: &dyn Storage, org: i64, user: i64) -> Result<Use
 
 /// Puts a person in a team, as its lead or as a member.
 pub async fn set_membership(
-    store: &dyn Storage,
+    store: &dyn OrgStore,
     org: i64,
     team: i64,
     user: i64,
@@ -161,7 +161,7 @@ pub async fn set_membership(
 
 /// Writes one audit entry for an organisation change made by `actor`.
 async fn audit_change(
-    store: &dyn Storage,
+    store: &dyn AuditStore,
     org: i64,
     actor: i64,
     subject: Option<i64>,
@@ -181,7 +181,7 @@ async fn audit_change(
 
 /// The admin `actor` if they are an active admin of the organisation (changes to people are
 /// recorded under their name).
-pub async fn acting_admin(store: &dyn Storage, org: i64, actor: i64) -> Result<User> {
+pub async fn acting_admin(store: &dyn OrgStore, org: i64, actor: i64) -> Result<User> {
     let admin = user_in_org(store, org, actor).await?;
     if admin.role != Role::Admin || admin.deactivated_at.is_some() {
         return Err(Error::Invalid(format!(
@@ -322,7 +322,12 @@ pub async fn create_enrollment_token(
 }
 
 /// Revokes a device; it is refused from its next request on.
-pub async fn revoke_device(store: &dyn Storage, org: i64, device: i64, now: Millis) -> Result<()> {
+pub async fn revoke_device(
+    store: &dyn DeviceStore,
+    org: i64,
+    device: i64,
+    now: Millis,
+) -> Result<()> {
     if store.revoke_device(org, device, now).await? {
         Ok(())
     } else {
@@ -332,7 +337,7 @@ pub async fn revoke_device(store: &dyn Storage, org: i64, device: i64, now: Mill
 
 /// The policy in force for a person: defaults, the organisation's policy, then the overrides
 /// of their first team (lowest id) that has any.
-pub async fn policy_for(store: &dyn Storage, user: &User) -> Result<Policy> {
+pub async fn policy_for(store: &dyn OrgStore, user: &User) -> Result<Policy> {
     policy_for_id(store, user.id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("there is no user {}", user.id)))
@@ -340,7 +345,7 @@ pub async fn policy_for(store: &dyn Storage, user: &User) -> Result<Policy> {
 
 /// [`policy_for`] by the person's id, read in one store call (every ingest answers with it);
 /// `None` when there is no such person.
-pub async fn policy_for_id(store: &dyn Storage, user: i64) -> Result<Option<Policy>> {
+pub async fn policy_for_id(store: &dyn OrgStore, user: i64) -> Result<Option<Policy>> {
     let Some(layers) = store.policy_layers(user).await? else {
         return Ok(None);
     };
@@ -418,7 +423,7 @@ impl PolicyCache {
 
 /// [`policy_for_id`] through a [`PolicyCache`].
 pub async fn cached_policy_for_id(
-    store: &dyn Storage,
+    store: &dyn OrgStore,
     cache: &PolicyCache,
     user: i64,
 ) -> Result<Option<Arc<InForce>>> {
@@ -451,7 +456,7 @@ pub fn policy_from_layers(layers: &PolicyLayers) -> Result<Policy> {
 
 /// Replaces the organisation's policy after checking it; returns the policy now in force
 /// for people without team overrides.
-pub async fn set_org_policy(store: &dyn Storage, org: i64, json: &str) -> Result<Policy> {
+pub async fn set_org_policy(store: &dyn OrgStore, org: i64, json: &str) -> Result<Policy> {
     let layer = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
     let policy = effective(&[&layer]).map_err(|e| Error::Invalid(e.message))?;
     // Every team's overrides must still make a valid policy over the new base.
@@ -473,7 +478,7 @@ pub async fn set_org_policy(store: &dyn Storage, org: i64, json: &str) -> Result
 
 /// Replaces a team's overrides after checking them over the organisation's policy.
 pub async fn set_team_policy(
-    store: &dyn Storage,
+    store: &dyn OrgStore,
     org: i64,
     team: i64,
     json: &str,

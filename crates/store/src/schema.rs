@@ -7,20 +7,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
+use worktrace_migrate::sqlite::Ledger;
+use worktrace_migrate::{Migration, Migrations, OnNewer};
 
 use crate::error::{Error, Failure, Result};
 use crate::ledger;
 use crate::outbox;
 use crate::rollup::DayClock;
 
-struct Migration {
-    version: i64,
-    sql: &'static str,
-}
-
 /// Applied in order; the database's `PRAGMA user_version` is the last one applied.
-const MIGRATIONS: &[Migration] = &[
+const MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 1,
         sql: include_str!("../../../migrations/agent/0001_records.sql"),
@@ -37,10 +34,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         sql: include_str!("../../../migrations/agent/0004_outbox.sql"),
     },
-];
+]);
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.latest();
 
 /// `PRAGMA application_id` of a Worktrace agent database ("WTRK").
 const APPLICATION_ID: i64 = 0x5754_524B;
@@ -79,9 +76,9 @@ pub(crate) fn connect(path: &Path) -> Result<Connection> {
             detail: "it is an SQLite database of another program".into(),
         });
     }
-    if version > SCHEMA_VERSION {
-        return Err(newer(path, version));
-    }
+    MIGRATIONS
+        .check(version, OnNewer::Refuse)
+        .map_err(|n| newer(path, n.found))?;
     // WAL: readers (reports, the desktop app) never block the writer and the writer never
     // blocks them. With WAL, synchronous=NORMAL is still crash-safe: a commit is appended to the
     // log and the log is fsynced at each checkpoint, so a power cut can lose the last commits
@@ -120,36 +117,26 @@ pub(crate) fn migrate(
     clock: &DayClock,
     target: i64,
 ) -> Result<()> {
-    for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql(path, e))?;
-        // Read again under the write lock: another process may have migrated meanwhile.
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| sql(path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(newer(path, version));
-        }
-        if version >= migration.version {
-            continue;
-        }
-        tx.execute_batch(migration.sql).map_err(|e| sql(path, e))?;
-        if migration.version == 2 {
-            // Rollups of records stored before this schema existed need the time zone.
-            ledger::rebuild_rollups(&tx, clock, false)
-                .map_err(|f| Error::at(path, BUSY_TIMEOUT.as_millis() as u64, f))?;
-        }
-        if migration.version == 4 {
-            // What an older version stored waits for upload like everything stored later.
-            outbox::requeue_all(&tx, clock)
-                .map_err(|f| Error::at(path, BUSY_TIMEOUT.as_millis() as u64, f))?;
-        }
-        tx.pragma_update(None, "user_version", migration.version)
-            .map_err(|e| sql(path, e))?;
-        tx.commit().map_err(|e| sql(path, e))?;
-    }
-    Ok(())
+    let after = |tx: &Connection, migration: &Migration| match migration.version {
+        // Rollups of records stored before this schema existed need the time zone.
+        2 => ledger::rebuild_rollups(tx, clock, false),
+        // What an older version stored waits for upload like everything stored later.
+        4 => outbox::requeue_all(tx, clock),
+        _ => Ok(()),
+    };
+    worktrace_migrate::sqlite::migrate(
+        conn,
+        &MIGRATIONS,
+        Ledger::UserVersion,
+        target,
+        OnNewer::Refuse,
+        after,
+    )
+    .map_err(|e| match e {
+        worktrace_migrate::Error::Newer(n) => newer(path, n.found),
+        worktrace_migrate::Error::Database(e) => sql(path, e),
+        worktrace_migrate::Error::Step(f) => failure(path, f),
+    })
 }
 
 /// Test support: creates a database at `path` with only the migrations up to `version`, as an

@@ -12,11 +12,14 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use worktrace_domain::Millis;
+use worktrace_migrate::OnNewer;
 
 use super::query::{self, alert_cols, user_cols, Query};
 use super::rows::{Decode, Fields, Value};
 use super::totals::TotalsBuilder;
-use super::{Storage, POSTGRES_MIGRATIONS};
+use super::{
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage, POSTGRES_MIGRATIONS,
+};
 use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
@@ -123,32 +126,14 @@ impl PostgresStore {
 
     async fn migrate(&self) -> Result<()> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        worktrace_migrate::postgres::migrate(
+            &mut client,
+            &POSTGRES_MIGRATIONS,
+            MIGRATION_LOCK,
+            OnNewer::Open,
         )
-        .await?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
-                &[],
-            )
-            .await?
-            .try_get(0)?;
-        for (version, sql) in POSTGRES_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-            tx.batch_execute(sql).await?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at)
-                 VALUES ($1, (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT)",
-                &[version],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        .await
+        .map_err(super::migration_error)
     }
 }
 
@@ -283,7 +268,10 @@ impl Storage for PostgresStore {
         self.client().await?.query_one("SELECT 1", &[]).await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl OrgStore for PostgresStore {
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
         let c = self.client().await?;
         value(&c, &query::INSERT_ORG, &[&name, &now])
@@ -444,7 +432,10 @@ impl Storage for PostgresStore {
         let client = self.client().await?;
         policy_layers(&client, user).await
     }
+}
 
+#[async_trait]
+impl DeviceStore for PostgresStore {
     async fn create_enrollment_token(
         &self,
         org: i64,
@@ -547,7 +538,10 @@ impl Storage for PostgresStore {
             layers,
         })))
     }
+}
 
+#[async_trait]
+impl LoginStore for PostgresStore {
     async fn create_login_session(
         &self,
         token_hash: &str,
@@ -606,7 +600,10 @@ impl Storage for PostgresStore {
         execute(&self.client().await?, &query::CLEAR_LOGIN_FAILURES, &[&key]).await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl DashboardStore for PostgresStore {
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
         let users = users.to_vec();
         let rows = self
@@ -775,7 +772,10 @@ impl Storage for PostgresStore {
         let c = self.client().await?;
         Ok(execute(&c, &query::ACKNOWLEDGE_ALERT, &[&id, &by, &now]).await? > 0)
     }
+}
 
+#[async_trait]
+impl AuditStore for PostgresStore {
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
         // One statement for all entries: a team view audits every member it shows.
         let client = self.client().await?;

@@ -13,14 +13,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use worktrace_domain::Millis;
+use worktrace_migrate::sqlite::Ledger;
+use worktrace_migrate::OnNewer;
 
 use self::writer::Writer;
 use super::query::{self, alert_cols, user_cols, Query};
 use super::rows::{Decode, Fields, Value};
 use super::totals::TotalsBuilder;
-use super::{Storage, SQLITE_MIGRATIONS};
+use super::{
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage, SQLITE_MIGRATIONS,
+};
 use crate::error::{Error, Result};
 use crate::model::{
     self, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
@@ -215,25 +219,15 @@ fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    )?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
-    for (version, sql) in SQLITE_MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        tx.execute_batch(sql)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%s','now') * 1000)",
-            [version],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
+    worktrace_migrate::sqlite::migrate(
+        conn,
+        &SQLITE_MIGRATIONS,
+        Ledger::Table,
+        SQLITE_MIGRATIONS.latest(),
+        OnNewer::Open,
+        |_, _| Ok::<_, std::convert::Infallible>(()),
+    )
+    .map_err(super::migration_error)
 }
 
 /// Maps a unique-constraint violation to [`Error::Conflict`] with the given message; any other
@@ -343,7 +337,10 @@ impl Storage for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl OrgStore for SqliteStore {
     async fn create_org(&self, name: &str, now: Millis) -> Result<i64> {
         let name = name.to_owned();
         self.write(move |c| {
@@ -520,7 +517,10 @@ impl Storage for SqliteStore {
     async fn policy_layers(&self, user: i64) -> Result<Option<PolicyLayers>> {
         self.read(move |c| policy_layers(c, user)).await
     }
+}
 
+#[async_trait]
+impl DeviceStore for SqliteStore {
     async fn create_enrollment_token(
         &self,
         org: i64,
@@ -627,7 +627,10 @@ impl Storage for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl LoginStore for SqliteStore {
     async fn create_login_session(
         &self,
         token_hash: &str,
@@ -698,7 +701,10 @@ impl Storage for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl DashboardStore for SqliteStore {
     async fn day_rollups(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DayRollupRow>> {
         let (ids, from, to) = (ids_json(users), from.to_owned(), to.to_owned());
         self.read(move |c| {
@@ -861,7 +867,10 @@ impl Storage for SqliteStore {
         self.write(move |c| Ok(execute(c, &query::ACKNOWLEDGE_ALERT, params![id, by, now])? > 0))
             .await
     }
+}
 
+#[async_trait]
+impl AuditStore for SqliteStore {
     async fn append_audit(&self, org: i64, entries: &[AuditEntry]) -> Result<()> {
         let entries = entries.to_vec();
         self.write(move |c| {

@@ -1,0 +1,203 @@
+//! Migrations on a rusqlite connection: each one in an IMMEDIATE transaction, so the version is
+//! read again under the write lock (another process may have migrated meanwhile) and the SQL,
+//! the caller's step and the new version commit together or not at all.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::{Error, Migration, Migrations, OnNewer};
+
+/// Where an SQLite database records its schema version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ledger {
+    /// `PRAGMA user_version` in the file's header (the agent's database).
+    UserVersion,
+    /// A `schema_migrations (version, applied_at)` table, a row per applied migration with the
+    /// time it was applied in UTC milliseconds (the server's database).
+    Table,
+}
+
+impl Ledger {
+    fn current(self, conn: &Connection) -> rusqlite::Result<i64> {
+        match self {
+            Ledger::UserVersion => conn.pragma_query_value(None, "user_version", |r| r.get(0)),
+            Ledger::Table => {
+                conn.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                )?;
+                conn.query_row(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    [],
+                    |r| r.get(0),
+                )
+            }
+        }
+    }
+
+    fn record(self, conn: &Connection, version: i64) -> rusqlite::Result<()> {
+        match self {
+            Ledger::UserVersion => conn.pragma_update(None, "user_version", version),
+            Ledger::Table => conn
+                .execute(
+                    "INSERT INTO schema_migrations (version, applied_at)
+                     VALUES (?1, strftime('%s','now') * 1000)",
+                    [version],
+                )
+                .map(|_| ()),
+        }
+    }
+}
+
+/// The version `conn` records (0 for a new database).
+pub fn current(conn: &Connection, ledger: Ledger) -> rusqlite::Result<i64> {
+    match ledger {
+        Ledger::UserVersion => ledger.current(conn),
+        // Never creates the table outside a migration's transaction.
+        Ledger::Table => {
+            let exists: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'schema_migrations')",
+                [],
+                |r| r.get(0),
+            )?;
+            if exists {
+                conn.query_row(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    [],
+                    |r| r.get(0),
+                )
+            } else {
+                Ok(0)
+            }
+        }
+    }
+}
+
+/// Applies the migrations after the database's version, up to `target`, one transaction each.
+/// `after` runs inside a migration's transaction, after its SQL: for work SQL cannot do (say,
+/// computing rows of a new table from the old ones in Rust).
+pub fn migrate<E>(
+    conn: &mut Connection,
+    set: &Migrations,
+    ledger: Ledger,
+    target: i64,
+    on_newer: OnNewer,
+    mut after: impl FnMut(&Connection, &Migration) -> Result<(), E>,
+) -> Result<(), Error<rusqlite::Error, E>> {
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::Database)?;
+        let current = ledger.current(&tx).map_err(Error::Database)?;
+        let Some(migration) = set.next(current, target, on_newer)? else {
+            return tx.commit().map_err(Error::Database);
+        };
+        tx.execute_batch(migration.sql).map_err(Error::Database)?;
+        after(&tx, migration).map_err(Error::Step)?;
+        ledger
+            .record(&tx, migration.version)
+            .map_err(Error::Database)?;
+        tx.commit().map_err(Error::Database)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Newer;
+
+    const SET: Migrations = Migrations::new(&[
+        Migration {
+            version: 1,
+            sql: "CREATE TABLE a (x INTEGER);",
+        },
+        Migration {
+            version: 2,
+            sql: "CREATE TABLE b (y INTEGER);",
+        },
+    ]);
+
+    fn none(_: &Connection, _: &Migration) -> Result<(), ()> {
+        Ok(())
+    }
+
+    #[test]
+    fn both_ledgers_apply_each_migration_once_and_record_it() {
+        for ledger in [Ledger::UserVersion, Ledger::Table] {
+            let mut conn = Connection::open_in_memory().expect("memory database");
+            migrate(&mut conn, &SET, ledger, 1, OnNewer::Refuse, none).expect("up to 1");
+            assert_eq!(
+                current(&conn, ledger).expect("version"),
+                1,
+                "stopped at the target"
+            );
+            migrate(&mut conn, &SET, ledger, 2, OnNewer::Refuse, none).expect("up to 2");
+            migrate(&mut conn, &SET, ledger, 2, OnNewer::Refuse, none)
+                .expect("again: nothing to apply, so no `table a exists` error");
+            assert_eq!(current(&conn, ledger).expect("version"), 2, "{ledger:?}");
+        }
+    }
+
+    #[test]
+    fn a_failed_step_keeps_nothing_of_its_migration() {
+        let mut conn = Connection::open_in_memory().expect("memory database");
+        let failed = migrate(
+            &mut conn,
+            &SET,
+            Ledger::Table,
+            2,
+            OnNewer::Refuse,
+            |_, m| {
+                if m.version == 2 {
+                    Err("no")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert!(matches!(failed, Err(Error::Step("no"))), "{failed:?}");
+        assert_eq!(
+            current(&conn, Ledger::Table).expect("version"),
+            1,
+            "migration 1 committed on its own; 2 rolled back with its step"
+        );
+        let b: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'b'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        assert_eq!(b, 0, "the failed migration's table was rolled back");
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_unless_opened_as_it_is() {
+        let mut conn = Connection::open_in_memory().expect("memory database");
+        conn.pragma_update(None, "user_version", 7)
+            .expect("pretend a newer build");
+        let refused = migrate(
+            &mut conn,
+            &SET,
+            Ledger::UserVersion,
+            2,
+            OnNewer::Refuse,
+            none,
+        );
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Newer(Newer {
+                    found: 7,
+                    supported: 2
+                }))
+            ),
+            "{refused:?}"
+        );
+        migrate(&mut conn, &SET, Ledger::UserVersion, 2, OnNewer::Open, none)
+            .expect("opened as it is");
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .expect("schema");
+        assert_eq!(tables, 0, "nothing applied to a newer database");
+    }
+}
