@@ -116,3 +116,49 @@ fn clock_in_and_out_without_a_running_agent() {
         "CSV header: {csv}"
     );
 }
+
+/// The data folder is the user's alone: folder 0700, database, lock and pause files 0600, and
+/// an older, world-readable folder and database are narrowed at the next start.
+#[cfg(unix)]
+#[test]
+fn local_files_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let env = Env::new("", None);
+    env.ok(&["clock-in"]);
+    env.ok(&["pause", "--minutes", "15"]);
+    let data = env.data_dir();
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for name in ["worktrace.db", "agent.lock", "pause.json"] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    for entry in std::fs::read_dir(&data).expect("list the data folder") {
+        let path = entry.expect("entry").path();
+        assert_eq!(
+            mode(&path) & 0o077,
+            0,
+            "{} is readable by others",
+            path.display()
+        );
+    }
+    // As an older version left them: open to everyone.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        data.join("worktrace.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    env.ok(&["status"]);
+    assert_eq!(mode(&data), 0o700, "narrowed at the next start");
+    assert_eq!(
+        mode(&data.join("worktrace.db")),
+        0o600,
+        "narrowed at the next start"
+    );
+}

@@ -409,3 +409,47 @@ async fn people_commands_change_the_organisation_and_are_audited() {
         "the team is gone"
     );
 }
+
+/// The server's data folder and SQLite files are readable by its user only.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_database_are_private_to_the_server_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("data dir");
+    let data = dir.path().join("data");
+    admin(
+        &data,
+        &[
+            "create-admin",
+            "--org",
+            "Acme",
+            "--email",
+            "boss@acme.test",
+            "--name",
+            "Boss",
+        ],
+        Some("a long enough password\n"),
+    );
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    let mut databases = 0;
+    for entry in std::fs::read_dir(&data).expect("list the data folder") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            databases += 1;
+            assert_eq!(
+                mode(&path) & 0o077,
+                0,
+                "{} is readable by others",
+                path.display()
+            );
+        }
+    }
+    assert!(databases > 0, "the database is in the data folder");
+}

@@ -58,6 +58,11 @@ pub(crate) fn connect(path: &Path) -> Result<Connection> {
             source,
         })?;
     }
+    // Private to the user: the folder 0700, the database 0600 (its WAL files follow).
+    worktrace_migrate::sqlite::make_private(path).map_err(|source| Error::Create {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let conn = Connection::open(path).map_err(|e| sql(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| sql(path, e))?;
     // Reading the header is the first access: a file of random bytes fails here (NOTADB).

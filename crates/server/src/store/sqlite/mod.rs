@@ -141,6 +141,13 @@ impl SqliteStore {
                 ))
             })?;
         }
+        // Readable by the server's user only: the folder 0700, the database 0600.
+        worktrace_migrate::sqlite::make_private(path).map_err(|e| {
+            Error::Config(format!(
+                "cannot make the database {} private to this user: {e}",
+                path.display()
+            ))
+        })?;
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
         Ok(Self {
