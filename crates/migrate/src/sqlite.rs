@@ -100,6 +100,34 @@ pub fn migrate<E>(
     }
 }
 
+/// Makes the database's folder and file private to the user before SQLite opens it: the folder
+/// `0700` and the file `0600` (created empty when missing; SQLite gives its `-wal` and `-shm`
+/// files the database file's mode). Existing ones are narrowed too, so an upgrade closes what
+/// an older version left open. Does nothing on systems without Unix modes.
+pub fn make_private(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,32 +228,4 @@ mod tests {
             .expect("schema");
         assert_eq!(tables, 0, "nothing applied to a newer database");
     }
-}
-
-/// Makes the database's folder and file private to the user before SQLite opens it: the folder
-/// `0700` and the file `0600` (created empty when missing; SQLite gives its `-wal` and `-shm`
-/// files the database file's mode). Existing ones are narrowed too, so an upgrade closes what
-/// an older version left open. Does nothing on systems without Unix modes.
-pub fn make_private(path: &std::path::Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
 }
