@@ -135,9 +135,7 @@ pub fn render(rows: &[StoredExport], clock: &DayClock, format: Format) -> String
                     detail(r, "export_from"),
                     e.path.clone().unwrap_or_default(),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv::field(f)).collect();
-                out.push_str(&line.join(","));
-                out.push('\n');
+                out.push_str(&csv::line(&fields));
             }
             out
         }

@@ -267,9 +267,7 @@ pub fn csv(spans: &[TimelineSpan], local: impl Fn(Millis) -> String) -> String {
             if s.in_session { "yes" } else { "no" }.to_owned(),
             decision.to_owned(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv::field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&csv::line(&fields));
     }
     out
 }
