@@ -123,13 +123,7 @@ fn clock_in_and_out_without_a_running_agent() {
 #[test]
 fn local_files_are_private_to_the_user() {
     use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &std::path::Path| {
-        std::fs::metadata(p)
-            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode = worktrace_testkit::unix_mode;
     let env = Env::new("", None);
     env.ok(&["clock-in"]);
     env.ok(&["pause", "--minutes", "15"]);

@@ -414,7 +414,6 @@ async fn people_commands_change_the_organisation_and_are_audited() {
 #[cfg(unix)]
 #[test]
 fn the_data_folder_and_database_are_private_to_the_server_user() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("data dir");
     let data = dir.path().join("data");
     admin(
@@ -430,13 +429,7 @@ fn the_data_folder_and_database_are_private_to_the_server_user() {
         ],
         Some("a long enough password\n"),
     );
-    let mode = |p: &std::path::Path| {
-        std::fs::metadata(p)
-            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode = worktrace_testkit::unix_mode;
     assert_eq!(mode(&data), 0o700, "the data folder");
     let mut databases = 0;
     for entry in std::fs::read_dir(&data).expect("list the data folder") {

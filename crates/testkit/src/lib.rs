@@ -643,3 +643,15 @@ impl Drop for XSession {
         let _ = std::fs::remove_file(&self.log);
     }
 }
+
+/// The permission bits (`0o777` part of the mode) of a file or folder; panics naming the path
+/// when it cannot be read. For tests of what is private to the user.
+#[cfg(unix)]
+pub fn unix_mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
