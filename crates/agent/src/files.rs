@@ -10,17 +10,23 @@ use serde::Serialize;
 pub fn write_atomically<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    write_private(&tmp, &bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes `bytes` to `path` (replacing it), readable by the user only (`0600` on Unix).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         options.mode(0o600);
-        // A temporary file left by a crash keeps its old mode otherwise.
-        if tmp.exists() {
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        // An existing file (a temporary one a crash left, one an older version wrote) keeps
+        // its old mode otherwise.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         }
     }
-    std::io::Write::write_all(&mut options.open(&tmp)?, &bytes)?;
-    std::fs::rename(&tmp, path)
+    std::io::Write::write_all(&mut options.open(path)?, bytes)
 }

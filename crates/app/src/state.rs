@@ -226,7 +226,7 @@ impl AppState {
             return;
         }
         let path = crate::launch::restart_request_path(&self.base.data_dir);
-        if let Err(e) = std::fs::write(&path, b"restart\n") {
+        if let Err(e) = files::write_private(&path, b"restart\n") {
             tracing::warn!(
                 "cannot ask the tray to restart tracking ({}): {e}",
                 path.display()
