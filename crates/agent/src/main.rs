@@ -193,7 +193,7 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("worktrace: {e:#}");
+            eprintln!("worktrace: {}", worktrace_agent::one_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -448,8 +448,9 @@ fn bad_input_on_windows_gets_the_same_clear_errors() {
     let x = XSession::start().expect("a real X display (Xvfb + openbox)");
     let env = WinEnv::new("[agent]\nday_start = \"4 am\"\n", Some(x.display()));
     let one_line_no_panic = |out: &std::process::Output, what: &str| -> String {
-        assert!(!out.status.success(), "{what} is an error");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        // Exit code 1 is worktrace's own error exit: a crash under Wine ends otherwise.
+        assert_eq!(out.status.code(), Some(1), "{what} is worktrace's error exit");
+        let err = worktrace_testkit::wine::program_stderr(&out.stderr);
         assert!(!err.contains("panicked"), "{what}: never a panic: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{what}: one line: {err}");
         err
@@ -469,6 +470,11 @@ fn bad_input_on_windows_gets_the_same_clear_errors() {
         .expect("worktrace.exe runs");
     let err = one_line_no_panic(&out, "a missing data folder");
     assert!(err.contains(r"Q:\nowhere"), "names the folder: {err}");
+    assert_eq!(
+        err.matches("os error").count(),
+        1,
+        "says the cause once: {err}"
+    );
 
     // A database that another program holds a write lock on (SQLite's WAL write lock is byte
     // 120 of the -shm file on Windows): the write waits, then says who to close.

@@ -161,7 +161,7 @@ impl AppState {
             started = worktrace_sensors::platform_sensor()
                 .map_err(|e| format!("cannot read the active window or idle time: {e}"))
                 .and_then(|sensor| {
-                    Engine::start(settings.clone(), sensor).map_err(|e| format!("{e:#}"))
+                    Engine::start(settings.clone(), sensor).map_err(|e| worktrace_agent::one_line(&e))
                 });
             // The watcher's look at the lock (`read_status`) holds it for an instant; a
             // restart that meets that instant tries again.
@@ -188,7 +188,7 @@ impl AppState {
             .name("worktrace-engine".into())
             .spawn(move || {
                 if let Err(e) = engine.run(&RunOptions::default(), &flag) {
-                    tracing::error!("tracking stopped: {e:#}");
+                    tracing::error!("tracking stopped: {}", worktrace_agent::one_line(&e));
                 }
             });
         match thread {

@@ -365,6 +365,32 @@ impl Drop for WinePrefix {
     }
 }
 
+/// What a Windows program itself wrote to stderr, without the lines Wine writes there: the
+/// prefix's own processes (services, explorer, device drivers) that a command happens to start
+/// inherit its stderr, so their crash notes (`wine: Unhandled page fault …`) and debug channels
+/// (`0024:fixme:…`) can land among the program's lines.
+pub fn program_stderr(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|line| !is_wine_line(line))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+fn is_wine_line(line: &str) -> bool {
+    if line.starts_with("wine: ") || line.starts_with("wine client error") {
+        return true;
+    }
+    // `TTTT:class:channel:function …`, a thread id in hex and a debug class.
+    let mut parts = line.splitn(3, ':');
+    let (Some(thread), Some(class)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    thread.len() == 4
+        && thread.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(class, "fixme" | "err" | "warn" | "trace")
+}
+
 /// Runs `cmd` to its end with captured output (read as it comes, so a chatty program never
 /// blocks on a full pipe), killing it after `patience`.
 pub fn run_to_end(mut cmd: Command, shown: &str, patience: Duration) -> Result<Output> {
@@ -416,4 +442,20 @@ fn read_all(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHand
         let _ = r.read_to_end(&mut buf);
         buf
     })
+}
+
+#[cfg(test)]
+mod wine_lines {
+    #[test]
+    fn wine_s_own_lines_are_taken_out_and_the_program_s_kept() {
+        let stderr = "wine: Unhandled page fault on read access to 0000000000000008 at address 000000031CAA2391 (thread 007c), starting debugger...\n\
+            worktrace: cannot create the lock file Q:\\x: File not found. (os error 2)\n\
+            0024:fixme:ntdll:NtQuerySystemInformation info_class 0x99\n\
+            worktrace: 0024:err: is not a thread\n";
+        assert_eq!(
+            super::program_stderr(stderr.as_bytes()),
+            "worktrace: cannot create the lock file Q:\\x: File not found. (os error 2)\n\
+             worktrace: 0024:err: is not a thread\n"
+        );
+    }
 }

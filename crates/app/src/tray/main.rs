@@ -69,7 +69,7 @@ fn run() -> Result<(), String> {
     };
     // Tracking first: the first sample does not wait for the window system.
     state.start_engine();
-    let stop = worktrace_agent::engine::stop_flag().map_err(|e| format!("{e:#}"))?;
+    let stop = worktrace_agent::engine::stop_flag().map_err(|e| worktrace_agent::one_line(&e))?;
     #[cfg(target_os = "linux")]
     let result = linux::run(&state, &stop);
     #[cfg(windows)]
