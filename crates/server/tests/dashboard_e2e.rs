@@ -459,6 +459,30 @@ async fn pages_are_served_with_policy_types_and_cache_headers() {
         StatusCode::NOT_FOUND,
         "another team's day is hidden"
     );
+    // Every API answer, the downloads and the errors too, is read only as the type it
+    // says and kept in no cache (they hold people's work time).
+    let admin = w.login("admin@acme.test").await;
+    let pdf = format!(
+        "/api/teams/{}/report.pdf?from=2025-03-01&to=2025-03-07",
+        w.team_a
+    );
+    let csv = format!(
+        "/api/teams/{}/timesheet.csv?from=2025-03-01&to=2025-03-07",
+        w.team_a
+    );
+    for (who, path, status) in [
+        (&lead, "/api/me", StatusCode::OK),
+        (&lead, pdf.as_str(), StatusCode::OK),
+        (&lead, csv.as_str(), StatusCode::OK),
+        (&admin, "/api/admin/audit.csv", StatusCode::OK),
+        (&lead, "/api/admin/users", StatusCode::FORBIDDEN),
+        (&lead, "/api/nothing-here", StatusCode::NOT_FOUND),
+    ] {
+        let a = w.get(who, path).await;
+        assert_eq!(a.status, status, "{path}: {}", a.text);
+        assert_eq!(a.headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(a.headers["cache-control"], "no-store", "{path}");
+    }
     let doc = w.get(&lead, "/api/openapi.json").await;
     for path in [
         "/api/teams/{team_id}/report.pdf",

@@ -42,6 +42,7 @@ pub struct Session {
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
     pub text: String,
 }
@@ -239,9 +240,15 @@ impl World {
 
 pub async fn answer(resp: reqwest::Response) -> Answer {
     let status = resp.status();
+    let headers = resp.headers().clone();
     let text = resp.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
-    Answer { status, body, text }
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
 }
 
 /// A batch with one day rollup per (app, active ms), one session, one decision and one alert.
