@@ -63,7 +63,10 @@ mod tests {
     fn a_cause_already_in_the_message_is_said_once_and_context_keeps_its_causes() {
         let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "File not found");
         let err = anyhow::Error::new(Says { source: io() });
-        assert_eq!(one_line(&err), "cannot create the lock file X: File not found");
+        assert_eq!(
+            one_line(&err),
+            "cannot create the lock file X: File not found"
+        );
         let err = anyhow::Error::new(io()).context("cannot read the day");
         assert_eq!(one_line(&err), "cannot read the day: File not found");
         let err = anyhow::Error::new(Says { source: io() }).context("clock-in");

@@ -449,7 +449,11 @@ fn bad_input_on_windows_gets_the_same_clear_errors() {
     let env = WinEnv::new("[agent]\nday_start = \"4 am\"\n", Some(x.display()));
     let one_line_no_panic = |out: &std::process::Output, what: &str| -> String {
         // Exit code 1 is worktrace's own error exit: a crash under Wine ends otherwise.
-        assert_eq!(out.status.code(), Some(1), "{what} is worktrace's error exit");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{what} is worktrace's error exit"
+        );
         let err = worktrace_testkit::wine::program_stderr(&out.stderr);
         assert!(!err.contains("panicked"), "{what}: never a panic: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{what}: one line: {err}");

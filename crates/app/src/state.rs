@@ -161,7 +161,8 @@ impl AppState {
             started = worktrace_sensors::platform_sensor()
                 .map_err(|e| format!("cannot read the active window or idle time: {e}"))
                 .and_then(|sensor| {
-                    Engine::start(settings.clone(), sensor).map_err(|e| worktrace_agent::one_line(&e))
+                    Engine::start(settings.clone(), sensor)
+                        .map_err(|e| worktrace_agent::one_line(&e))
                 });
             // The watcher's look at the lock (`read_status`) holds it for an instant; a
             // restart that meets that instant tries again.
