@@ -13,6 +13,7 @@ pub mod policy;
 pub mod policy_error;
 pub mod record;
 pub mod report;
+pub mod text;
 pub mod window;
 pub mod wire;
 

@@ -25,7 +25,9 @@ pub fn normalize_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
     let ok = matches!(email.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@'))
         && email.len() <= 254
-        && !email.chars().any(char::is_whitespace);
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || worktrace_domain::text::is_hidden(c));
     if ok {
         Ok(email)
     } else {
@@ -41,6 +43,9 @@ fn check_name(what: &str, name: &str) -> Result<String> {
         return Err(Error::Invalid(format!(
             "the {what} must be 1 to 200 characters"
         )));
+    }
+    if let Some(e) = worktrace_domain::text::hidden_char_error(&format!("the {what}"), name) {
+        return Err(Error::Invalid(e));
     }
     Ok(name.to_owned())
 }

@@ -145,6 +145,26 @@ async fn table(backend: Backend) {
             )
         },
         Case {
+            name: "a file name with a direction override in an alert",
+            ..ingest(
+                vec![json_h.clone(), auth(&secret)],
+                with(&|b| b["alerts"][0]["event"]["file_name"] = json!("invoice\u{202E}xslx.exe")),
+                422,
+                "invalid_batch",
+                "alerts[0].event.file_name contains U+202E",
+            )
+        },
+        Case {
+            name: "an app name with a zero-width space",
+            ..ingest(
+                vec![json_h.clone(), auth(&secret)],
+                with(&|b| b["rollups"][0]["app"] = json!("ex\u{200B}cel")),
+                422,
+                "invalid_batch",
+                "rollups[0].app contains U+200B",
+            )
+        },
+        Case {
             name: "negative duration",
             ..ingest(
                 vec![json_h.clone(), auth(&secret)],
@@ -309,6 +329,20 @@ async fn table(backend: Backend) {
             status: 422,
             code: "invalid",
             message_has: "e-mail",
+        },
+        Case {
+            name: "a name that reverses the text after it",
+            method: Method::POST,
+            path: "/api/admin/users".into(),
+            headers: vec![json_h.clone(), cookie.clone(), csrf.clone()],
+            body: Some(
+                r#"{"email": "x@acme.test", "display_name": "Anna \u202eBerg", "role": "employee"}"#
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            status: 422,
+            code: "invalid",
+            message_has: "display name contains U+202E at character 6",
         },
         Case {
             name: "taken e-mail",

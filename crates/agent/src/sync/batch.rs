@@ -3,6 +3,7 @@
 //! Pure: no I/O, no clock reads. The single place where the upload policy is applied, so
 //! nothing reaches the wire around it.
 
+use worktrace_domain::text::for_wire;
 use worktrace_domain::wire::{AlertItem, ChainHead, IngestBatch, Presence};
 use worktrace_domain::UploadPolicy;
 use worktrace_store::OutboxDraft;
@@ -19,6 +20,8 @@ use worktrace_store::OutboxDraft;
 /// alert details {window_title: "..."}, upload.titles = false -> details without it
 /// ```
 /// Rollups carry app and category names only (no titles, paths or domains exist in them).
+/// Every name is sent as [`for_wire`] writes it: characters that hide or reorder text
+/// written out (`<U+202E>`), at most 1,000 bytes, so the server never refuses it.
 pub fn build(
     seq: u64,
     chain_head: ChainHead,
@@ -29,7 +32,16 @@ pub fn build(
     IngestBatch {
         batch_seq: seq,
         chain_head,
-        rollups: draft.rollups.clone(),
+        rollups: draft
+            .rollups
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.app = for_wire(&r.app);
+                r.category = for_wire(&r.category);
+                r
+            })
+            .collect(),
         sessions: draft.sessions.clone(),
         decisions: draft.decisions.clone(),
         alerts: draft
@@ -44,6 +56,8 @@ pub fn build(
             if !upload.titles {
                 p.title = None;
             }
+            p.category = p.category.as_deref().map(for_wire);
+            p.title = p.title.as_deref().map(for_wire);
             p
         }),
     }
@@ -61,7 +75,29 @@ fn alert(mut item: AlertItem, upload: &UploadPolicy) -> AlertItem {
         // Details may carry the title of the window the export came from.
         item.event.details.retain(|key, _| !key.contains("title"));
     }
+    let e = &mut item.event;
+    for name in [
+        &mut e.app_before,
+        &mut e.file_name,
+        &mut e.path,
+        &mut e.destination_class,
+    ] {
+        *name = name.as_deref().map(for_wire);
+    }
+    for value in e.details.values_mut() {
+        texts_for_wire(value);
+    }
     item
+}
+
+/// Every string in a detail value, as [`for_wire`] writes it.
+fn texts_for_wire(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = for_wire(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(texts_for_wire),
+        serde_json::Value::Object(map) => map.values_mut().for_each(texts_for_wire),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -179,5 +215,38 @@ mod tests {
             "the category is withheld when the policy says so"
         );
         assert_eq!(b.batch_seq, 1);
+    }
+
+    #[test]
+    fn names_that_hide_or_reorder_text_are_sent_written_out_so_the_server_takes_them() {
+        let mut draft = draft_with_alert();
+        draft.alerts[0].event.file_name = Some("invoice\u{202E}xslx.exe".into());
+        draft.alerts[0]
+            .event
+            .details
+            .insert("label".into(), "ST\u{200B}ICK".into());
+        draft.rollups.push(worktrace_domain::wire::RollupItem {
+            day: "2025-03-03".into(),
+            hour: None,
+            app: "ex\u{200B}cel".into(),
+            category: "Work\tEmail".into(),
+            active_ms: 1,
+            idle_ms: 0,
+            clocked_ms: 1,
+            input_ms: 0,
+            revision: 1,
+        });
+        let mut p = presence();
+        p.category = Some("a".repeat(1500));
+        let b = build(1, head(), &draft, Some(p), &UploadPolicy::default());
+        assert_eq!(
+            b.alerts[0].event.file_name.as_deref(),
+            Some("invoice<U+202E>xslx.exe")
+        );
+        assert_eq!(b.alerts[0].event.details["label"], "ST<U+200B>ICK");
+        assert_eq!(b.rollups[0].app, "ex<U+200B>cel");
+        assert_eq!(b.rollups[0].category, "Work<U+0009>Email");
+        let category = b.presence.and_then(|p| p.category).expect("category");
+        assert_eq!(category.len(), worktrace_domain::text::MAX_WIRE_BYTES);
     }
 }

@@ -60,15 +60,19 @@ fn invalid(field: String, what: &str) -> ApiError {
 }
 
 fn check_text(field: impl FnOnce() -> String, s: &str) -> Result<(), ApiError> {
-    if s.len() > 1_000 {
-        return Err(invalid(field(), "is longer than 1000 bytes"));
-    }
-    // Names are shown on one line and the day totals store them tab- and line-separated.
-    if s.chars().any(char::is_control) {
+    if s.len() > worktrace_domain::text::MAX_WIRE_BYTES {
         return Err(invalid(
             field(),
-            "must not contain control characters (tabs, line breaks)",
+            &format!(
+                "is longer than {} bytes",
+                worktrace_domain::text::MAX_WIRE_BYTES
+            ),
         ));
+    }
+    // Names are shown on one line to team leads, and the day totals store them tab- and
+    // line-separated: no control characters, no characters that hide or reorder text.
+    if let Some(e) = worktrace_domain::text::hidden_char_error(&field(), s) {
+        return Err(ApiError::unprocessable("invalid_batch", e));
     }
     Ok(())
 }
@@ -76,6 +80,28 @@ fn check_text(field: impl FnOnce() -> String, s: &str) -> Result<(), ApiError> {
 fn check_u64(field: impl FnOnce() -> String, v: u64) -> Result<(), ApiError> {
     if i64::try_from(v).is_err() {
         return Err(invalid(field(), "is larger than 9223372036854775807"));
+    }
+    Ok(())
+}
+
+/// The names in an alert that a lead reads (file, app, destination, details) hold no
+/// character that hides or reorders text.
+fn check_event_text(i: usize, e: &worktrace_domain::ExportEvent) -> Result<(), ApiError> {
+    let named = [
+        ("app_before", &e.app_before),
+        ("file_name", &e.file_name),
+        ("path", &e.path),
+        ("destination_class", &e.destination_class),
+    ];
+    for (name, value) in named {
+        if let Some(v) = value {
+            check_text(|| format!("alerts[{i}].event.{name}"), v)?;
+        }
+    }
+    for (key, value) in &e.details {
+        if let Some(v) = value.as_str() {
+            check_text(|| format!("alerts[{i}].event.details.{key}"), v)?;
+        }
     }
     Ok(())
 }
@@ -146,6 +172,7 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
     }
     for (i, a) in b.alerts.iter().enumerate() {
         check_u64(|| format!("alerts[{i}].id"), a.id)?;
+        check_event_text(i, &a.event)?;
         if serde_json::to_string(&a.event)
             .map(|s| s.len())
             .unwrap_or(usize::MAX)
@@ -195,6 +222,9 @@ pub async fn enroll(
             "invalid_description",
             "description must be 1 to 200 bytes, e.g. the PC's host name",
         ));
+    }
+    if let Some(e) = worktrace_domain::text::hidden_char_error("description", description) {
+        return Err(ApiError::unprocessable("invalid_description", e));
     }
     let install_id = req.install_id.as_deref().map(str::trim);
     if install_id.is_some_and(|id| id.is_empty() || id.len() > 200) {
