@@ -173,11 +173,21 @@ impl Policy {
                     ),
                 );
             }
+            if let Some(message) = crate::text::hidden_char_error("the name", &rule.name) {
+                return err(&format!("categories[{i}].name"), message);
+            }
             if !(-2..=2).contains(&rule.score) {
                 return err(
                     &format!("categories[{i}].score"),
                     format!("is {}; use -2 to 2", rule.score),
                 );
+            }
+        }
+        for (i, r) in self.redactions.iter().enumerate() {
+            if let Some(message) =
+                crate::text::hidden_char_error("the replacement", &r.replacement)
+            {
+                return err(&format!("redactions[{i}].replacement"), message);
             }
         }
         self.exports.validate()
@@ -383,6 +393,15 @@ mod tests {
             "field names the rule: {}",
             e.field
         );
+
+        let mut policy = Policy::default();
+        policy
+            .categories
+            .push(rule("Work > \u{202E}liamE", Some("a"), None, None, 0));
+        let e = policy.validate().expect_err("a direction override is refused");
+        let n = policy.categories.len() - 1;
+        assert_eq!(e.field, format!("categories[{n}].name"));
+        assert!(e.message.contains("U+202E"), "{}", e.message);
     }
 
     #[test]
