@@ -52,6 +52,7 @@ pub fn typescript() -> String {
         Presence::decl(&cfg),
         IngestBatch::decl(&cfg),
         ChainStatus::decl(&cfg),
+        Dropped::decl(&cfg),
         IngestAck::decl(&cfg),
     ];
     module(

@@ -161,8 +161,44 @@ pub struct IngestAck {
     pub decisions: u32,
     pub alerts: u32,
     pub chain_status: ChainStatus,
+    /// Items the server did not store because their times cannot be true (see [`Dropped`]).
+    /// Absent from servers that predate it.
+    #[serde(default)]
+    pub dropped: Dropped,
     /// The policy in force now (organisation policy with the team's overrides merged).
     pub policy: Policy,
+}
+
+/// Items of an accepted batch that the server left out, by reason. The rest of the batch is
+/// stored: a batch is never refused for its times, since the outbox would send the same batch
+/// again and again and everything queued after it would wait behind it. A device whose batches
+/// have items left out is flagged for admins (its clock, or its database, is wrong).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Dropped {
+    /// Items dated before the server's retention (older than it keeps history).
+    pub too_old: u32,
+    /// Items dated further ahead of the server's clock than the allowed clock skew.
+    pub in_future: u32,
+    /// Rollups with a duration longer than their hour (1 h) or day (25 h, a DST day).
+    pub too_long: u32,
+    /// The presence report was dated ahead of the server's clock beyond the allowed skew; it
+    /// was kept as of the moment the server received it.
+    pub presence_clamped: bool,
+}
+
+impl Dropped {
+    /// Items left out in all.
+    pub fn total(&self) -> u32 {
+        self.too_old
+            .saturating_add(self.in_future)
+            .saturating_add(self.too_long)
+    }
+
+    /// True when nothing was left out or changed.
+    pub fn is_empty(&self) -> bool {
+        self.total() == 0 && !self.presence_clamped
+    }
 }
 
 impl DecisionItem {

@@ -31,7 +31,23 @@ pub struct ServeConfig {
     pub password_memory_kib: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// How far back, in days, a device's items may be dated: older items of a batch are not
+    /// stored (and counted in the acknowledgement).
+    pub retention_days: u32,
+    /// How far ahead of the server's clock, in seconds, a device's items may be dated.
+    pub max_clock_skew_secs: u64,
+    /// Alerts of one PC listed one by one in the inbox per hour; the ones beyond are stored
+    /// and counted on one line per PC ("N more alerts from this PC").
+    pub alerts_per_device_hour: u32,
 }
+
+/// Default of [`ServeConfig::retention_days`]: a year and a month, so last year's same month
+/// can still be uploaded.
+pub const DEFAULT_RETENTION_DAYS: u32 = 400;
+/// Default of [`ServeConfig::max_clock_skew_secs`].
+pub const DEFAULT_MAX_CLOCK_SKEW_SECS: u64 = 600;
+/// Default of [`ServeConfig::alerts_per_device_hour`].
+pub const DEFAULT_ALERTS_PER_DEVICE_HOUR: u32 = 20;
 
 impl ServeConfig {
     /// Defaults with the given database.
@@ -46,7 +62,34 @@ impl ServeConfig {
             login_window_secs: 15 * 60,
             password_memory_kib: 19_456,
             trust_forwarded_for: false,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            max_clock_skew_secs: DEFAULT_MAX_CLOCK_SKEW_SECS,
+            alerts_per_device_hour: DEFAULT_ALERTS_PER_DEVICE_HOUR,
         }
+    }
+
+    /// Checks the values that have a floor: a retention and an alert limit of at least 1.
+    pub fn check(&self) -> Result<()> {
+        if self.retention_days == 0 || self.retention_days > 36_500 {
+            return Err(Error::Config(format!(
+                "retention_days is {}; give 1 to 36500 days (default {DEFAULT_RETENTION_DAYS})",
+                self.retention_days
+            )));
+        }
+        if self.alerts_per_device_hour == 0 {
+            return Err(Error::Config(format!(
+                "alerts_per_device_hour is 0; give at least 1 (default \
+                 {DEFAULT_ALERTS_PER_DEVICE_HOUR})"
+            )));
+        }
+        if self.max_clock_skew_secs > 7 * 24 * 3600 {
+            return Err(Error::Config(format!(
+                "max_clock_skew_secs is {}; give at most 604800 (a week; default \
+                 {DEFAULT_MAX_CLOCK_SKEW_SECS})",
+                self.max_clock_skew_secs
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -63,6 +106,9 @@ pub struct FileConfig {
     pub login_max_failures: Option<u32>,
     pub login_window_secs: Option<u64>,
     pub trust_forwarded_for: Option<bool>,
+    pub retention_days: Option<u32>,
+    pub max_clock_skew_secs: Option<u64>,
+    pub alerts_per_device_hour: Option<u32>,
 }
 
 impl FileConfig {
@@ -120,6 +166,24 @@ mod tests {
             toml::from_str::<FileConfig>("lisen = \"x\"").is_err(),
             "a typo must not pass"
         );
+    }
+
+    #[test]
+    fn limits_with_a_floor_are_checked() {
+        assert!(
+            ServeConfig::with_database("x").check().is_ok(),
+            "the defaults pass"
+        );
+        for tweak in [
+            |c: &mut ServeConfig| c.retention_days = 0,
+            |c: &mut ServeConfig| c.alerts_per_device_hour = 0,
+            |c: &mut ServeConfig| c.max_clock_skew_secs = u64::MAX,
+        ] {
+            let mut c = ServeConfig::with_database("x");
+            tweak(&mut c);
+            let e = c.check().expect_err("out of range");
+            assert!(e.to_string().contains("default"), "says the default: {e}");
+        }
     }
 
     #[test]

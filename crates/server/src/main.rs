@@ -33,7 +33,8 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct DbArgs {
-    /// TOML settings file (keys: listen, data_dir, database_url, secure_cookies, ...).
+    /// TOML settings file (keys: listen, data_dir, database_url, secure_cookies,
+    /// retention_days, max_clock_skew_secs, alerts_per_device_hour, ...).
     #[arg(long, global = true, env = "WORKTRACE_SERVER_CONFIG")]
     config: Option<PathBuf>,
     /// Where the embedded SQLite database lives (default: the platform data directory).
@@ -64,6 +65,16 @@ struct ServeArgs {
     /// Take client addresses from X-Forwarded-For (only behind a trusted proxy).
     #[arg(long)]
     trust_forwarded_for: bool,
+    /// Days back a device's items may be dated; older ones are not stored (default 400).
+    #[arg(long, env = "WORKTRACE_RETENTION_DAYS")]
+    retention_days: Option<u32>,
+    /// Seconds a device's clock may run ahead of the server's (default 600).
+    #[arg(long, env = "WORKTRACE_MAX_CLOCK_SKEW_SECS")]
+    max_clock_skew_secs: Option<u64>,
+    /// Alerts of one PC listed one by one in the inbox per hour; more are counted on one
+    /// line (default 20).
+    #[arg(long, env = "WORKTRACE_ALERTS_PER_DEVICE_HOUR")]
+    alerts_per_device_hour: Option<u32>,
     /// Log format.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -339,6 +350,13 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                         .as_deref()
                         .map_or("chain ok".to_owned(), |f| format!("CHAIN {f}"))
                 );
+                if d.dropped_items > 0 {
+                    println!(
+                        "\t{} items left out of its uploads, last {}",
+                        d.dropped_items,
+                        d.dropped_reason.as_deref().unwrap_or("?")
+                    );
+                }
             }
         }
         AdminCommand::DeactivateUser { email, by, org } => {
@@ -447,6 +465,15 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = file.login_window_secs {
                 cfg.login_window_secs = v;
+            }
+            if let Some(v) = args.retention_days.or(file.retention_days) {
+                cfg.retention_days = v;
+            }
+            if let Some(v) = args.max_clock_skew_secs.or(file.max_clock_skew_secs) {
+                cfg.max_clock_skew_secs = v;
+            }
+            if let Some(v) = args.alerts_per_device_hour.or(file.alerts_per_device_hour) {
+                cfg.alerts_per_device_hour = v;
             }
             let server = http::start(cfg).await?;
             println!("worktrace-server listening on http://{}", server.addr);

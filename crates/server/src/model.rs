@@ -113,6 +113,16 @@ pub struct Device {
     /// The later device of the same person and database that took over this one's rows.
     #[serde(default)]
     pub superseded_by: Option<i64>,
+    /// Items left out of this device's uploads in all: dated outside the server's window
+    /// (its clock is wrong) or longer than their hour or day ([`crate::bounds`]).
+    #[serde(default)]
+    pub dropped_items: i64,
+    /// When items were last left out.
+    #[serde(default)]
+    pub dropped_at: Option<Millis>,
+    /// Why most items of that batch were left out: `too_old`, `in_future` or `too_long`.
+    #[serde(default)]
+    pub dropped_reason: Option<String>,
 }
 
 /// A logged-in browser session, found by the hash of its cookie.
@@ -334,6 +344,55 @@ pub struct AlertRow {
     pub event: serde_json::Value,
     pub acknowledged_by: Option<i64>,
     pub acknowledged_at: Option<Millis>,
+    /// When the server received it: the inbox's order (`at` is the PC's clock).
+    pub received_at: Millis,
+    /// True when it came beyond its PC's hourly limit: the inbox counts such alerts on one
+    /// line per PC instead of listing them.
+    pub folded: bool,
+}
+
+/// Which alerts the inbox lists: of these people, newest received first, from before a
+/// position, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertFilter {
+    pub users: Vec<i64>,
+    pub include_acknowledged: bool,
+    /// List folded alerts too (otherwise they are only counted, see [`FoldedAlerts`]).
+    pub include_folded: bool,
+    /// Stored severity name (`info`, `low`, `medium`, `high`).
+    pub severity: Option<String>,
+    /// Only alerts received before this (received_at, id), newest first.
+    pub before: Option<(Millis, i64)>,
+    pub limit: u32,
+}
+
+/// Alerts of one PC left out of the inbox list because it sent more than its hourly limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FoldedAlerts {
+    pub device_id: i64,
+    pub user_id: i64,
+    pub count: i64,
+    /// When the newest of them was received.
+    pub latest_received_at: Millis,
+}
+
+/// What the HTTP edge decided about a batch before the store applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intake {
+    /// Items the edge took out of the batch ([`crate::bounds::screen`]).
+    pub dropped: crate::wire::Dropped,
+    /// The device's alerts after this many received in the last hour are folded.
+    pub alerts_per_hour: u32,
+}
+
+impl Intake {
+    /// Nothing taken out, the default alert limit.
+    pub fn plain() -> Intake {
+        Intake {
+            dropped: crate::wire::Dropped::default(),
+            alerts_per_hour: crate::config::DEFAULT_ALERTS_PER_DEVICE_HOUR,
+        }
+    }
 }
 
 /// What an ingest changed, as remembered for the batch (the policy is added when answering).
@@ -346,6 +405,9 @@ pub struct IngestOutcome {
     pub decisions: u32,
     pub alerts: u32,
     pub chain_status: crate::wire::ChainStatus,
+    /// Items left out before the batch was stored (absent from outcomes stored before).
+    #[serde(default)]
+    pub dropped: crate::wire::Dropped,
 }
 
 #[cfg(test)]

@@ -39,8 +39,7 @@ async fn matrix(backend: Backend) {
         .await;
     assert_eq!(up.status, StatusCode::OK, "ingest b: {}", up.text);
     let alerts = w.get(&admin, "/api/alerts").await;
-    let alert_a = alerts
-        .body
+    let alert_a = alerts.body["alerts"]
         .as_array()
         .expect("list")
         .iter()
@@ -228,8 +227,7 @@ async fn matrix(backend: Backend) {
         );
     }
     let acked = w.get(&admin, "/api/alerts?include_acknowledged=true").await;
-    let row = acked
-        .body
+    let row = acked.body["alerts"]
         .as_array()
         .expect("list")
         .iter()
@@ -262,7 +260,7 @@ async fn matrix(backend: Backend) {
     let inbox = w
         .get(&lead_a, "/api/alerts?include_acknowledged=true")
         .await;
-    for a in inbox.body.as_array().expect("list") {
+    for a in inbox.body["alerts"].as_array().expect("list") {
         let uid = a["user_id"].as_i64().expect("user id");
         assert!(
             uid == ea || uid == eb,

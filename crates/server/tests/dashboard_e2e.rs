@@ -183,7 +183,7 @@ async fn team_lead_walks_the_dashboard_in_chromium() {
     // What the walk did is visible on the server: the alert acknowledged by the lead, the
     // other team's alert untouched, the reads audited.
     let alerts = w.get(&admin, "/api/alerts?include_acknowledged=true").await;
-    let rows = alerts.body.as_array().expect("alerts list");
+    let rows = alerts.body["alerts"].as_array().expect("alerts list");
     let acked_by: Vec<(i64, Option<i64>)> = rows
         .iter()
         .map(|a| {

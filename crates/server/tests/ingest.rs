@@ -98,7 +98,7 @@ async fn idempotency(backend: Backend) {
     assert_eq!(b4.status, StatusCode::OK, "resent alert batch: {}", b4.text);
     let alerts = w.get(&admin, "/api/alerts?include_acknowledged=true").await;
     assert_eq!(
-        alerts.body.as_array().map(Vec::len),
+        alerts.body["alerts"].as_array().map(Vec::len),
         Some(3),
         "alerts 1, 2, 3 once each"
     );
@@ -226,7 +226,7 @@ async fn concurrent_duplicates(backend: Backend) {
     );
     let alerts = w.get(&admin, "/api/alerts").await;
     assert_eq!(
-        alerts.body.as_array().map(Vec::len),
+        alerts.body["alerts"].as_array().map(Vec::len),
         Some(10),
         "ten alerts, none doubled"
     );

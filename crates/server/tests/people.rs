@@ -386,7 +386,7 @@ async fn re_enrollment(backend: Backend) {
     );
     let alerts = w.get(&admin, "/api/alerts?include_acknowledged=true").await;
     assert_eq!(
-        alerts.body.as_array().map(Vec::len),
+        alerts.body["alerts"].as_array().map(Vec::len),
         Some(1),
         "the alert is not doubled: {}",
         alerts.text

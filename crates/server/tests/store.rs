@@ -4,7 +4,7 @@
 mod common;
 
 use common::{open_store, Backend};
-use worktrace_server::model::{DeviceIngest, NewUser, Refusal, Role};
+use worktrace_server::model::{AlertFilter, DeviceIngest, Intake, NewUser, Refusal, Role};
 use worktrace_server::store::Store;
 use worktrace_server::wire::{AlertItem, ChainHead, ChainStatus, IngestBatch, RollupItem};
 
@@ -124,13 +124,16 @@ async fn scenario(store: Store) {
 
     // Ingest: new batch, duplicate, newer revision, older revision after newer.
     let b1 = batch(1, 10, "aa", vec![rollup("2025-03-03", "mail", 1_000, 1)]);
-    let first = store.ingest(&device, &b1, 200).await.expect("ingest b1");
+    let first = store
+        .ingest(&device, &b1, &Intake::plain(), 200)
+        .await
+        .expect("ingest b1");
     assert!(
         !first.duplicate && first.rollups_applied == 1,
         "first delivery applies: {first:?}"
     );
     let dup = store
-        .ingest(&device, &b1, 201)
+        .ingest(&device, &b1, &Intake::plain(), 201)
         .await
         .expect("ingest b1 again");
     assert!(dup.duplicate, "the same batch id twice is a duplicate");
@@ -140,10 +143,16 @@ async fn scenario(store: Store) {
     );
 
     let b3 = batch(3, 30, "cc", vec![rollup("2025-03-03", "mail", 3_000, 3)]);
-    store.ingest(&device, &b3, 202).await.expect("ingest b3");
+    store
+        .ingest(&device, &b3, &Intake::plain(), 202)
+        .await
+        .expect("ingest b3");
     // b2 arrives late (reordered) and carries an older revision of the same key.
     let b2 = batch(2, 20, "bb", vec![rollup("2025-03-03", "mail", 2_000, 2)]);
-    let late = store.ingest(&device, &b2, 203).await.expect("ingest b2");
+    let late = store
+        .ingest(&device, &b2, &Intake::plain(), 203)
+        .await
+        .expect("ingest b2");
     assert_eq!(
         late.rollups_ignored, 1,
         "an older revision after a newer one is ignored"
@@ -174,9 +183,25 @@ async fn scenario(store: Store) {
     });
     let mut b5 = batch(5, 41, "ee", vec![]);
     b5.alerts.push(AlertItem { id: 7, event });
-    store.ingest(&device, &b4, 204).await.expect("b4");
-    store.ingest(&device, &b5, 205).await.expect("b5");
-    let alerts = store.alerts(&[alice.id], true, 100).await.expect("alerts");
+    store
+        .ingest(&device, &b4, &Intake::plain(), 204)
+        .await
+        .expect("b4");
+    store
+        .ingest(&device, &b5, &Intake::plain(), 205)
+        .await
+        .expect("b5");
+    let alerts = store
+        .alerts(&AlertFilter {
+            users: vec![alice.id],
+            include_acknowledged: true,
+            include_folded: true,
+            severity: None,
+            before: None,
+            limit: 100,
+        })
+        .await
+        .expect("alerts");
     assert_eq!(
         alerts.len(),
         1,
@@ -185,7 +210,7 @@ async fn scenario(store: Store) {
 
     // Chain problems are flagged on the device.
     let fork = store
-        .ingest(&device, &batch(6, 41, "ff", vec![]), 206)
+        .ingest(&device, &batch(6, 41, "ff", vec![]), &Intake::plain(), 206)
         .await
         .expect("b6");
     assert_eq!(
@@ -194,7 +219,7 @@ async fn scenario(store: Store) {
         "same seq, other hash is a fork"
     );
     let back = store
-        .ingest(&device, &batch(7, 5, "gg", vec![]), 207)
+        .ingest(&device, &batch(7, 5, "gg", vec![]), &Intake::plain(), 207)
         .await
         .expect("b7");
     assert_eq!(
@@ -211,7 +236,12 @@ async fn scenario(store: Store) {
 
     // An upload as the server receives it: device, batch and policy layers in one step.
     let unknown = store
-        .ingest_as_device("no-such-secret", batch(8, 50, "hh", vec![]), 208)
+        .ingest_as_device(
+            "no-such-secret",
+            batch(8, 50, "hh", vec![]),
+            Intake::plain(),
+            208,
+        )
         .await
         .expect("upload with an unknown secret");
     assert!(
@@ -221,7 +251,7 @@ async fn scenario(store: Store) {
     let b8 = batch(8, 50, "hh", vec![rollup("2025-03-08", "mail", 8_000, 8)]);
     for (now, duplicate) in [(208, false), (209, true)] {
         let DeviceIngest::Done(done) = store
-            .ingest_as_device("secret-hash", b8.clone(), now)
+            .ingest_as_device("secret-hash", b8.clone(), Intake::plain(), now)
             .await
             .expect("upload b8")
         else {
@@ -267,7 +297,7 @@ async fn scenario(store: Store) {
     assert_eq!(revoked.revoked_at, Some(300), "revocation is recorded");
     let b9 = batch(9, 60, "ii", vec![rollup("2025-03-09", "mail", 9_000, 9)]);
     let refused = store
-        .ingest_as_device("secret-hash", b9, 301)
+        .ingest_as_device("secret-hash", b9, Intake::plain(), 301)
         .await
         .expect("upload after revocation");
     assert!(

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{open_store, Backend};
 use worktrace_domain::{DecisionSource, IdleChoice, IdleDecision};
-use worktrace_server::model::{Device, IngestOutcome, NewUser, Role, Sums};
+use worktrace_server::model::{Device, IngestOutcome, Intake, NewUser, Role, Sums};
 use worktrace_server::store::Store;
 use worktrace_server::wire::{ChainHead, DecisionItem, IngestBatch, RollupItem, SessionItem};
 
@@ -158,7 +158,12 @@ async fn ingest_all(store: &Store, devices: &[Device]) -> Vec<IngestOutcome> {
     let mut outcomes = Vec::new();
     for (i, device) in devices.iter().enumerate() {
         for b in batches(i as u64) {
-            outcomes.push(store.ingest(device, &b, 100).await.expect("ingest"));
+            outcomes.push(
+                store
+                    .ingest(device, &b, &Intake::plain(), 100)
+                    .await
+                    .expect("ingest"),
+            );
         }
     }
     outcomes

@@ -427,6 +427,25 @@ batch_seq: number, chain_head: ChainHead, rollups: Array<RollupItem>, sessions: 
 
 export type ChainStatus = "ok" | "backwards" | "fork";
 
+export type Dropped = { 
+/**
+ * Items dated before the server's retention (older than it keeps history).
+ */
+too_old: number, 
+/**
+ * Items dated further ahead of the server's clock than the allowed clock skew.
+ */
+in_future: number, 
+/**
+ * Rollups with a duration longer than their hour (1 h) or day (25 h, a DST day).
+ */
+too_long: number, 
+/**
+ * The presence report was dated ahead of the server's clock beyond the allowed skew; it
+ * was kept as of the moment the server received it.
+ */
+presence_clamped: boolean, };
+
 export type IngestAck = { batch_seq: number, 
 /**
  * True when this batch had been received before and nothing changed now.
@@ -436,6 +455,11 @@ duplicate: boolean,
  * Rollups stored (new keys or newer revisions); older revisions are counted as ignored.
  */
 rollups_applied: number, rollups_ignored: number, sessions: number, decisions: number, alerts: number, chain_status: ChainStatus, 
+/**
+ * Items the server did not store because their times cannot be true (see [`Dropped`]).
+ * Absent from servers that predate it.
+ */
+dropped: Dropped, 
 /**
  * The policy in force now (organisation policy with the team's overrides merged).
  */

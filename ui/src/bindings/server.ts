@@ -1,5 +1,21 @@
 // Generated from the server's OpenAPI document (crates/server, `make bindings`). Do not edit by hand.
 
+/** One page of the alerts inbox. */
+export type AlertPage = {
+  /** Newest received first (then the highest id). */
+  alerts: AlertRow[];
+  /** How many alerts of one PC the inbox lists per hour. */
+  alerts_per_device_hour: number;
+  /**
+   * Alerts of PCs that sent more than `alerts_per_device_hour` in an hour, not listed but
+   * counted, one line per PC, newest first. On the first page only, and only without
+   * `include_folded`.
+   */
+  folded: FoldedAlerts[];
+  /** Pass as `before` for the next page; absent on the last page. */
+  next_before?: string | null;
+};
+
 /** A stored export alert. */
 export type AlertRow = {
   acknowledged_at?: null | number;
@@ -8,9 +24,16 @@ export type AlertRow = {
   device_id: number;
   /** The event as the device sent it (`worktrace_domain::ExportEvent`). */
   event: Record<string, unknown>;
+  /**
+   * True when it came beyond its PC's hourly limit: the inbox counts such alerts on one
+   * line per PC instead of listing them.
+   */
+  folded: boolean;
   id: number;
   kind: string;
   org_id: number;
+  /** When the server received it: the inbox's order (`at` is the PC's clock). */
+  received_at: number;
   severity: string;
   user_id: number;
 };
@@ -58,6 +81,14 @@ export type Device = {
   chain_seq?: number | null;
   created_at: number;
   description: string;
+  dropped_at?: null | number;
+  /**
+   * Items left out of this device's uploads in all: dated outside the server's window
+   * (its clock is wrong) or longer than their hour or day ([`crate::bounds`]).
+   */
+  dropped_items?: number;
+  /** Why most items of that batch were left out: `too_old`, `in_future` or `too_long`. */
+  dropped_reason?: string | null;
   id: number;
   /** The agent database's own id, when the agent sent one at enrollment. */
   install_id?: string | null;
@@ -78,6 +109,15 @@ export type ErrorBody = {
 export type ErrorDetail = {
   code: string;
   message: string;
+};
+
+/** Alerts of one PC left out of the inbox list because it sent more than its hourly limit. */
+export type FoldedAlerts = {
+  count: number;
+  device_id: number;
+  /** When the newest of them was received. */
+  latest_received_at: number;
+  user_id: number;
 };
 
 /** `/healthz` answer. */
@@ -292,7 +332,7 @@ export type Operations = {
   "GET /api/admin/users": { body: never; answer: User[] };
   "POST /api/admin/users": { body: NewUserRequest; answer: User };
   "POST /api/admin/users/{user_id}/deactivate": { body: never; answer: User };
-  "GET /api/alerts": { body: never; answer: AlertRow[] };
+  "GET /api/alerts": { body: never; answer: AlertPage };
   "POST /api/alerts/{alert_id}/acknowledge": { body: never; answer: AlertRow };
   "POST /api/auth/login": { body: LoginRequest; answer: LoginResponse };
   "POST /api/auth/logout": { body: never; answer: void };

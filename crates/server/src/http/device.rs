@@ -1,8 +1,12 @@
 //! Device endpoints: enrollment, ingest of batches, and the policy pull.
 //!
 //! Batches are checked item by item before anything is stored; an invalid batch is refused
-//! whole (422 naming the item) so the agent never half-uploads. Must never trust the device
-//! id in a body: the device is who its secret says.
+//! whole (422 naming the item) so the agent never half-uploads. Items whose times are outside
+//! the server's window (older than the retention, ahead of the clock beyond the allowed skew)
+//! or whose durations are longer than their hour or day are the exception: they are left out,
+//! counted in the acknowledgement and on the device, and the rest is stored ([`crate::bounds`]),
+//! because a refused batch is sent again until it is taken. Must never trust the device id in
+//! a body: the device is who its secret says.
 
 use std::sync::Arc;
 
@@ -14,11 +18,12 @@ use serde_json::value::RawValue;
 use super::auth::{now_ms, DeviceAuth, DeviceSecret};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
-use crate::model::{self, DeviceIngest, IngestOutcome, Ingested};
+use crate::bounds;
+use crate::model::{self, DeviceIngest, IngestOutcome, Ingested, Intake};
 use crate::ops::{self, InForce};
 use crate::secret;
 #[cfg(test)]
-use crate::wire::{ChainStatus, IngestAck};
+use crate::wire::{ChainStatus, Dropped, IngestAck};
 use crate::wire::{EnrollRequest, EnrollResponse, IngestBatch};
 #[cfg(test)]
 use worktrace_domain::Policy;
@@ -265,7 +270,7 @@ pub async fn enroll(
 #[utoipa::path(post, path = "/api/ingest", tag = "devices",
     request_body(content = serde_json::Value, description = "IngestBatch"),
     responses(
-        (status = 200, description = "IngestAck with the policy in force", body = serde_json::Value),
+        (status = 200, description = "IngestAck with the policy in force; items dated outside the server's window or longer than their hour or day are left out and counted in `dropped`", body = serde_json::Value),
         (status = 401, description = "Missing, unknown or revoked device secret", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Invalid batch", body = ErrorBody),
@@ -274,15 +279,22 @@ pub async fn enroll(
 pub async fn ingest(
     State(state): State<AppState>,
     secret: DeviceSecret,
-    ApiJson(batch): ApiJson<IngestBatch>,
+    ApiJson(mut batch): ApiJson<IngestBatch>,
 ) -> ApiResult<Json<AckOut>> {
     // The batch is checked before the device is looked up: the look-up, the batch and the
     // policy read are one step of the store.
     validate_batch(&batch)?;
+    let now = now_ms();
+    let cfg = &state.config;
+    let window = bounds::Window::around(now, cfg.retention_days, cfg.max_clock_skew_secs);
+    let intake = Intake {
+        dropped: bounds::screen(&mut batch, &window),
+        alerts_per_hour: cfg.alerts_per_device_hour,
+    };
     let batch_seq = batch.batch_seq;
     let ingested = state
         .store
-        .ingest_as_device(&secret.hash, batch, now_ms())
+        .ingest_as_device(&secret.hash, batch, intake, now)
         .await?;
     let Ingested {
         device,
@@ -300,6 +312,20 @@ pub async fn ingest(
     };
     if outcome.chain_status != crate::wire::ChainStatus::Ok && !outcome.duplicate {
         tracing::warn!(device = device.id, status = ?outcome.chain_status, "chain head flagged");
+    }
+    let d = &outcome.dropped;
+    if !d.is_empty() && !outcome.duplicate {
+        tracing::warn!(
+            device = device.id,
+            too_old = d.too_old,
+            in_future = d.in_future,
+            too_long = d.too_long,
+            presence_clamped = d.presence_clamped,
+            retention_days = cfg.retention_days,
+            max_clock_skew_secs = cfg.max_clock_skew_secs,
+            "batch items outside the accepted times or durations were not stored; \
+             check the PC's clock"
+        );
     }
     let layers = layers.ok_or_else(|| missing_owner(device.user_id))?;
     let policy = state.policy_cache.policy(&layers)?;
@@ -378,6 +404,12 @@ mod tests {
                 decisions: 4,
                 alerts: 5,
                 chain_status: ChainStatus::Fork,
+                dropped: Dropped {
+                    too_old: 1,
+                    in_future: 2,
+                    too_long: 3,
+                    presence_clamped: true,
+                },
             },
             policy: serde_json::value::to_raw_value(&policy).expect("policy JSON"),
         };
@@ -395,6 +427,7 @@ mod tests {
                 decisions: o.decisions,
                 alerts: o.alerts,
                 chain_status: o.chain_status,
+                dropped: o.dropped,
                 policy,
             }
         );

@@ -235,6 +235,7 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
 
 /// Serves with an already opened store.
 pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Server> {
+    config.check()?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         Error::Config(format!(
             "cannot listen on {}: {e}; choose another address with --listen",

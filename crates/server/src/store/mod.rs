@@ -106,6 +106,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
             "../../../../migrations/server/sqlite/0006_sessions_decisions_by_device.sql"
         ),
     },
+    Migration {
+        version: 7,
+        sql: include_str!("../../../../migrations/server/sqlite/0007_alert_inbox_time_bounds.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -125,6 +129,12 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 4,
         sql: include_str!("../../../../migrations/server/postgres/0004_person_days.sql"),
+    },
+    Migration {
+        version: 5,
+        sql: include_str!(
+            "../../../../migrations/server/postgres/0005_alert_inbox_time_bounds.sql"
+        ),
     },
 ]);
 
@@ -169,6 +179,23 @@ pub(crate) fn whole_days(batch: &IngestBatch) -> Vec<&str> {
         }
     }
     days
+}
+
+/// An hour in milliseconds: the window of the per-device alert limit.
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+
+/// What ingest adds to the device's flag for items left out of a batch: (how many, why).
+///
+/// ```text
+/// in_future 3, too_old 1 → (4, Some("in_future"))
+/// presence clamped only  → (0, Some("in_future"))
+/// nothing                → (0, None)
+/// ```
+pub(crate) fn dropped_flag(d: &crate::wire::Dropped) -> (i64, Option<&'static str>) {
+    (
+        i64::from(d.total()),
+        crate::bounds::main_reason(d).map(crate::bounds::Reason::as_str),
+    )
 }
 
 /// Converts a wire counter to the signed 64-bit integer both databases store.

@@ -64,7 +64,8 @@ macro_rules! user_cols {
 macro_rules! device_cols {
     () => {
         "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, chain_seq, \
-         chain_hash, chain_flag, chain_flag_at, install_id, superseded_by"
+         chain_hash, chain_flag, chain_flag_at, install_id, superseded_by, dropped_items, \
+         dropped_at, dropped_reason"
     };
 }
 
@@ -72,7 +73,7 @@ macro_rules! device_cols {
 macro_rules! alert_cols {
     () => {
         "id, org_id, user_id, device_id, at, kind, severity, event_json, acknowledged_by, \
-         acknowledged_at"
+         acknowledged_at, received_at, folded"
     };
 }
 

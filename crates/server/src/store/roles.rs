@@ -11,9 +11,9 @@ use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
-    DeviceIngest, GroupTotals, IngestOutcome, LoginSession, Membership, NewUser, PolicyLayers,
-    PresenceRow, SessionRow, Team, User,
+    AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake, LoginSession, Membership,
+    NewUser, PolicyLayers, PresenceRow, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -100,11 +100,15 @@ pub trait DeviceStore: Send + Sync {
 
     // Ingest
     /// Applies a batch once: a batch already received returns its first outcome marked
-    /// duplicate and changes nothing.
+    /// duplicate and changes nothing. `intake` says what was taken out of the batch before
+    /// (recorded in the outcome and counted on the device) and the device's alert limit:
+    /// alerts beyond `alerts_per_hour` received from the device in the hour before `now` are
+    /// stored folded. `now` is the receive time.
     async fn ingest(
         &self,
         device: &Device,
         batch: &IngestBatch,
+        intake: &Intake,
         now: Millis,
     ) -> Result<IngestOutcome>;
     /// An upload as the server receives it, in one step: finds the device holding the secret
@@ -115,6 +119,7 @@ pub trait DeviceStore: Send + Sync {
         &self,
         secret_hash: &str,
         batch: IngestBatch,
+        intake: Intake,
         now: Millis,
     ) -> Result<DeviceIngest>;
 }
@@ -169,13 +174,11 @@ pub trait DashboardStore: Send + Sync {
     async fn sessions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<SessionRow>>;
     async fn decisions(&self, users: &[i64], from: &str, to: &str) -> Result<Vec<DecisionRow>>;
     async fn presence(&self, users: &[i64]) -> Result<Vec<PresenceRow>>;
-    /// Newest first, at most `limit`.
-    async fn alerts(
-        &self,
-        users: &[i64],
-        include_acknowledged: bool,
-        limit: u32,
-    ) -> Result<Vec<AlertRow>>;
+    /// The alerts `filter` names, newest received first (then highest id), at most its limit.
+    async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRow>>;
+    /// The folded alerts `filter` names (its position and limit aside), counted per device,
+    /// the device with the newest first.
+    async fn folded_alerts(&self, filter: &AlertFilter) -> Result<Vec<FoldedAlerts>>;
     async fn alert(&self, id: i64) -> Result<Option<AlertRow>>;
     /// False when it was already acknowledged.
     async fn acknowledge_alert(&self, id: i64, by: i64, now: Millis) -> Result<bool>;

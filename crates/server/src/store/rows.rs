@@ -77,6 +77,9 @@ impl Decode for Device {
             chain_flag_at: row.column(10)?,
             install_id: row.column(11)?,
             superseded_by: row.column(12)?,
+            dropped_items: row.column(13)?,
+            dropped_at: row.column(14)?,
+            dropped_reason: row.column(15)?,
         })
     }
 }
@@ -96,6 +99,8 @@ impl Decode for AlertRow {
             event: serde_json::from_str(&json)?,
             acknowledged_by: row.column(8)?,
             acknowledged_at: row.column(9)?,
+            received_at: row.column(10)?,
+            folded: row.column(11)?,
         })
     }
 }

@@ -13,8 +13,10 @@ use tokio_postgres::types::ToSql;
 use worktrace_domain::Millis;
 
 use crate::error::Result;
-use crate::model::{Device, IngestOutcome};
-use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64, whole_days};
+use crate::model::{Device, IngestOutcome, Intake};
+use crate::store::{
+    chain_status_name, chain_verdict, clock_out_name, dropped_flag, to_i64, whole_days, HOUR_MS,
+};
 use crate::wire::{ChainStatus, IngestBatch};
 
 const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
@@ -62,11 +64,18 @@ const DECISIONS: &str = "INSERT INTO idle_decisions (device_id, user_id, day, id
         decided_at = excluded.decided_at, day = excluded.day
     WHERE excluded.decided_at > idle_decisions.decided_at";
 
-const ALERTS: &str = "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind,
-        severity, event_json)
-    SELECT $1, $2, $3, * FROM UNNEST($4::bigint[], $5::bigint[], $6::text[], $7::text[],
-        $8::text[])
+const ALERTS: &str = "INSERT INTO alerts (org_id, device_id, user_id, received_at, client_id,
+        at, kind, severity, event_json, folded)
+    SELECT $1, $2, $3, $4, * FROM UNNEST($5::bigint[], $6::bigint[], $7::text[], $8::text[],
+        $9::text[], $10::boolean[])
     ON CONFLICT (device_id, client_id) DO NOTHING";
+
+/// For the device's alert limit: how many of its alerts received after `$2` are listed (not
+/// folded), and which of the batch's alert ids (`$3`) it has sent before (they are not stored
+/// again, so they take no place in the limit).
+const ALERTS_BEFORE: &str = "SELECT
+        (SELECT COUNT(*) FROM alerts WHERE device_id = $1 AND received_at > $2 AND NOT folded),
+        ARRAY(SELECT client_id FROM alerts WHERE device_id = $1 AND client_id = ANY($3))";
 
 const PRESENCE: &str = "UPDATE devices SET presence_at = $2, presence_clocked_in = $3,
         presence_idle = $4, presence_category = $5, presence_title = $6
@@ -74,6 +83,9 @@ const PRESENCE: &str = "UPDATE devices SET presence_at = $2, presence_clocked_in
 
 /// The chain flag is only ever set here, never cleared: a flagged device stays flagged.
 const DEVICE: &str = "UPDATE devices SET last_seen_at = $2,
+        dropped_items = dropped_items + $7,
+        dropped_at = CASE WHEN $8::text IS NULL THEN dropped_at ELSE $2 END,
+        dropped_reason = COALESCE($8, dropped_reason),
         chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $4 ELSE chain_seq END,
         chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $5 ELSE chain_hash END,
         last_batch_seq = GREATEST(COALESCE(last_batch_seq, $3), $3),
@@ -115,6 +127,7 @@ pub(super) async fn ingest(
     tx: &Transaction<'_>,
     device: &Device,
     batch: &IngestBatch,
+    intake: &Intake,
     now: Millis,
 ) -> Result<IngestOutcome> {
     let batch_seq = to_i64(batch.batch_seq);
@@ -146,6 +159,7 @@ pub(super) async fn ingest(
         decisions: 0,
         alerts: 0,
         chain_status,
+        dropped: intake.dropped,
     };
     let repeats = has_repeats(
         batch
@@ -185,7 +199,27 @@ pub(super) async fn ingest(
     let mut kinds = Vec::with_capacity(batch.alerts.len());
     let mut severities = Vec::with_capacity(batch.alerts.len());
     let mut events = Vec::with_capacity(batch.alerts.len());
+    let mut folded = Vec::with_capacity(batch.alerts.len());
+    let (mut listed, sent_before) = if batch.alerts.is_empty() {
+        (0, Vec::new())
+    } else {
+        let ids: Vec<i64> = batch.alerts.iter().map(|a| to_i64(a.id)).collect();
+        let st = tx.prepare_cached(ALERTS_BEFORE).await?;
+        let row = tx
+            .query_one(&st, &[&device.id, &(now - HOUR_MS), &ids])
+            .await?;
+        (row.try_get::<_, i64>(0)?, row.try_get::<_, Vec<i64>>(1)?)
+    };
+    let limit = i64::from(intake.alerts_per_hour);
+    let mut seen: HashSet<i64> = sent_before.into_iter().collect();
     for a in &batch.alerts {
+        // Beyond the device's hourly limit an alert is stored folded: the inbox counts such
+        // alerts on one line instead of listing them, so one PC cannot bury everyone else's.
+        let fold = listed >= limit;
+        if seen.insert(to_i64(a.id)) && !fold {
+            listed += 1;
+        }
+        folded.push(fold);
         let kind = serde_json::to_value(a.event.kind)?;
         let severity = serde_json::to_value(a.event.severity)?;
         client_ids.push(to_i64(a.id));
@@ -195,6 +229,7 @@ pub(super) async fn ingest(
         events.push(serde_json::to_string(&a.event)?);
     }
     let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));
+    let (dropped, dropped_reason) = dropped_flag(&intake.dropped);
     let ack = serde_json::to_string(&outcome)?;
     let alerts_done = async {
         if batch.alerts.is_empty() {
@@ -206,11 +241,13 @@ pub(super) async fn ingest(
                 &device.org_id,
                 &device.id,
                 &device.user_id,
+                &now,
                 &client_ids,
                 &ats,
                 &kinds,
                 &severities,
                 &events,
+                &folded,
             ],
         )
         .await
@@ -234,13 +271,15 @@ pub(super) async fn ingest(
             }
         }
     };
-    let dev_params: [&Param; 6] = [
+    let dev_params: [&Param; 8] = [
         &device.id,
         &now,
         &batch_seq,
         &head_seq,
         &batch.chain_head.hash,
         &flag,
+        &dropped,
+        &dropped_reason,
     ];
     let record_params: [&Param; 6] = [
         &device.id,

@@ -22,9 +22,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
-    DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
-    PolicyLayers, PresenceRow, Refusal, SessionRow, Team, User,
+    AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
+    DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession,
+    Membership, NewUser, PolicyLayers, PresenceRow, Refusal, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -503,11 +503,12 @@ impl DeviceStore for PostgresStore {
         &self,
         device: &Device,
         batch: &IngestBatch,
+        intake: &Intake,
         now: Millis,
     ) -> Result<IngestOutcome> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let outcome = ingest::ingest(&tx, device, batch, now).await?;
+        let outcome = ingest::ingest(&tx, device, batch, intake, now).await?;
         if !outcome.duplicate {
             tx.commit().await?;
         }
@@ -518,6 +519,7 @@ impl DeviceStore for PostgresStore {
         &self,
         secret_hash: &str,
         batch: IngestBatch,
+        intake: Intake,
         now: Millis,
     ) -> Result<DeviceIngest> {
         let mut client = self.client().await?;
@@ -527,7 +529,7 @@ impl DeviceStore for PostgresStore {
             Ok(device) => device,
             Err(refusal) => return Ok(DeviceIngest::Refused(refusal)),
         };
-        let outcome = ingest::ingest(&tx, &device, &batch, now).await?;
+        let outcome = ingest::ingest(&tx, &device, &batch, &intake, now).await?;
         let layers = policy_layers(&tx, device.user_id).await?;
         if !outcome.duplicate {
             tx.commit().await?;
@@ -741,13 +743,8 @@ impl DashboardStore for PostgresStore {
         map_rows::<PresenceRow>(rows)
     }
 
-    async fn alerts(
-        &self,
-        users: &[i64],
-        include_acknowledged: bool,
-        limit: u32,
-    ) -> Result<Vec<AlertRow>> {
-        let (users, limit) = (users.to_vec(), i64::from(limit));
+    async fn alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRow>> {
+        let (before_at, before_id) = f.before.unwrap_or((i64::MAX, i64::MAX));
         let rows = self
             .client()
             .await?
@@ -756,12 +753,46 @@ impl DashboardStore for PostgresStore {
                     "SELECT ",
                     alert_cols!(),
                     " FROM alerts WHERE user_id = ANY($1) AND ($2 OR acknowledged_at IS NULL)
-                     ORDER BY at DESC, id DESC LIMIT $3"
+                       AND ($3 OR NOT folded) AND ($4::text IS NULL OR severity = $4)
+                       AND (received_at < $5 OR (received_at = $5 AND id < $6))
+                     ORDER BY received_at DESC, id DESC LIMIT $7"
                 ),
-                &[&users, &include_acknowledged, &limit],
+                &[
+                    &f.users,
+                    &f.include_acknowledged,
+                    &f.include_folded,
+                    &f.severity,
+                    &before_at,
+                    &before_id,
+                    &i64::from(f.limit),
+                ],
             )
             .await?;
         map_rows::<AlertRow>(rows)
+    }
+
+    async fn folded_alerts(&self, f: &AlertFilter) -> Result<Vec<FoldedAlerts>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT device_id, user_id, COUNT(*), MAX(received_at) FROM alerts
+                 WHERE user_id = ANY($1) AND ($2 OR acknowledged_at IS NULL) AND folded
+                   AND ($3::text IS NULL OR severity = $3)
+                 GROUP BY device_id, user_id ORDER BY MAX(received_at) DESC, device_id",
+                &[&f.users, &f.include_acknowledged, &f.severity],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FoldedAlerts {
+                    device_id: r.try_get(0)?,
+                    user_id: r.try_get(1)?,
+                    count: r.try_get(2)?,
+                    latest_received_at: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     async fn alert(&self, id: i64) -> Result<Option<AlertRow>> {

@@ -8,8 +8,10 @@ use rusqlite::{params, params_from_iter, Connection, ToSql};
 use worktrace_domain::Millis;
 
 use crate::error::Result;
-use crate::model::{Device, IngestOutcome};
-use crate::store::{chain_status_name, chain_verdict, clock_out_name, to_i64, whole_days};
+use crate::model::{Device, IngestOutcome, Intake};
+use crate::store::{
+    chain_status_name, chain_verdict, clock_out_name, dropped_flag, to_i64, whole_days, HOUR_MS,
+};
 use crate::wire::{ChainStatus, IngestBatch, RollupItem};
 
 /// One statement for the three questions about earlier batches of device ?1 when batch ?2
@@ -35,6 +37,7 @@ pub(super) fn ingest(
     conn: &Connection,
     device: &Device,
     batch: &IngestBatch,
+    intake: &Intake,
     now: Millis,
 ) -> Result<IngestOutcome> {
     let tx = conn;
@@ -59,6 +62,7 @@ pub(super) fn ingest(
         decisions: 0,
         alerts: 0,
         chain_status,
+        dropped: intake.dropped,
     };
     let applied = upsert_rollups(tx, device, &batch.rollups)?;
     outcome.rollups_applied = applied;
@@ -116,15 +120,28 @@ pub(super) fn ingest(
             ])?;
             outcome.decisions += 1;
         }
+        // Alerts beyond the device's hourly limit are stored folded: the inbox counts them on
+        // one line instead of listing them, so one PC cannot bury everyone else's alerts.
+        let mut listed: u32 = if batch.alerts.is_empty() {
+            0
+        } else {
+            tx.prepare_cached(
+                "SELECT COUNT(*) FROM alerts
+                 WHERE device_id = ?1 AND received_at > ?2 AND folded = 0",
+            )?
+            .query_row(params![device.id, now - HOUR_MS], |r| r.get(0))?
+        };
         let mut ins = tx.prepare_cached(
-            "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity, event_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind, severity,
+                                 event_json, received_at, folded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (device_id, client_id) DO NOTHING",
         )?;
         for a in &batch.alerts {
+            let folded = listed >= intake.alerts_per_hour;
             let kind = serde_json::to_value(a.event.kind)?;
             let severity = serde_json::to_value(a.event.severity)?;
-            ins.execute(params![
+            let inserted = ins.execute(params![
                 device.org_id,
                 device.id,
                 device.user_id,
@@ -132,8 +149,14 @@ pub(super) fn ingest(
                 a.event.at,
                 kind.as_str().unwrap_or_default(),
                 severity.as_str().unwrap_or_default(),
-                serde_json::to_string(&a.event)?
+                serde_json::to_string(&a.event)?,
+                now,
+                folded
             ])?;
+            // A resent alert is not stored again and takes no place in the limit.
+            if inserted > 0 && !folded {
+                listed += 1;
+            }
             outcome.alerts += 1;
         }
     }
@@ -157,8 +180,12 @@ pub(super) fn ingest(
     }
     // The chain flag is only ever set here, never cleared: a flagged device stays flagged.
     let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));
+    let (dropped, dropped_reason) = dropped_flag(&intake.dropped);
     tx.prepare_cached(
         "UPDATE devices SET last_seen_at = ?2,
+            dropped_items = dropped_items + ?7,
+            dropped_at = CASE WHEN ?8 IS NULL THEN dropped_at ELSE ?2 END,
+            dropped_reason = COALESCE(?8, dropped_reason),
             chain_seq = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?4 ELSE chain_seq END,
             chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?5 ELSE chain_hash END,
             last_batch_seq = MAX(COALESCE(last_batch_seq, ?3), ?3),
@@ -172,7 +199,9 @@ pub(super) fn ingest(
         batch_seq,
         head_seq,
         batch.chain_head.hash,
-        flag
+        flag,
+        dropped,
+        dropped_reason
     ])?;
     tx.prepare_cached(
         "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)

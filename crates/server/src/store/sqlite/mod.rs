@@ -27,9 +27,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    self, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
-    DeviceIngest, GroupTotals, IngestOutcome, Ingested, LoginSession, Membership, NewUser,
-    PolicyLayers, PresenceRow, Refusal, SessionRow, Team, User,
+    self, AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow,
+    Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession,
+    Membership, NewUser, PolicyLayers, PresenceRow, Refusal, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -603,10 +603,11 @@ impl DeviceStore for SqliteStore {
         &self,
         device: &Device,
         batch: &IngestBatch,
+        intake: &Intake,
         now: Millis,
     ) -> Result<IngestOutcome> {
-        let (device, batch) = (device.clone(), batch.clone());
-        self.write(move |c| ingest::ingest(c, &device, &batch, now))
+        let (device, batch, intake) = (device.clone(), batch.clone(), *intake);
+        self.write(move |c| ingest::ingest(c, &device, &batch, &intake, now))
             .await
     }
 
@@ -614,6 +615,7 @@ impl DeviceStore for SqliteStore {
         &self,
         secret_hash: &str,
         batch: IngestBatch,
+        intake: Intake,
         now: Millis,
     ) -> Result<DeviceIngest> {
         let secret_hash = secret_hash.to_owned();
@@ -624,7 +626,7 @@ impl DeviceStore for SqliteStore {
                 Ok(device) => device,
                 Err(refusal) => return Ok(DeviceIngest::Refused(refusal)),
             };
-            let outcome = ingest::ingest(c, &device, &batch, now)?;
+            let outcome = ingest::ingest(c, &device, &batch, &intake, now)?;
             let layers = policy_layers(c, device.user_id)?;
             Ok(DeviceIngest::Done(Box::new(Ingested {
                 device,
@@ -842,26 +844,58 @@ impl DashboardStore for SqliteStore {
         .await
     }
 
-    async fn alerts(
-        &self,
-        users: &[i64],
-        include_acknowledged: bool,
-        limit: u32,
-    ) -> Result<Vec<AlertRow>> {
-        let ids = ids_json(users);
+    async fn alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRow>> {
+        let f = f.clone();
+        let ids = ids_json(&f.users);
+        let (before_at, before_id) = f.before.unwrap_or((i64::MAX, i64::MAX));
         self.read(move |c| {
             let mut st = c.prepare_cached(concat!(
                 "SELECT ",
                 alert_cols!(),
                 " FROM alerts
                  WHERE user_id IN (SELECT value FROM json_each(?1))
-                   AND (?2 OR acknowledged_at IS NULL)
-                 ORDER BY at DESC, id DESC LIMIT ?3"
+                   AND (?2 OR acknowledged_at IS NULL) AND (?3 OR folded = 0)
+                   AND (?4 IS NULL OR severity = ?4)
+                   AND (received_at < ?5 OR (received_at = ?5 AND id < ?6))
+                 ORDER BY received_at DESC, id DESC LIMIT ?7"
             ))?;
-            let rows = st.query_and_then(params![ids, include_acknowledged, limit], |r| {
-                AlertRow::decode(r)
-            })?;
+            let rows = st.query_and_then(
+                params![
+                    ids,
+                    f.include_acknowledged,
+                    f.include_folded,
+                    f.severity,
+                    before_at,
+                    before_id,
+                    f.limit
+                ],
+                |r| AlertRow::decode(r),
+            )?;
             rows.collect()
+        })
+        .await
+    }
+
+    async fn folded_alerts(&self, f: &AlertFilter) -> Result<Vec<FoldedAlerts>> {
+        let ids = ids_json(&f.users);
+        let (acknowledged, severity) = (f.include_acknowledged, f.severity.clone());
+        self.read(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT device_id, user_id, COUNT(*), MAX(received_at) FROM alerts
+                 WHERE user_id IN (SELECT value FROM json_each(?1))
+                   AND (?2 OR acknowledged_at IS NULL) AND folded = 1
+                   AND (?3 IS NULL OR severity = ?3)
+                 GROUP BY device_id, user_id ORDER BY MAX(received_at) DESC, device_id",
+            )?;
+            let rows = st.query_map(params![ids, acknowledged, severity], |r| {
+                Ok(FoldedAlerts {
+                    device_id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    count: r.get(2)?,
+                    latest_received_at: r.get(3)?,
+                })
+            })?;
+            collect(rows)
         })
         .await
     }
