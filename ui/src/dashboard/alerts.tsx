@@ -1,13 +1,15 @@
-// The alerts inbox: data-export events of the people the viewer may see, newest first, with
-// acknowledge; acknowledged ones can be shown too.
+// The alerts inbox: data-export events of the people the viewer may see, newest received
+// first, a page at a time, filtered by person and severity, with acknowledge; acknowledged ones
+// can be shown too. A PC over its hourly limit shows one line with a count instead of burying
+// everyone else's alerts; that line lists them on request.
 
 import { useState } from "react";
-import type { AlertRow } from "../bindings/server";
+import type { AlertRow, FoldedAlerts } from "../bindings/server";
 import { bytes, dateTime } from "../shared/format";
 import { exportEventOf } from "./event";
 import { type Translate, useLang, useT } from "./lang";
-import { keys, useChange, useInbox } from "./queries";
-import { Card, Empty, ErrorBox, Loaded } from "./ui";
+import { type InboxFilter, keys, useAlertNames, useChange, useInbox } from "./queries";
+import { Card, Empty, ErrorBox, Failed, Loading } from "./ui";
 
 const KIND_KEYS = {
   removable_mounted: "kindRemovableMounted",
@@ -20,12 +22,22 @@ const KIND_KEYS = {
   upload_site: "kindUpload",
 } as const;
 
+const SEVERITIES = ["high", "medium", "low", "info"] as const;
+
 export function Alerts() {
   const t = useT();
-  const [showAll, setShowAll] = useState(false);
-  const load = useInbox(showAll);
+  const [filter, setFilter] = useState<InboxFilter>({});
+  const load = useInbox(filter);
+  const names = useAlertNames().data ?? new Map<number, string>();
+  const nameOf = (id: number) => names.get(id) ?? `#${id}`;
   // The inbox and the navigation's badge are both under keys.alerts.
   const acknowledge = useChange((api, a: AlertRow) => api.acknowledge(a.id), [keys.alerts]);
+  const change = (f: Partial<InboxFilter>) => setFilter((old) => ({ ...old, ...f }));
+  const pages = load.data?.pages ?? [];
+  const alerts = pages.flatMap((p) => p.alerts);
+  const folded = pages[0]?.folded ?? [];
+  const perHour = pages[0]?.alerts_per_device_hour ?? 0;
+  const people = [...names.entries()].sort((a, b) => a[1].localeCompare(b[1]));
 
   return (
     <div className="stack">
@@ -34,38 +46,135 @@ export function Alerts() {
           <h1>{t("navAlerts")}</h1>
           <p className="muted">{t("alertsHint")}</p>
         </div>
-        <label className="check">
-          <input type="checkbox" checked={showAll} onChange={(e) => setShowAll(e.target.checked)} />
-          {t("showAcknowledged")}
-        </label>
+        <div className="filters">
+          <label>
+            {t("alertsPerson")}
+            <select
+              value={filter.userId ?? ""}
+              onChange={(e) =>
+                change({ userId: e.target.value === "" ? undefined : Number(e.target.value) })
+              }
+            >
+              <option value="">{t("alertsEveryone")}</option>
+              {people.map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t("alertsSeverity")}
+            <select
+              value={filter.severity ?? ""}
+              onChange={(e) => change({ severity: e.target.value || undefined })}
+            >
+              <option value="">{t("alertsAnySeverity")}</option>
+              {SEVERITIES.map((s) => (
+                <option key={s} value={s}>
+                  {severityLabel(t, s)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={filter.includeAcknowledged ?? false}
+              onChange={(e) => change({ includeAcknowledged: e.target.checked })}
+            />
+            {t("showAcknowledged")}
+          </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={filter.includeFolded ?? false}
+              onChange={(e) => change({ includeFolded: e.target.checked })}
+            />
+            {t("showFolded")}
+          </label>
+        </div>
       </div>
       {acknowledge.error && (
         <ErrorBox message={acknowledge.error.message} code={acknowledge.error.code} />
       )}
-      <Loaded load={load}>
-        {({ alerts, names }) =>
-          alerts.length === 0 ? (
-            <Card>
-              <Empty title={t("noAlerts")} hint={t("noAlertsHint")} />
-            </Card>
-          ) : (
-            <Card>
-              <ul className="alerts">
-                {alerts.map((a) => (
-                  <AlertItem
-                    key={a.id}
-                    a={a}
-                    name={names.get(a.user_id) ?? `#${a.user_id}`}
-                    busy={acknowledge.isPending && acknowledge.variables?.id === a.id}
-                    onAcknowledge={() => acknowledge.mutate(a)}
-                  />
-                ))}
-              </ul>
-            </Card>
-          )
-        }
-      </Loaded>
+      {load.status === "pending" ? (
+        <Loading />
+      ) : load.status === "error" && pages.length === 0 ? (
+        <Failed error={load.error} />
+      ) : alerts.length === 0 && folded.length === 0 ? (
+        <Card>
+          <Empty title={t("noAlerts")} hint={t("noAlertsHint")} />
+        </Card>
+      ) : (
+        <Card>
+          {folded.length > 0 && (
+            <ul className="alerts folded">
+              {folded.map((f) => (
+                <FoldedItem
+                  key={f.device_id}
+                  f={f}
+                  perHour={perHour}
+                  name={nameOf(f.user_id)}
+                  onShow={() => change({ userId: f.user_id, includeFolded: true })}
+                />
+              ))}
+            </ul>
+          )}
+          <ul className="alerts">
+            {alerts.map((a) => (
+              <AlertItem
+                key={a.id}
+                a={a}
+                name={nameOf(a.user_id)}
+                busy={acknowledge.isPending && acknowledge.variables?.id === a.id}
+                onAcknowledge={() => acknowledge.mutate(a)}
+              />
+            ))}
+          </ul>
+          {load.hasNextPage && (
+            <button
+              type="button"
+              disabled={load.isFetchingNextPage}
+              onClick={() => load.fetchNextPage()}
+            >
+              {t("loadMore")}
+            </button>
+          )}
+          {load.error && <Failed error={load.error} />}
+        </Card>
+      )}
     </div>
+  );
+}
+
+/** "N more alerts from Anna's PC": the alerts beyond the PC's hourly limit, counted. */
+function FoldedItem({
+  f,
+  perHour,
+  name,
+  onShow,
+}: {
+  f: FoldedAlerts;
+  perHour: number;
+  name: string;
+  onShow: () => void;
+}) {
+  const t = useT();
+  const { lang } = useLang();
+  return (
+    <li className="alert-item" data-testid="folded">
+      <div className="alert-body">
+        <div className="alert-title">
+          {t("foldedAlerts", { n: f.count, name })}
+          <span className="muted"> · {dateTime(f.latest_received_at, lang)}</span>
+        </div>
+        <div className="muted">{t("foldedHint", { n: perHour })}</div>
+      </div>
+      <button type="button" onClick={onShow}>
+        {t("showThem")}
+      </button>
+    </li>
   );
 }
 

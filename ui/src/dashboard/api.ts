@@ -14,6 +14,17 @@ export type Operation = keyof Operations;
 export type Answer<O extends Operation> = Operations[O]["answer"];
 type Params = Record<string, string | number | boolean>;
 
+/** What the alerts inbox lists: filters and where the page starts. */
+export type AlertQuery = {
+  includeAcknowledged?: boolean;
+  /** List alerts folded by their PC's hourly limit one by one. */
+  includeFolded?: boolean;
+  userId?: number;
+  severity?: string;
+  limit?: number;
+  before?: string;
+};
+
 const CSRF_COOKIE = "worktrace_csrf";
 
 /** Reads one cookie: csrfFromCookie("a=1; worktrace_csrf=xyz") → "xyz"; missing → null. */
@@ -145,8 +156,17 @@ export class Api {
     this.call("GET /api/people/{user_id}/days/{day}/hours", { user_id: person, day });
   trends = (team: number, from: string, to: string) =>
     this.call("GET /api/teams/{team_id}/trends", { team_id: team }, { query: { from, to } });
-  alerts = (includeAcknowledged: boolean) =>
-    this.call("GET /api/alerts", {}, { query: { include_acknowledged: includeAcknowledged } });
+  /** One page of the alerts inbox; `before` is the `next_before` of the page before. */
+  alerts = (f: AlertQuery = {}) => {
+    const query: Params = {};
+    if (f.includeAcknowledged) query.include_acknowledged = true;
+    if (f.includeFolded) query.include_folded = true;
+    if (f.userId !== undefined) query.user_id = f.userId;
+    if (f.severity) query.severity = f.severity;
+    if (f.limit !== undefined) query.limit = f.limit;
+    if (f.before) query.before = f.before;
+    return this.call("GET /api/alerts", {}, { query });
+  };
   acknowledge = (id: number) =>
     this.call("POST /api/alerts/{alert_id}/acknowledge", { alert_id: id });
   users = () => this.call("GET /api/admin/users");

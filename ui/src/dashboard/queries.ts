@@ -2,9 +2,15 @@
 // data share it, and a change invalidates exactly what it touched. Pages read through these
 // hooks only; a change goes through `useChange`.
 
-import { type QueryKey, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { AlertRow } from "../bindings/server";
-import type { Api } from "./api";
+import {
+  type QueryKey,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
+import type { AlertPage } from "../bindings/server";
+import type { AlertQuery, Api } from "./api";
 import { useApp } from "./ui";
 
 export const keys = {
@@ -16,7 +22,8 @@ export const keys = {
   personDay: (person: number, day: string) => ["people", person, "days", day] as const,
   personHours: (person: number, day: string) => ["people", person, "hours", day] as const,
   alerts: ["alerts"] as const,
-  inbox: (all: boolean) => ["alerts", "inbox", all] as const,
+  inbox: (f: InboxFilter) => ["alerts", "inbox", f] as const,
+  alertNames: ["alerts", "names"] as const,
   openAlerts: ["alerts", "open"] as const,
   users: ["admin", "users"] as const,
   memberships: ["admin", "memberships"] as const,
@@ -47,19 +54,34 @@ export const useDevices = () => useRead(keys.devices, (api) => api.devices());
 export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
 export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
 
-/** The alerts with the names of the people they are about (from the teams the viewer sees). */
-async function inbox(
-  api: Api,
-  all: boolean,
-): Promise<{ alerts: AlertRow[]; names: Map<number, string> }> {
-  const [alerts, teams] = await Promise.all([api.alerts(all), api.teams()]);
+/** The inbox's filters (the page aside). */
+export type InboxFilter = Omit<AlertQuery, "before" | "limit">;
+
+/** Alerts per inbox page. */
+export const INBOX_PAGE = 50;
+
+/** The names of the people the viewer sees (from their teams), for the inbox's lines. */
+async function names(api: Api): Promise<Map<number, string>> {
+  const teams = await api.teams();
   const lists = await Promise.all(teams.map((team) => api.members(team.id)));
   const names = new Map<number, string>();
   for (const m of lists.flat()) names.set(m.user_id, m.display_name);
-  return { alerts, names };
+  return names;
 }
 
-export const useInbox = (all: boolean) => useRead(keys.inbox(all), (api) => inbox(api, all));
+export const useAlertNames = () => useRead(keys.alertNames, names);
+
+/** The inbox a page at a time, newest received first; the next page starts where the last ended. */
+export function useInbox(filter: InboxFilter) {
+  const { api } = useApp();
+  return useInfiniteQuery({
+    queryKey: keys.inbox(filter),
+    queryFn: ({ pageParam }): Promise<AlertPage> =>
+      api.alerts({ ...filter, limit: INBOX_PAGE, before: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_before ?? undefined,
+  });
+}
 
 /**
  * How many alerts wait, for the navigation's badge; only asked for by those who see alerts.
@@ -69,7 +91,11 @@ export const useInbox = (all: boolean) => useRead(keys.inbox(all), (api) => inbo
 export const useOpenAlerts = (api: Api, enabled: boolean) =>
   useQuery({
     queryKey: keys.openAlerts,
-    queryFn: async () => (await api.alerts(false)).length,
+    // Open alerts listed plus those folded by their PC's limit (at most 200 are counted).
+    queryFn: async () => {
+      const page = await api.alerts({ limit: 200 });
+      return page.alerts.length + page.folded.reduce((n, f) => n + f.count, 0);
+    },
     enabled,
   });
 
