@@ -120,7 +120,10 @@ async fn team_lead_walks_the_dashboard_in_chromium() {
         Path::new("/usr/bin/chromium").is_file(),
         "headless Chromium is needed at /usr/bin/chromium: apt-get install chromium"
     );
-    let w = World::start(Backend::Sqlite).await;
+    // Today's session (09:00-17:30 UTC), break and alert are seeded whatever the time of day:
+    // before 17:30 UTC some of them lie ahead of the server's clock, which the server would
+    // leave out as from a fast clock. A day of allowed skew keeps them.
+    let w = World::start_with(Backend::Sqlite, |c| c.max_clock_skew_secs = 86_400).await;
     let admin = w.login("admin@acme.test").await;
     let today = Utc::now().date_naive();
     let now_ms = Utc::now().timestamp_millis();
