@@ -96,7 +96,11 @@ pub async fn login(
     let Some(user) = user.filter(|_| ok) else {
         // Attempts on existing accounts (deactivated ones too) are shown to their admins.
         if let Some(u) = account {
-            let detail = format!("wrong password from {address}");
+            let detail = if u.deactivated_at.is_some() {
+                format!("refused from {address}: the account is deactivated")
+            } else {
+                format!("wrong password from {address}")
+            };
             audit(&state, &u, "login_failed", detail, now).await?;
         }
         tracing::info!(%email, %address, "failed login");
