@@ -106,6 +106,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
             "../../../../migrations/server/sqlite/0006_sessions_decisions_by_device.sql"
         ),
     },
+    Migration {
+        version: 7,
+        sql: include_str!("../../../../migrations/server/sqlite/0007_login_sessions_resets.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -125,6 +129,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 4,
         sql: include_str!("../../../../migrations/server/postgres/0004_person_days.sql"),
+    },
+    Migration {
+        version: 5,
+        sql: include_str!("../../../../migrations/server/postgres/0005_login_sessions_resets.sql"),
     },
 ]);
 
