@@ -69,7 +69,7 @@ fn what(row: &StoredExport) -> String {
             detail(row, "columns")
         ),
         worktrace_domain::ExportKind::UploadSite => {
-            format!("{} for {} s", detail(row, "domain"), detail(row, "seconds"))
+            format!("{} for {} s", detail(row, "site"), detail(row, "seconds"))
         }
         _ if e.count > 1 => format!(
             "{} files to {}",

@@ -37,6 +37,8 @@ pub fn typescript() -> String {
         Redaction::decl(&cfg),
         UploadPolicy::decl(&cfg),
         WorkHours::decl(&cfg),
+        LabelledSite::decl(&cfg),
+        SitePattern::decl(&cfg),
         ExportRule::decl(&cfg),
         ExportPolicy::decl(&cfg),
         Policy::decl(&cfg),

@@ -10,6 +10,74 @@ use ts_rs::TS;
 use crate::policy_error::PolicyError;
 use crate::record::{ExportKind, Severity};
 
+/// A pattern that recognises an upload site, and the label an alert names it by. The alert
+/// carries the label, never the text the pattern matched (a page title can name a customer).
+/// Written as `{ pattern = "…", label = "Dropbox" }`, or as the pattern alone, which is then
+/// its own label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(untagged)]
+pub enum SitePattern {
+    Pattern(String),
+    Labelled(LabelledSite),
+}
+
+/// `{ pattern = "…", label = "…" }` of a [`SitePattern`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LabelledSite {
+    pub pattern: String,
+    pub label: String,
+}
+
+impl<'de> Deserialize<'de> for SitePattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SitePattern;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a regular expression, or a table { pattern = \"…\", label = \"…\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SitePattern, E> {
+                Ok(SitePattern::Pattern(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SitePattern, A::Error> {
+                LabelledSite::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(SitePattern::Labelled)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl SitePattern {
+    /// `{pattern, label}`.
+    pub fn labelled(label: &str, pattern: &str) -> SitePattern {
+        SitePattern::Labelled(LabelledSite {
+            pattern: pattern.to_owned(),
+            label: label.to_owned(),
+        })
+    }
+
+    /// The regular expression.
+    pub fn pattern(&self) -> &str {
+        match self {
+            SitePattern::Pattern(p) => p,
+            SitePattern::Labelled(l) => &l.pattern,
+        }
+    }
+
+    /// What an alert calls the site: the label, or for a bare pattern the pattern itself.
+    pub fn label(&self) -> &str {
+        match self {
+            SitePattern::Pattern(p) => p,
+            SitePattern::Labelled(l) => &l.label,
+        }
+    }
+}
+
 /// Office hours, in the employee's time zone. Events outside them can raise the severity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
@@ -120,11 +188,12 @@ pub struct ExportPolicy {
     pub clipboard_min_lines: u32,
     /// Time on upload/webmail domains right after a data-file event.
     pub uploads: bool,
-    /// Browser domains (regular expressions) of cloud storage, file sharing and webmail.
-    pub upload_domains: Vec<String>,
-    /// Upload sites by window title (regular expressions), for browsers that do not report a
-    /// domain (on Linux none does): the page titles of cloud storage and webmail.
-    pub upload_titles: Vec<String>,
+    /// Browser domains (regular expressions, each with the label an alert shows) of cloud
+    /// storage, file sharing and webmail.
+    pub upload_domains: Vec<SitePattern>,
+    /// Upload sites by window title (regular expressions with labels), for browsers that do not
+    /// report a domain (on Linux none does): the page titles of cloud storage and webmail.
+    pub upload_titles: Vec<SitePattern>,
     /// An upload site counts when visited within this many seconds after a data-file event.
     pub upload_window_secs: u32,
     /// Files up to this size get a SHA-256 (0: never hash).
@@ -144,6 +213,13 @@ pub struct ExportPolicy {
     pub work_hours: WorkHours,
     /// Severity rules (see [`ExportRule`]). A policy that sets `rules` replaces the whole list.
     pub rules: Vec<ExportRule>,
+}
+
+fn sites(items: &[(&str, &str)]) -> Vec<SitePattern> {
+    items
+        .iter()
+        .map(|(label, pattern)| SitePattern::labelled(label, pattern))
+        .collect()
 }
 
 impl Default for ExportPolicy {
@@ -181,13 +257,43 @@ impl Default for ExportPolicy {
             clipboard_min_bytes: 20_000,
             clipboard_min_lines: 100,
             uploads: true,
-            upload_domains: vec![
-                r"(^|\.)(drive\.google\.com|dropbox\.com|onedrive\.live\.com|sharepoint\.com|box\.com|wetransfer\.com|we\.tl|mega\.nz|icloud\.com|disk\.yandex\.\w+|pcloud\.com|sendspace\.com|mediafire\.com)$".into(),
-                r"(^|\.)(mail\.google\.com|outlook\.(live|office|office365)\.com|mail\.yahoo\.com|proton\.me|mail\.proton\.me|gmx\.\w+|mail\.ru|tutanota\.com)$".into(),
-            ],
-            upload_titles: vec![
-                r"\b(Google Drive|Dropbox|OneDrive|WeTransfer|MEGA|iCloud Drive|Box|pCloud|Yandex Disk|Gmail|Outlook|Proton Mail|Yahoo Mail|Tuta Mail)\b".into(),
-            ],
+            upload_domains: sites(&[
+                ("Google Drive", r"(^|\.)drive\.google\.com$"),
+                ("Dropbox", r"(^|\.)dropbox\.com$"),
+                ("OneDrive", r"(^|\.)onedrive\.live\.com$"),
+                ("SharePoint", r"(^|\.)sharepoint\.com$"),
+                ("Box", r"(^|\.)box\.com$"),
+                ("WeTransfer", r"(^|\.)(wetransfer\.com|we\.tl)$"),
+                ("MEGA", r"(^|\.)mega\.nz$"),
+                ("iCloud", r"(^|\.)icloud\.com$"),
+                ("Yandex Disk", r"(^|\.)disk\.yandex\.\w+$"),
+                ("pCloud", r"(^|\.)pcloud\.com$"),
+                ("SendSpace", r"(^|\.)sendspace\.com$"),
+                ("MediaFire", r"(^|\.)mediafire\.com$"),
+                ("Gmail", r"(^|\.)mail\.google\.com$"),
+                ("Outlook", r"(^|\.)outlook\.(live|office|office365)\.com$"),
+                ("Yahoo Mail", r"(^|\.)mail\.yahoo\.com$"),
+                ("Proton Mail", r"(^|\.)(mail\.)?proton\.me$"),
+                ("GMX", r"(^|\.)gmx\.\w+$"),
+                ("Mail.ru", r"(^|\.)mail\.ru$"),
+                ("Tuta Mail", r"(^|\.)tutanota\.com$"),
+            ]),
+            upload_titles: sites(&[
+                ("Google Drive", r"\bGoogle Drive\b"),
+                ("Dropbox", r"\bDropbox\b"),
+                ("OneDrive", r"\bOneDrive\b"),
+                ("WeTransfer", r"\bWeTransfer\b"),
+                ("MEGA", r"\bMEGA\b"),
+                ("iCloud Drive", r"\biCloud Drive\b"),
+                ("Box", r"\bBox\b"),
+                ("pCloud", r"\bpCloud\b"),
+                ("Yandex Disk", r"\bYandex Disk\b"),
+                ("Gmail", r"\bGmail\b"),
+                ("Outlook", r"\bOutlook\b"),
+                ("Proton Mail", r"\bProton Mail\b"),
+                ("Yahoo Mail", r"\bYahoo Mail\b"),
+                ("Tuta Mail", r"\bTuta Mail\b"),
+            ]),
             upload_window_secs: 600,
             hash_max_bytes: 50 * 1024 * 1024,
             sensitive_window_secs: 60,
@@ -302,6 +408,24 @@ impl ExportPolicy {
                 format!("is {}; use 0 to 86400 seconds", self.upload_window_secs),
             );
         }
+        let lists = [
+            ("upload_domains", &self.upload_domains),
+            ("upload_titles", &self.upload_titles),
+        ];
+        for (list, sites) in lists {
+            for (i, site) in sites.iter().enumerate() {
+                let label = site.label();
+                if label.trim().is_empty() || label.chars().count() > 100 {
+                    return err(
+                        format!("exports.{list}[{i}].label"),
+                        "must be 1 to 100 characters, the name leads see, e.g. \"Dropbox\"".into(),
+                    );
+                }
+                if let Some(message) = crate::text::hidden_char_error("the label", label) {
+                    return err(format!("exports.{list}[{i}].label"), message);
+                }
+            }
+        }
         if self.clipboard_min_bytes == 0 && self.clipboard_min_lines == 0 {
             return err(
                 "exports.clipboard_min_bytes".into(),
@@ -371,6 +495,44 @@ impl ExportPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upload_site_is_a_bare_pattern_or_a_labelled_one_and_anything_else_says_so() {
+        let p: ExportPolicy = serde_json::from_str(
+            r#"{"upload_titles": ["Files of .*", {"pattern": "portal", "label": "Portal"}]}"#,
+        )
+        .expect("both forms parse");
+        assert_eq!(
+            p.upload_titles[0],
+            SitePattern::Pattern("Files of .*".into())
+        );
+        assert_eq!(p.upload_titles[1].label(), "Portal");
+        assert_eq!(p.upload_titles[1].pattern(), "portal");
+        let e = serde_json::from_str::<ExportPolicy>(r#"{"upload_titles": [7]}"#)
+            .expect_err("a number is not a site");
+        assert!(
+            e.to_string().contains("a regular expression, or a table"),
+            "{e}"
+        );
+        let e = serde_json::from_str::<ExportPolicy>(
+            r#"{"upload_titles": [{"pattern": "x", "lable": "X"}]}"#,
+        )
+        .expect_err("a misspelt key");
+        assert!(e.to_string().contains("lable"), "{e}");
+        let round = serde_json::to_string(&p).expect("serialises");
+        assert_eq!(
+            serde_json::from_str::<ExportPolicy>(&round).expect("reads back"),
+            p
+        );
+        let bad = ExportPolicy {
+            upload_domains: vec![SitePattern::labelled(" ", "x")],
+            ..ExportPolicy::default()
+        };
+        assert_eq!(
+            bad.validate().expect_err("an empty label").field,
+            "exports.upload_domains[0].label"
+        );
+    }
 
     #[test]
     fn defaults_are_valid_and_old_policies_parse() {

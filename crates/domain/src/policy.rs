@@ -51,19 +51,30 @@ pub struct Redaction {
     pub replacement: String,
 }
 
-/// What may leave the PC on upload to the company server, beyond per-app and per-category
-/// durations and export alerts (file name, size, destination class), which are always sent.
+/// What may leave the PC on upload to the company server beyond what always does: per-app and
+/// per-category durations, work sessions, idle decisions, presence (clocked in, active or idle)
+/// and export alerts with their kind, time, size, file or document name, destination class,
+/// app names and counts. Each switch names one kind of detail; everything not named here or
+/// in that list stays on the PC (the agent's `sync::batch` is the allow-list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadPolicy {
-    /// Window titles (after redaction): with `true` the "who is working now" presence carries the
-    /// title in front and alert details keep their title keys; with `false` (the default) titles
-    /// never leave the PC.
+    /// Window titles (after redaction): the title in front in the "who is working now"
+    /// presence, shown to leads on the team's "now" view.
     pub titles: bool,
-    /// Full file paths of export alerts (otherwise only the file name).
+    /// Full paths: of exported files, of the mount point and device of removable media.
     pub paths: bool,
     /// The current category in the "who is working now" presence.
     pub current_category: bool,
+    /// Browser domains in alerts: the upload site's domain (its label is always sent) and the
+    /// domain of the sensitive page a file came from.
+    pub domains: bool,
+    /// SHA-256 hashes of exported files.
+    pub hashes: bool,
+    /// Serial numbers of USB sticks and other removable media.
+    pub device_serials: bool,
+    /// Printer names of print jobs.
+    pub printer_names: bool,
 }
 
 impl Default for UploadPolicy {
@@ -72,6 +83,10 @@ impl Default for UploadPolicy {
             titles: false,
             paths: false,
             current_category: true,
+            domains: false,
+            hashes: false,
+            device_serials: false,
+            printer_names: false,
         }
     }
 }
@@ -184,8 +199,7 @@ impl Policy {
             }
         }
         for (i, r) in self.redactions.iter().enumerate() {
-            if let Some(message) =
-                crate::text::hidden_char_error("the replacement", &r.replacement)
+            if let Some(message) = crate::text::hidden_char_error("the replacement", &r.replacement)
             {
                 return err(&format!("redactions[{i}].replacement"), message);
             }
@@ -398,7 +412,9 @@ mod tests {
         policy
             .categories
             .push(rule("Work > \u{202E}liamE", Some("a"), None, None, 0));
-        let e = policy.validate().expect_err("a direction override is refused");
+        let e = policy
+            .validate()
+            .expect_err("a direction override is refused");
         let n = policy.categories.len() - 1;
         assert_eq!(e.field, format!("categories[{n}].name"));
         assert!(e.message.contains("U+202E"), "{}", e.message);

@@ -14,7 +14,7 @@ use crate::classify::{self, Destination};
 use crate::error::Result;
 use crate::history::AppHistory;
 use crate::incident::Bursts;
-use crate::matchers::Matchers;
+use crate::matchers::{Matchers, Site};
 use crate::rules::{self, Facts, Rules};
 
 /// How a file appeared.
@@ -96,7 +96,7 @@ pub enum Seen {
 /// An upload-site visit in progress.
 #[derive(Debug, Clone)]
 struct Visit {
-    domain: String,
+    site: Site,
     app: String,
     since: Millis,
     after_file: String,
@@ -352,7 +352,7 @@ impl Detector {
             .current()
             .and_then(|w| self.matchers.upload_site(w));
         if let (Some(v), Some(s)) = (&self.visit, &site) {
-            if v.domain == *s {
+            if v.site == *s {
                 return None;
             }
         }
@@ -364,7 +364,7 @@ impl Detector {
         if let (Some(site), Some((file_at, name))) = (site, &self.last_data_file) {
             if at - file_at <= window_ms {
                 self.visit = Some(Visit {
-                    domain: site,
+                    site,
                     app: self
                         .history
                         .current()
@@ -384,7 +384,10 @@ impl Detector {
         e.app_before = Some(v.app);
         e.destination_class = Some("web".into());
         e.file_name = Some(v.after_file.clone());
-        e.details.insert("domain".into(), text(v.domain));
+        e.details.insert("site".into(), text(v.site.label));
+        if let Some(domain) = v.site.domain {
+            e.details.insert("domain".into(), text(domain));
+        }
         e.details
             .insert("seconds".into(), Value::from((at - v.since).max(0) / 1000));
         e.details.insert("after_file".into(), text(v.after_file));

@@ -2,7 +2,7 @@
 //! domains. Pure: no I/O.
 
 use regex::{Regex, RegexBuilder};
-use worktrace_domain::{ExportPolicy, WindowInfo};
+use worktrace_domain::{ExportPolicy, SitePattern, WindowInfo};
 
 use crate::error::{Error, Result};
 
@@ -12,13 +12,32 @@ pub struct Matchers {
     sensitive_apps: Vec<Regex>,
     sensitive_titles: Vec<Regex>,
     sensitive_domains: Vec<Regex>,
-    upload_domains: Vec<Regex>,
-    upload_titles: Vec<Regex>,
+    upload_domains: Vec<(Regex, String)>,
+    upload_titles: Vec<(Regex, String)>,
+}
+
+/// An upload site a window shows: the label of the policy pattern that recognised it, and the
+/// browser domain when that is how it was recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub label: String,
+    pub domain: Option<String>,
 }
 
 fn compile(field: &str, patterns: &[String]) -> Result<Vec<Regex>> {
+    compile_all(field, patterns.iter().map(String::as_str))
+}
+
+fn compile_sites(field: &str, sites: &[SitePattern]) -> Result<Vec<(Regex, String)>> {
+    let regexes = compile_all(field, sites.iter().map(SitePattern::pattern))?;
+    Ok(regexes
+        .into_iter()
+        .zip(sites.iter().map(|s| s.label().to_owned()))
+        .collect())
+}
+
+fn compile_all<'a>(field: &str, patterns: impl Iterator<Item = &'a str>) -> Result<Vec<Regex>> {
     patterns
-        .iter()
         .enumerate()
         .map(|(i, p)| {
             RegexBuilder::new(p)
@@ -26,7 +45,7 @@ fn compile(field: &str, patterns: &[String]) -> Result<Vec<Regex>> {
                 .build()
                 .map_err(|e| Error::Pattern {
                     field: format!("{field}[{i}]"),
-                    pattern: p.clone(),
+                    pattern: p.to_owned(),
                     reason: e.to_string(),
                 })
         })
@@ -40,8 +59,8 @@ impl Matchers {
             sensitive_apps: compile("sensitive_apps", &policy.sensitive_apps)?,
             sensitive_titles: compile("sensitive_titles", &policy.sensitive_titles)?,
             sensitive_domains: compile("sensitive_domains", &policy.sensitive_domains)?,
-            upload_domains: compile("upload_domains", &policy.upload_domains)?,
-            upload_titles: compile("upload_titles", &policy.upload_titles)?,
+            upload_domains: compile_sites("upload_domains", &policy.upload_domains)?,
+            upload_titles: compile_sites("upload_titles", &policy.upload_titles)?,
         })
     }
 
@@ -58,24 +77,34 @@ impl Matchers {
                 .is_some_and(|d| any(&self.sensitive_domains, d))
     }
 
-    /// The upload site a window shows: its domain when the policy lists it, else the part of
-    /// its title that names one.
+    /// The upload site a window shows: by its domain when a pattern of `upload_domains`
+    /// matches it, else by a pattern of `upload_titles` matching its title. Named by the
+    /// pattern's label, never by the matched text.
     ///
-    /// `{domain: "drive.google.com"}` → `"drive.google.com"`;
-    /// `{title: "Upload — Google Drive — Mozilla Firefox"}` → `"Google Drive"`; a terminal → none.
-    pub fn upload_site(&self, w: &WindowInfo) -> Option<String> {
-        if let Some(d) = w.domain.as_deref().filter(|d| self.is_upload_domain(d)) {
-            return Some(d.to_owned());
+    /// `{domain: "drive.google.com"}` → `{label: "Google Drive", domain: "drive.google.com"}`;
+    /// `{title: "Upload — Google Drive — Mozilla Firefox"}` → `{label: "Google Drive"}`;
+    /// a terminal → none.
+    pub fn upload_site(&self, w: &WindowInfo) -> Option<Site> {
+        if let Some(d) = w.domain.as_deref() {
+            if let Some((_, label)) = self.upload_domains.iter().find(|(r, _)| r.is_match(d)) {
+                return Some(Site {
+                    label: label.clone(),
+                    domain: Some(d.to_owned()),
+                });
+            }
         }
         self.upload_titles
             .iter()
-            .find_map(|r| r.find(&w.title))
-            .map(|m| m.as_str().to_owned())
+            .find(|(r, _)| r.is_match(&w.title))
+            .map(|(_, label)| Site {
+                label: label.clone(),
+                domain: None,
+            })
     }
 
     /// Whether `domain` is a cloud-storage, file-sharing or webmail domain of the policy.
     pub fn is_upload_domain(&self, domain: &str) -> bool {
-        self.upload_domains.iter().any(|r| r.is_match(domain))
+        self.upload_domains.iter().any(|(r, _)| r.is_match(domain))
     }
 }
 
@@ -116,5 +145,42 @@ mod tests {
             e.to_string().contains("exports.sensitive_titles[0]"),
             "names the entry: {e}"
         );
+    }
+
+    #[test]
+    fn an_upload_site_is_named_by_its_label_never_by_the_matched_title() {
+        let policy = ExportPolicy {
+            upload_titles: vec![SitePattern::labelled("Client portal", r"portal of \w+")],
+            ..ExportPolicy::default()
+        };
+        let m = Matchers::new(&policy).expect("compiles");
+        let w = WindowInfo::new("firefox", "Upload - portal of AcmeCustomer - Firefox");
+        assert_eq!(
+            m.upload_site(&w),
+            Some(Site {
+                label: "Client portal".into(),
+                domain: None
+            })
+        );
+        let mut drive = WindowInfo::new("firefox", "clients.xlsx - Dropbox");
+        drive.domain = Some("www.dropbox.com".into());
+        assert_eq!(
+            m.upload_site(&drive),
+            Some(Site {
+                label: "Dropbox".into(),
+                domain: Some("www.dropbox.com".into())
+            }),
+            "the domain list comes first and keeps the domain beside the label"
+        );
+        // A bare pattern, as older policies write them, is its own label.
+        let policy = ExportPolicy {
+            upload_titles: vec![SitePattern::Pattern("Files of .*".into())],
+            ..ExportPolicy::default()
+        };
+        let m = Matchers::new(&policy).expect("compiles");
+        let site = m
+            .upload_site(&WindowInfo::new("firefox", "Files of Anna Berg"))
+            .expect("a site");
+        assert_eq!(site.label, "Files of .*");
     }
 }

@@ -23,10 +23,19 @@ pub struct ServeConfig {
     pub secure_cookies: bool,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// A session ends this long after login, however much it is used.
     pub session_ttl_secs: u64,
-    /// Failed logins allowed per account and per address within the window.
+    /// A session also ends when no request used it for this long.
+    pub session_idle_secs: u64,
+    /// Password attempts one address may make against one account within the window.
     pub login_max_failures: u32,
+    /// Password attempts one address may make within the window, whatever the accounts (an
+    /// office behind one NAT shares it, so it is larger).
+    pub login_address_max_failures: u32,
     pub login_window_secs: u64,
+    /// Password hashes computed at once (logins, password changes); one more attempt is
+    /// answered 429 `busy` at once instead of queueing. Default: the cores available.
+    pub login_hash_permits: usize,
     /// Argon2 memory cost for new password hashes.
     pub password_memory_kib: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
@@ -58,8 +67,11 @@ impl ServeConfig {
             secure_cookies: false,
             body_limit_bytes: 2 * 1024 * 1024,
             session_ttl_secs: 12 * 3600,
+            session_idle_secs: 3600,
             login_max_failures: 5,
+            login_address_max_failures: 30,
             login_window_secs: 15 * 60,
+            login_hash_permits: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_memory_kib: 19_456,
             trust_forwarded_for: false,
             retention_days: DEFAULT_RETENTION_DAYS,
@@ -103,7 +115,10 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub body_limit_bytes: Option<usize>,
     pub session_ttl_secs: Option<u64>,
+    pub session_idle_secs: Option<u64>,
     pub login_max_failures: Option<u32>,
+    pub login_address_max_failures: Option<u32>,
+    pub login_hash_permits: Option<usize>,
     pub login_window_secs: Option<u64>,
     pub trust_forwarded_for: Option<bool>,
     pub retention_days: Option<u32>,

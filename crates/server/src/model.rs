@@ -131,6 +131,52 @@ pub struct LoginSession {
     pub user: User,
     pub csrf_token: String,
     pub expires_at: Millis,
+    /// The id the person's session list names the session by (never the token or its hash).
+    pub public_id: String,
+    /// When a request last used the session (kept to the minute: see `SessionAuth`).
+    pub last_seen_at: Millis,
+}
+
+/// A session to create at login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLoginSession {
+    pub token_hash: String,
+    pub public_id: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    /// The client's address as the login limits name it.
+    pub address: String,
+    /// The browser's `User-Agent`, cut to [`USER_AGENT_MAX`] bytes.
+    pub user_agent: String,
+}
+
+/// The most of a `User-Agent` a session keeps.
+pub const USER_AGENT_MAX: usize = 256;
+
+/// One of the person's own sessions, as their session list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: Millis,
+    pub last_seen_at: Millis,
+    pub expires_at: Millis,
+    pub address: String,
+    pub user_agent: String,
+    /// True for the session the request came with.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// A password-reset token an admin created, stored by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPasswordReset {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub created_by: i64,
+    pub created_at: Millis,
+    pub expires_at: Millis,
 }
 
 /// One audit entry to write: `actor` did `action` on `subject`'s data.

@@ -50,11 +50,19 @@ fn check_name(what: &str, name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn check_password(password: &str) -> Result<()> {
+/// Checks a new password: at least 10 characters, at most
+/// [`crate::http::attempts::PASSWORD_MAX_BYTES`] bytes.
+pub fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < 10 {
         return Err(Error::Invalid(
             "the password must have at least 10 characters".into(),
         ));
+    }
+    let max = crate::http::attempts::PASSWORD_MAX_BYTES;
+    if password.len() > max {
+        return Err(Error::Invalid(format!(
+            "the password must have at most {max} bytes"
+        )));
     }
     Ok(())
 }
@@ -323,6 +331,60 @@ pub async fn create_enrollment_token(
     store
         .create_enrollment_token(org, user, &secret::token_hash(&token), expires_at, now)
         .await?;
+    Ok((token, expires_at))
+}
+
+/// How long a password-reset token works unless the admin says otherwise.
+pub const RESET_VALID_HOURS: u32 = 24;
+
+/// Creates a one-time password-reset token for `user`, made by the admin `actor`; returns the
+/// token (shown once: only its hash is stored) and its expiry. The person's earlier unused
+/// tokens stop working. Audited.
+pub async fn create_password_reset(
+    store: &dyn Storage,
+    org: i64,
+    actor: i64,
+    user: i64,
+    valid_hours: u32,
+    now: Millis,
+) -> Result<(String, Millis)> {
+    if !(1..=24 * 7).contains(&valid_hours) {
+        return Err(Error::Invalid(
+            "valid_hours must be 1 to 168 (a week)".into(),
+        ));
+    }
+    acting_admin(store, org, actor).await?;
+    let person = user_in_org(store, org, user).await?;
+    if person.deactivated_at.is_some() {
+        return Err(Error::Invalid(format!(
+            "{} is deactivated; reactivate them before resetting the password",
+            person.email
+        )));
+    }
+    let token = secret::random_token()?;
+    let expires_at = now + i64::from(valid_hours) * 3_600_000;
+    store
+        .create_password_reset(&crate::model::NewPasswordReset {
+            token_hash: secret::token_hash(&token),
+            user_id: user,
+            created_by: actor,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    audit_change(
+        store,
+        org,
+        actor,
+        Some(user),
+        "password_reset_issued",
+        format!(
+            "issued a password-reset link for {} valid {valid_hours} h",
+            person.email
+        ),
+        now,
+    )
+    .await?;
     Ok((token, expires_at))
 }
 

@@ -9,6 +9,7 @@ use common::world::{answer, batch, Answer, World, DAY, PASSWORD};
 use common::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use worktrace_server::model::NewLoginSession;
 use worktrace_server::secret;
 
 /// A raw request: method, path, headers, body bytes.
@@ -62,11 +63,17 @@ async fn table(backend: Backend) {
     w.server
         .store
         .create_login_session(
-            &secret::token_hash(&expired_token),
-            w.admin.id,
-            "csrf",
-            1,
-            2,
+            &NewLoginSession {
+                token_hash: secret::token_hash(&expired_token),
+                public_id: "expired".into(),
+                user_id: w.admin.id,
+                csrf_token: "csrf".into(),
+                created_at: 1,
+                expires_at: 2,
+                address: String::new(),
+                user_agent: String::new(),
+            },
+            0,
         )
         .await
         .expect("insert expired session");
@@ -480,36 +487,51 @@ async fn login_status(w: &World, email: &str, password: &str, from: &str) -> Ans
 }
 
 #[tokio::test]
-async fn failed_logins_are_limited_per_account_and_per_address() {
+async fn failed_logins_are_limited_per_address_and_per_account_and_address() {
     let w = World::start_with(Backend::Sqlite, |c| {
         c.trust_forwarded_for = true;
         c.login_max_failures = 3;
+        c.login_address_max_failures = 5;
     })
     .await;
-    // Per account: three failures from three addresses lock the account everywhere.
-    for (i, from) in ["10.0.0.1", "10.0.0.2", "10.0.0.3"].iter().enumerate() {
-        let a = login_status(&w, "lead.a@acme.test", "wrong", from).await;
+    // Per (account, address): three failures from one address hold that address off that
+    // account, but not the account: the right password from elsewhere logs in.
+    for i in 0..3 {
+        let a = login_status(&w, "lead.a@acme.test", "wrong", "10.0.0.1").await;
         assert_eq!(
             a.status,
             StatusCode::UNAUTHORIZED,
             "failure {i} is a plain refusal"
         );
     }
-    let locked = login_status(&w, "lead.a@acme.test", PASSWORD, "10.0.0.4").await;
+    let held = login_status(&w, "lead.a@acme.test", PASSWORD, "10.0.0.1").await;
     assert_eq!(
-        locked.status,
+        held.status,
         StatusCode::TOO_MANY_REQUESTS,
-        "the account is locked: {}",
-        locked.text
+        "that address is held off that account: {}",
+        held.text
     );
-    assert_eq!(locked.code(), "too_many_attempts");
+    assert_eq!(held.code(), "too_many_attempts");
     assert!(
-        locked.text.contains("wait"),
+        held.text.contains("wait"),
         "the message says what to do: {}",
-        locked.text
+        held.text
     );
-    // Per address: failures against several accounts lock the address for everyone.
-    for email in ["x1@acme.test", "x2@acme.test", "x3@acme.test"] {
+    let elsewhere = login_status(&w, "lead.a@acme.test", PASSWORD, "10.0.0.4").await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::OK,
+        "the account itself is not locked: {}",
+        elsewhere.text
+    );
+    // Per address: failures against several accounts hold the address off for everyone.
+    for email in [
+        "x1@acme.test",
+        "x2@acme.test",
+        "x3@acme.test",
+        "x4@acme.test",
+        "x5@acme.test",
+    ] {
         login_status(&w, email, "wrong", "10.9.9.9").await;
     }
     let blocked = login_status(&w, "emp.a@acme.test", PASSWORD, "10.9.9.9").await;
@@ -519,11 +541,7 @@ async fn failed_logins_are_limited_per_account_and_per_address() {
         "the address is limited"
     );
     let fine = login_status(&w, "emp.a@acme.test", PASSWORD, "10.1.1.1").await;
-    assert_eq!(
-        fine.status,
-        StatusCode::OK,
-        "another address and account still log in"
-    );
+    assert_eq!(fine.status, StatusCode::OK, "another address still logs in");
     w.server.shutdown().await.expect("clean shutdown");
 }
 

@@ -410,6 +410,101 @@ async fn people_commands_change_the_organisation_and_are_audited() {
     );
 }
 
+#[tokio::test]
+async fn password_reset_prints_a_one_time_link_that_sets_a_new_password() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let d = dir.path();
+    let pw = Some("a long enough password\n");
+    let create = [
+        "create-admin",
+        "--org",
+        "Acme",
+        "--email",
+        "boss@acme.test",
+        "--name",
+        "Boss",
+    ];
+    admin(d, &create, pw);
+    admin(
+        d,
+        &[
+            "add-user",
+            "--email",
+            "lea@acme.test",
+            "--name",
+            "Lea",
+            "--password-stdin",
+        ],
+        pw,
+    );
+    let err = admin_fails(
+        d,
+        &[
+            "password-reset",
+            "--email",
+            "lea@acme.test",
+            "--by",
+            "lea@acme.test",
+        ],
+    );
+    assert!(
+        err.contains("not an active admin"),
+        "only admins issue links: {err}"
+    );
+    let link = admin(
+        d,
+        &[
+            "password-reset",
+            "--email",
+            "lea@acme.test",
+            "--by",
+            "boss@acme.test",
+            "--base-url",
+            "https://wt.acme.test/",
+        ],
+        None,
+    );
+    let token = link
+        .strip_prefix("https://wt.acme.test/reset-password#")
+        .unwrap_or_else(|| panic!("a whole link on standard output: {link}"));
+    assert_eq!(token.len(), 64, "a full random token: {link}");
+
+    let store = worktrace_server::store::open(&worktrace_server::config::sqlite_url(d))
+        .await
+        .expect("the CLI's database");
+    let (lea, _) = store
+        .user_by_email("lea@acme.test")
+        .await
+        .expect("read")
+        .expect("lea");
+    let hash = worktrace_server::secret::token_hash(token);
+    let now = worktrace_server::clock::system_now();
+    assert_eq!(
+        store
+            .use_password_reset(&hash, "new-hash", now)
+            .await
+            .expect("use"),
+        Some(lea.id),
+        "the printed token is the one stored (by its hash)"
+    );
+    assert_eq!(
+        store
+            .use_password_reset(&hash, "other", now)
+            .await
+            .expect("use"),
+        None,
+        "and it works once"
+    );
+    let org = store.org_by_name("Acme").await.expect("read").expect("org");
+    let audited = store
+        .audit_log(org, 0, i64::MAX, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .any(|r| r.action == "password_reset_issued" && r.actor_email == "boss@acme.test");
+    assert!(audited, "issuing the link is audited under the admin");
+}
+
 /// The server's data folder and SQLite files are readable by its user only.
 #[cfg(unix)]
 #[test]

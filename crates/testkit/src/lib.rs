@@ -10,6 +10,7 @@
 pub mod keyring;
 pub mod pg;
 mod process;
+pub mod proxy;
 mod window;
 #[cfg(unix)]
 pub mod wine;

@@ -137,19 +137,35 @@ export type Redaction = { pattern: string, replacement: string, };
 
 export type UploadPolicy = { 
 /**
- * Window titles (after redaction): with `true` the "who is working now" presence carries the
- * title in front and alert details keep their title keys; with `false` (the default) titles
- * never leave the PC.
+ * Window titles (after redaction): the title in front in the "who is working now"
+ * presence, shown to leads on the team's "now" view.
  */
 titles: boolean, 
 /**
- * Full file paths of export alerts (otherwise only the file name).
+ * Full paths: of exported files, of the mount point and device of removable media.
  */
 paths: boolean, 
 /**
  * The current category in the "who is working now" presence.
  */
-current_category: boolean, };
+current_category: boolean, 
+/**
+ * Browser domains in alerts: the upload site's domain (its label is always sent) and the
+ * domain of the sensitive page a file came from.
+ */
+domains: boolean, 
+/**
+ * SHA-256 hashes of exported files.
+ */
+hashes: boolean, 
+/**
+ * Serial numbers of USB sticks and other removable media.
+ */
+device_serials: boolean, 
+/**
+ * Printer names of print jobs.
+ */
+printer_names: boolean, };
 
 export type WorkHours = { 
 /**
@@ -164,6 +180,10 @@ end: string,
  * Working days, lower-case three-letter names: `mon` … `sun`.
  */
 days: Array<string>, };
+
+export type LabelledSite = { pattern: string, label: string, };
+
+export type SitePattern = string | LabelledSite;
 
 export type ExportRule = { 
 /**
@@ -248,14 +268,15 @@ clipboard_min_lines: number,
  */
 uploads: boolean, 
 /**
- * Browser domains (regular expressions) of cloud storage, file sharing and webmail.
+ * Browser domains (regular expressions, each with the label an alert shows) of cloud
+ * storage, file sharing and webmail.
  */
-upload_domains: Array<string>, 
+upload_domains: Array<SitePattern>, 
 /**
- * Upload sites by window title (regular expressions), for browsers that do not report a
- * domain (on Linux none does): the page titles of cloud storage and webmail.
+ * Upload sites by window title (regular expressions with labels), for browsers that do not
+ * report a domain (on Linux none does): the page titles of cloud storage and webmail.
  */
-upload_titles: Array<string>, 
+upload_titles: Array<SitePattern>, 
 /**
  * An upload site counts when visited within this many seconds after a data-file event.
  */

@@ -190,6 +190,19 @@ export type NewUserRequest = {
   role: Role;
 };
 
+/** `POST /api/me/password` body. */
+export type PasswordChange = {
+  current_password: string;
+  new_password: string;
+};
+
+/** `POST /api/auth/password-reset` body. */
+export type PasswordReset = {
+  new_password: string;
+  /** The token from the link an admin gave. */
+  token: string;
+};
+
 /** One person's day. */
 export type PersonDay = {
   apps: AppTotals[];
@@ -216,8 +229,37 @@ export type PresenceView = {
   user_id: number;
 };
 
+/** `POST /api/admin/users/{user_id}/password-reset` body. */
+export type ResetRequest = {
+  /** Hours until the link expires (default 24, at most 168). */
+  valid_hours?: number | null;
+};
+
+/** A fresh password-reset token, shown once, and the dashboard address that uses it. */
+export type ResetResponse = {
+  expires_at: number;
+  /**
+   * The dashboard page that sets the new password (the token rides in the fragment, so it
+   * never reaches a server log or a `Referer`).
+   */
+  path: string;
+  token: string;
+};
+
 /** What a person may do. A lead's reach is the teams they lead; an admin's the organisation. */
 export type Role = "admin" | "lead" | "employee";
+
+/** One of the person's own sessions, as their session list shows it. */
+export type SessionInfo = {
+  address: string;
+  created_at: number;
+  /** True for the session the request came with. */
+  current?: boolean;
+  expires_at: number;
+  id: string;
+  last_seen_at: number;
+  user_agent: string;
+};
 
 /** A stored work session. */
 export type SessionRow = {
@@ -332,15 +374,21 @@ export type Operations = {
   "GET /api/admin/users": { body: never; answer: User[] };
   "POST /api/admin/users": { body: NewUserRequest; answer: User };
   "POST /api/admin/users/{user_id}/deactivate": { body: never; answer: User };
+  "POST /api/admin/users/{user_id}/password-reset": { body: ResetRequest; answer: ResetResponse };
   "GET /api/alerts": { body: never; answer: AlertPage };
   "POST /api/alerts/{alert_id}/acknowledge": { body: never; answer: AlertRow };
   "POST /api/auth/login": { body: LoginRequest; answer: LoginResponse };
   "POST /api/auth/logout": { body: never; answer: void };
+  "POST /api/auth/logout-everywhere": { body: never; answer: void };
+  "POST /api/auth/password-reset": { body: PasswordReset; answer: void };
   "POST /api/devices/enroll": { body: unknown; answer: unknown };
   "GET /api/devices/policy": { body: never; answer: unknown };
   "POST /api/ingest": { body: unknown; answer: unknown };
   "GET /api/me": { body: never; answer: MeResponse };
+  "POST /api/me/password": { body: PasswordChange; answer: void };
   "GET /api/me/policy": { body: never; answer: unknown };
+  "GET /api/me/sessions": { body: never; answer: SessionInfo[] };
+  "DELETE /api/me/sessions/{session_id}": { body: never; answer: void };
   "GET /api/people/{user_id}/days/{day}": { body: never; answer: PersonDay };
   "GET /api/people/{user_id}/days/{day}/hours": { body: never; answer: HourCategory[] };
   "GET /api/teams": { body: never; answer: Team[] };

@@ -34,6 +34,26 @@ describe("admin pages", () => {
     expect(seen).toEqual([]);
   });
 
+  it("make a one-time reset link for a person and show it once", async () => {
+    const { fetcher, seen } = fakeServer({
+      "GET /api/admin/users": {
+        status: 200,
+        body: [person(1, "Ada", { role: "admin" }), person(4, "Emil")],
+      },
+      "POST /api/admin/users/4/password-reset": {
+        status: 201,
+        body: { token: "t0k", path: "/reset-password#t0k", expires_at: 1_741_086_400_000 },
+      },
+    });
+    renderPage(<Admin section="users" />, { fetcher });
+    const row = (await screen.findByRole("cell", { name: "emil@acme.test" })).closest("tr");
+    fireEvent.click(within(row as HTMLElement).getByRole("button", { name: "Reset link" }));
+    const shown = await screen.findByTestId("reset-link");
+    expect(shown.textContent).toContain("Emil");
+    expect(shown.textContent).toContain(`${window.location.origin}/reset-password#t0k`);
+    expect(seen.find((r) => r.method === "POST")?.path).toBe("/api/admin/users/4/password-reset");
+  });
+
   it("create a person and list them once the server has them", async () => {
     let users = [person(1, "Ada", { role: "admin" })];
     const { fetcher, seen } = fakeServer({

@@ -234,6 +234,7 @@ function roleLabel(t: Translate, r: Role): string {
 
 function UsersAdmin() {
   const t = useT();
+  const { lang } = useLang();
   const { me } = useApp();
   const load = useUsers();
   // A deactivated person's devices are revoked with them.
@@ -242,6 +243,11 @@ function UsersAdmin() {
     [keys.users, keys.devices, keys.memberships],
   );
   const create = useChange((api, u: NewUserRequest) => api.createUser(u), [keys.users]);
+  // The link is shown once, here: only its hash is kept on the server.
+  const resetLink = useChange(
+    async (api, u: User) => ({ user: u, reset: await api.createPasswordReset(u.id) }),
+    [keys.audit],
+  );
   const deactivate = (u: User) => {
     if (window.confirm(t("deactivateConfirm", { person: u.display_name }))) deactivation.mutate(u);
   };
@@ -307,6 +313,18 @@ function UsersAdmin() {
         {deactivation.error && (
           <ErrorBox message={deactivation.error.message} code={deactivation.error.code} />
         )}
+        {resetLink.error && (
+          <ErrorBox message={resetLink.error.message} code={resetLink.error.code} />
+        )}
+        {resetLink.data && (
+          <p data-testid="reset-link">
+            {t("resetLinkFor", {
+              person: resetLink.data.user.display_name,
+              until: dateTime(resetLink.data.reset.expires_at, lang),
+            })}{" "}
+            <code className="reset-link">{window.location.origin + resetLink.data.reset.path}</code>
+          </p>
+        )}
         <Loaded load={load}>
           {(users) => (
             <table className="table">
@@ -333,6 +351,16 @@ function UsersAdmin() {
                       )}
                     </td>
                     <td>
+                      {!u.deactivated_at && (
+                        <button
+                          type="button"
+                          className="ghost"
+                          disabled={resetLink.isPending}
+                          onClick={() => resetLink.mutate(u)}
+                        >
+                          {t("resetLink")}
+                        </button>
+                      )}
                       {!u.deactivated_at && u.id !== me.user.id && (
                         <button type="button" className="danger" onClick={() => deactivate(u)}>
                           {t("deactivate")}

@@ -196,6 +196,19 @@ export class Api {
   putTeamPolicy = (team: number, p: object) =>
     this.call("PUT /api/admin/teams/{team_id}/policy", { team_id: team }, { body: p });
   audit = (limit: number) => this.call("GET /api/admin/audit", {}, { query: { limit } });
+  createPasswordReset = (user: number) =>
+    this.call("POST /api/admin/users/{user_id}/password-reset", { user_id: user }, { body: {} });
+  sessions = () => this.call("GET /api/me/sessions");
+  endSession = (id: string) =>
+    this.call("DELETE /api/me/sessions/{session_id}", { session_id: id });
+  async logoutEverywhere(): Promise<void> {
+    await this.call("POST /api/auth/logout-everywhere");
+    this.csrf = null;
+  }
+  changePassword = (current_password: string, new_password: string) =>
+    this.call("POST /api/me/password", {}, { body: { current_password, new_password } });
+  resetPassword = (token: string, new_password: string) =>
+    this.call("POST /api/auth/password-reset", {}, { body: { token, new_password } });
 }
 
 function rangeQuery(from: string, to: string): string {

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import type { MeResponse } from "../bindings/server";
 import { initialLang, type Lang, LangContext, saveLang } from "../shared/i18n";
 import { queryClient } from "../shared/query";
+import { Account } from "./account";
 import { Admin } from "./admin";
 import { Alerts } from "./alerts";
 import { Api, type Fetch } from "./api";
@@ -14,6 +15,7 @@ import { Login } from "./login";
 import { Overview } from "./overview";
 import { PersonDayPage } from "./person";
 import { keys, useOpenAlerts } from "./queries";
+import { ResetPassword, tokenFromHash } from "./reset";
 import { parseRoute, type Route, routeHref } from "./route";
 import { Trends } from "./trends";
 import { AppContext, type Ctx, Empty, ErrorBox, LangSwitch, Loading } from "./ui";
@@ -81,6 +83,24 @@ function Shell({ api }: { api: Api }) {
   const openAlerts = useOpenAlerts(api, canUseDashboard).data ?? null;
   const ctx: Ctx | null = useMemo(() => (me ? { api, me, navigate } : null), [api, me, navigate]);
 
+  const toLogin = () => {
+    window.history.replaceState(null, "", "/login");
+    setRoute({ page: "login" });
+  };
+  // A reset link works without a session (and whatever session this browser has).
+  if (route.page === "resetPassword") {
+    return (
+      <ResetPassword
+        api={api}
+        token={tokenFromHash(window.location.hash)}
+        onDone={() => {
+          client.setQueryData(keys.me, null);
+          void client.invalidateQueries({ queryKey: keys.me });
+          toLogin();
+        }}
+      />
+    );
+  }
   if (session.isError && !loggedOut) {
     return (
       <main className="center">
@@ -107,14 +127,14 @@ function Shell({ api }: { api: Api }) {
     );
   }
 
+  const loggedOutNow = () => {
+    // Nothing of the last person's stays in the cache for the next one.
+    client.removeQueries({ predicate: (q) => q.queryKey[0] !== keys.me[0] });
+    client.setQueryData(keys.me, null);
+    toLogin();
+  };
   const logout = () => {
-    api.logout().finally(() => {
-      // Nothing of the last person's stays in the cache for the next one.
-      client.removeQueries({ predicate: (q) => q.queryKey[0] !== keys.me[0] });
-      client.setQueryData(keys.me, null);
-      window.history.replaceState(null, "", "/login");
-      setRoute({ page: "login" });
-    });
+    api.logout().finally(loggedOutNow);
   };
   const isAdmin = me.user.role === "admin";
   const nav: { href: string; label: string; active: boolean; badge?: number | null }[] = [
@@ -164,16 +184,27 @@ function Shell({ api }: { api: Api }) {
           )}
           <div className="topbar-end">
             <LangSwitch />
-            <span className="who" title={me.user.email}>
+            <a
+              className={route.page === "account" ? "who active" : "who"}
+              href="/account"
+              title={`${me.user.email} · ${t("navAccount")}`}
+              aria-current={route.page === "account" ? "page" : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate("/account");
+              }}
+            >
               {me.user.display_name}
-            </span>
+            </a>
             <button type="button" className="ghost" onClick={logout}>
               {t("logout")}
             </button>
           </div>
         </header>
         <main className="page">
-          {canUseDashboard ? (
+          {route.page === "account" ? (
+            <Account onLoggedOut={loggedOutNow} />
+          ) : canUseDashboard ? (
             <Page route={route} />
           ) : (
             <Empty title={t("noDashboardTitle")} hint={t("noDashboardHint")} />
@@ -208,6 +239,10 @@ function Page({ route }: { route: Route }) {
       return <Alerts />;
     case "admin":
       return <Admin section={route.section} />;
+    case "account":
+    case "resetPassword":
+      // Both are shown by the shell before it gets here.
+      return null;
     case "notFound":
       return <NotFound />;
   }

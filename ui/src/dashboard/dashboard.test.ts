@@ -144,6 +144,8 @@ describe("routes", () => {
       { page: "person", person: 7, day: "2025-03-03" },
       { page: "alerts" },
       { page: "admin", section: "audit" },
+      { page: "account" },
+      { page: "resetPassword" },
     ];
     for (const r of routes) {
       const href = routeHref(r);

@@ -30,6 +30,7 @@ export const keys = {
   devices: ["admin", "devices"] as const,
   policy: ["admin", "policy"] as const,
   audit: ["admin", "audit"] as const,
+  sessions: ["me", "sessions"] as const,
 };
 
 /** A read through the app's API client. */
@@ -53,6 +54,7 @@ export const useMemberships = () => useRead(keys.memberships, (api) => api.membe
 export const useDevices = () => useRead(keys.devices, (api) => api.devices());
 export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
 export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
+export const useSessions = () => useRead(keys.sessions, (api) => api.sessions());
 
 /** The inbox's filters (the page aside). */
 export type InboxFilter = Omit<AlertQuery, "before" | "limit">;

@@ -13,6 +13,8 @@ export type Route =
   | { page: "person"; person: number; day: string }
   | { page: "alerts" }
   | { page: "admin"; section: AdminSection }
+  | { page: "account" }
+  | { page: "resetPassword" }
   | { page: "notFound" };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -34,6 +36,8 @@ export function parseRoute(pathname: string, search = ""): Route {
   if (parts.length === 0) return { page: "home" };
   if (a === "login" && parts.length === 1) return { page: "login" };
   if (a === "alerts" && parts.length === 1) return { page: "alerts" };
+  if (a === "account" && parts.length === 1) return { page: "account" };
+  if (a === "reset-password" && parts.length === 1) return { page: "resetPassword" };
   if (a === "trends" && parts.length === 1)
     return { page: "trends", team: null, from: day(q.get("from")), to: day(q.get("to")) };
   if (a === "teams" && b !== undefined && ID.test(b)) {
@@ -71,6 +75,10 @@ export function routeHref(r: Route): string {
       return "/alerts";
     case "admin":
       return `/admin/${r.section}`;
+    case "account":
+      return "/account";
+    case "resetPassword":
+      return "/reset-password";
     case "notFound":
       return "/";
   }

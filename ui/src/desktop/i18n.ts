@@ -67,7 +67,7 @@ const en = {
   csvSaved: "Saved {rows} rows to {path}",
   historyHint: "Pick a day; the week view shows Monday to Sunday.",
   companyIntro:
-    "This is everything that leaves this PC: the summaries and alerts below, exactly as they are sent. Window titles, file paths and web addresses stay here unless the policy below says otherwise.",
+    "This is everything that leaves this PC: the summaries and alerts below, exactly as they are sent. Window titles, full paths, web addresses, file hashes, USB serial numbers and printer names stay here unless the policy below says otherwise.",
   notEnrolled: "This PC is not connected to a company server. Nothing leaves this PC.",
   enrolledWith: "Connected to {url} as device {device}",
   revoked: "The server revoked this PC's access on {time}. Nothing more is sent.",
@@ -97,6 +97,10 @@ const en = {
   policyUploadTitles: "Window titles sent",
   policyUploadPaths: "File paths sent",
   policyUploadCategory: "Current category sent",
+  policyUploadDomains: "Web domains in alerts sent",
+  policyUploadHashes: "File hashes sent",
+  policyUploadSerials: "USB serial numbers sent",
+  policyUploadPrinters: "Printer names sent",
   policyExports: "Export detection",
   policyPause: "Pause allowed",
   yes: "yes",
@@ -138,7 +142,7 @@ const en = {
     "While you are clocked in: the active app and window title, when you are idle, your activity level (share of minutes with input — never keystrokes or their contents), and data-export events (USB, printing, data files) if your company's policy turns them on.",
   consentLeaves: "What leaves this PC",
   consentLeavesList:
-    "Nothing, unless this PC is connected to your company's server. Then: time per app and category, work sessions, idle decisions and export alerts. Window titles, file paths and web addresses stay here unless the policy says otherwise. You can always check what was sent under “What my company sees”.",
+    "Nothing, unless this PC is connected to your company's server. Then: time per app and category, work sessions, idle decisions, whether you are working right now (with the current category), and export alerts with the file or document name, size, kind and app. Window titles, full paths, web addresses, file hashes, USB serial numbers and printer names stay here unless the policy says otherwise. You can always check what was sent under “What my company sees”.",
   consentControl:
     "You clock in and out yourself, and you decide what happens with idle time when asked.",
   consentAccept: "I understand, continue",
@@ -220,7 +224,7 @@ const ru: Dictionary<typeof en> = {
   csvSaved: "Сохранено строк: {rows}, файл {path}",
   historyHint: "Выберите день; неделя показывается с понедельника по воскресенье.",
   companyIntro:
-    "Здесь всё, что покидает этот ПК: сводки и оповещения ниже — ровно в том виде, в каком они отправляются. Заголовки окон, пути к файлам и веб-адреса остаются здесь, если политика ниже не говорит иного.",
+    "Здесь всё, что покидает этот ПК: сводки и оповещения ниже — ровно в том виде, в каком они отправляются. Заголовки окон, полные пути, веб-адреса, хеши файлов, серийные номера USB-накопителей и имена принтеров остаются здесь, если политика ниже не говорит иного.",
   notEnrolled: "Этот ПК не подключён к серверу компании. Ничего не покидает этот ПК.",
   enrolledWith: "Подключён к {url} как устройство {device}",
   revoked: "Сервер отозвал доступ этого ПК {time}. Больше ничего не отправляется.",
@@ -255,6 +259,10 @@ const ru: Dictionary<typeof en> = {
   policyUploadTitles: "Отправляются заголовки окон",
   policyUploadPaths: "Отправляются пути к файлам",
   policyUploadCategory: "Отправляется текущая категория",
+  policyUploadDomains: "Отправляются веб-домены в оповещениях",
+  policyUploadHashes: "Отправляются хеши файлов",
+  policyUploadSerials: "Отправляются серийные номера USB-накопителей",
+  policyUploadPrinters: "Отправляются имена принтеров",
   policyExports: "Обнаружение выгрузок",
   policyPause: "Пауза разрешена",
   yes: "да",
@@ -296,7 +304,7 @@ const ru: Dictionary<typeof en> = {
     "Пока вы на работе: активное приложение и заголовок окна, периоды простоя, уровень активности (доля минут с вводом — никогда не нажатия клавиш и не их содержимое) и события выгрузки данных (USB, печать, файлы с данными), если их включает политика компании.",
   consentLeaves: "Что покидает этот ПК",
   consentLeavesList:
-    "Ничего, пока ПК не подключён к серверу компании. После подключения: время по приложениям и категориям, рабочие сессии, решения о простое и оповещения о выгрузках. Заголовки окон, пути к файлам и веб-адреса остаются здесь, если политика не говорит иного. Что именно отправлено, всегда видно в разделе «Что видит компания».",
+    "Ничего, пока ПК не подключён к серверу компании. После подключения: время по приложениям и категориям, рабочие сессии, решения о простое, работаете ли вы сейчас (с текущей категорией) и оповещения о выгрузках с именем файла или документа, размером, видом и приложением. Заголовки окон, полные пути, веб-адреса, хеши файлов, серийные номера USB-накопителей и имена принтеров остаются здесь, если политика не говорит иного. Что именно отправлено, всегда видно в разделе «Что видит компания».",
   consentControl:
     "Вы сами начинаете и заканчиваете работу и сами решаете, как учитывать простой, когда вас спрашивают.",
   consentAccept: "Понятно, продолжить",

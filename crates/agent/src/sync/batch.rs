@@ -5,7 +5,7 @@
 
 use worktrace_domain::text::for_wire;
 use worktrace_domain::wire::{AlertItem, ChainHead, IngestBatch, Presence};
-use worktrace_domain::UploadPolicy;
+use worktrace_domain::{ExportEvent, ExportKind, UploadPolicy};
 use worktrace_store::OutboxDraft;
 
 /// The batch `seq` for a draft, with the chain head and (optionally) the current presence.
@@ -17,7 +17,8 @@ use worktrace_store::OutboxDraft;
 ///   -> presence {category: null}
 /// presence {title: "Q3 salaries.xlsx"}, upload.titles = false (the default)
 ///   -> presence {title: null}
-/// alert details {window_title: "..."}, upload.titles = false -> details without it
+/// print alert details {printer: "HR-LaserJet", pages: 3}, upload.printer_names = false
+///   -> details {pages: 3}
 /// ```
 /// Rollups carry app and category names only (no titles, paths or domains exist in them).
 /// Every name is sent as [`for_wire`] writes it: characters that hide or reorder text
@@ -49,45 +50,134 @@ pub fn build(
             .iter()
             .map(|a| alert(a.clone(), upload))
             .collect(),
-        presence: presence.map(|mut p| {
-            if !upload.current_category {
-                p.category = None;
+        presence: presence.map(|p| {
+            let Presence {
+                at,
+                clocked_in,
+                idle,
+                category,
+                title,
+            } = p;
+            Presence {
+                at,
+                clocked_in,
+                idle,
+                category: category
+                    .filter(|_| upload.current_category)
+                    .as_deref()
+                    .map(for_wire),
+                title: title.filter(|_| upload.titles).as_deref().map(for_wire),
             }
-            if !upload.titles {
-                p.title = None;
-            }
-            p.category = p.category.as_deref().map(for_wire);
-            p.title = p.title.as_deref().map(for_wire);
-            p
         }),
     }
 }
 
-fn alert(mut item: AlertItem, upload: &UploadPolicy) -> AlertItem {
-    if !upload.paths {
-        item.event.path = None;
-        // Kind-specific details may name folders too (mount points, share paths).
-        item.event
-            .details
-            .retain(|key, _| !key.contains("path") && !key.contains("dir"));
+/// An alert as it leaves the PC: the fields every alert carries, the path only with
+/// `upload.paths`, and of its details only the keys [`detail_gate`] lists for its kind, each
+/// behind its switch. A field or detail key added later stays on the PC until it is listed.
+fn alert(item: AlertItem, upload: &UploadPolicy) -> AlertItem {
+    let ExportEvent {
+        at,
+        kind,
+        severity,
+        app_before,
+        file_name,
+        path,
+        size_bytes,
+        destination_class,
+        count,
+        details,
+    } = item.event;
+    let text = |v: Option<String>| v.as_deref().map(for_wire);
+    let details = details
+        .into_iter()
+        .filter(|(key, _)| detail_gate(kind, key).is_some_and(|gate| gate.open(upload)))
+        .map(|(key, mut value)| {
+            texts_for_wire(&mut value);
+            (key, value)
+        })
+        .collect();
+    AlertItem {
+        id: item.id,
+        event: ExportEvent {
+            at,
+            kind,
+            severity,
+            app_before: text(app_before),
+            file_name: text(file_name),
+            path: text(path.filter(|_| upload.paths)),
+            size_bytes,
+            destination_class: text(destination_class),
+            count,
+            details,
+        },
     }
-    if !upload.titles {
-        // Details may carry the title of the window the export came from.
-        item.event.details.retain(|key, _| !key.contains("title"));
+}
+
+/// The switch of the upload policy a detail needs to leave the PC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Always,
+    Paths,
+    Domains,
+    Hashes,
+    DeviceSerials,
+    PrinterNames,
+}
+
+impl Gate {
+    fn open(self, upload: &UploadPolicy) -> bool {
+        match self {
+            Gate::Always => true,
+            Gate::Paths => upload.paths,
+            Gate::Domains => upload.domains,
+            Gate::Hashes => upload.hashes,
+            Gate::DeviceSerials => upload.device_serials,
+            Gate::PrinterNames => upload.printer_names,
+        }
     }
-    let e = &mut item.event;
-    for name in [
-        &mut e.app_before,
-        &mut e.file_name,
-        &mut e.path,
-        &mut e.destination_class,
-    ] {
-        *name = name.as_deref().map(for_wire);
+}
+
+/// The allow-list of alert details: for each kind of export, the keys that may leave the PC
+/// and the switch each needs. `None`: the key stays on the PC whatever the policy says.
+///
+/// ```text
+/// print_job, "pages"             → Always
+/// print_job, "printer"           → PrinterNames
+/// upload_site, "site"            → Always   (the policy pattern's label)
+/// upload_site, "domain"          → Domains
+/// file_to_removable, "sha256"    → Hashes
+/// removable_mounted, "serial"    → DeviceSerials
+/// any kind, "window_title"       → None
+/// ```
+fn detail_gate(kind: ExportKind, key: &str) -> Option<Gate> {
+    use ExportKind::*;
+    match key {
+        // Every kind: the incident an event belongs to and the app a file came from.
+        "incident" | "incident_state" | "started_at" | "bytes_total" | "files" | "export_from" => {
+            return Some(Gate::Always)
+        }
+        "export_from_domain" => return Some(Gate::Domains),
+        _ => {}
     }
-    for value in e.details.values_mut() {
-        texts_for_wire(value);
+    match (kind, key) {
+        (FileToRemovable | FileToNetwork | DataFileCreated, "extension" | "change" | "label") => {
+            Some(Gate::Always)
+        }
+        (FileToRemovable | FileToNetwork | DataFileCreated, "sha256") => Some(Gate::Hashes),
+        (
+            RemovableMounted | RemovableUnmounted,
+            "label" | "vendor" | "model" | "fs_type" | "removable_because",
+        ) => Some(Gate::Always),
+        (RemovableMounted | RemovableUnmounted, "serial") => Some(Gate::DeviceSerials),
+        (RemovableMounted | RemovableUnmounted, "source") => Some(Gate::Paths),
+        (PrintJob, "job_id" | "pages") => Some(Gate::Always),
+        (PrintJob, "printer") => Some(Gate::PrinterNames),
+        (ClipboardBulk, "lines" | "columns" | "separator" | "source_app") => Some(Gate::Always),
+        (UploadSite, "site" | "seconds" | "after_file") => Some(Gate::Always),
+        (UploadSite, "domain") => Some(Gate::Domains),
+        _ => None,
     }
-    item
 }
 
 /// Every string in a detail value, as [`for_wire`] writes it.
@@ -108,9 +198,13 @@ mod tests {
     fn draft_with_alert() -> OutboxDraft {
         let mut draft = OutboxDraft::default();
         let mut details = serde_json::Map::new();
-        details.insert("mount_path".into(), "/media/anna/STICK".into());
         details.insert("label".into(), "STICK".into());
+        details.insert("sha256".into(), "ab12".into());
+        details.insert("export_from".into(), "crmapp".into());
+        details.insert("export_from_domain".into(), "acme.force.com".into());
+        // Not on the allow-list of any kind: never leaves, whatever the policy.
         details.insert("window_title".into(), "Clients - CRM".into());
+        details.insert("mount_path".into(), "/media/anna/STICK".into());
         draft.alerts.push(AlertItem {
             id: 7,
             event: ExportEvent {
@@ -188,8 +282,8 @@ mod tests {
             "with upload.titles the current title is sent"
         );
         assert!(
-            b.alerts[0].event.details.contains_key("window_title"),
-            "with upload.titles an alert keeps its window title"
+            !b.alerts[0].event.details.contains_key("window_title"),
+            "a detail the allow-list does not name never leaves"
         );
         assert!(
             b.alerts[0].event.path.is_none(),
@@ -200,9 +294,9 @@ mod tests {
     #[test]
     fn the_policy_can_allow_paths_and_withhold_the_category() {
         let upload = UploadPolicy {
-            titles: false,
             paths: true,
             current_category: false,
+            ..UploadPolicy::default()
         };
         let b = build(1, head(), &draft_with_alert(), Some(presence()), &upload);
         assert_eq!(
@@ -248,5 +342,61 @@ mod tests {
         assert_eq!(b.rollups[0].category, "Work<U+0009>Email");
         let category = b.presence.and_then(|p| p.category).expect("category");
         assert_eq!(category.len(), worktrace_domain::text::MAX_WIRE_BYTES);
+    }
+
+    #[test]
+    fn each_detail_leaves_only_under_the_switch_that_names_it() {
+        let details = |upload: &UploadPolicy| {
+            let b = build(1, head(), &draft_with_alert(), None, upload);
+            let mut keys: Vec<String> = b.alerts[0].event.details.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(
+            details(&UploadPolicy::default()),
+            ["export_from", "label"],
+            "by default: the volume label and the app the file came from"
+        );
+        let all = UploadPolicy {
+            titles: true,
+            paths: true,
+            current_category: true,
+            domains: true,
+            hashes: true,
+            device_serials: true,
+            printer_names: true,
+        };
+        assert_eq!(
+            details(&all),
+            ["export_from", "export_from_domain", "label", "sha256"],
+            "every switch on: hashes and domains too, never an unlisted key"
+        );
+        let hashes = UploadPolicy {
+            hashes: true,
+            ..UploadPolicy::default()
+        };
+        assert_eq!(details(&hashes), ["export_from", "label", "sha256"]);
+    }
+
+    #[test]
+    fn print_media_and_upload_site_details_follow_their_switches() {
+        let gate = |kind, key| detail_gate(kind, key);
+        assert_eq!(
+            gate(ExportKind::PrintJob, "printer"),
+            Some(Gate::PrinterNames)
+        );
+        assert_eq!(gate(ExportKind::PrintJob, "pages"), Some(Gate::Always));
+        assert_eq!(
+            gate(ExportKind::RemovableMounted, "serial"),
+            Some(Gate::DeviceSerials)
+        );
+        assert_eq!(
+            gate(ExportKind::RemovableMounted, "source"),
+            Some(Gate::Paths)
+        );
+        assert_eq!(gate(ExportKind::UploadSite, "site"), Some(Gate::Always));
+        assert_eq!(gate(ExportKind::UploadSite, "domain"), Some(Gate::Domains));
+        assert_eq!(gate(ExportKind::PrintJob, "serial"), None, "per kind");
+        assert_eq!(gate(ExportKind::ClipboardBulk, "window_title"), None);
     }
 }

@@ -340,3 +340,58 @@ pub async fn delete_team(
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /api/admin/users/{user_id}/password-reset` body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// Hours until the link expires (default 24, at most 168).
+    #[serde(default)]
+    pub valid_hours: Option<u32>,
+}
+
+/// A fresh password-reset token, shown once, and the dashboard address that uses it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetResponse {
+    pub token: String,
+    /// The dashboard page that sets the new password (the token rides in the fragment, so it
+    /// never reaches a server log or a `Referer`).
+    pub path: String,
+    pub expires_at: i64,
+}
+
+/// Create a one-time password-reset link for a person; their earlier links stop working.
+/// Using it sets a new password and ends all their sessions. Audited.
+#[utoipa::path(post, path = "/api/admin/users/{user_id}/password-reset", tag = "admin",
+    params(("user_id" = i64, Path)), request_body = ResetRequest,
+    responses((status = 201, body = ResetResponse), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create_password_reset(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    Path(user_id): Path<i64>,
+    ApiJson(req): ApiJson<ResetRequest>,
+) -> ApiResult<(StatusCode, Json<ResetResponse>)> {
+    let (token, expires_at) = ops::create_password_reset(
+        state.store.as_ref(),
+        admin.user.org_id,
+        admin.user.id,
+        user_id,
+        req.valid_hours.unwrap_or(ops::RESET_VALID_HOURS),
+        state.clock.now(),
+    )
+    .await?;
+    tracing::info!(
+        user = user_id,
+        admin = admin.user.id,
+        "password reset issued"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(ResetResponse {
+            path: format!("/reset-password#{token}"),
+            token,
+            expires_at,
+        }),
+    ))
+}

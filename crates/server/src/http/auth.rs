@@ -26,10 +26,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Milliseconds since the epoch, read at the edge (handlers pass it down).
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    crate::clock::system_now()
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -109,21 +106,46 @@ impl FromRequestParts<AppState> for DeviceSecret {
     }
 }
 
-/// The client's address: the first `X-Forwarded-For` entry when the server is configured to
-/// trust it (behind a proxy), else the peer's IP.
+/// The client's address: behind a trusted proxy (`--trust-forwarded-for`) the entry that proxy
+/// appended to `X-Forwarded-For`, else the peer's IP. The header is never read otherwise: any
+/// client can send one.
 pub fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.config.trust_forwarded_for {
-        if let Some(first) = headers
-            .get("x-forwarded-for")
+    address_of(state.config.trust_forwarded_for, headers, peer)
+}
+
+/// [`client_address`] with the setting given.
+///
+/// The proxy appends the address it saw to whatever the client sent, so only the right-most
+/// entry (of the last header, when there are several) is the proxy's word; entries to its
+/// left are the client's and may be forged. An entry that is not an IP address (a proxy that
+/// did not append one) counts as absent and the peer is used.
+///
+/// ```text
+/// trusted, "198.51.100.9, 203.0.113.7"  → 203.0.113.7
+/// trusted, "203.0.113.7:41000"          → 203.0.113.7
+/// trusted, "not-an-ip" or none          → the peer
+/// not trusted, anything                 → the peer
+/// ```
+pub fn address_of(trust_forwarded_for: bool, headers: &HeaderMap, peer: SocketAddr) -> String {
+    if trust_forwarded_for {
+        let last = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return first.to_owned();
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim);
+        if let Some(ip) = last.and_then(parse_ip) {
+            return ip.to_string();
         }
     }
     peer.ip().to_string()
+}
+
+fn parse_ip(s: &str) -> Option<std::net::IpAddr> {
+    s.parse()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 impl From<Refusal> for ApiError {
@@ -174,7 +196,18 @@ impl FromRequestParts<AppState> for SessionAuth {
             ));
         };
         let token_hash = secret::token_hash(token);
-        let Some(session) = state.store.login_session(&token_hash, now_ms()).await? else {
+        let now = state.clock.now();
+        let idle = idle_ms(&state.config);
+        let idle_since = if idle == 0 {
+            i64::MIN
+        } else {
+            now.saturating_sub(idle)
+        };
+        let Some(session) = state
+            .store
+            .login_session(&token_hash, now, idle_since)
+            .await?
+        else {
             return Err(ApiError::unauthorized(
                 "session_expired",
                 "the session has expired or was ended; log in again",
@@ -203,10 +236,34 @@ impl FromRequestParts<AppState> for SessionAuth {
                 Some(_) => {}
             }
         }
+        // Use extends the idle timeout; noted only when the last note is older than a
+        // fraction of it (at most a minute), so most requests stay reads.
+        if now.saturating_sub(session.last_seen_at) >= touch_after(idle) {
+            state.store.touch_login_session(&token_hash, now).await?;
+        }
         Ok(SessionAuth {
             session,
             token_hash,
         })
+    }
+}
+
+/// The idle timeout in milliseconds (0: none).
+pub fn idle_ms(config: &crate::config::ServeConfig) -> i64 {
+    i64::try_from(config.session_idle_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// How old a session's last-seen note may get before a request renews it: a quarter of the
+/// idle timeout, at most a minute (so a session ends at most that much early or late).
+///
+/// ```text
+/// idle 3600 s → 60 s;  idle 20 s → 5 s;  no idle timeout → 60 s
+/// ```
+pub fn touch_after(idle_ms: i64) -> i64 {
+    if idle_ms == 0 {
+        60_000
+    } else {
+        (idle_ms / 4).clamp(0, 60_000)
     }
 }
 
@@ -238,5 +295,81 @@ impl FromRequestParts<AppState> for AdminAuth {
         } else {
             Err(ApiError::forbidden("only administrators may do this"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().expect("header value"));
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_address_is_the_entry_the_trusted_proxy_appended() {
+        let peer: SocketAddr = "10.0.0.1:5000".parse().expect("peer");
+        for (trusted, values, expected, why) in [
+            (
+                true,
+                &["198.51.100.9, 203.0.113.7"][..],
+                "203.0.113.7",
+                "right-most entry",
+            ),
+            (true, &["203.0.113.7"][..], "203.0.113.7", "the only entry"),
+            (
+                true,
+                &["1.1.1.1", "2.2.2.2, 203.0.113.8"][..],
+                "203.0.113.8",
+                "last header",
+            ),
+            (
+                true,
+                &["203.0.113.7:41000"][..],
+                "203.0.113.7",
+                "with a port",
+            ),
+            (true, &["2001:db8::1"][..], "2001:db8::1", "IPv6"),
+            (
+                true,
+                &["203.0.113.7, not-an-ip"][..],
+                "10.0.0.1",
+                "garbage: the peer",
+            ),
+            (
+                true,
+                &["203.0.113.7,"][..],
+                "10.0.0.1",
+                "empty last entry: the peer",
+            ),
+            (true, &[][..], "10.0.0.1", "no header: the peer"),
+            (
+                false,
+                &["198.51.100.9, 203.0.113.7"][..],
+                "10.0.0.1",
+                "untrusted: ignored",
+            ),
+        ] {
+            assert_eq!(
+                address_of(trusted, &headers(values), peer),
+                expected,
+                "{why}: {values:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_last_seen_note_is_renewed_within_a_quarter_of_the_idle_timeout() {
+        assert_eq!(touch_after(3_600_000), 60_000, "at most once a minute");
+        assert_eq!(
+            touch_after(20_000),
+            5_000,
+            "short timeouts are renewed sooner"
+        );
+        assert_eq!(touch_after(0), 60_000, "no idle timeout");
     }
 }

@@ -1,7 +1,8 @@
 //! Password login, logout, and the logged-in person's own view (who am I, policy in force).
 //!
-//! Failed logins are counted in the database per account and per client address, so limits
-//! hold across API nodes. Must never say whether an e-mail exists.
+//! Attempts are reserved in the database per client address and per (account, address) before
+//! a password is checked, so limits hold across API nodes and nobody locks another person out
+//! ([`super::attempts`]). Must never say whether an e-mail exists.
 
 use std::net::SocketAddr;
 
@@ -13,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use worktrace_domain::Policy;
 
-use super::auth::{client_address, now_ms, SessionAuth, ViewerAuth, CSRF_COOKIE, SESSION_COOKIE};
+use super::attempts::{self, Refused};
+use super::auth::{client_address, SessionAuth, ViewerAuth, CSRF_COOKIE, SESSION_COOKIE};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
-use crate::model::User;
+use crate::model::{AuditEntry, NewLoginSession, User, USER_AGENT_MAX};
 use crate::{ops, secret};
 
 /// `POST /api/auth/login` body.
@@ -60,72 +62,93 @@ fn cookie_header(
 }
 
 /// Log in with e-mail and password; sets the session cookie.
+///
+/// Each attempt is reserved against the client address's limits before the password is
+/// looked at ([`super::attempts`]); success and failure are written to the audit log with the
+/// address.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse),
               (status = 401, description = "Wrong e-mail or password", body = ErrorBody),
-              (status = 429, description = "Too many failed attempts", body = ErrorBody)))]
+              (status = 422, description = "E-mail or password too long", body = ErrorBody),
+              (status = 429, description = "Too many failed attempts from this address (`too_many_attempts`), or every password check is busy (`busy`); see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Response> {
-    let now = now_ms();
+) -> Result<Response, Refused> {
+    attempts::check_lengths(Some(&req.email), &[&req.password])?;
+    let now = state.clock.now();
     let cfg = &state.config;
-    let window_ms = i64::try_from(cfg.login_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let since = now.saturating_sub(window_ms);
     let email = req.email.trim().to_lowercase();
-    let keys = [
-        format!("account:{email}"),
-        format!("address:{}", client_address(&state, &headers, peer)),
-    ];
-    for key in &keys {
-        if state.store.login_failures(key, since).await? >= cfg.login_max_failures {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!(
-                    "too many failed logins; wait {} minutes and try again",
-                    cfg.login_window_secs.div_ceil(60)
-                ),
-            ));
-        }
-    }
+    let address = client_address(&state, &headers, peer);
+    let keys = attempts::attempt_keys(&address, &email);
+    let permit = attempts::admit(&state, &keys, now).await?;
     let found = state.store.user_by_email(&email).await?;
-    let password = req.password;
+    let account = found.as_ref().map(|(u, _)| u.clone());
     // Unknown and deactivated accounts are checked against a dummy hash so timing does not
     // reveal them.
     let (user, hash) = match found {
         Some((user, Some(hash))) if user.deactivated_at.is_none() => (Some(user), hash),
         _ => (None, state.dummy_hash.as_ref().clone()),
     };
-    let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-    let verified = user.filter(|_| ok);
-    let Some(user) = verified else {
-        state.store.record_login_failure(&keys, since, now).await?;
-        tracing::info!(%email, "failed login");
+    let ok = state.login_gate.verify(permit, req.password, hash).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        // Attempts on existing accounts (deactivated ones too) are shown to their admins.
+        if let Some(u) = account {
+            let detail = if u.deactivated_at.is_some() {
+                format!("refused from {address}: the account is deactivated")
+            } else {
+                format!("wrong password from {address}")
+            };
+            audit(&state, &u, "login_failed", detail, now).await?;
+        }
+        tracing::info!(%email, %address, "failed login");
         return Err(ApiError::unauthorized(
             "invalid_credentials",
             "the e-mail or the password is wrong",
-        ));
+        )
+        .into());
     };
-    state.store.clear_login_failures(&keys[0]).await?;
+    attempts::succeeded(&state, &keys).await?;
     let token = secret::random_token()?;
     let csrf_token = secret::random_token()?;
     let ttl_ms = i64::try_from(cfg.session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let expires_at = now.saturating_add(ttl_ms);
+    let idle = super::auth::idle_ms(cfg);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| cut(ua, USER_AGENT_MAX))
+        .unwrap_or_default();
     state
         .store
         .create_login_session(
-            &secret::token_hash(&token),
-            user.id,
-            &csrf_token,
-            now,
-            expires_at,
+            &NewLoginSession {
+                token_hash: secret::token_hash(&token),
+                public_id: secret::random_token()?[..16].to_owned(),
+                user_id: user.id,
+                csrf_token: csrf_token.clone(),
+                created_at: now,
+                expires_at,
+                address: address.clone(),
+                user_agent,
+            },
+            if idle == 0 {
+                i64::MIN
+            } else {
+                now.saturating_sub(idle)
+            },
         )
         .await?;
+    audit(
+        &state,
+        &user,
+        "login",
+        format!("logged in from {address}"),
+        now,
+    )
+    .await?;
     tracing::info!(user = user.id, "logged in");
     let mut response = Json(LoginResponse {
         user,
@@ -133,22 +156,59 @@ pub async fn login(
         expires_at,
     })
     .into_response();
-    let h = response.headers_mut();
-    h.append(
-        header::SET_COOKIE,
-        cookie_header(&state, SESSION_COOKIE, &token, cfg.session_ttl_secs, true)?,
-    );
-    h.append(
-        header::SET_COOKIE,
-        cookie_header(
-            &state,
-            CSRF_COOKIE,
-            &csrf_token,
-            cfg.session_ttl_secs,
-            false,
-        )?,
-    );
+    set_session_cookies(&state, response.headers_mut(), &token, &csrf_token)?;
     Ok(response)
+}
+
+/// Sets the session and CSRF cookies (empty values with `Max-Age=0` clear them).
+pub fn set_session_cookies(
+    state: &AppState,
+    h: &mut HeaderMap,
+    token: &str,
+    csrf_token: &str,
+) -> Result<(), ApiError> {
+    let max_age = if token.is_empty() {
+        0
+    } else {
+        state.config.session_ttl_secs
+    };
+    h.append(
+        header::SET_COOKIE,
+        cookie_header(state, SESSION_COOKIE, token, max_age, true)?,
+    );
+    h.append(
+        header::SET_COOKIE,
+        cookie_header(state, CSRF_COOKIE, csrf_token, max_age, false)?,
+    );
+    Ok(())
+}
+
+/// Writes one audit entry about `user`'s own account (they are actor and subject).
+pub async fn audit(
+    state: &AppState,
+    user: &User,
+    action: &str,
+    detail: String,
+    now: i64,
+) -> ApiResult<()> {
+    let entry = AuditEntry {
+        at: now,
+        actor_user_id: user.id,
+        subject_user_id: Some(user.id),
+        action: action.to_owned(),
+        detail,
+    };
+    state.store.append_audit(user.org_id, &[entry]).await?;
+    Ok(())
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn cut(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
 }
 
 /// End the session.
@@ -158,15 +218,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, auth: SessionAuth) -> ApiResult<Response> {
     state.store.delete_login_session(&auth.token_hash).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    h.append(
-        header::SET_COOKIE,
-        cookie_header(&state, SESSION_COOKIE, "", 0, true)?,
-    );
-    h.append(
-        header::SET_COOKIE,
-        cookie_header(&state, CSRF_COOKIE, "", 0, false)?,
-    );
+    set_session_cookies(&state, response.headers_mut(), "", "")?;
     Ok(response)
 }
 

@@ -4,7 +4,9 @@
 //! Handlers keep no state of their own: everything lives in the store, so several nodes can
 //! serve one PostgreSQL database.
 
+pub mod account;
 pub mod admin;
+pub mod attempts;
 pub mod auth;
 pub mod bindings;
 pub mod dashboard;
@@ -33,6 +35,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
 
 use self::error::{ApiResult, ErrorBody};
+use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::error::{Error, Result};
 use crate::store::{self, Store};
@@ -49,6 +52,10 @@ pub struct AppState {
     pub policy_cache: Arc<crate::ops::PolicyCache>,
     /// Holds off addresses that send many unknown device secrets.
     pub secret_guard: Arc<guard::SecretGuard>,
+    /// Bounds the password hashes computed at once, and counts them.
+    pub login_gate: Arc<attempts::LoginGate>,
+    /// Where handlers read the time.
+    pub clock: Clock,
 }
 
 /// `/healthz` answer.
@@ -89,12 +96,15 @@ impl utoipa::Modify for SecurityAddon {
         healthz,
         device::enroll, device::ingest, device::policy,
         login::login, login::logout, login::me, login::my_policy,
+        account::sessions, account::end_session, account::logout_everywhere,
+        account::change_password, account::reset_password,
         dashboard::teams, dashboard::members, dashboard::now, dashboard::person_day,
         dashboard::trends, dashboard::timesheet, dashboard::alerts, dashboard::acknowledge,
         admin::list_users, admin::create_user, admin::create_team, admin::set_membership,
         admin::create_token, admin::list_devices, admin::revoke_device, admin::get_policy,
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
+        admin::create_password_reset,
     ),
     modifiers(&SecurityAddon)
 )]
@@ -135,6 +145,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", post(login::logout))
         .route("/api/me", get(login::me))
         .route("/api/me/policy", get(login::my_policy))
+        .route("/api/me/sessions", get(account::sessions))
+        .route(
+            "/api/me/sessions/{session_id}",
+            delete(account::end_session),
+        )
+        .route("/api/me/password", post(account::change_password))
+        .route(
+            "/api/auth/logout-everywhere",
+            post(account::logout_everywhere),
+        )
+        .route("/api/auth/password-reset", post(account::reset_password))
         .route("/api/teams", get(dashboard::teams))
         .route("/api/teams/{team_id}/members", get(dashboard::members))
         .route("/api/teams/{team_id}/now", get(dashboard::now))
@@ -165,6 +186,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/admin/users/{user_id}/deactivate",
             post(admin::deactivate_user),
+        )
+        .route(
+            "/api/admin/users/{user_id}/password-reset",
+            post(admin::create_password_reset),
         )
         .route(
             "/api/admin/teams/{team_id}/policy",
@@ -212,11 +237,20 @@ pub fn router(state: AppState) -> Router {
 pub struct Server {
     pub addr: SocketAddr,
     pub store: Store,
+    /// The clock the handlers read (a manual one when started with [`start_with_clock`]).
+    pub clock: Clock,
+    login_gate: Arc<attempts::LoginGate>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
+    /// Passwords verified since the start (logins and password changes): what the login
+    /// limits bound.
+    pub fn passwords_evaluated(&self) -> u64 {
+        self.login_gate.evaluated()
+    }
+
     /// Stops accepting connections, lets in-flight requests finish, and waits.
     pub async fn shutdown(mut self) -> Result<()> {
         if let Some(tx) = self.shutdown.take() {
@@ -233,8 +267,18 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     start_with_store(config, store).await
 }
 
+/// Opens the store and serves with `clock` as the handlers' time (tests move a manual one).
+pub async fn start_with_clock(config: ServeConfig, clock: Clock) -> Result<Server> {
+    let store = store::open(&config.database_url).await?;
+    serve(config, store, clock).await
+}
+
 /// Serves with an already opened store.
 pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Server> {
+    serve(config, store, Clock::system()).await
+}
+
+async fn serve(config: ServeConfig, store: Store, clock: Clock) -> Result<Server> {
     config.check()?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         Error::Config(format!(
@@ -249,12 +293,15 @@ pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Serve
     })
     .await
     .map_err(|e| Error::Task(e.to_string()))??;
+    let login_gate = Arc::new(attempts::LoginGate::new(config.login_hash_permits));
     let state = AppState {
         store: store.clone(),
         config: Arc::new(config),
         dummy_hash: Arc::new(dummy_hash),
         policy_cache: Arc::default(),
         secret_guard: Arc::default(),
+        login_gate: login_gate.clone(),
+        clock: clock.clone(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
@@ -269,6 +316,8 @@ pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Serve
     Ok(Server {
         addr,
         store,
+        clock,
+        login_gate,
         shutdown: Some(tx),
         task,
     })

@@ -108,7 +108,11 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
     },
     Migration {
         version: 7,
-        sql: include_str!("../../../../migrations/server/sqlite/0007_alert_inbox_time_bounds.sql"),
+        sql: include_str!("../../../../migrations/server/sqlite/0007_login_sessions_resets.sql"),
+    },
+    Migration {
+        version: 8,
+        sql: include_str!("../../../../migrations/server/sqlite/0008_alert_inbox_time_bounds.sql"),
     },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
@@ -132,8 +136,12 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     },
     Migration {
         version: 5,
+        sql: include_str!("../../../../migrations/server/postgres/0005_login_sessions_resets.sql"),
+    },
+    Migration {
+        version: 6,
         sql: include_str!(
-            "../../../../migrations/server/postgres/0005_alert_inbox_time_bounds.sql"
+            "../../../../migrations/server/postgres/0006_alert_inbox_time_bounds.sql"
         ),
     },
 ]);

@@ -176,34 +176,86 @@ query! {
 query! { PERSON_DAYS_OF = "SELECT day FROM person_days WHERE user_id = $1"; }
 
 // Login and sessions
-query! { DELETE_EXPIRED_LOGIN_SESSIONS = "DELETE FROM login_sessions WHERE expires_at <= $1"; }
 query! {
-    INSERT_LOGIN_SESSION =
-        "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)";
+    /// Sessions past their absolute end (`$1` is now) or idle since before `$2`.
+    DELETE_EXPIRED_LOGIN_SESSIONS =
+        "DELETE FROM login_sessions WHERE expires_at <= $1 OR last_seen_at <= $2";
 }
 query! {
+    INSERT_LOGIN_SESSION =
+        "INSERT INTO login_sessions (token_hash, public_id, user_id, csrf_token, created_at,
+                                     last_seen_at, expires_at, address, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)";
+}
+query! {
+    /// The session of token hash `$1` if it has not ended at `$2` nor been idle since `$3`.
     LOGIN_SESSION = concat!(
-        "SELECT ", user_cols!(), ", s.csrf_token, s.expires_at FROM login_sessions s
+        "SELECT ", user_cols!(), ", s.csrf_token, s.expires_at, s.public_id, s.last_seen_at
+         FROM login_sessions s
          JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2
-           AND u.deactivated_at IS NULL"
+           AND s.last_seen_at > $3 AND u.deactivated_at IS NULL"
     );
+}
+query! {
+    /// Notes a request at `$2`: once a minute at most (the caller checks), so reads stay reads.
+    TOUCH_LOGIN_SESSION =
+        "UPDATE login_sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2";
 }
 query! { DELETE_LOGIN_SESSION = "DELETE FROM login_sessions WHERE token_hash = $1"; }
 query! {
-    LOGIN_FAILURES = "SELECT failures FROM login_failures WHERE key = $1 AND window_start >= $2";
+    /// The person's sessions still open at `$2` and not idle since `$3`, newest use first.
+    USER_LOGIN_SESSIONS =
+        "SELECT public_id, created_at, last_seen_at, expires_at, address, user_agent
+         FROM login_sessions WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3
+         ORDER BY last_seen_at DESC, created_at DESC";
 }
 query! {
-    /// One more failure for key `$1`; a window that started before `$2` starts again at `$3`.
-    RECORD_LOGIN_FAILURE =
+    DELETE_USER_SESSION = "DELETE FROM login_sessions WHERE user_id = $1 AND public_id = $2";
+}
+query! {
+    /// Every session of the person but the one of token hash `$2`.
+    DELETE_OTHER_USER_SESSIONS =
+        "DELETE FROM login_sessions WHERE user_id = $1 AND token_hash <> $2";
+}
+query! {
+    /// Reserves one attempt for key `$1` while it has fewer than `$4` in the window that
+    /// started at or after `$2` (a window that started before starts again at `$3`). In one
+    /// statement, so concurrent attempts on any node never pass the limit together: no row
+    /// comes back when the limit is reached.
+    RESERVE_LOGIN_ATTEMPT =
         "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $3)
          ON CONFLICT (key) DO UPDATE SET
             failures = CASE WHEN login_failures.window_start < $2 THEN 1
                             ELSE login_failures.failures + 1 END,
             window_start = CASE WHEN login_failures.window_start < $2 THEN $3
-                                ELSE login_failures.window_start END";
+                                ELSE login_failures.window_start END
+         WHERE login_failures.window_start < $2 OR login_failures.failures < $4
+         RETURNING failures";
+}
+query! {
+    /// Gives one reserved attempt of key `$1` back.
+    RELEASE_LOGIN_ATTEMPT =
+        "UPDATE login_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0";
 }
 query! { CLEAR_LOGIN_FAILURES = "DELETE FROM login_failures WHERE key = $1"; }
+query! {
+    INSERT_PASSWORD_RESET =
+        "INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)";
+}
+query! {
+    /// Uses a reset token once: its person, if the token is unused, unexpired at `$2` and the
+    /// person active; no row otherwise.
+    USE_PASSWORD_RESET = "UPDATE password_resets SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+           AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)
+         RETURNING user_id";
+}
+query! {
+    /// Earlier unused tokens of a person stop working when a new one is made.
+    RETIRE_PASSWORD_RESETS =
+        "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL";
+}
 
 // Dashboard reads and audit
 query! { ALERT = concat!("SELECT ", alert_cols!(), " FROM alerts WHERE id = $1"); }
@@ -232,12 +284,12 @@ mod tests {
             "each $N becomes ?N, so the same parameter list binds the same values"
         );
         assert_eq!(
-            RECORD_LOGIN_FAILURE.sqlite.matches("?3").count(),
-            RECORD_LOGIN_FAILURE.postgres.matches("$3").count(),
+            RESERVE_LOGIN_ATTEMPT.sqlite.matches("?3").count(),
+            RESERVE_LOGIN_ATTEMPT.postgres.matches("$3").count(),
             "every placeholder is translated"
         );
         assert!(
-            !RECORD_LOGIN_FAILURE.sqlite.contains('$'),
+            !RESERVE_LOGIN_ATTEMPT.sqlite.contains('$'),
             "no PostgreSQL placeholder is left"
         );
     }

@@ -11,9 +11,7 @@ use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{
-    AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
-    DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake, LoginSession, Membership,
-    NewUser, PolicyLayers, PresenceRow, SessionRow, Team, User,
+    AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -124,26 +122,65 @@ pub trait DeviceStore: Send + Sync {
     ) -> Result<DeviceIngest>;
 }
 
-/// Login sessions of the dashboard, and the failure counters that slow down password guessing.
+/// Login sessions of the dashboard, the attempt counters that limit password guessing, and
+/// password-reset tokens.
 #[async_trait]
 pub trait LoginStore: Send + Sync {
+    /// Stores a new session; sweeps sessions that ended or have been idle since `idle_since`.
     async fn create_login_session(
         &self,
-        token_hash: &str,
-        user: i64,
-        csrf_token: &str,
-        now: Millis,
-        expires_at: Millis,
+        session: &NewLoginSession,
+        idle_since: Millis,
     ) -> Result<()>;
-    /// The session if it exists, has not expired at `now` and its person is active.
-    async fn login_session(&self, token_hash: &str, now: Millis) -> Result<Option<LoginSession>>;
+    /// The session if it exists, has not expired at `now`, was used after `idle_since` and its
+    /// person is active.
+    async fn login_session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        idle_since: Millis,
+    ) -> Result<Option<LoginSession>>;
+    /// Notes that the session was used at `now`.
+    async fn touch_login_session(&self, token_hash: &str, now: Millis) -> Result<()>;
     async fn delete_login_session(&self, token_hash: &str) -> Result<()>;
-    /// Failures counted for `key` in the window that started at or after `since`.
-    async fn login_failures(&self, key: &str, since: Millis) -> Result<u32>;
-    /// Counts one failure for each key; a window older than `since` starts again at `now`.
-    async fn record_login_failure(&self, keys: &[String], since: Millis, now: Millis)
-        -> Result<()>;
-    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+    /// The person's open sessions, most recently used first.
+    async fn user_login_sessions(
+        &self,
+        user: i64,
+        now: Millis,
+        idle_since: Millis,
+    ) -> Result<Vec<SessionInfo>>;
+    /// Ends one of the person's sessions by its public id; false when they have none such.
+    async fn delete_user_session(&self, user: i64, public_id: &str) -> Result<bool>;
+    /// Ends every session of the person, but the one with token hash `keep`; how many ended.
+    async fn delete_user_sessions(&self, user: i64, keep: Option<&str>) -> Result<u64>;
+    /// Reserves one attempt under each `(key, limit)`, all or none, in one transaction: true
+    /// when every key had fewer than its limit in the window that started at or after `since`
+    /// (an older window starts again at `now`). So concurrent attempts, on any API node, never
+    /// evaluate more passwords than the limits allow.
+    async fn reserve_login_attempt(
+        &self,
+        keys: &[(String, u32)],
+        since: Millis,
+        now: Millis,
+    ) -> Result<bool>;
+    /// After a reserved attempt succeeded: gives the attempt back under `give_back` and
+    /// forgets the counts under `clear`, in one transaction.
+    async fn settle_login_attempt(&self, give_back: &[String], clear: &[String]) -> Result<()>;
+    /// Sets the person's password hash and ends their sessions but the one with token hash
+    /// `keep`, in one transaction.
+    async fn change_password(&self, user: i64, hash: &str, keep: Option<&str>) -> Result<()>;
+    /// Stores a reset token (by its hash); the person's earlier unused tokens stop working.
+    async fn create_password_reset(&self, reset: &NewPasswordReset) -> Result<()>;
+    /// Uses a reset token once: sets the new password hash and ends all the person's
+    /// sessions, in one transaction. The person, or `None` when the token is unknown, used,
+    /// expired at `now` or its person deactivated.
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        new_hash: &str,
+        now: Millis,
+    ) -> Result<Option<i64>>;
 }
 
 /// What the dashboard reads (callers pass only people they may see), and the alerts a lead

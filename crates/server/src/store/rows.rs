@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, LoginSession,
-    Membership, PresenceRow, Role, SessionRow, Team, User,
+    Membership, PresenceRow, Role, SessionInfo, SessionRow, Team, User,
 };
 
 /// A value both drivers can read from a column.
@@ -127,13 +127,31 @@ impl Decode for Membership {
     }
 }
 
-/// From the user's columns, then `csrf_token, expires_at`.
+/// From the user's columns, then `csrf_token, expires_at, public_id, last_seen_at`.
 impl Decode for LoginSession {
     fn decode(row: &impl Fields) -> Result<Self> {
         Ok(LoginSession {
             user: User::decode(row)?,
             csrf_token: row.column(6)?,
             expires_at: row.column(7)?,
+            public_id: row.column(8)?,
+            last_seen_at: row.column(9)?,
+        })
+    }
+}
+
+/// From `public_id, created_at, last_seen_at, expires_at, address, user_agent` (`current` is
+/// for the caller to set).
+impl Decode for SessionInfo {
+    fn decode(row: &impl Fields) -> Result<Self> {
+        Ok(SessionInfo {
+            id: row.column(0)?,
+            created_at: row.column(1)?,
+            last_seen_at: row.column(2)?,
+            expires_at: row.column(3)?,
+            address: row.column(4)?,
+            user_agent: row.column(5)?,
+            current: false,
         })
     }
 }

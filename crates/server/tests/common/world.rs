@@ -3,6 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use worktrace_server::clock::Clock;
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http::{self, Server};
 use worktrace_server::model::{Role, User};
@@ -71,10 +72,21 @@ impl World {
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut ServeConfig)) -> World {
+        Self::start_clocked(backend, tweak, Clock::system()).await
+    }
+
+    /// A world whose server reads the time from `clock` (a manual one moves only when told).
+    pub async fn start_clocked(
+        backend: Backend,
+        tweak: impl FnOnce(&mut ServeConfig),
+        clock: Clock,
+    ) -> World {
         let (url, guard) = database(backend);
         let mut cfg = test_config(url);
         tweak(&mut cfg);
-        let server = http::start(cfg).await.expect("server starts");
+        let server = http::start_with_clock(cfg, clock)
+            .await
+            .expect("server starts");
         let s = server.store.as_ref();
         let now = 1;
         let admin = ops::create_admin(s, "Acme", "admin@acme.test", "Ada Admin", PASSWORD, 64, now)

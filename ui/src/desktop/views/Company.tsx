@@ -32,6 +32,10 @@ function PolicyTable(props: { policy: Policy; fromServer: boolean }) {
     [t("policyUploadTitles"), yes(p.upload.titles)],
     [t("policyUploadPaths"), yes(p.upload.paths)],
     [t("policyUploadCategory"), yes(p.upload.current_category)],
+    [t("policyUploadDomains"), yes(p.upload.domains)],
+    [t("policyUploadHashes"), yes(p.upload.hashes)],
+    [t("policyUploadSerials"), yes(p.upload.device_serials)],
+    [t("policyUploadPrinters"), yes(p.upload.printer_names)],
     [t("policyExports"), yes(p.exports.enabled)],
     [t("policyPause"), yes(p.allow_pause)],
   ];

@@ -12,7 +12,7 @@
 //! of one copy, and the log starts afresh.
 //!
 //! Must never wait for readers (PASSIVE checkpoints only: what readers still use is copied
-//! next time), and the writer must never wait for this thread.
+//! next time), and the writer waits for this thread only at `Limits::most`.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -102,6 +102,8 @@ impl Checkpoints {
                     checkpoint(&conn);
                     log = lock(state);
                     log.busy = false;
+                    // The writer may be waiting at the bound for this copy to end.
+                    wake.notify_all();
                 }
             })?;
         Ok(Self { shared, limits })
@@ -115,15 +117,20 @@ impl Checkpoints {
         }
         let (state, wake) = &*self.shared;
         let mut log = lock(state);
-        if log.busy {
-            return;
-        }
         if pages >= self.limits.most {
+            // The bound: a copy the thread is making (of the log as it was when it began) is
+            // waited for, then the writer copies the rest, so the log never outgrows `most`
+            // by more than one group however slowly the thread runs on a busy machine.
+            while log.busy {
+                log = wake
+                    .wait(log)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
             drop(log);
             checkpoint(conn);
-        } else {
+        } else if !log.busy {
             log.busy = true;
-            wake.notify_one();
+            wake.notify_all();
         }
     }
 }
@@ -132,6 +139,6 @@ impl Drop for Checkpoints {
     fn drop(&mut self) {
         let (state, wake) = &*self.shared;
         lock(state).stop = true;
-        wake.notify_one();
+        wake.notify_all();
     }
 }
