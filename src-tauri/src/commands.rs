@@ -214,10 +214,11 @@ pub fn enroll(
     queries::settings(&state, active)
 }
 
-/// Remembers that the first-start information was read and accepted.
+/// Remembers that the first-start information was read and accepted, and starts tracking
+/// (nothing is recorded before).
 #[tauri::command(async)]
 pub fn accept_consent(state: State<'_, AppState>) -> Result<()> {
-    state.update_prefs(|p| p.consent_given = true).map(|_| ())
+    state.accept_consent()
 }
 
 /// Whether start on login is registered.

@@ -184,17 +184,20 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
         }
     };
 
-    // First start: the information screen, then the main window.
-    wait_for(
+    // First start: the information screen, then the main window. Nothing is tracked
+    // before the screen is accepted.
+    let accept = wait_for(
         &client,
         "[data-testid=consent-accept]",
         "the first-start screen",
         20,
     )
-    .await
-    .click()
-    .await
-    .expect("accept the first-start screen");
+    .await;
+    assert!(
+        !data.path().join("agent-status.json").exists(),
+        "tracking waits for the first-start screen"
+    );
+    accept.click().await.expect("accept the first-start screen");
     let toggle = wait_for(
         &client,
         "[data-testid=clock-toggle]:not([disabled])",

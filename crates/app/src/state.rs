@@ -143,6 +143,13 @@ impl AppState {
     /// first sample is taken before this returns, and the status file written, so the app
     /// shows the current window at once.
     pub fn start_engine(&self) {
+        if !lock(&self.prefs).consent_given {
+            // Nothing is recorded before the employee has seen what is recorded: the window's
+            // first-start screen starts tracking once it is accepted (`accept_consent`).
+            *lock(&self.engine_problem) = None;
+            tracing::info!("tracking waits for the first-start screen to be accepted");
+            return;
+        }
         let settings = self.settings();
         // Another agent holds the lock for good; a reader's look holds it only for an instant.
         let external = (0..3).all(|i| {
@@ -233,6 +240,23 @@ impl AppState {
                 path.display()
             );
         }
+    }
+
+    /// Remembers that the employee accepted the first-start screen and starts tracking: the
+    /// tray process starts it when it reads the saved preference (within a second), else this
+    /// process does.
+    pub fn accept_consent(&self) -> Result<()> {
+        self.update_prefs(|p| p.consent_given = true)?;
+        let tray = crate::launch::tray_lock_path(&self.base.data_dir);
+        if !AgentLock::is_held(&tray) && !self.runs_engine() {
+            self.start_engine();
+        }
+        Ok(())
+    }
+
+    /// Whether the first-start screen was accepted (tracking waits for it).
+    pub fn consent_given(&self) -> bool {
+        lock(&self.prefs).consent_given
     }
 
     /// Whether a window process asked for an engine restart; clears the request.

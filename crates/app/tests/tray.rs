@@ -16,6 +16,12 @@ use worktrace_testkit::XSession;
 /// The shortest idle threshold a policy allows.
 const IDLE_SECS: u64 = 10;
 
+/// The preferences of an employee who accepted the first-start screen earlier.
+fn consented(data: &Path) {
+    std::fs::write(data.join("desktop.json"), r#"{"consent_given": true}"#)
+        .expect("write the preferences");
+}
+
 fn tray(x: &XSession, data: &Path, home: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_worktrace-tray"))
         .args(args)
@@ -58,6 +64,7 @@ fn tray_tracks_without_webview_stays_single_prompts_and_stops_on_sigterm() {
     let x = XSession::start().expect("start Xvfb and openbox (see testkit's message)");
     let data = tempfile::tempdir().expect("temporary data directory");
     let home = tempfile::tempdir().expect("temporary home");
+    consented(data.path());
     let mut first = tray(&x, data.path(), home.path(), &["--hidden"]);
     let pid = u64::from(first.id());
     wait_until(10, "the tray's engine wrote its status", || {
@@ -160,6 +167,59 @@ fn tray_tracks_without_webview_stays_single_prompts_and_stops_on_sigterm() {
         "the tray's lock is free again, so the next launch starts a tray"
     );
     wait_until(10, "the prompt window process ended with the tray", || {
+        !AgentLock::is_held(&launch::window_lock_path(data.path()))
+    });
+}
+
+/// On a PC where the first-start screen was never accepted, the tray started on login records
+/// nothing: it opens the window with that screen, and tracking starts only once it is
+/// accepted.
+#[test]
+fn before_the_first_start_screen_is_accepted_nothing_is_recorded() {
+    let x = XSession::start().expect("start Xvfb and openbox (see testkit's message)");
+    let data = tempfile::tempdir().expect("temporary data directory");
+    let home = tempfile::tempdir().expect("temporary home");
+    let mut tray_process = tray(&x, data.path(), home.path(), &["--hidden"]);
+    let pid = u64::from(tray_process.id());
+    wait_until(30, "the window with the first-start screen", || {
+        AgentLock::is_held(&launch::window_lock_path(data.path()))
+    });
+    assert!(
+        AgentLock::is_held(&launch::tray_lock_path(data.path())),
+        "the tray runs"
+    );
+    let database = data.path().join("worktrace.db");
+    let records = || -> i64 {
+        rusqlite::Connection::open_with_flags(&database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM records", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    assert_eq!(engine_pid(data.path()), None, "no tracking: no status");
+    assert!(
+        !AgentLock::is_held(&data.path().join("agent.lock")),
+        "no engine holds the database"
+    );
+    assert_eq!(records(), 0, "nothing is recorded before the screen is accepted");
+
+    // Accepted in a window process: the tray starts tracking.
+    std::env::set_var("WORKTRACE_DATA_DIR", data.path());
+    std::env::set_var("HOME", home.path());
+    let state = AppState::load(worktrace_agent::clock::now_ms).expect("the window side");
+    state.accept_consent().expect("accept");
+    wait_until(20, "the tray's engine after the acceptance", || {
+        engine_pid(data.path()) == Some(pid)
+    });
+    assert!(!state.runs_engine(), "tracking runs in the tray, not here");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success(), "the tray takes SIGTERM");
+    wait_until(10, "the tray ended after SIGTERM", || {
+        tray_process.try_wait().expect("wait").is_some()
+    });
+    wait_until(10, "the first-start window ended with the tray", || {
         !AgentLock::is_held(&launch::window_lock_path(data.path()))
     });
 }

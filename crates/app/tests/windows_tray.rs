@@ -141,6 +141,12 @@ fn windows_tray_shows_its_icon_clocks_in_from_its_menu_stays_single_and_quits() 
         tray,
     };
     std::fs::create_dir_all(env.data_dir()).expect("C:\\worktrace\\data");
+    // The employee accepted the first-start screen earlier (tracking waits for it).
+    std::fs::write(
+        env.data_dir().join("desktop.json"),
+        r#"{"consent_given": true}"#,
+    )
+    .expect("write the preferences");
     std::fs::write(
         env.prefix
             .drive_c()
@@ -199,7 +205,7 @@ fn windows_tray_shows_its_icon_clocks_in_from_its_menu_stays_single_and_quits() 
     );
     std::fs::write(
         env.data_dir().join("desktop.json"),
-        r#"{"autostart": false}"#,
+        r#"{"consent_given": true, "autostart": false}"#,
     )
     .expect("write the preferences");
     wait_until(

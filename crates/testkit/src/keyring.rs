@@ -11,6 +11,8 @@ use crate::{Error, Result};
 
 /// How long the session and its daemon may take to come up on a busy machine.
 const PATIENCE: Duration = Duration::from_secs(30);
+/// How long the keyring may take to answer its first request on a busy machine.
+const READY_PATIENCE: Duration = Duration::from_secs(120);
 
 /// A running session; its bus address goes into `DBUS_SESSION_BUS_ADDRESS`.
 #[derive(Debug)]
@@ -87,7 +89,52 @@ impl KeyringSession {
                 reason: "the session has no bus address".into(),
             });
         }
+        session.wait_until_it_answers()?;
         Ok(session)
+    }
+
+    /// Waits until the keyring stores and finds a secret: the daemon unlocks and creates its
+    /// collection after it is on the bus, and on a busy machine a first request can come
+    /// before that and go unanswered.
+    fn wait_until_it_answers(&self) -> Result<()> {
+        process::require("secret-tool", "libsecret-tools")?;
+        let until = Instant::now() + READY_PATIENCE;
+        let tool = |args: &[&str], input: Option<&str>| -> Option<String> {
+            let mut child = Command::new("secret-tool")
+                .args(args)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+            if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+                use std::io::Write as _;
+                stdin.write_all(text.as_bytes()).ok()?;
+            }
+            let out = child.wait_with_output().ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        loop {
+            let stored = tool(
+                &["store", "--label=probe", "service", "worktrace-testkit-probe"],
+                Some("probe"),
+            );
+            let found = stored
+                .and_then(|_| tool(&["lookup", "service", "worktrace-testkit-probe"], None));
+            if found.is_some_and(|f| f.trim() == "probe") {
+                return Ok(());
+            }
+            if Instant::now() >= until {
+                return Err(Error::Timeout {
+                    what: "the keyring to store and find a secret".into(),
+                    secs: READY_PATIENCE.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// The session's bus address (`DBUS_SESSION_BUS_ADDRESS`).

@@ -139,7 +139,7 @@ const en = {
   consentTitle: "Welcome to Worktrace",
   consentRecorded: "What is recorded on this PC",
   consentRecordedList:
-    "While you are clocked in: the active app and window title, when you are idle, your activity level (share of minutes with input — never keystrokes or their contents), and data-export events (USB, printing, data files) if your company's policy turns them on.",
+    "While you are clocked in: the active app and window title, when you are idle and your activity level (share of minutes with input — never keystrokes or their contents). At all times while Worktrace runs, clocked in or not, if your company's policy turns it on: data-export events — files copied to USB sticks or network drives, data files saved, printing, large clipboard copies and upload sites, with names and sizes, never contents. Nothing is recorded until you continue.",
   consentLeaves: "What leaves this PC",
   consentLeavesList:
     "Nothing, unless this PC is connected to your company's server. Then: time per app and category, work sessions, idle decisions, whether you are working right now (with the current category), and export alerts with the file or document name, size, kind and app. Window titles, full paths, web addresses, file hashes, USB serial numbers and printer names stay here unless the policy says otherwise. You can always check what was sent under “What my company sees”.",
@@ -301,7 +301,7 @@ const ru: Dictionary<typeof en> = {
   consentTitle: "Добро пожаловать в Worktrace",
   consentRecorded: "Что записывается на этом ПК",
   consentRecordedList:
-    "Пока вы на работе: активное приложение и заголовок окна, периоды простоя, уровень активности (доля минут с вводом — никогда не нажатия клавиш и не их содержимое) и события выгрузки данных (USB, печать, файлы с данными), если их включает политика компании.",
+    "Пока вы на работе: активное приложение и заголовок окна, периоды простоя и уровень активности (доля минут с вводом — никогда не нажатия клавиш и не их содержимое). Всё время, пока Worktrace запущен, на работе вы или нет, если это включает политика компании: события выгрузки данных — файлы, скопированные на USB-накопители и сетевые диски, сохранённые файлы с данными, печать, большие копирования в буфер обмена и сайты загрузки, с именами и размерами, никогда с содержимым. Ничего не записывается, пока вы не продолжите.",
   consentLeaves: "Что покидает этот ПК",
   consentLeavesList:
     "Ничего, пока ПК не подключён к серверу компании. После подключения: время по приложениям и категориям, рабочие сессии, решения о простое, работаете ли вы сейчас (с текущей категорией) и оповещения о выгрузках с именем файла или документа, размером, видом и приложением. Заголовки окон, полные пути, веб-адреса, хеши файлов, серийные номера USB-накопителей и имена принтеров остаются здесь, если политика не говорит иного. Что именно отправлено, всегда видно в разделе «Что видит компания».",

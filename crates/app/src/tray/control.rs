@@ -31,6 +31,8 @@ pub struct Control {
     tray: Option<Tray>,
     latest: Arc<Mutex<Option<Status>>>,
     windows: Windows,
+    /// Tracking waits for the first-start screen to be accepted in a window process.
+    awaiting_consent: bool,
 }
 
 impl Control {
@@ -46,12 +48,20 @@ impl Control {
                 None
             }
         };
+        let mut windows = Windows::default();
+        let awaiting_consent = !state.consent_given();
+        if awaiting_consent {
+            // Nothing is recorded until the employee has read the first-start screen: show
+            // it, also when the tray was started on login.
+            windows.open(&[]);
+        }
         Ok(Control {
             state: Arc::clone(state),
             stop: Arc::clone(stop),
             tray,
             latest: watch_status(Arc::clone(state))?,
-            windows: Windows::default(),
+            windows,
+            awaiting_consent,
         })
     }
 
@@ -73,6 +83,11 @@ impl Control {
         if self.stop.load(Ordering::Relaxed) {
             self.windows.close_all();
             return false;
+        }
+        if self.awaiting_consent && state.consent_given() {
+            // Accepted in a window process (the status thread reads the preferences again).
+            self.awaiting_consent = false;
+            state.start_engine();
         }
         if state.take_restart_request() {
             // A window process changed settings the engine reads at start.
