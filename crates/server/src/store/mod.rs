@@ -21,7 +21,7 @@ use worktrace_migrate::{Migration, Migrations};
 
 pub use self::postgres::PostgresStore;
 pub use self::roles::{AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage};
-pub use self::sqlite::SqliteStore;
+pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::{Error, Result};
 use crate::wire::{ChainStatus, IngestBatch};
 
@@ -29,22 +29,25 @@ use crate::wire::{ChainStatus, IngestBatch};
 pub type Store = Arc<dyn Storage>;
 
 /// Opens the store named by `url`: `postgres://…`/`postgresql://…` → PostgreSQL;
-/// `sqlite://PATH`, `sqlite:PATH` or a plain path → SQLite. Runs pending migrations.
+/// `sqlite://PATH`, `sqlite:PATH` or a plain path → SQLite, with `?synchronous=normal` to
+/// sync the log at checkpoints only (see [`Durability`]). Runs pending migrations.
 pub async fn open(url: &str) -> Result<Store> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))
     } else {
-        let path = url
+        let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
             .unwrap_or(url);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let durability = sqlite::Durability::from_query(query)?;
         if path.is_empty() {
             return Err(Error::Config(
                 "the SQLite database URL names no file; use sqlite:///path/to/server.db".into(),
             ));
         }
         let path = Path::new(path).to_owned();
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, durability))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
         Ok(Arc::new(store))

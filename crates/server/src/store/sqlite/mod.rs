@@ -108,6 +108,57 @@ impl Pool {
     }
 }
 
+/// When a commit reaches the disk, chosen by the database URL's `synchronous` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=full` (the default): each commit's log is synced before the uploads of
+    /// its group are acknowledged, so an acknowledged upload survives a power cut. One sync
+    /// serves the whole group the writer commits at once.
+    #[default]
+    Full,
+    /// `synchronous=normal`: the log is synced at checkpoints only. A crash of the server
+    /// loses nothing, a power cut can lose the last acknowledged uploads (the PCs do not send
+    /// them again: they were acknowledged).
+    Normal,
+}
+
+impl Durability {
+    /// Reads the `synchronous` option of an SQLite URL's query (`?synchronous=normal`).
+    ///
+    /// ```text
+    /// ""                    → Full
+    /// "synchronous=normal"  → Normal
+    /// "synchronous=off"     → an error naming the two choices
+    /// ```
+    pub fn from_query(query: &str) -> Result<Durability> {
+        let mut durability = Durability::Full;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("synchronous", v)) if v.eq_ignore_ascii_case("full") => {
+                    durability = Durability::Full;
+                }
+                Some(("synchronous", v)) if v.eq_ignore_ascii_case("normal") => {
+                    durability = Durability::Normal;
+                }
+                _ => {
+                    return Err(Error::Config(format!(
+                        "the SQLite database URL has the option {pair:?}; the one option is \
+                         synchronous=full (the default) or synchronous=normal"
+                    )))
+                }
+            }
+        }
+        Ok(durability)
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -130,7 +181,7 @@ fn connect(path: &Path) -> Result<Connection> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file, applies pending migrations and starts
     /// the writer thread.
-    pub fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path, durability: Durability) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Config(format!(
@@ -148,13 +199,18 @@ impl SqliteStore {
         })?;
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
+        // The writer's commits (and the checkpoints) sync as `durability` says.
+        let sync = format!("PRAGMA synchronous = {};", durability.pragma());
+        conn.execute_batch(&sync)?;
+        let checkpoints = connect(path)?;
+        checkpoints.execute_batch(&sync)?;
         Ok(Self {
             readers: Arc::new(Pool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
             }),
             permits: Arc::new(tokio::sync::Semaphore::new(POOL_SIZE)),
-            writer: Writer::start(conn, connect(path)?)?,
+            writer: Writer::start(conn, checkpoints)?,
         })
     }
 
@@ -1110,5 +1166,32 @@ mod tests {
                 "expected one search of {table} by {bound}, got {plan:#?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn commits_are_synced_before_the_answer_unless_the_url_says_normal() {
+        let dir = tempfile::tempdir().expect("dir");
+        let synchronous = |store: &SqliteStore| {
+            let w = store.writer.clone();
+            async move {
+                w.write(|c| {
+                    Ok(c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?)
+                })
+                .await
+                .expect("the writer answers")
+            }
+        };
+        let full = SqliteStore::open(&dir.path().join("a.db"), Durability::Full).expect("open");
+        assert_eq!(synchronous(&full).await, 2, "FULL: the log is synced at each commit");
+        let normal =
+            SqliteStore::open(&dir.path().join("b.db"), Durability::Normal).expect("open");
+        assert_eq!(synchronous(&normal).await, 1, "NORMAL");
+        assert_eq!(Durability::from_query("").expect("empty"), Durability::Full);
+        assert_eq!(
+            Durability::from_query("synchronous=NORMAL").expect("normal"),
+            Durability::Normal
+        );
+        let e = Durability::from_query("synchronous=off").expect_err("not offered");
+        assert!(e.to_string().contains("synchronous=full"), "{e}");
     }
 }
