@@ -199,7 +199,11 @@ fn before_the_first_start_screen_is_accepted_nothing_is_recorded() {
         !AgentLock::is_held(&data.path().join("agent.lock")),
         "no engine holds the database"
     );
-    assert_eq!(records(), 0, "nothing is recorded before the screen is accepted");
+    assert_eq!(
+        records(),
+        0,
+        "nothing is recorded before the screen is accepted"
+    );
 
     // Accepted in a window process: the tray starts tracking.
     std::env::set_var("WORKTRACE_DATA_DIR", data.path());

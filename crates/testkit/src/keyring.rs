@@ -119,11 +119,16 @@ impl KeyringSession {
         };
         loop {
             let stored = tool(
-                &["store", "--label=probe", "service", "worktrace-testkit-probe"],
+                &[
+                    "store",
+                    "--label=probe",
+                    "service",
+                    "worktrace-testkit-probe",
+                ],
                 Some("probe"),
             );
-            let found = stored
-                .and_then(|_| tool(&["lookup", "service", "worktrace-testkit-probe"], None));
+            let found =
+                stored.and_then(|_| tool(&["lookup", "service", "worktrace-testkit-probe"], None));
             if found.is_some_and(|f| f.trim() == "probe") {
                 return Ok(());
             }

@@ -27,7 +27,10 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    self, AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal, SessionInfo, SessionRow, Team, User,
+    self, AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow,
+    Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession,
+    Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal,
+    SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -1174,17 +1177,18 @@ mod tests {
         let synchronous = |store: &SqliteStore| {
             let w = store.writer.clone();
             async move {
-                w.write(|c| {
-                    Ok(c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?)
-                })
-                .await
-                .expect("the writer answers")
+                w.write(|c| Ok(c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?))
+                    .await
+                    .expect("the writer answers")
             }
         };
         let full = SqliteStore::open(&dir.path().join("a.db"), Durability::Full).expect("open");
-        assert_eq!(synchronous(&full).await, 2, "FULL: the log is synced at each commit");
-        let normal =
-            SqliteStore::open(&dir.path().join("b.db"), Durability::Normal).expect("open");
+        assert_eq!(
+            synchronous(&full).await,
+            2,
+            "FULL: the log is synced at each commit"
+        );
+        let normal = SqliteStore::open(&dir.path().join("b.db"), Durability::Normal).expect("open");
         assert_eq!(synchronous(&normal).await, 1, "NORMAL");
         assert_eq!(Durability::from_query("").expect("empty"), Durability::Full);
         assert_eq!(
