@@ -110,6 +110,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 7,
         sql: include_str!("../../../../migrations/server/sqlite/0007_login_sessions_resets.sql"),
     },
+    Migration {
+        version: 8,
+        sql: include_str!("../../../../migrations/server/sqlite/0008_audit_changes.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -133,6 +137,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 5,
         sql: include_str!("../../../../migrations/server/postgres/0005_login_sessions_resets.sql"),
+    },
+    Migration {
+        version: 6,
+        sql: include_str!("../../../../migrations/server/postgres/0006_audit_changes.sql"),
     },
 ]);
 
