@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http;
 use worktrace_server::http::auth::now_ms;
-use worktrace_server::model::Role;
+use worktrace_server::model::{Actor, Role};
 use worktrace_server::ops;
 
 /// (people, days, requests per view): the full load, or a little for the smoke run.
@@ -142,10 +142,11 @@ async fn main() -> BenchResult<()> {
     )
     .await?;
     let org = admin.org_id;
-    let team = ops::add_team(store.as_ref(), org, "Support", 1).await?;
+    let team = ops::add_team(store.as_ref(), org, Actor::ServerCli, "Support", 1).await?;
     let lead = ops::add_user(
         store.as_ref(),
         org,
+        Actor::ServerCli,
         "lead@bench.test",
         "Lead",
         Role::Lead,
@@ -154,12 +155,22 @@ async fn main() -> BenchResult<()> {
         1,
     )
     .await?;
-    ops::set_membership(store.as_ref(), org, team.id, lead.id, true).await?;
+    ops::set_membership(
+        store.as_ref(),
+        org,
+        Actor::ServerCli,
+        team.id,
+        lead.id,
+        true,
+        1,
+    )
+    .await?;
     let mut secrets = Vec::with_capacity(people);
     for i in 0..people {
         let user = ops::add_user(
             store.as_ref(),
             org,
+            Actor::ServerCli,
             &format!("p{i}@bench.test"),
             &format!("Person {i}"),
             Role::Employee,
@@ -168,9 +179,25 @@ async fn main() -> BenchResult<()> {
             1,
         )
         .await?;
-        ops::set_membership(store.as_ref(), org, team.id, user.id, false).await?;
-        let (token, _) =
-            ops::create_enrollment_token(store.as_ref(), org, user.id, 1, now_ms()).await?;
+        ops::set_membership(
+            store.as_ref(),
+            org,
+            Actor::ServerCli,
+            team.id,
+            user.id,
+            false,
+            1,
+        )
+        .await?;
+        let (token, _) = ops::create_enrollment_token(
+            store.as_ref(),
+            org,
+            Actor::ServerCli,
+            user.id,
+            1,
+            now_ms(),
+        )
+        .await?;
         let r: Value = http_client
             .post(format!("{base}/api/devices/enroll"))
             .json(&json!({"token": token, "description": "bench"}))

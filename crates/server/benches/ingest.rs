@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http;
 use worktrace_server::http::auth::now_ms;
-use worktrace_server::model::Role;
+use worktrace_server::model::{Actor, Role};
 use worktrace_server::ops;
 
 /// `DEVICESxBATCHES` from the environment variable `name`.
@@ -151,6 +151,7 @@ async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
         let user = ops::add_user(
             store.as_ref(),
             admin.org_id,
+            Actor::ServerCli,
             &format!("u{i}.{run}@bench.test"),
             "U",
             Role::Employee,
@@ -159,9 +160,15 @@ async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
             1,
         )
         .await?;
-        let (token, _) =
-            ops::create_enrollment_token(store.as_ref(), admin.org_id, user.id, 1, now_ms())
-                .await?;
+        let (token, _) = ops::create_enrollment_token(
+            store.as_ref(),
+            admin.org_id,
+            Actor::ServerCli,
+            user.id,
+            1,
+            now_ms(),
+        )
+        .await?;
         let r: Value = client
             .post(format!("{base}/api/devices/enroll"))
             .json(&json!({"token": token, "description": "bench"}))

@@ -14,6 +14,7 @@ pub mod wire;
 pub use error::{Error, Result};
 pub mod access;
 pub mod bounds;
+pub mod change;
 pub mod clock;
 pub mod config;
 pub mod http;

@@ -1,6 +1,7 @@
 //! `worktrace-server`: `serve` runs the API; `admin …` bootstraps and manages the
 //! organisation from the command line (first admin, users, teams, memberships, enrollment
-//! tokens, device revocation).
+//! tokens, device revocation). Every change is audited under the admin named by `--by`, or
+//! under "server CLI" where `--by` may be left out.
 //!
 //! A thin edge over the library: parse, resolve settings, call, print. Passwords are read from
 //! standard input, never from arguments (they would show in the process list).
@@ -14,7 +15,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use worktrace_server::config::{self, FileConfig, ServeConfig};
 use worktrace_server::http::auth::now_ms;
-use worktrace_server::model::{Role, Team, User};
+use worktrace_server::model::{Actor, Role, Team, User};
 use worktrace_server::store::{self, Store};
 use worktrace_server::{http, ops};
 
@@ -102,6 +103,10 @@ enum AdminCommand {
         role: String,
         #[arg(long)]
         password_stdin: bool,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
         /// Organisation name (needed only when the server holds several).
         #[arg(long)]
         org: Option<String>,
@@ -110,6 +115,10 @@ enum AdminCommand {
     AddTeam {
         #[arg(long)]
         name: String,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
         #[arg(long)]
         org: Option<String>,
     },
@@ -121,6 +130,10 @@ enum AdminCommand {
         email: String,
         #[arg(long)]
         lead: bool,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
         #[arg(long)]
         org: Option<String>,
     },
@@ -130,6 +143,10 @@ enum AdminCommand {
         email: String,
         #[arg(long, default_value_t = 72)]
         valid_hours: u32,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
     },
     /// List devices with their chain flags.
     Devices {
@@ -192,6 +209,10 @@ enum AdminCommand {
     RevokeDevice {
         #[arg(long)]
         device: i64,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
         #[arg(long)]
         org: Option<String>,
     },
@@ -266,6 +287,14 @@ async fn acting(store: &Store, org: i64, email: &str) -> anyhow::Result<User> {
     Ok(ops::acting_admin(store.as_ref(), org, admin.id).await?)
 }
 
+/// Who the audit log names for a change: the admin of an optional `--by`, else the server CLI.
+async fn actor(store: &Store, org: i64, by: Option<&str>) -> anyhow::Result<Actor> {
+    Ok(match by {
+        Some(email) => Actor::Admin(acting(store, org, email).await?.id),
+        None => Actor::ServerCli,
+    })
+}
+
 async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Result<()> {
     let now = now_ms();
     let s = store.as_ref();
@@ -284,6 +313,7 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
             name,
             role,
             password_stdin,
+            by,
             org,
         } => {
             let role = Role::parse(&role)
@@ -294,9 +324,11 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                 None
             };
             let org = org_id(&store, org.as_deref()).await?;
+            let actor = actor(&store, org, by.as_deref()).await?;
             let user = ops::add_user(
                 s,
                 org,
+                actor,
                 &email,
                 &name,
                 role,
@@ -312,18 +344,21 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                 user.id
             );
         }
-        AdminCommand::AddTeam { name, org } => {
+        AdminCommand::AddTeam { name, by, org } => {
             let org = org_id(&store, org.as_deref()).await?;
-            let team = ops::add_team(s, org, &name, now).await?;
+            let actor = actor(&store, org, by.as_deref()).await?;
+            let team = ops::add_team(s, org, actor, &name, now).await?;
             println!("created team {:?} (team {})", team.name, team.id);
         }
         AdminCommand::AddMember {
             team,
             email,
             lead,
+            by,
             org,
         } => {
             let org = org_id(&store, org.as_deref()).await?;
+            let actor = actor(&store, org, by.as_deref()).await?;
             let team = store
                 .list_teams(org)
                 .await?
@@ -337,18 +372,24 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                 .filter(|(u, _)| u.org_id == org)
                 .with_context(|| format!("there is no user {email}"))?
                 .0;
-            ops::set_membership(s, org, team.id, user.id, lead).await?;
+            ops::set_membership(s, org, actor, team.id, user.id, lead, now).await?;
             let what = if lead { "lead" } else { "member" };
             println!("{} is now {what} of {:?}", user.email, team.name);
         }
-        AdminCommand::EnrollmentToken { email, valid_hours } => {
+        AdminCommand::EnrollmentToken {
+            email,
+            valid_hours,
+            by,
+        } => {
             let email = ops::normalize_email(&email)?;
             let (user, _) = store
                 .user_by_email(&email)
                 .await?
                 .with_context(|| format!("there is no user {email}"))?;
+            let actor = actor(&store, user.org_id, by.as_deref()).await?;
             let (token, _) =
-                ops::create_enrollment_token(s, user.org_id, user.id, valid_hours, now).await?;
+                ops::create_enrollment_token(s, user.org_id, actor, user.id, valid_hours, now)
+                    .await?;
             println!("{token}");
         }
         AdminCommand::Devices { org } => {
@@ -381,7 +422,7 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
             let org = org_id(&store, org.as_deref()).await?;
             let actor = acting(&store, org, &by).await?;
             let user = user_in(&store, org, &email).await?;
-            ops::deactivate_user(s, org, actor.id, user.id, now).await?;
+            ops::deactivate_user(s, org, Actor::Admin(actor.id), user.id, now).await?;
             println!(
                 "{} deactivated: sessions ended, devices revoked",
                 user.email
@@ -416,19 +457,20 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
             let actor = acting(&store, org, &by).await?;
             let team = team_named(&store, org, &team).await?;
             let user = user_in(&store, org, &email).await?;
-            ops::remove_membership(s, org, actor.id, team.id, user.id, now).await?;
+            ops::remove_membership(s, org, Actor::Admin(actor.id), team.id, user.id, now).await?;
             println!("{} is no longer in {:?}", user.email, team.name);
         }
         AdminCommand::DeleteTeam { name, by, org } => {
             let org = org_id(&store, org.as_deref()).await?;
             let actor = acting(&store, org, &by).await?;
             let team = team_named(&store, org, &name).await?;
-            ops::delete_team(s, org, actor.id, team.id, now).await?;
+            ops::delete_team(s, org, Actor::Admin(actor.id), team.id, now).await?;
             println!("team {:?} deleted", team.name);
         }
-        AdminCommand::RevokeDevice { device, org } => {
+        AdminCommand::RevokeDevice { device, by, org } => {
             let org = org_id(&store, org.as_deref()).await?;
-            ops::revoke_device(s, org, device, now).await?;
+            let actor = actor(&store, org, by.as_deref()).await?;
+            ops::revoke_device(s, org, actor, device, now).await?;
             println!("device {device} revoked");
         }
     }

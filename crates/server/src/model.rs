@@ -189,17 +189,152 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// Who made an admin change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An admin of the organisation (the dashboard, or the command line's `--by`).
+    Admin(i64),
+    /// The server's command line without a named admin (whoever can run it on the server).
+    ServerCli,
+}
+
+impl Actor {
+    /// The admin's user id; none for the command line.
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::Admin(id) => Some(id),
+            Actor::ServerCli => None,
+        }
+    }
+}
+
+/// How the audit log names an actor that is not a person: the server's command line.
+pub const SERVER_CLI: &str = "server CLI";
+
+/// The thing an admin change is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `user`, `team`, `membership`, `enrollment_token`, `device`, `org_policy` or
+    /// `team_policy`.
+    pub kind: &'static str,
+    /// Its id; `None` for a thing the same store call creates (the store fills in the new id).
+    pub id: Option<i64>,
+    /// A readable name (an e-mail, a team name, a device description).
+    pub name: String,
+}
+
+/// One admin change, written by the store in the same transaction as the change itself, so a
+/// change is never without its entry and a refused one has none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeEntry {
+    pub org: i64,
+    pub at: Millis,
+    pub actor: Actor,
+    /// The person whose record it is (for a person the same call creates: `None`, filled in).
+    pub subject_user_id: Option<i64>,
+    pub action: String,
+    /// One readable sentence.
+    pub detail: String,
+    pub target: Target,
+    /// The thing before the change (`None` when it is created).
+    pub before: Option<serde_json::Value>,
+    /// The thing after the change (`None` when it is deleted).
+    pub after: Option<serde_json::Value>,
+    /// The changed keys as `{"dotted.key": [old, new]}` (see [`crate::change::flat_diff`]).
+    pub diff: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChangeEntry {
+    /// An entry with `before`/`after` and their diff.
+    pub fn new(
+        org: i64,
+        at: Millis,
+        actor: Actor,
+        action: &str,
+        target: Target,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Self {
+        let null = serde_json::Value::Null;
+        let diff = crate::change::flat_diff(
+            before.as_ref().unwrap_or(&null),
+            after.as_ref().unwrap_or(&null),
+        );
+        Self {
+            org,
+            at,
+            actor,
+            subject_user_id: None,
+            action: action.to_owned(),
+            detail: String::new(),
+            target,
+            before,
+            after,
+            diff,
+        }
+    }
+
+    /// The same entry about `subject`'s record.
+    pub fn subject(self, subject: i64) -> Self {
+        Self {
+            subject_user_id: Some(subject),
+            ..self
+        }
+    }
+
+    /// The same entry with a readable sentence.
+    pub fn detail(self, detail: impl Into<String>) -> Self {
+        Self {
+            detail: detail.into(),
+            ..self
+        }
+    }
+
+    /// The JSON texts the store keeps: before, after, diff.
+    pub fn json_columns(&self) -> (Option<String>, Option<String>, String) {
+        (
+            self.before.as_ref().map(serde_json::Value::to_string),
+            self.after.as_ref().map(serde_json::Value::to_string),
+            serde_json::Value::Object(self.diff.clone()).to_string(),
+        )
+    }
+}
+
 /// One stored audit entry with the people's e-mails for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditRow {
     pub id: i64,
     pub at: Millis,
-    pub actor_user_id: i64,
-    pub actor_email: String,
+    /// The admin who made a change or the person who read; none for the server's command line.
+    pub actor_user_id: Option<i64>,
+    pub actor_email: Option<String>,
+    /// Who did it, for display: the actor's e-mail, or `server CLI`.
+    pub actor: String,
     pub subject_user_id: Option<i64>,
     pub subject_email: Option<String>,
     pub action: String,
     pub detail: String,
+    /// What an admin change was about: `user`, `team`, `membership`, `enrollment_token`,
+    /// `device`, `org_policy` or `team_policy` (none for reads).
+    #[serde(default)]
+    pub target_kind: Option<String>,
+    #[serde(default)]
+    pub target_id: Option<i64>,
+    /// The target's readable name (e-mail, team name, device description).
+    #[serde(default)]
+    pub target_name: Option<String>,
+    /// The thing before an admin change (none when it was created, and for reads).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The thing after an admin change (none when it was deleted, and for reads).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    /// The changed keys of an admin change, `{"dotted.key": [old, new]}`; none for reads.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub diff: Option<serde_json::Value>,
 }
 
 /// Whole-day totals of one person for one app and category (summed over their devices).

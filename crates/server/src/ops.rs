@@ -10,10 +10,14 @@ use std::sync::{Arc, Mutex};
 use worktrace_domain::{Millis, Policy};
 
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, NewUser, PolicyLayers, Role, Team, User};
+use serde_json::{json, Map, Value};
+
+use crate::model::{
+    Actor, AuditEntry, ChangeEntry, NewUser, PolicyLayers, Role, Target, Team, User,
+};
 use crate::policy::{effective, parse_layer};
 use crate::secret;
-use crate::store::{AuditStore, DeviceStore, OrgStore, Storage};
+use crate::store::{AuditStore, OrgStore, Storage};
 
 /// Normalises and checks an e-mail address: trimmed, lower case, one `@` with text around it.
 ///
@@ -67,7 +71,8 @@ pub fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates the organisation (if new) and an admin in it who can log in with `password`.
+/// Creates the organisation (if new) and an admin in it who can log in with `password`; made on
+/// the server's command line, so audited under it.
 pub async fn create_admin(
     store: &dyn OrgStore,
     org_name: &str,
@@ -85,6 +90,7 @@ pub async fn create_admin(
     add_user(
         store,
         org,
+        Actor::ServerCli,
         email,
         display_name,
         Role::Admin,
@@ -95,12 +101,31 @@ pub async fn create_admin(
     .await
 }
 
+/// A person's record as the audit log shows it before and after a change (never a password).
+fn user_json(u: &User) -> Value {
+    json!({
+        "email": u.email,
+        "display_name": u.display_name,
+        "role": u.role.as_str(),
+        "deactivated_at": u.deactivated_at,
+    })
+}
+
+fn user_target(u: &User) -> Target {
+    Target {
+        kind: "user",
+        id: Some(u.id),
+        name: u.email.clone(),
+    }
+}
+
 /// Adds a person to the organisation; without a password they cannot log in (employees whose
-/// only tie to the server is their PC).
+/// only tie to the server is their PC). Audited.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_user(
     store: &dyn OrgStore,
     org: i64,
+    actor: Actor,
     email: &str,
     display_name: &str,
     role: Role,
@@ -123,24 +148,64 @@ pub async fn add_user(
         }
         None => None,
     };
-    store
-        .create_user(
-            &NewUser {
-                org_id: org,
-                email,
-                display_name,
-                role,
-                password_hash,
-            },
-            now,
-        )
-        .await
+    let new = NewUser {
+        org_id: org,
+        email,
+        display_name,
+        role,
+        password_hash,
+    };
+    let after = new.created(0);
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "create_user",
+        Target {
+            kind: "user",
+            id: None,
+            name: after.email.clone(),
+        },
+        None,
+        Some(user_json(&after)),
+    )
+    .detail(format!(
+        "added {} ({}){}",
+        after.email,
+        role.as_str(),
+        if new.password_hash.is_some() {
+            " who can log in"
+        } else {
+            ""
+        }
+    ));
+    store.create_user(&new, now, &change).await
 }
 
-/// Creates a team in the organisation.
-pub async fn add_team(store: &dyn OrgStore, org: i64, name: &str, now: Millis) -> Result<Team> {
+/// Creates a team in the organisation. Audited.
+pub async fn add_team(
+    store: &dyn OrgStore,
+    org: i64,
+    actor: Actor,
+    name: &str,
+    now: Millis,
+) -> Result<Team> {
     let name = check_name("team name", name)?;
-    store.create_team(org, &name, now).await
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "create_team",
+        Target {
+            kind: "team",
+            id: None,
+            name: name.clone(),
+        },
+        None,
+        Some(json!({ "name": name })),
+    )
+    .detail(format!("created team {name:?}"));
+    store.create_team(org, &name, now, &change).await
 }
 
 /// The team if it belongs to the organisation.
@@ -159,37 +224,70 @@ pub async fn user_in_org(store: &dyn OrgStore, org: i64, user: i64) -> Result<Us
     }
 }
 
-/// Puts a person in a team, as its lead or as a member.
+/// A membership as the audit log shows it.
+fn membership_json(t: &Team, u: &User, lead: bool) -> Value {
+    json!({
+        "team_id": t.id,
+        "team": t.name,
+        "user_id": u.id,
+        "email": u.email,
+        "lead": lead,
+    })
+}
+
+fn membership_target(t: &Team, u: &User) -> Target {
+    Target {
+        kind: "membership",
+        id: Some(t.id),
+        name: format!("{} in {}", u.email, t.name),
+    }
+}
+
+/// Puts a person in a team, as its lead or as a member. Audited; putting a person where they
+/// are already, with the same lead flag, changes nothing and writes no entry.
 pub async fn set_membership(
     store: &dyn OrgStore,
     org: i64,
+    actor: Actor,
     team: i64,
     user: i64,
     lead: bool,
-) -> Result<()> {
-    team_in_org(store, org, team).await?;
-    user_in_org(store, org, user).await?;
-    store.add_member(team, user, lead).await
-}
-
-/// Writes one audit entry for an organisation change made by `actor`.
-async fn audit_change(
-    store: &dyn AuditStore,
-    org: i64,
-    actor: i64,
-    subject: Option<i64>,
-    action: &str,
-    detail: String,
     now: Millis,
 ) -> Result<()> {
-    let entry = AuditEntry {
-        at: now,
-        actor_user_id: actor,
-        subject_user_id: subject,
-        action: action.to_owned(),
-        detail,
+    let t = team_in_org(store, org, team).await?;
+    let u = user_in_org(store, org, user).await?;
+    let before = store
+        .memberships_of(user)
+        .await?
+        .into_iter()
+        .find(|m| m.team_id == team)
+        .map(|m| m.is_lead);
+    if before == Some(lead) {
+        return Ok(());
+    }
+    let what = if lead { "lead" } else { "member" };
+    let (action, detail) = match before {
+        None => (
+            "add_membership",
+            format!("put {} in team {:?} as {what}", u.email, t.name),
+        ),
+        Some(_) => (
+            "change_membership",
+            format!("made {} {what} of team {:?}", u.email, t.name),
+        ),
     };
-    store.append_audit(org, &[entry]).await
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        action,
+        membership_target(&t, &u),
+        before.map(|l| membership_json(&t, &u, l)),
+        Some(membership_json(&t, &u, lead)),
+    )
+    .subject(user)
+    .detail(detail);
+    store.add_member(team, user, lead, &change).await
 }
 
 /// The admin `actor` if they are an active admin of the organisation (changes to people are
@@ -206,110 +304,145 @@ pub async fn acting_admin(store: &dyn OrgStore, org: i64, actor: i64) -> Result<
 }
 
 /// Takes a person out of a team. A lead who leaves a team can no longer see it from their
-/// next request on (access is read from the memberships on every request).
+/// next request on (access is read from the memberships on every request). Audited.
 pub async fn remove_membership(
     store: &dyn Storage,
     org: i64,
-    actor: i64,
+    actor: Actor,
     team: i64,
     user: i64,
     now: Millis,
 ) -> Result<()> {
     let t = team_in_org(store, org, team).await?;
     let u = user_in_org(store, org, user).await?;
-    if !store.remove_member(team, user).await? {
-        return Err(Error::NotFound(format!(
-            "{} is not in team {:?}",
-            u.email, t.name
-        )));
-    }
-    audit_change(
-        store,
+    let not_in = || Error::NotFound(format!("{} is not in team {:?}", u.email, t.name));
+    let lead = store
+        .memberships_of(user)
+        .await?
+        .into_iter()
+        .find(|m| m.team_id == team)
+        .map(|m| m.is_lead)
+        .ok_or_else(not_in)?;
+    let change = ChangeEntry::new(
         org,
-        actor,
-        Some(user),
-        "remove_membership",
-        format!("removed from team {:?} (team {team})", t.name),
         now,
+        actor,
+        "remove_membership",
+        membership_target(&t, &u),
+        Some(membership_json(&t, &u, lead)),
+        None,
     )
-    .await
+    .subject(user)
+    .detail(format!("removed from team {:?} (team {team})", t.name));
+    if !store.remove_member(team, user, &change).await? {
+        return Err(not_in());
+    }
+    Ok(())
 }
 
 /// Deletes a team with its memberships and policy overrides; its people and their data stay.
+/// Audited with what the team was: its name, members and overrides.
 pub async fn delete_team(
     store: &dyn Storage,
     org: i64,
-    actor: i64,
+    actor: Actor,
     team: i64,
     now: Millis,
 ) -> Result<()> {
     let t = team_in_org(store, org, team).await?;
-    let members = store.team_members(team).await?.len();
-    if !store.delete_team(team).await? {
+    let members = store.team_members(team).await?;
+    let overrides = parse_layer(&store.team_policy_override(team).await?)
+        .map(Value::Object)
+        .unwrap_or(Value::Null);
+    let before = json!({
+        "name": t.name,
+        "members": members
+            .iter()
+            .map(|(u, lead)| json!({"user_id": u.id, "email": u.email, "lead": lead}))
+            .collect::<Vec<_>>(),
+        "policy": overrides,
+    });
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "delete_team",
+        Target {
+            kind: "team",
+            id: Some(team),
+            name: t.name.clone(),
+        },
+        Some(before),
+        None,
+    )
+    .detail(format!(
+        "deleted team {:?} (team {team}) with {} membership(s)",
+        t.name,
+        members.len()
+    ));
+    if !store.delete_team(team, &change).await? {
         return Err(Error::NotFound(format!("there is no team {team}")));
     }
-    audit_change(
-        store,
-        org,
-        actor,
-        None,
-        "delete_team",
-        format!(
-            "deleted team {:?} (team {team}) with {members} membership(s)",
-            t.name
-        ),
-        now,
-    )
-    .await
+    Ok(())
 }
 
 /// Deactivates a person: no more logins (their open sessions end at once), their devices are
 /// revoked, no new enrollment; their history stays for the records. An admin cannot
 /// deactivate themselves, so an organisation never locks its last admin out by mistake.
+/// Audited.
 pub async fn deactivate_user(
     store: &dyn Storage,
     org: i64,
-    actor: i64,
+    actor: Actor,
     user: i64,
     now: Millis,
 ) -> Result<User> {
     let u = user_in_org(store, org, user).await?;
-    if user == actor {
+    if actor == Actor::Admin(user) {
         return Err(Error::Invalid(
             "you cannot deactivate yourself; ask another admin".into(),
         ));
     }
-    if !store.deactivate_user(user, now).await? {
-        return Err(Error::Conflict(format!(
-            "{} is deactivated already",
-            u.email
-        )));
+    let already = || Error::Conflict(format!("{} is deactivated already", u.email));
+    if u.deactivated_at.is_some() {
+        return Err(already());
     }
-    audit_change(
-        store,
-        org,
-        actor,
-        Some(user),
-        "deactivate_user",
-        format!(
-            "deactivated {} ({}); sessions ended, devices revoked",
-            u.email,
-            u.role.as_str()
-        ),
-        now,
-    )
-    .await?;
-    Ok(User {
+    let after = User {
         deactivated_at: Some(now),
-        ..u
-    })
+        ..u.clone()
+    };
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "deactivate_user",
+        user_target(&u),
+        Some(user_json(&u)),
+        Some(user_json(&after)),
+    )
+    .subject(user)
+    .detail(format!(
+        "deactivated {} ({}); sessions ended, devices revoked",
+        u.email,
+        u.role.as_str()
+    ));
+    if !store.deactivate_user(user, now, &change).await? {
+        return Err(already());
+    }
+    Ok(after)
 }
 
+/// How many characters of a token's hash the audit log keeps: enough to tell tokens apart,
+/// far too few to find the token.
+const HASH_PREFIX_CHARS: usize = 12;
+
 /// Creates a one-time enrollment token for a PC of `user`; returns the token (shown once) and
-/// its expiry.
+/// its expiry. Audited with the person and the expiry, never the token (only a prefix of its
+/// hash).
 pub async fn create_enrollment_token(
     store: &dyn Storage,
     org: i64,
+    actor: Actor,
     user: i64,
     valid_hours: u32,
     now: Millis,
@@ -327,11 +460,56 @@ pub async fn create_enrollment_token(
         )));
     }
     let token = secret::random_token()?;
+    let hash = secret::token_hash(&token);
     let expires_at = now + i64::from(valid_hours) * 3_600_000;
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "create_enrollment_token",
+        Target {
+            kind: "enrollment_token",
+            id: None,
+            name: format!("for {}", person.email),
+        },
+        None,
+        Some(json!({
+            "user_id": person.id,
+            "email": person.email,
+            "expires_at": expires_at,
+            "hash_prefix": hash.chars().take(HASH_PREFIX_CHARS).collect::<String>(),
+        })),
+    )
+    .subject(user)
+    .detail(format!(
+        "created an enrollment token for {} valid {valid_hours} h",
+        person.email
+    ));
     store
-        .create_enrollment_token(org, user, &secret::token_hash(&token), expires_at, now)
+        .create_enrollment_token(org, user, &hash, expires_at, now, &change)
         .await?;
     Ok((token, expires_at))
+}
+
+/// Writes one audit entry for an organisation change made by `actor` (a password-reset link:
+/// no record of the person changes until it is used).
+async fn audit_change(
+    store: &dyn AuditStore,
+    org: i64,
+    actor: i64,
+    subject: Option<i64>,
+    action: &str,
+    detail: String,
+    now: Millis,
+) -> Result<()> {
+    let entry = AuditEntry {
+        at: now,
+        actor_user_id: actor,
+        subject_user_id: subject,
+        action: action.to_owned(),
+        detail,
+    };
+    store.append_audit(org, &[entry]).await
 }
 
 /// How long a password-reset token works unless the admin says otherwise.
@@ -388,17 +566,67 @@ pub async fn create_password_reset(
     Ok((token, expires_at))
 }
 
-/// Revokes a device; it is refused from its next request on.
+/// Revokes a device; it is refused from its next request on. Audited with the device and its
+/// owner; revoking a revoked device changes nothing and writes no entry.
 pub async fn revoke_device(
-    store: &dyn DeviceStore,
+    store: &dyn Storage,
     org: i64,
+    actor: Actor,
     device: i64,
     now: Millis,
 ) -> Result<()> {
-    if store.revoke_device(org, device, now).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!("there is no device {device}")))
+    let missing = || Error::NotFound(format!("there is no device {device}"));
+    let d = store
+        .list_devices(org)
+        .await?
+        .into_iter()
+        .find(|d| d.id == device)
+        .ok_or_else(missing)?;
+    if d.revoked_at.is_some() {
+        return Ok(());
+    }
+    let owner = store.user_by_id(d.user_id).await?.map(|u| u.email);
+    let device_json = |revoked_at: Option<Millis>| {
+        json!({
+            "device_id": d.id,
+            "description": d.description,
+            "user_id": d.user_id,
+            "owner": owner,
+            "revoked_at": revoked_at,
+        })
+    };
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "revoke_device",
+        Target {
+            kind: "device",
+            id: Some(d.id),
+            name: d.description.clone(),
+        },
+        Some(device_json(None)),
+        Some(device_json(Some(now))),
+    )
+    .subject(d.user_id)
+    .detail(format!(
+        "revoked device {} ({:?}) of {}",
+        d.id,
+        d.description,
+        owner.as_deref().unwrap_or("?")
+    ));
+    if store.revoke_device(org, device, now, &change).await? {
+        return Ok(());
+    }
+    // Revoked meanwhile by someone else: the same end state, and their entry says so.
+    match store
+        .list_devices(org)
+        .await?
+        .iter()
+        .any(|d| d.id == device)
+    {
+        true => Ok(()),
+        false => Err(missing()),
     }
 }
 
@@ -521,9 +749,59 @@ pub fn policy_from_layers(layers: &PolicyLayers) -> Result<Policy> {
     effective(&[&org, &team_layer]).map_err(|e| Error::Invalid(e.message))
 }
 
+/// The policy's fields as a JSON object, for the audit log's diff.
+fn policy_json(policy: &Policy) -> Result<Value> {
+    Ok(serde_json::to_value(policy)?)
+}
+
+/// A policy change as the audit log keeps it: the stored layers before and after (what the
+/// admin wrote) and the diff of the policies in force they make (what changed for people).
+fn policy_change(
+    org: i64,
+    now: Millis,
+    actor: Actor,
+    action: &str,
+    target: Target,
+    (old_layer, new_layer): (&Map<String, Value>, &Map<String, Value>),
+    (old_policy, new_policy): (&Policy, &Policy),
+) -> Result<ChangeEntry> {
+    let diff = crate::change::flat_diff(&policy_json(old_policy)?, &policy_json(new_policy)?);
+    let keys: Vec<&str> = diff.keys().map(String::as_str).collect();
+    let detail = if keys.is_empty() {
+        format!("changed the {} (nothing in force changed)", target.name)
+    } else {
+        format!("changed the {}: {}", target.name, keys.join(", "))
+    };
+    let mut change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        action,
+        target,
+        Some(Value::Object(old_layer.clone())),
+        Some(Value::Object(new_layer.clone())),
+    )
+    .detail(detail);
+    change.diff = diff;
+    Ok(change)
+}
+
+fn changed_meanwhile(what: &str) -> Error {
+    Error::Conflict(format!(
+        "the {what} was changed by someone else meanwhile; load it again and repeat the change"
+    ))
+}
+
 /// Replaces the organisation's policy after checking it; returns the policy now in force
-/// for people without team overrides.
-pub async fn set_org_policy(store: &dyn OrgStore, org: i64, json: &str) -> Result<Policy> {
+/// for people without team overrides. Audited with the diff; a policy replaced by the same
+/// one changes nothing and writes no entry.
+pub async fn set_org_policy(
+    store: &dyn OrgStore,
+    org: i64,
+    actor: Actor,
+    json: &str,
+    now: Millis,
+) -> Result<Policy> {
     let layer = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
     let policy = effective(&[&layer]).map_err(|e| Error::Invalid(e.message))?;
     // Every team's overrides must still make a valid policy over the new base.
@@ -537,26 +815,75 @@ pub async fn set_org_policy(store: &dyn OrgStore, org: i64, json: &str) -> Resul
             ))
         })?;
     }
-    store
-        .set_org_policy(org, &serde_json::Value::Object(layer).to_string())
-        .await?;
+    let stored = store.org_policy(org).await?;
+    let old_layer = parse_layer(&stored).map_err(|e| Error::Invalid(e.message))?;
+    if old_layer == layer {
+        return Ok(policy);
+    }
+    let old_policy = effective(&[&old_layer]).map_err(|e| Error::Invalid(e.message))?;
+    let change = policy_change(
+        org,
+        now,
+        actor,
+        "set_org_policy",
+        Target {
+            kind: "org_policy",
+            id: Some(org),
+            name: "organisation's policy".into(),
+        },
+        (&old_layer, &layer),
+        (&old_policy, &policy),
+    )?;
+    let text = Value::Object(layer).to_string();
+    if !store.set_org_policy(org, &text, &stored, &change).await? {
+        return Err(changed_meanwhile("organisation's policy"));
+    }
     Ok(policy)
 }
 
-/// Replaces a team's overrides after checking them over the organisation's policy.
+/// Replaces a team's overrides after checking them over the organisation's policy. Audited
+/// with the diff of the team's policy in force; the same overrides again write no entry.
 pub async fn set_team_policy(
     store: &dyn OrgStore,
     org: i64,
+    actor: Actor,
     team: i64,
     json: &str,
+    now: Millis,
 ) -> Result<Policy> {
-    team_in_org(store, org, team).await?;
+    let t = team_in_org(store, org, team).await?;
     let over = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
     let base = parse_layer(&store.org_policy(org).await?).map_err(|e| Error::Invalid(e.message))?;
     let policy = effective(&[&base, &over]).map_err(|e| Error::Invalid(e.message))?;
-    store
-        .set_team_policy_override(team, &serde_json::Value::Object(over).to_string())
-        .await?;
+    let stored = store.team_policy_override(team).await?;
+    let old_over = parse_layer(&stored).map_err(|e| Error::Invalid(e.message))?;
+    if old_over == over {
+        return Ok(policy);
+    }
+    // Stored overrides that no longer make a valid policy are diffed as the organisation's.
+    let old_policy = effective(&[&base, &old_over])
+        .or_else(|_| effective(&[&base]))
+        .map_err(|e| Error::Invalid(e.message))?;
+    let change = policy_change(
+        org,
+        now,
+        actor,
+        "set_team_policy",
+        Target {
+            kind: "team_policy",
+            id: Some(team),
+            name: format!("policy of team {:?}", t.name),
+        },
+        (&old_over, &over),
+        (&old_policy, &policy),
+    )?;
+    let text = Value::Object(over).to_string();
+    if !store
+        .set_team_policy_override(team, &text, &stored, &change)
+        .await?
+    {
+        return Err(changed_meanwhile("team's policy"));
+    }
     Ok(policy)
 }
 

@@ -673,7 +673,7 @@ async fn reads_of_other_peoples_data_are_audited() {
     assert_eq!(csv.status, StatusCode::OK, "admins export the log");
     assert!(
         csv.text
-            .starts_with("at,actor_email,subject_email,action,detail\n")
+            .starts_with(worktrace_server::http::admin::AUDIT_CSV_HEADER)
             && csv
                 .text
                 .contains("lead.a@acme.test,emp.a@acme.test,read_person_day"),

@@ -137,7 +137,7 @@ async fn an_old_database_opens_and_migrates(backend: Backend) {
         .expect("the organisation stored under schema 2");
     assert_eq!(ann.org_id, org, "the person still belongs to it");
     let team = store
-        .create_team(org, "Sales", 2)
+        .create_team(org, "Sales", 2, &common::cli_change(org, "team"))
         .await
         .expect("a new write");
     let bob = store
@@ -150,11 +150,17 @@ async fn an_old_database_opens_and_migrates(backend: Backend) {
                 password_hash: None,
             },
             2,
+            &common::cli_change(org, "user"),
         )
         .await
         .expect("a new person next to the old one");
     store
-        .add_member(team.id, bob.id, false)
+        .add_member(
+            team.id,
+            bob.id,
+            false,
+            &common::cli_change(org, "membership"),
+        )
         .await
         .expect("member");
     drop(store);

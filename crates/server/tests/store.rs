@@ -49,6 +49,7 @@ async fn scenario(store: Store) {
                 password_hash: None,
             },
             1,
+            &common::cli_change(org, "user"),
         )
         .await
         .expect("create user");
@@ -62,6 +63,7 @@ async fn scenario(store: Store) {
                 password_hash: None,
             },
             1,
+            &common::cli_change(org, "user"),
         )
         .await;
     assert!(
@@ -69,15 +71,25 @@ async fn scenario(store: Store) {
         "a taken e-mail is a conflict, not an internal error: {dup:?}"
     );
     let team = store
-        .create_team(org, "Sales", 1)
+        .create_team(org, "Sales", 1, &common::cli_change(org, "team"))
         .await
         .expect("create team");
     store
-        .add_member(team.id, alice.id, false)
+        .add_member(
+            team.id,
+            alice.id,
+            false,
+            &common::cli_change(org, "membership"),
+        )
         .await
         .expect("add member");
     store
-        .add_member(team.id, alice.id, true)
+        .add_member(
+            team.id,
+            alice.id,
+            true,
+            &common::cli_change(org, "membership"),
+        )
         .await
         .expect("adding again changes the lead flag");
     let members = store.team_members(team.id).await.expect("members");
@@ -86,11 +98,25 @@ async fn scenario(store: Store) {
 
     // Enrollment: the token works once and not after its expiry.
     store
-        .create_enrollment_token(org, alice.id, "tok-hash", 1_000, 10)
+        .create_enrollment_token(
+            org,
+            alice.id,
+            "tok-hash",
+            1_000,
+            10,
+            &common::cli_change(org, "enrollment_token"),
+        )
         .await
         .expect("token");
     store
-        .create_enrollment_token(org, alice.id, "old-hash", 50, 10)
+        .create_enrollment_token(
+            org,
+            alice.id,
+            "old-hash",
+            50,
+            10,
+            &common::cli_change(org, "enrollment_token"),
+        )
         .await
         .expect("token");
     let device = store
@@ -276,7 +302,7 @@ async fn scenario(store: Store) {
     // Revocation.
     assert!(
         store
-            .revoke_device(org, device.id, 300)
+            .revoke_device(org, device.id, 300, &common::cli_change(org, "device"))
             .await
             .expect("revoke"),
         "device exists"
@@ -284,7 +310,12 @@ async fn scenario(store: Store) {
     let other_org = store.create_org("Other", 1).await.expect("org");
     assert!(
         !store
-            .revoke_device(other_org, device.id, 300)
+            .revoke_device(
+                other_org,
+                device.id,
+                300,
+                &common::cli_change(other_org, "device")
+            )
             .await
             .expect("revoke"),
         "another organisation cannot revoke this device"
@@ -379,13 +410,25 @@ async fn same_answers(backend: Backend) {
     let (url, _guard) = common::database(backend);
     let store = worktrace_server::store::open(&url).await.expect("open");
     let org = store.create_org("Acme", 1).await.expect("org");
-    store.create_team(org, "Sales", 1).await.expect("team");
-    let taken = store.create_team(org, "Sales", 2).await;
+    store
+        .create_team(org, "Sales", 1, &common::cli_change(org, "team"))
+        .await
+        .expect("team");
+    let taken = store
+        .create_team(org, "Sales", 2, &common::cli_change(org, "team"))
+        .await;
     assert!(
         matches!(taken, Err(worktrace_server::Error::Conflict(_))),
         "a taken team name is the caller's conflict on {backend:?}: {taken:?}"
     );
-    let orphan = store.create_team(org + 100, "Support", 2).await;
+    let orphan = store
+        .create_team(
+            org + 100,
+            "Support",
+            2,
+            &common::cli_change(org + 100, "team"),
+        )
+        .await;
     assert!(
         matches!(orphan, Err(ref e) if !matches!(e, worktrace_server::Error::Conflict(_))),
         "a team of no organisation breaks a foreign key, not a unique value: no \"exists\" \
@@ -401,6 +444,7 @@ async fn same_answers(backend: Backend) {
                 password_hash: None,
             },
             1,
+            &common::cli_change(org, "user"),
         )
         .await
         .expect("user");

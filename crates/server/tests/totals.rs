@@ -131,6 +131,7 @@ async fn world(store: &Store) -> (Vec<i64>, Vec<Device>) {
                     password_hash: None,
                 },
                 1,
+                &common::cli_change(org, "user"),
             )
             .await
             .expect("user");
@@ -139,7 +140,14 @@ async fn world(store: &Store) -> (Vec<i64>, Vec<Device>) {
         for d in 0..2 {
             let token = format!("tok-{u}-{d}");
             store
-                .create_enrollment_token(org, user.id, &token, 10_000, 1)
+                .create_enrollment_token(
+                    org,
+                    user.id,
+                    &token,
+                    10_000,
+                    1,
+                    &common::cli_change(org, "enrollment_token"),
+                )
                 .await
                 .expect("token");
             let device = store

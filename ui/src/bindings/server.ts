@@ -47,13 +47,30 @@ export type AppTotals = Totals & {
 /** One stored audit entry with the people's e-mails for display. */
 export type AuditRow = {
   action: string;
-  actor_email: string;
-  actor_user_id: number;
+  /** Who did it, for display: the actor's e-mail, or `server CLI`. */
+  actor: string;
+  actor_email?: string | null;
+  /** The admin who made a change or the person who read; none for the server's command line. */
+  actor_user_id?: number | null;
+  /** The thing after an admin change (none when it was deleted, and for reads). */
+  after?: Record<string, unknown> | null;
   at: number;
+  /** The thing before an admin change (none when it was created, and for reads). */
+  before?: Record<string, unknown> | null;
   detail: string;
+  /** The changed keys of an admin change, `{"dotted.key": [old, new]}`; none for reads. */
+  diff?: Record<string, unknown> | null;
   id: number;
   subject_email?: string | null;
   subject_user_id?: number | null;
+  target_id?: number | null;
+  /**
+   * What an admin change was about: `user`, `team`, `membership`, `enrollment_token`,
+   * `device`, `org_policy` or `team_policy` (none for reads).
+   */
+  target_kind?: string | null;
+  /** The target's readable name (e-mail, team name, device description). */
+  target_name?: string | null;
 };
 
 /** Time per category. */

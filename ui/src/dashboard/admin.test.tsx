@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Device, MeResponse, TeamWithMembers, User } from "../bindings/server";
+import type { AuditRow, Device, MeResponse, TeamWithMembers, User } from "../bindings/server";
 import { Admin } from "./admin";
 import { fakeServer, renderPage } from "./testing";
 
@@ -210,6 +210,7 @@ describe("admin pages", () => {
       at: 1_740_000_000_000 + id * 60_000,
       actor_user_id: 1,
       actor_email: "ada@acme.test",
+      actor: "ada@acme.test",
       subject_user_id: null,
       subject_email: null,
       action,
@@ -226,5 +227,109 @@ describe("admin pages", () => {
     const actions = screen.getAllByRole("code").map((c) => c.textContent);
     expect(actions).toEqual(["export_report", "create_user"]);
     expect(seen).toHaveLength(1);
+    expect(screen.queryByTestId("audit-diff"), "reads have no change to show").toBeNull();
+  });
+
+  it("show an admin change's changed keys and the thing before and after", async () => {
+    const change: AuditRow = {
+      id: 7,
+      at: 1_740_000_000_000,
+      actor_user_id: null,
+      actor_email: null,
+      actor: "server CLI",
+      subject_user_id: null,
+      subject_email: null,
+      action: "set_org_policy",
+      detail: "changed the organisation's policy: upload.paths",
+      target_kind: "org_policy",
+      target_id: 1,
+      target_name: "organisation's policy",
+      before: {},
+      after: { upload: { paths: true } },
+      diff: { "upload.paths": [false, true], idle_threshold_secs: [180, 120] },
+    };
+    const { fetcher } = fakeServer({
+      "GET /api/admin/audit?limit=100000": { status: 200, body: [change] },
+    });
+    renderPage(<Admin section="audit" />, { fetcher });
+    const diff = await screen.findByTestId("audit-diff");
+    const lines = within(diff)
+      .getAllByRole("listitem")
+      .map((li) => li.textContent);
+    expect(lines, "each changed key with its old and new value, in key order").toEqual([
+      "idle_threshold_secs: 180 → 120",
+      "upload.paths: false → true",
+    ]);
+    const row = diff.closest("tr") as HTMLElement;
+    expect(row.textContent).toContain("server CLI");
+    expect(row.textContent).toContain("organisation's policy");
+    expect(JSON.parse(screen.getByTestId("audit-before").textContent ?? "")).toEqual({});
+    expect(JSON.parse(screen.getByTestId("audit-after").textContent ?? "")).toEqual({
+      upload: { paths: true },
+    });
+  });
+
+  it("read the audit log again after an admin change", async () => {
+    let revoked: number | null = null;
+    const device: Device = {
+      id: 9,
+      org_id: 1,
+      user_id: 4,
+      description: "emil-pc",
+      created_at: 1,
+      revoked_at: null,
+      last_seen_at: null,
+      chain_seq: null,
+      chain_hash: null,
+      chain_flag: null,
+      chain_flag_at: null,
+    };
+    const { fetcher, seen } = fakeServer({
+      "GET /api/admin/devices": () => ({
+        status: 200,
+        body: [{ ...device, revoked_at: revoked }],
+      }),
+      "GET /api/admin/users": { status: 200, body: [person(4, "Emil")] },
+      "POST /api/admin/devices/9/revoke": () => {
+        revoked = 2;
+        return { status: 204, body: null };
+      },
+      "GET /api/admin/audit?limit=100000": () => ({
+        status: 200,
+        body:
+          revoked === null
+            ? []
+            : [
+                {
+                  id: 1,
+                  at: 2,
+                  actor_user_id: 1,
+                  actor_email: "ada@acme.test",
+                  actor: "ada@acme.test",
+                  action: "revoke_device",
+                  detail: "revoked device 9",
+                  target_kind: "device",
+                  target_name: "emil-pc",
+                  before: { revoked_at: null },
+                  after: { revoked_at: 2 },
+                  diff: { revoked_at: [null, 2] },
+                } satisfies AuditRow,
+              ],
+      }),
+    });
+    renderPage(
+      <>
+        <Admin section="devices" />
+        <Admin section="audit" />
+      </>,
+      { fetcher },
+    );
+    await screen.findByText("Nothing in the audit log yet");
+    fireEvent.click(await screen.findByRole("button", { name: "Revoke" }));
+    const diff = await screen.findByTestId("audit-diff");
+    expect(diff.textContent, "the revocation shows without reloading the page").toContain(
+      "revoked_at: — → 2",
+    );
+    expect(seen.filter((r) => r.path === "/api/admin/audit?limit=100000")).toHaveLength(2);
   });
 });

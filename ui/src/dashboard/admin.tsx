@@ -1,7 +1,8 @@
 // Admin pages: teams and memberships, people, devices (with revoke and chain warnings),
 // enrollment tokens (shown once), the policy (organisation and per-team overrides, edited as
 // JSON with the server's validation message shown) and the audit log with CSV export. Every
-// change shows the server's message where it was made and reads again what it changed.
+// change shows the server's message where it was made and reads again what it changed (the
+// audit log included: every admin change is in it, with the thing before and after).
 
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import type {
@@ -116,7 +117,10 @@ function ActionForm({
 function TeamsAdmin() {
   const t = useT();
   const load = joined(useMemberships(), useUsers());
-  const create = useChange((api, name: string) => api.createTeam(name), [keys.memberships]);
+  const create = useChange(
+    (api, name: string) => api.createTeam(name),
+    [keys.memberships, keys.audit],
+  );
   const [name, setName] = useState("");
   return (
     <>
@@ -165,7 +169,7 @@ function TeamCard({ team, users }: { team: TeamWithMembers; users: User[] }) {
     (u) => !u.deactivated_at && !team.members.some((m) => m.user_id === u.id),
   );
   // Memberships decide who leads which team: the team pages read them too.
-  const touched = [keys.memberships, keys.teams];
+  const touched = [keys.memberships, keys.teams, keys.audit];
   const removal = useChange(
     (api, m: TeamMember) => api.removeMembership(team.id, m.user_id),
     touched,
@@ -228,6 +232,69 @@ function TeamCard({ team, users }: { team: TeamWithMembers; users: User[] }) {
   );
 }
 
+/** One changed key of an admin change, as the audit view shows it. */
+export type ChangedKey = { key: string; from: string; to: string };
+
+/** How a value before or after a change reads: text as it is, nothing as "—", else JSON. */
+function shown(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/**
+ * The changed keys of an audit entry's diff, in key order.
+ *
+ * `{"upload.paths": [false, true], "role": [null, "lead"]}`
+ *   → `[{key: "role", from: "—", to: "lead"}, {key: "upload.paths", from: "false", to: "true"}]`
+ */
+export function changedKeys(diff: AuditRow["diff"]): ChangedKey[] {
+  if (!diff) return [];
+  return Object.keys(diff)
+    .sort()
+    .map((key) => {
+      const pair = diff[key];
+      const [from, to] = Array.isArray(pair) ? pair : [undefined, undefined];
+      return { key, from: shown(from), to: shown(to) };
+    });
+}
+
+/** An admin change's diff, and the whole thing before and after on request. */
+function AuditChange({ row }: { row: AuditRow }) {
+  const t = useT();
+  const keys = changedKeys(row.diff);
+  if (!row.target_kind) return null;
+  return (
+    <>
+      {keys.length > 0 && (
+        <ul className="audit-diff" data-testid="audit-diff">
+          {keys.map((k) => (
+            <li key={k.key}>
+              <code>{k.key}</code>: {k.from} → {k.to}
+            </li>
+          ))}
+        </ul>
+      )}
+      <details>
+        <summary>{t("beforeAfter")}</summary>
+        <div className="audit-states">
+          <div>
+            <strong>{t("before")}</strong>
+            <pre data-testid="audit-before">
+              {row.before ? JSON.stringify(row.before, null, 2) : "—"}
+            </pre>
+          </div>
+          <div>
+            <strong>{t("after")}</strong>
+            <pre data-testid="audit-after">
+              {row.after ? JSON.stringify(row.after, null, 2) : "—"}
+            </pre>
+          </div>
+        </div>
+      </details>
+    </>
+  );
+}
+
 function roleLabel(t: Translate, r: Role): string {
   return r === "admin" ? t("roleAdmin") : r === "lead" ? t("roleLead") : t("roleEmployee");
 }
@@ -240,9 +307,9 @@ function UsersAdmin() {
   // A deactivated person's devices are revoked with them.
   const deactivation = useChange(
     (api, u: User) => api.deactivateUser(u.id),
-    [keys.users, keys.devices, keys.memberships],
+    [keys.users, keys.devices, keys.memberships, keys.audit],
   );
-  const create = useChange((api, u: NewUserRequest) => api.createUser(u), [keys.users]);
+  const create = useChange((api, u: NewUserRequest) => api.createUser(u), [keys.users, keys.audit]);
   // The link is shown once, here: only its hash is kept on the server.
   const resetLink = useChange(
     async (api, u: User) => ({ user: u, reset: await api.createPasswordReset(u.id) }),
@@ -383,7 +450,10 @@ function DevicesAdmin() {
   const { lang } = useLang();
   const lastSeen = useLastSeen();
   const load = joined(useDevices(), useUsers());
-  const revocation = useChange((api, d: Device) => api.revokeDevice(d.id), [keys.devices]);
+  const revocation = useChange(
+    (api, d: Device) => api.revokeDevice(d.id),
+    [keys.devices, keys.audit],
+  );
   const revoke = (d: Device) => {
     if (window.confirm(t("revokeConfirm", { device: d.description }))) revocation.mutate(d);
   };
@@ -456,7 +526,7 @@ function TokensAdmin() {
   // The token is shown once, from the answer; it is never read again.
   const create = useChange(
     (api, v: { user: number; hours: number }) => api.createToken(v.user, v.hours),
-    [],
+    [keys.audit],
   );
   const token = create.data;
   return (
@@ -531,7 +601,7 @@ function PolicyAdmin() {
   const put = useChange(
     (api, v: { scope: "org" | number; policy: object }) =>
       v.scope === "org" ? api.putPolicy(v.policy) : api.putTeamPolicy(v.scope, v.policy),
-    [keys.policy, keys.memberships],
+    [keys.policy, keys.memberships, keys.audit],
   );
 
   // The editor starts from the stored policy of the chosen scope, and again after a save.
@@ -634,6 +704,7 @@ function AuditAdmin() {
                   <th>{t("who")}</th>
                   <th>{t("whose")}</th>
                   <th>{t("what")}</th>
+                  <th>{t("target")}</th>
                   <th>{t("detail")}</th>
                 </tr>
               </thead>
@@ -644,12 +715,16 @@ function AuditAdmin() {
                   .map((r) => (
                     <tr key={r.id}>
                       <td>{dateTime(r.at, lang)}</td>
-                      <td>{r.actor_email}</td>
+                      <td>{r.actor}</td>
                       <td>{r.subject_email ?? "—"}</td>
                       <td>
                         <code>{r.action}</code>
                       </td>
-                      <td className="muted">{r.detail}</td>
+                      <td>{r.target_name ?? "—"}</td>
+                      <td className="muted">
+                        {r.detail}
+                        <AuditChange row={r} />
+                      </td>
                     </tr>
                   ))}
               </tbody>

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use worktrace_domain::{ExportEvent, ExportKind, Millis, Record, Severity, WindowSpan};
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http::{self, Server};
-use worktrace_server::model::{Role, User};
+use worktrace_server::model::{Actor, Role, User};
 use worktrace_server::ops;
 use worktrace_testkit::pg;
 
@@ -97,6 +97,7 @@ impl Company {
             let employee = ops::add_user(
                 s,
                 admin.org_id,
+                Actor::ServerCli,
                 "anna@acme.test",
                 "Anna",
                 Role::Employee,
@@ -106,12 +107,20 @@ impl Company {
             )
             .await
             .expect("employee");
-            let team = ops::add_team(s, admin.org_id, "Sales", 1)
+            let team = ops::add_team(s, admin.org_id, Actor::ServerCli, "Sales", 1)
                 .await
                 .expect("team");
-            ops::set_membership(s, admin.org_id, team.id, employee.id, false)
-                .await
-                .expect("member");
+            ops::set_membership(
+                s,
+                admin.org_id,
+                Actor::ServerCli,
+                team.id,
+                employee.id,
+                false,
+                1,
+            )
+            .await
+            .expect("member");
             (admin, employee, team.id)
         });
         let (admin, employee, team) = (admin, employee, team);
@@ -138,6 +147,7 @@ impl Company {
             .block_on(ops::create_enrollment_token(
                 server.store.as_ref(),
                 self.admin.org_id,
+                Actor::Admin(self.admin.id),
                 self.employee.id,
                 24,
                 chrono::Utc::now().timestamp_millis(),
@@ -166,6 +176,7 @@ impl Company {
             .block_on(ops::revoke_device(
                 server.store.as_ref(),
                 self.admin.org_id,
+                Actor::Admin(self.admin.id),
                 device,
                 chrono::Utc::now().timestamp_millis(),
             ))
@@ -178,7 +189,9 @@ impl Company {
             .block_on(ops::set_org_policy(
                 server.store.as_ref(),
                 self.admin.org_id,
+                Actor::Admin(self.admin.id),
                 json,
+                chrono::Utc::now().timestamp_millis(),
             ))
             .expect("policy");
     }

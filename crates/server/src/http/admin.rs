@@ -16,7 +16,7 @@ use worktrace_domain::{csv, Policy};
 use super::auth::{now_ms, AdminAuth};
 use super::error::{query_rejection, ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
-use crate::model::{AuditRow, Device, Role, Team, User};
+use crate::model::{Actor, AuditRow, Device, Role, Team, User};
 use crate::ops;
 
 /// `POST /api/admin/users` body.
@@ -52,6 +52,7 @@ pub async fn create_user(
     let user = ops::add_user(
         state.store.as_ref(),
         admin.user.org_id,
+        Actor::Admin(admin.user.id),
         &req.email,
         &req.display_name,
         req.role,
@@ -78,7 +79,14 @@ pub async fn create_team(
     AdminAuth(admin): AdminAuth,
     ApiJson(req): ApiJson<NewTeamRequest>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
-    let team = ops::add_team(state.store.as_ref(), admin.user.org_id, &req.name, now_ms()).await?;
+    let team = ops::add_team(
+        state.store.as_ref(),
+        admin.user.org_id,
+        Actor::Admin(admin.user.id),
+        &req.name,
+        now_ms(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
 
@@ -104,9 +112,11 @@ pub async fn set_membership(
     ops::set_membership(
         state.store.as_ref(),
         admin.user.org_id,
+        Actor::Admin(admin.user.id),
         team_id,
         user_id,
         req.lead,
+        now_ms(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -141,6 +151,7 @@ pub async fn create_token(
     let (token, expires_at) = ops::create_enrollment_token(
         state.store.as_ref(),
         admin.user.org_id,
+        Actor::Admin(admin.user.id),
         req.user_id,
         req.valid_hours.unwrap_or(72),
         now_ms(),
@@ -170,7 +181,14 @@ pub async fn revoke_device(
     AdminAuth(admin): AdminAuth,
     Path(device_id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    ops::revoke_device(state.store.as_ref(), admin.user.org_id, device_id, now_ms()).await?;
+    ops::revoke_device(
+        state.store.as_ref(),
+        admin.user.org_id,
+        Actor::Admin(admin.user.id),
+        device_id,
+        now_ms(),
+    )
+    .await?;
     tracing::info!(device = device_id, admin = admin.user.id, "device revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -196,8 +214,14 @@ pub async fn put_policy(
     AdminAuth(admin): AdminAuth,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<Policy>> {
-    let policy =
-        ops::set_org_policy(state.store.as_ref(), admin.user.org_id, &body.to_string()).await?;
+    let policy = ops::set_org_policy(
+        state.store.as_ref(),
+        admin.user.org_id,
+        Actor::Admin(admin.user.id),
+        &body.to_string(),
+        now_ms(),
+    )
+    .await?;
     Ok(Json(policy))
 }
 
@@ -214,8 +238,10 @@ pub async fn put_team_policy(
     let policy = ops::set_team_policy(
         state.store.as_ref(),
         admin.user.org_id,
+        Actor::Admin(admin.user.id),
         team_id,
         &body.to_string(),
+        now_ms(),
     )
     .await?;
     Ok(Json(policy))
@@ -240,7 +266,8 @@ async fn audit_rows(state: &AppState, org: i64, q: &AuditQuery) -> ApiResult<Vec
         .await?)
 }
 
-/// Who read whose data, oldest first.
+/// Who read whose data and every admin change (with the thing before and after, and the diff
+/// of the changed keys), oldest first.
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Vec<AuditRow>), (status = 403, body = ErrorBody)))]
 pub async fn audit(
@@ -252,7 +279,18 @@ pub async fn audit(
     Ok(Json(audit_rows(&state, admin.user.org_id, &q).await?))
 }
 
-/// The audit log as CSV.
+/// The audit log's CSV columns: the first five as before, then what an admin change was about
+/// and the thing before and after it (JSON text) with the diff.
+pub const AUDIT_CSV_HEADER: &str = "at,actor_email,subject_email,action,detail,actor,target_kind,\
+     target_id,target_name,before,after,diff\n";
+
+/// A JSON column of the CSV: its text, or empty.
+fn json_field(v: Option<&serde_json::Value>) -> String {
+    v.map(serde_json::Value::to_string).unwrap_or_default()
+}
+
+/// The audit log as CSV: who did what, and for admin changes the target, the thing before and
+/// after (JSON) and the diff of the changed keys.
 #[utoipa::path(get, path = "/api/admin/audit.csv", tag = "admin", params(AuditQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody)))]
 pub async fn audit_csv(
@@ -261,18 +299,24 @@ pub async fn audit_csv(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = query.map_err(query_rejection)?;
-    let mut csv = String::from("at,actor_email,subject_email,action,detail\n");
+    let mut out = String::from(AUDIT_CSV_HEADER);
     for r in audit_rows(&state, admin.user.org_id, &q).await? {
-        csv.push_str(&format!(
-            "{},{},{},{},{}\n",
-            r.at,
-            csv::field(&r.actor_email),
-            csv::field(r.subject_email.as_deref().unwrap_or("")),
-            csv::field(&r.action),
-            csv::field(&r.detail)
-        ));
+        out.push_str(&csv::line(&[
+            r.at.to_string(),
+            r.actor_email.unwrap_or_default(),
+            r.subject_email.unwrap_or_default(),
+            r.action,
+            r.detail,
+            r.actor,
+            r.target_kind.unwrap_or_default(),
+            r.target_id.map(|id| id.to_string()).unwrap_or_default(),
+            r.target_name.unwrap_or_default(),
+            json_field(r.before.as_ref()),
+            json_field(r.after.as_ref()),
+            json_field(r.diff.as_ref()),
+        ]));
     }
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
 
 /// Deactivate a person: they can no longer log in (open sessions end at once), their devices
@@ -289,7 +333,7 @@ pub async fn deactivate_user(
     let user = ops::deactivate_user(
         state.store.as_ref(),
         admin.user.org_id,
-        admin.user.id,
+        Actor::Admin(admin.user.id),
         user_id,
         now_ms(),
     )
@@ -311,7 +355,7 @@ pub async fn remove_membership(
     ops::remove_membership(
         state.store.as_ref(),
         admin.user.org_id,
-        admin.user.id,
+        Actor::Admin(admin.user.id),
         team_id,
         user_id,
         now_ms(),
@@ -333,7 +377,7 @@ pub async fn delete_team(
     ops::delete_team(
         state.store.as_ref(),
         admin.user.org_id,
-        admin.user.id,
+        Actor::Admin(admin.user.id),
         team_id,
         now_ms(),
     )

@@ -117,6 +117,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 8,
         sql: include_str!("../../../../migrations/server/sqlite/0008_alert_inbox_time_bounds.sql"),
     },
+    Migration {
+        version: 9,
+        sql: include_str!("../../../../migrations/server/sqlite/0009_audit_changes.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -146,6 +150,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
         sql: include_str!(
             "../../../../migrations/server/postgres/0006_alert_inbox_time_bounds.sql"
         ),
+    },
+    Migration {
+        version: 7,
+        sql: include_str!("../../../../migrations/server/postgres/0007_audit_changes.sql"),
     },
 ]);
 

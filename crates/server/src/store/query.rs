@@ -84,7 +84,10 @@ query! { INSERT_ORG = "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETUR
 query! { ORG_BY_NAME = "SELECT id FROM orgs WHERE name = $1"; }
 query! { LIST_ORGS = "SELECT id, name FROM orgs ORDER BY id"; }
 query! { ORG_POLICY = "SELECT policy_json FROM orgs WHERE id = $1"; }
-query! { SET_ORG_POLICY = "UPDATE orgs SET policy_json = $2 WHERE id = $1"; }
+query! {
+    /// Replaces the policy only if it is still the one the change was computed from (`$3`).
+    SWAP_ORG_POLICY = "UPDATE orgs SET policy_json = $2 WHERE id = $1 AND policy_json = $3";
+}
 query! {
     INSERT_USER = "INSERT INTO users (org_id, email, display_name, role, password_hash, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
@@ -105,7 +108,11 @@ query! {
 query! { TEAM = "SELECT id, org_id, name FROM teams WHERE id = $1"; }
 query! { LIST_TEAMS = "SELECT id, org_id, name FROM teams WHERE org_id = $1 ORDER BY id"; }
 query! { TEAM_POLICY_OVERRIDE = "SELECT policy_override_json FROM teams WHERE id = $1"; }
-query! { SET_TEAM_POLICY_OVERRIDE = "UPDATE teams SET policy_override_json = $2 WHERE id = $1"; }
+query! {
+    /// Replaces the overrides only if they are still the ones the change was computed from.
+    SWAP_TEAM_POLICY_OVERRIDE = "UPDATE teams SET policy_override_json = $2
+                                 WHERE id = $1 AND policy_override_json = $3";
+}
 query! {
     ADD_MEMBER = "INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, $3)
                   ON CONFLICT (team_id, user_id) DO UPDATE SET is_lead = excluded.is_lead";
@@ -159,8 +166,9 @@ query! {
     LIST_DEVICES = concat!("SELECT ", device_cols!(), " FROM devices WHERE org_id = $1 ORDER BY id");
 }
 query! {
-    REVOKE_DEVICE =
-        "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND org_id = $2";
+    /// Revokes a device that is not revoked yet (a second revocation changes nothing).
+    REVOKE_DEVICE = "UPDATE devices SET revoked_at = $3
+                     WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL";
 }
 query! {
     /// The person's older devices of one installation (`$2`), other than the new one (`$3`),
@@ -264,10 +272,18 @@ query! {
                          WHERE id = $1 AND acknowledged_at IS NULL";
 }
 query! {
+    /// One admin change with what it changed (see [`crate::model::ChangeEntry`]).
+    INSERT_CHANGE = "INSERT INTO audit_log (org_id, at, actor_user_id, subject_user_id, action,
+                         detail, target_kind, target_id, target_name, before_json, after_json,
+                         diff_json)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+}
+query! {
     AUDIT_LOG = "SELECT a.id, a.at, a.actor_user_id, actor.email, a.subject_user_id,
-                        subject.email, a.action, a.detail
+                        subject.email, a.action, a.detail, a.target_kind, a.target_id,
+                        a.target_name, a.before_json, a.after_json, a.diff_json
                  FROM audit_log a
-                 JOIN users actor ON actor.id = a.actor_user_id
+                 LEFT JOIN users actor ON actor.id = a.actor_user_id
                  LEFT JOIN users subject ON subject.id = a.subject_user_id
                  WHERE a.org_id = $1 AND a.at >= $2 AND a.at < $3
                  ORDER BY a.at, a.id LIMIT $4";
@@ -280,7 +296,8 @@ mod tests {
     #[test]
     fn sqlite_text_numbers_the_same_placeholders() {
         assert_eq!(
-            SET_ORG_POLICY.sqlite, "UPDATE orgs SET policy_json = ?2 WHERE id = ?1",
+            SWAP_ORG_POLICY.sqlite,
+            "UPDATE orgs SET policy_json = ?2 WHERE id = ?1 AND policy_json = ?3",
             "each $N becomes ?N, so the same parameter list binds the same values"
         );
         assert_eq!(

@@ -11,10 +11,7 @@ use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{
-    AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
-    DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake, LoginSession, Membership,
-    NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, SessionInfo, SessionRow,
-    Team, User,
+    AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -38,30 +35,63 @@ pub trait OrgStore: Send + Sync {
     /// The organisation's policy as stored: a JSON object naming only what differs from the
     /// defaults.
     async fn org_policy(&self, org: i64) -> Result<String>;
-    async fn set_org_policy(&self, org: i64, json: &str) -> Result<()>;
-    /// Fails with [`crate::Error::Conflict`] when the e-mail is taken.
-    async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User>;
+    /// Replaces the organisation's policy with `json` and writes `change`, in one transaction,
+    /// if the stored policy is still `expected`; false (and nothing written) when it is not.
+    async fn set_org_policy(
+        &self,
+        org: i64,
+        json: &str,
+        expected: &str,
+        change: &ChangeEntry,
+    ) -> Result<bool>;
+    /// Creates the person and writes `change` (its target and subject: the new person), in one
+    /// transaction. Fails with [`crate::Error::Conflict`] when the e-mail is taken.
+    async fn create_user(&self, user: &NewUser, now: Millis, change: &ChangeEntry) -> Result<User>;
     async fn user_by_id(&self, id: i64) -> Result<Option<User>>;
     /// The user and their password hash (none when they cannot log in).
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>>;
     async fn set_password_hash(&self, user: i64, hash: &str) -> Result<()>;
     async fn list_users(&self, org: i64) -> Result<Vec<User>>;
+    /// Creates the team and writes `change` (its target: the new team), in one transaction.
     /// Fails with [`crate::Error::Conflict`] when the organisation has a team of that name.
-    async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team>;
+    async fn create_team(
+        &self,
+        org: i64,
+        name: &str,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<Team>;
     async fn team(&self, id: i64) -> Result<Option<Team>>;
     async fn list_teams(&self, org: i64) -> Result<Vec<Team>>;
     /// The team's policy overrides: a JSON object of the fields it changes.
     async fn team_policy_override(&self, team: i64) -> Result<String>;
-    async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()>;
-    /// Adds a member or changes their lead flag.
-    async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()>;
-    /// False when the person was not in the team.
-    async fn remove_member(&self, team: i64, user: i64) -> Result<bool>;
-    /// Deletes the team with its memberships and policy overrides; false when there is none.
-    async fn delete_team(&self, team: i64) -> Result<bool>;
-    /// Marks the person deactivated, ends their login sessions and revokes their devices, in
-    /// one transaction; false when they were deactivated already.
-    async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool>;
+    /// Replaces the team's overrides with `json` and writes `change`, in one transaction, if
+    /// they are still `expected`; false (and nothing written) when they are not.
+    async fn set_team_policy_override(
+        &self,
+        team: i64,
+        json: &str,
+        expected: &str,
+        change: &ChangeEntry,
+    ) -> Result<bool>;
+    /// Adds a member or changes their lead flag, and writes `change`, in one transaction.
+    async fn add_member(
+        &self,
+        team: i64,
+        user: i64,
+        is_lead: bool,
+        change: &ChangeEntry,
+    ) -> Result<()>;
+    /// Takes the person out of the team and writes `change`, in one transaction; false (and
+    /// nothing written) when the person was not in the team.
+    async fn remove_member(&self, team: i64, user: i64, change: &ChangeEntry) -> Result<bool>;
+    /// Deletes the team with its memberships and policy overrides and writes `change`, in one
+    /// transaction; false (and nothing written) when there is none.
+    async fn delete_team(&self, team: i64, change: &ChangeEntry) -> Result<bool>;
+    /// Marks the person deactivated, ends their login sessions, revokes their devices and
+    /// writes `change`, in one transaction; false (and nothing written) when they were
+    /// deactivated already.
+    async fn deactivate_user(&self, user: i64, now: Millis, change: &ChangeEntry) -> Result<bool>;
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>>;
     async fn team_members(&self, team: i64) -> Result<Vec<(User, bool)>>;
     /// The person with their organisation's policy and their teams' overrides, in one read;
@@ -72,6 +102,8 @@ pub trait OrgStore: Send + Sync {
 /// Enrollment tokens, devices, and the batches devices upload.
 #[async_trait]
 pub trait DeviceStore: Send + Sync {
+    /// Stores the token (by its hash) and writes `change` (its target: the new token), in one
+    /// transaction; the token's id.
     async fn create_enrollment_token(
         &self,
         org: i64,
@@ -79,6 +111,7 @@ pub trait DeviceStore: Send + Sync {
         token_hash: &str,
         expires_at: Millis,
         now: Millis,
+        change: &ChangeEntry,
     ) -> Result<i64>;
     /// Uses the token once and creates the device; `None` when the token is unknown, used or
     /// expired.
@@ -96,8 +129,15 @@ pub trait DeviceStore: Send + Sync {
     ) -> Result<Option<Device>>;
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>>;
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>>;
-    /// False when the organisation has no such device.
-    async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool>;
+    /// Revokes the device and writes `change`, in one transaction; false (and nothing
+    /// written) when the organisation has no such device or it is revoked already.
+    async fn revoke_device(
+        &self,
+        org: i64,
+        device: i64,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<bool>;
 
     // Ingest
     /// Applies a batch once: a batch already received returns its first outcome marked

@@ -159,15 +159,33 @@ impl Decode for SessionInfo {
 /// From [`super::query::AUDIT_LOG`]'s columns.
 impl Decode for AuditRow {
     fn decode(row: &impl Fields) -> Result<Self> {
+        let json = |idx: usize| -> Result<Option<serde_json::Value>> {
+            let text: Option<String> = row.column(idx)?;
+            text.map(|t| {
+                serde_json::from_str(&t)
+                    .map_err(|e| Error::Corrupt(format!("an audit entry's JSON: {e}")))
+            })
+            .transpose()
+        };
+        let actor_email: Option<String> = row.column(3)?;
         Ok(AuditRow {
             id: row.column(0)?,
             at: row.column(1)?,
             actor_user_id: row.column(2)?,
-            actor_email: row.column(3)?,
+            actor: actor_email
+                .clone()
+                .unwrap_or_else(|| crate::model::SERVER_CLI.to_owned()),
+            actor_email,
             subject_user_id: row.column(4)?,
             subject_email: row.column(5)?,
             action: row.column(6)?,
             detail: row.column(7)?,
+            target_kind: row.column(8)?,
+            target_id: row.column(9)?,
+            target_name: row.column(10)?,
+            before: json(11)?,
+            after: json(12)?,
+            diff: json(13)?,
         })
     }
 }

@@ -50,3 +50,21 @@ pub async fn open_store(backend: Backend) -> (Store, Guard) {
         .unwrap_or_else(|e| panic!("open {backend:?} store: {e}"));
     (store, guard)
 }
+
+/// The audit entry of a change a test makes straight on the store, as the server CLI.
+pub fn cli_change(org: i64, kind: &'static str) -> worktrace_server::model::ChangeEntry {
+    use worktrace_server::model::{Actor, ChangeEntry, Target};
+    ChangeEntry::new(
+        org,
+        1,
+        Actor::ServerCli,
+        "test_change",
+        Target {
+            kind,
+            id: None,
+            name: "test".into(),
+        },
+        None,
+        None,
+    )
+}

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use worktrace_server::clock::Clock;
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http::{self, Server};
-use worktrace_server::model::{Role, User};
+use worktrace_server::model::{Actor, Role, User};
 use worktrace_server::ops;
 
 use super::{database, Backend, Guard};
@@ -94,26 +94,42 @@ impl World {
             .expect("admin");
         let org = admin.org_id;
         let add = |email: &'static str, name: &'static str, role: Role| async move {
-            ops::add_user(s, org, email, name, role, Some(PASSWORD), 64, now)
-                .await
-                .expect("user")
+            ops::add_user(
+                s,
+                org,
+                Actor::ServerCli,
+                email,
+                name,
+                role,
+                Some(PASSWORD),
+                64,
+                now,
+            )
+            .await
+            .expect("user")
         };
         let lead_a = add("lead.a@acme.test", "Lena Lead", Role::Lead).await;
         let lead_b = add("lead.b@acme.test", "Boris Lead", Role::Lead).await;
         let emp_a = add("emp.a@acme.test", "Anna Employee", Role::Employee).await;
         let emp_b = add("emp.b@acme.test", "Bert Employee", Role::Employee).await;
-        let team_a = ops::add_team(s, org, "Team A", now).await.expect("team").id;
-        let team_b = ops::add_team(s, org, "Team B", now).await.expect("team").id;
-        ops::set_membership(s, org, team_a, lead_a.id, true)
+        let team_a = ops::add_team(s, org, Actor::ServerCli, "Team A", now)
+            .await
+            .expect("team")
+            .id;
+        let team_b = ops::add_team(s, org, Actor::ServerCli, "Team B", now)
+            .await
+            .expect("team")
+            .id;
+        ops::set_membership(s, org, Actor::ServerCli, team_a, lead_a.id, true, now)
             .await
             .expect("member");
-        ops::set_membership(s, org, team_a, emp_a.id, false)
+        ops::set_membership(s, org, Actor::ServerCli, team_a, emp_a.id, false, now)
             .await
             .expect("member");
-        ops::set_membership(s, org, team_b, lead_b.id, true)
+        ops::set_membership(s, org, Actor::ServerCli, team_b, lead_b.id, true, now)
             .await
             .expect("member");
-        ops::set_membership(s, org, team_b, emp_b.id, false)
+        ops::set_membership(s, org, Actor::ServerCli, team_b, emp_b.id, false, now)
             .await
             .expect("member");
         let other_admin = ops::create_admin(
@@ -127,7 +143,7 @@ impl World {
         )
         .await
         .expect("other admin");
-        let other_team = ops::add_team(s, other_admin.org_id, "Other Team", now)
+        let other_team = ops::add_team(s, other_admin.org_id, Actor::ServerCli, "Other Team", now)
             .await
             .expect("team")
             .id;

@@ -22,10 +22,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device,
-    DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession,
-    Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal,
-    SessionInfo, SessionRow, Team, User,
+    AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal, SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -250,6 +247,40 @@ async fn value<T: Value>(
 }
 
 /// Runs a shared statement; the number of rows it changed.
+/// Writes one admin change. `new_id` is the row the same transaction created: the target when
+/// the entry names none, and the subject too when that row is a person.
+async fn insert_change(
+    c: &impl GenericClient,
+    change: &ChangeEntry,
+    new_id: Option<i64>,
+) -> Result<()> {
+    let (before, after, diff) = change.json_columns();
+    let subject = change
+        .subject_user_id
+        .or(new_id.filter(|_| change.target.kind == "user"));
+    let target_id = change.target.id.or(new_id);
+    execute(
+        c,
+        &query::INSERT_CHANGE,
+        &[
+            &change.org,
+            &change.at,
+            &change.actor.user_id(),
+            &subject,
+            &change.action,
+            &change.detail,
+            &change.target.kind,
+            &target_id,
+            &change.target.name,
+            &before,
+            &after,
+            &diff,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn execute(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<u64> {
     let st = c.prepare_cached(q.postgres).await?;
     Ok(c.execute(&st, params).await?)
@@ -299,20 +330,28 @@ impl OrgStore for PostgresStore {
             .ok_or_else(|| Error::NotFound(format!("no organisation {org}")))
     }
 
-    async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
-        execute(
-            &self.client().await?,
-            &query::SET_ORG_POLICY,
-            &[&org, &json],
-        )
-        .await?;
-        Ok(())
+    async fn set_org_policy(
+        &self,
+        org: i64,
+        json: &str,
+        expected: &str,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        if execute(&tx, &query::SWAP_ORG_POLICY, &[&org, &json, &expected]).await? == 0 {
+            return Ok(false);
+        }
+        insert_change(&tx, change, None).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
-        let c = self.client().await?;
+    async fn create_user(&self, user: &NewUser, now: Millis, change: &ChangeEntry) -> Result<User> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
         let id = value(
-            &c,
+            &tx,
             &query::INSERT_USER,
             &[
                 &user.org_id,
@@ -326,6 +365,8 @@ impl OrgStore for PostgresStore {
         .await
         .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?
         .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+        insert_change(&tx, change, Some(id)).await?;
+        tx.commit().await?;
         Ok(user.created(id))
     }
 
@@ -355,12 +396,22 @@ impl OrgStore for PostgresStore {
         rows(&self.client().await?, &query::LIST_USERS, &[&org]).await
     }
 
-    async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
-        let c = self.client().await?;
-        row(&c, &query::INSERT_TEAM, &[&org, &name, &now])
+    async fn create_team(
+        &self,
+        org: i64,
+        name: &str,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<Team> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let team: Team = row(&tx, &query::INSERT_TEAM, &[&org, &name, &now])
             .await
             .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?
-            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))
+            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
+        insert_change(&tx, change, Some(team.id)).await?;
+        tx.commit().await?;
+        Ok(team)
     }
 
     async fn team(&self, id: i64) -> Result<Option<Team>> {
@@ -381,40 +432,73 @@ impl OrgStore for PostgresStore {
         .ok_or_else(|| Error::NotFound(format!("no team {team}")))
     }
 
-    async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
-        let c = self.client().await?;
-        execute(&c, &query::SET_TEAM_POLICY_OVERRIDE, &[&team, &json]).await?;
+    async fn set_team_policy_override(
+        &self,
+        team: i64,
+        json: &str,
+        expected: &str,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let swap = &query::SWAP_TEAM_POLICY_OVERRIDE;
+        if execute(&tx, swap, &[&team, &json, &expected]).await? == 0 {
+            return Ok(false);
+        }
+        insert_change(&tx, change, None).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn add_member(
+        &self,
+        team: i64,
+        user: i64,
+        is_lead: bool,
+        change: &ChangeEntry,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        execute(&tx, &query::ADD_MEMBER, &[&team, &user, &is_lead]).await?;
+        insert_change(&tx, change, None).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
-        let c = self.client().await?;
-        execute(&c, &query::ADD_MEMBER, &[&team, &user, &is_lead]).await?;
-        Ok(())
+    async fn remove_member(&self, team: i64, user: i64, change: &ChangeEntry) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        if execute(&tx, &query::REMOVE_MEMBER, &[&team, &user]).await? == 0 {
+            return Ok(false);
+        }
+        insert_change(&tx, change, None).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    async fn remove_member(&self, team: i64, user: i64) -> Result<bool> {
-        let c = self.client().await?;
-        Ok(execute(&c, &query::REMOVE_MEMBER, &[&team, &user]).await? > 0)
-    }
-
-    async fn delete_team(&self, team: i64) -> Result<bool> {
+    async fn delete_team(&self, team: i64, change: &ChangeEntry) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         execute(&tx, &query::DELETE_TEAM_MEMBERS, &[&team]).await?;
-        let n = execute(&tx, &query::DELETE_TEAM, &[&team]).await?;
+        if execute(&tx, &query::DELETE_TEAM, &[&team]).await? == 0 {
+            return Ok(false);
+        }
+        insert_change(&tx, change, None).await?;
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(true)
     }
 
-    async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool> {
+    async fn deactivate_user(&self, user: i64, now: Millis, change: &ChangeEntry) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let n = execute(&tx, &query::DEACTIVATE_USER, &[&user, &now]).await?;
+        if execute(&tx, &query::DEACTIVATE_USER, &[&user, &now]).await? == 0 {
+            return Ok(false);
+        }
         execute(&tx, &query::DELETE_USER_SESSIONS, &[&user]).await?;
         execute(&tx, &query::REVOKE_USER_DEVICES, &[&user, &now]).await?;
+        insert_change(&tx, change, None).await?;
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(true)
     }
 
     async fn memberships_of(&self, user: i64) -> Result<Vec<Membership>> {
@@ -444,15 +528,20 @@ impl DeviceStore for PostgresStore {
         token_hash: &str,
         expires_at: Millis,
         now: Millis,
+        change: &ChangeEntry,
     ) -> Result<i64> {
-        let c = self.client().await?;
-        value(
-            &c,
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let id = value(
+            &tx,
             &query::INSERT_ENROLLMENT_TOKEN,
             &[&org, &user, &token_hash, &expires_at, &now],
         )
         .await?
-        .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))
+        .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+        insert_change(&tx, change, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn enroll_device(
@@ -495,9 +584,21 @@ impl DeviceStore for PostgresStore {
         rows(&self.client().await?, &query::LIST_DEVICES, &[&org]).await
     }
 
-    async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
-        let c = self.client().await?;
-        Ok(execute(&c, &query::REVOKE_DEVICE, &[&device, &org, &now]).await? > 0)
+    async fn revoke_device(
+        &self,
+        org: i64,
+        device: i64,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        if execute(&tx, &query::REVOKE_DEVICE, &[&device, &org, &now]).await? == 0 {
+            return Ok(false);
+        }
+        insert_change(&tx, change, None).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn ingest(

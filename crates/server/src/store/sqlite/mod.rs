@@ -27,10 +27,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    self, AlertFilter, AlertRow, AuditEntry, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow,
-    Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession,
-    Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal,
-    SessionInfo, SessionRow, Team, User,
+    self, AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal, SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
@@ -372,6 +369,34 @@ fn value<T: Value, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) ->
     rows.next().transpose()
 }
 
+/// Writes one admin change. `new_id` is the row the same call created: the target when the
+/// entry names none, and the subject too when that row is a person.
+fn insert_change(c: &Connection, change: &ChangeEntry, new_id: Option<i64>) -> Result<()> {
+    let (before, after, diff) = change.json_columns();
+    let subject = change
+        .subject_user_id
+        .or(new_id.filter(|_| change.target.kind == "user"));
+    execute(
+        c,
+        &query::INSERT_CHANGE,
+        params![
+            change.org,
+            change.at,
+            change.actor.user_id(),
+            subject,
+            change.action,
+            change.detail,
+            change.target.kind,
+            change.target.id.or(new_id),
+            change.target.name,
+            before,
+            after,
+            diff
+        ],
+    )?;
+    Ok(())
+}
+
 /// Runs a shared statement; the number of rows it changed.
 fn execute<P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<usize> {
     Ok(c.prepare_cached(q.sqlite)?.execute(params)?)
@@ -438,17 +463,26 @@ impl OrgStore for SqliteStore {
         .await
     }
 
-    async fn set_org_policy(&self, org: i64, json: &str) -> Result<()> {
-        let json = json.to_owned();
+    async fn set_org_policy(
+        &self,
+        org: i64,
+        json: &str,
+        expected: &str,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let (json, expected, change) = (json.to_owned(), expected.to_owned(), change.clone());
         self.write(move |c| {
-            execute(c, &query::SET_ORG_POLICY, params![org, json])?;
-            Ok(())
+            if execute(c, &query::SWAP_ORG_POLICY, params![org, json, expected])? == 0 {
+                return Ok(false);
+            }
+            insert_change(c, &change, None)?;
+            Ok(true)
         })
         .await
     }
 
-    async fn create_user(&self, user: &NewUser, now: Millis) -> Result<User> {
-        let user = user.clone();
+    async fn create_user(&self, user: &NewUser, now: Millis, change: &ChangeEntry) -> Result<User> {
+        let (user, change) = (user.clone(), change.clone());
         self.write(move |c| {
             let id = value(
                 c,
@@ -464,6 +498,7 @@ impl OrgStore for SqliteStore {
             )
             .map_err(|e| conflict(e, || format!("a user with e-mail {:?} exists", user.email)))?
             .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+            insert_change(c, &change, Some(id))?;
             Ok(user.created(id))
         })
         .await
@@ -498,12 +533,20 @@ impl OrgStore for SqliteStore {
         self.read(move |c| rows(c, &query::LIST_USERS, [org])).await
     }
 
-    async fn create_team(&self, org: i64, name: &str, now: Millis) -> Result<Team> {
-        let name = name.to_owned();
+    async fn create_team(
+        &self,
+        org: i64,
+        name: &str,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<Team> {
+        let (name, change) = (name.to_owned(), change.clone());
         self.write(move |c| {
-            row(c, &query::INSERT_TEAM, params![org, name, now])
+            let team: Team = row(c, &query::INSERT_TEAM, params![org, name, now])
                 .map_err(|e| conflict(e, || format!("a team named {name:?} exists")))?
-                .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))
+                .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
+            insert_change(c, &change, Some(team.id))?;
+            Ok(team)
         })
         .await
     }
@@ -524,42 +567,79 @@ impl OrgStore for SqliteStore {
         .await
     }
 
-    async fn set_team_policy_override(&self, team: i64, json: &str) -> Result<()> {
-        let json = json.to_owned();
+    async fn set_team_policy_override(
+        &self,
+        team: i64,
+        json: &str,
+        expected: &str,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let (json, expected, change) = (json.to_owned(), expected.to_owned(), change.clone());
         self.write(move |c| {
-            execute(c, &query::SET_TEAM_POLICY_OVERRIDE, params![team, json])?;
-            Ok(())
+            if execute(
+                c,
+                &query::SWAP_TEAM_POLICY_OVERRIDE,
+                params![team, json, expected],
+            )? == 0
+            {
+                return Ok(false);
+            }
+            insert_change(c, &change, None)?;
+            Ok(true)
         })
         .await
     }
 
-    async fn add_member(&self, team: i64, user: i64, is_lead: bool) -> Result<()> {
+    async fn add_member(
+        &self,
+        team: i64,
+        user: i64,
+        is_lead: bool,
+        change: &ChangeEntry,
+    ) -> Result<()> {
+        let change = change.clone();
         self.write(move |c| {
             execute(c, &query::ADD_MEMBER, params![team, user, is_lead])?;
-            Ok(())
+            insert_change(c, &change, None)
         })
         .await
     }
 
-    async fn remove_member(&self, team: i64, user: i64) -> Result<bool> {
-        self.write(move |c| Ok(execute(c, &query::REMOVE_MEMBER, params![team, user])? > 0))
-            .await
+    async fn remove_member(&self, team: i64, user: i64, change: &ChangeEntry) -> Result<bool> {
+        let change = change.clone();
+        self.write(move |c| {
+            if execute(c, &query::REMOVE_MEMBER, params![team, user])? == 0 {
+                return Ok(false);
+            }
+            insert_change(c, &change, None)?;
+            Ok(true)
+        })
+        .await
     }
 
-    async fn delete_team(&self, team: i64) -> Result<bool> {
+    async fn delete_team(&self, team: i64, change: &ChangeEntry) -> Result<bool> {
+        let change = change.clone();
         self.write(move |c| {
             execute(c, &query::DELETE_TEAM_MEMBERS, [team])?;
-            Ok(execute(c, &query::DELETE_TEAM, [team])? > 0)
+            if execute(c, &query::DELETE_TEAM, [team])? == 0 {
+                return Ok(false);
+            }
+            insert_change(c, &change, None)?;
+            Ok(true)
         })
         .await
     }
 
-    async fn deactivate_user(&self, user: i64, now: Millis) -> Result<bool> {
+    async fn deactivate_user(&self, user: i64, now: Millis, change: &ChangeEntry) -> Result<bool> {
+        let change = change.clone();
         self.write(move |c| {
-            let n = execute(c, &query::DEACTIVATE_USER, params![user, now])?;
+            if execute(c, &query::DEACTIVATE_USER, params![user, now])? == 0 {
+                return Ok(false);
+            }
             execute(c, &query::DELETE_USER_SESSIONS, [user])?;
             execute(c, &query::REVOKE_USER_DEVICES, params![user, now])?;
-            Ok(n > 0)
+            insert_change(c, &change, None)?;
+            Ok(true)
         })
         .await
     }
@@ -592,15 +672,18 @@ impl DeviceStore for SqliteStore {
         token_hash: &str,
         expires_at: Millis,
         now: Millis,
+        change: &ChangeEntry,
     ) -> Result<i64> {
-        let token_hash = token_hash.to_owned();
+        let (token_hash, change) = (token_hash.to_owned(), change.clone());
         self.write(move |c| {
-            value(
+            let id = value(
                 c,
                 &query::INSERT_ENROLLMENT_TOKEN,
                 params![org, user, token_hash, expires_at, now],
             )?
-            .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))
+            .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+            insert_change(c, &change, Some(id))?;
+            Ok(id)
         })
         .await
     }
@@ -651,9 +734,22 @@ impl DeviceStore for SqliteStore {
             .await
     }
 
-    async fn revoke_device(&self, org: i64, device: i64, now: Millis) -> Result<bool> {
-        self.write(move |c| Ok(execute(c, &query::REVOKE_DEVICE, params![device, org, now])? > 0))
-            .await
+    async fn revoke_device(
+        &self,
+        org: i64,
+        device: i64,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let change = change.clone();
+        self.write(move |c| {
+            if execute(c, &query::REVOKE_DEVICE, params![device, org, now])? == 0 {
+                return Ok(false);
+            }
+            insert_change(c, &change, None)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn ingest(
