@@ -11,7 +11,10 @@ use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{
-    AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, SessionInfo, SessionRow, Team, User,
+    AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow,
+    DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake,
+    LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers,
+    PresenceRow, SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 

@@ -27,7 +27,10 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    self, AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow, DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake, LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers, PresenceRow, Refusal, SessionInfo, SessionRow, Team, User,
+    self, AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow,
+    DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Ingested, Intake,
+    LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers,
+    PresenceRow, Refusal, SessionInfo, SessionRow, Team, User,
 };
 use crate::wire::IngestBatch;
 
