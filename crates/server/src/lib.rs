@@ -20,3 +20,4 @@ pub mod ops;
 pub mod pdf;
 pub mod policy;
 pub mod secret;
+pub mod tls;
