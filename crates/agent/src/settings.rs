@@ -58,6 +58,8 @@ struct ServerTable {
     enrollment_token: Option<String>,
     sync_interval_secs: Option<u64>,
     retry_max_secs: Option<u64>,
+    ca_file: Option<PathBuf>,
+    pin_sha256: Option<String>,
 }
 
 /// The `[exports]` table: where export detection looks, beyond what the policy says.
@@ -89,6 +91,12 @@ pub struct ServerSettings {
     pub sync_interval_secs: u64,
     /// Longest wait between retries after failures (default 900 s).
     pub retry_max_secs: u64,
+    /// Trust only this CA (or this self-signed server certificate), PEM, instead of the
+    /// system's roots. A relative path is taken from the config file's folder.
+    pub ca_file: Option<PathBuf>,
+    /// Accept only the server certificate with this SHA-256 fingerprint (64 lower-case hex
+    /// digits once read; colons and upper case are accepted in the file).
+    pub pin_sha256: Option<String>,
 }
 
 impl std::fmt::Debug for ServerSettings {
@@ -102,6 +110,8 @@ impl std::fmt::Debug for ServerSettings {
             )
             .field("sync_interval_secs", &self.sync_interval_secs)
             .field("retry_max_secs", &self.retry_max_secs)
+            .field("ca_file", &self.ca_file)
+            .field("pin_sha256", &self.pin_sha256)
             .finish()
     }
 }
@@ -265,6 +275,18 @@ impl Settings {
                     .filter(|t| !t.trim().is_empty()),
                 sync_interval_secs: file.server.sync_interval_secs.unwrap_or(60),
                 retry_max_secs: file.server.retry_max_secs.unwrap_or(900),
+                ca_file: file.server.ca_file.clone().map(|p| match &config_path {
+                    Some(config) if p.is_relative() => {
+                        config.parent().map_or(p.clone(), |folder| folder.join(&p))
+                    }
+                    _ => p,
+                }),
+                pin_sha256: match &file.server.pin_sha256 {
+                    Some(pin) => Some(
+                        parse_pin(pin).map_err(|m| invalid(format!("[server] pin_sha256: {m}")))?,
+                    ),
+                    None => None,
+                },
             },
             exports: ExportSettings {
                 print_server: file
@@ -354,6 +376,26 @@ impl Settings {
                 self.server.retry_max_secs
             ));
         }
+        if let Some(url) = &self.server.url {
+            crate::sync::client::check_url(url).map_err(|e| format!("[server] url: {e}"))?;
+        }
+        if let Some(path) = &self.server.ca_file {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| format!("[server] ca_file {}: {e}", path.display()))?;
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(format!(
+                    "[server] ca_file {} holds no PEM certificate; give the CA (or the server's \
+                     self-signed certificate) as -----BEGIN CERTIFICATE-----",
+                    path.display()
+                ));
+            }
+        }
+        #[cfg(target_os = "macos")]
+        if self.server.pin_sha256.is_some() {
+            return Err(
+                "[server] pin_sha256 is not supported on macOS yet; use [server] ca_file".into(),
+            );
+        }
         self.policy.validate().map_err(|e| format!("[policy] {e}"))
     }
 
@@ -403,6 +445,27 @@ fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
             message: format!("{location}{}", e.message()),
         }
     })
+}
+
+/// A certificate fingerprint as `openssl x509 -fingerprint -sha256` or `sha256sum` print it.
+///
+/// ```text
+/// "AB:CD:…" (32 pairs) -> "abcd…" (64 hex digits)
+/// ```
+fn parse_pin(text: &str) -> std::result::Result<String, String> {
+    let pin: String = text
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if pin.len() == 64 && pin.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(pin)
+    } else {
+        Err(format!(
+            "{text:?} is not a SHA-256 fingerprint; give the 64 hex digits of the server \
+             certificate's SHA-256 (openssl x509 -noout -fingerprint -sha256 -in cert.pem)"
+        ))
+    }
 }
 
 fn parse_tz(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
@@ -488,6 +551,26 @@ mod tests {
                 "10 to 86400",
             ),
             ("[agent\n", "line 1", ""),
+            (
+                "[server]\nurl = \"http://192.0.2.1:8900\"\n",
+                "[server] url",
+                "use https://",
+            ),
+            (
+                "[server]\npin_sha256 = \"abc\"\n",
+                "pin_sha256",
+                "64 hex digits",
+            ),
+            (
+                "[server]\nca_file = \"no-such-ca.pem\"\n",
+                "no-such-ca.pem",
+                "ca_file",
+            ),
+            (
+                "[server]\nca_file = \"bad.toml\"\n",
+                "ca_file",
+                "BEGIN CERTIFICATE",
+            ),
         ];
         for (text, place, fix) in cases {
             let path = dir.path().join("bad.toml");
@@ -527,6 +610,30 @@ mod tests {
             err.contains("WORKTRACE_POLL_INTERVAL_MS"),
             "names the variable: {err}"
         );
+    }
+
+    #[test]
+    fn pins_and_ca_files_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("ca.pem"),
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        let path = dir.path().join("c.toml");
+        let pin = "AB:".repeat(31) + "AB";
+        std::fs::write(
+            &path,
+            format!("[server]\nurl = \"https://wt.example.com\"\nca_file = \"ca.pem\"\npin_sha256 = \"{pin}\"\n"),
+        )
+        .expect("write");
+        let s = Settings::load(&sources(&path, dir.path())).expect("valid");
+        assert_eq!(
+            s.server.ca_file.as_deref(),
+            Some(dir.path().join("ca.pem").as_path()),
+            "a relative ca_file is next to the config file"
+        );
+        assert_eq!(s.server.pin_sha256, Some("ab".repeat(32)), "normalized");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::tls::TlsFiles;
 
 /// Default listen address: loopback only until an admin chooses otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8900";
@@ -19,8 +20,11 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// `sqlite://…`, a path, or `postgres://…`.
     pub database_url: String,
-    /// Mark cookies `Secure` (set when the server is reached over TLS, directly or via a proxy).
+    /// Mark cookies `Secure` (set when the server is reached over TLS, directly or via a proxy;
+    /// always on when `tls` is set).
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
     /// A session ends this long after login, however much it is used.
@@ -65,6 +69,7 @@ impl ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8900)),
             database_url: database_url.into(),
             secure_cookies: false,
+            tls: None,
             body_limit_bytes: 2 * 1024 * 1024,
             session_ttl_secs: 12 * 3600,
             session_idle_secs: 3600,
@@ -113,6 +118,9 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub secure_cookies: Option<bool>,
+    /// PEM certificate chain and private key: serve HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub body_limit_bytes: Option<usize>,
     pub session_ttl_secs: Option<u64>,
     pub session_idle_secs: Option<u64>,
@@ -151,6 +159,21 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr> {
             "{s:?} is not a listen address; write it as 127.0.0.1:8900"
         ))
     })
+}
+
+/// The certificate and key to serve HTTPS with: both or neither.
+pub fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsFiles>> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::Config(
+            "--tls-cert is given without --tls-key; give the private key of the certificate too"
+                .into(),
+        )),
+        (None, Some(_)) => Err(Error::Config(
+            "--tls-key is given without --tls-cert; give the certificate (PEM) too".into(),
+        )),
+    }
 }
 
 /// The platform data directory (e.g. `~/.local/share/worktrace-server`).
@@ -199,6 +222,23 @@ mod tests {
             let e = c.check().expect_err("out of range");
             assert!(e.to_string().contains("default"), "says the default: {e}");
         }
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        assert_eq!(tls_files(None, None).expect("plain HTTP"), None);
+        let both = tls_files(Some("c.pem".into()), Some("k.pem".into())).expect("both");
+        assert_eq!(both.map(|f| f.key), Some(PathBuf::from("k.pem")));
+        let e = tls_files(Some("c.pem".into()), None).expect_err("no key");
+        assert!(
+            e.to_string().contains("--tls-key"),
+            "names the missing flag: {e}"
+        );
+        let e = tls_files(None, Some("k.pem".into())).expect_err("no cert");
+        assert!(
+            e.to_string().contains("--tls-cert"),
+            "names the missing flag: {e}"
+        );
     }
 
     #[test]

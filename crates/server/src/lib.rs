@@ -22,3 +22,4 @@ pub mod ops;
 pub mod pdf;
 pub mod policy;
 pub mod secret;
+pub mod tls;

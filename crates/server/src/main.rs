@@ -34,8 +34,8 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct DbArgs {
-    /// TOML settings file (keys: listen, data_dir, database_url, secure_cookies,
-    /// retention_days, max_clock_skew_secs, alerts_per_device_hour, ...).
+    /// TOML settings file (keys: listen, data_dir, database_url, secure_cookies, tls_cert,
+    /// tls_key, retention_days, max_clock_skew_secs, alerts_per_device_hour, ...).
     #[arg(long, global = true, env = "WORKTRACE_SERVER_CONFIG")]
     config: Option<PathBuf>,
     /// Where the embedded SQLite database lives (default: the platform data directory).
@@ -60,9 +60,16 @@ struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8900).
     #[arg(long, env = "WORKTRACE_SERVER_LISTEN")]
     listen: Option<String>,
-    /// Mark cookies Secure: set when users reach the server over HTTPS.
+    /// Mark cookies Secure: set when users reach the server over HTTPS through a proxy (always
+    /// on with --tls-cert).
     #[arg(long)]
     secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain (PEM; the server's certificate first).
+    #[arg(long, env = "WORKTRACE_SERVER_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM, unencrypted).
+    #[arg(long, env = "WORKTRACE_SERVER_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
     /// Take client addresses from X-Forwarded-For (only behind a trusted proxy).
     #[arg(long)]
     trust_forwarded_for: bool,
@@ -531,6 +538,10 @@ async fn main() -> anyhow::Result<()> {
                 cfg.listen = config::parse_listen(listen)?;
             }
             cfg.secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+            cfg.tls = config::tls_files(
+                args.tls_cert.or(file.tls_cert),
+                args.tls_key.or(file.tls_key),
+            )?;
             cfg.trust_forwarded_for =
                 args.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false);
             if let Some(v) = file.body_limit_bytes {
@@ -564,7 +575,7 @@ async fn main() -> anyhow::Result<()> {
                 cfg.alerts_per_device_hour = v;
             }
             let server = http::start(cfg).await?;
-            println!("worktrace-server listening on http://{}", server.addr);
+            println!("worktrace-server listening on {}", server.url());
             shutdown_signal().await;
             server.shutdown().await?;
         }

@@ -11,6 +11,7 @@ pub mod keyring;
 pub mod pg;
 mod process;
 pub mod proxy;
+pub mod tls;
 mod window;
 #[cfg(unix)]
 pub mod wine;

@@ -51,6 +51,16 @@ impl PgCluster {
 
     /// Creates and starts a cluster, or says why it could not.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(None)
+    }
+
+    /// A cluster that accepts only TLS connections over TCP (`ssl = on`, `hostssl` lines and
+    /// no plain `host` line in pg_hba.conf), serving this certificate and key (PEM).
+    pub fn start_tls(cert: &Path, key: &Path) -> Result<Self, String> {
+        Self::start_with(Some((cert, key)))
+    }
+
+    fn start_with(tls: Option<(&Path, &Path)>) -> Result<Self, String> {
         let bin = find_bin()?;
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -77,6 +87,9 @@ impl PgCluster {
                 "UTF8",
                 "--no-instructions",
             ]))?;
+        if let Some((cert, key)) = tls {
+            enable_tls(&data, cert, key, as_postgres)?;
+        }
         let cluster = Self {
             dir,
             bin,
@@ -119,6 +132,51 @@ impl PgCluster {
             self.port
         ))
     }
+}
+
+/// Copies the certificate and key into the data directory and turns TLS on, for TCP only.
+fn enable_tls(data: &Path, cert: &Path, key: &Path, as_postgres: bool) -> Result<(), String> {
+    let copy = |from: &Path, name: &str| {
+        std::fs::copy(from, data.join(name))
+            .map_err(|e| format!("copy {} into the cluster: {e}", from.display()))
+    };
+    copy(cert, "server.crt")?;
+    copy(key, "server.key")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // PostgreSQL refuses a key that others can read.
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .map_err(|e| format!("chmod server.key: {e}"))?;
+    }
+    if as_postgres {
+        for name in ["server.crt", "server.key"] {
+            run(Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(data.join(name)))?;
+        }
+    }
+    let append = |name: &str, text: &str| {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join(name))
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| format!("write {name}: {e}"))
+    };
+    append(
+        "postgresql.conf",
+        "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+    )?;
+    // Only TLS over TCP: a client that does not encrypt finds no matching line.
+    std::fs::write(
+        data.join("pg_hba.conf"),
+        "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+    )
+    .map_err(|e| format!("write pg_hba.conf: {e}"))
 }
 
 fn command(bin: &Path, as_postgres: bool, program: &str) -> Command {

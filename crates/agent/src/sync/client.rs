@@ -1,9 +1,11 @@
 //! The HTTP client of the company server: enrollment and batch upload over HTTPS (rustls on
-//! Linux, the OS's TLS on Windows and macOS; never OpenSSL).
+//! Linux, the OS's TLS on Windows and macOS; rustls with the settings' CA file or pin on Linux
+//! and Windows; never OpenSSL). Plain `http://` only to this PC (loopback).
 //!
 //! Turns every answer into a [`SyncError`] a user can act on. Never logs or returns the device
 //! secret or a request body.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -11,12 +13,55 @@ use worktrace_domain::wire::{EnrollRequest, EnrollResponse, IngestAck};
 
 use super::SyncError;
 use crate::secret::DeviceSecret;
+use crate::settings::ServerSettings;
 
 /// One server. Cheap to clone (the connection pool is shared).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::blocking::Client,
     base: String,
+    /// The pinned fingerprint, and what a refused connection saw instead.
+    #[cfg(not(target_os = "macos"))]
+    pin: Option<(String, super::pin::SeenPin)>,
+}
+
+/// The host of a URL's authority, without user, port or IPv6 brackets.
+///
+/// ```text
+/// "wt.example.com:8900/x" -> "wt.example.com"
+/// "[::1]:8900"            -> "::1"
+/// ```
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    }
+}
+
+/// Is this host this PC? `localhost`, 127.0.0.0/8 and ::1.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// [`normalize_url`], and plain `http://` only to this PC: elsewhere the device secret and
+/// every upload would cross the network readable.
+///
+/// ```text
+/// "https://wt.example.com" -> ok
+/// "http://127.0.0.1:8900"  -> ok
+/// "http://wt.example.com"  -> error: use https://
+/// ```
+pub fn check_url(url: &str) -> Result<String, SyncError> {
+    let url = normalize_url(url)?;
+    if let Some(rest) = url.strip_prefix("http://") {
+        if !is_loopback(host_of(rest)) {
+            return Err(SyncError::PlainHttp(url));
+        }
+    }
+    Ok(url)
 }
 
 /// Checks a server address and drops a trailing slash.
@@ -47,14 +92,54 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 }
 
 impl Client {
-    pub fn new(server_url: &str) -> Result<Client, SyncError> {
-        let base = normalize_url(server_url)?;
+    /// A client of `server_url`, trusting what `server` says (`ca_file`, `pin_sha256`).
+    /// Refuses plain `http://` beyond this PC before anything is sent.
+    pub fn new(server_url: &str, server: &ServerSettings) -> Result<Client, SyncError> {
+        let base = check_url(server_url)?;
         let builder = reqwest::blocking::Client::builder();
         // The TLS stack per platform is chosen in Cargo.toml; never OpenSSL.
-        #[cfg(any(windows, target_os = "macos"))]
-        let builder = builder.use_native_tls();
-        #[cfg(not(any(windows, target_os = "macos")))]
-        let builder = builder.use_rustls_tls();
+        #[cfg(not(target_os = "macos"))]
+        let (builder, pin) = if server.ca_file.is_some() || server.pin_sha256.is_some() {
+            let seen = super::pin::SeenPin::default();
+            let config = super::pin::client_config(
+                server.ca_file.as_deref(),
+                server.pin_sha256.as_deref(),
+                seen.clone(),
+            )
+            .map_err(SyncError::Trust)?;
+            let pin = server.pin_sha256.clone().map(|p| (p, seen));
+            (builder.use_preconfigured_tls(config), pin)
+        } else {
+            #[cfg(windows)]
+            let builder = builder.use_native_tls();
+            #[cfg(not(windows))]
+            let builder = builder.use_rustls_tls();
+            (builder, None)
+        };
+        #[cfg(target_os = "macos")]
+        let builder = {
+            if server.pin_sha256.is_some() {
+                return Err(SyncError::Trust(
+                    "[server] pin_sha256 is not supported on macOS yet; trust the server's CA \
+                     with [server] ca_file instead"
+                        .into(),
+                ));
+            }
+            let mut builder = builder.use_native_tls();
+            if let Some(path) = &server.ca_file {
+                let pem = std::fs::read(path).map_err(|e| {
+                    SyncError::Trust(format!("[server] ca_file {}: {e}", path.display()))
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    SyncError::Trust(format!("[server] ca_file {}: {e}", path.display()))
+                })?;
+                builder = builder.tls_built_in_root_certs(false);
+                for cert in certs {
+                    builder = builder.add_root_certificate(cert);
+                }
+            }
+            builder
+        };
         let http = builder
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -64,7 +149,12 @@ impl Client {
                 url: base.clone(),
                 detail: format!("the HTTP client cannot start: {}", root_cause(&e)),
             })?;
-        Ok(Client { http, base })
+        Ok(Client {
+            http,
+            base,
+            #[cfg(not(target_os = "macos"))]
+            pin,
+        })
     }
 
     /// The server's address.
@@ -73,10 +163,28 @@ impl Client {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> SyncError {
+        #[cfg(not(target_os = "macos"))]
+        if let Some((pinned, seen)) = &self.pin {
+            if let Some(seen) = seen.lock().ok().and_then(|mut s| s.take()) {
+                return SyncError::PinMismatch {
+                    url: self.base.clone(),
+                    seen,
+                    pinned: pinned.clone(),
+                };
+            }
+        }
         let detail = if e.is_timeout() {
             "no answer in time".to_owned()
         } else {
-            root_cause(e)
+            let cause = root_cause(e);
+            if cause.contains("certificate") {
+                format!(
+                    "{cause}; if the server uses a company CA or its own certificate, trust it \
+                     with [server] ca_file or pin_sha256"
+                )
+            } else {
+                cause
+            }
         };
         SyncError::Unreachable {
             url: self.base.clone(),
@@ -178,6 +286,37 @@ mod tests {
             assert!(
                 e.to_string().contains("https://"),
                 "the error shows the expected form: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_is_only_for_this_pc() {
+        for ok in [
+            "http://127.0.0.1:8900",
+            "http://127.8.9.10",
+            "http://localhost:8900/",
+            "http://LOCALHOST",
+            "http://[::1]:8900",
+            "http://user@127.0.0.1:1/x",
+            "https://192.0.2.1",
+            "https://wt.example.com",
+        ] {
+            assert!(check_url(ok).is_ok(), "{ok} is allowed");
+        }
+        for bad in [
+            "http://192.0.2.1",
+            "http://wt.example.com:8900",
+            "http://localhost.example.com",
+            "http://127.0.0.1.example.com",
+            "http://[2001:db8::1]:80",
+            "http://127.0.0.1@192.0.2.1/",
+            "http://0.0.0.0:8900",
+        ] {
+            let e = check_url(bad).expect_err("plain HTTP beyond this PC");
+            assert!(
+                matches!(e, SyncError::PlainHttp(_)) && e.to_string().contains("https://"),
+                "{bad} is refused, saying to use https: {e}"
             );
         }
     }

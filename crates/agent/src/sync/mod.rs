@@ -8,6 +8,8 @@
 
 pub mod batch;
 pub mod client;
+#[cfg(not(target_os = "macos"))]
+pub mod pin;
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -40,6 +42,25 @@ pub const RETRY_FIRST: Duration = Duration::from_secs(5);
 pub enum SyncError {
     #[error("{0:?} is not a server address; write it like https://worktrace.example.com")]
     BadUrl(String),
+    #[error(
+        "{0} is plain http:// to another machine: the device secret and every upload would \
+         cross the network readable; use https:// (plain http:// is only for a server on this \
+         PC: localhost, 127.0.0.1, ::1)"
+    )]
+    PlainHttp(String),
+    /// `[server] ca_file` or `pin_sha256` cannot be used; the message says which and why.
+    #[error("{0}")]
+    Trust(String),
+    #[error(
+        "the server at {url} showed a certificate with SHA-256 fingerprint {seen}, not the pinned \
+         {pinned} ([server] pin_sha256); nothing was sent. If IT renewed the server's \
+         certificate, set the new fingerprint; otherwise the connection may be intercepted"
+    )]
+    PinMismatch {
+        url: String,
+        seen: String,
+        pinned: String,
+    },
     #[error(
         "this PC is not enrolled with a company server; run `worktrace enroll --server URL \
          --token TOKEN`, or set [server] url and enrollment_token in the config file"
@@ -147,7 +168,7 @@ pub fn enroll(
     server_url: &str,
     token: &str,
 ) -> Result<i64> {
-    let client = Client::new(server_url)?;
+    let client = Client::new(server_url, &settings.server)?;
     if token.trim().is_empty() {
         return Err(SyncError::EnrollRefused(
             "the enrollment token is empty; ask IT for one".into(),
@@ -227,7 +248,7 @@ pub fn round(
         ));
     }
     let secret = secrets.get(store.device_id(), &url, device)?;
-    let client = Client::new(&url)?;
+    let client = Client::new(&url, &settings.server)?;
     let mut upload = load_server_policy(settings)
         .unwrap_or_else(|| settings.policy.clone())
         .upload;

@@ -14,6 +14,7 @@ use worktrace_server::config::ServeConfig;
 use worktrace_server::http::{self, Server};
 use worktrace_server::model::{Actor, Role, User};
 use worktrace_server::ops;
+use worktrace_server::tls::TlsFiles;
 use worktrace_testkit::pg;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -39,6 +40,8 @@ pub struct Company {
     pub admin: User,
     pub employee: User,
     pub team: i64,
+    /// Set when the server serves HTTPS.
+    pub tls: Option<TlsFiles>,
     _dir: tempfile::TempDir,
     /// Keeps the PostgreSQL cluster running (dropped last: fields drop in order).
     _pg: Option<pg::PgCluster>,
@@ -62,6 +65,15 @@ impl Company {
     /// Starts the server on a fresh database of `backend`. Never skips: a PostgreSQL that
     /// cannot start fails the test with the reason.
     pub fn on(backend: Backend) -> Company {
+        Company::serving(backend, None)
+    }
+
+    /// Starts the server serving HTTPS with these files.
+    pub fn with_tls(tls: TlsFiles) -> Company {
+        Company::serving(Backend::Sqlite, Some(tls))
+    }
+
+    fn serving(backend: Backend, tls: Option<TlsFiles>) -> Company {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -82,12 +94,9 @@ impl Company {
                 (url, Some(cluster))
             }
         };
-        let server = rt
-            .block_on(http::start(config(
-                &db_url,
-                "127.0.0.1:0".parse().expect("addr"),
-            )))
-            .expect("the server starts");
+        let mut cfg = config(&db_url, "127.0.0.1:0".parse().expect("addr"));
+        cfg.tls = tls.clone();
+        let server = rt.block_on(http::start(cfg)).expect("the server starts");
         let addr = server.addr;
         let (admin, employee, team) = rt.block_on(async {
             let s = server.store.as_ref();
@@ -132,13 +141,15 @@ impl Company {
             admin,
             employee,
             team,
+            tls,
             _dir: dir,
             _pg: pg,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn token(&self) -> String {
@@ -163,9 +174,11 @@ impl Company {
 
     pub fn restart(&mut self) {
         assert!(self.server.is_none(), "stopped before");
+        let mut cfg = config(&self.db_url, self.addr);
+        cfg.tls = self.tls.clone();
         let server = self
             .rt
-            .block_on(http::start(config(&self.db_url, self.addr)))
+            .block_on(http::start(cfg))
             .expect("the server starts again on the same address");
         self.server = Some(server);
     }

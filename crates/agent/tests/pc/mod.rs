@@ -41,8 +41,13 @@ pub struct Pc {
 
 impl Pc {
     pub fn new(keyring: &Keyring) -> Pc {
+        Pc::with_settings(keyring, "")
+    }
+
+    /// A PC whose settings file holds `settings` (TOML).
+    pub fn with_settings(keyring: &Keyring, settings: &str) -> Pc {
         Pc {
-            env: Env::new("", None),
+            env: Env::new(settings, None),
             bus: keyring.address(),
         }
     }

@@ -236,6 +236,8 @@ pub fn router(state: AppState) -> Router {
 #[derive(Debug)]
 pub struct Server {
     pub addr: SocketAddr,
+    /// `https` when serving TLS, else `http`.
+    pub scheme: &'static str,
     pub store: Store,
     /// The clock the handlers read (a manual one when started with [`start_with_clock`]).
     pub clock: Clock,
@@ -245,6 +247,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The address clients use: `https://127.0.0.1:8900`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
     /// Passwords verified since the start (logins and password changes): what the login
     /// limits bound.
     pub fn passwords_evaluated(&self) -> u64 {
@@ -278,8 +285,17 @@ pub async fn start_with_store(config: ServeConfig, store: Store) -> Result<Serve
     serve(config, store, Clock::system()).await
 }
 
-async fn serve(config: ServeConfig, store: Store, clock: Clock) -> Result<Server> {
+async fn serve(mut config: ServeConfig, store: Store, clock: Clock) -> Result<Server> {
     config.check()?;
+    // The files are read before anything else, so a wrong path fails the start at once.
+    let tls = match &config.tls {
+        Some(files) => Some(Arc::new(crate::tls::server_config(files)?)),
+        None => None,
+    };
+    if tls.is_some() {
+        // Every visitor arrives over HTTPS: the session cookie must never go out over HTTP.
+        config.secure_cookies = true;
+    }
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         Error::Config(format!(
             "cannot listen on {}: {e}; choose another address with --listen",
@@ -287,6 +303,14 @@ async fn serve(config: ServeConfig, store: Store, clock: Clock) -> Result<Server
         ))
     })?;
     let addr = listener.local_addr()?;
+    if tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "serving plain HTTP to other machines: passwords, session cookies and device secrets \
+             cross the network unencrypted unless an HTTPS proxy is the only way in; serve HTTPS \
+             with --tls-cert FILE --tls-key FILE, or listen on 127.0.0.1 behind the proxy"
+        );
+    }
     let memory_kib = config.password_memory_kib;
     let dummy_hash = tokio::task::spawn_blocking(move || {
         crate::secret::hash_password(&crate::secret::random_token()?, memory_kib)
@@ -303,18 +327,46 @@ async fn serve(config: ServeConfig, store: Store, clock: Clock) -> Result<Server
         login_gate: login_gate.clone(),
         clock: clock.clone(),
     };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = if tls.is_some() {
+        // Browsers that saw the server over HTTPS never try plain HTTP to it again.
+        router(state).layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router(state)
+    };
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let task = match tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        }),
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
                 let _ = rx.await;
-            })
-            .await
-    });
-    tracing::info!(%addr, backend = store.backend(), "listening");
+                // No deadline: requests in flight finish, as over plain HTTP.
+                stop.graceful_shutdown(None);
+            });
+            let server = axum_server::from_tcp_rustls(
+                listener.into_std()?,
+                axum_server::tls_rustls::RustlsConfig::from_config(tls),
+            )
+            .handle(handle);
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    tracing::info!(%addr, scheme, backend = store.backend(), "listening");
     Ok(Server {
         addr,
+        scheme,
         store,
         clock,
         login_gate,

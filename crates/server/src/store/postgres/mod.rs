@@ -5,12 +5,13 @@
 //! calls. Concurrent batches of one device are serialized by a row lock on the device.
 
 mod ingest;
+mod tls;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 use worktrace_domain::Millis;
 use worktrace_migrate::OnNewer;
 
@@ -97,6 +98,7 @@ fn conflict(e: Error, message: impl FnOnce() -> String) -> Error {
 impl PostgresStore {
     /// Connects, checks the database answers, and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
+        let (url, tls, sslmode) = tls::connector(url)?;
         let config: tokio_postgres::Config = url.parse().map_err(|e| {
             Error::Config(format!(
                 "the PostgreSQL URL is invalid ({e}); write it as postgres://user:password@host:port/database"
@@ -104,7 +106,7 @@ impl PostgresStore {
         })?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -114,6 +116,24 @@ impl PostgresStore {
             .build()
             .map_err(pool_err)?;
         let store = Self { pool };
+        if let Err(e) = store.client().await {
+            // "db error" alone says nothing: the server's own message is in the sources.
+            let mut text = e.to_string();
+            let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text = format!("{text}: {c}");
+                cause = c.source();
+            }
+            return Err(if text.contains("TLS") || text.contains("certificate") {
+                Error::Config(format!(
+                    "cannot open a TLS connection to PostgreSQL ({text}); the URL asks for \
+                     sslmode={sslmode}: turn ssl on in the PostgreSQL server, give the CA that \
+                     signed its certificate as sslrootcert=FILE, or change sslmode"
+                ))
+            } else {
+                Error::Config(format!("cannot connect to PostgreSQL: {text}"))
+            });
+        }
         store.migrate().await?;
         Ok(store)
     }
