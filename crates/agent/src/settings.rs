@@ -390,10 +390,11 @@ impl Settings {
                 ));
             }
         }
-        #[cfg(target_os = "macos")]
+        #[cfg(any(target_os = "macos", target_env = "msvc"))]
         if self.server.pin_sha256.is_some() {
             return Err(
-                "[server] pin_sha256 is not supported on macOS yet; use [server] ca_file".into(),
+                "[server] pin_sha256 is not supported in the macOS and Windows MSVC builds yet; use \
+                 [server] ca_file".into(),
             );
         }
         self.policy.validate().map_err(|e| format!("[policy] {e}"))

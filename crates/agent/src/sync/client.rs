@@ -21,7 +21,7 @@ pub struct Client {
     http: reqwest::blocking::Client,
     base: String,
     /// The pinned fingerprint, and what a refused connection saw instead.
-    #[cfg(not(target_os = "macos"))]
+    #[cfg(not(any(target_os = "macos", target_env = "msvc")))]
     pin: Option<(String, super::pin::SeenPin)>,
 }
 
@@ -98,7 +98,7 @@ impl Client {
         let base = check_url(server_url)?;
         let builder = reqwest::blocking::Client::builder();
         // The TLS stack per platform is chosen in Cargo.toml; never OpenSSL.
-        #[cfg(not(target_os = "macos"))]
+        #[cfg(not(any(target_os = "macos", target_env = "msvc")))]
         let (builder, pin) = if server.ca_file.is_some() || server.pin_sha256.is_some() {
             let seen = super::pin::SeenPin::default();
             let config = super::pin::client_config(
@@ -116,12 +116,12 @@ impl Client {
             let builder = builder.use_rustls_tls();
             (builder, None)
         };
-        #[cfg(target_os = "macos")]
+        #[cfg(any(target_os = "macos", target_env = "msvc"))]
         let builder = {
             if server.pin_sha256.is_some() {
                 return Err(SyncError::Trust(
-                    "[server] pin_sha256 is not supported on macOS yet; trust the server's CA \
-                     with [server] ca_file instead"
+                    "[server] pin_sha256 is not supported in the macOS and Windows MSVC builds yet; \
+                     trust the server's CA with [server] ca_file instead"
                         .into(),
                 ));
             }
@@ -152,7 +152,7 @@ impl Client {
         Ok(Client {
             http,
             base,
-            #[cfg(not(target_os = "macos"))]
+            #[cfg(not(any(target_os = "macos", target_env = "msvc")))]
             pin,
         })
     }
@@ -163,7 +163,7 @@ impl Client {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> SyncError {
-        #[cfg(not(target_os = "macos"))]
+        #[cfg(not(any(target_os = "macos", target_env = "msvc")))]
         if let Some((pinned, seen)) = &self.pin {
             if let Some(seen) = seen.lock().ok().and_then(|mut s| s.take()) {
                 return SyncError::PinMismatch {

@@ -8,7 +8,7 @@
 
 pub mod batch;
 pub mod client;
-#[cfg(not(target_os = "macos"))]
+#[cfg(not(any(target_os = "macos", target_env = "msvc")))]
 pub mod pin;
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
