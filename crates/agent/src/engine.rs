@@ -102,12 +102,35 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// [`open_store`], and when the database is damaged: keeps it aside, salvages what can be read
+/// into a new one and goes on (the agent holds the lock: nothing else writes meanwhile).
+pub fn open_or_salvage(settings: &Settings) -> anyhow::Result<Store> {
+    let damaged = match open_store(settings) {
+        Ok(store) => match store.quick_check() {
+            Ok(None) => return Ok(store),
+            Ok(Some(problem)) => problem,
+            Err(e) => e.to_string(),
+        },
+        Err(e) => match e.downcast_ref::<worktrace_store::Error>() {
+            Some(worktrace_store::Error::NotADatabase { detail, .. }) => detail.clone(),
+            _ => return Err(e),
+        },
+    };
+    let report =
+        worktrace_store::salvage(&settings.database_path(), &settings.day_clock(), now_ms())?;
+    let line = crate::report::salvage_line(&report);
+    tracing::warn!(%damaged, "{line}");
+    eprintln!("worktrace: the database was damaged ({damaged}); {line}");
+    open_store(settings)
+}
+
 impl Engine {
-    /// Takes the lock, opens and recovers the store, resumes the tracker.
+    /// Takes the lock, opens and recovers the store (salvaging a damaged one), resumes the
+    /// tracker.
     pub fn start(settings: Settings, sensor: Box<dyn Sensor>) -> anyhow::Result<Engine> {
         let settings = sync::with_server_policy(settings);
         let lock = AgentLock::acquire(&settings.lock_path())?;
-        let store = open_store(&settings)?;
+        let store = open_or_salvage(&settings)?;
         let tracker = resumed_tracker(&settings, &store)?;
         let control = Store::open(&settings.database_path(), settings.day_clock())?;
         let writer = Writer::spawn(store);

@@ -73,6 +73,9 @@ enum Cmd {
     Report(ReportArgs),
     /// Check the record chain of the database and name the first broken record.
     Verify,
+    /// Salvage a damaged database: keep it aside and copy what can still be read into a new
+    /// one (the running agent does this by itself when it starts on a damaged database).
+    Repair,
     /// Enroll this PC with the company server (default: [server] url and enrollment_token of
     /// the config file). The device secret goes to the OS keychain.
     Enroll {
@@ -227,6 +230,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Status => status(&settings),
         Cmd::Report(args) => report(&settings, &args),
         Cmd::Verify => verify(&settings),
+        Cmd::Repair => repair(&settings),
         Cmd::Enroll { server, token } => enroll(&settings, server, token),
         Cmd::Sync { now } => sync_command(&settings, now),
         Cmd::Sent { last } => sent(&settings, last),
@@ -579,9 +583,36 @@ fn exports(settings: &Settings, args: &ExportsArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+fn repair(settings: &Settings) -> anyhow::Result<ExitCode> {
+    // Nothing else may write while the file is moved: a running agent repairs at its start.
+    let _lock = AgentLock::acquire(&settings.lock_path())?;
+    let path = settings.database_path();
+    if let Ok(store) = Store::open(&path, settings.day_clock()) {
+        if store.quick_check()?.is_none() && store.verify()?.first_broken.is_none() {
+            println!("ok: {} is sound; nothing to repair", path.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let report = worktrace_store::salvage(&path, &settings.day_clock(), now_ms())?;
+    println!("{}", worktrace_agent::report::salvage_line(&report));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_path(), settings.day_clock())?;
     let report = store.verify()?;
+    let clock = settings.day_clock();
+    for b in &report.breaks {
+        println!(
+            "note: {} record(s) after record {} were lost when a damaged database was salvaged \
+             on {} (kept as {}); the chain resumes at record {}",
+            b.lost,
+            b.last_good_seq,
+            report::local_time(b.noted_at, &clock),
+            b.damaged_file,
+            b.resumes_seq
+        );
+    }
     match report.first_broken {
         None => {
             println!("ok: {} records, chain intact", report.records);

@@ -24,6 +24,43 @@ pub fn local_time(at: Millis, clock: &DayClock) -> String {
 }
 
 /// Parses `YYYY-MM-DD`, `today` or `yesterday`.
+/// What a salvage kept and lost, in one sentence.
+///
+/// ```text
+/// 1,200 kept, 64 lost → "1200 records were kept and 64 could not be read (records 301 to 364);
+///                        the damaged file is kept as /…/worktrace.db.damaged-1740992400000"
+/// ```
+pub fn salvage_line(r: &worktrace_store::SalvageReport) -> String {
+    let runs: Vec<String> = r
+        .breaks
+        .iter()
+        .map(|b| {
+            let first = b.last_good_seq + 1;
+            let last = b.last_good_seq + b.lost;
+            if first == last {
+                format!("record {first}")
+            } else {
+                format!("records {first} to {last}")
+            }
+        })
+        .collect();
+    let lost = if r.records_lost == 0 {
+        "none was lost".to_owned()
+    } else {
+        format!("{} could not be read ({})", r.records_lost, runs.join(", "))
+    };
+    let device = if r.device_kept {
+        ""
+    } else {
+        "; the PC's enrollment could not be read: enroll it again"
+    };
+    format!(
+        "{} records were kept and {lost}; the damaged file is kept as {}{device}",
+        r.records_kept,
+        r.damaged_copy.display()
+    )
+}
+
 pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     match text.trim() {
         "today" => Ok(today),

@@ -34,6 +34,9 @@ pub struct VerifyReport {
     pub head: Option<(u64, String)>,
     /// The first record that does not check out, if any.
     pub first_broken: Option<Broken>,
+    /// Where records were lost to a damaged database that was salvaged: the record after each
+    /// break is checked against its own stored link, not against the lost one before it.
+    pub breaks: Vec<crate::salvage::ChainBreak>,
 }
 
 /// A record that fails the chain check.
@@ -55,6 +58,7 @@ pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Failure> {
     let mut stmt = conn.prepare(
         "SELECT seq, kind, start_ms, end_ms, body, prev_hash, hash FROM records ORDER BY seq",
     )?;
+    let breaks = crate::salvage::breaks(conn)?;
     let mut rows = stmt.query([])?;
     let mut records: u64 = 0;
     let mut expected: u64 = 1;
@@ -72,6 +76,11 @@ pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Failure> {
             continue; // keep counting; the first break is what matters
         }
         let body = row.get_ref(4)?.as_str().ok().map(str::to_owned);
+        if breaks.iter().any(|b| b.resumes_seq == seq) {
+            // Salvaged: the records before this one are lost; it links on from its own.
+            expected = seq;
+            prev = blob32(5).unwrap_or(GENESIS);
+        }
         let broken = |reason: String| Some(Broken { seq, reason });
         first_broken = if seq != expected {
             Some(Broken {
@@ -123,5 +132,6 @@ pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Failure> {
         records,
         head,
         first_broken,
+        breaks,
     })
 }

@@ -22,8 +22,8 @@ pub enum Error {
     },
     /// The file is not an SQLite database, is someone else's database, or is damaged.
     #[error(
-        "{path} is not a Worktrace database or is damaged ({detail}): move it aside and start \
-         again; `worktrace verify` names the first broken record"
+        "{path} is not a Worktrace database or is damaged ({detail}): `worktrace repair` keeps \
+         it aside and salvages what can still be read (the agent does so by itself at its start)"
     )]
     NotADatabase { path: PathBuf, detail: String },
     /// Another process held the database longer than the busy timeout.

@@ -34,6 +34,10 @@ const MIGRATIONS: Migrations = Migrations::new(&[
         version: 4,
         sql: include_str!("../../../migrations/agent/0004_outbox.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../../../migrations/agent/0005_chain_breaks.sql"),
+    },
 ]);
 
 /// The schema version this build writes and understands.

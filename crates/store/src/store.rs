@@ -148,6 +148,16 @@ impl Store {
         chain::verify(&self.conn).map_err(|f| self.fail(f))
     }
 
+    /// SQLite's own check of the file's structure (`PRAGMA quick_check`): `None` when it is
+    /// sound, else the first problem found.
+    pub fn quick_check(&self) -> Result<Option<String>> {
+        let first: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| self.fail(Failure::Sql(e)))?;
+        Ok((first != "ok").then_some(first))
+    }
+
     /// The last record's sequence number and hash.
     pub fn head(&self) -> Result<Option<(u64, [u8; 32])>> {
         ledger::head(&self.conn).map_err(|f| self.fail(f))

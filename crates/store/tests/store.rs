@@ -383,7 +383,7 @@ fn a_file_of_random_bytes_is_refused_with_advice() {
         "{message}"
     );
     assert!(
-        message.contains("move it aside"),
+        message.contains("worktrace repair"),
         "says what to do: {message}"
     );
     assert!(
