@@ -116,11 +116,11 @@ pub fn open_or_salvage(settings: &Settings) -> anyhow::Result<Store> {
             _ => return Err(e),
         },
     };
+    let damaged = damaged.split_whitespace().collect::<Vec<_>>().join(" ");
     let report =
         worktrace_store::salvage(&settings.database_path(), &settings.day_clock(), now_ms())?;
     let line = crate::report::salvage_line(&report);
-    tracing::warn!(%damaged, "{line}");
-    eprintln!("worktrace: the database was damaged ({damaged}); {line}");
+    tracing::warn!("the database was damaged ({damaged}); {line}");
     open_store(settings)
 }
 
