@@ -272,6 +272,21 @@ async fn value<T: Value>(
 /// Runs a shared statement; the number of rows it changed.
 /// Writes one admin change. `new_id` is the row the same transaction created: the target when
 /// the entry names none, and the subject too when that row is a person.
+/// Audits `change` and commits when the statement that makes it changed a row (`rows`); when
+/// it changed none, nothing is written (the dropped transaction rolls back).
+async fn audit_if_changed(
+    tx: deadpool_postgres::Transaction<'_>,
+    rows: u64,
+    change: &ChangeEntry,
+) -> Result<bool> {
+    if rows == 0 {
+        return Ok(false);
+    }
+    insert_change(&tx, change, None).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 async fn insert_change(
     c: &impl GenericClient,
     change: &ChangeEntry,
@@ -362,12 +377,8 @@ impl OrgStore for PostgresStore {
     ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        if execute(&tx, &query::SWAP_ORG_POLICY, &[&org, &json, &expected]).await? == 0 {
-            return Ok(false);
-        }
-        insert_change(&tx, change, None).await?;
-        tx.commit().await?;
-        Ok(true)
+        let rows = execute(&tx, &query::SWAP_ORG_POLICY, &[&org, &json, &expected]).await?;
+        audit_if_changed(tx, rows, change).await
     }
 
     async fn create_user(&self, user: &NewUser, now: Millis, change: &ChangeEntry) -> Result<User> {
@@ -465,12 +476,8 @@ impl OrgStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let swap = &query::SWAP_TEAM_POLICY_OVERRIDE;
-        if execute(&tx, swap, &[&team, &json, &expected]).await? == 0 {
-            return Ok(false);
-        }
-        insert_change(&tx, change, None).await?;
-        tx.commit().await?;
-        Ok(true)
+        let rows = execute(&tx, swap, &[&team, &json, &expected]).await?;
+        audit_if_changed(tx, rows, change).await
     }
 
     async fn add_member(
@@ -491,24 +498,16 @@ impl OrgStore for PostgresStore {
     async fn remove_member(&self, team: i64, user: i64, change: &ChangeEntry) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        if execute(&tx, &query::REMOVE_MEMBER, &[&team, &user]).await? == 0 {
-            return Ok(false);
-        }
-        insert_change(&tx, change, None).await?;
-        tx.commit().await?;
-        Ok(true)
+        let rows = execute(&tx, &query::REMOVE_MEMBER, &[&team, &user]).await?;
+        audit_if_changed(tx, rows, change).await
     }
 
     async fn delete_team(&self, team: i64, change: &ChangeEntry) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         execute(&tx, &query::DELETE_TEAM_MEMBERS, &[&team]).await?;
-        if execute(&tx, &query::DELETE_TEAM, &[&team]).await? == 0 {
-            return Ok(false);
-        }
-        insert_change(&tx, change, None).await?;
-        tx.commit().await?;
-        Ok(true)
+        let rows = execute(&tx, &query::DELETE_TEAM, &[&team]).await?;
+        audit_if_changed(tx, rows, change).await
     }
 
     async fn deactivate_user(&self, user: i64, now: Millis, change: &ChangeEntry) -> Result<bool> {
@@ -616,12 +615,8 @@ impl DeviceStore for PostgresStore {
     ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        if execute(&tx, &query::REVOKE_DEVICE, &[&device, &org, &now]).await? == 0 {
-            return Ok(false);
-        }
-        insert_change(&tx, change, None).await?;
-        tx.commit().await?;
-        Ok(true)
+        let rows = execute(&tx, &query::REVOKE_DEVICE, &[&device, &org, &now]).await?;
+        audit_if_changed(tx, rows, change).await
     }
 
     async fn ingest(

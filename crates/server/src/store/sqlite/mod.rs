@@ -374,6 +374,16 @@ fn value<T: Value, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) ->
 
 /// Writes one admin change. `new_id` is the row the same call created: the target when the
 /// entry names none, and the subject too when that row is a person.
+/// Audits `change` when the statement that makes it changed a row (`rows`); the writer's
+/// transaction holds both, so a change is never without its entry.
+fn audit_if_changed(c: &Connection, rows: usize, change: &ChangeEntry) -> Result<bool> {
+    if rows == 0 {
+        return Ok(false);
+    }
+    insert_change(c, change, None)?;
+    Ok(true)
+}
+
 fn insert_change(c: &Connection, change: &ChangeEntry, new_id: Option<i64>) -> Result<()> {
     let (before, after, diff) = change.json_columns();
     let subject = change
@@ -475,11 +485,8 @@ impl OrgStore for SqliteStore {
     ) -> Result<bool> {
         let (json, expected, change) = (json.to_owned(), expected.to_owned(), change.clone());
         self.write(move |c| {
-            if execute(c, &query::SWAP_ORG_POLICY, params![org, json, expected])? == 0 {
-                return Ok(false);
-            }
-            insert_change(c, &change, None)?;
-            Ok(true)
+            let rows = execute(c, &query::SWAP_ORG_POLICY, params![org, json, expected])?;
+            audit_if_changed(c, rows, &change)
         })
         .await
     }
@@ -579,16 +586,9 @@ impl OrgStore for SqliteStore {
     ) -> Result<bool> {
         let (json, expected, change) = (json.to_owned(), expected.to_owned(), change.clone());
         self.write(move |c| {
-            if execute(
-                c,
-                &query::SWAP_TEAM_POLICY_OVERRIDE,
-                params![team, json, expected],
-            )? == 0
-            {
-                return Ok(false);
-            }
-            insert_change(c, &change, None)?;
-            Ok(true)
+            let swap = &query::SWAP_TEAM_POLICY_OVERRIDE;
+            let rows = execute(c, swap, params![team, json, expected])?;
+            audit_if_changed(c, rows, &change)
         })
         .await
     }
@@ -611,11 +611,8 @@ impl OrgStore for SqliteStore {
     async fn remove_member(&self, team: i64, user: i64, change: &ChangeEntry) -> Result<bool> {
         let change = change.clone();
         self.write(move |c| {
-            if execute(c, &query::REMOVE_MEMBER, params![team, user])? == 0 {
-                return Ok(false);
-            }
-            insert_change(c, &change, None)?;
-            Ok(true)
+            let rows = execute(c, &query::REMOVE_MEMBER, params![team, user])?;
+            audit_if_changed(c, rows, &change)
         })
         .await
     }
@@ -624,11 +621,8 @@ impl OrgStore for SqliteStore {
         let change = change.clone();
         self.write(move |c| {
             execute(c, &query::DELETE_TEAM_MEMBERS, [team])?;
-            if execute(c, &query::DELETE_TEAM, [team])? == 0 {
-                return Ok(false);
-            }
-            insert_change(c, &change, None)?;
-            Ok(true)
+            let rows = execute(c, &query::DELETE_TEAM, [team])?;
+            audit_if_changed(c, rows, &change)
         })
         .await
     }
@@ -746,11 +740,8 @@ impl DeviceStore for SqliteStore {
     ) -> Result<bool> {
         let change = change.clone();
         self.write(move |c| {
-            if execute(c, &query::REVOKE_DEVICE, params![device, org, now])? == 0 {
-                return Ok(false);
-            }
-            insert_change(c, &change, None)?;
-            Ok(true)
+            let rows = execute(c, &query::REVOKE_DEVICE, params![device, org, now])?;
+            audit_if_changed(c, rows, &change)
         })
         .await
     }
