@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{export_rows, wait_for, Env};
-use company::Company;
+use company::{files_containing, Company};
 use pc::{Keyring, Pc};
 use serde_json::{Map, Value};
 use worktrace_domain::{ExportEvent, ExportKind, Millis, Record, Severity, WindowSpan};
@@ -123,17 +123,10 @@ fn records(at: Millis, round: &str) -> Vec<Record> {
     ]
 }
 
-/// The server's SQLite files (database and log), as bytes.
-fn server_database(company: &Company) -> Vec<u8> {
+/// The folder of the server's SQLite files (database and log).
+fn server_folder(company: &Company) -> PathBuf {
     let db = PathBuf::from(company.db_url.trim_start_matches("sqlite://"));
-    let dir = db.parent().expect("folder").to_owned();
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("server folder").flatten() {
-        if let Ok(bytes) = std::fs::read(entry.path()) {
-            all.extend(bytes);
-        }
-    }
-    all
+    db.parent().expect("folder").to_owned()
 }
 
 /// The batch bodies `worktrace sent` shows.
@@ -218,15 +211,9 @@ fn nothing_leaves_the_pc_that_the_policy_does_not_name_and_sent_shows_every_byte
         || has(&proxy.sent(), "clients-"),
     );
     agent.stop();
-    let mut local = Vec::new();
-    for entry in std::fs::read_dir(pc.env.data_dir())
-        .expect("data folder")
-        .flatten()
-    {
-        local.extend(std::fs::read(entry.path()).unwrap_or_default());
-    }
+    let local = |needle: &str| !files_containing(&pc.env.data_dir(), needle).is_empty();
     assert!(
-        has(&local, &format!("{TITLE}-real")) && has(&local, &hash),
+        local(&format!("{TITLE}-real")) && local(&hash),
         "the PC itself recorded the title and the hash (the canaries are real)"
     );
 
@@ -235,7 +222,7 @@ fn nothing_leaves_the_pc_that_the_policy_does_not_name_and_sent_shows_every_byte
     pc.append(&records(t0, "default"));
     pc.ok(&["sync", "--now"]);
     let wire = proxy.sent();
-    let database = server_database(&company);
+    let server = server_folder(&company);
     let mut all: Vec<(&str, String)> = canaries("default");
     all.push(("never", format!("{TITLE}-real")));
     all.push(("paths", format!("{FOLDER}-real")));
@@ -246,7 +233,7 @@ fn nothing_leaves_the_pc_that_the_policy_does_not_name_and_sent_shows_every_byte
             "{canary} ({switch}) crossed the wire under the default policy"
         );
         assert!(
-            !has(&database, canary),
+            files_containing(&server, canary).is_empty(),
             "{canary} ({switch}) is in the server's database under the default policy"
         );
     }

@@ -57,9 +57,7 @@ const TABLES: [(&str, Option<&str>); 5] = [
 
 /// The path the damaged file is kept at: `worktrace.db.damaged-<now>`.
 fn aside(path: &Path, now: Millis) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".damaged-{now}"));
-    PathBuf::from(name)
+    with_suffix(path, &format!(".damaged-{now}"))
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
