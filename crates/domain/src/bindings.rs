@@ -52,6 +52,8 @@ pub fn typescript() -> String {
         DecisionItem::decl(&cfg),
         AlertItem::decl(&cfg),
         Presence::decl(&cfg),
+        ChainBreakItem::decl(&cfg),
+        ChainProof::decl(&cfg),
         IngestBatch::decl(&cfg),
         ChainStatus::decl(&cfg),
         Dropped::decl(&cfg),

@@ -144,6 +144,23 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// SHA-256 (lower-case hex) of the policy's JSON with its keys in sorted order: the same
+    /// policy gives the same fingerprint on the agent and the server. The agent reports the
+    /// fingerprint of the policy it applies with each upload; the server flags one that
+    /// differs from what it sent.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // Keys sorted at every level: one text per policy, whichever order a build of
+        // serde_json keeps object keys in.
+        let text = serde_json::to_value(self)
+            .map(|mut v| {
+                v.sort_all_objects();
+                v.to_string()
+            })
+            .unwrap_or_default();
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
     /// Checks ranges and names. Patterns are checked by the classifier that compiles them.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let err = |field: &str, message: String| {
@@ -376,6 +393,28 @@ pub fn default_categories() -> Vec<CategoryRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fingerprint_survives_the_wire_and_changes_with_any_setting() {
+        let policy = Policy::default();
+        let fp = policy.fingerprint();
+        assert_eq!(fp.len(), 64, "{fp}");
+        let back: Policy =
+            serde_json::from_str(&serde_json::to_string(&policy).expect("JSON")).expect("reads");
+        assert_eq!(
+            back.fingerprint(),
+            fp,
+            "the agent's copy has the server's fingerprint"
+        );
+        let changed = Policy {
+            idle_threshold_secs: policy.idle_threshold_secs + 1,
+            ..Policy::default()
+        };
+        assert_ne!(changed.fingerprint(), fp);
+        let mut titles = Policy::default();
+        titles.upload.titles = !titles.upload.titles;
+        assert_ne!(titles.fingerprint(), fp, "a nested switch changes it too");
+    }
 
     #[test]
     fn default_policy_is_valid() {

@@ -39,7 +39,7 @@ pub struct EnrollResponse {
 }
 
 /// The device's hash-chain head when the batch was built: the last record's sequence and hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ChainHead {
     pub seq: u64,
     /// Lower-case hex of the last record's hash.
@@ -133,6 +133,76 @@ pub struct IngestBatch {
     pub alerts: Vec<AlertItem>,
     #[serde(default)]
     pub presence: Option<Presence>,
+    /// What of the device's record chain the batch covers, for the server's tamper checks.
+    /// Absent from agents that predate it (their batches get only the head checks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub chain: Option<ChainProof>,
+}
+
+/// The part of the device's record chain a batch covers: from the head of the last batch the
+/// server acknowledged (`since`) to the batch's `chain_head`. The server checks it against the
+/// head it stored, so history changed on the PC after it was uploaded, records deleted from
+/// the chain and alerts deleted from the upload queue are flagged for that device.
+///
+/// ```text
+/// acknowledged head 40, records 41..=45 stored, 43 an export:
+///   since {seq 40, hash h40}, next_prev h40 (record 41's link), records 5, exports [43]
+/// record 42 deleted on the PC:           records 4   -> "records missing"
+/// records 1..=45 rewritten and relinked: next_prev != the h40 the server stored -> "rewritten"
+/// alert 43 deleted from the queue:       no alert 43 in this or an earlier batch -> "alert missing"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChainProof {
+    /// The chain head of the last batch the server acknowledged (seq 0 and an empty hash
+    /// before the first).
+    pub since: ChainHead,
+    /// The stored link (`prev_hash`, hex) of record `since.seq + 1`: the hash of record
+    /// `since.seq` as it is stored now. Absent when the batch covers no new record.
+    #[serde(default)]
+    pub next_prev: Option<String>,
+    /// How many records are stored after `since.seq` up to `chain_head.seq`.
+    pub records: u64,
+    /// The sequence numbers of the export records among them: each one's alert is in this
+    /// batch or an earlier one.
+    #[serde(default)]
+    pub exports: Vec<u64>,
+    /// Where the PC lost records to a damaged database that it salvaged, not yet reported.
+    #[serde(default)]
+    pub breaks: Vec<ChainBreakItem>,
+    /// [`Policy::fingerprint`] of the policy the agent applies.
+    #[serde(default)]
+    pub policy_sha256: String,
+}
+
+/// Most export records one [`ChainProof`] names; a batch covers less of the chain when more
+/// follow the acknowledged head.
+pub const MAX_PROOF_EXPORTS: usize = 1_000;
+
+/// Most salvage breaks one [`ChainProof`] names (the newest).
+pub const MAX_PROOF_BREAKS: usize = 16;
+
+/// Records the PC lost to a damaged database: those after `last_good_seq` and before
+/// `resumes_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChainBreakItem {
+    pub last_good_seq: u64,
+    pub resumes_seq: u64,
+    /// When the PC salvaged its database.
+    pub noted_at: Millis,
+}
+
+impl ChainBreakItem {
+    /// How many of the lost records lie after `from` up to `to`.
+    ///
+    /// ```text
+    /// lost 3..=7 (last good 2, resumes 8): between(0, 10) = 5, between(5, 10) = 2,
+    ///                                      between(0, 4) = 2, between(8, 10) = 0
+    /// ```
+    pub fn lost_between(&self, from: u64, to: u64) -> u64 {
+        let hi = self.resumes_seq.saturating_sub(1).min(to);
+        hi.saturating_sub(self.last_good_seq.max(from))
+    }
 }
 
 /// What the server concluded about the chain head of a batch.
@@ -146,6 +216,17 @@ pub enum ChainStatus {
     Backwards,
     /// Same sequence as a head seen before but a different hash: the history was rewritten.
     Fork,
+    /// The records after the last acknowledged head do not link to it as the server stored
+    /// it, or the PC names another last acknowledged head: history already uploaded was
+    /// changed on the PC (up to a rewrite of the whole chain).
+    Rewritten,
+    /// Fewer records are stored between two heads than their sequence numbers say, with no
+    /// damaged database to account for them: records were deleted on the PC.
+    RecordsMissing,
+    /// An export record's alert never arrived: it was deleted from the PC's upload queue.
+    AlertMissing,
+    /// The PC lost records to a damaged database and salvaged what it could read.
+    Salvaged,
 }
 
 /// The acknowledgement of a batch. The outbox may drop the batch's items once it has this.

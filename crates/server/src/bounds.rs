@@ -147,7 +147,19 @@ pub fn screen(batch: &mut IngestBatch, w: &Window) -> Dropped {
         let d = &d.decision;
         keep(instants(w, &[d.idle_start, d.idle_end, d.decided_at]))
     });
-    batch.alerts.retain(|a| keep(instants(w, &[a.event.at])));
+    let mut sent_and_dropped = Vec::new();
+    batch.alerts.retain(|a| {
+        let kept = keep(instants(w, &[a.event.at]));
+        if !kept {
+            sent_and_dropped.push(a.id);
+        }
+        kept
+    });
+    // An alert left out for its time was sent all the same: the chain check must not take it
+    // for one deleted on the PC (the device is flagged for items left out instead).
+    if let Some(proof) = &mut batch.chain {
+        proof.exports.retain(|e| !sent_and_dropped.contains(e));
+    }
     if let Some(p) = &mut batch.presence {
         if p.at < w.oldest {
             count(&mut dropped, Reason::TooOld);
@@ -259,6 +271,7 @@ mod tests {
             decisions: vec![],
             alerts: vec![],
             presence: None,
+            chain: None,
         }
     }
 

@@ -22,4 +22,5 @@ pub mod ops;
 pub mod pdf;
 pub mod policy;
 pub mod secret;
+pub mod tamper;
 pub mod tls;

@@ -416,6 +416,12 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                         .as_deref()
                         .map_or("chain ok".to_owned(), |f| format!("CHAIN {f}"))
                 );
+                if let Some(detail) = &d.chain_detail {
+                    println!("\t{detail}");
+                }
+                if let Some(reported) = &d.policy_reported {
+                    println!("\tPOLICY differs: it reported applying policy {reported}");
+                }
                 if d.dropped_items > 0 {
                     println!(
                         "\t{} items left out of its uploads, last {}",

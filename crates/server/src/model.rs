@@ -104,7 +104,8 @@ pub struct Device {
     pub last_seen_at: Option<Millis>,
     pub chain_seq: Option<i64>,
     pub chain_hash: Option<String>,
-    /// `backwards` or `fork` once a batch's chain head disagreed with an earlier one.
+    /// Set once a batch's chain disagreed with what the server stored: `backwards` or `fork`
+    /// (heads), `rewritten`, `records_missing`, `alert_missing` or `salvaged` (chain proof).
     pub chain_flag: Option<String>,
     pub chain_flag_at: Option<Millis>,
     /// The agent database's own id, when the agent sent one at enrollment.
@@ -123,6 +124,18 @@ pub struct Device {
     /// Why most items of that batch were left out: `too_old`, `in_future` or `too_long`.
     #[serde(default)]
     pub dropped_reason: Option<String>,
+    /// What the chain check found when it set `chain_flag`, in words.
+    #[serde(default)]
+    pub chain_detail: Option<String>,
+    /// The fingerprint of the policy last sent to the device.
+    #[serde(default)]
+    pub policy_sha256: Option<String>,
+    /// When the device last reported applying a policy other than the one it was sent.
+    #[serde(default)]
+    pub policy_flag_at: Option<Millis>,
+    /// The fingerprint the device reported then.
+    #[serde(default)]
+    pub policy_reported: Option<String>,
 }
 
 /// A logged-in browser session, found by the hash of its cookie.

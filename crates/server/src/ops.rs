@@ -660,12 +660,19 @@ pub struct PolicyCache {
 pub struct InForce {
     pub policy: Policy,
     pub json: Box<serde_json::value::RawValue>,
+    /// [`Policy::fingerprint`]: what a device applying this policy reports.
+    pub fingerprint: String,
 }
 
 impl InForce {
     fn new(policy: Policy) -> Result<Self> {
         let json = serde_json::value::to_raw_value(&policy)?;
-        Ok(Self { policy, json })
+        let fingerprint = policy.fingerprint();
+        Ok(Self {
+            policy,
+            json,
+            fingerprint,
+        })
     }
 }
 

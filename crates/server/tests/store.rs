@@ -34,6 +34,7 @@ fn batch(seq: u64, head: u64, hash: &str, rollups: Vec<RollupItem>) -> IngestBat
         decisions: vec![],
         alerts: vec![],
         presence: None,
+        chain: None,
     }
 }
 

@@ -107,6 +107,7 @@ fn batches(device_index: u64) -> Vec<IngestBatch> {
             }],
             alerts: vec![],
             presence: None,
+            chain: None,
         });
     }
     // Delivered out of order, and some twice.

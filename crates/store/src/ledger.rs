@@ -149,6 +149,11 @@ pub(crate) fn append(
     ensure_rollup_clock(conn, clock)?;
     let revision = outbox::next_revision(conn)?;
     let (mut seq, mut prev) = head(conn)?.unwrap_or((0, GENESIS));
+    // After a salvage that lost the end of the chain, numbering goes on after the lost records.
+    let resumes: Option<i64> = conn
+        .prepare_cached("SELECT max(resumes_seq) FROM chain_breaks")?
+        .query_row([], |r| r.get(0))?;
+    seq = seq.max(resumes.map_or(0, |r| u64::try_from(r - 1).unwrap_or(0)));
     let old_max_span = meta_i64(conn, "max_span_ms")?.unwrap_or(0);
     let mut max_span = old_max_span;
     let mut totals = Totals::default();

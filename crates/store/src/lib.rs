@@ -14,6 +14,7 @@ mod exports;
 mod ledger;
 mod meta;
 mod outbox;
+mod proof;
 pub mod rollup;
 mod salvage;
 mod schema;

@@ -499,6 +499,7 @@ pub(crate) fn ack(
     let Some((body, items)) = row else {
         return Ok(false);
     };
+    crate::proof::note_acked(conn, &body)?;
     let keys: Vec<DraftKey> = serde_json::from_str(&items)
         .map_err(|e| Failure::Damaged(format!("the pending batch cannot be read ({e})")))?;
     for key in keys {

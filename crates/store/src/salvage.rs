@@ -146,11 +146,15 @@ fn copy(
             expected = seq + 1;
         }
     }
-    // The end of the chain, when what the file says its last record was could not be read.
-    if let Some(last) = highest.filter(|h| *h >= expected) {
+    // The end of the chain, when what the file says its last record was (or the last one the
+    // server acknowledged) could not be read. New records take numbers after the lost ones, so
+    // no number the server has seen is used twice.
+    let acked = i64::try_from(crate::proof::acked_seq(tx)?).unwrap_or(i64::MAX);
+    let last = highest.unwrap_or(0).max(acked);
+    if last >= expected {
         breaks.push(ChainBreak {
             last_good_seq: u64::try_from(expected - 1).unwrap_or(0),
-            resumes_seq: u64::try_from(expected).unwrap_or(0),
+            resumes_seq: u64::try_from(last + 1).unwrap_or(0),
             lost: u64::try_from(last - expected + 1).unwrap_or(0),
             noted_at: now,
             damaged_file: damaged_file.clone(),

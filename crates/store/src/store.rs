@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use worktrace_domain::wire::{ChainHead, ChainProof};
 use worktrace_domain::{GroupBy, Millis, Record, SummaryRow};
 
 use crate::chain::{self, VerifyReport};
@@ -317,6 +318,17 @@ impl Store {
         body: impl FnOnce(u64) -> std::result::Result<String, serde_json::Error>,
     ) -> Result<PendingBatch> {
         self.write(|conn, _| outbox::save_pending(conn, draft, now, body))
+    }
+
+    /// The chain head a batch of `draft` carries and what of the chain it covers, with the
+    /// fingerprint of the policy the agent applies. Reads only.
+    pub fn chain_proof(
+        &self,
+        draft: &OutboxDraft,
+        policy_sha256: &str,
+    ) -> Result<(ChainHead, ChainProof)> {
+        let ids: Vec<u64> = draft.alerts.iter().map(|a| a.id).collect();
+        crate::proof::proof(&self.conn, &ids, policy_sha256).map_err(|f| self.fail(f))
     }
 
     /// The batch built but not yet acknowledged.

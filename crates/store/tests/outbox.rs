@@ -40,6 +40,7 @@ fn body(draft: &OutboxDraft, seq: u64) -> Result<String, serde_json::Error> {
         decisions: draft.decisions.clone(),
         alerts: draft.alerts.clone(),
         presence: None,
+        chain: None,
     })
 }
 

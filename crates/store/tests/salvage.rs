@@ -126,3 +126,62 @@ fn an_edited_record_is_still_found_after_a_salvage() {
         "the edit is named"
     );
 }
+
+#[test]
+fn when_the_end_of_an_uploaded_chain_is_lost_numbering_goes_on_after_it_and_the_next_batch_says_so()
+{
+    let (_dir, path) = temp_db();
+    database(&path, 600);
+    // Everything up to record 600 was uploaded and acknowledged.
+    let mut store = Store::open(&path, berlin()).expect("open");
+    let draft = store.outbox_draft(10_000, 64 << 20).expect("draft");
+    let (head, proof) = store.chain_proof(&draft, "").expect("proof");
+    assert_eq!((head.seq, proof.records), (600, 600));
+    let pending = store
+        .save_pending(&draft, 1, |seq| {
+            serde_json::to_string(&serde_json::json!({
+                "batch_seq": seq, "chain_head": head, "chain": proof,
+            }))
+        })
+        .expect("pending");
+    assert!(store
+        .ack_pending(pending.batch_seq, "https://worktrace.test", false, 2)
+        .expect("ack"));
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    drop(conn);
+    damage_page_of(&path, 599);
+
+    let report = salvage(&path, &berlin(), 1_800_000_000_000).expect("salvage");
+    let tail = report.breaks.last().expect("the end was lost").clone();
+    assert_eq!(
+        tail.resumes_seq, 601,
+        "no number the server has is used again: {report:?}"
+    );
+    let mut store = Store::open(&path, berlin()).expect("open");
+    store
+        .append(&[window(
+            utc(2025, 3, 5, 8, 0),
+            utc(2025, 3, 5, 9, 0),
+            "localc",
+            "after",
+            true,
+        )])
+        .expect("append");
+    assert_eq!(store.head().expect("head").map(|h| h.0), Some(601));
+    assert_eq!(store.verify().expect("verify").first_broken, None);
+    let draft = store.outbox_draft(10_000, 64 << 20).expect("draft");
+    let (head, proof) = store.chain_proof(&draft, "").expect("proof");
+    assert_eq!((proof.since.seq, head.seq, proof.records), (600, 601, 1));
+    assert_eq!(
+        proof
+            .breaks
+            .iter()
+            .map(|b| b.resumes_seq)
+            .collect::<Vec<_>>(),
+        vec![601],
+        "the break travels with the next batch: {proof:?}"
+    );
+}

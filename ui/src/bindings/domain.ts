@@ -440,13 +440,53 @@ export type AlertItem = { id: number, event: ExportEvent, };
 
 export type Presence = { at: number, clocked_in: boolean, idle: boolean, category: string | null, title?: string, };
 
+export type ChainBreakItem = { last_good_seq: number, resumes_seq: number, 
+/**
+ * When the PC salvaged its database.
+ */
+noted_at: number, };
+
+export type ChainProof = { 
+/**
+ * The chain head of the last batch the server acknowledged (seq 0 and an empty hash
+ * before the first).
+ */
+since: ChainHead, 
+/**
+ * The stored link (`prev_hash`, hex) of record `since.seq + 1`: the hash of record
+ * `since.seq` as it is stored now. Absent when the batch covers no new record.
+ */
+next_prev: string | null, 
+/**
+ * How many records are stored after `since.seq` up to `chain_head.seq`.
+ */
+records: number, 
+/**
+ * The sequence numbers of the export records among them: each one's alert is in this
+ * batch or an earlier one.
+ */
+exports: Array<number>, 
+/**
+ * Where the PC lost records to a damaged database that it salvaged, not yet reported.
+ */
+breaks: Array<ChainBreakItem>, 
+/**
+ * [`Policy::fingerprint`] of the policy the agent applies.
+ */
+policy_sha256: string, };
+
 export type IngestBatch = { 
 /**
  * The device's own batch counter, increasing by one per new batch.
  */
-batch_seq: number, chain_head: ChainHead, rollups: Array<RollupItem>, sessions: Array<SessionItem>, decisions: Array<DecisionItem>, alerts: Array<AlertItem>, presence: Presence | null, };
+batch_seq: number, chain_head: ChainHead, rollups: Array<RollupItem>, sessions: Array<SessionItem>, decisions: Array<DecisionItem>, alerts: Array<AlertItem>, presence: Presence | null, 
+/**
+ * What of the device's record chain the batch covers, for the server's tamper checks.
+ * Absent from agents that predate it (their batches get only the head checks).
+ */
+chain?: ChainProof, };
 
-export type ChainStatus = "ok" | "backwards" | "fork";
+export type ChainStatus = "ok" | "backwards" | "fork" | "rewritten" | "records_missing" | "alert_missing" | "salvaged";
 
 export type Dropped = { 
 /**

@@ -91,7 +91,12 @@ export type DecisionRow = {
 
 /** An enrolled PC. The secret itself is never stored, only its hash. */
 export type Device = {
-  /** `backwards` or `fork` once a batch's chain head disagreed with an earlier one. */
+  /** What the chain check found when it set `chain_flag`, in words. */
+  chain_detail?: string | null;
+  /**
+   * Set once a batch's chain disagreed with what the server stored: `backwards` or `fork`
+   * (heads), `rewritten`, `records_missing`, `alert_missing` or `salvaged` (chain proof).
+   */
   chain_flag?: string | null;
   chain_flag_at?: null | number;
   chain_hash?: string | null;
@@ -111,6 +116,11 @@ export type Device = {
   install_id?: string | null;
   last_seen_at?: null | number;
   org_id: number;
+  policy_flag_at?: null | number;
+  /** The fingerprint the device reported then. */
+  policy_reported?: string | null;
+  /** The fingerprint of the policy last sent to the device. */
+  policy_sha256?: string | null;
   revoked_at?: null | number;
   /** The later device of the same person and database that took over this one's rows. */
   superseded_by?: number | null;

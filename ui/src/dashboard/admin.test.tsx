@@ -133,7 +133,14 @@ describe("admin pages", () => {
     const { fetcher } = fakeServer({
       "GET /api/admin/devices": {
         status: 200,
-        body: [device(1, { revoked_at: 5 }), device(2, { chain_flag: "fork" })],
+        body: [
+          device(1, { revoked_at: 5 }),
+          device(2, {
+            chain_flag: "alert_missing",
+            chain_detail: "the alert of export record 8 never arrived",
+            policy_flag_at: 7,
+          }),
+        ],
       },
       "GET /api/admin/users": { status: 200, body: [person(2, "Boris")] },
     });
@@ -143,7 +150,9 @@ describe("admin pages", () => {
     if (!revoked || !flagged) throw new Error("a row per device");
     expect(within(revoked).getByText("Revoked")).toBeTruthy();
     expect(within(revoked).queryByRole("button")).toBeNull();
-    expect(within(flagged).getByText("Record chain: fork")).toBeTruthy();
+    expect(within(flagged).getByText("Record chain: alert_missing")).toBeTruthy();
+    expect(within(flagged).getByText("the alert of export record 8 never arrived")).toBeTruthy();
+    expect(within(flagged).getByText("Policy differs")).toBeTruthy();
     expect(within(flagged).getByText("Boris")).toBeTruthy();
     expect(within(flagged).getByText("never")).toBeTruthy();
   });

@@ -491,10 +491,20 @@ function DevicesAdmin() {
                     <td>
                       {d.revoked_at ? (
                         <span className="pill offline">{t("revoked")}</span>
-                      ) : d.chain_flag ? (
-                        <span className="pill warn" title={t("chainFlagHint")}>
-                          {t("chainFlag", { flag: d.chain_flag })}
-                        </span>
+                      ) : d.chain_flag || d.policy_flag_at ? (
+                        <>
+                          {d.chain_flag && (
+                            <span className="pill warn" title={t("chainFlagHint")}>
+                              {t("chainFlag", { flag: d.chain_flag })}
+                            </span>
+                          )}
+                          {d.policy_flag_at && (
+                            <span className="pill warn" title={t("policyFlagHint")}>
+                              {t("policyFlag")}
+                            </span>
+                          )}
+                          {d.chain_detail && <div className="muted">{d.chain_detail}</div>}
+                        </>
                       ) : (
                         <span className="pill active">{t("ok")}</span>
                       )}

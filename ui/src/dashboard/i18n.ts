@@ -165,7 +165,10 @@ const en = {
   ok: "OK",
   chainFlag: "Record chain: {flag}",
   chainFlagHint:
-    "The PC's record chain went backwards or forked: its local database may have been restored or edited.",
+    "The PC's records do not match what it uploaded before: its local database was edited, records or queued alerts were deleted, it was restored from an older copy, or it was damaged and salvaged.",
+  policyFlag: "Policy differs",
+  policyFlagHint:
+    "The PC reported applying a policy other than the one the server sent it: its policy file was edited.",
   revoke: "Revoke",
   revokeConfirm:
     "Revoke {device}? It stops uploading at its next attempt; its data stays on the PC.",
@@ -399,7 +402,10 @@ const ru: Dictionary<typeof en> = {
   ok: "В порядке",
   chainFlag: "Цепочка записей: {flag}",
   chainFlagHint:
-    "Цепочка записей компьютера пошла назад или разветвилась: локальную базу, возможно, восстановили или изменили.",
+    "Записи компьютера не совпадают с тем, что он отправил раньше: локальную базу изменили, удалили записи или оповещения из очереди, восстановили из старой копии, или она была повреждена и восстановлена.",
+  policyFlag: "Политика отличается",
+  policyFlagHint:
+    "Компьютер сообщил, что применяет не ту политику, которую ему отправил сервер: файл политики изменили.",
   revoke: "Отозвать",
   revokeConfirm:
     "Отозвать {device}? Устройство перестанет отправлять данные при следующей попытке; данные останутся на компьютере.",

@@ -21,6 +21,8 @@ use worktrace_store::OutboxDraft;
 ///   -> details {pages: 3}
 /// ```
 /// Rollups carry app and category names only (no titles, paths or domains exist in them).
+/// The chain proof (`chain`) is the caller's: it comes from the store and holds record
+/// numbers, hashes, counts and the policy fingerprint, never a record's contents.
 /// Every name is sent as [`for_wire`] writes it: characters that hide or reorder text
 /// written out (`<U+202E>`), at most 1,000 bytes, so the server never refuses it.
 pub fn build(
@@ -69,6 +71,7 @@ pub fn build(
                 title: title.filter(|_| upload.titles).as_deref().map(for_wire),
             }
         }),
+        chain: None,
     }
 }
 

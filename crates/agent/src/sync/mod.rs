@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use worktrace_domain::wire::{ChainHead, Presence};
+use worktrace_domain::wire::Presence;
 use worktrace_domain::Policy;
 use worktrace_store::Store;
 
@@ -207,19 +207,6 @@ impl SecretCache {
     }
 }
 
-fn chain_head(store: &Store) -> Result<ChainHead> {
-    Ok(match store.head()? {
-        Some((seq, hash)) => ChainHead {
-            seq,
-            hash: hex::encode(hash),
-        },
-        None => ChainHead {
-            seq: 0,
-            hash: String::new(),
-        },
-    })
-}
-
 /// One upload round at the times `now` gives, without noting its outcome (see [`run_round`]). Enrolls first from the
 /// config file when the PC is not enrolled and the file names a server and a token.
 pub fn round(
@@ -249,9 +236,9 @@ pub fn round(
     }
     let secret = secrets.get(store.device_id(), &url, device)?;
     let client = Client::new(&url, &settings.server)?;
-    let mut upload = load_server_policy(settings)
-        .unwrap_or_else(|| settings.policy.clone())
-        .upload;
+    let applied = load_server_policy(settings).unwrap_or_else(|| settings.policy.clone());
+    let mut fingerprint = applied.fingerprint();
+    let mut upload = applied.upload;
     let mut report = RoundReport::default();
     while report.batches < MAX_BATCHES_PER_ROUND {
         let pending = match store.pending_batch()? {
@@ -261,12 +248,14 @@ pub fn round(
                 if draft.is_empty() && presence.is_none() {
                     break;
                 }
-                let head = chain_head(store)?;
+                let (head, proof) = store.chain_proof(&draft, &fingerprint)?;
                 let with = presence.take();
                 report.presence_sent |= with.is_some();
                 report.items += draft.len();
                 store.save_pending(&draft, now(), |seq| {
-                    serde_json::to_string(&batch::build(seq, head, &draft, with, &upload))
+                    let mut batch = batch::build(seq, head, &draft, with, &upload);
+                    batch.chain = Some(proof);
+                    serde_json::to_string(&batch)
                 })?
             }
         };
@@ -289,6 +278,7 @@ pub fn round(
         report.batches += 1;
         report.duplicates += u32::from(ack.duplicate);
         save_server_policy(settings, &ack.policy)?;
+        fingerprint = ack.policy.fingerprint();
         upload = ack.policy.upload;
         report.policy = Some(ack.policy);
     }

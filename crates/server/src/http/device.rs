@@ -25,6 +25,7 @@ use crate::secret;
 #[cfg(test)]
 use crate::wire::{ChainStatus, Dropped, IngestAck};
 use crate::wire::{EnrollRequest, EnrollResponse, IngestBatch};
+use worktrace_domain::Millis;
 #[cfg(test)]
 use worktrace_domain::Policy;
 
@@ -197,6 +198,62 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
             check_text(|| "presence.title".into(), t)?;
         }
     }
+    if let Some(c) = &b.chain {
+        check_proof(c, b.chain_head.seq)?;
+    }
+    Ok(())
+}
+
+/// Hex of at most 64 characters (a SHA-256), empty allowed.
+fn check_hash(field: impl FnOnce() -> String, s: &str) -> Result<(), ApiError> {
+    if s.len() > 64 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(invalid(field(), "must be at most 64 hex characters"));
+    }
+    Ok(())
+}
+
+fn check_proof(c: &crate::wire::ChainProof, head: u64) -> Result<(), ApiError> {
+    use crate::wire::{MAX_PROOF_BREAKS, MAX_PROOF_EXPORTS};
+    check_u64(|| "chain.since.seq".into(), c.since.seq)?;
+    check_hash(|| "chain.since.hash".into(), &c.since.hash)?;
+    if let Some(prev) = &c.next_prev {
+        check_hash(|| "chain.next_prev".into(), prev)?;
+    }
+    check_hash(|| "chain.policy_sha256".into(), &c.policy_sha256)?;
+    check_u64(|| "chain.records".into(), c.records)?;
+    if c.exports.len() > MAX_PROOF_EXPORTS {
+        return Err(invalid(
+            "chain.exports".into(),
+            &format!(
+                "names {} records; at most {MAX_PROOF_EXPORTS}",
+                c.exports.len()
+            ),
+        ));
+    }
+    if let Some(e) = c.exports.iter().find(|e| **e <= c.since.seq || **e > head) {
+        return Err(invalid(
+            "chain.exports".into(),
+            &format!(
+                "names record {e}, outside the batch's records {}..={head}",
+                c.since.seq.saturating_add(1)
+            ),
+        ));
+    }
+    if c.breaks.len() > MAX_PROOF_BREAKS {
+        return Err(invalid(
+            "chain.breaks".into(),
+            &format!("has {} breaks; at most {MAX_PROOF_BREAKS}", c.breaks.len()),
+        ));
+    }
+    for (i, br) in c.breaks.iter().enumerate() {
+        check_u64(|| format!("chain.breaks[{i}].resumes_seq"), br.resumes_seq)?;
+        if br.resumes_seq <= br.last_good_seq {
+            return Err(invalid(
+                format!("chain.breaks[{i}]"),
+                "resumes_seq must be after last_good_seq",
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -292,6 +349,11 @@ pub async fn ingest(
         alerts_per_hour: cfg.alerts_per_device_hour,
     };
     let batch_seq = batch.batch_seq;
+    let reported_policy = batch
+        .chain
+        .as_ref()
+        .map(|c| c.policy_sha256.clone())
+        .filter(|fp| !fp.is_empty());
     let ingested = state
         .store
         .ingest_as_device(&secret.hash, batch, intake, now)
@@ -329,11 +391,46 @@ pub async fn ingest(
     }
     let layers = layers.ok_or_else(|| missing_owner(device.user_id))?;
     let policy = state.policy_cache.policy(&layers)?;
+    if !outcome.duplicate {
+        note_policy(&state, &device, reported_policy.as_deref(), &policy, now).await?;
+    }
     Ok(Json(AckOut {
         batch_seq,
         outcome,
         policy: policy.json.clone(),
     }))
+}
+
+/// Flags a device that reports applying a policy other than the one it was last sent (the
+/// one in force, or the one before it when an admin changed it since), and remembers the
+/// fingerprint of the policy this answer sends. No write when nothing changed.
+async fn note_policy(
+    state: &AppState,
+    device: &crate::model::Device,
+    reported: Option<&str>,
+    in_force: &InForce,
+    now: Millis,
+) -> ApiResult<()> {
+    let sent = device.policy_sha256.as_deref();
+    let mismatch = match (reported, sent) {
+        (Some(r), Some(s)) if r != s && r != in_force.fingerprint => Some(r),
+        _ => None,
+    };
+    if let Some(r) = mismatch {
+        tracing::warn!(
+            device = device.id,
+            reported = r,
+            sent = sent.unwrap_or("none"),
+            "the device applies a policy other than the one it was sent"
+        );
+    }
+    if mismatch.is_some() || sent != Some(in_force.fingerprint.as_str()) {
+        state
+            .store
+            .note_device_policy(device.id, &in_force.fingerprint, mismatch, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// [`IngestAck`] as sent: the batch's outcome, with the policy as the JSON text the policy

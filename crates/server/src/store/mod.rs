@@ -78,7 +78,41 @@ pub fn chain_status_name(status: ChainStatus) -> &'static str {
         ChainStatus::Ok => "ok",
         ChainStatus::Backwards => "backwards",
         ChainStatus::Fork => "fork",
+        ChainStatus::Rewritten => "rewritten",
+        ChainStatus::RecordsMissing => "records_missing",
+        ChainStatus::AlertMissing => "alert_missing",
+        ChainStatus::Salvaged => "salvaged",
     }
+}
+
+/// The chain status of a batch and the words stored with its flag: what the batch's chain
+/// proof showed ([`crate::tamper::check`]) when it showed something, else the head checks.
+pub fn chain_outcome(
+    finding: Option<crate::tamper::Finding>,
+    fork_seen: bool,
+    out_of_order_seen: bool,
+) -> (ChainStatus, Option<String>) {
+    if let Some(f) = finding {
+        return (f.status, Some(f.detail));
+    }
+    let status = chain_verdict(fork_seen, out_of_order_seen);
+    let detail = match status {
+        ChainStatus::Fork => Some(
+            "a batch's chain head has the number of an earlier one with another hash: \
+             history was rewritten on the PC",
+        ),
+        ChainStatus::Backwards => Some(
+            "a batch's chain head is behind an earlier one: records were removed on the PC or \
+             its database was restored from an older copy",
+        ),
+        _ => None,
+    };
+    (status, detail.map(str::to_owned))
+}
+
+/// The ids of the alerts a batch carries.
+pub fn batch_alert_ids(batch: &IngestBatch) -> std::collections::HashSet<u64> {
+    batch.alerts.iter().map(|a| a.id).collect()
 }
 
 /// The SQLite store's migrations (`migrations/server/sqlite/`), recorded in `schema_migrations`.
@@ -121,6 +155,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 9,
         sql: include_str!("../../../../migrations/server/sqlite/0009_audit_changes.sql"),
     },
+    Migration {
+        version: 10,
+        sql: include_str!("../../../../migrations/server/sqlite/0010_tamper_evidence.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -154,6 +192,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 7,
         sql: include_str!("../../../../migrations/server/postgres/0007_audit_changes.sql"),
+    },
+    Migration {
+        version: 8,
+        sql: include_str!("../../../../migrations/server/postgres/0008_tamper_evidence.sql"),
     },
 ]);
 

@@ -65,7 +65,7 @@ macro_rules! device_cols {
     () => {
         "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, chain_seq, \
          chain_hash, chain_flag, chain_flag_at, install_id, superseded_by, dropped_items, \
-         dropped_at, dropped_reason"
+         dropped_at, dropped_reason, chain_detail, policy_sha256, policy_flag_at, policy_reported"
     };
 }
 
@@ -169,6 +169,14 @@ query! {
     /// Revokes a device that is not revoked yet (a second revocation changes nothing).
     REVOKE_DEVICE = "UPDATE devices SET revoked_at = $3
                      WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL";
+}
+query! {
+    /// The policy fingerprint `$2` sent to device `$1`, and (unless `$3` is NULL) the other
+    /// fingerprint it reported applying, at `$4`.
+    NOTE_DEVICE_POLICY = "UPDATE devices SET policy_sha256 = $2,
+                          policy_reported = COALESCE($3, policy_reported),
+                          policy_flag_at = CASE WHEN $3 IS NULL THEN policy_flag_at ELSE $4 END
+                          WHERE id = $1";
 }
 query! {
     /// The person's older devices of one installation (`$2`), other than the new one (`$3`),

@@ -142,6 +142,16 @@ pub trait DeviceStore: Send + Sync {
         change: &ChangeEntry,
     ) -> Result<bool>;
 
+    /// Notes the fingerprint of the policy sent to `device` with an upload's answer, and the
+    /// other fingerprint it reported applying (`reported`), which flags the device.
+    async fn note_device_policy(
+        &self,
+        device: i64,
+        sent: &str,
+        reported: Option<&str>,
+        now: Millis,
+    ) -> Result<()>;
+
     // Ingest
     /// Applies a batch once: a batch already received returns its first outcome marked
     /// duplicate and changes nothing. `intake` says what was taken out of the batch before

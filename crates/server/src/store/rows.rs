@@ -80,6 +80,10 @@ impl Decode for Device {
             dropped_items: row.column(13)?,
             dropped_at: row.column(14)?,
             dropped_reason: row.column(15)?,
+            chain_detail: row.column(16)?,
+            policy_sha256: row.column(17)?,
+            policy_flag_at: row.column(18)?,
+            policy_reported: row.column(19)?,
         })
     }
 }

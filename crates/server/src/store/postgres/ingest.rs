@@ -15,8 +15,10 @@ use worktrace_domain::Millis;
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome, Intake};
 use crate::store::{
-    chain_status_name, chain_verdict, clock_out_name, dropped_flag, to_i64, whole_days, HOUR_MS,
+    batch_alert_ids, chain_outcome, chain_status_name, clock_out_name, dropped_flag, to_i64,
+    whole_days, HOUR_MS,
 };
+use crate::tamper;
 use crate::wire::{ChainStatus, IngestBatch};
 
 const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
@@ -90,7 +92,8 @@ const DEVICE: &str = "UPDATE devices SET last_seen_at = $2,
         chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < $3 THEN $5 ELSE chain_hash END,
         last_batch_seq = GREATEST(COALESCE(last_batch_seq, $3), $3),
         chain_flag = COALESCE($6, chain_flag),
-        chain_flag_at = CASE WHEN $6::text IS NULL THEN chain_flag_at ELSE $2 END
+        chain_flag_at = CASE WHEN $6::text IS NULL THEN chain_flag_at ELSE $2 END,
+        chain_detail = CASE WHEN $6::text IS NULL THEN chain_detail ELSE $9 END
     WHERE id = $1";
 
 /// The backwards check is split in two ranges, each searched in the index that bounds it: in
@@ -101,7 +104,13 @@ const EARLIER: &str = "SELECT
         (SELECT ack_json FROM batches WHERE device_id = $1 AND batch_seq = $2),
         EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND chain_seq = $3 AND chain_hash <> $4),
         EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND chain_seq > $3 AND batch_seq < $2)
-        OR EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND batch_seq > $2 AND chain_seq + 0 < $3)";
+        OR EXISTS (SELECT 1 FROM batches WHERE device_id = $1 AND batch_seq > $2 AND chain_seq + 0 < $3),
+        (SELECT chain_seq FROM devices WHERE id = $1),
+        (SELECT chain_hash FROM devices WHERE id = $1)";
+
+/// Which of the export records `$2` of a chain proof have their alert stored for device `$1`.
+const ALERTS_KNOWN: &str =
+    "SELECT ARRAY(SELECT client_id FROM alerts WHERE device_id = $1 AND client_id = ANY($2))";
 
 /// True when two items of `keys` are equal: one `UNNEST` upsert cannot touch a row twice, so
 /// such a batch is applied item by item instead (same result, more round trips).
@@ -150,7 +159,34 @@ pub(super) async fn ingest(
         outcome.duplicate = true;
         return Ok(outcome);
     }
-    let chain_status = chain_verdict(row.try_get(1)?, row.try_get(2)?);
+    let finding = match &batch.chain {
+        Some(proof) => {
+            let in_batch = batch_alert_ids(batch);
+            let look: Vec<i64> = tamper::exports_to_look_up(proof, &in_batch)
+                .into_iter()
+                .map(to_i64)
+                .collect();
+            let earlier: HashSet<u64> = if look.is_empty() {
+                HashSet::new()
+            } else {
+                let st = tx.prepare_cached(ALERTS_KNOWN).await?;
+                let known: Vec<i64> = tx.query_one(&st, &[&device.id, &look]).await?.try_get(0)?;
+                known
+                    .into_iter()
+                    .map(|id| u64::try_from(id).unwrap_or(0))
+                    .collect()
+            };
+            // Read after the device's lock: the head the device's last batch left.
+            let seq: Option<i64> = row.try_get(3)?;
+            let hash: Option<String> = row.try_get(4)?;
+            let stored = seq
+                .zip(hash.as_deref())
+                .map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash));
+            tamper::check(stored, &batch.chain_head, proof, &in_batch, &earlier)
+        }
+        None => None,
+    };
+    let (chain_status, chain_detail) = chain_outcome(finding, row.try_get(1)?, row.try_get(2)?);
     let mut outcome = IngestOutcome {
         duplicate: false,
         rollups_applied: 0,
@@ -271,7 +307,7 @@ pub(super) async fn ingest(
             }
         }
     };
-    let dev_params: [&Param; 8] = [
+    let dev_params: [&Param; 9] = [
         &device.id,
         &now,
         &batch_seq,
@@ -280,6 +316,7 @@ pub(super) async fn ingest(
         &flag,
         &dropped,
         &dropped_reason,
+        &chain_detail,
     ];
     let record_params: [&Param; 6] = [
         &device.id,

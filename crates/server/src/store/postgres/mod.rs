@@ -619,6 +619,23 @@ impl DeviceStore for PostgresStore {
         audit_if_changed(tx, rows, change).await
     }
 
+    async fn note_device_policy(
+        &self,
+        device: i64,
+        sent: &str,
+        reported: Option<&str>,
+        now: Millis,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        execute(
+            &client,
+            &query::NOTE_DEVICE_POLICY,
+            &[&device, &sent, &reported, &now],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn ingest(
         &self,
         device: &Device,

@@ -4,14 +4,18 @@
 //! and must keep the rules the tests state: a batch id seen before changes nothing and answers
 //! its first outcome; a rollup replaces the stored one only with a higher revision.
 
+use std::collections::HashSet;
+
 use rusqlite::{params, params_from_iter, Connection, ToSql};
 use worktrace_domain::Millis;
 
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome, Intake};
 use crate::store::{
-    chain_status_name, chain_verdict, clock_out_name, dropped_flag, to_i64, whole_days, HOUR_MS,
+    batch_alert_ids, chain_outcome, chain_status_name, clock_out_name, dropped_flag, to_i64,
+    whole_days, HOUR_MS,
 };
+use crate::tamper;
 use crate::wire::{ChainStatus, IngestBatch, RollupItem};
 
 /// One statement for the three questions about earlier batches of device ?1 when batch ?2
@@ -53,7 +57,27 @@ pub(super) fn ingest(
         outcome.duplicate = true;
         return Ok(outcome);
     }
-    let chain_status = chain_verdict(fork, backwards);
+    let finding = match &batch.chain {
+        Some(proof) => {
+            let in_batch = batch_alert_ids(batch);
+            let mut earlier = HashSet::new();
+            let mut known = tx.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM alerts WHERE device_id = ?1 AND client_id = ?2)",
+            )?;
+            for e in tamper::exports_to_look_up(proof, &in_batch) {
+                if known.query_row(params![device.id, to_i64(e)], |r| r.get::<_, bool>(0))? {
+                    earlier.insert(e);
+                }
+            }
+            let stored = device
+                .chain_seq
+                .zip(device.chain_hash.as_deref())
+                .map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash));
+            tamper::check(stored, &batch.chain_head, proof, &in_batch, &earlier)
+        }
+        None => None,
+    };
+    let (chain_status, chain_detail) = chain_outcome(finding, fork, backwards);
     let mut outcome = IngestOutcome {
         duplicate: false,
         rollups_applied: 0,
@@ -190,7 +214,8 @@ pub(super) fn ingest(
             chain_hash = CASE WHEN last_batch_seq IS NULL OR last_batch_seq < ?3 THEN ?5 ELSE chain_hash END,
             last_batch_seq = MAX(COALESCE(last_batch_seq, ?3), ?3),
             chain_flag = COALESCE(?6, chain_flag),
-            chain_flag_at = CASE WHEN ?6 IS NULL THEN chain_flag_at ELSE ?2 END
+            chain_flag_at = CASE WHEN ?6 IS NULL THEN chain_flag_at ELSE ?2 END,
+            chain_detail = CASE WHEN ?6 IS NULL THEN chain_detail ELSE ?9 END
          WHERE id = ?1",
     )?
     .execute(params![
@@ -201,7 +226,8 @@ pub(super) fn ingest(
         batch.chain_head.hash,
         flag,
         dropped,
-        dropped_reason
+        dropped_reason,
+        chain_detail
     ])?;
     tx.prepare_cached(
         "INSERT INTO batches (device_id, batch_seq, chain_seq, chain_hash, ack_json, received_at)

@@ -746,6 +746,25 @@ impl DeviceStore for SqliteStore {
         .await
     }
 
+    async fn note_device_policy(
+        &self,
+        device: i64,
+        sent: &str,
+        reported: Option<&str>,
+        now: Millis,
+    ) -> Result<()> {
+        let (sent, reported) = (sent.to_owned(), reported.map(str::to_owned));
+        self.write(move |c| {
+            execute(
+                c,
+                &query::NOTE_DEVICE_POLICY,
+                params![device, sent, reported, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn ingest(
         &self,
         device: &Device,
