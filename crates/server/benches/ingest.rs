@@ -81,8 +81,22 @@ fn day_batch(seq: u64) -> Value {
         json!({"day": day, "app": a, "category": "Work", "active_ms": 5_400_000,
                "idle_ms": 180_000, "clocked_ms": 5_400_000, "input_ms": 2_700_000, "revision": seq})
     }));
+    // An honest chain proof: 100 records since the previous batch's head, linked to it, as
+    // the agent sends it (so every upload runs the server's tamper checks).
+    let since = seq - 1;
+    let since_hash = if since == 0 {
+        String::new()
+    } else {
+        format!("{since:064x}")
+    };
+    let chain = json!({
+        "since": {"seq": since * 100, "hash": since_hash},
+        "next_prev": format!("{since:064x}"), "records": 100, "exports": [],
+        "policy_sha256": worktrace_domain::Policy::default().fingerprint(),
+    });
     json!({
         "batch_seq": seq, "chain_head": {"seq": seq * 100, "hash": format!("{seq:064x}")},
+        "chain": chain,
         "rollups": rollups,
         "sessions": [{"day": day, "start": midnight + 8 * 3_600_000 + again * 60_000,
                       "end": midnight + 16 * 3_600_000 + again * 60_000}],
@@ -112,6 +126,7 @@ fn offered_load() -> (f64, usize, u64) {
 /// A running server with enrolled devices and a client for them.
 struct Bench {
     server: http::Server,
+    org: i64,
     client: reqwest::Client,
     url: String,
     secrets: Vec<String>,
@@ -180,11 +195,21 @@ async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
     }
     Ok(Bench {
         server,
+        org: admin.org_id,
         client,
         url: format!("{base}/api/ingest"),
         secrets,
         _dir: dir,
     })
+}
+
+/// How many devices of the run the tamper checks flagged: none, since the uploads are honest.
+async fn flagged(b: &Bench) -> Result<usize, Box<dyn std::error::Error>> {
+    let devices = b.server.store.list_devices(b.org).await?;
+    Ok(devices
+        .iter()
+        .filter(|d| d.chain_flag.is_some() || d.policy_flag_at.is_some())
+        .count())
 }
 
 /// One upload, read to the end; false (and the reason on stderr) when it failed.
@@ -333,7 +358,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.line()
         );
         r.print_timeline();
-        failed += r.failed;
+        failed += r.failed + flagged(&b).await?;
         b.server.shutdown().await?;
     }
 
@@ -353,12 +378,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.line()
         );
         r.print_timeline();
-        failed += r.failed;
+        failed += r.failed + flagged(&b).await?;
         b.server.shutdown().await?;
     }
 
     if failed > 0 {
-        return Err(format!("{failed} uploads failed").into());
+        return Err(format!("{failed} uploads failed or devices were flagged").into());
     }
     Ok(())
 }
