@@ -135,8 +135,17 @@ struct Bench {
 
 async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    // `WORKTRACE_BENCH_SQLITE_OPTIONS=synchronous=normal` measures the SQLite store with
+    // acknowledgements that a power cut can lose (the default syncs the log first).
+    let options = std::env::var("WORKTRACE_BENCH_SQLITE_OPTIONS")
+        .map(|o| format!("?{o}"))
+        .unwrap_or_default();
+    let url = std::env::var("WORKTRACE_BENCH_POSTGRES_URL").unwrap_or_else(|_| {
+        format!(
+            "sqlite://{}{options}",
+            dir.path().join("bench.db").display()
+        )
+    });
     let mut cfg = ServeConfig::with_database(url);
     cfg.listen = "127.0.0.1:0".parse()?;
     cfg.password_memory_kib = 64;

@@ -54,6 +54,9 @@ pub fn check(
 ) -> Option<Finding> {
     let since = &proof.since;
     let found = |status, detail: String| Some(Finding { status, detail });
+    // A PC ahead of the server: the server lost uploads it had acknowledged (its database
+    // was restored from a backup). Not the PC's doing; its proof is checked from its own base.
+    let stored = stored.filter(|(seq, _)| since.seq <= *seq);
     if let Some((seq, hash)) = stored {
         if (since.seq, since.hash.as_str()) != (seq, hash) {
             let detail = if since.seq == seq {
@@ -263,6 +266,8 @@ mod tests {
             status(Some(9), 12, &proof(5, 12, &[]), &[], &[]),
             Some(ChainStatus::Rewritten)
         );
+        // The server restored from a backup is behind the PC: not the PC's doing.
+        assert_eq!(status(Some(5), 12, &proof(9, 12, &[]), &[], &[]), None);
     }
 
     #[test]
