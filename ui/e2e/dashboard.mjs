@@ -129,6 +129,10 @@ try {
   check(text.includes(OWN_NAME), "the lead sees their own team's member");
   check(!text.includes(OTHER_NAME), "the overview shows nobody from the other team");
   check(/Work > Development/.test(text), "top categories are listed");
+  check(
+    text.includes("Quarterly plan.odt"),
+    "a window title the member's policy lets leave the PC is shown with their presence",
+  );
   await shot(page, "overview");
 
   // The other team's person, by URL: not found, and nothing of theirs on the page.

@@ -44,7 +44,8 @@ fn ms(day: chrono::NaiveDate, h: u32, m: u32) -> i64 {
 }
 
 /// A week of one person's work: three categories a day, a session 09:00–17:30 with a break
-/// at noon, presence now, and (when `alert`) one high-severity export alert today.
+/// at noon, presence now (with the title a policy with `upload.titles` sends), and (when
+/// `alert`) one high-severity export alert today.
 fn week_batch(today: chrono::NaiveDate, alert: bool, now_ms: i64) -> Value {
     let mut rollups = Vec::new();
     let mut sessions = Vec::new();
@@ -109,7 +110,7 @@ fn week_batch(today: chrono::NaiveDate, alert: bool, now_ms: i64) -> Value {
         "decisions": decisions,
         "alerts": alerts,
         "presence": {"at": now_ms, "clocked_in": true, "idle": false,
-                     "category": "Work > Development"}
+                     "category": "Work > Development", "title": "Quarterly plan.odt"}
     })
 }
 

@@ -190,6 +190,11 @@ function PresenceBadge({ p, nowMs }: { p: PresenceView | undefined; nowMs: numbe
     <span className={`pill ${p.state}`}>
       {p.state === "active" ? t("active") : t("idle")}
       {p.category && <span className="pill-detail">· {p.category}</span>}
+      {p.title && (
+        <span className="pill-detail pill-title" title={p.title}>
+          · {p.title}
+        </span>
+      )}
     </span>
   );
 }
