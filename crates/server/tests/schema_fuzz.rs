@@ -4,7 +4,7 @@
 //! authenticated operations are exercised past their login checks.
 //!
 //! Every answer must be a non-5xx with a status, content type and body the document lists
-//! (`scripts/schemathesis.sh`). Bounded: 60 s for all operations but the three that log out,
+//! (`scripts/schemathesis.sh`). Bounded: 60 s for all operations but the four that end sessions,
 //! then 10 s for those with a session of their own; about 80 s in all. Never skips: without Python or PyPI it fails and says why.
 
 mod common;
@@ -18,13 +18,15 @@ use common::Backend;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// The operations that end the session they are sent with: fuzzed with a session of their own
-/// after the rest, so the admin's session lives through the main run.
-/// (The stateful phase finds the current session's id in `GET /api/me/sessions`.)
-const SESSION_ENDERS: [&str; 3] = [
+/// The operations that end the session they are sent with, or every session of a person:
+/// fuzzed with a session of their own after the rest, so the admin's session lives through the
+/// main run. (Its stateful phase finds the current session's id in `GET /api/me/sessions`, and
+/// can use a reset token from `POST /api/admin/users/{id}/password-reset` on the admin.)
+const SESSION_ENDERS: [&str; 4] = [
     "/api/auth/logout",
     "/api/auth/logout-everywhere",
     "/api/me/sessions/{session_id}",
+    "/api/auth/password-reset",
 ];
 
 /// The figures of one schemathesis run, from its HAR file (every request it sent).
@@ -155,6 +157,15 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     let (main, main_ok, main_out) =
         run(&w, &admin, &secret, "all operations", 60, &main_args).await;
     println!("{main_out}");
+
+    let me = w.get(&admin, "/api/me").await;
+    assert_eq!(
+        me.status,
+        StatusCode::OK,
+        "the admin's session lived through the main run, so every operation was fuzzed logged \
+         in: {}",
+        me.text
+    );
 
     // The operations that log out, with a session that may end.
     let mut enders_args = Vec::new();
