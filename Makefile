@@ -8,7 +8,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run run-agent test check deps ui ui-check lint check-platforms windows bench bindings server
+.PHONY: run run-agent test check deps ui ui-check lint check-platforms windows bench bindings server fuzz
 
 deps:
 	@scripts/deps.sh
@@ -49,6 +49,8 @@ check:
 
 ## Every check and every test; what CI runs.
 test: deps ui ui-check lint check-platforms windows
+	# The server's tests include the fuzzing (batch_fuzz, policy_fuzz, and schema_fuzz, which runs
+	# scripts/schemathesis.sh for about 80 s).
 	$(CARGO) test --workspace --lib --bins --tests --examples
 	# Every benchmark runs once as a smoke test: criterion's once-through mode, and the server's
 	# load programs with a few uploads and requests (they fail on any error; `make bench` measures).
@@ -73,6 +75,11 @@ check-platforms:
 
 bench:
 	$(CARGO) bench --workspace
+
+## The fuzz tests alone (`make test` runs them too): proptest over the batch and policy parsers,
+## then schemathesis over the OpenAPI document against a real server (about 80 s).
+fuzz: deps ui
+	$(CARGO) test -p worktrace-server --test batch_fuzz --test policy_fuzz --test schema_fuzz -- --nocapture
 
 ## Regenerates ui/src/bindings/: domain.ts and desktop.ts from the Rust types, server.ts from the
 ## server's OpenAPI document.

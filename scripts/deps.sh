@@ -9,7 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # System packages: X11 and D-Bus for the sensors, Xvfb/openbox/xdotool/xterm for the real-display
 # tests, PostgreSQL for the server tests, WebKitGTK (+ its WebDriver) for the desktop app,
 # Chromium for the dashboard's browser test, Node.js and npm for building the UI, mingw-w64 and
-# Wine for building the Windows programs and running their tests.
+# Wine for building the Windows programs and running their tests, Python (with venv) for the
+# schemathesis run over the server's OpenAPI document (scripts/schemathesis.sh).
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -21,6 +22,7 @@ packages=(
   chromium
   cups-daemon cups-client
   gcc-mingw-w64-x86-64 wine wine64
+  python3 python3-venv
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -1,7 +1,7 @@
 //! The export policy's patterns, compiled once: sensitive apps, titles and domains, and upload
 //! domains. Pure: no I/O.
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use worktrace_domain::{ExportPolicy, SitePattern, WindowInfo};
 
 use crate::error::{Error, Result};
@@ -36,18 +36,28 @@ fn compile_sites(field: &str, sites: &[SitePattern]) -> Result<Vec<(Regex, Strin
         .collect())
 }
 
+/// Compiles with the tracker's pattern compiler, the one the server checks policies with, so
+/// a pattern compiles here exactly when the server accepted it.
 fn compile_all<'a>(field: &str, patterns: impl Iterator<Item = &'a str>) -> Result<Vec<Regex>> {
     patterns
         .enumerate()
         .map(|(i, p)| {
-            RegexBuilder::new(p)
-                .case_insensitive(true)
-                .build()
-                .map_err(|e| Error::Pattern {
+            worktrace_tracker::patterns::compile(format!("{field}[{i}]"), p).map_err(|e| match e {
+                worktrace_tracker::Error::InvalidPattern {
+                    field,
+                    pattern,
+                    reason,
+                } => Error::Pattern {
+                    field,
+                    pattern,
+                    reason,
+                },
+                other => Error::Pattern {
                     field: format!("{field}[{i}]"),
                     pattern: p.to_owned(),
-                    reason: e.to_string(),
-                })
+                    reason: other.to_string(),
+                },
+            })
         })
         .collect()
 }

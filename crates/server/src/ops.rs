@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::model::{
     Actor, AuditEntry, ChangeEntry, NewUser, PolicyLayers, Role, Target, Team, User,
 };
-use crate::policy::{effective, parse_layer};
+use crate::policy::{checked, effective, parse_layer};
 use crate::secret;
 use crate::store::{AuditStore, OrgStore, Storage};
 
@@ -810,12 +810,12 @@ pub async fn set_org_policy(
     now: Millis,
 ) -> Result<Policy> {
     let layer = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
-    let policy = effective(&[&layer]).map_err(|e| Error::Invalid(e.message))?;
+    let policy = checked(&[&layer]).map_err(|e| Error::Invalid(e.message))?;
     // Every team's overrides must still make a valid policy over the new base.
     for team in store.list_teams(org).await? {
         let over = parse_layer(&store.team_policy_override(team.id).await?)
             .map_err(|e| Error::Invalid(e.message))?;
-        effective(&[&layer, &over]).map_err(|e| {
+        checked(&[&layer, &over]).map_err(|e| {
             Error::Invalid(format!(
                 "with team {:?}'s overrides: {}",
                 team.name, e.message
@@ -861,7 +861,7 @@ pub async fn set_team_policy(
     let t = team_in_org(store, org, team).await?;
     let over = parse_layer(json).map_err(|e| Error::Invalid(e.message))?;
     let base = parse_layer(&store.org_policy(org).await?).map_err(|e| Error::Invalid(e.message))?;
-    let policy = effective(&[&base, &over]).map_err(|e| Error::Invalid(e.message))?;
+    let policy = checked(&[&base, &over]).map_err(|e| Error::Invalid(e.message))?;
     let stored = store.team_policy_override(team).await?;
     let old_over = parse_layer(&stored).map_err(|e| Error::Invalid(e.message))?;
     if old_over == over {

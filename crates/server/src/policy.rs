@@ -54,11 +54,35 @@ pub fn effective(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem
             merged.insert(k.clone(), v.clone());
         }
     }
-    let policy: Policy =
-        serde_json::from_value(Value::Object(merged)).map_err(|e| PolicyProblem {
-            message: format!("the policy is invalid: {e}"),
-        })?;
+    // The path says where a value of the wrong type is (`exports.rules[0].severity: unknown
+    // variant ...`); serde's own message names only the type.
+    let policy: Policy = serde_path_to_error::deserialize(Value::Object(merged)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        PolicyProblem {
+            message: if path == "." {
+                format!("the policy is invalid: {inner}")
+            } else {
+                format!("the policy is invalid: {path}: {inner}")
+            },
+        }
+    })?;
     policy.validate()?;
+    Ok(policy)
+}
+
+/// [`effective`], then every pattern of the result compiled with the agent's own pattern
+/// compiler: what an admin submits must work on every PC, not fail there on each start.
+///
+/// ```text
+/// {"excluded_apps": ["("]}
+///   → Err(excluded_apps[0]: invalid regular expression "(": unclosed group)
+/// ```
+pub fn checked(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem> {
+    let policy = effective(layers)?;
+    worktrace_tracker::patterns::check_policy(&policy).map_err(|e| PolicyProblem {
+        message: e.to_string(),
+    })?;
     Ok(policy)
 }
 
@@ -93,11 +117,38 @@ mod tests {
             e.message.contains("idle_treshold_secs"),
             "names the field: {e}"
         );
+        let e = effective(&[&layer(r#"{"upload": {"titles": "yes"}}"#)]).expect_err("type");
+        assert!(
+            e.message.contains("upload.titles: invalid type"),
+            "names the field of a value of the wrong type: {e}"
+        );
         let e = effective(&[&layer(r#"{"idle_threshold_secs": 1}"#)]).expect_err("range");
         assert!(
             e.message.contains("10 to 86400"),
             "says the allowed range: {e}"
         );
         assert!(parse_layer("[1]").is_err(), "a policy must be an object");
+    }
+
+    #[test]
+    fn submitted_patterns_must_compile() {
+        let org = layer(r#"{"excluded_apps": ["^keepass", "("]}"#);
+        assert!(
+            effective(&[&org]).is_ok(),
+            "the merge alone does not compile patterns"
+        );
+        let e = checked(&[&org]).expect_err("an unclosed group is refused");
+        assert_eq!(
+            e.message, "excluded_apps[1]: invalid regular expression \"(\": unclosed group",
+            "names the field and the pattern"
+        );
+        let team = layer(r#"{"exports": {"sensitive_titles": ["[z-a]"]}}"#);
+        let e = checked(&[&layer("{}"), &team]).expect_err("a reversed class is refused");
+        assert!(
+            e.message
+                .starts_with("exports.sensitive_titles[0]: invalid regular expression"),
+            "{e}"
+        );
+        assert!(checked(&[&layer("{}")]).is_ok(), "the defaults compile");
     }
 }

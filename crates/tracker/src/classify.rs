@@ -12,11 +12,12 @@
 
 use std::borrow::Cow;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use worktrace_domain::{Policy, WindowInfo};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::patterns::compile;
 
 /// The category name given to windows no rule matches.
 pub const UNCATEGORIZED: &str = "Uncategorized";
@@ -100,30 +101,6 @@ impl View<'_> {
             && self.domain == w.domain.as_deref()
             && self.private_browsing == w.private_browsing
     }
-}
-
-/// One line out of the regex engine's multi-line message (`unclosed group`, not the caret art).
-fn regex_reason(e: &regex::Error) -> String {
-    match e {
-        regex::Error::Syntax(text) => text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| l.trim().trim_start_matches("error: ").to_owned())
-            .unwrap_or_else(|| text.clone()),
-        other => other.to_string(),
-    }
-}
-
-fn compile(field: String, pattern: &str) -> Result<Regex> {
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .build()
-        .map_err(|e| Error::InvalidPattern {
-            field,
-            pattern: pattern.to_owned(),
-            reason: regex_reason(&e),
-        })
 }
 
 fn compile_opt(field: impl FnOnce() -> String, pattern: &Option<String>) -> Result<Option<Regex>> {
@@ -295,6 +272,8 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use worktrace_domain::{CategoryRule, Redaction};
+
+    use crate::error::Error;
 
     use super::*;
 

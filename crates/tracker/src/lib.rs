@@ -10,6 +10,7 @@
 mod activity;
 pub mod classify;
 pub mod error;
+pub mod patterns;
 pub mod tracker;
 
 pub use classify::{Category, Classifier, UNCATEGORIZED};

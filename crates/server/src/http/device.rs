@@ -138,13 +138,16 @@ pub fn validate_batch(b: &IngestBatch) -> Result<(), ApiError> {
                 "must be 0 to 23 or absent",
             ));
         }
-        if [r.active_ms, r.idle_ms, r.clocked_ms, r.input_ms]
-            .iter()
-            .any(|v| *v < 0)
-        {
+        let durations = [
+            ("active_ms", r.active_ms),
+            ("idle_ms", r.idle_ms),
+            ("clocked_ms", r.clocked_ms),
+            ("input_ms", r.input_ms),
+        ];
+        if let Some((name, v)) = durations.into_iter().find(|(_, v)| *v < 0) {
             return Err(invalid(
-                format!("rollups[{i}]"),
-                "durations must not be negative",
+                format!("rollups[{i}].{name}"),
+                &format!("is {v}; durations must not be negative"),
             ));
         }
         check_text(|| format!("rollups[{i}].app"), &r.app)?;

@@ -138,13 +138,19 @@ where
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| json_rejection(rejection.into()))?;
-        match serde_json::from_slice(&bytes) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(_) => match axum::Json::<T>::from_bytes(&bytes) {
-                Ok(axum::Json(v)) => Ok(ApiJson(v)),
-                Err(rejection) => Err(json_rejection(rejection)),
-            },
-        }
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body as [`ApiJson`] does for `application/json`: plain `serde_json` first,
+/// axum's path-tracking parser only to explain a body that failed (`rollups[3].day: ...`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(_) => match axum::Json::<T>::from_bytes(bytes) {
+            Ok(axum::Json(v)) => Ok(v),
+            Err(rejection) => Err(json_rejection(rejection)),
+        },
     }
 }
 

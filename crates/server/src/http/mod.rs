@@ -9,6 +9,7 @@ pub mod admin;
 pub mod attempts;
 pub mod auth;
 pub mod bindings;
+pub mod common_errors;
 pub mod dashboard;
 pub mod device;
 pub mod error;
@@ -125,7 +126,9 @@ pub struct DashboardDoc;
 /// The whole OpenAPI document, as served at `/api/openapi.json` and as the dashboard's types
 /// are generated from (see `bindings`).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi().merge_from(DashboardDoc::openapi())
+    let mut doc = ApiDoc::openapi().merge_from(DashboardDoc::openapi());
+    common_errors::add(&mut doc);
+    doc
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
