@@ -16,7 +16,8 @@ use worktrace_domain::{
 use worktrace_server::http::device::validate_batch;
 use worktrace_server::http::error::{parse_json, ApiError};
 use worktrace_server::wire::{
-    AlertItem, ChainHead, DecisionItem, IngestBatch, Presence, RollupItem, SessionItem,
+    AlertItem, ChainBreakItem, ChainHead, ChainProof, DecisionItem, IngestBatch, Presence,
+    RollupItem, SessionItem,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -211,6 +212,38 @@ fn presence() -> impl Strategy<Value = Presence> {
         })
 }
 
+/// A chain proof as the agent sends it; the batch puts `since` and the exports in its range.
+fn proof() -> impl Strategy<Value = ChainProof> {
+    (
+        (
+            0..=MAX_SQL,
+            "[0-9a-f]{0,64}",
+            prop::option::of("[0-9a-f]{64}"),
+        ),
+        0..=MAX_SQL,
+        prop::collection::vec(0..=MAX_SQL, 0..4),
+        prop::collection::vec((0..MAX_SQL - 1_000, 1..=1_000u64, any::<i64>()), 0..3),
+        "[0-9a-f]{0,64}",
+    )
+        .prop_map(
+            |((since, hash, next_prev), records, exports, breaks, policy_sha256)| ChainProof {
+                since: ChainHead { seq: since, hash },
+                next_prev,
+                records,
+                exports,
+                breaks: breaks
+                    .into_iter()
+                    .map(|(last_good_seq, gap, noted_at)| ChainBreakItem {
+                        last_good_seq,
+                        resumes_seq: last_good_seq + gap,
+                        noted_at,
+                    })
+                    .collect(),
+                policy_sha256,
+            },
+        )
+}
+
 /// A batch an agent could send; with `full`, every list has an item and every optional part
 /// is there, so each kind of mutation has something to change.
 fn batch(full: bool) -> impl Strategy<Value = IngestBatch> {
@@ -226,9 +259,20 @@ fn batch(full: bool) -> impl Strategy<Value = IngestBatch> {
         } else {
             prop::option::of(presence()).boxed()
         },
+        if full {
+            proof().prop_map(Some).boxed()
+        } else {
+            prop::option::of(proof()).boxed()
+        },
     )
         .prop_map(
-            |((batch_seq, seq, hash), rollups, sessions, decisions, alerts, presence)| {
+            |((batch_seq, seq, hash), rollups, sessions, decisions, alerts, presence, chain)| {
+                let chain = chain.map(|mut c| {
+                    c.since.seq = c.since.seq.min(seq);
+                    let since = c.since.seq;
+                    c.exports.retain(|e| *e > since && *e <= seq);
+                    c
+                });
                 IngestBatch {
                     batch_seq,
                     chain_head: ChainHead { seq, hash },
@@ -237,6 +281,7 @@ fn batch(full: bool) -> impl Strategy<Value = IngestBatch> {
                     decisions,
                     alerts,
                     presence,
+                    chain,
                 }
             },
         )
@@ -337,6 +382,20 @@ fn required_keys(v: &Value) -> Vec<(Vec<Value>, &'static str)> {
             out.push((vec![json!("presence")], k));
         }
     }
+    if v["chain"].is_object() {
+        for k in ["since", "records"] {
+            out.push((vec![json!("chain")], k));
+        }
+        for k in ["seq", "hash"] {
+            out.push((vec![json!("chain"), json!("since")], k));
+        }
+        let n = v["chain"]["breaks"].as_array().map_or(0, Vec::len);
+        for i in 0..n {
+            for k in ["last_good_seq", "resumes_seq", "noted_at"] {
+                out.push((vec![json!("chain"), json!("breaks"), json!(i)], k));
+            }
+        }
+    }
     out
 }
 
@@ -395,6 +454,7 @@ enum Breakage {
     EndBeforeStart(usize, i64),
     Drift(usize, i64),
     IdleEndFirst(usize, i64),
+    ExportOutside(u64),
 }
 
 fn breakage() -> impl Strategy<Value = Breakage> {
@@ -427,6 +487,7 @@ fn breakage() -> impl Strategy<Value = Breakage> {
         (any::<usize>(), prop_oneof![3i64..400, -400i64..-3])
             .prop_map(|(i, days)| Breakage::Drift(i, days)),
         (any::<usize>(), 1i64..=DAY_MS).prop_map(|(i, by)| Breakage::IdleEndFirst(i, by)),
+        (0..=MAX_SQL).prop_map(Breakage::ExportOutside),
     ]
 }
 
@@ -563,6 +624,19 @@ fn break_batch(b: &mut IngestBatch, how: &Breakage) -> String {
             let d = &mut b.decisions[i].decision;
             d.idle_end = d.idle_start - by;
             format!("decisions[{i}].decision.idle_end")
+        }
+        Breakage::ExportOutside(e) => {
+            // An export record the batch does not cover: at or before `since`, or after its head.
+            let head = b.chain_head.seq;
+            if let Some(c) = &mut b.chain {
+                let outside = if e <= c.since.seq || e > head {
+                    e
+                } else {
+                    c.since.seq
+                };
+                c.exports.push(outside);
+            }
+            "chain.exports".into()
         }
     }
 }
