@@ -261,7 +261,8 @@ pub struct Dropped {
     pub too_old: u32,
     /// Items dated further ahead of the server's clock than the allowed clock skew.
     pub in_future: u32,
-    /// Rollups with a duration longer than their hour (1 h) or day (25 h, a DST day).
+    /// Rollups with a duration longer than their hour (2 h: the hour that repeats when the
+    /// clocks go back) or day (25 h, a DST day).
     pub too_long: u32,
     /// The presence report was dated ahead of the server's clock beyond the allowed skew; it
     /// was kept as of the moment the server received it.

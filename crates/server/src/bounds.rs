@@ -10,16 +10,18 @@ use worktrace_domain::day::{epoch_day, DAY_MS};
 use worktrace_domain::wire::{Dropped, IngestBatch, RollupItem};
 use worktrace_domain::Millis;
 
-/// Longest duration an hour rollup may hold.
-pub const HOUR_MAX_MS: i64 = 3_600_000;
+const HOUR_MS: i64 = 3_600_000;
+/// Longest duration an hour rollup may hold: two hours, for the local hour that repeats when
+/// the clocks go back (the agent names both of its buckets by the same hour of the day).
+pub const HOUR_MAX_MS: i64 = 2 * HOUR_MS;
 /// Longest duration a day rollup may hold: 25 hours, the day a DST change gives back an hour.
-pub const DAY_MAX_MS: i64 = 25 * HOUR_MAX_MS;
+pub const DAY_MAX_MS: i64 = 25 * HOUR_MS;
 
 /// A work day's local midnight lies at most 14 hours before its UTC midnight (UTC+14)...
-const EARLIEST_OFFSET_MS: i64 = 14 * HOUR_MAX_MS;
+const EARLIEST_OFFSET_MS: i64 = 14 * HOUR_MS;
 /// ... and its end (the next midnight plus a day start before 24:00) at most 2 days and 12
 /// hours after (UTC−12).
-const LATEST_END_MS: i64 = 2 * DAY_MS + 12 * HOUR_MAX_MS;
+const LATEST_END_MS: i64 = 2 * DAY_MS + 12 * HOUR_MS;
 
 /// The instants the server accepts from devices: `[oldest, newest]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -63,7 +63,9 @@ fn mixed_batch(now: i64) -> Value {
         "rollups": [
             rollup(&today, None, "kept-day", 2 * HOUR),
             rollup(&today, Some(9), "kept-hour", HOUR),
-            rollup(&today, Some(10), "hour-too-long", HOUR + 1),
+            // The hour that repeats when the clocks go back holds up to two hours.
+            rollup(&today, Some(3), "kept-repeated-hour", 2 * HOUR),
+            rollup(&today, Some(10), "hour-too-long", 2 * HOUR + 1),
             rollup(&today, None, "day-too-long", 25 * HOUR + 1),
             rollup(&utc_day(ahead), None, "next-year", HOUR),
             rollup(&utc_day(back), None, "long-ago", HOUR),
@@ -115,11 +117,14 @@ async fn out_of_range_items_are_left_out(backend: Backend) {
     );
     assert_eq!(
         dropped["too_long"], 2,
-        "an hour of 1 h 1 ms and a day of 25 h 1 ms: {}",
+        "an hour of 2 h 1 ms and a day of 25 h 1 ms: {}",
         ack.text
     );
     assert_eq!(dropped["presence_clamped"], true, "{}", ack.text);
-    assert_eq!(ack.body["rollups_applied"], 2, "the two good rollups");
+    assert_eq!(
+        ack.body["rollups_applied"], 3,
+        "the three good rollups (the repeated hour's two hours among them)"
+    );
     assert_eq!(ack.body["sessions"], 1, "the good session");
     assert_eq!(ack.body["decisions"], 1, "the good decision");
     assert_eq!(ack.body["alerts"], 2, "the good alerts");

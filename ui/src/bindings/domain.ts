@@ -498,7 +498,8 @@ too_old: number,
  */
 in_future: number, 
 /**
- * Rollups with a duration longer than their hour (1 h) or day (25 h, a DST day).
+ * Rollups with a duration longer than their hour (2 h: the hour that repeats when the
+ * clocks go back) or day (25 h, a DST day).
  */
 too_long: number, 
 /**
