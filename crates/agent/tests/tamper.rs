@@ -70,12 +70,31 @@ fn rewrite_chain(pc: &Pc, edit: &str) {
     }
 }
 
-fn day_of_work(at: i64) -> Vec<Record> {
-    vec![
-        Record::ClockIn { at },
-        window(at, 30, "localc"),
-        window(at + 30 * MIN, 20, "thunderbird"),
-    ]
+/// A company on `backend` and an enrolled PC that has uploaded its first three records
+/// (a clock-in and two windows, records 1–3). Bind `_keyring` (not `..`): the keychain must
+/// outlive the test.
+struct Uploaded {
+    pc: Pc,
+    company: Company,
+    _keyring: Keyring,
+}
+
+fn uploaded(backend: Backend) -> Uploaded {
+    let keyring = Keyring::start();
+    let company = Company::on(backend);
+    let pc = Pc::new(&keyring);
+    pc.enroll(&company.url(), &company.token());
+    pc.append(&[
+        Record::ClockIn { at: T0 },
+        window(T0, 30, "localc"),
+        window(T0 + 30 * MIN, 20, "thunderbird"),
+    ]);
+    sync(&pc);
+    Uploaded {
+        pc,
+        company,
+        _keyring: keyring,
+    }
 }
 
 #[test]
@@ -89,12 +108,11 @@ fn history_rewritten_after_upload_is_flagged_on_postgres() {
 }
 
 fn history_rewritten_after_upload_is_flagged_on(backend: Backend) {
-    let keyring = Keyring::start();
-    let company = Company::on(backend);
-    let pc = Pc::new(&keyring);
-    pc.enroll(&company.url(), &company.token());
-    pc.append(&day_of_work(T0));
-    sync(&pc);
+    let Uploaded {
+        pc,
+        company,
+        _keyring,
+    } = uploaded(backend);
     // Honest uploads in a row, an export among them, and an admin changing the policy in
     // between: nothing is flagged.
     pc.append(&[
@@ -144,12 +162,11 @@ fn history_rewritten_after_upload_is_flagged_on(backend: Backend) {
 
 #[test]
 fn a_deleted_record_is_flagged() {
-    let keyring = Keyring::start();
-    let company = Company::start();
-    let pc = Pc::new(&keyring);
-    pc.enroll(&company.url(), &company.token());
-    pc.append(&day_of_work(T0));
-    sync(&pc);
+    let Uploaded {
+        pc,
+        company,
+        _keyring,
+    } = uploaded(Backend::Sqlite);
     pc.append(&[
         window(T0 + 60 * MIN, 5, "localc"),
         window(T0 + 65 * MIN, 5, "solitaire"),
@@ -178,12 +195,11 @@ fn a_queued_alert_deleted_before_upload_is_flagged_on_postgres() {
 }
 
 fn a_queued_alert_deleted_before_upload_is_flagged_on(backend: Backend) {
-    let keyring = Keyring::start();
-    let company = Company::on(backend);
-    let pc = Pc::new(&keyring);
-    pc.enroll(&company.url(), &company.token());
-    pc.append(&day_of_work(T0));
-    sync(&pc);
+    let Uploaded {
+        pc,
+        company,
+        _keyring,
+    } = uploaded(backend);
     pc.append(&[usb_copy(T0 + 55 * MIN, "clients.xlsx")]);
     let conn = rusqlite::Connection::open(pc.env.database()).expect("open");
     let deleted = conn
@@ -209,12 +225,11 @@ fn a_queued_alert_deleted_before_upload_is_flagged_on(backend: Backend) {
 
 #[test]
 fn an_edited_policy_file_is_flagged() {
-    let keyring = Keyring::start();
-    let company = Company::start();
-    let pc = Pc::new(&keyring);
-    pc.enroll(&company.url(), &company.token());
-    pc.append(&day_of_work(T0));
-    sync(&pc);
+    let Uploaded {
+        pc,
+        company,
+        _keyring,
+    } = uploaded(Backend::Sqlite);
     let file = pc.env.data_dir().join("server-policy.json");
     let mut policy: Value =
         serde_json::from_slice(&std::fs::read(&file).expect("policy saved")).expect("JSON");
