@@ -30,3 +30,14 @@ pub(crate) fn parse(body: &str) -> Result<Record, Failure> {
     serde_json::from_str(body)
         .map_err(|e| Failure::Damaged(format!("a stored record cannot be read ({e})")))
 }
+
+/// A stored integer as the counter it is (a negative one, which this store never writes, as 0).
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A counter as SQLite stores it (one beyond `i64::MAX`, which this store never reaches, as
+/// `i64::MAX`).
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}

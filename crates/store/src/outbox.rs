@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use worktrace_domain::wire::{AlertItem, DecisionItem, RollupItem, SessionItem};
 use worktrace_domain::{ClockOutReason, Millis, Record, Severity};
 
-use crate::codec::parse;
+use crate::codec::{parse, to_u64};
 use crate::error::Failure;
 use crate::meta::{meta_i64, meta_text, set_meta};
 use crate::rollup::{DayClock, DAY_MS};
@@ -429,10 +429,6 @@ fn hour_totals(
         }
     }
     Ok(out)
-}
-
-fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
 }
 
 /// The batch waiting for an acknowledgement, if any.

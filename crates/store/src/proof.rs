@@ -12,7 +12,9 @@ use worktrace_domain::wire::{
 };
 use worktrace_domain::Millis;
 
+use crate::codec::{to_i64, to_u64};
 use crate::error::Failure;
+use crate::ledger;
 use crate::meta::{meta_text, set_meta};
 
 /// The chain as the server last acknowledged it.
@@ -86,14 +88,6 @@ pub(crate) fn note_acked(conn: &Connection, body: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
 /// The head a batch carries and its proof, for a batch whose alerts are `alert_ids`.
 pub(crate) fn proof(
     conn: &Connection,
@@ -105,11 +99,8 @@ pub(crate) fn proof(
         seq: acked.seq,
         hash: acked.hash.clone(),
     };
-    let local_head: u64 = conn
-        .query_row("SELECT max(seq) FROM records", [], |r| {
-            r.get::<_, Option<i64>>(0)
-        })?
-        .map_or(0, to_u64);
+    let head = ledger::head(conn)?;
+    let local_head = head.map_or(0, |(seq, _)| seq);
     // Queued alerts the batch leaves out hold the covered head back (read after the head, so
     // an export appended meanwhile is among them).
     let mut held: Option<u64> = None;
@@ -161,10 +152,14 @@ pub(crate) fn proof(
             },
         ));
     }
-    let hash: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT hash FROM records WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1")?
-        .query_row([to_i64(covered)], |r| r.get(0))
-        .optional()?;
+    // Usually the batch covers up to the last record, whose hash the head read has.
+    let hash: Option<Vec<u8>> = match head {
+        Some((seq, hash)) if seq == covered => Some(hash.to_vec()),
+        _ => conn
+            .prepare_cached("SELECT hash FROM records WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1")?
+            .query_row([to_i64(covered)], |r| r.get(0))
+            .optional()?,
+    };
     let next_prev: Option<Vec<u8>> = conn
         .prepare_cached("SELECT prev_hash FROM records WHERE seq = ?1")?
         .query_row([to_i64(acked.seq + 1)], |r| r.get(0))
