@@ -23,6 +23,13 @@ fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
+/// The head the server stored for a device (its `chain_seq`, `chain_hash`), as [`check`] takes
+/// it: `None` before the device's first batch.
+pub fn stored_head(seq: Option<i64>, hash: Option<&str>) -> Option<(u64, &str)> {
+    seq.zip(hash)
+        .map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash))
+}
+
 /// The export records of `proof` whose alert is not in the batch: the store looks them up
 /// among the alerts it has from the device.
 pub fn exports_to_look_up(proof: &ChainProof, batch_alerts: &HashSet<u64>) -> Vec<u64> {

@@ -55,6 +55,19 @@ fn damage_page_of(path: &std::path::Path, i: i64) -> usize {
     start / page
 }
 
+/// Tracking going on after a salvage: one more window record.
+fn track_on(store: &mut Store) {
+    store
+        .append(&[window(
+            utc(2025, 3, 5, 8, 0),
+            utc(2025, 3, 5, 9, 0),
+            "localc",
+            "after",
+            true,
+        )])
+        .expect("append after the salvage");
+}
+
 #[test]
 fn a_damaged_page_costs_its_records_only_and_the_break_is_noted() {
     let (_dir, path) = temp_db();
@@ -88,15 +101,7 @@ fn a_damaged_page_costs_its_records_only_and_the_break_is_noted() {
     // Records after the break are there, and tracking goes on after them.
     let last = store.head().expect("head").expect("a head");
     assert_eq!(last.0, 2000, "the last record was kept");
-    store
-        .append(&[window(
-            utc(2025, 3, 5, 8, 0),
-            utc(2025, 3, 5, 9, 0),
-            "localc",
-            "after",
-            true,
-        )])
-        .expect("append after the salvage");
+    track_on(&mut store);
     let after = store.verify().expect("verify");
     assert_eq!(after.first_broken, None);
     assert_eq!(after.records, report.records_kept + 1);
@@ -161,15 +166,7 @@ fn when_the_end_of_an_uploaded_chain_is_lost_numbering_goes_on_after_it_and_the_
         "no number the server has is used again: {report:?}"
     );
     let mut store = Store::open(&path, berlin()).expect("open");
-    store
-        .append(&[window(
-            utc(2025, 3, 5, 8, 0),
-            utc(2025, 3, 5, 9, 0),
-            "localc",
-            "after",
-            true,
-        )])
-        .expect("append");
+    track_on(&mut store);
     assert_eq!(store.head().expect("head").map(|h| h.0), Some(601));
     assert_eq!(store.verify().expect("verify").first_broken, None);
     let draft = store.outbox_draft(10_000, 64 << 20).expect("draft");

@@ -179,9 +179,7 @@ pub(super) async fn ingest(
             // Read after the device's lock: the head the device's last batch left.
             let seq: Option<i64> = row.try_get(3)?;
             let hash: Option<String> = row.try_get(4)?;
-            let stored = seq
-                .zip(hash.as_deref())
-                .map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash));
+            let stored = tamper::stored_head(seq, hash.as_deref());
             tamper::check(stored, &batch.chain_head, proof, &in_batch, &earlier)
         }
         None => None,

@@ -69,10 +69,7 @@ pub(super) fn ingest(
                     earlier.insert(e);
                 }
             }
-            let stored = device
-                .chain_seq
-                .zip(device.chain_hash.as_deref())
-                .map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash));
+            let stored = tamper::stored_head(device.chain_seq, device.chain_hash.as_deref());
             tamper::check(stored, &batch.chain_head, proof, &in_batch, &earlier)
         }
         None => None,
