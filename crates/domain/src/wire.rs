@@ -262,7 +262,8 @@ pub struct Dropped {
     /// Items dated further ahead of the server's clock than the allowed clock skew.
     pub in_future: u32,
     /// Rollups with a duration longer than their hour (2 h: the hour that repeats when the
-    /// clocks go back) or day (25 h, a DST day).
+    /// clocks go back) or day (25 h, a DST day), or that with the device's other rollups of
+    /// the hour or day would add up to longer than it.
     pub too_long: u32,
     /// The presence report was dated ahead of the server's clock beyond the allowed skew; it
     /// was kept as of the moment the server received it.

@@ -1,6 +1,7 @@
 //! The times and durations a batch may hold: every device timestamp lies between the server's
 //! retention and its clock plus the allowed skew, and no rollup lasts longer than its hour or
-//! day. Items outside are taken out of the batch and counted; the rest is stored.
+//! day. Items outside are taken out of the batch and counted; the rest is stored. What the
+//! rollups of an hour or day add up to with the stored ones is [`sums`]' part.
 //!
 //! Pure: no I/O, no clock reads (the receive time is passed in). Why items are left out and
 //! not the batch refused: the agent's outbox sends a refused batch again until it is taken, so
@@ -9,6 +10,8 @@
 use worktrace_domain::day::{epoch_day, DAY_MS};
 use worktrace_domain::wire::{Dropped, IngestBatch, RollupItem};
 use worktrace_domain::Millis;
+
+pub mod sums;
 
 const HOUR_MS: i64 = 3_600_000;
 /// Longest duration an hour rollup may hold: two hours, for the local hour that repeats when

@@ -1,8 +1,9 @@
 //! Device times are bounded, over real HTTP on SQLite and PostgreSQL: items dated before the
-//! retention or ahead of the server's clock beyond the allowed skew, and rollups longer than
-//! their hour or day, are left out of an accepted batch and counted (in the acknowledgement
-//! and on the device), while the rest of the batch is stored; a presence from the future does
-//! not freeze the PC's presence.
+//! retention or ahead of the server's clock beyond the allowed skew, rollups longer than
+//! their hour or day, and rollups that with the device's stored ones would add up to longer
+//! than their hour or day, are left out of an accepted batch and counted (in the
+//! acknowledgement and on the device), while the rest of the batch is stored; a presence from
+//! the future does not freeze the PC's presence.
 
 mod common;
 
@@ -25,6 +26,14 @@ fn rollup(day: &str, hour: Option<u8>, app: &str, active_ms: i64) -> Value {
     json!({"day": day, "hour": hour, "app": app, "category": "Work > Email",
            "active_ms": active_ms, "idle_ms": 0, "clocked_ms": active_ms, "input_ms": 0,
            "revision": 1})
+}
+
+/// A rollup of `app` in a category of its own (so the hours view tells the apps apart).
+fn app_rollup(day: &str, hour: Option<u8>, app: &str, active_ms: i64, revision: u64) -> Value {
+    let mut r = rollup(day, hour, app, active_ms);
+    r["category"] = json!(format!("Work > {app}"));
+    r["revision"] = json!(revision);
+    r
 }
 
 fn session(start: i64) -> Value {
@@ -275,4 +284,118 @@ async fn future_presence_does_not_freeze_sqlite() {
 #[tokio::test]
 async fn future_presence_does_not_freeze_postgres() {
     future_presence_does_not_freeze(Backend::Postgres).await;
+}
+
+/// The person's active time per (hour, category) of `day`, as the timeline reads it.
+async fn hours_of(
+    w: &World,
+    viewer: &common::world::Session,
+    user: i64,
+    day: &str,
+) -> Vec<(i64, String, i64)> {
+    let hours = w
+        .get(viewer, &format!("/api/people/{user}/days/{day}/hours"))
+        .await;
+    assert_eq!(hours.status, StatusCode::OK, "{}", hours.text);
+    let mut rows: Vec<(i64, String, i64)> = hours
+        .body
+        .as_array()
+        .expect("hours")
+        .iter()
+        .map(|h| {
+            let hour = h["hour"].as_i64().expect("hour");
+            let category = h["category"].as_str().expect("category").to_owned();
+            (hour, category, h["active_ms"].as_i64().expect("active"))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn apps_cannot_add_up_to_more_than_the_hour_or_day(backend: Backend) {
+    let w = World::start(backend).await;
+    let admin = w.login("admin@acme.test").await;
+    let (device, secret) = w.enroll(&admin, &w.emp_a).await;
+    let today = utc_day(now_ms());
+    const MIN: i64 = 60_000;
+    let first = json!({"batch_seq": 1, "chain_head": head(1), "rollups": [
+        app_rollup(&today, Some(9), "mail", 100 * MIN, 1),
+        app_rollup(&today, None, "mail", 20 * HOUR, 1),
+    ]});
+    let ack = w.ingest(&secret, &first).await;
+    assert_eq!(ack.body["rollups_applied"], 2, "{}", ack.text);
+
+    // Each rollup alone is within its hour or day; with the stored ones two are not.
+    let second = json!({"batch_seq": 2, "chain_head": head(2), "rollups": [
+        app_rollup(&today, Some(9), "chat", 30 * MIN, 1),
+        app_rollup(&today, Some(10), "editor", HOUR, 1),
+        app_rollup(&today, None, "chat", 6 * HOUR, 1),
+    ]});
+    let ack = w.ingest(&secret, &second).await;
+    assert_eq!(ack.status, StatusCode::OK, "{}", ack.text);
+    assert_eq!(
+        ack.body["dropped"]["too_long"], 2,
+        "09:00 would hold 130 min and the day 26 h: {}",
+        ack.text
+    );
+    assert_eq!(
+        ack.body["rollups_applied"], 1,
+        "10:00 is stored: {}",
+        ack.text
+    );
+    let hours = hours_of(&w, &admin, w.emp_a.id, &today).await;
+    assert_eq!(
+        hours,
+        [
+            (9, "Work > mail".to_owned(), 100 * MIN),
+            (10, "Work > editor".to_owned(), HOUR)
+        ],
+        "no chat at 09:00"
+    );
+    let day = w
+        .get(&admin, &format!("/api/people/{}/days/{today}", w.emp_a.id))
+        .await;
+    assert_eq!(
+        day.body["totals"]["active_ms"],
+        20 * HOUR,
+        "the day holds its 20 h of mail only: {}",
+        day.text
+    );
+
+    // A newer revision that shortens the mail makes room for the chat.
+    let third = json!({"batch_seq": 3, "chain_head": head(3), "rollups": [
+        app_rollup(&today, Some(9), "mail", 60 * MIN, 2),
+        app_rollup(&today, Some(9), "chat", 30 * MIN, 1),
+    ]});
+    let ack = w.ingest(&secret, &third).await;
+    assert_eq!(ack.body["dropped"]["too_long"], 0, "{}", ack.text);
+    assert_eq!(ack.body["rollups_applied"], 2, "{}", ack.text);
+    let hours = hours_of(&w, &admin, w.emp_a.id, &today).await;
+    assert!(
+        hours.contains(&(9, "Work > chat".to_owned(), 30 * MIN))
+            && hours.contains(&(9, "Work > mail".to_owned(), 60 * MIN)),
+        "{hours:?}"
+    );
+
+    let devices = w.get(&admin, "/api/admin/devices").await;
+    let d = devices
+        .body
+        .as_array()
+        .expect("devices")
+        .iter()
+        .find(|d| d["id"] == device)
+        .expect("the device is listed");
+    assert_eq!(d["dropped_items"], 2, "admins see the count: {d}");
+    assert_eq!(d["dropped_reason"], "too_long", "and the reason: {d}");
+    w.server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn apps_cannot_add_up_to_more_than_the_hour_or_day_sqlite() {
+    apps_cannot_add_up_to_more_than_the_hour_or_day(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn apps_cannot_add_up_to_more_than_the_hour_or_day_postgres() {
+    apps_cannot_add_up_to_more_than_the_hour_or_day(Backend::Postgres).await;
 }

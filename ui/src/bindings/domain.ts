@@ -499,7 +499,8 @@ too_old: number,
 in_future: number, 
 /**
  * Rollups with a duration longer than their hour (2 h: the hour that repeats when the
- * clocks go back) or day (25 h, a DST day).
+ * clocks go back) or day (25 h, a DST day), or that with the device's other rollups of
+ * the hour or day would add up to longer than it.
  */
 too_long: number, 
 /**

@@ -12,6 +12,7 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 use worktrace_domain::Millis;
 
+use crate::bounds::sums;
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome, Intake};
 use crate::store::{
@@ -19,7 +20,7 @@ use crate::store::{
     whole_days, HOUR_MS,
 };
 use crate::tamper;
-use crate::wire::{ChainStatus, IngestBatch};
+use crate::wire::{ChainStatus, IngestBatch, RollupItem};
 
 const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
         active_ms, idle_ms, clocked_ms, input_ms, revision)
@@ -49,6 +50,11 @@ pub(super) const PERSON_DAYS: &str = "INSERT INTO person_days (user_id, day, act
         active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
         clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
         categories = excluded.categories";
+
+/// The stored rollups of device `$1` on the days `$2`, for [`sums::screen`].
+const STORED_OF_DAYS: &str = "SELECT day, hour, app, category, revision, active_ms, idle_ms,
+        clocked_ms, input_ms
+    FROM rollups WHERE device_id = $1 AND day = ANY($2::text[])";
 
 const SESSIONS: &str = "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms,
         clock_out_reason)
@@ -141,18 +147,27 @@ pub(super) async fn ingest(
 ) -> Result<IngestOutcome> {
     let batch_seq = to_i64(batch.batch_seq);
     let head_seq = to_i64(batch.chain_head.seq);
-    let (lock, earlier) = tokio::try_join!(
+    let (lock, earlier, stored) = tokio::try_join!(
         tx.prepare_cached("SELECT id FROM devices WHERE id = $1 FOR UPDATE"),
         tx.prepare_cached(EARLIER),
+        tx.prepare_cached(STORED_OF_DAYS),
     )?;
     // One batch of a device at a time, across all nodes: the checks read what the device's
-    // earlier batches wrote. Both go out together; PostgreSQL runs the check after the lock is
-    // held, with a snapshot taken then, so it sees every batch committed before.
+    // earlier batches wrote. All go out together; PostgreSQL runs the reads after the lock is
+    // held, each with a snapshot taken then, so they see every batch committed before.
     let lock_params: [&Param; 1] = [&device.id];
     let earlier_params: [&Param; 4] = [&device.id, &batch_seq, &head_seq, &batch.chain_head.hash];
-    let (_, row) = tokio::try_join!(
+    let days = sums::days(&batch.rollups);
+    let stored_rows = async {
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        tx.query(&stored, &[&device.id, &days]).await
+    };
+    let (_, row, stored_rows) = tokio::try_join!(
         tx.execute(&lock, &lock_params),
         tx.query_one(&earlier, &earlier_params),
+        stored_rows,
     )?;
     if let Some(json) = row.try_get::<_, Option<String>>(0)? {
         let mut outcome: IngestOutcome = serde_json::from_str(&json)?;
@@ -185,6 +200,24 @@ pub(super) async fn ingest(
         None => None,
     };
     let (chain_status, chain_detail) = chain_outcome(finding, row.try_get(1)?, row.try_get(2)?);
+    let stored = stored_rows
+        .iter()
+        .map(|r| {
+            Ok(sums::Stored {
+                day: r.try_get(0)?,
+                hour: r.try_get(1)?,
+                app: r.try_get(2)?,
+                category: r.try_get(3)?,
+                revision: r.try_get(4)?,
+                ms: [r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?],
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, tokio_postgres::Error>>()?;
+    let kept = sums::screen(&batch.rollups, &stored);
+    let mut dropped = intake.dropped;
+    dropped.too_long = dropped
+        .too_long
+        .saturating_add(count((batch.rollups.len() - kept.len()) as u64));
     let mut outcome = IngestOutcome {
         duplicate: false,
         rollups_applied: 0,
@@ -193,19 +226,15 @@ pub(super) async fn ingest(
         decisions: 0,
         alerts: 0,
         chain_status,
-        dropped: intake.dropped,
+        dropped,
     };
-    let repeats = has_repeats(
-        batch
-            .rollups
-            .iter()
-            .map(|r| (&r.day, r.hour, &r.app, &r.category)),
-    ) || has_repeats(batch.sessions.iter().map(|s| s.start))
+    let repeats = has_repeats(kept.iter().map(|r| (&r.day, r.hour, &r.app, &r.category)))
+        || has_repeats(batch.sessions.iter().map(|s| s.start))
         || has_repeats(batch.decisions.iter().map(|d| d.decision.idle_start));
     let (rollups, sessions, decisions) = if repeats {
-        item_by_item(tx, device, batch).await?
+        item_by_item(tx, device, &kept, batch).await?
     } else {
-        together(tx, device, batch).await?
+        together(tx, device, &kept, batch).await?
     };
     let days = whole_days(batch);
     if rollups > 0 && !days.is_empty() {
@@ -213,7 +242,7 @@ pub(super) async fn ingest(
         tx.execute(&st, &[&device.user_id, &days]).await?;
     }
     outcome.rollups_applied = rollups;
-    outcome.rollups_ignored = count(batch.rollups.len() as u64).saturating_sub(rollups);
+    outcome.rollups_ignored = count(kept.len() as u64).saturating_sub(rollups);
     outcome.sessions = sessions;
     outcome.decisions = decisions;
     outcome.alerts = count(batch.alerts.len() as u64);
@@ -263,7 +292,7 @@ pub(super) async fn ingest(
         events.push(serde_json::to_string(&a.event)?);
     }
     let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));
-    let (dropped, dropped_reason) = dropped_flag(&intake.dropped);
+    let (dropped, dropped_reason) = dropped_flag(&outcome.dropped);
     let ack = serde_json::to_string(&outcome)?;
     let alerts_done = async {
         if batch.alerts.is_empty() {
@@ -334,11 +363,13 @@ pub(super) async fn ingest(
     Ok(outcome)
 }
 
-/// Rollups, sessions and decisions in one statement each, sent together. Returns (rollups
-/// applied, sessions, decisions).
+/// `rollups` (the batch's, less those [`sums::screen`] left out), and the batch's sessions and
+/// decisions, in one statement each, sent together. Returns (rollups applied, sessions,
+/// decisions).
 async fn together(
     tx: &Transaction<'_>,
     device: &Device,
+    rollups_in: &[RollupItem],
     batch: &IngestBatch,
 ) -> Result<(u32, u32, u32)> {
     let (rollups, sessions, decisions) = tokio::try_join!(
@@ -346,7 +377,7 @@ async fn together(
         tx.prepare_cached(SESSIONS),
         tx.prepare_cached(DECISIONS),
     )?;
-    let n = batch.rollups.len();
+    let n = rollups_in.len();
     let (mut days, mut hours, mut apps, mut cats) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -360,7 +391,7 @@ async fn together(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for r in &batch.rollups {
+    for r in rollups_in {
         days.push(r.day.as_str());
         hours.push(r.hour.map_or(-1, i64::from));
         apps.push(r.app.as_str());
@@ -462,6 +493,7 @@ async fn together(
 async fn item_by_item(
     tx: &Transaction<'_>,
     device: &Device,
+    rollups_in: &[RollupItem],
     batch: &IngestBatch,
 ) -> Result<(u32, u32, u32)> {
     let (rollups, sessions, decisions) = tokio::try_join!(
@@ -470,7 +502,7 @@ async fn item_by_item(
         tx.prepare_cached(DECISIONS),
     )?;
     let mut applied = 0u32;
-    for r in &batch.rollups {
+    for r in rollups_in {
         let n = tx
             .execute(
                 &rollups,

@@ -4,11 +4,13 @@
 //! and must keep the rules the tests state: a batch id seen before changes nothing and answers
 //! its first outcome; a rollup replaces the stored one only with a higher revision.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use rusqlite::{params, params_from_iter, Connection, ToSql};
 use worktrace_domain::Millis;
 
+use crate::bounds::sums;
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome, Intake};
 use crate::store::{
@@ -16,7 +18,7 @@ use crate::store::{
     whole_days, HOUR_MS,
 };
 use crate::tamper;
-use crate::wire::{ChainStatus, IngestBatch, RollupItem};
+use crate::wire::{ChainStatus, Dropped, IngestBatch, RollupItem};
 
 /// One statement for the three questions about earlier batches of device ?1 when batch ?2
 /// with chain head (?3, ?4) arrives: its first answer if it came before, whether another batch
@@ -75,6 +77,8 @@ pub(super) fn ingest(
         None => None,
     };
     let (chain_status, chain_detail) = chain_outcome(finding, fork, backwards);
+    let mut dropped = intake.dropped;
+    let rollups = within_sums(tx, device, &batch.rollups, &mut dropped)?;
     let mut outcome = IngestOutcome {
         duplicate: false,
         rollups_applied: 0,
@@ -83,11 +87,11 @@ pub(super) fn ingest(
         decisions: 0,
         alerts: 0,
         chain_status,
-        dropped: intake.dropped,
+        dropped,
     };
-    let applied = upsert_rollups(tx, device, &batch.rollups)?;
+    let applied = upsert_rollups(tx, device, &rollups)?;
     outcome.rollups_applied = applied;
-    outcome.rollups_ignored = u32::try_from(batch.rollups.len())
+    outcome.rollups_ignored = u32::try_from(rollups.len())
         .unwrap_or(u32::MAX)
         .saturating_sub(applied);
     // Whole days whose totals may change with this batch. Summing a day again that did not
@@ -201,7 +205,7 @@ pub(super) fn ingest(
     }
     // The chain flag is only ever set here, never cleared: a flagged device stays flagged.
     let flag = (chain_status != ChainStatus::Ok).then(|| chain_status_name(chain_status));
-    let (dropped, dropped_reason) = dropped_flag(&intake.dropped);
+    let (dropped, dropped_reason) = dropped_flag(&outcome.dropped);
     tx.prepare_cached(
         "UPDATE devices SET last_seen_at = ?2,
             dropped_items = dropped_items + ?7,
@@ -239,6 +243,42 @@ pub(super) fn ingest(
         now
     ])?;
     Ok(outcome)
+}
+
+/// The stored rollups of device ?1 on day ?2, for [`sums::screen`].
+const STORED_OF_DAY: &str = "SELECT hour, app, category, revision, active_ms, idle_ms,
+        clocked_ms, input_ms
+    FROM rollups WHERE device_id = ?1 AND day = ?2";
+
+/// `rollups` without those of an hour or day that would add up to longer than it with the
+/// device's stored rollups (counted in `dropped`).
+fn within_sums<'a>(
+    tx: &Connection,
+    device: &Device,
+    rollups: &'a [RollupItem],
+    dropped: &mut Dropped,
+) -> Result<Cow<'a, [RollupItem]>> {
+    let mut stored = Vec::new();
+    let mut read = tx.prepare_cached(STORED_OF_DAY)?;
+    for day in sums::days(rollups) {
+        let rows = read.query_map(params![device.id, day], |r| {
+            Ok(sums::Stored {
+                day: day.to_owned(),
+                hour: r.get(0)?,
+                app: r.get(1)?,
+                category: r.get(2)?,
+                revision: r.get(3)?,
+                ms: [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
+            })
+        })?;
+        for row in rows {
+            stored.push(row?);
+        }
+    }
+    let kept = sums::screen(rollups, &stored);
+    let left_out = u32::try_from(rollups.len() - kept.len()).unwrap_or(u32::MAX);
+    dropped.too_long = dropped.too_long.saturating_add(left_out);
+    Ok(kept)
 }
 
 /// Rows per rollup statement: a batch's rollups go in chunks of these sizes, largest first.
