@@ -196,9 +196,6 @@ async fn value<T: Value>(
     query_opt_with(c, q, params, |r| r.column(0)).await
 }
 
-/// Runs a shared statement; the number of rows it changed.
-/// Writes one admin change. `new_id` is the row the same transaction created: the target when
-/// the entry names none, and the subject too when that row is a person.
 /// Audits `change` and commits when the statement that makes it changed a row (`rows`); when
 /// it changed none, nothing is written (the dropped transaction rolls back).
 async fn audit_if_changed(
@@ -214,6 +211,8 @@ async fn audit_if_changed(
     Ok(true)
 }
 
+/// Writes one admin change. `new_id` is the row the same transaction created: the target when
+/// the entry names none, and the subject too when that row is a person.
 async fn insert_change(
     c: &impl GenericClient,
     change: &ChangeEntry,
@@ -246,6 +245,7 @@ async fn insert_change(
     Ok(())
 }
 
+/// Runs a shared statement; the number of rows it changed.
 async fn execute(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<u64> {
     let st = c.prepare_cached(q.postgres).await?;
     Ok(c.execute(&st, params).await?)

@@ -285,8 +285,6 @@ fn value<T: Value, P: rusqlite::Params>(c: &Connection, q: &Query, params: P) ->
     rows.next().transpose()
 }
 
-/// Writes one admin change. `new_id` is the row the same call created: the target when the
-/// entry names none, and the subject too when that row is a person.
 /// Audits `change` when the statement that makes it changed a row (`rows`); the writer's
 /// transaction holds both, so a change is never without its entry.
 fn audit_if_changed(c: &Connection, rows: usize, change: &ChangeEntry) -> Result<bool> {
@@ -297,6 +295,8 @@ fn audit_if_changed(c: &Connection, rows: usize, change: &ChangeEntry) -> Result
     Ok(true)
 }
 
+/// Writes one admin change. `new_id` is the row the same call created: the target when the
+/// entry names none, and the subject too when that row is a person.
 fn insert_change(c: &Connection, change: &ChangeEntry, new_id: Option<i64>) -> Result<()> {
     let (before, after, diff) = change.json_columns();
     let subject = change
