@@ -10,7 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # tests, PostgreSQL for the server tests, WebKitGTK (+ its WebDriver) for the desktop app,
 # Chromium for the dashboard's browser test, Node.js and npm for building the UI, mingw-w64 and
 # Wine for building the Windows programs and running their tests, Python (with venv) for the
-# schemathesis run over the server's OpenAPI document (scripts/schemathesis.sh).
+# schemathesis run over the server's OpenAPI document (scripts/schemathesis.sh), curl for the
+# download-origin test (it notes a download's address as browsers do).
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -23,6 +24,7 @@ packages=(
   cups-daemon cups-client
   gcc-mingw-w64-x86-64 wine wine64
   python3 python3-venv
+  curl
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -119,7 +119,8 @@ pub fn render(rows: &[StoredExport], clock: &DayClock, format: Format) -> String
         }
         Format::Csv => {
             let mut out = String::from(
-                "time,kind,severity,count,what,size_bytes,destination,app_before,export_from,path\n",
+                "time,kind,severity,count,what,size_bytes,destination,app_before,export_from,path,\
+                 client_source,rows,origin_url\n",
             );
             for r in rows {
                 let e = &r.event;
@@ -134,6 +135,9 @@ pub fn render(rows: &[StoredExport], clock: &DayClock, format: Format) -> String
                     e.app_before.clone().unwrap_or_default(),
                     detail(r, "export_from"),
                     e.path.clone().unwrap_or_default(),
+                    detail(r, "client_source"),
+                    detail(r, "rows"),
+                    detail(r, "origin_url"),
                 ];
                 out.push_str(&csv::line(&fields));
             }
@@ -148,9 +152,10 @@ pub fn render(rows: &[StoredExport], clock: &DayClock, format: Format) -> String
                 "time", "kind", "severity", "count", "what", "app before (export from)"
             );
             for r in rows {
-                let from = match detail(r, "export_from") {
-                    f if f.is_empty() => String::new(),
-                    f => format!(" (from {f})"),
+                let from = match (detail(r, "export_from"), detail(r, "client_source")) {
+                    (f, s) if f.is_empty() && s.is_empty() => String::new(),
+                    (f, s) if f.is_empty() => format!(" (from {s})"),
+                    (f, _) => format!(" (from {f})"),
                 };
                 let mut what = what(r);
                 if what.chars().count() > 40 {

@@ -1,9 +1,9 @@
 //! What crosses the wire, searched byte for byte. The agent uploads to a real server through a
 //! recording proxy on loopback; titles, folders, browser domains, executable paths, USB serial
-//! numbers, printer names and file hashes carry canary strings. Under the default policy no
-//! canary crosses the proxy or reaches the server's database; each `[policy.upload]` switch
-//! lets through its own canaries and no other; `worktrace sent` shows exactly the bodies that
-//! crossed.
+//! numbers, printer names, file hashes and download addresses carry canary strings. Under the
+//! default policy no canary crosses the proxy or reaches the server's database; each
+//! `[policy.upload]` switch lets through its own canaries and no other (a download's address
+//! under none); `worktrace sent` shows exactly the bodies that crossed.
 //!
 //! Real: the X display and the window (its title is a canary), the data file written into a
 //! watched folder under a canary folder and hashed by the running agent, the server, its
@@ -32,6 +32,7 @@ const EXE: &str = "canary-exe-2f77";
 const DOMAIN: &str = "canary-domain-7e2f";
 const SERIAL: &str = "canary-serial-5b0d";
 const PRINTER: &str = "canary-printer-c61a";
+const URL_PATH: &str = "canary-url-path-0e94";
 
 /// The canaries that belong to each switch of `[policy.upload]` (`round` makes them unique
 /// per round).
@@ -45,6 +46,7 @@ fn canaries(round: &str) -> Vec<(&'static str, String)> {
         // No switch sends these.
         ("never", format!("{TITLE}-{round}")),
         ("never", format!("{EXE}-{round}")),
+        ("never", format!("{URL_PATH}-{round}")),
     ]
 }
 
@@ -71,8 +73,9 @@ fn event(at: Millis, kind: ExportKind, details: &[(&str, &str)]) -> ExportEvent 
 /// the tracker and the detector record them.
 fn records(at: Millis, round: &str) -> Vec<Record> {
     let c: Vec<String> = canaries(round).into_iter().map(|(_, v)| v).collect();
-    let (folder, domain, serial, printer, hash, title, exe) =
-        (&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6]);
+    let (folder, domain, serial, printer, hash, title, exe, url_path) =
+        (&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]);
+    let origin_url = format!("https://{domain}/{url_path}/export.csv");
     let mut file = event(
         at + 1,
         ExportKind::FileToRemovable,
@@ -81,6 +84,9 @@ fn records(at: Millis, round: &str) -> Vec<Record> {
             ("export_from", "crmapp"),
             ("export_from_domain", domain),
             ("window_title", title),
+            ("origin_domain", domain),
+            ("origin_url", &origin_url),
+            ("client_source", "Bitrix24"),
         ],
     );
     file.path = Some(format!("/home/anna/{folder}/clients.csv"));

@@ -158,6 +158,74 @@ impl Default for ExportRule {
     }
 }
 
+/// A CRM or other source of client data, recognised in a new data file by the file name its
+/// exports get or by the domain the file was downloaded from (regular expressions, matched
+/// case-insensitively). Only the label leaves the PC, never the name or domain that matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSource {
+    pub label: String,
+    /// Patterns on the file name (not the folder).
+    #[serde(default)]
+    pub file_names: Vec<String>,
+    /// Patterns on the download origin's host name.
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+impl ClientSource {
+    fn of(label: &str, file_names: &[&str], domains: &[&str]) -> ClientSource {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        ClientSource {
+            label: label.to_owned(),
+            file_names: list(file_names),
+            domains: list(domains),
+        }
+    }
+}
+
+/// The client-data sources a policy knows without being told: the export file names and the
+/// domains of Bitrix24, amoCRM/Kommo, 1C, RetailCRM, Salesforce and HubSpot. The names follow
+/// what these products call their exports by default; a company that renamed its exports or
+/// hosts its CRM itself adds its own.
+pub fn default_client_sources() -> Vec<ClientSource> {
+    vec![
+        ClientSource::of(
+            "Bitrix24",
+            &[r"^(contact|company|lead|deal|quote|invoice)_\d{8}_[0-9a-f]+_[0-9a-f]+\."],
+            &[r"(^|\.)bitrix24\.\w+$"],
+        ),
+        ClientSource::of(
+            "amoCRM",
+            &[r"^(amocrm|kommo)[_ -]"],
+            &[r"(^|\.)amocrm\.(ru|com)$", r"(^|\.)kommo\.com$"],
+        ),
+        ClientSource::of(
+            "1C",
+            &[r"^(1c|1с)[_ -]", r"^(контрагенты|kontragenty)\b"],
+            &[r"(^|\.)1cfresh\.com$", r"(^|\.)1c\.ru$"],
+        ),
+        ClientSource::of(
+            "RetailCRM",
+            &[r"^retailcrm[_ -]"],
+            &[r"(^|\.)retailcrm\.(ru|pro|io)$", r"(^|\.)simla\.com$"],
+        ),
+        ClientSource::of(
+            "Salesforce",
+            &[r"^report\d{13}\.(csv|xlsx?)$"],
+            &[r"(^|\.)(salesforce|force)\.com$"],
+        ),
+        ClientSource::of(
+            "HubSpot",
+            &[r"^hubspot-crm-exports?-"],
+            &[
+                r"(^|\.)hubspot\.com$",
+                r"(^|\.)hubspotusercontent[\w-]*\.(com|net)$",
+            ],
+        ),
+    ]
+}
+
 /// What the export detector watches and how it rates what it sees. Every field has a default,
 /// so a policy names only what it changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -206,6 +274,9 @@ pub struct ExportPolicy {
     pub sensitive_titles: Vec<String>,
     /// Sensitive browser domains (regular expressions).
     pub sensitive_domains: Vec<String>,
+    /// Sources of client data (CRMs) a new data file is matched against, by its name and the
+    /// domain it was downloaded from; a match makes it an export from that source.
+    pub client_sources: Vec<ClientSource>,
     /// Events of one kind to one destination with gaps under this many seconds are one incident.
     pub burst_quiet_secs: u32,
     /// An incident is closed (and a new one begins) after this many seconds at the latest.
@@ -304,6 +375,7 @@ impl Default for ExportPolicy {
             sensitive_domains: vec![
                 r"(^|\.)(salesforce\.com|force\.com|hubspot\.com|pipedrive\.com|zoho\.com|dynamics\.com|bitrix24\.\w+|amocrm\.\w+|quickbooks\.intuit\.com|xero\.com)$".into(),
             ],
+            client_sources: default_client_sources(),
             burst_quiet_secs: 10,
             burst_max_secs: 600,
             work_hours: WorkHours::default(),

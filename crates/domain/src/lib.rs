@@ -17,7 +17,7 @@ pub mod text;
 pub mod window;
 pub mod wire;
 
-pub use exports::{ExportPolicy, ExportRule, LabelledSite, SitePattern, WorkHours};
+pub use exports::{ClientSource, ExportPolicy, ExportRule, LabelledSite, SitePattern, WorkHours};
 pub use policy::{CategoryRule, IdlePromptMode, Policy, Redaction, UploadPolicy};
 pub use policy_error::PolicyError;
 pub use record::{

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::history::AppHistory;
 use crate::incident::Bursts;
 use crate::matchers::{Matchers, Site};
+use crate::provenance::Origin;
 use crate::rules::{self, Facts, Rules};
 
 /// How a file appeared.
@@ -39,6 +40,10 @@ pub struct FileSeen {
     pub root: PathBuf,
     /// The volume label of removable media, when known.
     pub label: Option<String>,
+    /// Where it was downloaded from, as the OS noted it.
+    pub origin: Origin,
+    /// Rows and columns of a CSV or TSV file (counted while it was hashed).
+    pub table: Option<(u32, u32)>,
 }
 
 /// A mounted or unmounted volume.
@@ -233,8 +238,26 @@ impl Detector {
         if let Some(label) = f.label {
             e.details.insert("label".into(), text(label));
         }
+        let origin_domain = f.origin.domain();
+        let source = e
+            .file_name
+            .as_deref()
+            .and_then(|n| self.matchers.client_source(n, origin_domain.as_deref()));
+        if let Some(source) = source.filter(|_| is_data) {
+            e.details.insert("client_source".into(), text(source));
+        }
+        if let Some(domain) = origin_domain {
+            e.details.insert("origin_domain".into(), text(domain));
+        }
+        if let Some(url) = f.origin.url {
+            e.details.insert("origin_url".into(), text(url));
+        }
+        if let Some((rows, columns)) = f.table {
+            e.details.insert("rows".into(), Value::from(rows));
+            e.details.insert("columns".into(), Value::from(columns));
+        }
         let window_ms = i64::from(self.policy.sensitive_window_secs) * 1000;
-        let sensitive = is_data
+        let from_app = is_data
             && match self.history.sensitive_within(at, window_ms, &self.matchers) {
                 Some(w) => {
                     e.details.insert("export_from".into(), text(w.app.clone()));
@@ -246,6 +269,8 @@ impl Detector {
                 }
                 None => false,
             };
+        // A file a CRM exported is rated as one from a sensitive app, whatever was in front.
+        let sensitive = from_app || (is_data && e.details.contains_key("client_source"));
         if is_data {
             if let Some(name) = &e.file_name {
                 self.last_data_file = Some((at, name.clone()));
@@ -419,11 +444,67 @@ mod tests {
             destination,
             root: PathBuf::from("/root"),
             label: None,
+            origin: Origin::default(),
+            table: None,
         })
     }
 
     // 2026-11-30 (a Monday) 10:00 UTC: inside the default work hours.
     const MONDAY_10: Millis = 1_796_032_800_000;
+
+    #[test]
+    fn a_file_downloaded_from_a_crm_is_an_export_from_it() {
+        let mut d = detector();
+        d.handle(MONDAY_10, window("xterm", "notes", None));
+        let mut seen = file("/home/a/Downloads/clients.csv", Destination::Local);
+        if let Seen::File(f) = &mut seen {
+            f.origin = Origin {
+                url: Some("https://acme.bitrix24.ru/crm/contact/export/".into()),
+                referrer: None,
+            };
+            f.table = Some((1241, 6));
+        }
+        let out = d.handle(MONDAY_10 + 600_000, seen);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        let e = &out[0];
+        assert_eq!(e.details["client_source"], "Bitrix24", "{e:#?}");
+        assert_eq!(e.details["origin_domain"], "acme.bitrix24.ru");
+        assert_eq!(
+            e.details["origin_url"],
+            "https://acme.bitrix24.ru/crm/contact/export/"
+        );
+        assert_eq!(
+            (e.details["rows"].as_u64(), e.details["columns"].as_u64()),
+            (Some(1241), Some(6))
+        );
+        assert!(
+            !e.details.contains_key("export_from"),
+            "no sensitive app was in front"
+        );
+        assert_eq!(
+            e.severity,
+            Severity::High,
+            "a CRM's export is rated as one from a sensitive app"
+        );
+
+        // The name alone can say it, with no origin; a file that is not a data file never.
+        let out = d.handle(
+            MONDAY_10 + 700_000,
+            file(
+                "/home/a/Downloads/report1764590000000.csv",
+                Destination::Local,
+            ),
+        );
+        assert_eq!(out[0].details["client_source"], "Salesforce");
+        let plain = d.handle(
+            MONDAY_10 + 800_000,
+            file("/home/a/Downloads/plain.csv", Destination::Local),
+        );
+        assert!(
+            !plain[0].details.contains_key("client_source") && plain[0].severity < Severity::High,
+            "{plain:#?}"
+        );
+    }
 
     #[test]
     fn export_from_a_crm_within_the_window() {

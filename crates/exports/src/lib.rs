@@ -19,6 +19,7 @@ pub mod history;
 pub mod incident;
 pub mod matchers;
 pub mod print_queue;
+pub mod provenance;
 pub mod rules;
 pub mod runtime;
 pub mod shape;

@@ -1,10 +1,11 @@
-//! The export policy's patterns, compiled once: sensitive apps, titles and domains, and upload
-//! domains. Pure: no I/O.
+//! The export policy's patterns, compiled once: sensitive apps, titles and domains, upload
+//! domains and client sources. Pure: no I/O.
 
 use regex::Regex;
 use worktrace_domain::{ExportPolicy, SitePattern, WindowInfo};
 
 use crate::error::{Error, Result};
+use crate::provenance::ClientSources;
 
 /// Compiled pattern lists of an [`ExportPolicy`].
 #[derive(Debug, Clone)]
@@ -14,6 +15,7 @@ pub struct Matchers {
     sensitive_domains: Vec<Regex>,
     upload_domains: Vec<(Regex, String)>,
     upload_titles: Vec<(Regex, String)>,
+    client_sources: ClientSources,
 }
 
 /// An upload site a window shows: the label of the policy pattern that recognised it, and the
@@ -38,7 +40,10 @@ fn compile_sites(field: &str, sites: &[SitePattern]) -> Result<Vec<(Regex, Strin
 
 /// Compiles with the tracker's pattern compiler, the one the server checks policies with, so
 /// a pattern compiles here exactly when the server accepted it.
-fn compile_all<'a>(field: &str, patterns: impl Iterator<Item = &'a str>) -> Result<Vec<Regex>> {
+pub(crate) fn compile_all<'a>(
+    field: &str,
+    patterns: impl Iterator<Item = &'a str>,
+) -> Result<Vec<Regex>> {
     patterns
         .enumerate()
         .map(|(i, p)| {
@@ -71,6 +76,7 @@ impl Matchers {
             sensitive_domains: compile("sensitive_domains", &policy.sensitive_domains)?,
             upload_domains: compile_sites("upload_domains", &policy.upload_domains)?,
             upload_titles: compile_sites("upload_titles", &policy.upload_titles)?,
+            client_sources: ClientSources::new(&policy.client_sources)?,
         })
     }
 
@@ -110,6 +116,12 @@ impl Matchers {
                 label: label.clone(),
                 domain: None,
             })
+    }
+
+    /// The client source (CRM) a data file comes from, by its name or the domain it was
+    /// downloaded from: the label of the policy's entry.
+    pub fn client_source(&self, file_name: &str, domain: Option<&str>) -> Option<&str> {
+        self.client_sources.source_of(file_name, domain)
     }
 
     /// Whether `domain` is a cloud-storage, file-sharing or webmail domain of the policy.

@@ -21,6 +21,8 @@ use worktrace_domain::Millis;
 use crate::classify::{self, Destination};
 use crate::detector::{FileChange, FileSeen, Seen};
 use crate::error::{Error, Result};
+use crate::provenance;
+use crate::shape::Shape;
 
 use catch_up::{Ledger, ScanVerdict, Version};
 
@@ -474,9 +476,11 @@ impl Hashing {
     ) -> std::result::Result<(), Gone> {
         let hash_max_bytes = self.hash_max_bytes;
         let in_time = self.hash_until.is_none_or(|until| Instant::now() < until);
-        let sha256 = (meta.len() <= hash_max_bytes && hash_max_bytes > 0 && in_time)
-            .then(|| sha256_of(&path))
+        let read = (meta.len() <= hash_max_bytes && hash_max_bytes > 0 && in_time)
+            .then(|| read_file(&path, provenance::is_table(&path)))
             .flatten();
+        let origin = provenance::read_origin(&path);
+        let (sha256, table) = read.map_or((None, None), |r| (Some(r.sha256), r.table));
         let seen = Seen::File(FileSeen {
             path,
             change,
@@ -485,6 +489,8 @@ impl Hashing {
             destination: root.destination,
             root: root.path.clone(),
             label: root.label.clone(),
+            origin,
+            table,
         });
         self.out.send((at, seen)).map_err(|_| Gone)
     }
@@ -526,21 +532,50 @@ fn files_under(folder: &Path, cap: usize) -> Vec<(PathBuf, std::fs::Metadata)> {
     files
 }
 
-/// The file's SHA-256 in hex, or `None` when it cannot be read. The bytes pass through a
-/// fixed buffer and are dropped at once.
-pub fn sha256_of(path: &Path) -> Option<String> {
+/// What one read of a file gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRead {
+    /// SHA-256 in hex.
+    pub sha256: String,
+    /// Rows (lines, the header among them) and columns (separators of the first line, plus
+    /// one), when asked for.
+    pub table: Option<(u32, u32)>,
+}
+
+/// Reads the file once: its SHA-256 and, with `table`, its rows and columns counted from line
+/// breaks and the first line's tabs or commas. `None` when it cannot be read. The bytes pass
+/// through a fixed buffer and are dropped at once; only the counts are kept.
+pub fn read_file(path: &Path, table: bool) -> Option<FileRead> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut hasher = Sha256::new();
+    let mut shape = table.then(Shape::default);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match file.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => hasher.update(&buf[..n]),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                if let Some(shape) = &mut shape {
+                    shape.feed(&buf[..n]);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
     }
-    Some(hex::encode(hasher.finalize()))
+    buf.fill(0);
+    Some(FileRead {
+        sha256: hex::encode(hasher.finalize()),
+        table: shape.map(|s| {
+            let (rows, columns, _) = s.finish();
+            (rows, columns)
+        }),
+    })
+}
+
+/// The file's SHA-256 in hex, or `None` when it cannot be read.
+pub fn sha256_of(path: &Path) -> Option<String> {
+    read_file(path, false).map(|r| r.sha256)
 }
 
 pub(crate) mod catch_up;
@@ -671,6 +706,21 @@ mod tests {
             [(false, Some(5))],
             "reported, with its size, unhashed"
         );
+    }
+
+    #[test]
+    fn one_read_counts_a_tables_rows_and_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("clients.csv");
+        let mut text = String::from("name,phone,city\n");
+        for i in 0..1239 {
+            text.push_str(&format!("client {i},+7 900 000 {i:04},Moscow\n"));
+        }
+        std::fs::write(&p, &text).expect("write");
+        let read = read_file(&p, true).expect("readable");
+        assert_eq!(read.table, Some((1240, 3)), "1,239 rows and the header");
+        assert_eq!(Some(read.sha256), sha256_of(&p), "the same digest");
+        assert_eq!(read_file(&p, false).expect("readable").table, None);
     }
 
     #[test]

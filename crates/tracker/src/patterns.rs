@@ -43,7 +43,8 @@ pub fn compile(field: String, pattern: &str) -> Result<Regex> {
 
 /// Checks the policy's ranges and compiles every pattern in it: categories, redactions,
 /// excluded apps, private-window titles, and the export part's sensitive apps, titles and
-/// domains and upload sites (fields named as in the policy, e.g. `exports.upload_titles[2]`).
+/// domains, upload sites and client sources (fields named as in the policy, e.g.
+/// `exports.upload_titles[2]`, `exports.client_sources[0].domains[1]`).
 /// The first bad one is the error.
 pub fn check_policy(policy: &Policy) -> Result<()> {
     Classifier::new(policy)?;
@@ -75,6 +76,16 @@ pub fn check_policy(policy: &Policy) -> Result<()> {
             compile(format!("exports.{name}[{i}]"), p)?;
         }
     }
+    for (i, source) in e.client_sources.iter().enumerate() {
+        for (part, patterns) in [
+            ("file_names", &source.file_names),
+            ("domains", &source.domains),
+        ] {
+            for (j, p) in patterns.iter().enumerate() {
+                compile(format!("exports.client_sources[{i}].{part}[{j}]"), p)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -89,6 +100,17 @@ mod tests {
             check_policy(&Policy::default()),
             Ok(()),
             "every shipped pattern must compile"
+        );
+    }
+
+    #[test]
+    fn a_broken_client_source_pattern_is_named_by_its_field() {
+        let mut p = Policy::default();
+        p.exports.client_sources[1].domains.push("(".into());
+        let err = check_policy(&p).expect_err("a broken pattern").to_string();
+        assert!(
+            err.starts_with("exports.client_sources[1].domains[2]: invalid regular expression"),
+            "{err}"
         );
     }
 

@@ -302,6 +302,11 @@ sensitive_titles: Array<string>,
  */
 sensitive_domains: Array<string>, 
 /**
+ * Sources of client data (CRMs) a new data file is matched against, by its name and the
+ * domain it was downloaded from; a match makes it an export from that source.
+ */
+client_sources: Array<ClientSource>, 
+/**
  * Events of one kind to one destination with gaps under this many seconds are one incident.
  */
 burst_quiet_secs: number, 

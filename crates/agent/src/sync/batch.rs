@@ -150,6 +150,8 @@ impl Gate {
 /// upload_site, "site"            → Always   (the policy pattern's label)
 /// upload_site, "domain"          → Domains
 /// file_to_removable, "sha256"    → Hashes
+/// data_file_created, "rows"      → Always   (counted from line breaks, never a value)
+/// data_file_created, "origin_url" → None
 /// removable_mounted, "serial"    → DeviceSerials
 /// any kind, "window_title"       → None
 /// ```
@@ -164,9 +166,12 @@ fn detail_gate(kind: ExportKind, key: &str) -> Option<Gate> {
         _ => {}
     }
     match (kind, key) {
-        (FileToRemovable | FileToNetwork | DataFileCreated, "extension" | "change" | "label") => {
-            Some(Gate::Always)
-        }
+        (
+            FileToRemovable | FileToNetwork | DataFileCreated,
+            "extension" | "change" | "label" | "client_source" | "rows" | "columns",
+        ) => Some(Gate::Always),
+        // The host a file was downloaded from; its full address (`origin_url`) stays on the PC.
+        (FileToRemovable | FileToNetwork | DataFileCreated, "origin_domain") => Some(Gate::Domains),
         (FileToRemovable | FileToNetwork | DataFileCreated, "sha256") => Some(Gate::Hashes),
         (
             RemovableMounted | RemovableUnmounted,
@@ -205,6 +210,13 @@ mod tests {
         details.insert("sha256".into(), "ab12".into());
         details.insert("export_from".into(), "crmapp".into());
         details.insert("export_from_domain".into(), "acme.force.com".into());
+        details.insert("client_source".into(), "Salesforce".into());
+        details.insert("rows".into(), 1240.into());
+        details.insert("origin_domain".into(), "acme.my.salesforce.com".into());
+        details.insert(
+            "origin_url".into(),
+            "https://acme.my.salesforce.com/report/export?id=7".into(),
+        );
         // Not on the allow-list of any kind: never leaves, whatever the policy.
         details.insert("window_title".into(), "Clients - CRM".into());
         details.insert("mount_path".into(), "/media/anna/STICK".into());
@@ -357,8 +369,9 @@ mod tests {
         };
         assert_eq!(
             details(&UploadPolicy::default()),
-            ["export_from", "label"],
-            "by default: the volume label and the app the file came from"
+            ["client_source", "export_from", "label", "rows"],
+            "by default: the volume label, the app and client source the file came from, its \
+             rows; never the address it was downloaded from"
         );
         let all = UploadPolicy {
             titles: true,
@@ -371,14 +384,25 @@ mod tests {
         };
         assert_eq!(
             details(&all),
-            ["export_from", "export_from_domain", "label", "sha256"],
-            "every switch on: hashes and domains too, never an unlisted key"
+            [
+                "client_source",
+                "export_from",
+                "export_from_domain",
+                "label",
+                "origin_domain",
+                "rows",
+                "sha256"
+            ],
+            "every switch on: hashes and domains too, never an unlisted key nor the origin URL"
         );
         let hashes = UploadPolicy {
             hashes: true,
             ..UploadPolicy::default()
         };
-        assert_eq!(details(&hashes), ["export_from", "label", "sha256"]);
+        assert_eq!(
+            details(&hashes),
+            ["client_source", "export_from", "label", "rows", "sha256"]
+        );
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! Where a new data file came from and how big a table it holds, from metadata only: the
+//! download origin the OS keeps beside the file, the client source (CRM) its name or origin
+//! names, and its rows and columns counted from line breaks. Never a value of the file.
+//!
+//! The download origin:
+//! - Linux: the `user.xdg.origin.url` and `user.xdg.referrer.url` extended attributes that
+//!   Chromium-family browsers (and `wget --xattr`, `curl --xattr`) set on a download;
+//! - Windows: the `Zone.Identifier` stream (`HostUrl=`, `ReferrerUrl=`) that browsers and mail
+//!   clients attach to a download.
+//!
+//! Firefox sets neither on Linux (it keeps downloads in its history database, not read here).
+//! The reading of the attributes is the only I/O; the rest is pure.
+
+use std::path::Path;
+
+use regex::Regex;
+use worktrace_domain::ClientSource;
+
+use crate::error::Result;
+use crate::matchers::compile_all;
+
+/// The download origin of a file, as the OS noted it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The URL the file was downloaded from.
+    pub url: Option<String>,
+    /// The page that linked to it.
+    pub referrer: Option<String>,
+}
+
+/// Longest URL read from an attribute or stream; a longer one is left out.
+const MAX_URL: usize = 8 * 1024;
+
+impl Origin {
+    /// The host the file came from: of its URL, else of the page that linked to it.
+    ///
+    /// ```text
+    /// url https://Acme.Bitrix24.ru/crm/contact/export/?x=1 → acme.bitrix24.ru
+    /// url blob:https://app.hubspot.com/0c1d…                → app.hubspot.com
+    /// url data:text/csv,…, referrer https://crm.acme.test/  → crm.acme.test
+    /// ```
+    pub fn domain(&self) -> Option<String> {
+        [&self.url, &self.referrer]
+            .into_iter()
+            .flatten()
+            .find_map(|u| host_of(u))
+    }
+}
+
+/// The host name of a web address, in lower case; `None` for addresses without one (`data:`,
+/// `file:`, `about:internet`). A `blob:` address names the page that made it.
+pub fn host_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let inner = url
+        .get(..5)
+        .filter(|p| p.eq_ignore_ascii_case("blob:"))
+        .map_or(url, |_| &url[5..]);
+    let parsed = url::Url::parse(inner).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https" | "ftp" | "ftps") {
+        return None;
+    }
+    parsed
+        .host_str()
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+}
+
+/// The origin in a Windows `Zone.Identifier` stream.
+///
+/// ```text
+/// [ZoneTransfer]\r\nZoneId=3\r\nReferrerUrl=https://crm.acme.test/\r\nHostUrl=https://crm.acme.test/x.csv
+///   → url https://crm.acme.test/x.csv, referrer https://crm.acme.test/
+/// ```
+pub fn zone_identifier(text: &str) -> Origin {
+    let mut origin = Origin::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() || value.len() > MAX_URL || value.eq_ignore_ascii_case("about:internet")
+        {
+            continue;
+        }
+        match key.trim().to_ascii_lowercase().as_str() {
+            "hosturl" => origin.url = Some(value.to_owned()),
+            "referrerurl" => origin.referrer = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    origin
+}
+
+/// The download origin the OS keeps for `path` (empty when there is none or it cannot be
+/// read).
+#[cfg(target_os = "linux")]
+pub fn read_origin(path: &Path) -> Origin {
+    let attribute = |name: &str| {
+        let mut buf = vec![0u8; MAX_URL];
+        let n = rustix::fs::getxattr(path, name, &mut buf[..]).ok()?;
+        buf.truncate(n);
+        String::from_utf8(buf).ok().filter(|s| !s.is_empty())
+    };
+    Origin {
+        url: attribute("user.xdg.origin.url"),
+        referrer: attribute("user.xdg.referrer.url"),
+    }
+}
+
+/// The download origin the OS keeps for `path` (empty when there is none or it cannot be
+/// read).
+#[cfg(windows)]
+pub fn read_origin(path: &Path) -> Origin {
+    use std::io::Read;
+    let mut stream = path.as_os_str().to_owned();
+    stream.push(":Zone.Identifier");
+    let Ok(file) = std::fs::File::open(&stream) else {
+        return Origin::default();
+    };
+    let mut bytes = Vec::new();
+    if file
+        .take((4 * MAX_URL) as u64)
+        .read_to_end(&mut bytes)
+        .is_err()
+    {
+        return Origin::default();
+    }
+    zone_identifier(&String::from_utf8_lossy(&bytes))
+}
+
+/// The download origin the OS keeps for `path`: none on this OS.
+#[cfg(not(any(target_os = "linux", windows)))]
+pub fn read_origin(_path: &Path) -> Origin {
+    Origin::default()
+}
+
+/// The file extensions whose rows and columns are counted from line breaks and the first
+/// line's separators.
+pub fn is_table(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"))
+}
+
+/// The policy's client sources, compiled.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSources {
+    sources: Vec<(String, Vec<Regex>, Vec<Regex>)>,
+}
+
+impl ClientSources {
+    /// Compiles the policy's list; a bad pattern is named by its field.
+    pub fn new(sources: &[ClientSource]) -> Result<ClientSources> {
+        let mut compiled = Vec::with_capacity(sources.len());
+        for (i, s) in sources.iter().enumerate() {
+            let names = compile_all(
+                &format!("client_sources[{i}].file_names"),
+                s.file_names.iter().map(String::as_str),
+            )?;
+            let domains = compile_all(
+                &format!("client_sources[{i}].domains"),
+                s.domains.iter().map(String::as_str),
+            )?;
+            compiled.push((s.label.clone(), names, domains));
+        }
+        Ok(ClientSources { sources: compiled })
+    }
+
+    /// The label of the first source whose file-name pattern matches `file_name` or whose
+    /// domain pattern matches `domain`.
+    ///
+    /// ```text
+    /// ("CONTACT_20261201_1a2b_3c4d.csv", None)         → Bitrix24
+    /// ("clients.csv", Some("acme.bitrix24.ru"))         → Bitrix24
+    /// ("clients.csv", Some("example.org"))              → None
+    /// ```
+    pub fn source_of(&self, file_name: &str, domain: Option<&str>) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|(_, names, domains)| {
+                names.iter().any(|r| r.is_match(file_name))
+                    || domain.is_some_and(|d| domains.iter().any(|r| r.is_match(d)))
+            })
+            .map(|(label, _, _)| label.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use worktrace_domain::ExportPolicy;
+
+    #[test]
+    fn the_host_is_taken_from_the_url_then_the_referrer() {
+        let origin = |url: Option<&str>, referrer: Option<&str>| Origin {
+            url: url.map(str::to_owned),
+            referrer: referrer.map(str::to_owned),
+        };
+        for (o, host) in [
+            (
+                origin(
+                    Some("https://Acme.Bitrix24.ru/crm/contact/export/?x=1"),
+                    None,
+                ),
+                Some("acme.bitrix24.ru"),
+            ),
+            (
+                origin(Some("blob:https://app.hubspot.com/0c1d-22"), None),
+                Some("app.hubspot.com"),
+            ),
+            (
+                origin(Some("data:text/csv,a,b"), Some("https://crm.acme.test/x")),
+                Some("crm.acme.test"),
+            ),
+            (origin(Some("file:///home/a/x.csv"), None), None),
+            (origin(Some("not a url"), None), None),
+            (origin(None, None), None),
+        ] {
+            assert_eq!(o.domain().as_deref(), host, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn a_zone_identifier_gives_its_urls() {
+        let text = "[ZoneTransfer]\r\nZoneId=3\r\nReferrerUrl=https://crm.acme.test/\r\n\
+                    HostUrl=https://crm.acme.test/x.csv\r\n";
+        let o = zone_identifier(text);
+        assert_eq!(o.url.as_deref(), Some("https://crm.acme.test/x.csv"));
+        assert_eq!(o.referrer.as_deref(), Some("https://crm.acme.test/"));
+        // Mail clients and some browsers write this instead of an address.
+        let o = zone_identifier("[ZoneTransfer]\nZoneId=3\nHostUrl=about:internet\n");
+        assert_eq!(o, Origin::default());
+    }
+
+    #[test]
+    fn the_default_sources_know_the_usual_crm_exports() {
+        let s = ClientSources::new(&ExportPolicy::default().client_sources).expect("compile");
+        for (name, domain, source) in [
+            ("CONTACT_20261201_1a2b3c_4d5e6f.csv", None, Some("Bitrix24")),
+            ("clients.csv", Some("acme.bitrix24.ru"), Some("Bitrix24")),
+            ("report1764590000000.csv", None, Some("Salesforce")),
+            ("x.csv", Some("acme.my.salesforce.com"), Some("Salesforce")),
+            (
+                "hubspot-crm-exports-all-contacts-2026-12-01.zip",
+                None,
+                Some("HubSpot"),
+            ),
+            ("amocrm_export_leads.xlsx", None, Some("amoCRM")),
+            ("Контрагенты.xlsx", None, Some("1C")),
+            ("clients.csv", Some("example.org"), None),
+            ("contact.csv", None, None),
+        ] {
+            assert_eq!(s.source_of(name, domain), source, "{name} {domain:?}");
+        }
+    }
+
+    #[test]
+    fn tables_are_known_by_their_extension() {
+        assert!(is_table(Path::new("/a/Clients.CSV")));
+        assert!(is_table(Path::new("b.tsv")));
+        assert!(!is_table(Path::new("c.xlsx")));
+        assert!(!is_table(Path::new("csv")));
+    }
+}
