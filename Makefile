@@ -8,7 +8,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run run-agent test check deps ui ui-check lint check-platforms windows bench bindings server fuzz
+.PHONY: run run-agent test check deps deny ui ui-check lint check-platforms windows bench bindings server fuzz
 
 deps:
 	@scripts/deps.sh
@@ -40,15 +40,24 @@ ui-check: ui/node_modules/.package-lock.json
 windows: deps
 	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
 
-## The fast inner loop while editing (about 1.5 minutes when warm): formatting, lints of the
-## workspace, and the tests of the pure crates (domain, tracker, store). `make test` before a commit.
-check:
+## Licences, duplicate crate versions and crate sources of the dependency tree against deny.toml
+## (about 2 s). Works offline once the crates are downloaded; advisories are not checked (deny.toml
+## says why). Installs cargo-deny through scripts/deps.sh when it is missing.
+deny:
+	@command -v cargo-deny >/dev/null 2>&1 || scripts/deps.sh
+	$(CARGO) fetch
+	$(CARGO) deny --offline check licenses bans sources
+
+## The fast inner loop while editing (about 1.5 minutes when warm): the dependency checks,
+## formatting, lints of the workspace, and the tests of the pure crates (domain, tracker, store).
+## `make test` before a commit.
+check: deny
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test -p worktrace-domain -p worktrace-tracker -p worktrace-store --lib
 
 ## Every check and every test; what CI runs.
-test: deps ui ui-check lint check-platforms windows
+test: deps deny ui ui-check lint check-platforms windows
 	# The server's tests include the fuzzing (batch_fuzz, policy_fuzz, and schema_fuzz, which runs
 	# scripts/schemathesis.sh for about 80 s).
 	$(CARGO) test --workspace --lib --bins --tests --examples

@@ -52,6 +52,12 @@ if command -v rustup >/dev/null 2>&1; then
     echo "deps: installing tauri-driver (about 1.5 min)"
     cargo install tauri-driver --version '^2' --locked
   fi
+  # cargo-deny checks licences, duplicate versions and sources (`make deny`); deny.toml is written
+  # for this version's format.
+  if ! command -v cargo-deny >/dev/null 2>&1; then
+    echo "deps: installing cargo-deny (about 3 min)"
+    cargo install cargo-deny --version '0.20.2' --locked
+  fi
 else
   echo "deps: rustup not found; install Rust from your distribution or rustup first" >&2
   exit 1
