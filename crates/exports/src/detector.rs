@@ -14,6 +14,7 @@ use crate::classify::{self, Destination};
 use crate::error::Result;
 use crate::history::AppHistory;
 use crate::incident::Bursts;
+use crate::lineage::{self, Ancestry, Contents, Lineage};
 use crate::matchers::{Matchers, Site};
 use crate::provenance::Origin;
 use crate::rules::{self, Facts, Rules};
@@ -44,6 +45,10 @@ pub struct FileSeen {
     pub origin: Origin,
     /// Rows and columns of a CSV or TSV file (counted while it was hashed).
     pub table: Option<(u32, u32)>,
+    /// CRC-32 of the contents (computed with the SHA-256).
+    pub crc32: Option<u32>,
+    /// CRC-32 and size of each member, when it is a zip archive.
+    pub members: Vec<(u32, u64)>,
 }
 
 /// A mounted or unmounted volume.
@@ -118,6 +123,8 @@ pub struct Detector {
     bursts: Bursts,
     /// The latest data-file event: when, and its file name.
     last_data_file: Option<(Millis, String)>,
+    /// The data files seen, for the lineage of later ones.
+    lineage: Lineage,
     visit: Option<Visit>,
 }
 
@@ -138,6 +145,7 @@ impl Detector {
                 i64::from(policy.burst_max_secs) * 1000,
             ),
             last_data_file: None,
+            lineage: Lineage::default(),
             visit: None,
             policy: policy.clone(),
         })
@@ -227,16 +235,16 @@ impl Detector {
         if let Some(ext) = classify::extension(&f.path) {
             e.details.insert("extension".into(), text(ext));
         }
-        if let Some(hash) = f.sha256 {
-            e.details.insert("sha256".into(), text(hash));
+        if let Some(hash) = &f.sha256 {
+            e.details.insert("sha256".into(), text(hash.clone()));
         }
         let change = match f.change {
             FileChange::Written => "written",
             FileChange::RenamedInto => "renamed_into",
         };
         e.details.insert("change".into(), text(change));
-        if let Some(label) = f.label {
-            e.details.insert("label".into(), text(label));
+        if let Some(label) = &f.label {
+            e.details.insert("label".into(), text(label.clone()));
         }
         let origin_domain = f.origin.domain();
         let source = e
@@ -249,8 +257,8 @@ impl Detector {
         if let Some(domain) = origin_domain {
             e.details.insert("origin_domain".into(), text(domain));
         }
-        if let Some(url) = f.origin.url {
-            e.details.insert("origin_url".into(), text(url));
+        if let Some(url) = &f.origin.url {
+            e.details.insert("origin_url".into(), text(url.clone()));
         }
         if let Some((rows, columns)) = f.table {
             e.details.insert("rows".into(), Value::from(rows));
@@ -269,8 +277,12 @@ impl Detector {
                 }
                 None => false,
             };
-        // A file a CRM exported is rated as one from a sensitive app, whatever was in front.
-        let sensitive = from_app || (is_data && e.details.contains_key("client_source"));
+        let ancestry = self.lineage_of(&mut e, &f, is_data);
+        // A file a CRM exported, or a copy of one or of a sensitive app's export (renamed,
+        // zipped), is rated as one from a sensitive app, whatever was in front.
+        let sensitive = from_app
+            || (is_data && e.details.contains_key("client_source"))
+            || ancestry.is_some_and(|a| a.is_sensitive());
         if is_data {
             if let Some(name) = &e.file_name {
                 self.last_data_file = Some((at, name.clone()));
@@ -294,6 +306,53 @@ impl Detector {
             })
         };
         self.bursts.add(&key, e, rate)
+    }
+
+    /// Finds the file's ancestor among the data files seen (by SHA-256, or for an archive by
+    /// its members' CRC-32 and size) and remembers it for later ones; a file with an ancestor
+    /// gets `details.lineage` (the names it went through) and whatever of the ancestor's
+    /// source, origin and table it has not itself.
+    fn lineage_of(&mut self, e: &mut ExportEvent, f: &FileSeen, is_data: bool) -> Option<Ancestry> {
+        let sha = f.sha256.as_deref().and_then(lineage::sha_bytes)?;
+        let detail = |key: &str| {
+            e.details
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let own = Ancestry {
+            chain: Vec::new(),
+            source: detail("client_source"),
+            origin_domain: detail("origin_domain"),
+            table: f.table,
+            export_from: detail("export_from"),
+        };
+        let contents = Contents {
+            sha256: &sha,
+            crc32_size: f.crc32.zip(f.size_bytes),
+            members: &f.members,
+        };
+        let name = e.file_name.clone().unwrap_or_default();
+        let a = self.lineage.see(&name, contents, own, is_data)?;
+        e.details
+            .insert("lineage".into(), Value::from(a.chain.clone()));
+        let inherited = [
+            ("client_source", a.source.clone()),
+            ("origin_domain", a.origin_domain.clone()),
+            ("export_from", a.export_from.clone()),
+        ];
+        for (key, value) in inherited {
+            if let Some(v) = value {
+                e.details.entry(key).or_insert_with(|| text(v));
+            }
+        }
+        if let Some((rows, columns)) = a.table {
+            e.details.entry("rows").or_insert_with(|| Value::from(rows));
+            e.details
+                .entry("columns")
+                .or_insert_with(|| Value::from(columns));
+        }
+        Some(a)
     }
 
     fn media(&mut self, at: Millis, m: Media, kind: ExportKind) -> Option<ExportEvent> {
@@ -446,6 +505,8 @@ mod tests {
             label: None,
             origin: Origin::default(),
             table: None,
+            crc32: None,
+            members: Vec::new(),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod drives;
 mod error;
 pub mod history;
 pub mod incident;
+pub mod lineage;
 pub mod matchers;
 pub mod print_queue;
 pub mod provenance;

@@ -142,6 +142,38 @@ pub fn is_table(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"))
 }
 
+/// Members an archive's directory is read for at most.
+pub const MAX_MEMBERS: usize = 10_000;
+
+/// The CRC-32 and size of each file in a zip archive (xlsx, docx and ods are zips too), read
+/// from its central directory without decompressing anything; empty when `path` is no zip or
+/// cannot be read. At most [`MAX_MEMBERS`].
+pub fn zip_members(path: &Path) -> Vec<(u32, u64)> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return Vec::new();
+    };
+    let mut members = Vec::new();
+    for i in 0..archive.len().min(MAX_MEMBERS) {
+        if let Ok(member) = archive.by_index_raw(i) {
+            if !member.is_dir() {
+                members.push((member.crc32(), member.size()));
+            }
+        }
+    }
+    members
+}
+
+/// Whether the file is a zip archive by its extension (the archives whose members are
+/// matched).
+pub fn is_zip(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
 /// The policy's client sources, compiled.
 #[derive(Debug, Clone, Default)]
 pub struct ClientSources {

@@ -480,7 +480,16 @@ impl Hashing {
             .then(|| read_file(&path, provenance::is_table(&path)))
             .flatten();
         let origin = provenance::read_origin(&path);
-        let (sha256, table) = read.map_or((None, None), |r| (Some(r.sha256), r.table));
+        // An archive's members are matched against the data files seen (lineage), within the
+        // same size limit as hashing.
+        let members = if read.is_some() && provenance::is_zip(&path) {
+            provenance::zip_members(&path)
+        } else {
+            Vec::new()
+        };
+        let (sha256, crc32, table) = read.map_or((None, None, None), |r| {
+            (Some(r.sha256), Some(r.crc32), r.table)
+        });
         let seen = Seen::File(FileSeen {
             path,
             change,
@@ -491,6 +500,8 @@ impl Hashing {
             label: root.label.clone(),
             origin,
             table,
+            crc32,
+            members,
         });
         self.out.send((at, seen)).map_err(|_| Gone)
     }
@@ -537,17 +548,20 @@ fn files_under(folder: &Path, cap: usize) -> Vec<(PathBuf, std::fs::Metadata)> {
 pub struct FileRead {
     /// SHA-256 in hex.
     pub sha256: String,
+    /// CRC-32, as an archive's directory lists a member.
+    pub crc32: u32,
     /// Rows (lines, the header among them) and columns (separators of the first line, plus
     /// one), when asked for.
     pub table: Option<(u32, u32)>,
 }
 
-/// Reads the file once: its SHA-256 and, with `table`, its rows and columns counted from line
+/// Reads the file once: its SHA-256, its CRC-32 and, with `table`, its rows and columns counted from line
 /// breaks and the first line's tabs or commas. `None` when it cannot be read. The bytes pass
 /// through a fixed buffer and are dropped at once; only the counts are kept.
 pub fn read_file(path: &Path, table: bool) -> Option<FileRead> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut hasher = Sha256::new();
+    let mut crc = crc32fast::Hasher::new();
     let mut shape = table.then(Shape::default);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -555,6 +569,7 @@ pub fn read_file(path: &Path, table: bool) -> Option<FileRead> {
             Ok(0) => break,
             Ok(n) => {
                 hasher.update(&buf[..n]);
+                crc.update(&buf[..n]);
                 if let Some(shape) = &mut shape {
                     shape.feed(&buf[..n]);
                 }
@@ -566,6 +581,7 @@ pub fn read_file(path: &Path, table: bool) -> Option<FileRead> {
     buf.fill(0);
     Some(FileRead {
         sha256: hex::encode(hasher.finalize()),
+        crc32: crc.finalize(),
         table: shape.map(|s| {
             let (rows, columns, _) = s.finish();
             (rows, columns)
