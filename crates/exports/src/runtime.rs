@@ -404,9 +404,11 @@ mod linux_threads {
         clock: fn() -> Millis,
         stop: Arc<AtomicBool>,
     ) -> Result<JoinHandle<()>> {
-        let path = options.mountinfo.clone();
         let policy = options.policy.clone();
-        let mut known = mounts::read_mounts(&path)?;
+        // Opened before the first reading: a mount made in between is flagged at the first
+        // wait, not missed.
+        let mut table = mounts::MountTable::open(&options.mountinfo)?;
+        let mut known = table.read()?;
         // Volumes mounted before the start are watched, not reported as new.
         let mut tracked: Vec<(PathBuf, Destination, crate::detector::Media)> = Vec::new();
         for m in &known {
@@ -419,10 +421,11 @@ mod linux_threads {
         std::thread::Builder::new()
             .name("worktrace-export-mounts".into())
             .spawn(move || {
-                let file = std::fs::File::open(&path).ok();
                 while !stop.load(Ordering::Relaxed) {
-                    wait_for_change(file.as_ref());
-                    let Ok(now) = mounts::read_mounts(&path) else {
+                    // Read again after a flag, and every second in any case (the stop is
+                    // seen within that second).
+                    table.wait_for_change(Duration::from_secs(1));
+                    let Ok(now) = table.read() else {
                         std::thread::sleep(Duration::from_secs(1));
                         continue;
                     };
@@ -470,24 +473,6 @@ mod linux_threads {
                 tracing::warn!("{e}");
                 false
             }
-        }
-    }
-
-    /// Sleeps until the kernel flags a mount-table change (POLLPRI on mountinfo), or 1 s.
-    fn wait_for_change(file: Option<&std::fs::File>) {
-        use rustix::event::{poll, PollFd, PollFlags, Timespec};
-        match file {
-            Some(f) => {
-                let mut fds = [PollFd::new(f, PollFlags::PRI | PollFlags::ERR)];
-                let timeout = Timespec {
-                    tv_sec: 1,
-                    tv_nsec: 0,
-                };
-                if poll(&mut fds, Some(&timeout)).is_err() {
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-            }
-            None => std::thread::sleep(Duration::from_secs(1)),
         }
     }
 
