@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -82,6 +82,8 @@ pub struct ExportWatchers {
     give_up: Arc<AtomicBool>,
     files: Option<Arc<FileWatcher>>,
     problems: Vec<String>,
+    /// Incidents the detector holds open, published with the events of each step.
+    open_incidents: Arc<Mutex<usize>>,
 }
 
 impl std::fmt::Debug for ExportWatchers {
@@ -110,8 +112,13 @@ impl ExportWatchers {
             give_up: Arc::new(AtomicBool::new(false)),
             files: None,
             problems: Vec::new(),
+            open_incidents: Arc::default(),
         };
         let give_up = Arc::clone(&w.give_up);
+        let out = Published {
+            events: event_tx,
+            open_incidents: Arc::clone(&w.open_incidents),
+        };
         let thread = std::thread::Builder::new()
             .name("worktrace-export-detector".into())
             .spawn(move || {
@@ -120,19 +127,19 @@ impl ExportWatchers {
                 // until the stop gives up on it.
                 loop {
                     match seen_rx.recv_timeout(Duration::from_millis(250)) {
-                        Ok((at, seen)) => send_all(&event_tx, detector.handle(at, seen)),
+                        Ok((at, seen)) => out.step(&mut detector, |d| d.handle(at, seen)),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
                     if give_up.load(Ordering::Relaxed) {
                         while let Ok((at, seen)) = seen_rx.try_recv() {
-                            send_all(&event_tx, detector.handle(at, seen));
+                            out.step(&mut detector, |d| d.handle(at, seen));
                         }
                         break;
                     }
-                    send_all(&event_tx, detector.tick(clock()));
+                    out.step(&mut detector, |d| d.tick(clock()));
                 }
-                send_all(&event_tx, detector.finish(clock()));
+                out.step(&mut detector, |d| d.finish(clock()));
             })
             .map_err(|source| Error::Thread {
                 name: "export detector",
@@ -309,6 +316,17 @@ impl ExportWatchers {
         self.events.recv_timeout(limit).ok()
     }
 
+    /// Incidents the detector holds open now: bursts neither quiet for the policy's gap yet nor
+    /// at its longest. By the time a count can be read, the events of the step that brought it
+    /// (the record that opened an incident, the one that closed it) are sent:
+    /// [`next_event`](Self::next_event) gives them.
+    pub fn open_incidents(&self) -> usize {
+        *self
+            .open_incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// What could not be started, in plain words (empty when everything runs).
     pub fn problems(&self) -> &[String] {
         &self.problems
@@ -382,9 +400,24 @@ fn folder_destination(_path: &Path) -> Destination {
     Destination::Local
 }
 
-fn send_all(tx: &Sender<ExportEvent>, events: Vec<ExportEvent>) {
-    for e in events {
-        let _ = tx.send(e);
+/// The detector thread's output: the rated events, and the count of incidents it holds open.
+struct Published {
+    events: Sender<ExportEvent>,
+    open_incidents: Arc<Mutex<usize>>,
+}
+
+impl Published {
+    /// Runs one step of the detector and publishes its events and the open count under one
+    /// lock, so a reader of the count never sees it ahead of the events that explain it.
+    fn step(&self, detector: &mut Detector, step: impl FnOnce(&mut Detector) -> Vec<ExportEvent>) {
+        let mut open = self
+            .open_incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for e in step(detector) {
+            let _ = self.events.send(e);
+        }
+        *open = detector.open_incidents();
     }
 }
 
