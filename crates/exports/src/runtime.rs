@@ -84,6 +84,8 @@ pub struct ExportWatchers {
     problems: Vec<String>,
     /// Incidents the detector holds open, published with the events of each step.
     open_incidents: Arc<Mutex<usize>>,
+    /// Set once the print watcher has had its first list of jobs.
+    print_listed: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for ExportWatchers {
@@ -113,6 +115,7 @@ impl ExportWatchers {
             files: None,
             problems: Vec::new(),
             open_incidents: Arc::default(),
+            print_listed: Arc::default(),
         };
         let give_up = Arc::clone(&w.give_up);
         let out = Published {
@@ -215,6 +218,7 @@ impl ExportWatchers {
                 self.seen.clone(),
                 clock,
                 Arc::clone(&self.stop),
+                Arc::clone(&self.print_listed),
             ) {
                 Ok(t) => self.threads.push(t),
                 Err(e) => self.problems.push(e.to_string()),
@@ -267,6 +271,7 @@ impl ExportWatchers {
                 self.seen.clone(),
                 clock,
                 Arc::clone(&self.stop),
+                Arc::clone(&self.print_listed),
             ) {
                 Ok(t) => self.threads.push(t),
                 Err(e) => self.problems.push(e.to_string()),
@@ -325,6 +330,13 @@ impl ExportWatchers {
             .open_incidents
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the print watcher has had its first list of jobs from the print system: the
+    /// jobs in it are history and never reported; a job that appears after it is new. False
+    /// until the print system first answers, and when print detection is off.
+    pub fn print_jobs_listed(&self) -> bool {
+        self.print_listed.load(Ordering::Acquire)
     }
 
     /// What could not be started, in plain words (empty when everything runs).
@@ -509,12 +521,15 @@ mod linux_threads {
         }
     }
 
+    /// Asks `server` for its jobs every `every` and reports the new ones; sets `listed` once
+    /// the first answer is taken (the jobs in it are never reported).
     pub(super) fn print(
         server: print::Server,
         every: Duration,
         seen: Sender<(Millis, Seen)>,
         clock: fn() -> Millis,
         stop: Arc<AtomicBool>,
+        listed: Arc<AtomicBool>,
     ) -> Result<JoinHandle<()>> {
         std::thread::Builder::new()
             .name("worktrace-export-print".into())
@@ -528,6 +543,7 @@ mod linux_threads {
                             for job in tracker.update(jobs) {
                                 let _ = seen.send((clock(), Seen::Print(job)));
                             }
+                            listed.store(true, Ordering::Release);
                         }
                         Err(e) => {
                             if !failing {
