@@ -34,11 +34,13 @@ fn sigkill_at_random_moments_loses_at_most_one_checkpoint_interval() {
     for i in 0..30 {
         let started = now_ms();
         let agent = env.start_agent();
+        // The moment of the kill is what the test varies, so this waits for time itself (there
+        // is nothing to wait for instead), with input every 150 ms meanwhile.
         let wait = rng.next_ms(300, 3500);
         let until = Instant::now() + Duration::from_millis(wait);
-        while Instant::now() < until {
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
             x.input().expect("input keeps the window active");
-            std::thread::sleep(Duration::from_millis(150));
+            std::thread::sleep(left.min(Duration::from_millis(150)));
         }
         let killed = now_ms();
         agent.kill();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use company::{active_of, dashboard, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD, T0};
 use pc::{Keyring, Pc};
@@ -212,11 +212,12 @@ impl ServerProcess {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
-    /// Starts `serve` and waits until it answers; retried while the port is still held by
-    /// the process killed before.
+    /// Starts `serve` and waits until it answers; started again, once the port is free, when
+    /// it exits because the port is still held by the process killed before.
     fn start(&mut self) {
         assert!(self.child.is_none(), "not running");
-        for _ in 0..50 {
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
             let mut child = Command::new(&self.bin)
                 .arg("--data-dir")
                 .arg(self.dir.path())
@@ -227,23 +228,33 @@ impl ServerProcess {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("worktrace-server serve");
-            for _ in 0..100 {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
+            while !matches!(child.try_wait(), Ok(Some(_))) {
                 let up = reqwest::blocking::get(format!("{}/healthz", self.url()))
                     .is_ok_and(|r| r.status().is_success());
                 if up {
                     self.child = Some(child);
                     return;
                 }
+                if Instant::now() >= until {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "worktrace-server did not answer on port {} within 60 s",
+                        self.port
+                    );
+                }
                 std::thread::sleep(Duration::from_millis(100));
             }
-            let _ = child.kill();
             let _ = child.wait();
-            std::thread::sleep(Duration::from_millis(200));
+            while TcpListener::bind(("127.0.0.1", self.port)).is_err() {
+                assert!(
+                    Instant::now() < until,
+                    "port {} was still held 60 s after the server was started",
+                    self.port
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        panic!("worktrace-server did not start on port {}", self.port);
     }
 
     /// The process id, for the proxy that kills it.
@@ -330,22 +341,35 @@ impl KillProxy {
                     continue;
                 };
                 let mut client = client;
-                let (head, length) = read_head(&mut client);
+                let (mut head, length) = read_head(&mut client);
                 let mut body = vec![0u8; length];
                 let _ = client.read_exact(&mut body);
-                let _ = server.write_all(&head);
-                let sent = match at {
-                    KillAt::MidBody => length / 2,
-                    KillAt::BeforeAnswer => length,
-                };
-                let _ = server.write_all(&body[..sent]);
-                let _ = server.flush();
-                if at == KillAt::BeforeAnswer {
-                    let mut first = [0u8; 1];
-                    let _ = server.read(&mut first);
-                } else {
-                    // Let the server start reading the body it got.
-                    std::thread::sleep(Duration::from_millis(200));
+                let _ = server.set_read_timeout(Some(Duration::from_secs(20)));
+                match at {
+                    KillAt::MidBody => {
+                        // The server answers `100 Continue` when the handler starts to read
+                        // the body: then half of it goes in, and the server is killed while
+                        // it waits for the rest.
+                        head.truncate(head.len().saturating_sub(2));
+                        head.extend_from_slice(b"Expect: 100-continue\r\n\r\n");
+                        let _ = server.write_all(&head);
+                        let mut interim = [0u8; 25];
+                        let read = server.read_exact(&mut interim);
+                        assert!(
+                            read.is_ok() && interim == *b"HTTP/1.1 100 Continue\r\n\r\n",
+                            "the server did not start to read the body ({read:?}): {}",
+                            String::from_utf8_lossy(&interim)
+                        );
+                        let _ = server.write_all(&body[..length / 2]);
+                        let _ = server.flush();
+                    }
+                    KillAt::BeforeAnswer => {
+                        let _ = server.write_all(&head);
+                        let _ = server.write_all(&body);
+                        let _ = server.flush();
+                        let mut first = [0u8; 1];
+                        let _ = server.read(&mut first);
+                    }
                 }
                 let _ = Command::new("kill")
                     .args(["-KILL", &pid.to_string()])

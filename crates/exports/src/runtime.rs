@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -82,6 +82,10 @@ pub struct ExportWatchers {
     give_up: Arc<AtomicBool>,
     files: Option<Arc<FileWatcher>>,
     problems: Vec<String>,
+    /// Incidents the detector holds open, published with the events of each step.
+    open_incidents: Arc<Mutex<usize>>,
+    /// Set once the print watcher has had its first list of jobs.
+    print_listed: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for ExportWatchers {
@@ -110,8 +114,14 @@ impl ExportWatchers {
             give_up: Arc::new(AtomicBool::new(false)),
             files: None,
             problems: Vec::new(),
+            open_incidents: Arc::default(),
+            print_listed: Arc::default(),
         };
         let give_up = Arc::clone(&w.give_up);
+        let out = Published {
+            events: event_tx,
+            open_incidents: Arc::clone(&w.open_incidents),
+        };
         let thread = std::thread::Builder::new()
             .name("worktrace-export-detector".into())
             .spawn(move || {
@@ -120,19 +130,19 @@ impl ExportWatchers {
                 // until the stop gives up on it.
                 loop {
                     match seen_rx.recv_timeout(Duration::from_millis(250)) {
-                        Ok((at, seen)) => send_all(&event_tx, detector.handle(at, seen)),
+                        Ok((at, seen)) => out.step(&mut detector, |d| d.handle(at, seen)),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
                     if give_up.load(Ordering::Relaxed) {
                         while let Ok((at, seen)) = seen_rx.try_recv() {
-                            send_all(&event_tx, detector.handle(at, seen));
+                            out.step(&mut detector, |d| d.handle(at, seen));
                         }
                         break;
                     }
-                    send_all(&event_tx, detector.tick(clock()));
+                    out.step(&mut detector, |d| d.tick(clock()));
                 }
-                send_all(&event_tx, detector.finish(clock()));
+                out.step(&mut detector, |d| d.finish(clock()));
             })
             .map_err(|source| Error::Thread {
                 name: "export detector",
@@ -208,6 +218,7 @@ impl ExportWatchers {
                 self.seen.clone(),
                 clock,
                 Arc::clone(&self.stop),
+                Arc::clone(&self.print_listed),
             ) {
                 Ok(t) => self.threads.push(t),
                 Err(e) => self.problems.push(e.to_string()),
@@ -260,6 +271,7 @@ impl ExportWatchers {
                 self.seen.clone(),
                 clock,
                 Arc::clone(&self.stop),
+                Arc::clone(&self.print_listed),
             ) {
                 Ok(t) => self.threads.push(t),
                 Err(e) => self.problems.push(e.to_string()),
@@ -307,6 +319,24 @@ impl ExportWatchers {
     /// Waits up to `limit` for the next event.
     pub fn next_event(&self, limit: Duration) -> Option<ExportEvent> {
         self.events.recv_timeout(limit).ok()
+    }
+
+    /// Incidents the detector holds open now: bursts neither quiet for the policy's gap yet nor
+    /// at its longest. By the time a count can be read, the events of the step that brought it
+    /// (the record that opened an incident, the one that closed it) are sent:
+    /// [`next_event`](Self::next_event) gives them.
+    pub fn open_incidents(&self) -> usize {
+        *self
+            .open_incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the print watcher has had its first list of jobs from the print system: the
+    /// jobs in it are history and never reported; a job that appears after it is new. False
+    /// until the print system first answers, and when print detection is off.
+    pub fn print_jobs_listed(&self) -> bool {
+        self.print_listed.load(Ordering::Acquire)
     }
 
     /// What could not be started, in plain words (empty when everything runs).
@@ -382,9 +412,24 @@ fn folder_destination(_path: &Path) -> Destination {
     Destination::Local
 }
 
-fn send_all(tx: &Sender<ExportEvent>, events: Vec<ExportEvent>) {
-    for e in events {
-        let _ = tx.send(e);
+/// The detector thread's output: the rated events, and the count of incidents it holds open.
+struct Published {
+    events: Sender<ExportEvent>,
+    open_incidents: Arc<Mutex<usize>>,
+}
+
+impl Published {
+    /// Runs one step of the detector and publishes its events and the open count under one
+    /// lock, so a reader of the count never sees it ahead of the events that explain it.
+    fn step(&self, detector: &mut Detector, step: impl FnOnce(&mut Detector) -> Vec<ExportEvent>) {
+        let mut open = self
+            .open_incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for e in step(detector) {
+            let _ = self.events.send(e);
+        }
+        *open = detector.open_incidents();
     }
 }
 
@@ -404,9 +449,11 @@ mod linux_threads {
         clock: fn() -> Millis,
         stop: Arc<AtomicBool>,
     ) -> Result<JoinHandle<()>> {
-        let path = options.mountinfo.clone();
         let policy = options.policy.clone();
-        let mut known = mounts::read_mounts(&path)?;
+        // Opened before the first reading: a mount made in between is flagged at the first
+        // wait, not missed.
+        let mut table = mounts::MountTable::open(&options.mountinfo)?;
+        let mut known = table.read()?;
         // Volumes mounted before the start are watched, not reported as new.
         let mut tracked: Vec<(PathBuf, Destination, crate::detector::Media)> = Vec::new();
         for m in &known {
@@ -419,10 +466,11 @@ mod linux_threads {
         std::thread::Builder::new()
             .name("worktrace-export-mounts".into())
             .spawn(move || {
-                let file = std::fs::File::open(&path).ok();
                 while !stop.load(Ordering::Relaxed) {
-                    wait_for_change(file.as_ref());
-                    let Ok(now) = mounts::read_mounts(&path) else {
+                    // Read again after a flag, and every second in any case (the stop is
+                    // seen within that second).
+                    table.wait_for_change(Duration::from_secs(1));
+                    let Ok(now) = table.read() else {
                         std::thread::sleep(Duration::from_secs(1));
                         continue;
                     };
@@ -473,30 +521,15 @@ mod linux_threads {
         }
     }
 
-    /// Sleeps until the kernel flags a mount-table change (POLLPRI on mountinfo), or 1 s.
-    fn wait_for_change(file: Option<&std::fs::File>) {
-        use rustix::event::{poll, PollFd, PollFlags, Timespec};
-        match file {
-            Some(f) => {
-                let mut fds = [PollFd::new(f, PollFlags::PRI | PollFlags::ERR)];
-                let timeout = Timespec {
-                    tv_sec: 1,
-                    tv_nsec: 0,
-                };
-                if poll(&mut fds, Some(&timeout)).is_err() {
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-            }
-            None => std::thread::sleep(Duration::from_secs(1)),
-        }
-    }
-
+    /// Asks `server` for its jobs every `every` and reports the new ones; sets `listed` once
+    /// the first answer is taken (the jobs in it are never reported).
     pub(super) fn print(
         server: print::Server,
         every: Duration,
         seen: Sender<(Millis, Seen)>,
         clock: fn() -> Millis,
         stop: Arc<AtomicBool>,
+        listed: Arc<AtomicBool>,
     ) -> Result<JoinHandle<()>> {
         std::thread::Builder::new()
             .name("worktrace-export-print".into())
@@ -510,6 +543,7 @@ mod linux_threads {
                             for job in tracker.update(jobs) {
                                 let _ = seen.send((clock(), Seen::Print(job)));
                             }
+                            listed.store(true, Ordering::Release);
                         }
                         Err(e) => {
                             if !failing {

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{collect_until, of_kind, quiet_policy, start};
+use support::{after_marker, collect_until, of_kind, quiet_policy, start, until_no_incident_open};
 use worktrace_domain::{ExportKind, ExportPolicy};
 
 #[test]
@@ -42,8 +42,7 @@ fn created_renamed_overwritten_and_bulk_files_in_a_watched_folder() {
     );
 
     // Files within the quiet gap (2 s here) join the same incident: let this one end.
-    std::thread::sleep(Duration::from_millis(2500));
-    let _ = w.take_events();
+    let _ = until_no_incident_open(&w, Duration::from_secs(20), "the csv's incident to end");
 
     // Not a data file: nothing. Renamed into place from outside: recorded.
     std::fs::write(downloads.join("notes.txt"), b"hello").expect("write txt");
@@ -68,9 +67,8 @@ fn created_renamed_overwritten_and_bulk_files_in_a_watched_folder() {
         "moved into the watched folder"
     );
 
-    // Wait for both incidents to close (2 s quiet), then overwrite.
-    std::thread::sleep(Duration::from_millis(2500));
-    let _ = w.take_events();
+    // Wait for the incident to close (2 s quiet), then overwrite.
+    let _ = until_no_incident_open(&w, Duration::from_secs(20), "the xlsx's incident to end");
     std::fs::write(
         downloads.join("leads.csv"),
         b"overwritten,longer\n1,2\n3,4\n",
@@ -85,8 +83,11 @@ fn created_renamed_overwritten_and_bulk_files_in_a_watched_folder() {
         .find(|e| e.file_name.as_deref() == Some("leads.csv"))
         .expect("found above");
     assert_eq!(o.size_bytes, Some(27), "the new size after overwriting");
-    std::thread::sleep(Duration::from_millis(2500));
-    let _ = w.take_events();
+    let _ = until_no_incident_open(
+        &w,
+        Duration::from_secs(20),
+        "the overwrite's incident to end",
+    );
 
     // Bulk: 200 files in a subfolder → one incident counting 200.
     let sub = downloads.join("export-2024");
@@ -127,8 +128,13 @@ fn a_download_renamed_into_its_name_within_the_watched_folder_is_one_file() {
     let home = tempfile::tempdir().expect("tempdir");
     let downloads = home.path().join("Downloads");
     std::fs::create_dir(&downloads).expect("create Downloads");
+    let desktop = home.path().join("Desktop");
+    std::fs::create_dir(&desktop).expect("create Desktop");
     let policy = ExportPolicy {
-        watched_folders: vec![downloads.display().to_string()],
+        watched_folders: vec![
+            downloads.display().to_string(),
+            desktop.display().to_string(),
+        ],
         ..quiet_policy()
     };
     let w = start(policy);
@@ -152,9 +158,12 @@ fn a_download_renamed_into_its_name_within_the_watched_folder_is_one_file() {
         .expect("found above");
     assert_eq!(e.details["change"], "renamed_into", "renamed into its name");
     assert_eq!(e.count, 1, "the incident begins with one file");
-    // A second report would grow the incident to 2 and record it closed once quiet (2 s).
-    std::thread::sleep(Duration::from_millis(3000));
-    let late = w.stop();
+    // A second report would grow the incident to 2, and the record that closes it (at the
+    // stop at the latest) would say so.
+    let late: Vec<_> = after_marker(&w, &desktop)
+        .into_iter()
+        .chain(w.stop())
+        .collect();
     assert!(
         of_kind(&late, ExportKind::DataFileCreated).is_empty(),
         "the rename is one file, not two: {late:#?}"

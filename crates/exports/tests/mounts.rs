@@ -135,3 +135,48 @@ fn tmpfs_and_loop_image_are_removable_media() {
     }
     w.stop();
 }
+
+/// The mount watcher opens the table before its first reading and reads through that same
+/// file: then a mount made at any moment after the open is either in a reading or flagged
+/// (here: made after a reading, it is flagged, and in the next one), so none can fall between
+/// the first reading and the first wait.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_open_mount_table_flags_a_later_mount_and_reads_it() {
+    use worktrace_exports::os::mounts::{MountTable, MOUNTINFO};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let point = dir.path().join("LATE");
+    let mut table = MountTable::open(Path::new(MOUNTINFO)).expect("open the mount table");
+    let listed = |mounts: &[worktrace_exports::classify::Mount]| {
+        mounts.iter().any(|m| m.mount_point == point)
+    };
+    assert!(
+        !listed(&table.read().expect("first reading")),
+        "not mounted yet"
+    );
+    let m = match Mounted::tmpfs(&point) {
+        Ok(m) => m,
+        Err(e) => {
+            println!("skipped: the machine refused to mount ({e}), so no mount to be flagged");
+            return;
+        }
+    };
+    assert!(
+        table.wait_for_change(Duration::from_secs(20)),
+        "a mount made after the table was opened is flagged on the open file"
+    );
+    assert!(
+        listed(&table.read().expect("second reading")),
+        "a reading through the same open file has the new mount"
+    );
+    m.unmount();
+    assert!(
+        table.wait_for_change(Duration::from_secs(20)),
+        "the unmount is flagged too"
+    );
+    assert!(
+        !listed(&table.read().expect("third reading")),
+        "and gone from the next reading"
+    );
+}

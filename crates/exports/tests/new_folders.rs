@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::{collect_until, of_kind, quiet_policy, start};
+use support::{after_marker, collect_until, of_kind, quiet_policy, start, MARKER};
 use worktrace_domain::{ExportEvent, ExportKind, ExportPolicy};
 
 /// The incident ids of a set of file events.
@@ -23,6 +23,8 @@ fn a_folder_moved_in_reports_every_data_file_in_it_once() {
     let home = tempfile::tempdir().expect("tempdir");
     let desktop = home.path().join("Desktop");
     std::fs::create_dir(&desktop).expect("create Desktop");
+    let downloads = home.path().join("Downloads");
+    std::fs::create_dir(&downloads).expect("create Downloads");
     // Prepared before the watcher starts and outside the watched folder: none of these files
     // is ever seen by an event in the watched place.
     let prepared = home.path().join("staging").join("clients-q3");
@@ -45,7 +47,10 @@ fn a_folder_moved_in_reports_every_data_file_in_it_once() {
     }
     std::fs::write(prepared.join("readme.txt"), b"not a data file").expect("write txt");
     let policy = ExportPolicy {
-        watched_folders: vec![desktop.display().to_string()],
+        watched_folders: vec![
+            desktop.display().to_string(),
+            downloads.display().to_string(),
+        ],
         ..quiet_policy()
     };
     let w = start(policy);
@@ -87,8 +92,10 @@ fn a_folder_moved_in_reports_every_data_file_in_it_once() {
     );
     // Nothing more may come: a second report of any file would open a new incident or grow
     // this one after it closed.
-    std::thread::sleep(Duration::from_millis(3000));
-    let late = w.stop();
+    let late: Vec<_> = after_marker(&w, &downloads)
+        .into_iter()
+        .chain(w.stop())
+        .collect();
     assert!(
         of_kind(&late, ExportKind::DataFileCreated).is_empty(),
         "no file of the moved folder is reported a second time: {late:#?}"
@@ -100,8 +107,13 @@ fn a_nested_folder_made_in_one_go_reports_its_file() {
     let home = tempfile::tempdir().expect("tempdir");
     let documents = home.path().join("Documents");
     std::fs::create_dir(&documents).expect("create Documents");
+    let downloads = home.path().join("Downloads");
+    std::fs::create_dir(&downloads).expect("create Downloads");
     let policy = ExportPolicy {
-        watched_folders: vec![documents.display().to_string()],
+        watched_folders: vec![
+            documents.display().to_string(),
+            downloads.display().to_string(),
+        ],
         ..quiet_policy()
     };
     let w = start(policy);
@@ -134,9 +146,11 @@ fn a_nested_folder_made_in_one_go_reports_its_file() {
     );
     assert_eq!(e.count, 1, "the incident begins with this one file");
     // A second report of the file (by the scans and its own event both) would grow the
-    // incident to 2 and record it closed once quiet (2 s here).
-    std::thread::sleep(Duration::from_millis(3000));
-    let late = w.stop();
+    // incident to 2, and the record that closes it (at the stop at the latest) would say so.
+    let late: Vec<_> = after_marker(&w, &downloads)
+        .into_iter()
+        .chain(w.stop())
+        .collect();
     assert!(
         of_kind(&late, ExportKind::DataFileCreated).is_empty(),
         "no second report of the nested file: {late:#?}"
@@ -157,19 +171,20 @@ fn a_folder_renamed_within_the_watched_place_is_no_export() {
 
     // Tidying up one's own documents moves nothing off the PC.
     std::fs::rename(documents.join("2023"), documents.join("archive-2023")).expect("rename");
-    // Then a real export, so the test knows the watcher was running all along.
-    std::fs::write(documents.join("marker.csv"), b"id\n2\n").expect("write marker");
-    let got = collect_until(&w, Duration::from_secs(10), "marker.csv", |all| {
-        all.iter()
-            .any(|e| e.file_name.as_deref() == Some("marker.csv"))
+    // Then a real export, so the test knows the watcher was running all along. File events
+    // are rated in the order they happened: once the marker is in, the rename has been seen,
+    // and the stop runs the folder scans still due at once. A report of old.csv would come
+    // before the marker, or at the stop, where it would grow the marker's incident to 2.
+    std::fs::write(documents.join(MARKER), b"id\n2\n").expect("write marker");
+    let got = collect_until(&w, Duration::from_secs(10), MARKER, |all| {
+        all.iter().any(|e| e.file_name.as_deref() == Some(MARKER))
     });
-    std::thread::sleep(Duration::from_millis(3000));
     let all: Vec<ExportEvent> = got.into_iter().chain(w.stop()).collect();
     let files = of_kind(&all, ExportKind::DataFileCreated);
     assert!(
         files
             .iter()
-            .all(|e| e.count == 1 && e.file_name.as_deref() == Some("marker.csv")),
+            .all(|e| e.count == 1 && e.file_name.as_deref() == Some(MARKER)),
         "old.csv in the renamed folder is not reported: {files:#?}"
     );
 }

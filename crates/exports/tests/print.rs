@@ -125,8 +125,15 @@ fn a_printed_document_is_reported_with_its_name_and_printer() {
         "watchers start: {:?}",
         w.problems()
     );
-    // Let the first poll see the old job.
-    std::thread::sleep(Duration::from_millis(1000));
+    // The old job must be in the watcher's first list of jobs, or it would be news.
+    let until = Instant::now() + Duration::from_secs(20);
+    while !w.print_jobs_listed() {
+        assert!(
+            Instant::now() < until,
+            "the print watcher never had its first list of jobs from cupsd within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     run(
         "lp",
         &[

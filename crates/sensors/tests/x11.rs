@@ -4,7 +4,7 @@
 #![cfg(target_os = "linux")]
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use worktrace_sensors::x11::X11Sensor;
 use worktrace_sensors::{platform_sensor, Error, Sensor};
@@ -101,16 +101,25 @@ fn idle_grows_without_input_and_drops_after_input() {
     let x = XSession::start().expect("a real X display (Xvfb + openbox)");
     let mut s = sensor(&x);
     x.input().expect("pointer move");
+    let hands_off = Instant::now();
     let first = s.observe().expect("reading").idle_ms;
-    std::thread::sleep(Duration::from_millis(1500));
-    let later = s.observe().expect("reading").idle_ms;
+    // Hands off until the sensor reads at least 1 s of idle, which must be so once 1.5 s have
+    // passed (the time is taken before each reading, so a slow reading only adds idle).
+    let later = loop {
+        let passed = hands_off.elapsed();
+        let idle = s.observe().expect("reading").idle_ms;
+        if idle >= 1000 {
+            break idle;
+        }
+        assert!(
+            passed < Duration::from_millis(1500),
+            "after 1.5 s hands off, idle is at least 1 s: {idle} ms after {passed:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(
         later > first,
         "idle must grow while nothing happens: {first} ms then {later} ms"
-    );
-    assert!(
-        later >= 1000,
-        "after 1.5 s hands off, idle is at least 1 s: {later} ms"
     );
     x.input().expect("pointer move");
     let after = s.observe().expect("reading").idle_ms;

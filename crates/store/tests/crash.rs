@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::*;
 use worktrace_domain::GroupBy;
@@ -38,6 +39,9 @@ fn write_forever(path: &str) -> ! {
     }
 }
 
+// The test bounds its wait for the child with the monotonic clock; nothing it stores or
+// checks comes from that clock.
+#[allow(clippy::disallowed_methods)]
 #[test]
 fn kill_9_while_writing_leaves_a_consistent_database() {
     if let Ok(path) = std::env::var(CHILD_ENV) {
@@ -58,12 +62,21 @@ fn kill_9_while_writing_leaves_a_consistent_database() {
         .expect("start the writing child");
     let reader = Store::open(&path, berlin()).expect("reader");
     // Let it commit a good number of batches, then kill it without warning.
-    while reader.verify().expect("verify while writing").records < 600 {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let records = reader.verify().expect("verify while writing").records;
+        if records >= 600 {
+            break;
+        }
         assert!(
             child.try_wait().expect("child status").is_none(),
             "the child died on its own"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        if Instant::now() >= until {
+            let _ = child.kill();
+            panic!("the child did not commit 600 records within 120 s: {records} so far");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");

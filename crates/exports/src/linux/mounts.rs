@@ -5,6 +5,7 @@
 //! Reads only system metadata; never the files on the media.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use worktrace_domain::ExportPolicy;
 
@@ -22,6 +23,63 @@ pub fn read_mounts(path: &Path) -> Result<Vec<Mount>> {
         source,
     })?;
     Ok(classify::parse_mountinfo(&text))
+}
+
+/// The mount table, held open. The kernel flags the open file (POLLPRI) when the table
+/// changes after the open, and every reading goes through that same file: a mount made
+/// before a reading is in it, one made after it is flagged, so none falls between the two.
+#[derive(Debug)]
+pub struct MountTable {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl MountTable {
+    /// Opens the mountinfo file at `path`; read it with [`MountTable::read`].
+    pub fn open(path: &Path) -> Result<MountTable> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(MountTable {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The table as it is now (the kernel makes it afresh when the file is read from the
+    /// start).
+    pub fn read(&mut self) -> Result<Vec<Mount>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut text = String::new();
+        self.file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| self.file.read_to_string(&mut text))
+            .map_err(|source| Error::Io {
+                path: self.path.display().to_string(),
+                source,
+            })?;
+        Ok(classify::parse_mountinfo(&text))
+    }
+
+    /// Waits up to `limit` for the kernel to flag a change of the table since the open or
+    /// the last flag; whether it did. A file that is no mount table is never flagged.
+    pub fn wait_for_change(&self, limit: Duration) -> bool {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let mut fds = [PollFd::new(&self.file, PollFlags::PRI | PollFlags::ERR)];
+        let timeout = Timespec {
+            tv_sec: i64::try_from(limit.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(limit.subsec_nanos()),
+        };
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(n) => n > 0,
+            Err(_) => {
+                // Interrupted, or polling fails: wait as long as a quiet table would.
+                std::thread::sleep(limit);
+                false
+            }
+        }
+    }
 }
 
 fn read_trim(path: &Path) -> Option<String> {

@@ -278,11 +278,13 @@ impl Queue {
 
 /// Starts the print watcher: asks the spooler every `every` (sooner when a printer signals a
 /// job change) and reports each new job once, when it is finished or has left the queue.
+/// Sets `listed` once the spooler's first list is taken: the jobs in it are never reported.
 pub fn watch(
     every: Duration,
     seen: Sender<(Millis, Seen)>,
     clock: fn() -> Millis,
     stop: Arc<AtomicBool>,
+    listed: Arc<AtomicBool>,
 ) -> Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("worktrace-export-print".into())
@@ -314,6 +316,7 @@ pub fn watch(
                     for job in tracker.update(vanished.update(q.jobs())) {
                         let _ = seen.send((clock(), Seen::Print(job)));
                     }
+                    listed.store(true, Ordering::Release);
                 }
                 // Waits in short steps so the stop is seen within 200 ms.
                 let until = Instant::now() + every;

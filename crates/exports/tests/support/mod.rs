@@ -68,6 +68,48 @@ pub fn collect_until(
     all
 }
 
+/// Waits until the detector holds no incident open (each one quiet for the policy's gap), or
+/// panics after `limit` naming `what`. Returns the events that came meanwhile: the count is
+/// published with the events that changed it, so a closing record is among them.
+pub fn until_no_incident_open(w: &ExportWatchers, limit: Duration, what: &str) -> Vec<ExportEvent> {
+    let until = Instant::now() + limit;
+    let mut all = Vec::new();
+    loop {
+        if w.open_incidents() == 0 {
+            all.extend(w.take_events());
+            return all;
+        }
+        assert!(
+            Instant::now() < until,
+            "timed out waiting for {what}: {} incident(s) still open; got {all:#?}",
+            w.open_incidents()
+        );
+        all.extend(w.next_event(Duration::from_millis(20)));
+    }
+}
+
+/// The name of the file [`after_marker`] writes.
+pub const MARKER: &str = "marker.csv";
+
+/// Writes [`MARKER`] into `folder`, a watched folder of its own (so its record opens an
+/// incident of its own at once), and waits for that record. File events reach the watcher in
+/// the order they happened and are rated in that order, so by then everything the earlier
+/// actions caused has been rated; only new folders' scans may still be due, and the stop runs
+/// those at once, as it closes the incidents still open. Returns the events before the
+/// marker's record.
+pub fn after_marker(w: &ExportWatchers, folder: &Path) -> Vec<ExportEvent> {
+    std::fs::write(folder.join(MARKER), b"id\nmarker\n").expect("write the marker file");
+    let mut got = collect_until(w, Duration::from_secs(20), "the marker file", |all| {
+        all.iter().any(|e| e.file_name.as_deref() == Some(MARKER))
+    });
+    let marker = got
+        .iter()
+        .position(|e| e.file_name.as_deref() == Some(MARKER))
+        .expect("found above");
+    got.remove(marker);
+    got
+}
+
 pub fn of_kind(events: &[ExportEvent], kind: ExportKind) -> Vec<&ExportEvent> {
     events.iter().filter(|e| e.kind == kind).collect()
 }
