@@ -67,6 +67,11 @@ impl Ancestry {
     }
 }
 
+/// A SHA-256 digest.
+type Sha = [u8; 32];
+/// CRC-32 and size of a file's contents.
+type CrcSize = (u32, u64);
+
 /// A file as lineage needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct Contents<'a> {
@@ -80,9 +85,10 @@ pub struct Contents<'a> {
 /// The data files seen, by contents.
 #[derive(Debug, Default)]
 pub struct Lineage {
-    by_sha: HashMap<[u8; 32], Ancestry>,
-    by_crc: HashMap<(u32, u64), [u8; 32]>,
-    order: VecDeque<([u8; 32], Option<(u32, u64)>)>,
+    by_sha: HashMap<Sha, Ancestry>,
+    by_crc: HashMap<CrcSize, Sha>,
+    /// In the order first seen, to forget the oldest.
+    order: VecDeque<(Sha, Option<CrcSize>)>,
 }
 
 impl Lineage {
@@ -124,7 +130,7 @@ impl Lineage {
         found
     }
 
-    fn remember(&mut self, sha: [u8; 32], crc: Option<(u32, u64)>, ancestry: Ancestry) {
+    fn remember(&mut self, sha: Sha, crc: Option<CrcSize>, ancestry: Ancestry) {
         if self.by_sha.insert(sha, ancestry).is_none() {
             self.order.push_back((sha, crc));
         }
