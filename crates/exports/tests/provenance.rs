@@ -1,6 +1,7 @@
 //! Where a data file came from, on Linux: the download origin read from a real file's
-//! extended attributes, and a CRM export downloaded into a watched folder by a real downloader
-//! and seen by the real watcher.
+//! extended attributes; a CRM export downloaded into a watched folder by a real downloader and
+//! seen by the real watcher; and the same export renamed, zipped and copied to a mounted stick,
+//! told as one chain.
 
 #![cfg(target_os = "linux")]
 
@@ -8,8 +9,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::{collect_until, quiet_policy, start};
-use worktrace_domain::{ExportKind, ExportPolicy, Severity};
+use support::{collect_until, quiet_policy, start, until_no_incident_open, Mounted};
+use worktrace_domain::{ExportEvent, ExportKind, ExportPolicy, Severity};
 use worktrace_exports::provenance::{read_origin, Origin};
 
 #[test]
@@ -43,6 +44,39 @@ fn the_origin_a_browser_noted_is_read_from_the_file() {
     );
     assert_eq!(o.domain().as_deref(), Some("acme.bitrix24.ru"));
     assert_eq!(read_origin(&dir.path().join("missing")), Origin::default());
+}
+
+/// Downloads `path` from `host` (served on loopback at `port`) into `out` with curl, which notes
+/// the address in the file's extended attributes as a browser would.
+fn download(host: &str, port: u16, path: &str, out: &std::path::Path) {
+    let curl = std::process::Command::new("curl")
+        .arg("--silent")
+        .arg("--show-error")
+        .arg("--xattr")
+        .arg("--resolve")
+        .arg(format!("{host}:{port}:127.0.0.1"))
+        .arg("--output")
+        .arg(out)
+        .arg(format!("http://{host}:{port}{path}"))
+        .output()
+        .expect("curl runs (apt-get install curl)");
+    assert!(
+        curl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+}
+
+/// The first event about `name` among those that arrive within 20 s.
+fn event_of(w: &worktrace_exports::ExportWatchers, name: &str, kind: ExportKind) -> ExportEvent {
+    let events = collect_until(w, Duration::from_secs(20), name, |all| {
+        all.iter()
+            .any(|e| e.file_name.as_deref() == Some(name) && e.kind == kind)
+    });
+    events
+        .into_iter()
+        .find(|e| e.file_name.as_deref() == Some(name) && e.kind == kind)
+        .expect("found above")
 }
 
 /// Serves `body` once to whoever connects to the returned port, as an HTTP download.
@@ -86,31 +120,13 @@ fn a_downloaded_crm_export_is_named_by_its_source() {
     let port = serve_once("name,phone,city\nAnna,+7 900,Moscow\nBoris,+7 901,Kazan\n");
     let host = "acme.bitrix24.ru";
     // Renamed on the way, so only the address can tell where it came from.
-    let out = downloads.join("clients.csv");
-    let curl = std::process::Command::new("curl")
-        .arg("--silent")
-        .arg("--show-error")
-        .arg("--xattr")
-        .arg("--resolve")
-        .arg(format!("{host}:{port}:127.0.0.1"))
-        .arg("--output")
-        .arg(&out)
-        .arg(format!("http://{host}:{port}/crm/contact/export/"))
-        .output()
-        .expect("curl runs (apt-get install curl)");
-    assert!(
-        curl.status.success(),
-        "{}",
-        String::from_utf8_lossy(&curl.stderr)
+    download(
+        host,
+        port,
+        "/crm/contact/export/",
+        &downloads.join("clients.csv"),
     );
-    let events = collect_until(&w, Duration::from_secs(20), "the download", |all| {
-        all.iter()
-            .any(|e| e.file_name.as_deref() == Some("clients.csv"))
-    });
-    let e = events
-        .iter()
-        .find(|e| e.file_name.as_deref() == Some("clients.csv"))
-        .expect("found above");
+    let e = event_of(&w, "clients.csv", ExportKind::DataFileCreated);
     assert_eq!(e.kind, ExportKind::DataFileCreated);
     assert_eq!(e.details["client_source"], "Bitrix24", "{e:#?}");
     assert_eq!(e.details["origin_domain"], host);
@@ -121,4 +137,101 @@ fn a_downloaded_crm_export_is_named_by_its_source() {
     assert_eq!(e.details["rows"], 3, "the header and two clients");
     assert_eq!(e.details["columns"], 3);
     assert_eq!(e.severity, Severity::High, "{e:#?}");
+}
+
+/// The story of one client base: exported from the CRM, renamed, zipped, copied to a stick.
+/// The stick's event tells it all — the source, the rows, the names it went through — and is
+/// high, though the name on the stick says nothing of a CRM.
+#[test]
+fn a_crm_export_renamed_zipped_and_copied_to_a_stick_is_one_chain() {
+    let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let downloads = home.path().join("Downloads");
+    let media = home.path().join("media");
+    std::fs::create_dir(&downloads).expect("create Downloads");
+    std::fs::create_dir(&media).expect("create media");
+    let w = start(ExportPolicy {
+        watched_folders: vec![downloads.display().to_string()],
+        removable: true,
+        removable_paths: vec![media.display().to_string()],
+        ..quiet_policy()
+    });
+    let export = "CONTACT_20261201_1a2b3c_4d5e6f.csv";
+    let port = serve_once("name,phone,city\nAnna,+7 900,Moscow\nBoris,+7 901,Kazan\n");
+    download(
+        "acme.bitrix24.ru",
+        port,
+        &format!("/crm/contact/export/{export}"),
+        &downloads.join(export),
+    );
+    let first = event_of(&w, export, ExportKind::DataFileCreated);
+    assert_eq!(first.details["client_source"], "Bitrix24", "{first:#?}");
+    // Each step in an incident of its own: files within the quiet gap would join one.
+    until_no_incident_open(&w, Duration::from_secs(20), "the download's incident");
+
+    std::fs::rename(downloads.join(export), downloads.join("clients.csv")).expect("rename");
+    let renamed = event_of(&w, "clients.csv", ExportKind::DataFileCreated);
+    assert_eq!(
+        renamed.details["lineage"],
+        serde_json::json!([export, "clients.csv"]),
+        "{renamed:#?}"
+    );
+    until_no_incident_open(&w, Duration::from_secs(20), "the rename's incident");
+
+    // Zipped by a real archiver (deflated: only the directory's CRC-32 and size can match).
+    let zipped = std::process::Command::new("python3")
+        .current_dir(&downloads)
+        .args(["-m", "zipfile", "-c", "clients.zip", "clients.csv"])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        zipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&zipped.stderr)
+    );
+    let zip = event_of(&w, "clients.zip", ExportKind::DataFileCreated);
+    assert_eq!(
+        zip.details["lineage"],
+        serde_json::json!([export, "clients.csv", "clients.zip"]),
+        "{zip:#?}"
+    );
+    until_no_incident_open(&w, Duration::from_secs(20), "the archive's incident");
+
+    let point = media.join("KINGSTON");
+    let stick = match Mounted::tmpfs(&point) {
+        Ok(m) => {
+            event_of(&w, "KINGSTON", ExportKind::RemovableMounted);
+            Some(m)
+        }
+        Err(e) => {
+            println!(
+                "the machine refused to mount ({e}); used: a removable root configured for \
+                 the test at {}",
+                point.display()
+            );
+            std::fs::create_dir_all(&point).expect("the stick's folder");
+            w.watch_root(worktrace_exports::Root {
+                path: point.clone(),
+                destination: worktrace_exports::Destination::Removable,
+                label: Some("KINGSTON".into()),
+            })
+            .expect("watch the configured root");
+            None
+        }
+    };
+    std::fs::copy(downloads.join("clients.zip"), point.join("backup.zip")).expect("copy");
+    let copied = event_of(&w, "backup.zip", ExportKind::FileToRemovable);
+    assert_eq!(
+        copied.details["lineage"],
+        serde_json::json!([export, "clients.csv", "clients.zip", "backup.zip"]),
+        "{copied:#?}"
+    );
+    assert_eq!(copied.details["client_source"], "Bitrix24");
+    assert_eq!(copied.details["origin_domain"], "acme.bitrix24.ru");
+    assert_eq!(copied.details["rows"], 3);
+    assert_eq!(copied.details["label"], "KINGSTON");
+    assert_eq!(copied.severity, Severity::High, "{copied:#?}");
+    drop(w);
+    if let Some(m) = stick {
+        m.unmount();
+    }
 }

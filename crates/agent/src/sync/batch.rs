@@ -168,7 +168,7 @@ fn detail_gate(kind: ExportKind, key: &str) -> Option<Gate> {
     match (kind, key) {
         (
             FileToRemovable | FileToNetwork | DataFileCreated,
-            "extension" | "change" | "label" | "client_source" | "rows" | "columns",
+            "extension" | "change" | "label" | "client_source" | "rows" | "columns" | "lineage",
         ) => Some(Gate::Always),
         // The host a file was downloaded from; its full address (`origin_url`) stays on the PC.
         (FileToRemovable | FileToNetwork | DataFileCreated, "origin_domain") => Some(Gate::Domains),
@@ -211,6 +211,10 @@ mod tests {
         details.insert("export_from".into(), "crmapp".into());
         details.insert("export_from_domain".into(), "acme.force.com".into());
         details.insert("client_source".into(), "Salesforce".into());
+        details.insert(
+            "lineage".into(),
+            serde_json::json!(["report1764590000000.csv", "clients.xlsx"]),
+        );
         details.insert("rows".into(), 1240.into());
         details.insert("origin_domain".into(), "acme.my.salesforce.com".into());
         details.insert(
@@ -369,9 +373,9 @@ mod tests {
         };
         assert_eq!(
             details(&UploadPolicy::default()),
-            ["client_source", "export_from", "label", "rows"],
-            "by default: the volume label, the app and client source the file came from, its \
-             rows; never the address it was downloaded from"
+            ["client_source", "export_from", "label", "lineage", "rows"],
+            "by default: the volume label, the app and client source the file came from, the \
+             names it went through, its rows; never the address it was downloaded from"
         );
         let all = UploadPolicy {
             titles: true,
@@ -389,6 +393,7 @@ mod tests {
                 "export_from",
                 "export_from_domain",
                 "label",
+                "lineage",
                 "origin_domain",
                 "rows",
                 "sha256"
@@ -401,7 +406,14 @@ mod tests {
         };
         assert_eq!(
             details(&hashes),
-            ["client_source", "export_from", "label", "rows", "sha256"]
+            [
+                "client_source",
+                "export_from",
+                "label",
+                "lineage",
+                "rows",
+                "sha256"
+            ]
         );
     }
 
