@@ -12,7 +12,7 @@
 //! Pure: no I/O, no clock reads. Holds at most [`MAX_TRACKED`] files (the oldest go first), in
 //! memory only: an agent restart starts an empty lineage.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 /// Data files remembered at most.
 pub const MAX_TRACKED: usize = 10_000;
@@ -67,10 +67,18 @@ impl Ancestry {
     }
 }
 
-/// A SHA-256 digest.
-type Sha = [u8; 32];
-/// CRC-32 and size of a file's contents.
-type CrcSize = (u32, u64);
+/// The first 16 bytes of a file's SHA-256: enough to tell the remembered files apart (two
+/// different files share them by chance with odds of about one in 2^128 per pair).
+type Key = [u8; 16];
+/// CRC-32 and size of a file's contents, as remembered (files of 4 GiB and more are not: none is
+/// hashed, `hash_max_bytes` being far lower).
+type CrcSize = (u32, u32);
+
+fn crc_size((crc, size): (u32, u64)) -> Option<CrcSize> {
+    u32::try_from(size).ok().map(|size| (crc, size))
+}
+/// The number of a word in [`Words`] plus one; 0 is none.
+type Word = u16;
 
 /// A file as lineage needs it.
 #[derive(Debug, Clone, Copy)]
@@ -82,24 +90,76 @@ pub struct Contents<'a> {
     pub members: &'a [(u32, u64)],
 }
 
-/// The data files seen, by contents.
+/// The texts many files share (client sources, hosts, app names), kept once.
+#[derive(Debug, Default)]
+struct Words {
+    texts: Vec<Box<str>>,
+    ids: HashMap<Box<str>, Word>,
+}
+
+impl Words {
+    fn id(&mut self, text: Option<&str>) -> Word {
+        let Some(text) = text else {
+            return 0;
+        };
+        if let Some(id) = self.ids.get(text) {
+            return *id;
+        }
+        // Past the last number a new word is not kept (the file is remembered without it).
+        let Ok(id) = Word::try_from(self.texts.len() + 1) else {
+            return 0;
+        };
+        self.texts.push(text.into());
+        self.ids.insert(text.into(), id);
+        id
+    }
+
+    fn text(&self, id: Word) -> Option<String> {
+        let i = usize::from(id).checked_sub(1)?;
+        self.texts.get(i).map(|t| t.to_string())
+    }
+}
+
+/// A remembered file, compactly: its names joined by NUL (which no file name holds), its
+/// facts as word numbers.
+#[derive(Debug)]
+struct Entry {
+    key: Key,
+    crc: Option<CrcSize>,
+    chain: Box<str>,
+    table: Option<(u32, u32)>,
+    source: Word,
+    origin_domain: Word,
+    export_from: Word,
+}
+
+/// The data files seen, by contents: a ring of at most [`MAX_TRACKED`] entries (the oldest is
+/// overwritten first) and two indexes into it.
 #[derive(Debug, Default)]
 pub struct Lineage {
-    by_sha: HashMap<Sha, Ancestry>,
-    by_crc: HashMap<CrcSize, Sha>,
-    /// In the order first seen, to forget the oldest.
-    order: VecDeque<(Sha, Option<CrcSize>)>,
+    entries: Vec<Entry>,
+    /// The slot the next new file takes once the ring is full.
+    next: usize,
+    by_sha: HashMap<Key, u32>,
+    by_crc: HashMap<CrcSize, u32>,
+    words: Words,
+}
+
+fn key_of(sha: &[u8; 32]) -> Key {
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&sha[..16]);
+    key
 }
 
 impl Lineage {
     /// Files remembered.
     pub fn len(&self) -> usize {
-        self.by_sha.len()
+        self.entries.len()
     }
 
     /// True when no file is remembered.
     pub fn is_empty(&self) -> bool {
-        self.by_sha.is_empty()
+        self.entries.is_empty()
     }
 
     /// The file `name` with `contents` and its own facts `own` (chain empty) is seen; returns
@@ -113,39 +173,89 @@ impl Lineage {
         own: Ancestry,
         track: bool,
     ) -> Option<Ancestry> {
-        let parent = self.by_sha.get(contents.sha256).or_else(|| {
+        let key = key_of(contents.sha256);
+        let slot = self.by_sha.get(&key).copied().or_else(|| {
             contents
                 .members
                 .iter()
-                .find_map(|m| self.by_crc.get(m).and_then(|sha| self.by_sha.get(sha)))
+                .find_map(|m| crc_size(*m).and_then(|m| self.by_crc.get(&m).copied()))
         });
-        let found = parent.map(|p| own.after(p, name));
+        let found = slot
+            .and_then(|i| self.ancestry_at(i))
+            .map(|parent| own.after(&parent, name));
         if track || found.is_some() {
             let keep = found.clone().unwrap_or_else(|| Ancestry {
                 chain: vec![name.to_owned()],
                 ..own
             });
-            self.remember(*contents.sha256, contents.crc32_size, keep);
+            self.remember(key, contents.crc32_size.and_then(crc_size), &keep);
         }
         found
     }
 
-    fn remember(&mut self, sha: Sha, crc: Option<CrcSize>, ancestry: Ancestry) {
-        if self.by_sha.insert(sha, ancestry).is_none() {
-            self.order.push_back((sha, crc));
-        }
-        if let Some(crc) = crc {
-            self.by_crc.insert(crc, sha);
-        }
-        while self.order.len() > MAX_TRACKED {
-            if let Some((old, old_crc)) = self.order.pop_front() {
-                self.by_sha.remove(&old);
-                if let Some(c) = old_crc {
-                    if self.by_crc.get(&c) == Some(&old) {
-                        self.by_crc.remove(&c);
-                    }
+    fn ancestry_at(&self, slot: u32) -> Option<Ancestry> {
+        let e = self.entries.get(usize::try_from(slot).ok()?)?;
+        Some(Ancestry {
+            chain: e.chain.split('\0').map(str::to_owned).collect(),
+            source: self.words.text(e.source),
+            origin_domain: self.words.text(e.origin_domain),
+            table: e.table,
+            export_from: self.words.text(e.export_from),
+        })
+    }
+
+    fn remember(&mut self, key: Key, crc: Option<CrcSize>, a: &Ancestry) {
+        let entry = Entry {
+            key,
+            crc,
+            chain: a.chain.join("\0").into(),
+            table: a.table,
+            source: self.words.id(a.source.as_deref()),
+            origin_domain: self.words.id(a.origin_domain.as_deref()),
+            export_from: self.words.id(a.export_from.as_deref()),
+        };
+        let slot = match self.by_sha.get(&key) {
+            Some(slot) => *slot,
+            None if self.entries.len() < MAX_TRACKED => {
+                if self.entries.len() == self.entries.capacity() {
+                    // Grow as a vector does, but never past the bound: the last doubling would
+                    // hold 6,384 slots that are never used.
+                    let want = (self.entries.capacity() * 2).clamp(16, MAX_TRACKED);
+                    self.entries.reserve_exact(want - self.entries.len());
                 }
+                self.entries.push(entry);
+                let slot = u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX);
+                self.index(slot, key, crc);
+                return;
             }
+            None => {
+                let slot = u32::try_from(self.next).unwrap_or(u32::MAX);
+                self.next = (self.next + 1) % MAX_TRACKED;
+                slot
+            }
+        };
+        let Some(old) = usize::try_from(slot)
+            .ok()
+            .and_then(|i| self.entries.get_mut(i))
+        else {
+            return;
+        };
+        let old = std::mem::replace(old, entry);
+        if self.by_sha.get(&old.key) == Some(&slot) {
+            self.by_sha.remove(&old.key);
+        }
+        if let Some(c) = old.crc {
+            if self.by_crc.get(&c) == Some(&slot) {
+                self.by_crc.remove(&c);
+            }
+        }
+        self.index(slot, key, crc);
+    }
+
+    fn index(&mut self, slot: u32, key: Key, crc: Option<CrcSize>) {
+        self.by_sha.insert(key, slot);
+        if let Some(c) = crc {
+            self.by_crc.insert(c, slot);
         }
     }
 }
@@ -276,10 +386,21 @@ mod tests {
             l.see("f.csv", file(&s, Some((i, 1))), Ancestry::default(), true);
         }
         assert_eq!(l.len(), MAX_TRACKED);
+        assert_eq!(l.by_sha.len(), MAX_TRACKED);
         assert_eq!(l.by_crc.len(), MAX_TRACKED);
         let mut first = [0u8; 32];
         first[..4].copy_from_slice(&0u32.to_le_bytes());
-        assert!(!l.by_sha.contains_key(&first), "the first one went");
+        assert!(
+            !l.by_sha.contains_key(&key_of(&first)),
+            "the first one went"
+        );
+        let mut last = [0u8; 32];
+        last[..4].copy_from_slice(&(MAX_TRACKED as u32 + 4).to_le_bytes());
+        assert!(
+            l.see("copy.csv", file(&last, None), Ancestry::default(), false)
+                .is_some(),
+            "the latest is found"
+        );
     }
 
     #[test]
