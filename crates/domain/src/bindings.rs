@@ -40,6 +40,8 @@ pub fn typescript() -> String {
         LabelledSite::decl(&cfg),
         SitePattern::decl(&cfg),
         ExportRule::decl(&cfg),
+        ClientSource::decl(&cfg),
+        AllowedMedium::decl(&cfg),
         ExportPolicy::decl(&cfg),
         Policy::decl(&cfg),
         GroupBy::decl(&cfg),

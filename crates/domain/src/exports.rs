@@ -184,6 +184,50 @@ impl ClientSource {
     }
 }
 
+/// A removable medium the company allows (its own encrypted sticks, a department's backup
+/// disk): every field given must match, case-insensitively and in full; at least one is given.
+/// An allowed medium's plugging in is recorded as info instead of an alert.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct AllowedMedium {
+    /// What the admin calls it (shown with its events), e.g. "IT backup disk".
+    pub name: Option<String>,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    /// The volume label.
+    pub label: Option<String>,
+}
+
+impl AllowedMedium {
+    /// Whether a medium with these properties is this one.
+    ///
+    /// ```text
+    /// {serial: "AA12"} vs (Kingston, DT, aa12, STICK) → true
+    /// {vendor: "Kingston", label: "BACKUP"} vs (Kingston, DT, AA12, STICK) → false
+    /// {} → false (an entry without a property allows nothing)
+    /// ```
+    pub fn matches(
+        &self,
+        vendor: Option<&str>,
+        model: Option<&str>,
+        serial: Option<&str>,
+        label: Option<&str>,
+    ) -> bool {
+        let pairs = [
+            (&self.vendor, vendor),
+            (&self.model, model),
+            (&self.serial, serial),
+            (&self.label, label),
+        ];
+        pairs.iter().any(|(want, _)| want.is_some())
+            && pairs.iter().all(|(want, have)| match want {
+                None => true,
+                Some(w) => have.is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())),
+            })
+    }
+}
+
 /// The client-data sources a policy knows without being told: the export file names and the
 /// domains of Bitrix24, amoCRM/Kommo, 1C, RetailCRM, Salesforce and HubSpot. The names follow
 /// what these products call their exports by default; a company that renamed its exports or
@@ -274,6 +318,8 @@ pub struct ExportPolicy {
     pub sensitive_titles: Vec<String>,
     /// Sensitive browser domains (regular expressions).
     pub sensitive_domains: Vec<String>,
+    /// Removable media the company allows: plugging one in is info, not an alert.
+    pub allowed_media: Vec<AllowedMedium>,
     /// Sources of client data (CRMs) a new data file is matched against, by its name and the
     /// domain it was downloaded from; a match makes it an export from that source.
     pub client_sources: Vec<ClientSource>,
@@ -375,6 +421,7 @@ impl Default for ExportPolicy {
             sensitive_domains: vec![
                 r"(^|\.)(salesforce\.com|force\.com|hubspot\.com|pipedrive\.com|zoho\.com|dynamics\.com|bitrix24\.\w+|amocrm\.\w+|quickbooks\.intuit\.com|xero\.com)$".into(),
             ],
+            allowed_media: Vec::new(),
             client_sources: default_client_sources(),
             burst_quiet_secs: 10,
             burst_max_secs: 600,
@@ -480,6 +527,35 @@ impl ExportPolicy {
                 format!("is {}; use 0 to 86400 seconds", self.upload_window_secs),
             );
         }
+        for (i, source) in self.client_sources.iter().enumerate() {
+            let label = &source.label;
+            if label.trim().is_empty() || label.chars().count() > 100 {
+                return err(
+                    format!("exports.client_sources[{i}].label"),
+                    "must be 1 to 100 characters, the name leads see, e.g. \"Bitrix24\"".into(),
+                );
+            }
+            if let Some(message) = crate::text::hidden_char_error("the label", label) {
+                return err(format!("exports.client_sources[{i}].label"), message);
+            }
+        }
+        for (i, m) in self.allowed_media.iter().enumerate() {
+            let fields = [&m.vendor, &m.model, &m.serial, &m.label];
+            if fields
+                .iter()
+                .all(|f| f.as_deref().is_none_or(|v| v.trim().is_empty()))
+            {
+                return err(
+                    format!("exports.allowed_media[{i}]"),
+                    "names no property; give at least one of vendor, model, serial or label".into(),
+                );
+            }
+            if let Some(name) = &m.name {
+                if let Some(message) = crate::text::hidden_char_error("the name", name) {
+                    return err(format!("exports.allowed_media[{i}].name"), message);
+                }
+            }
+        }
         let lists = [
             ("upload_domains", &self.upload_domains),
             ("upload_titles", &self.upload_titles),
@@ -567,6 +643,48 @@ impl ExportPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_allowed_medium_matches_on_every_property_it_names() {
+        let serial = AllowedMedium {
+            serial: Some("AA12".into()),
+            ..AllowedMedium::default()
+        };
+        let stick = (Some("Kingston"), Some("DT"), Some("aa12"), Some("STICK"));
+        let m = |a: &AllowedMedium| a.matches(stick.0, stick.1, stick.2, stick.3);
+        assert!(m(&serial), "the serial, in any case");
+        let two = AllowedMedium {
+            vendor: Some("Kingston".into()),
+            label: Some("BACKUP".into()),
+            ..AllowedMedium::default()
+        };
+        assert!(!m(&two), "the label differs");
+        assert!(
+            !m(&AllowedMedium::default()),
+            "nothing named allows nothing"
+        );
+        assert!(
+            !serial.matches(Some("Kingston"), None, None, None),
+            "a medium without a serial is not the one with it"
+        );
+    }
+
+    #[test]
+    fn allowed_media_and_client_sources_are_checked() {
+        let p = ExportPolicy {
+            allowed_media: vec![AllowedMedium {
+                name: Some("IT disk".into()),
+                ..AllowedMedium::default()
+            }],
+            ..ExportPolicy::default()
+        };
+        let e = p.validate().expect_err("names no property");
+        assert_eq!(e.field, "exports.allowed_media[0]");
+        let mut p = ExportPolicy::default();
+        p.client_sources[2].label = " ".into();
+        let e = p.validate().expect_err("an empty label");
+        assert_eq!(e.field, "exports.client_sources[2].label");
+    }
 
     #[test]
     fn an_upload_site_is_a_bare_pattern_or_a_labelled_one_and_anything_else_says_so() {

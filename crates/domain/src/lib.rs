@@ -17,7 +17,9 @@ pub mod text;
 pub mod window;
 pub mod wire;
 
-pub use exports::{ClientSource, ExportPolicy, ExportRule, LabelledSite, SitePattern, WorkHours};
+pub use exports::{
+    AllowedMedium, ClientSource, ExportPolicy, ExportRule, LabelledSite, SitePattern, WorkHours,
+};
 pub use policy::{CategoryRule, IdlePromptMode, Policy, Redaction, UploadPolicy};
 pub use policy_error::PolicyError;
 pub use record::{

@@ -375,7 +375,24 @@ impl Detector {
         e.details.insert("fs_type".into(), text(m.fs_type));
         e.details.insert("source".into(), text(m.source));
         e.details.insert("removable_because".into(), text(m.reason));
-        e.severity = self.rate(&e, 1, false);
+        let detail = |key: &str| e.details.get(key).and_then(Value::as_str);
+        let allowed = self.policy.allowed_media.iter().find(|a| {
+            a.matches(
+                detail("vendor"),
+                detail("model"),
+                detail("serial"),
+                detail("label"),
+            )
+        });
+        match allowed {
+            // A medium the company allows is recorded, not alerted on.
+            Some(a) => {
+                let name = a.name.clone().unwrap_or_else(|| "allowed".into());
+                e.details.insert("allowed_medium".into(), text(name));
+                e.severity = Severity::Info;
+            }
+            None => e.severity = self.rate(&e, 1, false),
+        }
         Some(e)
     }
 
@@ -565,6 +582,37 @@ mod tests {
             !plain[0].details.contains_key("client_source") && plain[0].severity < Severity::High,
             "{plain:#?}"
         );
+    }
+
+    #[test]
+    fn an_allowed_stick_is_info_and_an_unknown_one_is_rated() {
+        let policy = ExportPolicy {
+            allowed_media: vec![worktrace_domain::AllowedMedium {
+                name: Some("IT backup disk".into()),
+                serial: Some("AA12".into()),
+                ..Default::default()
+            }],
+            ..ExportPolicy::default()
+        };
+        let mut d = Detector::new(&policy, chrono_tz::UTC).expect("compiles");
+        let stick = |serial: &str| {
+            Seen::Mounted(Media {
+                mount_point: "/media/a/STICK".into(),
+                fs_type: "vfat".into(),
+                source: "/dev/sdb1".into(),
+                label: Some("STICK".into()),
+                vendor: Some("Kingston".into()),
+                serial: Some(serial.into()),
+                reason: "device".into(),
+                ..Media::default()
+            })
+        };
+        let allowed = d.handle(MONDAY_10, stick("aa12"));
+        assert_eq!(allowed[0].severity, Severity::Info, "{allowed:#?}");
+        assert_eq!(allowed[0].details["allowed_medium"], "IT backup disk");
+        let unknown = d.handle(MONDAY_10 + 1_000, stick("ZZ99"));
+        assert!(unknown[0].severity > Severity::Info, "{unknown:#?}");
+        assert!(!unknown[0].details.contains_key("allowed_medium"));
     }
 
     #[test]

@@ -217,6 +217,26 @@ destinations: Array<string>,
  */
 outside_work_hours: boolean | null, severity: Severity, };
 
+export type ClientSource = { label: string, 
+/**
+ * Patterns on the file name (not the folder).
+ */
+file_names: Array<string>, 
+/**
+ * Patterns on the download origin's host name.
+ */
+domains: Array<string>, };
+
+export type AllowedMedium = { 
+/**
+ * What the admin calls it (shown with its events), e.g. "IT backup disk".
+ */
+name: string | null, vendor: string | null, model: string | null, serial: string | null, 
+/**
+ * The volume label.
+ */
+label: string | null, };
+
 export type ExportPolicy = { 
 /**
  * Master switch: with `false` nothing below is watched.
@@ -301,6 +321,10 @@ sensitive_titles: Array<string>,
  * Sensitive browser domains (regular expressions).
  */
 sensitive_domains: Array<string>, 
+/**
+ * Removable media the company allows: plugging one in is info, not an alert.
+ */
+allowed_media: Array<AllowedMedium>, 
 /**
  * Sources of client data (CRMs) a new data file is matched against, by its name and the
  * domain it was downloaded from; a match makes it an export from that source.

@@ -175,7 +175,7 @@ fn detail_gate(kind: ExportKind, key: &str) -> Option<Gate> {
         (FileToRemovable | FileToNetwork | DataFileCreated, "sha256") => Some(Gate::Hashes),
         (
             RemovableMounted | RemovableUnmounted,
-            "label" | "vendor" | "model" | "fs_type" | "removable_because",
+            "label" | "vendor" | "model" | "fs_type" | "removable_because" | "allowed_medium",
         ) => Some(Gate::Always),
         (RemovableMounted | RemovableUnmounted, "serial") => Some(Gate::DeviceSerials),
         (RemovableMounted | RemovableUnmounted, "source") => Some(Gate::Paths),
