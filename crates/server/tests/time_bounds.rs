@@ -184,14 +184,7 @@ async fn out_of_range_items_are_left_out(backend: Backend) {
         inbox.text
     );
 
-    let devices = w.get(&admin, "/api/admin/devices").await;
-    let d = devices
-        .body
-        .as_array()
-        .expect("devices")
-        .iter()
-        .find(|d| d["id"] == device)
-        .expect("the device is listed");
+    let d = device_row(&w, &admin, device).await;
     assert_eq!(d["dropped_items"], 10, "admins see the count: {d}");
     assert_eq!(d["dropped_reason"], "in_future", "and the main reason: {d}");
 
@@ -219,6 +212,19 @@ async fn out_of_range_items_are_left_out_sqlite() {
 #[tokio::test]
 async fn out_of_range_items_are_left_out_postgres() {
     out_of_range_items_are_left_out(Backend::Postgres).await;
+}
+
+/// The admin device list's entry of `device`.
+async fn device_row(w: &World, admin: &common::world::Session, device: i64) -> Value {
+    let devices = w.get(admin, "/api/admin/devices").await;
+    devices
+        .body
+        .as_array()
+        .expect("devices")
+        .iter()
+        .find(|d| d["id"] == device)
+        .cloned()
+        .expect("the device is listed")
 }
 
 /// The team's "now" entry of a person.
@@ -377,14 +383,7 @@ async fn apps_cannot_add_up_to_more_than_the_hour_or_day(backend: Backend) {
         "{hours:?}"
     );
 
-    let devices = w.get(&admin, "/api/admin/devices").await;
-    let d = devices
-        .body
-        .as_array()
-        .expect("devices")
-        .iter()
-        .find(|d| d["id"] == device)
-        .expect("the device is listed");
+    let d = device_row(&w, &admin, device).await;
     assert_eq!(d["dropped_items"], 2, "admins see the count: {d}");
     assert_eq!(d["dropped_reason"], "too_long", "and the reason: {d}");
     w.server.shutdown().await.expect("clean shutdown");
