@@ -118,6 +118,10 @@ pub struct Policy {
     pub upload: UploadPolicy,
     /// Data-export detection (see [`ExportPolicy`]).
     pub exports: ExportPolicy,
+    /// A departure watch is in force for this person: the server raised the export policy
+    /// ([`ExportPolicy::raised`]) and says so here, so the employee's policy view shows it.
+    /// Set by the server only, never by a stored policy.
+    pub watch: bool,
 }
 
 impl Default for Policy {
@@ -139,11 +143,22 @@ impl Default for Policy {
             ],
             upload: UploadPolicy::default(),
             exports: ExportPolicy::default(),
+            watch: false,
         }
     }
 }
 
 impl Policy {
+    /// The policy of a person under a departure watch: [`ExportPolicy::raised`], marked
+    /// [`Policy::watch`]. Everything but export detection stays as it is.
+    pub fn watched(self) -> Policy {
+        Policy {
+            exports: self.exports.raised(),
+            watch: true,
+            ..self
+        }
+    }
+
     /// SHA-256 (lower-case hex) of the policy's JSON with its keys in sorted order: the same
     /// policy gives the same fingerprint on the agent and the server. The agent reports the
     /// fingerprint of the policy it applies with each upload; the server flags one that

@@ -116,6 +116,57 @@ mod tests {
     }
 
     #[test]
+    fn a_watch_rates_every_data_file_egress_high_and_bursts_sooner() {
+        // An organisation that rates data files to USB medium only.
+        let org = ExportPolicy {
+            rules: vec![
+                ExportRule {
+                    kinds: vec![FileToRemovable, FileToNetwork],
+                    severity: Severity::Medium,
+                    ..ExportRule::default()
+                },
+                ExportRule {
+                    kinds: vec![DataFileCreated],
+                    min_count: Some(20),
+                    severity: Severity::Medium,
+                    ..ExportRule::default()
+                },
+                ExportRule {
+                    kinds: vec![UploadSite],
+                    severity: Severity::Low,
+                    ..ExportRule::default()
+                },
+            ],
+            ..ExportPolicy::default()
+        };
+        let usual = Rules::new(&org);
+        let watched = Rules::new(&org.clone().raised());
+        let csv_to_usb = facts(FileToRemovable, Some("csv"), 1);
+        assert_eq!(usual.severity(&csv_to_usb), Severity::Medium);
+        assert_eq!(watched.severity(&csv_to_usb), Severity::High);
+        let csv_to_share = facts(FileToNetwork, Some("xlsx"), 1);
+        assert_eq!(watched.severity(&csv_to_share), Severity::High);
+        let upload = facts(UploadSite, None, 1);
+        assert_eq!(watched.severity(&upload), Severity::High);
+        let txt_to_usb = facts(FileToRemovable, Some("txt"), 1);
+        assert_eq!(
+            watched.severity(&txt_to_usb),
+            Severity::Medium,
+            "a file that is not data keeps its rating"
+        );
+        let five_new = facts(DataFileCreated, Some("csv"), 5);
+        assert_eq!(usual.severity(&five_new), Severity::Info);
+        assert_eq!(
+            watched.severity(&five_new),
+            Severity::Medium,
+            "a burst of 5 counts as a burst of 20 did"
+        );
+        let raised = org.raised();
+        assert!(raised.clipboard_min_bytes <= 5_000 && raised.clipboard_min_lines <= 25);
+        assert!(raised.enabled && raised.removable && raised.clipboard && raised.uploads);
+    }
+
+    #[test]
     fn default_rules_table() {
         let rules = Rules::new(&ExportPolicy::default());
         let cases: &[(Facts<'_>, Severity, &str)] = &[

@@ -60,6 +60,27 @@ impl Viewer {
                     .iter()
                     .any(|m| self.led_teams.contains(&m.team_id)))
     }
+
+    /// Whether the viewer may mark `subject` as leaving, change or end their watch and read
+    /// their departure report: an admin of their organisation or the lead of one of their
+    /// teams, never the person themselves.
+    ///
+    /// ```text
+    /// admin, same org, someone else          → true
+    /// lead of a team the subject belongs to  → true
+    /// self (even an admin), other org        → false
+    /// ```
+    pub fn may_watch(&self, subject: &User, subject_teams: &[Membership]) -> bool {
+        subject.id != self.user.id && self.may_see_person(subject, subject_teams)
+    }
+
+    /// How the audit log names the viewer acting on a watch.
+    pub fn actor(&self) -> crate::model::Actor {
+        match self.is_admin() {
+            true => crate::model::Actor::Admin(self.user.id),
+            false => crate::model::Actor::Lead(self.user.id),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +131,14 @@ mod tests {
         );
         assert!(lead.may_see_person(&user(2, 1, Role::Employee), &[member(10, 2, false)]));
         assert!(!lead.may_see_person(&user(3, 1, Role::Employee), &[member(11, 3, false)]));
+        assert!(lead.may_watch(&user(2, 1, Role::Employee), &[member(10, 2, false)]));
+        assert!(
+            !lead.may_watch(&user(1, 1, Role::Lead), &[member(10, 1, true)]),
+            "nobody watches themselves"
+        );
+        let admin = Viewer::new(user(5, 1, Role::Admin), &[]);
+        assert!(admin.may_watch(&user(3, 1, Role::Employee), &[]));
+        assert!(!admin.may_watch(&user(3, 2, Role::Employee), &[]));
     }
 
     proptest! {

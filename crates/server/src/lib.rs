@@ -24,3 +24,4 @@ pub mod policy;
 pub mod secret;
 pub mod tamper;
 pub mod tls;
+pub mod watch;

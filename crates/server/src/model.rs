@@ -207,6 +207,8 @@ pub struct AuditEntry {
 pub enum Actor {
     /// An admin of the organisation (the dashboard, or the command line's `--by`).
     Admin(i64),
+    /// A team lead acting on a member of a team they lead (a departure watch).
+    Lead(i64),
     /// The server's command line without a named admin (whoever can run it on the server).
     ServerCli,
 }
@@ -215,7 +217,7 @@ impl Actor {
     /// The admin's user id; none for the command line.
     pub fn user_id(self) -> Option<i64> {
         match self {
-            Actor::Admin(id) => Some(id),
+            Actor::Admin(id) | Actor::Lead(id) => Some(id),
             Actor::ServerCli => None,
         }
     }
@@ -227,8 +229,8 @@ pub const SERVER_CLI: &str = "server CLI";
 /// The thing an admin change is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// `user`, `team`, `membership`, `enrollment_token`, `device`, `org_policy` or
-    /// `team_policy`.
+    /// `user`, `team`, `membership`, `enrollment_token`, `device`, `org_policy`,
+    /// `team_policy` or `watch`.
     pub kind: &'static str,
     /// Its id; `None` for a thing the same store call creates (the store fills in the new id).
     pub id: Option<i64>,
@@ -413,6 +415,102 @@ pub struct PolicyLayers {
     pub org_json: String,
     /// (team id, overrides JSON), lowest team id first.
     pub team_jsons: Vec<(i64, String)>,
+    /// The person's departure watch that has not been ended by hand (it may have ended by
+    /// itself: see [`OpenWatch::in_force`]).
+    pub watch: Option<OpenWatch>,
+}
+
+/// A departure watch not ended by hand, as the policy and ingest read it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OpenWatch {
+    pub id: i64,
+    /// `YYYY-MM-DD`.
+    pub last_day: String,
+    /// `YYYY-MM-DD`: the last day it is in force.
+    pub ends_on: String,
+}
+
+impl OpenWatch {
+    /// In force on `today` (`YYYY-MM-DD`): until its `ends_on`, that day included.
+    pub fn in_force(&self, today: &str) -> bool {
+        today <= self.ends_on.as_str()
+    }
+}
+
+/// How a departure watch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchState {
+    /// In force: the person's policy is raised.
+    Open,
+    /// Ended by a lead or admin.
+    Ended,
+    /// Ended by itself after its `ends_on`.
+    Expired,
+}
+
+/// A person marked as leaving.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Watch {
+    pub id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    /// The person's last working day, `YYYY-MM-DD`.
+    pub last_day: String,
+    pub reason: String,
+    /// How many days before the last day the departure report covers.
+    pub lookback_days: u32,
+    /// The last day the watch is in force, `YYYY-MM-DD` (30 days after the last day unless
+    /// extended).
+    pub ends_on: String,
+    pub state: WatchState,
+    pub created_by: Option<i64>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub ended_at: Option<Millis>,
+    pub ended_by: Option<i64>,
+    /// When activity after the last day (an upload of that time, a login) was first seen.
+    pub after_last_day_at: Option<Millis>,
+}
+
+/// A watch to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWatch {
+    pub org: i64,
+    pub user: i64,
+    pub last_day: String,
+    pub reason: String,
+    pub lookback_days: u32,
+    pub ends_on: String,
+    pub created_by: Option<i64>,
+    pub now: Millis,
+    /// Today, `YYYY-MM-DD`: an earlier watch of the person that ended by itself before it is
+    /// closed first.
+    pub today: String,
+}
+
+/// New values for an open watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchUpdate {
+    pub last_day: String,
+    pub reason: String,
+    pub lookback_days: u32,
+    pub ends_on: String,
+    pub now: Millis,
+}
+
+/// An alert the server raises itself (not sent by a PC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerAlert {
+    pub org: i64,
+    pub user: i64,
+    /// The PC whose upload raised it; none for a login.
+    pub device: Option<i64>,
+    pub at: Millis,
+    pub kind: &'static str,
+    pub severity: &'static str,
+    pub event: serde_json::Value,
 }
 
 /// Why a device secret is refused.
@@ -529,7 +627,9 @@ pub struct AlertRow {
     pub id: i64,
     pub org_id: i64,
     pub user_id: i64,
-    pub device_id: i64,
+    /// The PC that sent it; none for an alert the server raised from no PC (a login after a
+    /// watched person's last day).
+    pub device_id: Option<i64>,
     pub at: Millis,
     pub kind: String,
     pub severity: String,

@@ -4,6 +4,8 @@
 //! Each operation checks its input and that every id belongs to the caller's organisation; it
 //! must never trust an id from outside the organisation.
 
+pub mod watch;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -630,21 +632,22 @@ pub async fn revoke_device(
     }
 }
 
-/// The policy in force for a person: defaults, the organisation's policy, then the overrides
-/// of their first team (lowest id) that has any.
-pub async fn policy_for(store: &dyn OrgStore, user: &User) -> Result<Policy> {
-    policy_for_id(store, user.id)
+/// The policy in force for a person on `today` (`YYYY-MM-DD`, UTC): defaults, the
+/// organisation's policy, then the overrides of their first team (lowest id) that has any,
+/// raised while a departure watch is in force.
+pub async fn policy_for(store: &dyn OrgStore, user: &User, today: &str) -> Result<Policy> {
+    policy_for_id(store, user.id, today)
         .await?
         .ok_or_else(|| Error::NotFound(format!("there is no user {}", user.id)))
 }
 
-/// [`policy_for`] by the person's id, read in one store call (every ingest answers with it);
-/// `None` when there is no such person.
-pub async fn policy_for_id(store: &dyn OrgStore, user: i64) -> Result<Option<Policy>> {
+/// [`policy_for`] by the person's id, read in one store call; `None` when there is no such
+/// person.
+pub async fn policy_for_id(store: &dyn OrgStore, user: i64, today: &str) -> Result<Option<Policy>> {
     let Some(layers) = store.policy_layers(user).await? else {
         return Ok(None);
     };
-    policy_from_layers(&layers).map(Some)
+    policy_from_layers(&layers, today).map(Some)
 }
 
 /// Policies in force by the exact text of their stored layers, so each is parsed, merged and
@@ -686,9 +689,11 @@ impl PolicyCache {
     /// org {"idle_threshold_secs": 300}, teams [{}] → merged once, then read back
     /// org text changed                              → merged again
     /// ```
-    pub fn policy(&self, layers: &PolicyLayers) -> Result<Arc<InForce>> {
+    pub fn policy(&self, layers: &PolicyLayers, today: &str) -> Result<Arc<InForce>> {
+        let watched = watched(layers, today);
         let mut key = String::with_capacity(
-            layers.org_json.len()
+            usize::from(watched) * 7
+                + layers.org_json.len()
                 + layers
                     .team_jsons
                     .iter()
@@ -701,6 +706,9 @@ impl PolicyCache {
             key.push('\0');
             key.push_str(json);
         }
+        if watched {
+            key.push_str("\0watch");
+        }
         let cached = self
             .merged
             .lock()
@@ -710,7 +718,7 @@ impl PolicyCache {
         if let Some(policy) = cached {
             return Ok(policy);
         }
-        let policy = Arc::new(InForce::new(policy_from_layers(layers)?)?);
+        let policy = Arc::new(InForce::new(policy_from_layers(layers, today)?)?);
         let mut merged = self
             .merged
             .lock()
@@ -728,20 +736,28 @@ pub async fn cached_policy_for_id(
     store: &dyn OrgStore,
     cache: &PolicyCache,
     user: i64,
+    today: &str,
 ) -> Result<Option<Arc<InForce>>> {
     let Some(layers) = store.policy_layers(user).await? else {
         return Ok(None);
     };
-    cache.policy(&layers).map(Some)
+    cache.policy(&layers, today).map(Some)
 }
 
-/// Merges stored layers into the policy in force.
+/// True when the person's departure watch is in force on `today`.
+fn watched(layers: &PolicyLayers, today: &str) -> bool {
+    layers.watch.as_ref().is_some_and(|w| w.in_force(today))
+}
+
+/// Merges stored layers into the policy in force on `today`: the `watch` layer
+/// ([`Policy::watched`]) goes on top while a departure watch is in force.
 ///
 /// ```text
 /// org {"idle_threshold_secs": 300}, teams [(1, {}), (2, {"idle_threshold_secs": 120}), (3, ..)]
 ///   → defaults ← org ← team 2 (the first team with overrides)
+/// the same with a watch ending on or after today → … ← watch
 /// ```
-pub fn policy_from_layers(layers: &PolicyLayers) -> Result<Policy> {
+pub fn policy_from_layers(layers: &PolicyLayers, today: &str) -> Result<Policy> {
     let org = parse_layer(&layers.org_json)
         .map_err(|e| Error::Invalid(format!("the stored organisation policy: {e}")))?;
     let mut team_layer = serde_json::Map::new();
@@ -753,7 +769,11 @@ pub fn policy_from_layers(layers: &PolicyLayers) -> Result<Policy> {
             break;
         }
     }
-    effective(&[&org, &team_layer]).map_err(|e| Error::Invalid(e.message))
+    let policy = effective(&[&org, &team_layer]).map_err(|e| Error::Invalid(e.message))?;
+    Ok(match watched(layers, today) {
+        true => policy.watched(),
+        false => policy,
+    })
 }
 
 /// The policy's fields as a JSON object, for the audit log's diff.
@@ -913,6 +933,7 @@ mod tests {
             user: user.clone(),
             org_json: org.into(),
             team_jsons: vec![(1, team.into())],
+            watch: None,
         };
         for (org, team) in [
             (r#"{"idle_threshold_secs": 300}"#, "{}"),
@@ -924,8 +945,8 @@ mod tests {
             (r#"{"idle_threshold_secs": 300}"#, "{}"),
         ] {
             let l = layers(org, team);
-            let cached = cache.policy(&l).expect("valid");
-            let fresh = policy_from_layers(&l).expect("valid");
+            let cached = cache.policy(&l, TODAY).expect("valid");
+            let fresh = policy_from_layers(&l, TODAY).expect("valid");
             assert_eq!(
                 cached.policy, fresh,
                 "a changed layer is merged again, an unchanged one read back: {org} {team}"
@@ -937,10 +958,41 @@ mod tests {
             );
         }
         assert!(
-            cache.policy(&layers("{", "{}")).is_err(),
+            cache.policy(&layers("{", "{}"), TODAY).is_err(),
             "a broken layer is still an error, never a cached policy"
         );
+
+        // A watch in force raises the policy; the same layers without it, or after it ended
+        // by itself, do not, and the cache never answers one for the other.
+        let watch = |ends_on: &str| crate::model::OpenWatch {
+            id: 1,
+            last_day: "2026-12-10".into(),
+            ends_on: ends_on.into(),
+        };
+        let plain = layers("{}", "{}");
+        let watched = PolicyLayers {
+            watch: Some(watch("2027-01-09")),
+            ..plain.clone()
+        };
+        let expired = PolicyLayers {
+            watch: Some(watch("2026-12-02")),
+            ..plain.clone()
+        };
+        assert!(!cache.policy(&plain, TODAY).expect("valid").policy.watch);
+        let raised = cache.policy(&watched, TODAY).expect("valid");
+        assert!(raised.policy.watch, "the watch layer is on top");
+        assert_eq!(raised.policy, Policy::default().watched());
+        assert_ne!(
+            raised.fingerprint,
+            cache.policy(&plain, TODAY).expect("valid").fingerprint
+        );
+        assert!(
+            !cache.policy(&expired, TODAY).expect("valid").policy.watch,
+            "a watch past its end is over by itself"
+        );
     }
+
+    const TODAY: &str = "2026-12-03";
 
     #[test]
     fn emails_are_normalised_or_refused() {

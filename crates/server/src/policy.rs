@@ -79,6 +79,13 @@ pub fn effective(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem
 ///   → Err(excluded_apps[0]: invalid regular expression "(": unclosed group)
 /// ```
 pub fn checked(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem> {
+    if layers.iter().any(|l| l.contains_key("watch")) {
+        return Err(PolicyProblem {
+            message: "watch is set by the server while a departure watch is in force; mark the \
+                      person as leaving instead of setting it in a policy"
+                .into(),
+        });
+    }
     let policy = effective(layers)?;
     worktrace_tracker::patterns::check_policy(&policy).map_err(|e| PolicyProblem {
         message: e.to_string(),
@@ -150,5 +157,7 @@ mod tests {
             "{e}"
         );
         assert!(checked(&[&layer("{}")]).is_ok(), "the defaults compile");
+        let e = checked(&[&layer(r#"{"watch": true}"#)]).expect_err("server only");
+        assert!(e.message.contains("mark the person as leaving"), "{e}");
     }
 }

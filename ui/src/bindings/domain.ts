@@ -383,7 +383,13 @@ upload: UploadPolicy,
 /**
  * Data-export detection (see [`ExportPolicy`]).
  */
-exports: ExportPolicy, };
+exports: ExportPolicy, 
+/**
+ * A departure watch is in force for this person: the server raised the export policy
+ * ([`ExportPolicy::raised`]) and says so here, so the employee's policy view shows it.
+ * Set by the server only, never by a stored policy.
+ */
+watch: boolean, };
 
 export type GroupBy = "app" | "category" | "title" | "hour" | "day";
 

@@ -21,7 +21,11 @@ export type AlertRow = {
   acknowledged_at?: null | number;
   acknowledged_by?: number | null;
   at: number;
-  device_id: number;
+  /**
+   * The PC that sent it; none for an alert the server raised from no PC (a login after a
+   * watched person's last day).
+   */
+  device_id?: number | null;
   /** The event as the device sent it (`worktrace_domain::ExportEvent`). */
   event: Record<string, unknown>;
   /**
@@ -78,6 +82,18 @@ export type CategoryTotals = Totals & {
   category: string;
 };
 
+/**
+ * `PUT /api/watches/{watch_id}` body: what it leaves out stays (a new last day without a
+ * new `ends_on` moves the end to 30 days after it).
+ */
+export type ChangeWatchRequest = {
+  /** The last day the watch is in force, `YYYY-MM-DD` (extends or shortens it). */
+  ends_on?: string | null;
+  last_day?: string | null;
+  lookback_days?: number | null;
+  reason?: string | null;
+};
+
 /** A stored idle decision. */
 export type DecisionRow = {
   choice: string;
@@ -87,6 +103,23 @@ export type DecisionRow = {
   idle_start: number;
   source: string;
   user_id: number;
+};
+
+/** Everything exported by a watched person over the watch's look-back, for the lead. */
+export type DepartureReport = {
+  /** Days in the baseline before `from` that had any event of the person at all. */
+  baseline_days: number;
+  chains: ReportChain[];
+  /** Newest first. */
+  events: ReportEvent[];
+  /** First day covered, `YYYY-MM-DD` (the look-back before the last day). */
+  from: string;
+  kinds: KindCount[];
+  /** Last day covered (today). */
+  to: string;
+  /** True when there were more than [`REPORT_MAX_EVENTS`] events: the oldest are left out. */
+  truncated: boolean;
+  watch: Watch;
 };
 
 /** An enrolled PC. The secret itself is never stored, only its hash. */
@@ -162,6 +195,19 @@ export type HourCategory = {
   idle_ms: number;
 };
 
+/** Events of one kind: in the report's period and, per day, in the baseline before it. */
+export type KindCount = {
+  /** Incidents a day on average in the baseline (the 30 days before the period). */
+  baseline_per_day: number;
+  /** Incidents in the report's period. */
+  count: number;
+  /** Files (or copies) in them: the incidents' counts added up. */
+  files: number;
+  kind: string;
+  /** Incidents a day on average in the period. */
+  per_day: number;
+};
+
 /** `POST /api/auth/login` body. */
 export type LoginRequest = {
   email: string;
@@ -173,6 +219,15 @@ export type LoginResponse = {
   csrf_token: string;
   expires_at: number;
   user: User;
+};
+
+/** `POST /api/people/{user_id}/watch` body. */
+export type MarkLeavingRequest = {
+  /** The person's last working day, `YYYY-MM-DD`. */
+  last_day: string;
+  /** Days before the last day the departure report covers (default 90). */
+  lookback_days?: number | null;
+  reason: string;
 };
 
 /** The logged-in person and the teams they lead. */
@@ -254,6 +309,43 @@ export type PresenceView = {
   /** Current window title, only when the member's policy lets titles leave the PC. */
   title?: string | null;
   user_id: number;
+};
+
+/** Files that went through several names: one chain per first name. */
+export type ReportChain = {
+  /** The events of the chain, oldest first. */
+  alert_ids: number[];
+  client_source?: string | null;
+  /** Where copies of it went (destination classes), in the order first seen. */
+  destinations: string[];
+  /** The longest list of names seen for it, the first name first. */
+  names: string[];
+  rows?: number | null;
+  /** The highest severity among them. */
+  severity: string;
+};
+
+/** One event of a departure report: an alert, with what of its details the report shows. */
+export type ReportEvent = {
+  acknowledged: boolean;
+  alert_id: number;
+  at: number;
+  /** The client-data source the file came from (a CRM), when known. */
+  client_source?: string | null;
+  /** Events in the incident (a burst is one incident of many files). */
+  count: number;
+  /** The removable medium or other place it went to, when the event names it. */
+  destination?: string | null;
+  destination_class?: string | null;
+  file_name?: string | null;
+  kind: string;
+  /** The names the file went through, the first one first (renames, copies, archives). */
+  lineage: string[];
+  received_at: number;
+  /** Rows the file had, counted on the PC. */
+  rows?: number | null;
+  severity: string;
+  size_bytes?: number | null;
 };
 
 /** `POST /api/admin/users/{user_id}/password-reset` body. */
@@ -384,6 +476,34 @@ export type User = {
   role: Role;
 };
 
+/** A person marked as leaving. */
+export type Watch = {
+  after_last_day_at?: null | number;
+  created_at: number;
+  created_by?: number | null;
+  display_name: string;
+  email: string;
+  ended_at?: null | number;
+  ended_by?: number | null;
+  /**
+   * The last day the watch is in force, `YYYY-MM-DD` (30 days after the last day unless
+   * extended).
+   */
+  ends_on: string;
+  id: number;
+  /** The person's last working day, `YYYY-MM-DD`. */
+  last_day: string;
+  /** How many days before the last day the departure report covers. */
+  lookback_days: number;
+  reason: string;
+  state: WatchState;
+  updated_at: number;
+  user_id: number;
+};
+
+/** How a departure watch stands. */
+export type WatchState = "open" | "ended" | "expired";
+
 /** Every JSON operation by `METHOD path`: its request body and its success answer (`void` when it has none). */
 export type Operations = {
   "GET /api/admin/audit": { body: never; answer: AuditRow[] };
@@ -418,10 +538,15 @@ export type Operations = {
   "DELETE /api/me/sessions/{session_id}": { body: never; answer: void };
   "GET /api/people/{user_id}/days/{day}": { body: never; answer: PersonDay };
   "GET /api/people/{user_id}/days/{day}/hours": { body: never; answer: HourCategory[] };
+  "POST /api/people/{user_id}/watch": { body: MarkLeavingRequest; answer: Watch };
   "GET /api/teams": { body: never; answer: Team[] };
   "GET /api/teams/{team_id}/days/{day}": { body: never; answer: TeamDay };
   "GET /api/teams/{team_id}/members": { body: never; answer: MemberView[] };
   "GET /api/teams/{team_id}/now": { body: never; answer: PresenceView[] };
   "GET /api/teams/{team_id}/trends": { body: never; answer: Trends };
+  "GET /api/watches": { body: never; answer: Watch[] };
+  "PUT /api/watches/{watch_id}": { body: ChangeWatchRequest; answer: Watch };
+  "POST /api/watches/{watch_id}/end": { body: never; answer: Watch };
+  "GET /api/watches/{watch_id}/report": { body: never; answer: DepartureReport };
   "GET /healthz": { body: never; answer: Health };
 };

@@ -261,7 +261,8 @@ fn check_proof(c: &crate::wire::ChainProof, head: u64) -> Result<(), ApiError> {
 }
 
 async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Arc<InForce>> {
-    ops::cached_policy_for_id(state.store.as_ref(), &state.policy_cache, user_id)
+    let today = ops::watch::utc_day(now_ms());
+    ops::cached_policy_for_id(state.store.as_ref(), &state.policy_cache, user_id, &today)
         .await?
         .ok_or_else(|| missing_owner(user_id))
 }
@@ -352,6 +353,7 @@ pub async fn ingest(
         alerts_per_hour: cfg.alerts_per_device_hour,
     };
     let batch_seq = batch.batch_seq;
+    let activity = crate::watch::Activity::of(&batch);
     let reported_policy = batch
         .chain
         .as_ref()
@@ -393,9 +395,13 @@ pub async fn ingest(
         );
     }
     let layers = layers.ok_or_else(|| missing_owner(device.user_id))?;
-    let policy = state.policy_cache.policy(&layers)?;
+    let policy = state
+        .policy_cache
+        .policy(&layers, &ops::watch::utc_day(now))?;
     if !outcome.duplicate {
         note_policy(&state, &device, reported_policy.as_deref(), &policy, now).await?;
+        let what = |last_day: &str| activity.after(last_day);
+        ops::watch::after_last_day(state.store.as_ref(), &layers, Some(&device), what, now).await?;
     }
     Ok(Json(AckOut {
         batch_seq,

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use worktrace_domain::Policy;
 
 use super::attempts::{self, Refused};
-use super::auth::{client_address, SessionAuth, ViewerAuth, CSRF_COOKIE, SESSION_COOKIE};
+use super::auth::{client_address, now_ms, SessionAuth, ViewerAuth, CSRF_COOKIE, SESSION_COOKIE};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
 use crate::model::{AuditEntry, NewLoginSession, User, USER_AGENT_MAX};
@@ -150,6 +150,14 @@ pub async fn login(
     )
     .await?;
     tracing::info!(user = user.id, "logged in");
+    if let Some(layers) = state.store.policy_layers(user.id).await? {
+        let what = |last_day: &str| {
+            crate::watch::day_over_everywhere(last_day)
+                .filter(|over| now >= *over)
+                .map(|_| format!("logged in to the dashboard from {address}"))
+        };
+        ops::watch::after_last_day(state.store.as_ref(), &layers, None, what, now).await?;
+    }
     let mut response = Json(LoginResponse {
         user,
         csrf_token: csrf_token.clone(),
@@ -239,7 +247,8 @@ pub async fn my_policy(
     State(state): State<AppState>,
     auth: SessionAuth,
 ) -> ApiResult<Json<Policy>> {
+    let today = ops::watch::utc_day(now_ms());
     Ok(Json(
-        ops::policy_for(state.store.as_ref(), &auth.session.user).await?,
+        ops::policy_for(state.store.as_ref(), &auth.session.user, &today).await?,
     ))
 }

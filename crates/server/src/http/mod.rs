@@ -17,6 +17,7 @@ pub mod guard;
 pub mod login;
 pub mod overview;
 pub mod report;
+pub mod watch;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -106,6 +107,8 @@ impl utoipa::Modify for SecurityAddon {
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
         admin::create_password_reset,
+        watch::list, watch::mark, watch::change, watch::end, watch::report_json,
+        watch::report_csv,
     ),
     modifiers(&SecurityAddon)
 )]
@@ -210,6 +213,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/audit.csv", get(admin::audit_csv))
+        .route("/api/watches", get(watch::list))
+        .route("/api/people/{user_id}/watch", post(watch::mark))
+        .route("/api/watches/{watch_id}", put(watch::change))
+        .route("/api/watches/{watch_id}/end", post(watch::end))
+        .route("/api/watches/{watch_id}/report", get(watch::report_json))
+        .route("/api/watches/{watch_id}/report.csv", get(watch::report_csv))
         // The dashboard's pages and their own reads; every other path ends there.
         .merge(web::routes())
         // The extractor's own limit and the transport limit agree; both answer 413.

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use worktrace_migrate::{Migration, Migrations};
 
 pub use self::postgres::PostgresStore;
-pub use self::roles::{AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage};
+pub use self::roles::{
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage, WatchStore,
+};
 pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::{Error, Result};
 use crate::wire::{ChainStatus, IngestBatch};
@@ -159,6 +161,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 10,
         sql: include_str!("../../../../migrations/server/sqlite/0010_tamper_evidence.sql"),
     },
+    Migration {
+        version: 11,
+        sql: include_str!("../../../../migrations/server/sqlite/0011_departure_watch.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -196,6 +202,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 8,
         sql: include_str!("../../../../migrations/server/postgres/0008_tamper_evidence.sql"),
+    },
+    Migration {
+        version: 9,
+        sql: include_str!("../../../../migrations/server/postgres/0009_departure_watch.sql"),
     },
 ]);
 

@@ -319,3 +319,57 @@ mod tests {
         );
     }
 }
+
+// Departure watches.
+
+/// The columns a [`crate::model::Watch`] is decoded from, in order (`w`: watches, `u`: users).
+macro_rules! watch_cols {
+    () => {
+        "w.id, w.user_id, u.email, u.display_name, w.last_day, w.reason, w.lookback_days, \
+         w.ends_on, w.created_by, w.created_at, w.updated_at, w.ended_at, w.ended_by, \
+         w.after_last_day_at"
+    };
+}
+
+query! {
+    /// Closes the person's watch that ended by itself before `$3` (today), so a new one can be
+    /// opened.
+    CLOSE_EXPIRED_WATCH = "UPDATE watches SET ended_at = $2, updated_at = $2
+                           WHERE user_id = $1 AND ended_at IS NULL AND ends_on < $3";
+}
+query! {
+    INSERT_WATCH = "INSERT INTO watches (org_id, user_id, last_day, reason, lookback_days,
+                        ends_on, created_by, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
+}
+query! {
+    WATCH = concat!("SELECT ", watch_cols!(),
+                    " FROM watches w JOIN users u ON u.id = w.user_id WHERE w.id = $1");
+}
+query! {
+    ORG_WATCHES = concat!("SELECT ", watch_cols!(),
+                          " FROM watches w JOIN users u ON u.id = w.user_id WHERE w.org_id = $1
+                           ORDER BY w.created_at DESC, w.id DESC");
+}
+query! {
+    UPDATE_WATCH = "UPDATE watches SET last_day = $2, reason = $3, lookback_days = $4,
+                        ends_on = $5, updated_at = $6
+                    WHERE id = $1 AND ended_at IS NULL";
+}
+query! {
+    END_WATCH = "UPDATE watches SET ended_at = $2, ended_by = $3, updated_at = $2
+                 WHERE id = $1 AND ended_at IS NULL";
+}
+query! {
+    /// Notes activity after the last day on work day `$2` at `$3`; no row when the watch is
+    /// closed or was alerted that day already.
+    NOTE_AFTER_LAST_DAY = "UPDATE watches SET last_alert_day = $2,
+                               after_last_day_at = COALESCE(after_last_day_at, $3)
+                           WHERE id = $1 AND ended_at IS NULL
+                             AND (last_alert_day IS NULL OR last_alert_day <> $2)";
+}
+query! {
+    INSERT_SERVER_ALERT = "INSERT INTO alerts (org_id, device_id, user_id, client_id, at, kind,
+                               severity, event_json, received_at, folded)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $5, FALSE)";
+}

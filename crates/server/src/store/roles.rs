@@ -1,5 +1,5 @@
 //! What the server stores, by role: organisation and people, devices and ingest, login and
-//! sessions, dashboard reads, audit. Each role is one trait; [`Storage`] is all of them, for the
+//! sessions, dashboard reads, audit, departure watches. Each role is one trait; [`Storage`] is all of them, for the
 //! callers that need everything (the HTTP state holds one `Arc<dyn Storage>`), while code that
 //! needs one role can take only that (`&dyn OrgStore`).
 //!
@@ -13,15 +13,15 @@ use crate::error::Result;
 use crate::model::{
     AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow,
     DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake,
-    LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, PolicyLayers,
-    PresenceRow, SessionInfo, SessionRow, Team, User,
+    LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, NewWatch, PolicyLayers,
+    PresenceRow, ServerAlert, SessionInfo, SessionRow, Team, User, Watch, WatchUpdate,
 };
 use crate::wire::IngestBatch;
 
 /// Everything the server reads and writes: every role, and the database's health.
 #[async_trait]
 pub trait Storage:
-    OrgStore + DeviceStore + LoginStore + DashboardStore + AuditStore + std::fmt::Debug
+    OrgStore + DeviceStore + LoginStore + DashboardStore + AuditStore + WatchStore + std::fmt::Debug
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -289,4 +289,45 @@ pub trait AuditStore: Send + Sync {
         to: Millis,
         limit: u32,
     ) -> Result<Vec<AuditRow>>;
+}
+
+/// Departure watches: people marked as leaving, and the alerts their activity after the last
+/// day raises.
+#[async_trait]
+pub trait WatchStore: Send + Sync {
+    /// Opens a watch and writes `change` (its target: the new watch), in one transaction; a
+    /// watch of the person that ended by itself before `watch.today` is closed first. Fails
+    /// with [`crate::Error::Conflict`] when the person has an open watch. The new watch's id.
+    async fn create_watch(&self, watch: &NewWatch, change: &ChangeEntry) -> Result<i64>;
+    async fn watch(&self, id: i64) -> Result<Option<Watch>>;
+    /// The organisation's watches, the newest first.
+    async fn org_watches(&self, org: i64) -> Result<Vec<Watch>>;
+    /// Changes an open watch and writes `change`, in one transaction; false (and nothing
+    /// written) when it is closed.
+    async fn update_watch(
+        &self,
+        id: i64,
+        update: &WatchUpdate,
+        change: &ChangeEntry,
+    ) -> Result<bool>;
+    /// Ends an open watch (by `by`; none for the server's command line) and writes `change`,
+    /// in one transaction; false (and nothing written) when it is closed.
+    async fn end_watch(
+        &self,
+        id: i64,
+        now: Millis,
+        by: Option<i64>,
+        change: &ChangeEntry,
+    ) -> Result<bool>;
+    /// Notes activity after the last day of open watch `watch` on `day` and stores `alert`
+    /// (with alert id `client_id`), in one transaction, once a day per watch: false (and
+    /// nothing written) when the watch is closed or was alerted on `day` already, so nodes
+    /// that see the same activity at once raise one alert.
+    async fn raise_after_last_day(
+        &self,
+        watch: i64,
+        day: &str,
+        client_id: i64,
+        alert: &ServerAlert,
+    ) -> Result<bool>;
 }

@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::model::{
     AlertRow, AuditRow, DayCategoryRow, DayRollupRow, DecisionRow, Device, LoginSession,
-    Membership, PresenceRow, Role, SessionInfo, SessionRow, Team, User,
+    Membership, PresenceRow, Role, SessionInfo, SessionRow, Team, User, Watch, WatchState,
 };
 
 /// A value both drivers can read from a column.
@@ -105,6 +105,39 @@ impl Decode for AlertRow {
             acknowledged_at: row.column(9)?,
             received_at: row.column(10)?,
             folded: row.column(11)?,
+        })
+    }
+}
+
+/// From [`super::query::watch_cols`]. The state is `open` or `ended` as stored; whether an
+/// open watch ended by itself depends on the day, which the caller knows.
+impl Decode for Watch {
+    fn decode(row: &impl Fields) -> Result<Self> {
+        let lookback: i32 = row.column(6)?;
+        let ended_at: Option<i64> = row.column(11)?;
+        let ended_by: Option<i64> = row.column(12)?;
+        Ok(Watch {
+            id: row.column(0)?,
+            user_id: row.column(1)?,
+            email: row.column(2)?,
+            display_name: row.column(3)?,
+            last_day: row.column(4)?,
+            reason: row.column(5)?,
+            lookback_days: u32::try_from(lookback)
+                .map_err(|_| Error::Corrupt(format!("stored look-back {lookback} is negative")))?,
+            ends_on: row.column(7)?,
+            // Closed without a person: it had ended by itself (a new watch closed it).
+            state: match (ended_at, ended_by) {
+                (None, _) => WatchState::Open,
+                (Some(_), Some(_)) => WatchState::Ended,
+                (Some(_), None) => WatchState::Expired,
+            },
+            created_by: row.column(8)?,
+            created_at: row.column(9)?,
+            updated_at: row.column(10)?,
+            ended_at,
+            ended_by,
+            after_last_day_at: row.column(13)?,
         })
     }
 }

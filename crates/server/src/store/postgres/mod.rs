@@ -11,6 +11,7 @@ mod ingest;
 mod login;
 mod org;
 mod tls;
+mod watch;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -34,7 +35,10 @@ async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<
                     ARRAY(SELECT t.id FROM team_members m JOIN teams t ON t.id = m.team_id
                           WHERE m.user_id = u.id ORDER BY t.id),
                     ARRAY(SELECT t.policy_override_json FROM team_members m
-                          JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.id)
+                          JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.id),
+                    (SELECT json_build_object('id', w.id, 'last_day', w.last_day,
+                                              'ends_on', w.ends_on)::text
+                     FROM watches w WHERE w.user_id = u.id AND w.ended_at IS NULL)
                  FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"
         ))
         .await?;
@@ -47,6 +51,10 @@ async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<
         user: User::decode(&row)?,
         org_json: row.try_get(6)?,
         team_jsons: ids.into_iter().zip(jsons).collect(),
+        watch: row
+            .try_get::<_, Option<String>>(9)?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()?,
     }))
 }
 

@@ -12,6 +12,7 @@ mod devices;
 mod ingest;
 mod login;
 mod org;
+mod watch;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -27,7 +28,7 @@ use super::query::{self, user_cols, Query};
 use super::rows::{Decode, Fields, Value};
 use super::{Storage, SQLITE_MIGRATIONS};
 use crate::error::{Error, Result};
-use crate::model::{ChangeEntry, PolicyLayers, User};
+use crate::model::{ChangeEntry, OpenWatch, PolicyLayers, User};
 
 /// Read connections in use at once (and kept open for reuse).
 const POOL_SIZE: usize = 8;
@@ -238,10 +239,24 @@ fn policy_layers(c: &Connection, user: i64) -> Result<Option<PolicyLayers>> {
          JOIN teams t ON t.id = m.team_id WHERE m.user_id = ?1 ORDER BY t.id",
     )?;
     let team_jsons = collect(st.query_map([user.id], |r| Ok((r.get(0)?, r.get(1)?)))?)?;
+    let watch = c
+        .prepare_cached(
+            "SELECT id, last_day, ends_on FROM watches WHERE user_id = ?1 AND ended_at IS NULL",
+        )?
+        .query_map([user.id], |r| {
+            Ok(OpenWatch {
+                id: r.get(0)?,
+                last_day: r.get(1)?,
+                ends_on: r.get(2)?,
+            })
+        })?
+        .next()
+        .transpose()?;
     Ok(Some(PolicyLayers {
         user,
         org_json,
         team_jsons,
+        watch,
     }))
 }
 
