@@ -20,6 +20,7 @@ const KIND_KEYS = {
   clipboard_bulk: "kindClipboard",
   removable_unmounted: "kindRemovableUnmounted",
   upload_site: "kindUpload",
+  after_last_day: "kindAfterLastDay",
 } as const;
 
 const SEVERITIES = ["high", "medium", "low", "info"] as const;
@@ -193,7 +194,10 @@ function AlertItem({
   const { lang } = useLang();
   const kindKey = KIND_KEYS[a.kind as keyof typeof KIND_KEYS];
   const e = exportEventOf(a.event);
+  // Activity after a watched person's last day: the server says what it saw.
+  const what = typeof a.event.what === "string" ? a.event.what : null;
   const details = [
+    what,
     e.file_name,
     bytes(e.size_bytes, lang),
     e.destination_class ? t("destination", { d: e.destination_class }) : null,

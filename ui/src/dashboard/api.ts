@@ -4,7 +4,12 @@
 // UI branches on. Never throws anything else. Every request and answer type is the server's
 // own, generated from its OpenAPI document into bindings/server.ts.
 
-import type { NewUserRequest, Operations } from "../bindings/server";
+import type {
+  ChangeWatchRequest,
+  MarkLeavingRequest,
+  NewUserRequest,
+  Operations,
+} from "../bindings/server";
 import { type AppError, isAppError } from "../shared/error";
 
 /** The fetch this client uses; tests pass a fake. */
@@ -198,6 +203,14 @@ export class Api {
   audit = (limit: number) => this.call("GET /api/admin/audit", {}, { query: { limit } });
   createPasswordReset = (user: number) =>
     this.call("POST /api/admin/users/{user_id}/password-reset", { user_id: user }, { body: {} });
+  watches = () => this.call("GET /api/watches");
+  markLeaving = (user: number, body: MarkLeavingRequest) =>
+    this.call("POST /api/people/{user_id}/watch", { user_id: user }, { body });
+  changeWatch = (id: number, body: ChangeWatchRequest) =>
+    this.call("PUT /api/watches/{watch_id}", { watch_id: id }, { body });
+  endWatch = (id: number) => this.call("POST /api/watches/{watch_id}/end", { watch_id: id });
+  departureReport = (id: number) =>
+    this.call("GET /api/watches/{watch_id}/report", { watch_id: id });
   sessions = () => this.call("GET /api/me/sessions");
   endSession = (id: string) =>
     this.call("DELETE /api/me/sessions/{session_id}", { session_id: id });
@@ -223,4 +236,9 @@ export function timesheetUrl(team: number, from: string, to: string): string {
 /** Where the browser opens a team's printable report. */
 export function reportUrl(team: number, from: string, to: string, lang: string): string {
   return `/api/teams/${team}/report.pdf?${rangeQuery(from, to)}&lang=${lang}`;
+}
+
+/** Where the browser downloads a departure report's events. */
+export function departureCsvUrl(watch: number): string {
+  return `/api/watches/${watch}/report.csv`;
 }

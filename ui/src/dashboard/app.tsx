@@ -11,6 +11,7 @@ import { Admin } from "./admin";
 import { Alerts } from "./alerts";
 import { Api, type Fetch } from "./api";
 import { useLang, useT } from "./lang";
+import { DepartureReportPage, Leaving } from "./leaving";
 import { Login } from "./login";
 import { Overview } from "./overview";
 import { PersonDayPage } from "./person";
@@ -145,6 +146,11 @@ function Shell({ api }: { api: Api }) {
     },
     { href: trendsHref(route), label: t("navTrends"), active: route.page === "trends" },
     { href: "/alerts", label: t("navAlerts"), active: route.page === "alerts", badge: openAlerts },
+    {
+      href: "/leaving",
+      label: t("navLeaving"),
+      active: route.page === "leaving" || route.page === "departure",
+    },
   ];
   if (isAdmin) nav.push({ href: "/admin", label: t("navAdmin"), active: route.page === "admin" });
 
@@ -237,6 +243,10 @@ function Page({ route }: { route: Route }) {
       return <PersonDayPage person={route.person} day={route.day} />;
     case "alerts":
       return <Alerts />;
+    case "leaving":
+      return <Leaving />;
+    case "departure":
+      return <DepartureReportPage watch={route.watch} />;
     case "admin":
       return <Admin section={route.section} />;
     case "account":

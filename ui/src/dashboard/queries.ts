@@ -31,6 +31,8 @@ export const keys = {
   policy: ["admin", "policy"] as const,
   audit: ["admin", "audit"] as const,
   sessions: ["me", "sessions"] as const,
+  watches: ["watches"] as const,
+  departure: (watch: number) => ["watches", watch, "report"] as const,
 };
 
 /** A read through the app's API client. */
@@ -55,6 +57,9 @@ export const useDevices = () => useRead(keys.devices, (api) => api.devices());
 export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
 export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
 export const useSessions = () => useRead(keys.sessions, (api) => api.sessions());
+export const useWatches = () => useRead(keys.watches, (api) => api.watches());
+export const useDepartureReport = (watch: number) =>
+  useRead(keys.departure(watch), (api) => api.departureReport(watch));
 
 /** The inbox's filters (the page aside). */
 export type InboxFilter = Omit<AlertQuery, "before" | "limit">;

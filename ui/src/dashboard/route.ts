@@ -12,6 +12,8 @@ export type Route =
   | { page: "trends"; team: number | null; from: string | null; to: string | null }
   | { page: "person"; person: number; day: string }
   | { page: "alerts" }
+  | { page: "leaving" }
+  | { page: "departure"; watch: number }
   | { page: "admin"; section: AdminSection }
   | { page: "account" }
   | { page: "resetPassword" }
@@ -36,6 +38,9 @@ export function parseRoute(pathname: string, search = ""): Route {
   if (parts.length === 0) return { page: "home" };
   if (a === "login" && parts.length === 1) return { page: "login" };
   if (a === "alerts" && parts.length === 1) return { page: "alerts" };
+  if (a === "leaving" && parts.length === 1) return { page: "leaving" };
+  if (a === "leaving" && b !== undefined && ID.test(b) && parts.length === 2)
+    return { page: "departure", watch: Number(b) };
   if (a === "account" && parts.length === 1) return { page: "account" };
   if (a === "reset-password" && parts.length === 1) return { page: "resetPassword" };
   if (a === "trends" && parts.length === 1)
@@ -73,6 +78,10 @@ export function routeHref(r: Route): string {
       return `/people/${r.person}/days/${r.day}`;
     case "alerts":
       return "/alerts";
+    case "leaving":
+      return "/leaving";
+    case "departure":
+      return `/leaving/${r.watch}`;
     case "admin":
       return `/admin/${r.section}`;
     case "account":

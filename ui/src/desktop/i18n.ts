@@ -102,6 +102,7 @@ const en = {
   policyUploadSerials: "USB serial numbers sent",
   policyUploadPrinters: "Printer names sent",
   policyExports: "Export detection",
+  policyWatch: "Departure watch (exports rated higher, sent at once)",
   policyPause: "Pause allowed",
   yes: "yes",
   no: "no",
@@ -142,7 +143,7 @@ const en = {
     "While you are clocked in: the active app and window title, when you are idle and your activity level (share of minutes with input — never keystrokes or their contents). At all times while Worktrace runs, clocked in or not, if your company's policy turns it on: data-export events — files copied to USB sticks or network drives, data files saved, printing, large clipboard copies and upload sites, with names and sizes, never contents. Nothing is recorded until you continue.",
   consentLeaves: "What leaves this PC",
   consentLeavesList:
-    "Nothing, unless this PC is connected to your company's server. Then: time per app and category, work sessions, idle decisions, whether you are working right now (with the current category), export alerts with the file or document name, size, kind and app, and with each upload a check value of your local records (their numbers and hashes, never their contents) so the company can see if they were changed. Window titles, full paths, web addresses, file hashes, USB serial numbers and printer names stay here unless the policy says otherwise. You can always check what was sent under “What my company sees”.",
+    "Nothing, unless this PC is connected to your company's server. Then: time per app and category, work sessions, idle decisions, whether you are working right now (with the current category), export alerts with the file or document name, size, kind and app, and with each upload a check value of your local records (their numbers and hashes, never their contents) so the company can see if they were changed. Window titles, full paths, web addresses, file hashes, USB serial numbers and printer names stay here unless the policy says otherwise. You can always check what was sent under “What my company sees”. If you are leaving the company, a team lead can mark you as leaving: then export events are rated higher and sent at once, and the policy shown there says so.",
   consentControl:
     "You clock in and out yourself, and you decide what happens with idle time when asked.",
   consentAccept: "I understand, continue",
@@ -264,6 +265,7 @@ const ru: Dictionary<typeof en> = {
   policyUploadSerials: "Отправляются серийные номера USB-накопителей",
   policyUploadPrinters: "Отправляются имена принтеров",
   policyExports: "Обнаружение выгрузок",
+  policyWatch: "Наблюдение при увольнении (выгрузки оцениваются строже и отправляются сразу)",
   policyPause: "Пауза разрешена",
   yes: "да",
   no: "нет",
@@ -304,7 +306,7 @@ const ru: Dictionary<typeof en> = {
     "Пока вы на работе: активное приложение и заголовок окна, периоды простоя и уровень активности (доля минут с вводом — никогда не нажатия клавиш и не их содержимое). Всё время, пока Worktrace запущен, на работе вы или нет, если это включает политика компании: события выгрузки данных — файлы, скопированные на USB-накопители и сетевые диски, сохранённые файлы с данными, печать, большие копирования в буфер обмена и сайты загрузки, с именами и размерами, никогда с содержимым. Ничего не записывается, пока вы не продолжите.",
   consentLeaves: "Что покидает этот ПК",
   consentLeavesList:
-    "Ничего, пока ПК не подключён к серверу компании. После подключения: время по приложениям и категориям, рабочие сессии, решения о простое, работаете ли вы сейчас (с текущей категорией) оповещения о выгрузках с именем файла или документа, размером, видом и приложением, а с каждой отправкой — контрольные значения локальных записей (их номера и хеши, никогда не содержимое), чтобы компания видела, если их изменили. Заголовки окон, полные пути, веб-адреса, хеши файлов, серийные номера USB-накопителей и имена принтеров остаются здесь, если политика не говорит иного. Что именно отправлено, всегда видно в разделе «Что видит компания».",
+    "Ничего, пока ПК не подключён к серверу компании. После подключения: время по приложениям и категориям, рабочие сессии, решения о простое, работаете ли вы сейчас (с текущей категорией) оповещения о выгрузках с именем файла или документа, размером, видом и приложением, а с каждой отправкой — контрольные значения локальных записей (их номера и хеши, никогда не содержимое), чтобы компания видела, если их изменили. Заголовки окон, полные пути, веб-адреса, хеши файлов, серийные номера USB-накопителей и имена принтеров остаются здесь, если политика не говорит иного. Что именно отправлено, всегда видно в разделе «Что видит компания». Если вы увольняетесь, руководитель может отметить это: тогда события выгрузки оцениваются строже и отправляются сразу, и политика в этом разделе говорит об этом.",
   consentControl:
     "Вы сами начинаете и заканчиваете работу и сами решаете, как учитывать простой, когда вас спрашивают.",
   consentAccept: "Понятно, продолжить",

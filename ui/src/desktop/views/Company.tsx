@@ -37,6 +37,7 @@ function PolicyTable(props: { policy: Policy; fromServer: boolean }) {
     [t("policyUploadSerials"), yes(p.upload.device_serials)],
     [t("policyUploadPrinters"), yes(p.upload.printer_names)],
     [t("policyExports"), yes(p.exports.enabled)],
+    [t("policyWatch"), yes(p.watch)],
     [t("policyPause"), yes(p.allow_pause)],
   ];
   return (
