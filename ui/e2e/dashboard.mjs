@@ -4,7 +4,8 @@
 //
 // As the team lead: log in, see the own team, fail to reach another team's person by URL
 // (the page says not found and shows nothing of theirs), open a person's day, the trends,
-// download the timesheet CSV and check it, fetch the PDF, acknowledge an alert. As the admin:
+// download the timesheet CSV and check it, fetch the PDF, acknowledge an alert, mark the own
+// person as leaving and read the departure report. As the admin:
 // the audit log. Screenshots go to $SCREENSHOT_DIR/dashboard-*.png. Any failed check exits 1.
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -224,6 +225,26 @@ try {
   await alert.getByRole("button", { name: "Acknowledge" }).click();
   await page.getByText("No open alerts").waitFor();
   check(true, "acknowledging empties the inbox");
+
+  // Leaving: the lead marks their member as leaving and reads the departure report.
+  await page.getByRole("link", { name: "Leaving" }).click();
+  const mark = page.getByTestId("mark-leaving");
+  await mark.getByRole("option", { name: OWN_NAME }).waitFor({ state: "attached" });
+  await mark.getByLabel("Person").selectOption({ label: OWN_NAME });
+  await mark.getByLabel("Last working day").fill(DAY);
+  await mark.getByLabel("Reason").fill("resigned, joins a competitor");
+  await mark.getByRole("button", { name: "Mark as leaving" }).click();
+  const watchRow = page.getByTestId("watch").filter({ hasText: OWN_NAME });
+  await watchRow.waitFor();
+  check((await watchRow.textContent()).includes("watched"), "the watch is listed as in force");
+  await shot(page, "leaving");
+  await watchRow.getByRole("link", { name: "Departure report" }).click();
+  const report = page.getByTestId("departure-report");
+  await report.waitFor();
+  text = await report.textContent();
+  check(text.includes(`Departure report: ${OWN_NAME}`), "the report names the person");
+  check(text.includes("clients.xlsx"), "the report lists the file that left");
+  await shot(page, "departure");
   await context.close();
 
   // The admin's pages: audit log (with this run's reads in it) and devices.

@@ -128,10 +128,12 @@ async fn team_lead_walks_the_dashboard_in_chromium() {
     let admin = w.login("admin@acme.test").await;
     let today = Utc::now().date_naive();
     let now_ms = Utc::now().timestamp_millis();
+    let mut secrets = Vec::new();
     for (user, alert) in [(&w.emp_a, true), (&w.emp_b, true)] {
         let (_, secret) = w.enroll(&admin, user).await;
         let ack = w.ingest(&secret, &week_batch(today, alert, now_ms)).await;
         assert_eq!(ack.status, StatusCode::OK, "seed ingest: {}", ack.text);
+        secrets.push(secret);
     }
     let day = today.format("%Y-%m-%d").to_string();
     let from = (today - Duration::days(6)).format("%Y-%m-%d").to_string();
@@ -224,6 +226,8 @@ async fn team_lead_walks_the_dashboard_in_chromium() {
         "read_person_day",
         "export_timesheet",
         "export_report",
+        "mark_leaving",
+        "read_departure_report",
     ] {
         assert!(
             entries
@@ -244,12 +248,19 @@ async fn team_lead_walks_the_dashboard_in_chromium() {
         "person-day",
         "trends",
         "alerts",
+        "leaving",
+        "departure",
         "admin",
     ] {
         let file = shots.join(format!("dashboard-{name}.png"));
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         assert!(size > 5_000, "screenshot {} was written", file.display());
     }
+    // The watch the lead made in the browser raises the person's policy at their PC's next
+    // upload. (The other person was deactivated by the walk: their PC is refused.)
+    let next = json!({"batch_seq": 2, "chain_head": {"seq": 40, "hash": format!("{:064x}", 40)}});
+    let a = w.ingest(&secrets[0], &next).await;
+    assert_eq!(a.body["policy"]["watch"], true, "{}", a.text);
     w.server.shutdown().await.expect("graceful shutdown");
 }
 
