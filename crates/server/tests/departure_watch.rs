@@ -291,24 +291,12 @@ async fn departure_watch(backend: Backend) {
     );
 
     // Ended by hand: the next answer carries the usual policy.
-    let ended = w
-        .call(
-            &lead_a,
-            Method::POST,
-            &format!("/api/watches/{id}/end"),
-            None,
-        )
-        .await;
+    let end_path = format!("/api/watches/{id}/end");
+    let end = || w.call(&lead_a, Method::POST, &end_path, None);
+    let ended = end().await;
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.text);
     assert_eq!(ended.body["state"], "ended");
-    let twice = w
-        .call(
-            &lead_a,
-            Method::POST,
-            &format!("/api/watches/{id}/end"),
-            None,
-        )
-        .await;
+    let twice = end().await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
     let ack = w
         .ingest(&secret_a, &upload(4, &day_in(0), 1_900_000, false))
