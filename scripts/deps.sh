@@ -12,7 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # Wine for building the Windows programs and running their tests, Python (with venv) for the
 # schemathesis run over the server's OpenAPI document (scripts/schemathesis.sh), curl for the
 # download-origin test (it notes a download's address as browsers do), strace for the test that
-# an upload is answered only after its log was synced.
+# an upload is answered only after its log was synced, poppler-utils for reading the departure
+# report's PDF back (its text, and its first page as a picture).
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -25,7 +26,7 @@ packages=(
   cups-daemon cups-client
   gcc-mingw-w64-x86-64 wine wine64
   python3 python3-venv
-  curl strace
+  curl strace poppler-utils
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

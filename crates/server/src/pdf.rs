@@ -4,6 +4,8 @@
 //! Pure: takes already-authorised, already-summed rows and returns the document's bytes; no
 //! I/O, no clock reads, no authorization decisions.
 
+pub mod departure;
+
 use printpdf::{IndirectFontRef, Line, Mm, PdfDocument, PdfLayerReference, Point};
 
 use crate::error::{Error, Result};
@@ -212,17 +214,30 @@ impl Pages {
         }
     }
 
-    fn header_row(&mut self, columns: &[&str; 7]) {
+    /// One line of cells at the column positions `xs`.
+    fn cells<S: AsRef<str>>(&mut self, xs: &[f32], cells: &[S], size: f32) {
+        self.ensure(1.0);
+        for (x, c) in xs.iter().zip(cells) {
+            self.text(c.as_ref(), size, *x, self.y);
+        }
+        self.y -= ROW_H;
+    }
+
+    /// Column headings at `xs`, underlined.
+    fn headings(&mut self, xs: &[f32], columns: &[&str]) {
         self.ensure(2.0);
-        for (x, c) in COLUMNS_X.iter().zip(columns) {
+        for (x, c) in xs.iter().zip(columns) {
             self.text(c, 8.5, *x, self.y);
         }
         self.rule(self.y - 2.0);
         self.y -= ROW_H + 1.0;
     }
 
+    fn header_row(&mut self, columns: &[&str; 7]) {
+        self.headings(&COLUMNS_X, columns);
+    }
+
     fn row(&mut self, r: &ReportRow) {
-        self.ensure(1.0);
         let cells = [
             r.day.clone(),
             clip(&r.name, 30),
@@ -232,11 +247,32 @@ impl Pages {
             hours(r.idle_ms),
             format!("{} %", (r.activity_level * 100.0).round()),
         ];
-        for (x, c) in COLUMNS_X.iter().zip(&cells) {
-            self.text(c, 9.0, *x, self.y);
-        }
-        self.y -= ROW_H;
+        self.cells(&COLUMNS_X, &cells, 9.0);
     }
+}
+
+/// A new A4 document with its first page, the bundled font and the page footer's label.
+fn pages(title: &str, page_label: &'static str) -> Result<Pages> {
+    let (doc, page, layer) = PdfDocument::new(title, Mm(PAGE_W), Mm(PAGE_H), "report");
+    let font = doc
+        .add_external_font(std::io::Cursor::new(FONT))
+        .map_err(pdf_error)?;
+    let layer = doc.get_page(page).get_layer(layer);
+    Ok(Pages {
+        doc,
+        font,
+        layer,
+        y: PAGE_H - MARGIN - 5.0,
+        page: 1,
+        page_label,
+    })
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of an instant.
+fn utc_minute(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
 }
 
 fn pdf_error(e: impl std::fmt::Display) -> Error {
@@ -250,22 +286,8 @@ pub fn render(sheet: &Timesheet, lang: Lang) -> Result<Vec<u8>> {
     // The document-info title is written without a text encoding marker, so viewers garble
     // anything but ASCII there; the page itself carries the team's name in any script.
     let title = format!("Worktrace timesheet {} - {}", sheet.from, sheet.to);
-    let (doc, page, layer) = PdfDocument::new(&title, Mm(PAGE_W), Mm(PAGE_H), "report");
-    let font = doc
-        .add_external_font(std::io::Cursor::new(FONT))
-        .map_err(pdf_error)?;
-    let layer = doc.get_page(page).get_layer(layer);
-    let mut p = Pages {
-        doc,
-        font,
-        layer,
-        y: PAGE_H - MARGIN - 5.0,
-        page: 1,
-        page_label: l.page,
-    };
-    let generated = chrono::DateTime::from_timestamp_millis(sheet.generated_at)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default();
+    let mut p = pages(&title, l.page)?;
+    let generated = utc_minute(sheet.generated_at);
     p.text(&format!("Worktrace · {}", l.title), 16.0, MARGIN, p.y);
     p.y -= 9.0;
     p.text(&format!("{}: {}", l.team, sheet.team), 11.0, MARGIN, p.y);

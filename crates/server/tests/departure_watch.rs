@@ -243,6 +243,52 @@ async fn departure_watch(backend: Backend) {
         lines[1]
     );
 
+    // The PDF holds the same: read back as text, and its first page drawn as a picture.
+    let pdf = w
+        .http
+        .get(format!("{}/api/watches/{id}/report.pdf?lang=en", w.base))
+        .header("cookie", &lead_a.cookie)
+        .send()
+        .await
+        .expect("pdf request");
+    assert_eq!(pdf.status(), StatusCode::OK);
+    let bytes = pdf.bytes().await.expect("pdf body");
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF file");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir
+        .path()
+        .join(format!("departure-{}.pdf", backend_name(backend)));
+    std::fs::write(&file, &bytes).expect("pdf written");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout".as_ref(), file.as_os_str(), "-".as_ref()])
+        .output()
+        .expect("pdftotext runs (apt-get install poppler-utils)");
+    assert!(text.status.success(), "pdftotext reads it");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for needed in [
+        "Departure report",
+        "Anna Employee",
+        "resigned, joins a competitor",
+        "CONTACT_2026.csv → clients.csv → clients.zip",
+        "KINGSTON",
+    ] {
+        assert!(text.contains(needed), "the PDF says {needed:?}:\n{text}");
+    }
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let png = shots.join(format!("departure-pdf-{}", backend_name(backend)));
+    let drawn = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-singlefile"])
+        .arg(&file)
+        .arg(&png)
+        .status()
+        .expect("pdftoppm runs");
+    assert!(drawn.success(), "the first page is drawn");
+    let size = std::fs::metadata(png.with_extension("png"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert!(size > 5_000, "the page has something on it ({size} bytes)");
+
     // The last day moves into the past: today's upload is activity after it.
     let moved = w
         .call(
@@ -343,10 +389,17 @@ async fn departure_watch(backend: Backend) {
     assert_eq!(of("end_watch").len(), 1);
     assert_eq!(
         of("read_departure_report").len(),
-        2,
-        "the page and the CSV: {entries:?}"
+        3,
+        "the page, the CSV and the PDF: {entries:?}"
     );
     w.server.shutdown().await.expect("clean shutdown");
+}
+
+fn backend_name(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
 }
 
 #[tokio::test]

@@ -238,6 +238,11 @@ export function reportUrl(team: number, from: string, to: string, lang: string):
   return `/api/teams/${team}/report.pdf?${rangeQuery(from, to)}&lang=${lang}`;
 }
 
+/** Where the browser opens a departure report as a printable PDF. */
+export function departurePdfUrl(watch: number, lang: string): string {
+  return `/api/watches/${watch}/report.pdf?lang=${lang}`;
+}
+
 /** Where the browser downloads a departure report's events. */
 export function departureCsvUrl(watch: number): string {
   return `/api/watches/${watch}/report.csv`;

@@ -7,7 +7,7 @@ import { type FormEvent, useState } from "react";
 import type { DepartureReport, Watch } from "../bindings/server";
 import { addDays, isoDay } from "../shared/day";
 import { bytes, count, dateTime } from "../shared/format";
-import { type Api, departureCsvUrl } from "./api";
+import { type Api, departureCsvUrl, departurePdfUrl } from "./api";
 import type { Key } from "./i18n";
 import { useLang, useT } from "./lang";
 import { keys, useAlertNames, useChange, useDepartureReport, useWatches } from "./queries";
@@ -224,9 +224,9 @@ function Report({ report: r }: { report: DepartureReport }) {
         <a className="button-link" href={departureCsvUrl(w.id)} download={`departure-${w.id}.csv`}>
           {t("departureCsv")}
         </a>{" "}
-        <button type="button" className="ghost" onClick={() => window.print()}>
-          {t("printReport")}
-        </button>
+        <a className="button-link" href={departurePdfUrl(w.id, lang)}>
+          {t("departurePdf")}
+        </a>
       </p>
       {w.after_last_day_at != null && (
         <ErrorBox

@@ -108,7 +108,7 @@ impl utoipa::Modify for SecurityAddon {
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
         admin::create_password_reset,
         watch::list, watch::mark, watch::change, watch::end, watch::report_json,
-        watch::report_csv,
+        watch::report_csv, watch::report_pdf,
     ),
     modifiers(&SecurityAddon)
 )]
@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/watches/{watch_id}/end", post(watch::end))
         .route("/api/watches/{watch_id}/report", get(watch::report_json))
         .route("/api/watches/{watch_id}/report.csv", get(watch::report_csv))
+        .route("/api/watches/{watch_id}/report.pdf", get(watch::report_pdf))
         // The dashboard's pages and their own reads; every other path ends there.
         .merge(web::routes())
         // The extractor's own limit and the transport limit agree; both answer 413.

@@ -2,17 +2,18 @@
 //! leaving, changes or ends the watch, and reads the departure report (JSON or CSV). Every
 //! change and every read of a report is audited; a person nobody may watch is a 404.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use worktrace_domain::csv;
 
 use super::auth::{now_ms, ViewerAuth};
 use super::dashboard::audit;
-use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
+use super::error::{query_rejection, ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
 use crate::access::Viewer;
 use crate::model::{User, Watch};
@@ -174,7 +175,13 @@ pub async fn end(
     ))
 }
 
-async fn report(state: &AppState, viewer: &Viewer, watch_id: i64) -> ApiResult<DepartureReport> {
+/// The report of a watch the viewer may see, its read audited with the `format` asked for.
+async fn report(
+    state: &AppState,
+    viewer: &Viewer,
+    watch_id: i64,
+    format: &str,
+) -> ApiResult<DepartureReport> {
     let w = visible_watch(state, viewer, watch_id).await?;
     audit(
         state,
@@ -182,7 +189,7 @@ async fn report(state: &AppState, viewer: &Viewer, watch_id: i64) -> ApiResult<D
         [w.user_id],
         "read_departure_report",
         &format!(
-            "departure report of watch {watch_id} (last day {})",
+            "departure report of watch {watch_id} (last day {}) as {format}",
             w.last_day
         ),
     )
@@ -201,7 +208,7 @@ pub async fn report_json(
     ViewerAuth(viewer): ViewerAuth,
     Path(watch_id): Path<i64>,
 ) -> ApiResult<Json<DepartureReport>> {
-    Ok(Json(report(&state, &viewer, watch_id).await?))
+    Ok(Json(report(&state, &viewer, watch_id, "page").await?))
 }
 
 /// The departure report's CSV columns: one row per event, newest first.
@@ -217,7 +224,7 @@ pub async fn report_csv(
     ViewerAuth(viewer): ViewerAuth,
     Path(watch_id): Path<i64>,
 ) -> ApiResult<Response> {
-    let r = report(&state, &viewer, watch_id).await?;
+    let r = report(&state, &viewer, watch_id, "csv").await?;
     let mut out = String::from(REPORT_CSV_HEADER);
     let opt = |v: Option<String>| v.unwrap_or_default();
     for e in r.events {
@@ -238,4 +245,41 @@ pub async fn report_csv(
         ]));
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+}
+
+/// The labels' language of the PDF (`en`, default, or `ru`).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PdfQuery {
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// The departure report as a printable PDF (the same content as the page). Audited.
+#[utoipa::path(get, path = "/api/watches/{watch_id}/report.pdf", tag = "watches",
+    params(("watch_id" = i64, Path), PdfQuery),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, body = ErrorBody)))]
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    ViewerAuth(viewer): ViewerAuth,
+    Path(watch_id): Path<i64>,
+    query: Result<Query<PdfQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query.map_err(query_rejection)?;
+    let r = report(&state, &viewer, watch_id, "pdf").await?;
+    let lang = crate::pdf::Lang::parse(q.lang.as_deref().unwrap_or("en"));
+    let now = now_ms();
+    // Laying out a long report takes a while: never on the async workers.
+    let bytes = tokio::task::spawn_blocking(move || crate::pdf::departure::render(&r, now, lang))
+        .await
+        .map_err(ApiError::internal)??;
+    let name = format!("attachment; filename=\"departure-{watch_id}.pdf\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
 }
