@@ -89,6 +89,8 @@ pub struct Engine {
     presence: SharedPresence,
     /// Export detection (data files, removable media, print, clipboard, uploads), when on.
     exports: Option<worktrace_exports::ExportWatchers>,
+    /// When the export watchers now running were started (with the policy in force).
+    exports_since: Option<Millis>,
     /// The pause as `pause.json` holds it.
     saved_pause: Option<PauseFile>,
     _lock: AgentLock,
@@ -135,6 +137,7 @@ impl Engine {
         let control = Store::open(&settings.database_path(), settings.day_clock())?;
         let writer = Writer::spawn(store);
         let exports = crate::exports::start(&settings, now_ms);
+        let exports_since = exports.as_ref().map(|_| now_ms());
         let saved_pause = PauseFile::of(&tracker);
         let mut engine = Engine {
             settings,
@@ -146,6 +149,7 @@ impl Engine {
             sync: None,
             presence: SharedPresence::default(),
             exports,
+            exports_since,
             saved_pause,
             _lock: lock,
         };
@@ -305,6 +309,7 @@ impl Engine {
             self.append(last.into_iter().map(Record::Export).collect());
         }
         self.exports = crate::exports::start(&self.settings, now_ms);
+        self.exports_since = self.exports.as_ref().map(|_| now_ms());
     }
 
     fn append(&self, records: Vec<Record>) {
@@ -400,6 +405,8 @@ impl Engine {
             problem: self.problem.clone().or_else(|| self.writer.last_error()),
             open_active_ms,
             open_idle_ms,
+            watch: self.settings.policy.watch,
+            exports_since: self.exports_since,
         }
     }
 

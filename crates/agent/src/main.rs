@@ -394,6 +394,19 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
                     report::local_time(at, &clock)
                 );
             }
+            match s.exports_since {
+                Some(at) => println!(
+                    "Export detection: on since {}",
+                    report::local_time(at, &clock)
+                ),
+                None => println!("Export detection: off"),
+            }
+            if s.watch {
+                println!(
+                    "Departure watch: in force (the company marked you as leaving: export \
+                     events are rated higher and sent at once)"
+                );
+            }
             if let Some(problem) = s.problem {
                 println!("Problem: {problem}");
             }

@@ -43,6 +43,14 @@ pub struct AgentStatus {
     pub open_active_ms: i64,
     #[serde(default)]
     pub open_idle_ms: i64,
+    /// A departure watch is in force: the policy the agent applies is the raised one the
+    /// company server sent (`Policy::watch`).
+    #[serde(default)]
+    pub watch: bool,
+    /// When export detection started with the policy in force (it starts again when the
+    /// policy changes); none while it is off.
+    #[serde(default)]
+    pub exports_since: Option<Millis>,
 }
 
 /// Reads the running agent's status, if an agent holds the lock.

@@ -161,6 +161,10 @@ impl ExportWatchers {
         ) {
             Ok(files) => {
                 let files = Arc::new(files);
+                w.files = Some(Arc::clone(&files));
+                // The mount table is read before any folder is watched: once a file in a
+                // watched folder has been seen, a stick mounted after it is never missed.
+                w.start_os_watchers(&options, clock);
                 for folder in &policy.watched_folders {
                     let Some(path) = expand(folder, options.home.as_deref()) else {
                         w.problems
@@ -181,11 +185,12 @@ impl ExportWatchers {
                         w.problems.push(e.to_string());
                     }
                 }
-                w.files = Some(files);
             }
-            Err(e) => w.problems.push(e.to_string()),
+            Err(e) => {
+                w.problems.push(e.to_string());
+                w.start_os_watchers(&options, clock);
+            }
         }
-        w.start_os_watchers(&options, clock);
         Ok(w)
     }
 
