@@ -170,4 +170,19 @@ fn a_watched_person_s_copy_to_a_stick_is_high_and_reaches_the_server_at_once() {
         "the employee sees what was sent: {sent}"
     );
     agent.stop();
+
+    // Nothing of the file's content or where it lay on the PC reached the server.
+    let db = company.db_url.trim_start_matches("sqlite://");
+    let server_dir = std::path::Path::new(db)
+        .parent()
+        .expect("the database's folder");
+    // (The folders themselves are in the company's own policy; the files' paths are not.)
+    let paths = [clients.clone(), stick.join("clients-march.csv")].map(|p| p.display().to_string());
+    for needle in ["555 0100", "Globex", &paths[0], &paths[1]] {
+        let found = company::files_containing(server_dir, needle);
+        assert!(
+            found.is_empty(),
+            "{needle:?} is in the server's files: {found:?}"
+        );
+    }
 }
