@@ -776,6 +776,38 @@ pub fn policy_from_layers(layers: &PolicyLayers, today: &str) -> Result<Policy> 
     })
 }
 
+/// Allows the removable medium alert `alert` names (`removable_mounted`, or a copy to it):
+/// adds it to the organisation's `exports.allowed_media` as `name`, as a policy change
+/// (audited with its diff). The organisation's PCs get it with their next upload's answer.
+pub async fn allow_medium_of_alert(
+    store: &dyn Storage,
+    org: i64,
+    actor: Actor,
+    alert: &crate::model::AlertRow,
+    name: Option<&str>,
+    now: Millis,
+) -> Result<Policy> {
+    if alert.org_id != org {
+        return Err(Error::NotFound(format!("there is no alert {}", alert.id)));
+    }
+    if !matches!(
+        alert.kind.as_str(),
+        "removable_mounted" | "file_to_removable"
+    ) {
+        return Err(Error::Invalid(format!(
+            "alert {} is a {}, not about a removable medium",
+            alert.id, alert.kind
+        )));
+    }
+    let medium = crate::policy::medium_of_alert(&alert.event, name)
+        .map_err(|e| Error::Invalid(e.message))?;
+    let layer = parse_layer(&store.org_policy(org).await?)
+        .map_err(|e| Error::Invalid(format!("the stored organisation policy: {e}")))?;
+    let layer = crate::policy::with_allowed_medium(layer, &medium)
+        .map_err(|e| Error::Conflict(e.message))?;
+    set_org_policy(store, org, actor, &Value::Object(layer).to_string(), now).await
+}
+
 /// The policy's fields as a JSON object, for the audit log's diff.
 fn policy_json(policy: &Policy) -> Result<Value> {
     Ok(serde_json::to_value(policy)?)

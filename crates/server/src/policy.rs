@@ -93,6 +93,93 @@ pub fn checked(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem> 
     Ok(policy)
 }
 
+/// The removable medium an alert names, as an allow-list entry called `name`: the vendor,
+/// model, serial and volume label the alert's details carry (the serial only where the
+/// policy let it leave the PC). `Err` says why none can be made.
+///
+/// ```text
+/// {details: {vendor: "Kingston", model: "DT 100", label: "BACKUP"}}, "IT backup"
+///   → {name: "IT backup", vendor: "Kingston", model: "DT 100", label: "BACKUP"}
+/// {details: {}} → Err("the alert names no property of the medium …")
+/// ```
+pub fn medium_of_alert(
+    event: &Value,
+    name: Option<&str>,
+) -> Result<worktrace_domain::AllowedMedium, PolicyProblem> {
+    let detail = |key: &str| {
+        event
+            .get("details")
+            .and_then(|d| d.get(key))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let medium = worktrace_domain::AllowedMedium {
+        name: name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
+        vendor: detail("vendor"),
+        model: detail("model"),
+        serial: detail("serial"),
+        label: detail("label"),
+    };
+    if medium.vendor.is_none()
+        && medium.model.is_none()
+        && medium.serial.is_none()
+        && medium.label.is_none()
+    {
+        return Err(PolicyProblem {
+            message: "the alert names no property of the medium (vendor, model, serial or \
+                      label), so no entry could tell it apart; add one to \
+                      exports.allowed_media by hand"
+                .into(),
+        });
+    }
+    Ok(medium)
+}
+
+/// The organisation's policy layer with `medium` added to `exports.allowed_media` (the other
+/// export settings it names stay). `Err` when an equal entry is there already.
+pub fn with_allowed_medium(
+    mut layer: Map<String, Value>,
+    medium: &worktrace_domain::AllowedMedium,
+) -> Result<Map<String, Value>, PolicyProblem> {
+    let entry = serde_json::to_value(medium).map_err(|e| PolicyProblem {
+        message: format!("the entry cannot be written: {e}"),
+    })?;
+    let exports = layer
+        .entry("exports")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(exports) = exports.as_object_mut() else {
+        return Err(PolicyProblem {
+            message: "the stored policy's exports is not an object".into(),
+        });
+    };
+    let list = exports
+        .entry("allowed_media")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(list) = list.as_array_mut() else {
+        return Err(PolicyProblem {
+            message: "the stored policy's exports.allowed_media is not a list".into(),
+        });
+    };
+    let same = |v: &Value| {
+        serde_json::from_value::<worktrace_domain::AllowedMedium>(v.clone()).is_ok_and(|m| {
+            (&m.vendor, &m.model, &m.serial, &m.label)
+                == (&medium.vendor, &medium.model, &medium.serial, &medium.label)
+        })
+    };
+    if list.iter().any(same) {
+        return Err(PolicyProblem {
+            message: "this medium is allowed already".into(),
+        });
+    }
+    list.push(entry);
+    Ok(layer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +246,26 @@ mod tests {
         assert!(checked(&[&layer("{}")]).is_ok(), "the defaults compile");
         let e = checked(&[&layer(r#"{"watch": true}"#)]).expect_err("server only");
         assert!(e.message.contains("mark the person as leaving"), "{e}");
+    }
+
+    #[test]
+    fn a_medium_seen_in_an_alert_is_added_to_the_allow_list_once() {
+        let event = serde_json::json!({"details": {"vendor": "Kingston", "model": "DT 100",
+            "label": "BACKUP", "fs": "vfat"}});
+        let m = medium_of_alert(&event, Some(" IT backup ")).expect("a medium");
+        assert_eq!(m.name.as_deref(), Some("IT backup"));
+        assert_eq!(m.serial, None, "the serial only where it was sent");
+        let org = layer(r#"{"exports": {"removable_paths": ["/mnt"]}}"#);
+        let out = with_allowed_medium(org, &m).expect("added");
+        let p = effective(&[&out]).expect("valid");
+        assert_eq!(p.exports.allowed_media, [m.clone()]);
+        assert_eq!(
+            p.exports.removable_paths,
+            ["/mnt"],
+            "the rest of exports stays"
+        );
+        let e = with_allowed_medium(out, &m).expect_err("twice");
+        assert!(e.message.contains("allowed already"), "{e}");
+        assert!(medium_of_alert(&serde_json::json!({"details": {}}), None).is_err());
     }
 }

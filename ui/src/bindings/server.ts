@@ -42,6 +42,14 @@ export type AlertRow = {
   user_id: number;
 };
 
+/** `POST /api/admin/allowed-media` body. */
+export type AllowMediumRequest = {
+  /** The alert that names the medium (a stick plugged in, or a copy to it). */
+  alert_id: number;
+  /** What the company calls it, shown with its events (e.g. "IT backup disk"). */
+  name?: string | null;
+};
+
 /** Time per app (with its category) in a day. */
 export type AppTotals = Totals & {
   app: string;
@@ -506,6 +514,7 @@ export type WatchState = "open" | "ended" | "expired";
 
 /** Every JSON operation by `METHOD path`: its request body and its success answer (`void` when it has none). */
 export type Operations = {
+  "POST /api/admin/allowed-media": { body: AllowMediumRequest; answer: unknown };
   "GET /api/admin/audit": { body: never; answer: AuditRow[] };
   "GET /api/admin/devices": { body: never; answer: Device[] };
   "POST /api/admin/devices/{device_id}/revoke": { body: never; answer: void };

@@ -1,10 +1,13 @@
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AlertPage, AlertRow, FoldedAlerts } from "../bindings/server";
 import { Alerts } from "./alerts";
-import { fakeServer, renderPage } from "./testing";
+import { ADMIN, fakeServer, renderPage } from "./testing";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
 
 const alert = (id: number, user: number, file: string, severity = "high"): AlertRow => ({
   id,
@@ -50,6 +53,42 @@ const files = () =>
     .map((li) => li.querySelector(".alert-body > .muted")?.textContent?.split(" · ")[0]);
 
 describe("alerts inbox", () => {
+  it("lets an admin allow the stick an alert names, in one step", async () => {
+    vi.spyOn(window, "prompt").mockReturnValue("IT backup disk");
+    const stick: AlertRow = {
+      ...alert(7, 4, "clients.csv"),
+      kind: "removable_mounted",
+      event: { details: { vendor: "Kingston", label: "BACKUP" } },
+    };
+    const { fetcher, seen } = fakeServer({
+      ...PEOPLE,
+      "GET /api/alerts?limit=50": page([stick, alert(6, 4, "notes.txt")]),
+      "POST /api/admin/allowed-media": { status: 200, body: {} },
+    });
+    renderPage(<Alerts />, { fetcher, me: ADMIN });
+    const buttons = await screen.findAllByRole("button", { name: "Allow this device" });
+    expect(buttons.length, "on both: a stick plugged in and a copy to it").toBe(2);
+    fireEvent.click(buttons[0] as HTMLElement);
+    await screen.findByText(/The medium is allowed/);
+    expect(seen.find((r) => r.method === "POST")?.body).toEqual({
+      alert_id: 7,
+      name: "IT backup disk",
+    });
+  });
+
+  it("offers allowing a stick to admins only", async () => {
+    const { fetcher } = fakeServer({
+      ...PEOPLE,
+      "GET /api/alerts?limit=50": page([{ ...alert(7, 4, "x"), kind: "removable_mounted" }]),
+    });
+    renderPage(<Alerts />, {
+      fetcher,
+      me: { user: { ...ADMIN.user, role: "lead" }, led_teams: [1] },
+    });
+    await screen.findAllByTestId("alert");
+    expect(screen.queryByRole("button", { name: "Allow this device" })).toBeNull();
+  });
+
   it("shows older alerts a page at a time, where the last page ended", async () => {
     const { fetcher, seen } = fakeServer({
       ...PEOPLE,

@@ -9,7 +9,7 @@ import { bytes, dateTime } from "../shared/format";
 import { exportEventOf } from "./event";
 import { type Translate, useLang, useT } from "./lang";
 import { type InboxFilter, keys, useAlertNames, useChange, useInbox } from "./queries";
-import { Card, Empty, ErrorBox, Failed, Loading } from "./ui";
+import { Card, Empty, ErrorBox, Failed, Loading, useApp } from "./ui";
 
 const KIND_KEYS = {
   removable_mounted: "kindRemovableMounted",
@@ -25,6 +25,9 @@ const KIND_KEYS = {
 
 const SEVERITIES = ["high", "medium", "low", "info"] as const;
 
+/** Alerts that name a removable medium, which an admin can allow from there. */
+const MEDIUM_KINDS = new Set(["removable_mounted", "file_to_removable"]);
+
 export function Alerts() {
   const t = useT();
   const [filter, setFilter] = useState<InboxFilter>({});
@@ -33,6 +36,12 @@ export function Alerts() {
   const nameOf = (id: number) => names.get(id) ?? `#${id}`;
   // The inbox and the navigation's badge are both under keys.alerts.
   const acknowledge = useChange((api, a: AlertRow) => api.acknowledge(a.id), [keys.alerts]);
+  // Admins allow the stick an alert names in one step (a change of the company's policy).
+  const isAdmin = useApp().me.user.role === "admin";
+  const allow = useChange(
+    (api, v: { a: AlertRow; name: string }) => api.allowMedium(v.a.id, v.name),
+    [keys.policy],
+  );
   const change = (f: Partial<InboxFilter>) => setFilter((old) => ({ ...old, ...f }));
   const pages = load.data?.pages ?? [];
   const alerts = pages.flatMap((p) => p.alerts);
@@ -99,6 +108,12 @@ export function Alerts() {
       {acknowledge.error && (
         <ErrorBox message={acknowledge.error.message} code={acknowledge.error.code} />
       )}
+      {allow.error && <ErrorBox message={allow.error.message} code={allow.error.code} />}
+      {allow.isSuccess && (
+        <p className="ok-note" role="status">
+          {t("mediumAllowed")}
+        </p>
+      )}
       {load.status === "pending" ? (
         <Loading />
       ) : load.status === "error" && pages.length === 0 ? (
@@ -130,6 +145,11 @@ export function Alerts() {
                 name={nameOf(a.user_id)}
                 busy={acknowledge.isPending && acknowledge.variables?.id === a.id}
                 onAcknowledge={() => acknowledge.mutate(a)}
+                onAllow={
+                  isAdmin && MEDIUM_KINDS.has(a.kind)
+                    ? (name) => allow.mutate({ a, name })
+                    : undefined
+                }
               />
             ))}
           </ul>
@@ -184,11 +204,14 @@ function AlertItem({
   name,
   busy,
   onAcknowledge,
+  onAllow,
 }: {
   a: AlertRow;
   name: string;
   busy: boolean;
   onAcknowledge: () => void;
+  /** Given for admins on alerts about a removable medium. */
+  onAllow?: (name: string) => void;
 }) {
   const t = useT();
   const { lang } = useLang();
@@ -216,6 +239,18 @@ function AlertItem({
         <div className="alert-person">{name}</div>
         {details.length > 0 && <div className="muted">{details.join(" · ")}</div>}
       </div>
+      {onAllow && (
+        <button
+          type="button"
+          className="ghost"
+          onClick={() => {
+            const called = window.prompt(t("allowMediumPrompt"));
+            if (called !== null) onAllow(called);
+          }}
+        >
+          {t("allowMedium")}
+        </button>
+      )}
       {acked ? (
         <span className="pill offline">{t("acknowledged")}</span>
       ) : (

@@ -203,6 +203,8 @@ export class Api {
   audit = (limit: number) => this.call("GET /api/admin/audit", {}, { query: { limit } });
   createPasswordReset = (user: number) =>
     this.call("POST /api/admin/users/{user_id}/password-reset", { user_id: user }, { body: {} });
+  allowMedium = (alert_id: number, name: string) =>
+    this.call("POST /api/admin/allowed-media", {}, { body: { alert_id, name } });
   watches = () => this.call("GET /api/watches");
   markLeaving = (user: number, body: MarkLeavingRequest) =>
     this.call("POST /api/people/{user_id}/watch", { user_id: user }, { body });

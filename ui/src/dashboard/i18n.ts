@@ -228,6 +228,11 @@ const en = {
   resetLink: "Reset link",
   resetLinkFor: "One-time link for {person} (valid until {until}); give it to them only:",
   navLeaving: "Leaving",
+  allowMedium: "Allow this device",
+  allowMediumPrompt:
+    "Allow this removable medium on every PC of the company? Plugging it in is then recorded as info, not an alert. Name it (e.g. IT backup disk):",
+  mediumAllowed:
+    "The medium is allowed; the PCs get the change with their next upload. It is in the audit log.",
   kindAfterLastDay: "Activity after the last day",
   leavingTitle: "People who are leaving",
   leavingHint:
@@ -508,6 +513,11 @@ const ru: Dictionary<typeof en> = {
   resetLink: "Ссылка для сброса",
   resetLinkFor: "Одноразовая ссылка для {person} (действует до {until}); передайте только ему:",
   navLeaving: "Увольнения",
+  allowMedium: "Разрешить это устройство",
+  allowMediumPrompt:
+    "Разрешить этот съёмный носитель на всех ПК компании? Его подключение будет записываться как информация, а не оповещение. Как его назвать (например, «Диск резервных копий ИТ»):",
+  mediumAllowed:
+    "Носитель разрешён; ПК получат изменение со следующей отправкой. Это записано в журнал аудита.",
   kindAfterLastDay: "Активность после последнего дня",
   leavingTitle: "Увольняющиеся сотрудники",
   leavingHint:

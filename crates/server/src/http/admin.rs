@@ -439,3 +439,49 @@ pub async fn create_password_reset(
         }),
     ))
 }
+
+/// `POST /api/admin/allowed-media` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowMediumRequest {
+    /// The alert that names the medium (a stick plugged in, or a copy to it).
+    pub alert_id: i64,
+    /// What the company calls it, shown with its events (e.g. "IT backup disk").
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Allow the removable medium an alert names: its vendor, model, label (and serial, where
+/// the policy sends it) join the organisation's `exports.allowed_media`, so plugging it in is
+/// info instead of an alert on every PC (teams whose own policy sets `exports` keep their
+/// list). A policy change: audited with its diff. Answers the organisation's new policy.
+#[utoipa::path(post, path = "/api/admin/allowed-media", tag = "admin",
+    request_body = AllowMediumRequest,
+    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The medium is allowed already", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn allow_medium(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    ApiJson(req): ApiJson<AllowMediumRequest>,
+) -> ApiResult<Json<Policy>> {
+    let hidden = || ApiError::not_found(format!("there is no alert {}", req.alert_id));
+    let alert = state
+        .store
+        .alert(req.alert_id)
+        .await?
+        .filter(|a| a.org_id == admin.user.org_id)
+        .ok_or_else(hidden)?;
+    Ok(Json(
+        ops::allow_medium_of_alert(
+            state.store.as_ref(),
+            admin.user.org_id,
+            Actor::Admin(admin.user.id),
+            &alert,
+            req.name.as_deref(),
+            now_ms(),
+        )
+        .await?,
+    ))
+}

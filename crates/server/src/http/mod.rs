@@ -106,7 +106,7 @@ impl utoipa::Modify for SecurityAddon {
         admin::create_token, admin::list_devices, admin::revoke_device, admin::get_policy,
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
-        admin::create_password_reset,
+        admin::create_password_reset, admin::allow_medium,
         watch::list, watch::mark, watch::change, watch::end, watch::report_json,
         watch::report_csv, watch::report_pdf,
     ),
@@ -213,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/audit.csv", get(admin::audit_csv))
+        .route("/api/admin/allowed-media", post(admin::allow_medium))
         .route("/api/watches", get(watch::list))
         .route("/api/people/{user_id}/watch", post(watch::mark))
         .route("/api/watches/{watch_id}", put(watch::change))
