@@ -258,7 +258,7 @@ mod tests {
         let org = layer(r#"{"exports": {"removable_paths": ["/mnt"]}}"#);
         let out = with_allowed_medium(org, &m).expect("added");
         let p = effective(&[&out]).expect("valid");
-        assert_eq!(p.exports.allowed_media, [m.clone()]);
+        assert_eq!(p.exports.allowed_media, std::slice::from_ref(&m));
         assert_eq!(
             p.exports.removable_paths,
             ["/mnt"],
