@@ -135,8 +135,8 @@ pub struct ExportRule {
     pub min_count: Option<u32>,
     /// `true`: only exports from a sensitive app; `false`: only others.
     pub sensitive_source: Option<bool>,
-    /// Destination classes (`removable`, `network`, `local`, `printer`, `clipboard`, `web`);
-    /// empty = any.
+    /// Destination classes (`removable`, `network`, `cloud`, `local`, `printer`, `clipboard`,
+    /// `web`); empty = any.
     pub destinations: Vec<String>,
     /// `true`: only outside work hours; `false`: only inside.
     pub outside_work_hours: Option<bool>,
@@ -156,6 +156,16 @@ impl Default for ExportRule {
             severity: Severity::Info,
         }
     }
+}
+
+/// A folder a cloud-sync client uploads, named by the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CloudFolder {
+    /// The service, as events name it ("Mail.ru Cloud").
+    pub label: String,
+    /// The folder; `~` is the home folder.
+    pub path: String,
 }
 
 /// A CRM or other source of client data, recognised in a new data file by the file name its
@@ -288,6 +298,12 @@ pub struct ExportPolicy {
     pub removable_paths: Vec<String>,
     /// Watch files written to network and other remote file systems.
     pub network: bool,
+    /// Watch the folders that cloud-sync clients upload (Yandex.Disk, Dropbox, OneDrive,
+    /// Nextcloud, ownCloud, found from their settings) and `cloud_folders`.
+    pub cloud: bool,
+    /// More cloud-sync folders (`~` is the home folder), each with the service's name: for
+    /// clients whose settings are not read (e.g. Mail.ru Cloud, Google Drive for desktop).
+    pub cloud_folders: Vec<CloudFolder>,
     /// File-system types that count as network/remote (as in /proc/self/mountinfo).
     pub network_fs_types: Vec<String>,
     /// Print jobs (Linux: from the local CUPS server).
@@ -369,6 +385,8 @@ impl Default for ExportPolicy {
                 "glusterfs",
                 "fuse.gvfsd-fuse",
             ]),
+            cloud: true,
+            cloud_folders: Vec::new(),
             print: true,
             clipboard: true,
             clipboard_min_bytes: 20_000,
@@ -449,6 +467,12 @@ pub fn default_rules() -> Vec<ExportRule> {
             extensions: data.clone(),
             ..rule(&[FileToRemovable], Severity::High)
         },
+        // A data file put into a folder a cloud client uploads: on its way to a personal cloud.
+        ExportRule {
+            extensions: data.clone(),
+            destinations: vec!["cloud".to_owned()],
+            ..rule(&[FileToNetwork], Severity::High)
+        },
         ExportRule {
             min_count: Some(20),
             ..rule(&[FileToRemovable, FileToNetwork], Severity::High)
@@ -487,9 +511,10 @@ pub fn default_rules() -> Vec<ExportRule> {
     ]
 }
 
-const DESTINATIONS: [&str; 6] = [
+const DESTINATIONS: [&str; 7] = [
     "removable",
     "network",
+    "cloud",
     "local",
     "printer",
     "clipboard",
@@ -541,6 +566,7 @@ impl ExportPolicy {
             enabled: true,
             removable: true,
             network: true,
+            cloud: true,
             print: true,
             clipboard: true,
             uploads: true,
@@ -591,6 +617,24 @@ impl ExportPolicy {
             }
             if let Some(message) = crate::text::hidden_char_error("the label", label) {
                 return err(format!("exports.client_sources[{i}].label"), message);
+            }
+        }
+        for (i, f) in self.cloud_folders.iter().enumerate() {
+            if f.label.trim().is_empty() || f.label.chars().count() > 100 {
+                return err(
+                    format!("exports.cloud_folders[{i}].label"),
+                    "must be 1 to 100 characters, the service's name, e.g. \"Mail.ru Cloud\""
+                        .into(),
+                );
+            }
+            if let Some(message) = crate::text::hidden_char_error("the label", &f.label) {
+                return err(format!("exports.cloud_folders[{i}].label"), message);
+            }
+            if f.path.trim().is_empty() {
+                return err(
+                    format!("exports.cloud_folders[{i}].path"),
+                    "is empty; give the folder the client uploads, e.g. \"~/Cloud Mail.Ru\"".into(),
+                );
             }
         }
         for (i, m) in self.allowed_media.iter().enumerate() {

@@ -14,6 +14,8 @@ pub enum Destination {
     Removable,
     /// A network share or other remote file system.
     Network,
+    /// A folder a cloud-sync client uploads (Yandex.Disk, Dropbox, …).
+    Cloud,
 }
 
 impl Destination {
@@ -23,6 +25,7 @@ impl Destination {
             Destination::Local => "local",
             Destination::Removable => "removable",
             Destination::Network => "network",
+            Destination::Cloud => "cloud",
         }
     }
 }

@@ -225,7 +225,7 @@ impl Detector {
             Destination::Local if !is_data => return Vec::new(),
             Destination::Local => ExportKind::DataFileCreated,
             Destination::Removable => ExportKind::FileToRemovable,
-            Destination::Network => ExportKind::FileToNetwork,
+            Destination::Network | Destination::Cloud => ExportKind::FileToNetwork,
         };
         let mut e = self.base(at, kind);
         e.file_name = f.path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -244,7 +244,12 @@ impl Detector {
         };
         e.details.insert("change".into(), text(change));
         if let Some(label) = &f.label {
-            e.details.insert("label".into(), text(label.clone()));
+            // A cloud folder's label is the service it uploads to.
+            let key = match f.destination {
+                Destination::Cloud => "cloud_service",
+                _ => "label",
+            };
+            e.details.insert(key.into(), text(label.clone()));
         }
         let origin_domain = f.origin.domain();
         let source = e

@@ -12,6 +12,7 @@
 #![deny(unsafe_code)]
 
 pub mod classify;
+pub mod cloud;
 pub mod detector;
 pub mod drives;
 mod error;

@@ -185,6 +185,23 @@ impl ExportWatchers {
                         w.problems.push(e.to_string());
                     }
                 }
+                if policy.cloud {
+                    for root in cloud_roots(policy, options.home.as_deref()) {
+                        tracing::info!(
+                            "watching the {} folder {}",
+                            root.service,
+                            root.path.display()
+                        );
+                        let root = Root {
+                            path: root.path,
+                            destination: Destination::Cloud,
+                            label: Some(root.service),
+                        };
+                        if let Err(e) = files.add(root) {
+                            w.problems.push(e.to_string());
+                        }
+                    }
+                }
             }
             Err(e) => {
                 w.problems.push(e.to_string());
@@ -402,6 +419,36 @@ impl Drop for ExportWatchers {
         self.stop.store(true, Ordering::Relaxed);
         self.give_up.store(true, Ordering::Relaxed);
     }
+}
+
+/// The cloud-sync folders to watch: those the clients' settings in `home` name, then the
+/// policy's `cloud_folders` that exist (a folder found both ways is watched once, under the
+/// policy's name).
+fn cloud_roots(policy: &ExportPolicy, home: Option<&Path>) -> Vec<crate::cloud::CloudRoot> {
+    let onedrive: Vec<PathBuf> = ["OneDrive", "OneDriveCommercial"]
+        .iter()
+        .filter(|_| cfg!(windows))
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .collect();
+    let mut roots = home
+        .map(|h| crate::cloud::discover(h, &onedrive))
+        .unwrap_or_default();
+    for f in &policy.cloud_folders {
+        let Some(path) = expand(&f.path, home) else {
+            continue;
+        };
+        if !path.is_dir() {
+            tracing::info!("cloud folder {} does not exist", path.display());
+            continue;
+        }
+        roots.retain(|r| r.path != path);
+        roots.push(crate::cloud::CloudRoot {
+            service: f.label.clone(),
+            path,
+        });
+    }
+    roots
 }
 
 /// Where files written in a watched folder go: on Windows a UNC path or a mapped drive is the

@@ -386,9 +386,10 @@ impl Hashing {
         Ok(())
     }
 
-    /// Local folders report data files only; removable media and shares report every file.
+    /// Local and cloud folders report data files only (a cloud client also writes what it
+    /// downloads there); removable media and shares report every file.
     fn reportable(&self, root: &Root, path: &Path) -> bool {
-        root.destination != Destination::Local
+        !matches!(root.destination, Destination::Local | Destination::Cloud)
             || classify::is_data_file(path, &self.data_extensions)
     }
 

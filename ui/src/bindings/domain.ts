@@ -208,8 +208,8 @@ min_count: number | null,
  */
 sensitive_source: boolean | null, 
 /**
- * Destination classes (`removable`, `network`, `local`, `printer`, `clipboard`, `web`);
- * empty = any.
+ * Destination classes (`removable`, `network`, `cloud`, `local`, `printer`, `clipboard`,
+ * `web`); empty = any.
  */
 destinations: Array<string>, 
 /**
@@ -263,6 +263,16 @@ removable_paths: Array<string>,
  * Watch files written to network and other remote file systems.
  */
 network: boolean, 
+/**
+ * Watch the folders that cloud-sync clients upload (Yandex.Disk, Dropbox, OneDrive,
+ * Nextcloud, ownCloud, found from their settings) and `cloud_folders`.
+ */
+cloud: boolean, 
+/**
+ * More cloud-sync folders (`~` is the home folder), each with the service's name: for
+ * clients whose settings are not read (e.g. Mail.ru Cloud, Google Drive for desktop).
+ */
+cloud_folders: Array<CloudFolder>, 
 /**
  * File-system types that count as network/remote (as in /proc/self/mountinfo).
  */

@@ -173,6 +173,8 @@ fn detail_gate(kind: ExportKind, key: &str) -> Option<Gate> {
         // The host a file was downloaded from; its full address (`origin_url`) stays on the PC.
         (FileToRemovable | FileToNetwork | DataFileCreated, "origin_domain") => Some(Gate::Domains),
         (FileToRemovable | FileToNetwork | DataFileCreated, "sha256") => Some(Gate::Hashes),
+        // The cloud service a file was put into the folder of ("Yandex.Disk").
+        (FileToNetwork, "cloud_service") => Some(Gate::Always),
         (
             RemovableMounted | RemovableUnmounted,
             "label" | "vendor" | "model" | "fs_type" | "removable_because" | "allowed_medium",
