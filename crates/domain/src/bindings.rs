@@ -42,6 +42,7 @@ pub fn typescript() -> String {
         ExportRule::decl(&cfg),
         ClientSource::decl(&cfg),
         AllowedMedium::decl(&cfg),
+        CloudFolder::decl(&cfg),
         ExportPolicy::decl(&cfg),
         Policy::decl(&cfg),
         GroupBy::decl(&cfg),

@@ -237,6 +237,16 @@ name: string | null, vendor: string | null, model: string | null, serial: string
  */
 label: string | null, };
 
+export type CloudFolder = { 
+/**
+ * The service, as events name it ("Mail.ru Cloud").
+ */
+label: string, 
+/**
+ * The folder; `~` is the home folder.
+ */
+path: string, };
+
 export type ExportPolicy = { 
 /**
  * Master switch: with `false` nothing below is watched.
