@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::windows::WinEnv;
 use common::{
     all_records, assert_each_kill_lost_at_most, idle_to_decide, now_ms, row, total, wait_for, Lcg,
+    SetOnDrop,
 };
 use company::{active_of, window, Company, DAY, MIN, T0};
 use worktrace_domain::Record;
@@ -68,9 +69,8 @@ fn with_input<T>(x: &XSession, w: &TestWindow, f: impl FnOnce() -> T) -> T {
                 std::thread::sleep(Duration::from_millis(300));
             }
         });
-        let out = f();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        out
+        let _done = SetOnDrop(&done);
+        f()
     })
 }
 

@@ -7,6 +7,7 @@ pub mod windows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -85,12 +86,6 @@ impl Env {
         agent
     }
 
-    /// The running agent's status file, parsed; `None` while there is none (or it is being
-    /// replaced).
-    pub fn agent_status(&self) -> Option<serde_json::Value> {
-        agent_status(&self.data_dir())
-    }
-
     /// `report` as parsed JSON.
     pub fn report_json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["report", "--format", "json"];
@@ -152,11 +147,6 @@ pub fn wait_for_app(data_dir: &Path, app: &str) {
         &format!("the agent to see {app} in front"),
         || agent_status(data_dir).is_some_and(|s| s["app"] == app),
     );
-}
-
-/// Whether another process holds the agent lock.
-pub fn lock_held(path: &Path) -> bool {
-    worktrace_agent::lock::AgentLock::is_held(path)
 }
 
 #[derive(Debug)]
@@ -249,18 +239,27 @@ pub fn work_for(x: &worktrace_testkit::XSession, d: Duration) -> Duration {
 /// Runs `f` while the user is "active" on the display (pointer moves every 300 ms on another
 /// thread), so that however long `f` takes, the user is never idle meanwhile.
 pub fn with_input<T>(x: &worktrace_testkit::XSession, f: impl FnOnce() -> T) -> T {
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            while !done.load(Ordering::Relaxed) {
                 x.input().expect("inject input");
                 std::thread::sleep(Duration::from_millis(300));
             }
         });
-        let out = f();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        out
+        let _done = SetOnDrop(&done);
+        f()
     })
+}
+
+/// Sets the flag when dropped, also when a panic unwinds: a thread that waits for the flag
+/// ends, and the test fails instead of hanging.
+pub struct SetOnDrop<'a>(pub &'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The idle period `status` asks a decision for (`worktrace decide START …`): its START.
