@@ -262,6 +262,7 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
     screenshot(&client, "today").await;
 
     // Idle past the threshold, then back: the idle prompt asks.
+    // Kept: hands off for longer than the idle threshold is what is under test.
     tokio::time::sleep(Duration::from_secs(IDLE_THRESHOLD_SECS + 4)).await;
     x.input().expect("come back from idle");
     x.activate(&term).expect("focus the xterm again");
@@ -328,6 +329,7 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
         now_text.contains("Paused since"),
         "the Today view says tracking is paused: {now_text}"
     );
+    // Kept: the length of the pause is what becomes a break in the totals below.
     tokio::time::sleep(Duration::from_secs(3)).await;
     x.input().expect("input while paused (not recorded)");
     screenshot(&client, "paused").await;
@@ -365,7 +367,26 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
         15,
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(6)).await; // the view reloads every 5 s
+    // Today's figures as read after the clock-out: the work session in them has ended.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut open = Vec::new();
+        for s in client
+            .find_all(Locator::Css("[data-testid=timeline-session]"))
+            .await
+            .unwrap_or_default()
+        {
+            open.push(s.attr("data-open").await.ok().flatten());
+        }
+        if !open.is_empty() && open.iter().all(|o| o.as_deref() == Some("false")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "today's view never showed the work session ended: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let ms = |v: Option<String>| v.and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let worked = ms(attr(&client, "[data-testid=worked-time]", "data-ms").await);
     let idle = ms(attr(&client, "[data-testid=idle-time]", "data-ms").await);

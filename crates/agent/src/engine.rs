@@ -246,6 +246,7 @@ impl Engine {
         let mut last_checkpoint = Instant::now();
         let mut next_tick = Instant::now();
         let mut line = crate::status_line::StatusLine::new(options.status_line);
+        let mut first_sample = true;
         while !stop.load(Ordering::Relaxed) {
             self.tick(now_ms());
             self.answer_commands();
@@ -256,7 +257,13 @@ impl Engine {
                 let status = self.status();
                 self.save_status(&status);
                 line.show(&status, &self.control, &self.settings.day_clock());
+            } else if first_sample {
+                // The status is how other processes learn that tracking runs: written at the
+                // first sample, when the export watchers are already started, not a
+                // checkpoint interval later.
+                self.write_status();
             }
+            first_sample = false;
             next_tick += poll;
             let now = Instant::now();
             if next_tick > now {

@@ -1,5 +1,6 @@
 //! The running agent's status (`agent-status.json`): what `worktrace status`, the status line
-//! and the desktop app read about it.
+//! and the desktop app read about it. Written after the first sample (so its presence, with
+//! the agent's pid, says that tracking runs), at every checkpoint and after each command.
 
 use serde::{Deserialize, Serialize};
 use worktrace_domain::Millis;

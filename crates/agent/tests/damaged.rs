@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{wait_for, Env};
+use common::Env;
 use worktrace_domain::{Record, WindowSpan};
 use worktrace_store::{DayClock, Store};
 use worktrace_testkit::XSession;
@@ -72,10 +70,8 @@ fn the_agent_salvages_a_damaged_database_and_goes_on_tracking() {
         "says what to do: {err}"
     );
 
+    // Returns once the agent, past the salvage, reports its status.
     let agent = env.start_agent();
-    wait_for(Duration::from_secs(30), "the agent's status", || {
-        env.data_dir().join("agent-status.json").exists()
-    });
     let stopped = agent.stop();
     let said = String::from_utf8_lossy(&stopped.stderr);
     assert!(

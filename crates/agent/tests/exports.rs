@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{export_rows, of_kind, wait_for, Env};
+use common::{export_rows, of_kind, wait_for, wait_for_app, Env};
 use worktrace_testkit::XSession;
 
 fn settings(downloads: &str, media: &str, clipboard: bool) -> String {
@@ -58,13 +58,13 @@ fn a_csv_written_after_a_crm_window_is_an_export_from_it() {
         .spawn_window("localc", "Untitled 1")
         .expect("spreadsheet window");
     env.ok(&["clock-in"]);
-    let agent = env.start_agent();
     x.activate(&crm).expect("focus the CRM");
+    let agent = env.start_agent();
     x.input().expect("input");
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_app(&env.data_dir(), "crmapp");
     x.activate(&calc).expect("focus the spreadsheet");
     x.input().expect("input");
-    std::thread::sleep(Duration::from_millis(800));
+    wait_for_app(&env.data_dir(), "localc");
     std::fs::write(
         downloads.join("customers-export.csv"),
         "name,phone\nA,1\nB,2\n",
@@ -125,9 +125,8 @@ fn a_burst_of_200_files_to_a_mounted_stick_is_one_incident() {
         Some(x.display()),
     );
     env.ok(&["clock-in"]);
+    // Its status comes after export detection has read the mount table: the stick is new.
     let agent = env.start_agent();
-    // Give the agent a moment to read the mount table before the stick appears.
-    std::thread::sleep(Duration::from_millis(1000));
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=32m", "worktrace-stick"])
         .arg(&stick)
@@ -217,9 +216,8 @@ fn a_tabular_clipboard_copy_is_recorded_by_shape_never_by_content() {
         Some(x.display()),
     );
     env.ok(&["clock-in"]);
+    // Its status comes after the clipboard watcher's subscription is confirmed.
     let agent = env.start_agent();
-    // Wait until the agent's clipboard watcher is connected (it logs nothing; give it a moment).
-    std::thread::sleep(Duration::from_millis(1500));
     let marker = "ZQXJ-SECRET-CLIENT";
     let mut text = String::new();
     for i in 0..500 {

@@ -44,8 +44,10 @@ fn a_pause_records_nothing_of_the_paused_window_survives_a_crash_and_is_a_break(
         .expect("second window");
 
     env.ok(&["clock-in"]);
-    let agent = env.start_agent();
+    // The work window is in front from the agent's first sample on (the private one, opened
+    // last, would otherwise be recorded before the pause).
     x.activate(&work).expect("focus the work window");
+    let agent = env.start_agent();
     work_for(&x, Duration::from_secs(3));
 
     let said = env.ok(&["pause"]);

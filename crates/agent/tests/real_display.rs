@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{idle_to_decide, row, total, wait_for, work_for, Env};
+use common::{idle_to_decide, row, total, wait_for, with_input, work_for, Env};
 use worktrace_testkit::XSession;
 
 const SETTINGS: &str = r#"
@@ -30,7 +30,10 @@ fn report_shows_real_windows_with_titles_durations_and_idle() {
         .expect("second window");
 
     env.ok(&["clock-in"]);
-    let agent = env.start_agent();
+    // Alpha is in front, and the user active, from the agent's first sample on.
+    x.activate(&alpha).expect("focus alpha");
+    let agent = with_input(&x, || env.start_agent());
+    let alpha_from = Instant::now();
 
     // A second agent on the same database is refused and names the first.
     let second = env.output(&["run", "--quiet"]);
@@ -38,8 +41,8 @@ fn report_shows_real_windows_with_titles_durations_and_idle() {
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("already recording"), "says why: {err}");
 
-    x.activate(&alpha).expect("focus alpha");
-    let alpha_time = work_for(&x, Duration::from_secs(4));
+    work_for(&x, Duration::from_secs(4));
+    let alpha_time = alpha_from.elapsed();
     // Live totals include the span still being recorded (not yet in the record chain).
     let live = env.ok(&["status"]);
     assert!(
@@ -51,6 +54,7 @@ fn report_shows_real_windows_with_titles_durations_and_idle() {
 
     // Hands off: idle after the 10 s threshold, back-dated to the last input.
     let idle_started = Instant::now();
+    // Kept: hands off for longer than the 10 s idle threshold is what is under test.
     std::thread::sleep(Duration::from_secs(13));
     x.input().expect("return from idle");
     let idle_time = idle_started.elapsed();
@@ -60,8 +64,8 @@ fn report_shows_real_windows_with_titles_durations_and_idle() {
         env.ok(&["status"]).contains("waits for a decision")
     });
     let idle_start = idle_to_decide(&env.ok(&["status"]));
+    // The agent answers once the decision is saved.
     env.ok(&["decide", &idle_start, "meeting"]);
-    std::thread::sleep(Duration::from_millis(600));
     agent.stop();
 
     let by_title = env.report_json(&["--by", "title"]);

@@ -11,7 +11,7 @@ mod pc;
 
 use std::time::Duration;
 
-use common::{wait_for, Env};
+use common::{wait_for, wait_for_app, Env};
 use company::{active_of, files_containing, usb_copy, window, Backend, Company, DAY, MIN, T0};
 use pc::{Keyring, Pc};
 use serde_json::Value;
@@ -326,14 +326,12 @@ fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
         .spawn_window("betaapp", "Beta Report")
         .expect("second window");
     pc.ok(&["clock-in"]);
+    x.activate(&alpha).expect("focus alpha");
     let agent = pc.start_agent();
 
     // Switching windows makes the first span final, so it reaches the rollups and the outbox.
-    x.activate(&alpha).expect("focus alpha");
-    for _ in 0..8 {
-        x.input().expect("input");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    x.input().expect("input");
+    wait_for_app(&pc.env.data_dir(), "XTerm");
     x.activate(&beta).expect("focus beta");
     x.input().expect("input");
     let today = {
@@ -366,10 +364,10 @@ fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
         .unwrap_or_else(|| panic!("sync names the device: {state}"));
     company.revoke(device);
     // More finished spans after the revocation: they must stay on the PC.
-    for w in [&alpha, &beta, &alpha] {
+    for (w, app) in [(&alpha, "XTerm"), (&beta, "betaapp"), (&alpha, "XTerm")] {
         x.activate(w).expect("focus");
         x.input().expect("input");
-        std::thread::sleep(Duration::from_millis(700));
+        wait_for_app(&pc.env.data_dir(), app);
     }
     wait_for(
         Duration::from_secs(30),
@@ -464,8 +462,8 @@ fn titles_leave_the_pc_only_when_the_policy_says_so() {
         .spawn_window("betaapp", "Beta Report")
         .expect("second window");
     pc.ok(&["clock-in"]);
-    let agent = pc.start_agent();
     x.activate(&alpha).expect("focus alpha");
+    let agent = pc.start_agent();
     x.input().expect("input");
     let now_path = format!("/api/teams/{}/now", company.team);
     let anna = |company: &Company| -> Value {

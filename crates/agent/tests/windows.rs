@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::windows::WinEnv;
 use common::{
     all_records, assert_each_kill_lost_at_most, idle_to_decide, now_ms, row, total, wait_for, Lcg,
+    SetOnDrop,
 };
 use company::{active_of, window, Company, DAY, MIN, T0};
 use worktrace_domain::Record;
@@ -68,9 +69,8 @@ fn with_input<T>(x: &XSession, w: &TestWindow, f: impl FnOnce() -> T) -> T {
                 std::thread::sleep(Duration::from_millis(300));
             }
         });
-        let out = f();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        out
+        let _done = SetOnDrop(&done);
+        f()
     })
 }
 
@@ -122,15 +122,18 @@ fn tracks_wine_windows_idle_from_the_last_input_and_lock_from_its_first_second()
         .expect("Wine's regedit");
 
     env.ok(&["clock-in"]);
-    let agent = env.start_agent();
+    // Notepad is in front, and the person active, from the agent's first sample on.
     x.activate(&notepad).expect("focus notepad");
+    let agent = with_input(&x, &notepad, || env.start_agent());
     let notepad_time = work_in(&x, &notepad, Duration::from_secs(8));
     x.activate(&regedit).expect("focus regedit");
     let regedit_from = Instant::now();
+    // Kept: 8 s of work in regedit is the span whose length is checked.
     with_input(&x, &regedit, || std::thread::sleep(Duration::from_secs(8)));
     let regedit_time = regedit_from.elapsed();
 
     // Hands off for longer than the 10 s threshold: idle, back-dated to the last input.
+    // Kept: the time past the threshold is what is under test.
     let hands_off = Instant::now();
     std::thread::sleep(Duration::from_secs(14));
     x.input_over(&regedit).expect("return from idle");
@@ -152,7 +155,8 @@ fn tracks_wine_windows_idle_from_the_last_input_and_lock_from_its_first_second()
         let idle_start = idle_to_decide(&env.ok(&["status"]));
         env.ok(&["decide", &idle_start, "meeting"]);
         // Locked while input goes on (a mouse jiggler, a remote session): idle from the
-        // lock's first second until the unlock.
+        // lock's first second until the unlock. The sleeps here are kept: the lock (6 s), the
+        // pause (4 s) and the stretches of work between them (2 s) are the lengths checked.
         std::thread::sleep(Duration::from_secs(2));
         let lock = timed(|| post_session_change(&env, 7)); // WTS_SESSION_LOCK
         std::thread::sleep(Duration::from_secs(6));

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::windows::WinEnv;
-use common::{export_rows, of_kind, wait_for};
+use common::{export_rows, of_kind, wait_for, wait_for_app};
 use worktrace_testkit::wine::build_c_program;
 use worktrace_testkit::XSession;
 
@@ -82,9 +82,8 @@ fn copies_to_removable_and_network_drives_are_recorded_and_arrivals_and_removals
     write_files(&env.prefix.drive_c().join("clients"), 200, "client");
 
     env.ok(&["clock-in"]);
+    // Its first status comes after the drive watcher's first reading of the drives.
     let agent = env.start_agent();
-    // Give the drive watcher its first reading (it is started with the agent's status).
-    std::thread::sleep(Duration::from_secs(2));
     let out = env
         .prefix
         .run(
@@ -269,13 +268,13 @@ fn a_csv_written_after_a_crm_window_is_an_export_from_it() {
         .expect("Wine's notepad");
 
     env.ok(&["clock-in"]);
-    let agent = env.start_agent();
     x.activate(&crm).expect("focus the CRM");
+    let agent = env.start_agent();
     x.input_over(&crm).expect("input");
-    std::thread::sleep(Duration::from_millis(2000));
+    wait_for_app(&env.data_dir(), "crm_window.exe");
     x.activate(&notepad).expect("focus notepad");
     x.input_over(&notepad).expect("input");
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_app(&env.data_dir(), "notepad.exe");
     // The default watched folders: ~/Downloads is the profile's Downloads.
     let downloads = env.prefix.user_profile().join("Downloads");
     std::fs::write(

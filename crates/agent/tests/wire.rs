@@ -178,37 +178,28 @@ fn nothing_leaves_the_pc_that_the_policy_does_not_name_and_sent_shows_every_byte
         .spawn_window("crmapp", &format!("Clients {TITLE}-real — CRM"))
         .expect("a CRM window");
     pc.ok(&["clock-in"]);
-    let agent = pc.start_agent();
     x.activate(&crm).expect("focus the CRM window");
+    // The agent reports its status once the folder watcher runs.
+    let agent = pc.start_agent();
     x.input().expect("input");
-    // The watcher starts a moment after the agent: a file is written (complete, renamed into
-    // place) until one is recorded.
+    // A data file, complete when it appears (renamed into place).
+    let tmp = real_folder.join(".part");
+    std::fs::write(&tmp, "name,phone\nAnna,1\n".repeat(50)).expect("write");
+    std::fs::rename(&tmp, real_folder.join("clients-1.csv")).expect("rename into place");
     let mut hash = String::new();
-    let mut written = 0;
     wait_for(
         Duration::from_secs(60),
-        "a data file as an export, hashed",
+        "the data file as an export, hashed",
         || {
             let rows = export_rows(&pc.ok(&["exports", "--format", "json"]));
-            if let Some(h) = rows
+            let found = rows
                 .iter()
-                .find(|r| {
-                    r["file_name"]
-                        .as_str()
-                        .is_some_and(|n| n.starts_with("clients-"))
-                })
-                .and_then(|r| r["details"]["sha256"].as_str())
-            {
+                .find(|r| r["file_name"] == "clients-1.csv")
+                .and_then(|r| r["details"]["sha256"].as_str());
+            if let Some(h) = found {
                 hash = h.to_owned();
-                return true;
             }
-            written += 1;
-            let tmp = real_folder.join(".part");
-            std::fs::write(&tmp, format!("name,phone\nAnna,{written}\n").repeat(50))
-                .expect("write");
-            std::fs::rename(&tmp, real_folder.join(format!("clients-{written}.csv")))
-                .expect("rename into place");
-            false
+            found.is_some()
         },
     );
     wait_for(

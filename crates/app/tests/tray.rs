@@ -137,6 +137,7 @@ fn tray_tracks_without_webview_stays_single_prompts_and_stops_on_sigterm() {
     // Away past the threshold, then back: with no window open, the tray starts a window
     // process that shows the idle prompt.
     x.input().expect("input before going idle");
+    // Kept: hands off for longer than the idle threshold is what is under test.
     std::thread::sleep(Duration::from_secs(IDLE_SECS + 2));
     x.input().expect("come back from idle");
     wait_until(20, "the idle prompt window was shown", || {

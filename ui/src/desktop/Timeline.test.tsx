@@ -54,6 +54,26 @@ describe("timeline", () => {
     expect(screen.getByTestId("timeline-hover").textContent).toContain("Meeting");
   });
 
+  it("marks the work session still open", () => {
+    const sessions = [
+      { start: base + 8 * h, end: base + 9 * h },
+      { start: base + 9.25 * h, end: null },
+    ];
+    render(
+      <LangContext.Provider value={{ lang: "en", setLang: () => {} }}>
+        <Timeline
+          spans={[span({})]}
+          sessions={sessions}
+          from={base}
+          to={base + 24 * h}
+          now={base + 10 * h}
+        />
+      </LangContext.Provider>,
+    );
+    const drawn = screen.getAllByTestId("timeline-session");
+    expect(drawn.map((d) => d.dataset.open)).toEqual(["false", "true"]);
+  });
+
   it("says so when nothing was recorded", () => {
     render(
       <LangContext.Provider value={{ lang: "ru", setLang: () => {} }}>

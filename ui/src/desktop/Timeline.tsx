@@ -101,6 +101,8 @@ export function Timeline(props: {
             <div
               key={s.start}
               className="session"
+              data-testid="timeline-session"
+              data-open={s.end === null}
               title={t("session")}
               style={{ left: `${p.left}%`, width: `${p.width}%` }}
             />

@@ -7,6 +7,7 @@ pub mod windows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -67,20 +68,21 @@ impl Env {
         self.command(args).output().expect("start worktrace")
     }
 
-    /// Starts `worktrace run --quiet` and waits until it has taken the lock.
+    /// Starts `worktrace run --quiet` and waits until it tracks (see [`wait_for_status`]).
     pub fn start_agent(&self) -> Agent {
-        let child = self
-            .command(&["run", "--quiet"])
+        self.start_agent_with(self.command(&["run", "--quiet"]))
+    }
+
+    /// Starts the agent with `run` (`worktrace run` from [`Env::command`], perhaps with more
+    /// environment) and waits until it tracks (see [`wait_for_status`]).
+    pub fn start_agent_with(&self, mut run: Command) -> Agent {
+        let child = run
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the agent");
-        let agent = Agent { child: Some(child) };
-        wait_for(
-            Duration::from_secs(20),
-            "the agent to take its lock",
-            || lock_held(&self.data_dir().join("agent.lock")),
-        );
+        let mut agent = Agent { child: Some(child) };
+        wait_for_status(&self.data_dir(), &mut agent);
         agent
     }
 
@@ -92,9 +94,59 @@ impl Env {
     }
 }
 
-/// Whether another process holds the agent lock.
-pub fn lock_held(path: &Path) -> bool {
-    worktrace_agent::lock::AgentLock::is_held(path)
+/// How long an agent may take to start on a busy machine (open and check the database,
+/// start export detection, take the first sample).
+pub const START_PATIENCE: Duration = Duration::from_secs(60);
+
+/// `agent-status.json` in `data_dir`, parsed; `None` while there is none (or it is being
+/// replaced).
+pub fn agent_status(data_dir: &Path) -> Option<serde_json::Value> {
+    let bytes = std::fs::read(data_dir.join("agent-status.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Waits until the status file in `data_dir` names `agent`'s own process: the agent writes it
+/// after its first sample, once it holds the lock, has opened the database and started export
+/// detection. A status an earlier agent left behind (killed, it could not remove it) names
+/// another process and does not count. Panics with the agent's messages if it exits first.
+pub fn wait_for_status(data_dir: &Path, agent: &mut Agent) -> serde_json::Value {
+    let until = Instant::now() + START_PATIENCE;
+    let child = agent.child.as_mut().expect("a running agent");
+    let pid = u64::from(child.id());
+    loop {
+        if let Some(status) = agent_status(data_dir).filter(|s| s["pid"].as_u64() == Some(pid)) {
+            return status;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            let out = agent
+                .child
+                .take()
+                .expect("a running agent")
+                .wait_with_output()
+                .expect("collect the agent's output");
+            panic!(
+                "the agent exited at start ({}) before writing its status: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(
+            Instant::now() < until,
+            "the agent (pid {pid}) wrote no status within {} s",
+            START_PATIENCE.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the agent's status in `data_dir` names `app` as the window in front: the
+/// agent has taken a sample of it (and export detection has been told).
+pub fn wait_for_app(data_dir: &Path, app: &str) {
+    wait_for(
+        START_PATIENCE,
+        &format!("the agent to see {app} in front"),
+        || agent_status(data_dir).is_some_and(|s| s["app"] == app),
+    );
 }
 
 #[derive(Debug)]
@@ -182,6 +234,32 @@ pub fn work_for(x: &worktrace_testkit::XSession, d: Duration) -> Duration {
         std::thread::sleep(Duration::from_millis(300));
     }
     start.elapsed()
+}
+
+/// Runs `f` while the user is "active" on the display (pointer moves every 300 ms on another
+/// thread), so that however long `f` takes, the user is never idle meanwhile.
+pub fn with_input<T>(x: &worktrace_testkit::XSession, f: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                x.input().expect("inject input");
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        });
+        let _done = SetOnDrop(&done);
+        f()
+    })
+}
+
+/// Sets the flag when dropped, also when a panic unwinds: a thread that waits for the flag
+/// ends, and the test fails instead of hanging.
+pub struct SetOnDrop<'a>(pub &'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The idle period `status` asks a decision for (`worktrace decide START …`): its START.

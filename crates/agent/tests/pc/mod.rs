@@ -4,14 +4,13 @@
 
 #![allow(dead_code)]
 
-use std::process::{Output, Stdio};
-use std::time::Duration;
+use std::process::Output;
 
 use worktrace_domain::Record;
 use worktrace_store::{DayClock, Store};
 use worktrace_testkit::keyring::KeyringSession;
 
-use crate::common::{self, wait_for, Env};
+use crate::common::{self, Env};
 
 /// The real Secret Service in a private session (see the testkit).
 pub struct Keyring(KeyringSession);
@@ -52,21 +51,11 @@ impl Pc {
         }
     }
 
-    /// `worktrace run --quiet` on a display, waiting until it holds its lock.
+    /// `worktrace run --quiet` with the private keyring, waiting until it tracks.
     pub fn start_agent(&self) -> common::Agent {
-        let child = self
-            .env
-            .command(&["run", "--quiet"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the agent");
-        let agent = common::Agent { child: Some(child) };
-        wait_for(Duration::from_secs(20), "the agent's lock", || {
-            common::lock_held(&self.env.data_dir().join("agent.lock"))
-        });
-        agent
+        let mut run = self.env.command(&["run", "--quiet"]);
+        run.env("DBUS_SESSION_BUS_ADDRESS", &self.bus);
+        self.env.start_agent_with(run)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

@@ -44,7 +44,8 @@ fn class_of(value: &[u8]) -> Option<String> {
 }
 
 /// Watches the CLIPBOARD of `display` until `stop` is set; bulk-copy candidates go to `out`
-/// (the detector applies the policy's thresholds).
+/// (the detector applies the policy's thresholds). Returns once the X server has confirmed
+/// the XFixes subscription.
 pub fn watch(
     display: &str,
     out: Sender<(Millis, Seen)>,
@@ -84,14 +85,19 @@ pub fn watch(
         0,
         &CreateWindowAux::new().event_mask(EventMask::PROPERTY_CHANGE),
     )
-    .map_err(|e| x_err(e.to_string()))?;
+    .map_err(|e| x_err(e.to_string()))?
+    .check()
+    .map_err(|e| x_err(format!("cannot create the clipboard window: {e}")))?;
+    // Checked, not only sent: when `watch` returns, the server holds the subscription, so
+    // every copy made from then on is seen.
     conn.xfixes_select_selection_input(
         window,
         atoms.CLIPBOARD,
         SelectionEventMask::SET_SELECTION_OWNER,
     )
-    .map_err(|e| x_err(e.to_string()))?;
-    conn.flush().map_err(|e| x_err(e.to_string()))?;
+    .map_err(|e| x_err(e.to_string()))?
+    .check()
+    .map_err(|e| x_err(format!("cannot subscribe to CLIPBOARD changes: {e}")))?;
     let display_name = display.to_owned();
     std::thread::Builder::new()
         .name("worktrace-export-clipboard".into())
