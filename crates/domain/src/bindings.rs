@@ -43,6 +43,7 @@ pub fn typescript() -> String {
         ClientSource::decl(&cfg),
         AllowedMedium::decl(&cfg),
         CloudFolder::decl(&cfg),
+        AnomalyPolicy::decl(&cfg),
         ExportPolicy::decl(&cfg),
         Policy::decl(&cfg),
         GroupBy::decl(&cfg),

@@ -158,6 +158,36 @@ impl Default for ExportRule {
     }
 }
 
+/// When a day of a person's exports is unusual: more than `factor_percent` % of both their own
+/// 95th percentile over the `baseline_days` before and their team's, and at least `min_files`.
+/// The server checks it as alerts arrive and raises one alert per person, day and kind that
+/// says why in numbers. No score, no ranking: each alert stands for itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnomalyPolicy {
+    pub enabled: bool,
+    /// 300: three times the usual.
+    pub factor_percent: u32,
+    /// Fewer files (or copies, visits, jobs) than this in a day are never unusual.
+    pub min_files: u32,
+    /// Days before the day that make its baseline.
+    pub baseline_days: u32,
+    /// The person's risk view lists unusual days of this many days back; older ones fade.
+    pub fade_days: u32,
+}
+
+impl Default for AnomalyPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            factor_percent: 300,
+            min_files: 10,
+            baseline_days: 30,
+            fade_days: 14,
+        }
+    }
+}
+
 /// A folder a cloud-sync client uploads, named by the policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -346,6 +376,9 @@ pub struct ExportPolicy {
     pub work_hours: WorkHours,
     /// Severity rules (see [`ExportRule`]). A policy that sets `rules` replaces the whole list.
     pub rules: Vec<ExportRule>,
+    /// Alerts for a day far above the person's usual exports and their team's (computed by
+    /// the company server; see [`AnomalyPolicy`]).
+    pub anomaly: AnomalyPolicy,
 }
 
 fn sites(items: &[(&str, &str)]) -> Vec<SitePattern> {
@@ -445,6 +478,7 @@ impl Default for ExportPolicy {
             burst_max_secs: 600,
             work_hours: WorkHours::default(),
             rules: default_rules(),
+            anomaly: AnomalyPolicy::default(),
         }
     }
 }
@@ -618,6 +652,28 @@ impl ExportPolicy {
             if let Some(message) = crate::text::hidden_char_error("the label", label) {
                 return err(format!("exports.client_sources[{i}].label"), message);
             }
+        }
+        let a = &self.anomaly;
+        if !(100..=10_000).contains(&a.factor_percent) {
+            return err(
+                "exports.anomaly.factor_percent".into(),
+                format!(
+                    "is {}; use 100 to 10000 (300: three times the usual)",
+                    a.factor_percent
+                ),
+            );
+        }
+        if !(7..=90).contains(&a.baseline_days) {
+            return err(
+                "exports.anomaly.baseline_days".into(),
+                format!("is {}; use 7 to 90 days", a.baseline_days),
+            );
+        }
+        if !(1..=365).contains(&a.fade_days) {
+            return err(
+                "exports.anomaly.fade_days".into(),
+                format!("is {}; use 1 to 365 days", a.fade_days),
+            );
         }
         for (i, f) in self.cloud_folders.iter().enumerate() {
             if f.label.trim().is_empty() || f.label.chars().count() > 100 {

@@ -18,8 +18,8 @@ pub mod window;
 pub mod wire;
 
 pub use exports::{
-    AllowedMedium, ClientSource, CloudFolder, ExportPolicy, ExportRule, LabelledSite, SitePattern,
-    WorkHours,
+    AllowedMedium, AnomalyPolicy, ClientSource, CloudFolder, ExportPolicy, ExportRule,
+    LabelledSite, SitePattern, WorkHours,
 };
 pub use policy::{CategoryRule, IdlePromptMode, Policy, Redaction, UploadPolicy};
 pub use policy_error::PolicyError;

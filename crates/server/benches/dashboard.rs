@@ -1,7 +1,9 @@
 //! Dashboard load: one team of 200 people with 90 days of rollups each (24 hourly and 8 daily
 //! rows a day, uploaded by their PCs over the real ingest API), read by the team's lead over
 //! real HTTP with a logged-in session: the team overview (who is working now) and the team
-//! trends over the whole 90 days (and the last 7). Prints p50/p95 per view. SQLite in a temp
+//! trends over the whole 90 days (and the last 7), and one person's risk view (their export
+//! alerts and the team's over the 30 days before today, seeded as one copy to a stick a day
+//! each over the last 90 days). Prints p50/p95 per view. SQLite in a temp
 //! file, or the PostgreSQL named by `WORKTRACE_BENCH_POSTGRES_URL`.
 //! Run: `cargo bench -p worktrace-server --bench dashboard`.
 //! `WORKTRACE_BENCH_SMOKE=1` seeds 16 people × 10 days and reads each view a few times
@@ -245,7 +247,51 @@ async fn main() -> BenchResult<()> {
     for t in tasks {
         t.await?.map_err(|e| e.to_string())?;
     }
+    // An export a day per person over the 90 days before today (for the risk view, which
+    // reads from today): each upload is judged against the team's as it arrives.
+    let today = now_ms().div_euclid(86_400_000);
+    let mut tasks = Vec::new();
+    for chunk in secrets.chunks(people / 8) {
+        let (c, base, chunk) = (http_client.clone(), base.clone(), chunk.to_vec());
+        tasks.push(tokio::spawn(async move {
+            for secret in &chunk {
+                let alerts: Vec<Value> = (1..=days_n)
+                    .map(|back| {
+                        let at = (today - back as i64) * 86_400_000 + 36_000_000;
+                        json!({"id": back, "event": {"at": at, "export_kind": "file_to_removable",
+                            "severity": "medium", "app_before": null, "file_name": "export.csv",
+                            "path": null, "size_bytes": 1000, "destination_class": "removable",
+                            "count": 1 + back % 3, "details": {"incident": format!("i{back}")}}})
+                    })
+                    .collect();
+                let seq = 100;
+                let body = json!({"batch_seq": seq, "chain_head": {"seq": seq,
+                    "hash": format!("{seq:064x}")}, "alerts": alerts});
+                let resp = c
+                    .post(format!("{base}/api/ingest"))
+                    .bearer_auth(secret)
+                    .json(&body)
+                    .send()
+                    .await?;
+                if !resp.status().is_success() {
+                    let status = resp.status();
+                    return Err(format!("seeding alerts: {status}: {}", resp.text().await?).into());
+                }
+            }
+            BenchResult::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await?.map_err(|e| e.to_string())?;
+    }
     let seed_secs = seeding.elapsed().as_secs_f64();
+    let someone = store
+        .team_members(team.id)
+        .await?
+        .into_iter()
+        .find(|(u, _)| u.id != lead.id)
+        .map(|(u, _)| u.id)
+        .ok_or("the team has members")?;
 
     // The lead logs in like a browser does.
     let resp = http_client
@@ -279,6 +325,10 @@ async fn main() -> BenchResult<()> {
         (
             "trends 7 days",
             format!("{base}/api/teams/{}/trends?from={week}&to={last}", team.id),
+        ),
+        (
+            "risk view (team baseline, 30 days)",
+            format!("{base}/api/people/{someone}/risk"),
         ),
     ];
     println!(

@@ -13,6 +13,7 @@ pub mod wire;
 
 pub use error::{Error, Result};
 pub mod access;
+pub mod baseline;
 pub mod bounds;
 pub mod change;
 pub mod clock;

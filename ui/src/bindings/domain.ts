@@ -247,6 +247,24 @@ label: string,
  */
 path: string, };
 
+export type AnomalyPolicy = { enabled: boolean, 
+/**
+ * 300: three times the usual.
+ */
+factor_percent: number, 
+/**
+ * Fewer files (or copies, visits, jobs) than this in a day are never unusual.
+ */
+min_files: number, 
+/**
+ * Days before the day that make its baseline.
+ */
+baseline_days: number, 
+/**
+ * The person's risk view lists unusual days of this many days back; older ones fade.
+ */
+fade_days: number, };
+
 export type ExportPolicy = { 
 /**
  * Master switch: with `false` nothing below is watched.
@@ -361,7 +379,12 @@ burst_max_secs: number, work_hours: WorkHours,
 /**
  * Severity rules (see [`ExportRule`]). A policy that sets `rules` replaces the whole list.
  */
-rules: Array<ExportRule>, };
+rules: Array<ExportRule>, 
+/**
+ * Alerts for a day far above the person's usual exports and their team's (computed by
+ * the company server; see [`AnomalyPolicy`]).
+ */
+anomaly: AnomalyPolicy, };
 
 export type Policy = { 
 /**

@@ -216,6 +216,19 @@ export type KindCount = {
   per_day: number;
 };
 
+/** One kind of export in a person's risk view. */
+export type KindRisk = {
+  /** Files per day over the baseline days and today, the oldest first. */
+  days: number[];
+  kind: string;
+  /** The person's 95th percentile a day over the baseline days before today. */
+  own_p95: number;
+  /** The team's. */
+  team_p95: number;
+  /** Files (copies, visits, jobs) today. */
+  today: number;
+};
+
 /** `POST /api/auth/login` body. */
 export type LoginRequest = {
   email: string;
@@ -371,6 +384,23 @@ export type ResetResponse = {
    */
   path: string;
   token: string;
+};
+
+/**
+ * A person's exports beside their usual and their team's, and the unusual days that have not
+ * faded yet, each with the alert that explains it.
+ */
+export type RiskView = {
+  /** First day of `days`, `YYYY-MM-DD` (UTC). */
+  from: string;
+  kinds: KindRisk[];
+  /** The person's `exports.anomaly` policy (factor, minimum, baseline and fade days). */
+  policy: Record<string, unknown>;
+  /** Today. */
+  to: string;
+  /** Unusual-day alerts of the last `fade_days`, newest first. */
+  unusual: AlertRow[];
+  user_id: number;
 };
 
 /** What a person may do. A lead's reach is the teams they lead; an admin's the organisation. */
@@ -547,6 +577,7 @@ export type Operations = {
   "DELETE /api/me/sessions/{session_id}": { body: never; answer: void };
   "GET /api/people/{user_id}/days/{day}": { body: never; answer: PersonDay };
   "GET /api/people/{user_id}/days/{day}/hours": { body: never; answer: HourCategory[] };
+  "GET /api/people/{user_id}/risk": { body: never; answer: RiskView };
   "POST /api/people/{user_id}/watch": { body: MarkLeavingRequest; answer: Watch };
   "GET /api/teams": { body: never; answer: Team[] };
   "GET /api/teams/{team_id}/days/{day}": { body: never; answer: TeamDay };

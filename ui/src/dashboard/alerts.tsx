@@ -21,6 +21,7 @@ const KIND_KEYS = {
   removable_unmounted: "kindRemovableUnmounted",
   upload_site: "kindUpload",
   after_last_day: "kindAfterLastDay",
+  unusual_day: "kindUnusualDay",
 } as const;
 
 const SEVERITIES = ["high", "medium", "low", "info"] as const;

@@ -205,6 +205,7 @@ export class Api {
     this.call("POST /api/admin/users/{user_id}/password-reset", { user_id: user }, { body: {} });
   allowMedium = (alert_id: number, name: string) =>
     this.call("POST /api/admin/allowed-media", {}, { body: { alert_id, name } });
+  risk = (person: number) => this.call("GET /api/people/{user_id}/risk", { user_id: person });
   watches = () => this.call("GET /api/watches");
   markLeaving = (user: number, body: MarkLeavingRequest) =>
     this.call("POST /api/people/{user_id}/watch", { user_id: user }, { body });

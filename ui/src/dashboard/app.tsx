@@ -11,7 +11,7 @@ import { Admin } from "./admin";
 import { Alerts } from "./alerts";
 import { Api, type Fetch } from "./api";
 import { useLang, useT } from "./lang";
-import { DepartureReportPage, Leaving } from "./leaving";
+import { DepartureReportPage, Leaving, RiskPage } from "./leaving";
 import { Login } from "./login";
 import { Overview } from "./overview";
 import { PersonDayPage } from "./person";
@@ -142,7 +142,11 @@ function Shell({ api }: { api: Api }) {
     {
       href: "/",
       label: t("navOverview"),
-      active: route.page === "home" || route.page === "team" || route.page === "person",
+      active:
+        route.page === "home" ||
+        route.page === "team" ||
+        route.page === "person" ||
+        route.page === "risk",
     },
     { href: trendsHref(route), label: t("navTrends"), active: route.page === "trends" },
     { href: "/alerts", label: t("navAlerts"), active: route.page === "alerts", badge: openAlerts },
@@ -247,6 +251,8 @@ function Page({ route }: { route: Route }) {
       return <Leaving />;
     case "departure":
       return <DepartureReportPage watch={route.watch} />;
+    case "risk":
+      return <RiskPage person={route.person} />;
     case "admin":
       return <Admin section={route.section} />;
     case "account":

@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { DepartureReport, Watch } from "../bindings/server";
-import { DepartureReportPage, Leaving } from "./leaving";
+import type { DepartureReport, RiskView, Watch } from "../bindings/server";
+import { DepartureReportPage, Leaving, RiskPage } from "./leaving";
 import { fakeServer, renderPage } from "./testing";
 
 const watch = (over: Partial<Watch> = {}): Watch => ({
@@ -137,5 +137,40 @@ describe("people who are leaving", () => {
     expect(screen.getByRole("link", { name: "Events CSV" }).getAttribute("href")).toBe(
       "/api/watches/5/report.csv",
     );
+  });
+
+  it("shows a person's unusual day with its explanation beside the usual", async () => {
+    const risk: RiskView = {
+      user_id: 4,
+      from: "2026-11-03",
+      to: "2026-12-03",
+      kinds: [{ kind: "file_to_removable", today: 25, own_p95: 3, team_p95: 4, days: [2, 3, 25] }],
+      unusual: [
+        {
+          id: 9,
+          org_id: 1,
+          user_id: 4,
+          device_id: 1,
+          at: 1_764_700_000_000,
+          received_at: 1_764_700_000_000,
+          kind: "unusual_day",
+          severity: "high",
+          event: { what: "25 files to removable media on 2026-12-03; usually at most 3 a day" },
+          acknowledged_by: null,
+          acknowledged_at: null,
+          folded: false,
+        },
+      ],
+      policy: {},
+    };
+    const { fetcher } = fakeServer({
+      ...teamRoutes,
+      "GET /api/people/4/risk": { status: 200, body: risk },
+    });
+    renderPage(<RiskPage person={4} />, { fetcher });
+    const unusual = await screen.findByTestId("risk-unusual");
+    expect(unusual.textContent).toContain("25 files to removable media on 2026-12-03");
+    expect(screen.getByTestId("risk-kinds").textContent).toContain("file to removable");
+    await screen.findByRole("heading", { name: "Exports beside the usual: Anna" });
   });
 });

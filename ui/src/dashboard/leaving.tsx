@@ -4,13 +4,13 @@
 // counts per kind beside the 30 days before. The server audits every change and every read.
 
 import { type FormEvent, useState } from "react";
-import type { DepartureReport, Watch } from "../bindings/server";
+import type { DepartureReport, RiskView, Watch } from "../bindings/server";
 import { addDays, isoDay } from "../shared/day";
 import { bytes, count, dateTime } from "../shared/format";
 import { type Api, departureCsvUrl, departurePdfUrl } from "./api";
 import type { Key } from "./i18n";
 import { useLang, useT } from "./lang";
-import { keys, useAlertNames, useChange, useDepartureReport, useWatches } from "./queries";
+import { keys, useAlertNames, useChange, useDepartureReport, useRisk, useWatches } from "./queries";
 import { routeHref } from "./route";
 import { Card, Empty, ErrorBox, Link, Loaded } from "./ui";
 
@@ -345,4 +345,61 @@ function Report({ report: r }: { report: DepartureReport }) {
 function dayEnd(lastDay: string, today: string): number {
   const day = lastDay < today ? lastDay : today;
   return new Date(`${addDays(day, 1)}T00:00:00`).getTime();
+}
+
+/** A person's exports per kind beside their usual and their team's, and their unusual days. */
+export function RiskPage({ person }: { person: number }) {
+  const load = useRisk(person);
+  return <Loaded load={load}>{(r) => <Risk risk={r} />}</Loaded>;
+}
+
+function Risk({ risk: r }: { risk: RiskView }) {
+  const t = useT();
+  const { lang } = useLang();
+  const names = useAlertNames().data ?? new Map<number, string>();
+  return (
+    <div className="risk" data-testid="risk">
+      <h1>{t("riskTitle", { person: names.get(r.user_id) ?? `#${r.user_id}` })}</h1>
+      <p className="muted">{t("riskHint", { from: r.from, to: r.to })}</p>
+      <Card title={t("riskUnusual")}>
+        {r.unusual.length === 0 ? (
+          <Empty title={t("riskNoneUnusual")} />
+        ) : (
+          <ul className="chains" data-testid="risk-unusual">
+            {r.unusual.map((a) => (
+              <li key={a.id}>
+                <span className={`severity ${a.severity}`}>{a.severity}</span>{" "}
+                {typeof a.event.what === "string" ? a.event.what : a.kind}
+                <span className="muted"> · {dateTime(a.received_at, lang)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+      <Card title={t("riskKinds")}>
+        <table className="table" data-testid="risk-kinds">
+          <thead>
+            <tr>
+              <th>{t("exportKind")}</th>
+              <th>{t("riskToday")}</th>
+              <th>{t("riskOwn")}</th>
+              <th>{t("riskTeam")}</th>
+              <th>{t("riskDays")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.kinds.map((k) => (
+              <tr key={k.kind}>
+                <td>{k.kind.replaceAll("_", " ")}</td>
+                <td>{k.today}</td>
+                <td>{k.own_p95}</td>
+                <td>{k.team_p95}</td>
+                <td className="muted">{k.days.join(" ")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+    </div>
+  );
 }

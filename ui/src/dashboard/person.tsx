@@ -11,9 +11,10 @@ import { CategoryBars } from "./overview";
 import { usePersonDay, usePersonHours } from "./queries";
 import { routeHref } from "./route";
 import { colourByCategory, dayWindow, hourTicks, layoutTimeline } from "./timeline";
-import { Card, DayPicker, Empty, joined, Loaded, Stat, useApp } from "./ui";
+import { Card, DayPicker, Empty, joined, Link, Loaded, Stat, useApp } from "./ui";
 
 export function PersonDayPage({ person, day }: { person: number; day: string }) {
+  const t = useT();
   const { lang } = useLang();
   const { navigate } = useApp();
   const load = joined(usePersonDay(person, day), usePersonHours(person, day));
@@ -28,6 +29,7 @@ export function PersonDayPage({ person, day }: { person: number; day: string }) 
               <p className="muted">{longDay(d.day, lang)}</p>
             </div>
             <div className="toolbar">
+              <Link href={routeHref({ page: "risk", person })}>{t("riskLink")}</Link>
               <DayPicker day={day} onPick={go} />
             </div>
           </div>

@@ -32,6 +32,7 @@ export const keys = {
   audit: ["admin", "audit"] as const,
   sessions: ["me", "sessions"] as const,
   watches: ["watches"] as const,
+  risk: (person: number) => ["people", person, "risk"] as const,
   departure: (watch: number) => ["watches", watch, "report"] as const,
 };
 
@@ -57,6 +58,7 @@ export const useDevices = () => useRead(keys.devices, (api) => api.devices());
 export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
 export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
 export const useSessions = () => useRead(keys.sessions, (api) => api.sessions());
+export const useRisk = (person: number) => useRead(keys.risk(person), (api) => api.risk(person));
 export const useWatches = () => useRead(keys.watches, (api) => api.watches());
 export const useDepartureReport = (watch: number) =>
   useRead(keys.departure(watch), (api) => api.departureReport(watch));

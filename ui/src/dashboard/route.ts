@@ -11,6 +11,7 @@ export type Route =
   | { page: "team"; team: number; day: string | null }
   | { page: "trends"; team: number | null; from: string | null; to: string | null }
   | { page: "person"; person: number; day: string }
+  | { page: "risk"; person: number }
   | { page: "alerts" }
   | { page: "leaving" }
   | { page: "departure"; watch: number }
@@ -50,6 +51,8 @@ export function parseRoute(pathname: string, search = ""): Route {
     if (c === "trends" && parts.length === 3)
       return { page: "trends", team: Number(b), from: day(q.get("from")), to: day(q.get("to")) };
   }
+  if (a === "people" && b !== undefined && ID.test(b) && c === "risk" && parts.length === 3)
+    return { page: "risk", person: Number(b) };
   if (a === "people" && b !== undefined && ID.test(b) && c === "days" && d && DAY.test(d)) {
     if (parts.length === 4) return { page: "person", person: Number(b), day: d };
   }
@@ -76,6 +79,8 @@ export function routeHref(r: Route): string {
     }
     case "person":
       return `/people/${r.person}/days/${r.day}`;
+    case "risk":
+      return `/people/${r.person}/risk`;
     case "alerts":
       return "/alerts";
     case "leaving":

@@ -260,6 +260,25 @@ fn check_proof(c: &crate::wire::ChainProof, head: u64) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The UTC days of the batch's export alerts that take data out, once each.
+fn egress_days(batch: &IngestBatch) -> Vec<i64> {
+    use worktrace_domain::ExportKind::*;
+    let mut days: Vec<i64> = batch
+        .alerts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.event.kind,
+                FileToRemovable | FileToNetwork | UploadSite | PrintJob | ClipboardBulk
+            )
+        })
+        .map(|a| crate::baseline::day_of(a.event.at))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
 async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Arc<InForce>> {
     let today = ops::watch::utc_day(now_ms());
     ops::cached_policy_for_id(state.store.as_ref(), &state.policy_cache, user_id, &today)
@@ -354,6 +373,7 @@ pub async fn ingest(
     };
     let batch_seq = batch.batch_seq;
     let activity = crate::watch::Activity::of(&batch);
+    let egress_days = egress_days(&batch);
     let reported_policy = batch
         .chain
         .as_ref()
@@ -402,6 +422,20 @@ pub async fn ingest(
         note_policy(&state, &device, reported_policy.as_deref(), &policy, now).await?;
         let what = |last_day: &str| activity.after(last_day);
         ops::watch::after_last_day(state.store.as_ref(), &layers, Some(&device), what, now).await?;
+        // The batch is stored: a failure to judge its days must not make the PC send it again.
+        let anomaly = &policy.policy.exports.anomaly;
+        let store = state.store.as_ref();
+        let judged = ops::risk::judge_days(
+            store,
+            &layers.user,
+            Some(&device),
+            &egress_days,
+            anomaly,
+            now,
+        );
+        if let Err(e) = judged.await {
+            tracing::warn!(device = device.id, "the unusual-day check failed: {e}");
+        }
     }
     Ok(Json(AckOut {
         batch_seq,

@@ -108,7 +108,7 @@ impl utoipa::Modify for SecurityAddon {
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
         admin::create_password_reset, admin::allow_medium,
         watch::list, watch::mark, watch::change, watch::end, watch::report_json,
-        watch::report_csv, watch::report_pdf,
+        watch::report_csv, watch::report_pdf, watch::risk,
     ),
     modifiers(&SecurityAddon)
 )]
@@ -215,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/audit.csv", get(admin::audit_csv))
         .route("/api/admin/allowed-media", post(admin::allow_medium))
         .route("/api/watches", get(watch::list))
+        .route("/api/people/{user_id}/risk", get(watch::risk))
         .route("/api/people/{user_id}/watch", post(watch::mark))
         .route("/api/watches/{watch_id}", put(watch::change))
         .route("/api/watches/{watch_id}/end", post(watch::end))

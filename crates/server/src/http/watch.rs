@@ -283,3 +283,25 @@ pub async fn report_pdf(
     )
         .into_response())
 }
+
+/// A person's exports per kind beside their usual and their team's (95th percentiles over the
+/// baseline days), and their unusual days that have not faded, each with its explanation. For
+/// the leads of their teams and admins, never the person themselves. Audited.
+#[utoipa::path(get, path = "/api/people/{user_id}/risk", tag = "watches",
+    params(("user_id" = i64, Path)),
+    responses((status = 200, body = crate::ops::risk::RiskView), (status = 404, body = ErrorBody)))]
+pub async fn risk(
+    State(state): State<AppState>,
+    ViewerAuth(viewer): ViewerAuth,
+    Path(user_id): Path<i64>,
+) -> ApiResult<Json<crate::ops::risk::RiskView>> {
+    let subject = watchable(&state, &viewer, user_id).await?;
+    audit(&state, &viewer, [subject.id], "read_risk", "risk view").await?;
+    let now = now_ms();
+    let store = state.store.as_ref();
+    let policy = crate::ops::policy_for(store, &subject, &ops::utc_day(now)).await?;
+    let anomaly = &policy.exports.anomaly;
+    Ok(Json(
+        crate::ops::risk::risk_view(store, &subject, anomaly, now).await?,
+    ))
+}

@@ -21,7 +21,7 @@ use worktrace_migrate::{Migration, Migrations};
 
 pub use self::postgres::PostgresStore;
 pub use self::roles::{
-    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, Storage, WatchStore,
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, RiskStore, Storage, WatchStore,
 };
 pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::{Error, Result};
@@ -165,6 +165,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 11,
         sql: include_str!("../../../../migrations/server/sqlite/0011_departure_watch.sql"),
     },
+    Migration {
+        version: 12,
+        sql: include_str!("../../../../migrations/server/sqlite/0012_unusual_days.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -206,6 +210,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 9,
         sql: include_str!("../../../../migrations/server/postgres/0009_departure_watch.sql"),
+    },
+    Migration {
+        version: 10,
+        sql: include_str!("../../../../migrations/server/postgres/0010_unusual_days.sql"),
     },
 ]);
 

@@ -373,3 +373,9 @@ query! {
                                severity, event_json, received_at, folded)
                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $5, FALSE)";
 }
+
+query! {
+    /// Notes the unusual day; no row when it was noted before.
+    NOTE_UNUSUAL_DAY = "INSERT INTO unusual_days (user_id, day, kind) VALUES ($1, $2, $3)
+                        ON CONFLICT DO NOTHING";
+}

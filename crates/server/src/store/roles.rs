@@ -1,5 +1,5 @@
 //! What the server stores, by role: organisation and people, devices and ingest, login and
-//! sessions, dashboard reads, audit, departure watches. Each role is one trait; [`Storage`] is all of them, for the
+//! sessions, dashboard reads, audit, departure watches, unusual days. Each role is one trait; [`Storage`] is all of them, for the
 //! callers that need everything (the HTTP state holds one `Arc<dyn Storage>`), while code that
 //! needs one role can take only that (`&dyn OrgStore`).
 //!
@@ -21,7 +21,14 @@ use crate::wire::IngestBatch;
 /// Everything the server reads and writes: every role, and the database's health.
 #[async_trait]
 pub trait Storage:
-    OrgStore + DeviceStore + LoginStore + DashboardStore + AuditStore + WatchStore + std::fmt::Debug
+    OrgStore
+    + DeviceStore
+    + LoginStore
+    + DashboardStore
+    + AuditStore
+    + WatchStore
+    + RiskStore
+    + std::fmt::Debug
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -327,6 +334,32 @@ pub trait WatchStore: Send + Sync {
         &self,
         watch: i64,
         day: &str,
+        client_id: i64,
+        alert: &ServerAlert,
+    ) -> Result<bool>;
+}
+
+/// Unusual days: the people's export alerts by time, and the alerts for a day far above the
+/// usual.
+#[async_trait]
+pub trait RiskStore: Send + Sync {
+    /// The export alerts of `kinds` of `users` with `from <= at < to`, as the baseline reads
+    /// them.
+    async fn egress_rows(
+        &self,
+        users: &[i64],
+        kinds: &[&str],
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<crate::baseline::EgressRow>>;
+    /// Stores `alert` (with alert id `client_id`) for `user`'s unusual `day` of `kind`, in one
+    /// transaction, once: false (and nothing written) when it was raised already, so nodes
+    /// that judge the same day at once raise one alert.
+    async fn raise_unusual_day(
+        &self,
+        user: i64,
+        day: i64,
+        kind: &str,
         client_id: i64,
         alert: &ServerAlert,
     ) -> Result<bool>;
