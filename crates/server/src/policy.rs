@@ -79,7 +79,11 @@ pub fn effective(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem
 ///   → Err(excluded_apps[0]: invalid regular expression "(": unclosed group)
 /// ```
 pub fn checked(layers: &[&Map<String, Value>]) -> Result<Policy, PolicyProblem> {
-    if layers.iter().any(|l| l.contains_key("watch")) {
+    // `false` is what every policy in force says, so one read back and submitted is taken.
+    if layers
+        .iter()
+        .any(|l| l.get("watch").is_some_and(|v| *v != Value::Bool(false)))
+    {
         return Err(PolicyProblem {
             message: "watch is set by the server while a departure watch is in force; mark the \
                       person as leaving instead of setting it in a policy"
@@ -246,6 +250,10 @@ mod tests {
         assert!(checked(&[&layer("{}")]).is_ok(), "the defaults compile");
         let e = checked(&[&layer(r#"{"watch": true}"#)]).expect_err("server only");
         assert!(e.message.contains("mark the person as leaving"), "{e}");
+        assert!(
+            checked(&[&layer(r#"{"watch": false}"#)]).is_ok(),
+            "as a policy reads back"
+        );
     }
 
     #[test]
