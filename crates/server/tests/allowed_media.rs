@@ -17,6 +17,13 @@ fn alert(id: u64, kind: &str, details: Value) -> Value {
         "destination_class": "removable", "count": 1, "details": details}})
 }
 
+/// Asks to allow the medium alert `id` names, as `who`.
+async fn allow(w: &World, who: &common::world::Session, id: i64) -> common::world::Answer {
+    let body = json!({"alert_id": id, "name": "IT backup disk"});
+    w.call(who, Method::POST, "/api/admin/allowed-media", Some(body))
+        .await
+}
+
 async fn allowed_in_one_step(backend: Backend) {
     let w = World::start(backend).await;
     let admin = w.login("admin@acme.test").await;
@@ -42,49 +49,20 @@ async fn allowed_in_one_step(backend: Backend) {
             .expect("the alert")
     };
     let (stick, file) = (id_of("removable_mounted"), id_of("data_file_created"));
-    let allow = |id: i64| json!({"alert_id": id, "name": "IT backup disk"});
 
-    let by_lead = w
-        .call(
-            &lead,
-            Method::POST,
-            "/api/admin/allowed-media",
-            Some(allow(stick)),
-        )
-        .await;
+    let by_lead = allow(&w, &lead, stick).await;
     assert_eq!(by_lead.status, StatusCode::FORBIDDEN, "{}", by_lead.text);
-    let not_a_stick = w
-        .call(
-            &admin,
-            Method::POST,
-            "/api/admin/allowed-media",
-            Some(allow(file)),
-        )
-        .await;
+    let not_a_stick = allow(&w, &admin, file).await;
     assert_eq!(
         not_a_stick.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
         not_a_stick.text
     );
-    let missing = w
-        .call(
-            &admin,
-            Method::POST,
-            "/api/admin/allowed-media",
-            Some(allow(stick + 100)),
-        )
-        .await;
+    let missing = allow(&w, &admin, stick + 100).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
     let other = w.login("admin@other.test").await;
-    let elsewhere = w
-        .call(
-            &other,
-            Method::POST,
-            "/api/admin/allowed-media",
-            Some(allow(stick)),
-        )
-        .await;
+    let elsewhere = allow(&w, &other, stick).await;
     assert_eq!(
         elsewhere.status,
         StatusCode::NOT_FOUND,
@@ -92,14 +70,7 @@ async fn allowed_in_one_step(backend: Backend) {
         elsewhere.text
     );
 
-    let allowed = w
-        .call(
-            &admin,
-            Method::POST,
-            "/api/admin/allowed-media",
-            Some(allow(stick)),
-        )
-        .await;
+    let allowed = allow(&w, &admin, stick).await;
     assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.text);
     let expected = json!([{"name": "IT backup disk", "vendor": "Kingston",
                            "model": "DataTraveler 3.0", "serial": null, "label": "BACKUP"}]);
@@ -108,14 +79,7 @@ async fn allowed_in_one_step(backend: Backend) {
         "{}",
         allowed.text
     );
-    let twice = w
-        .call(
-            &admin,
-            Method::POST,
-            "/api/admin/allowed-media",
-            Some(allow(stick)),
-        )
-        .await;
+    let twice = allow(&w, &admin, stick).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
 
     // The PC gets it with its next answer.

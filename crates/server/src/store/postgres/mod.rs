@@ -255,6 +255,27 @@ async fn insert_change(
 }
 
 /// Runs a shared statement; the number of rows it changed.
+/// Stores an alert the server raises itself, with alert id `client_id`.
+async fn insert_server_alert(
+    c: &impl GenericClient,
+    client_id: i64,
+    a: &crate::model::ServerAlert,
+) -> Result<()> {
+    let event = a.event.to_string();
+    let params: [&(dyn ToSql + Sync); 8] = [
+        &a.org,
+        &a.device,
+        &a.user,
+        &client_id,
+        &a.at,
+        &a.kind,
+        &a.severity,
+        &event,
+    ];
+    execute(c, &query::INSERT_SERVER_ALERT, &params).await?;
+    Ok(())
+}
+
 async fn execute(c: &impl GenericClient, q: &Query, params: &Params<'_>) -> Result<u64> {
     let st = c.prepare_cached(q.postgres).await?;
     Ok(c.execute(&st, params).await?)

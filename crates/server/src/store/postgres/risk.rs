@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use worktrace_domain::Millis;
 
-use super::{execute, PostgresStore};
+use super::{execute, insert_server_alert, PostgresStore};
 use crate::baseline::EgressRow;
 use crate::error::Result;
 use crate::model::ServerAlert;
@@ -58,22 +58,7 @@ impl RiskStore for PostgresStore {
         if execute(&tx, &query::NOTE_UNUSUAL_DAY, &[&user, &day, &kind]).await? == 0 {
             return Ok(false);
         }
-        let event = a.event.to_string();
-        execute(
-            &tx,
-            &query::INSERT_SERVER_ALERT,
-            &[
-                &a.org,
-                &a.device,
-                &a.user,
-                &client_id,
-                &a.at,
-                &a.kind,
-                &a.severity,
-                &event,
-            ],
-        )
-        .await?;
+        insert_server_alert(&tx, client_id, a).await?;
         tx.commit().await?;
         Ok(true)
     }

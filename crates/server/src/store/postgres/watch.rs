@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use tokio_postgres::error::SqlState;
 use worktrace_domain::Millis;
 
-use super::{execute, insert_change, row, rows, value, PostgresStore};
+use super::{execute, insert_change, insert_server_alert, row, rows, value, PostgresStore};
 use crate::error::{Error, Result};
 use crate::model::{ChangeEntry, NewWatch, ServerAlert, Watch, WatchUpdate};
 use crate::store::query;
@@ -110,22 +110,7 @@ impl WatchStore for PostgresStore {
         if execute(&tx, &query::NOTE_AFTER_LAST_DAY, &[&watch, &day, &a.at]).await? == 0 {
             return Ok(false);
         }
-        let event = a.event.to_string();
-        execute(
-            &tx,
-            &query::INSERT_SERVER_ALERT,
-            &[
-                &a.org,
-                &a.device,
-                &a.user,
-                &client_id,
-                &a.at,
-                &a.kind,
-                &a.severity,
-                &event,
-            ],
-        )
-        .await?;
+        insert_server_alert(&tx, client_id, a).await?;
         tx.commit().await?;
         Ok(true)
     }

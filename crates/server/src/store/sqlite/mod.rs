@@ -339,6 +339,29 @@ fn insert_change(c: &Connection, change: &ChangeEntry, new_id: Option<i64>) -> R
     Ok(())
 }
 
+/// Stores an alert the server raises itself, with alert id `client_id`.
+fn insert_server_alert(
+    c: &Connection,
+    client_id: i64,
+    a: &crate::model::ServerAlert,
+) -> Result<()> {
+    execute(
+        c,
+        &query::INSERT_SERVER_ALERT,
+        rusqlite::params![
+            a.org,
+            a.device,
+            a.user,
+            client_id,
+            a.at,
+            a.kind,
+            a.severity,
+            a.event.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
 /// Runs a shared statement; the number of rows it changed.
 fn execute<P: rusqlite::Params>(c: &Connection, q: &Query, params: P) -> Result<usize> {
     Ok(c.prepare_cached(q.sqlite)?.execute(params)?)

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 use worktrace_domain::Millis;
 
-use super::{execute, SqliteStore};
+use super::{execute, insert_server_alert, SqliteStore};
 use crate::baseline::EgressRow;
 use crate::error::Result;
 use crate::model::ServerAlert;
@@ -60,20 +60,7 @@ impl RiskStore for SqliteStore {
             if execute(c, &query::NOTE_UNUSUAL_DAY, params![user, day, kind])? == 0 {
                 return Ok(false);
             }
-            execute(
-                c,
-                &query::INSERT_SERVER_ALERT,
-                params![
-                    a.org,
-                    a.device,
-                    a.user,
-                    client_id,
-                    a.at,
-                    a.kind,
-                    a.severity,
-                    a.event.to_string()
-                ],
-            )?;
+            insert_server_alert(c, client_id, &a)?;
             Ok(true)
         })
         .await

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 use worktrace_domain::Millis;
 
-use super::{execute, insert_change, row, rows, value, SqliteStore};
+use super::{execute, insert_change, insert_server_alert, row, rows, value, SqliteStore};
 use crate::error::{Error, Result};
 use crate::model::{ChangeEntry, NewWatch, ServerAlert, Watch, WatchUpdate};
 use crate::store::query;
@@ -108,20 +108,7 @@ impl WatchStore for SqliteStore {
             if execute(c, &query::NOTE_AFTER_LAST_DAY, params![watch, day, a.at])? == 0 {
                 return Ok(false);
             }
-            execute(
-                c,
-                &query::INSERT_SERVER_ALERT,
-                params![
-                    a.org,
-                    a.device,
-                    a.user,
-                    client_id,
-                    a.at,
-                    a.kind,
-                    a.severity,
-                    a.event.to_string()
-                ],
-            )?;
+            insert_server_alert(c, client_id, &a)?;
             Ok(true)
         })
         .await
