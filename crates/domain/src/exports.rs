@@ -135,8 +135,8 @@ pub struct ExportRule {
     pub min_count: Option<u32>,
     /// `true`: only exports from a sensitive app; `false`: only others.
     pub sensitive_source: Option<bool>,
-    /// Destination classes (`removable`, `network`, `cloud`, `local`, `printer`, `clipboard`,
-    /// `web`); empty = any.
+    /// Destination classes (`removable`, `network`, `cloud`, `app`, `local`, `printer`,
+    /// `clipboard`, `web`); empty = any.
     pub destinations: Vec<String>,
     /// `true`: only outside work hours; `false`: only inside.
     pub outside_work_hours: Option<bool>,
@@ -344,6 +344,11 @@ pub struct ExportPolicy {
     pub clipboard_min_bytes: u64,
     /// …or of at least this many lines.
     pub clipboard_min_lines: u32,
+    /// A data file in a watched folder opened by a messenger or mail client (Linux).
+    pub messengers: bool,
+    /// Messengers and mail clients (regular expressions on the process name, each with the
+    /// label an event shows: "sent via Telegram").
+    pub messenger_apps: Vec<SitePattern>,
     /// Time on upload/webmail domains right after a data-file event.
     pub uploads: bool,
     /// Browser domains (regular expressions, each with the label an alert shows) of cloud
@@ -424,6 +429,23 @@ impl Default for ExportPolicy {
             clipboard: true,
             clipboard_min_bytes: 20_000,
             clipboard_min_lines: 100,
+            messengers: true,
+            messenger_apps: sites(&[
+                ("Telegram", r"^(telegram|tdesktop|ayugram|kotatogram)"),
+                ("WhatsApp", r"^(whatsapp|whatsie|zapzap)"),
+                ("MAX", r"^max(-messenger)?$"),
+                ("Viber", r"^viber"),
+                ("Signal", r"^signal"),
+                ("Slack", r"^slack"),
+                ("Skype", r"^skype"),
+                ("Discord", r"^discord"),
+                ("Element", r"^element"),
+                ("Thunderbird", r"^(thunderbird|betterbird)"),
+                ("Outlook", r"^(outlook|olk)"),
+                ("Evolution", r"^evolution"),
+                ("Geary", r"^geary"),
+                ("KMail", r"^kmail"),
+            ]),
             uploads: true,
             upload_domains: sites(&[
                 ("Google Drive", r"(^|\.)drive\.google\.com$"),
@@ -501,6 +523,11 @@ pub fn default_rules() -> Vec<ExportRule> {
             extensions: data.clone(),
             ..rule(&[FileToRemovable], Severity::High)
         },
+        rule(&[FileToApp], Severity::Medium),
+        ExportRule {
+            extensions: data.clone(),
+            ..rule(&[FileToApp], Severity::High)
+        },
         // A data file put into a folder a cloud client uploads: on its way to a personal cloud.
         ExportRule {
             extensions: data.clone(),
@@ -545,10 +572,11 @@ pub fn default_rules() -> Vec<ExportRule> {
     ]
 }
 
-const DESTINATIONS: [&str; 7] = [
+const DESTINATIONS: [&str; 8] = [
     "removable",
     "network",
     "cloud",
+    "app",
     "local",
     "printer",
     "clipboard",
@@ -586,7 +614,7 @@ impl ExportPolicy {
             })
             .collect();
         rules.push(ExportRule {
-            kinds: vec![FileToRemovable, FileToNetwork],
+            kinds: vec![FileToRemovable, FileToNetwork, FileToApp],
             extensions: vec!["@data".to_owned()],
             severity: Severity::High,
             ..ExportRule::default()
@@ -601,6 +629,7 @@ impl ExportPolicy {
             removable: true,
             network: true,
             cloud: true,
+            messengers: true,
             print: true,
             clipboard: true,
             uploads: true,
@@ -713,6 +742,7 @@ impl ExportPolicy {
         let lists = [
             ("upload_domains", &self.upload_domains),
             ("upload_titles", &self.upload_titles),
+            ("messenger_apps", &self.messenger_apps),
         ];
         for (list, sites) in lists {
             for (i, site) in sites.iter().enumerate() {

@@ -130,6 +130,9 @@ pub enum ExportKind {
     PrintJob,
     ClipboardBulk,
     UploadSite,
+    /// A data file opened by a messenger or mail client (policy `messenger_apps`): on its way
+    /// out through that app.
+    FileToApp,
 }
 
 /// How serious an export event is, by the policy's rules.

@@ -101,6 +101,17 @@ pub enum Seen {
     Unmounted(Media),
     Print(PrintJob),
     Clipboard(ClipboardCopy),
+    /// A file in a watched place held open by another process (Linux).
+    Opened(OpenedFile),
+}
+
+/// A file another process opened: which, by what, and how large it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedFile {
+    pub path: std::path::PathBuf,
+    /// The process's name (`/proc/<pid>/comm`: at most 15 bytes).
+    pub process: String,
+    pub size_bytes: Option<u64>,
 }
 
 /// An upload-site visit in progress.
@@ -203,6 +214,7 @@ impl Detector {
             Seen::Unmounted(m) => out.extend(self.media(at, m, ExportKind::RemovableUnmounted)),
             Seen::Print(p) => out.extend(self.print(at, p)),
             Seen::Clipboard(c) => out.extend(self.clipboard(at, c)),
+            Seen::Opened(o) => out.extend(self.opened(at, o)),
         }
         out
     }
@@ -423,6 +435,36 @@ impl Detector {
         Some(e)
     }
 
+    /// A data file opened by a messenger or mail client: sent via it ("sent via Telegram"), by
+    /// the label of the policy's pattern; other openers are no event.
+    fn opened(&mut self, at: Millis, o: OpenedFile) -> Option<ExportEvent> {
+        if !self.policy.messengers || !classify::is_data_file(&o.path, &self.policy.data_extensions)
+        {
+            return None;
+        }
+        let label = self.matchers.messenger(&o.process)?.to_owned();
+        let mut e = self.base(at, ExportKind::FileToApp);
+        e.file_name = o.path.file_name().map(|n| n.to_string_lossy().into_owned());
+        e.path = Some(o.path.display().to_string());
+        e.size_bytes = o.size_bytes;
+        e.destination_class = Some("app".into());
+        e.details.insert("sent_via".into(), text(label));
+        if let Some(ext) = classify::extension(&o.path) {
+            e.details.insert("extension".into(), text(ext));
+        }
+        let source = e
+            .file_name
+            .as_deref()
+            .and_then(|n| self.matchers.client_source(n, None))
+            .map(str::to_owned);
+        let sensitive = source.is_some();
+        if let Some(source) = source {
+            e.details.insert("client_source".into(), text(source));
+        }
+        e.severity = self.rate(&e, 1, sensitive);
+        Some(e)
+    }
+
     fn clipboard(&mut self, at: Millis, c: ClipboardCopy) -> Option<ExportEvent> {
         let bulk = (self.policy.clipboard_min_bytes > 0
             && c.bytes >= self.policy.clipboard_min_bytes)
@@ -534,6 +576,33 @@ mod tests {
 
     // 2026-11-30 (a Monday) 10:00 UTC: inside the default work hours.
     const MONDAY_10: Millis = 1_796_032_800_000;
+
+    #[test]
+    fn a_data_file_opened_by_a_messenger_is_sent_via_it_and_by_anything_else_is_not() {
+        let mut d = Detector::new(&ExportPolicy::default(), chrono_tz::UTC).expect("policy");
+        let opened = |process: &str, file: &str| {
+            Seen::Opened(OpenedFile {
+                path: format!("/home/a/Documents/{file}").into(),
+                process: process.into(),
+                size_bytes: Some(10),
+            })
+        };
+        let out = d.handle(1_000, opened("telegram-deskto", "clients.csv"));
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(out[0].kind, ExportKind::FileToApp);
+        assert_eq!(out[0].details["sent_via"], "Telegram");
+        assert_eq!(out[0].severity, Severity::High);
+        assert!(d
+            .handle(2_000, opened("gnumeric", "clients.csv"))
+            .is_empty());
+        assert!(
+            d.handle(3_000, opened("thunderbird", "notes.txt"))
+                .is_empty(),
+            "not a data file"
+        );
+        let mail = d.handle(4_000, opened("thunderbird", "leads.xlsx"));
+        assert_eq!(mail[0].details["sent_via"], "Thunderbird");
+    }
 
     #[test]
     fn a_file_downloaded_from_a_crm_is_an_export_from_it() {

@@ -20,6 +20,7 @@ pub mod history;
 pub mod incident;
 pub mod lineage;
 pub mod matchers;
+pub mod openers;
 pub mod print_queue;
 pub mod provenance;
 pub mod rules;

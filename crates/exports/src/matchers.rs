@@ -15,6 +15,7 @@ pub struct Matchers {
     sensitive_domains: Vec<Regex>,
     upload_domains: Vec<(Regex, String)>,
     upload_titles: Vec<(Regex, String)>,
+    messenger_apps: Vec<(Regex, String)>,
     client_sources: ClientSources,
 }
 
@@ -76,6 +77,7 @@ impl Matchers {
             sensitive_domains: compile("sensitive_domains", &policy.sensitive_domains)?,
             upload_domains: compile_sites("upload_domains", &policy.upload_domains)?,
             upload_titles: compile_sites("upload_titles", &policy.upload_titles)?,
+            messenger_apps: compile_sites("messenger_apps", &policy.messenger_apps)?,
             client_sources: ClientSources::new(&policy.client_sources)?,
         })
     }
@@ -116,6 +118,15 @@ impl Matchers {
                 label: label.clone(),
                 domain: None,
             })
+    }
+
+    /// The messenger or mail client a process is, by its name: the label of the policy's
+    /// pattern. `"telegram-deskto"` → `"Telegram"`; `"gedit"` → none.
+    pub fn messenger(&self, process: &str) -> Option<&str> {
+        self.messenger_apps
+            .iter()
+            .find(|(r, _)| r.is_match(process))
+            .map(|(_, label)| label.as_str())
     }
 
     /// The client source (CRM) a data file comes from, by its name or the domain it was

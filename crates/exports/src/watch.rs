@@ -137,6 +137,13 @@ impl FileWatcher {
     ) -> Result<FileWatcher> {
         let roots: Arc<Mutex<Vec<Root>>> = Arc::default();
         let (raw_tx, raw_rx) = std::sync::mpsc::channel::<Raw>();
+        // Data files opened by another process: who opened them is looked up on its own thread.
+        let openers =
+            crate::openers::spawn(out.clone(), clock).map_err(|source| Error::Thread {
+                name: "export openers",
+                source,
+            })?;
+        let opened_extensions = data_extensions.clone();
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             match res {
                 Ok(event) => {
@@ -145,6 +152,14 @@ impl FileWatcher {
                             "the file watcher missed events (kernel queue overflow); some \
                              files written just now may be unrecorded"
                         );
+                    }
+                    if let EventKind::Access(AccessKind::Open(_)) = event.kind {
+                        for path in &event.paths {
+                            if classify::is_data_file(path, &opened_extensions) {
+                                let _ = openers.send(path.clone());
+                            }
+                        }
+                        return;
                     }
                     let Some(change) = change_of(&event.kind) else {
                         return;

@@ -11,9 +11,13 @@ use worktrace_domain::{AnomalyPolicy, Millis};
 
 /// The kinds of export that take data out, as the alerts store them, with how a sentence
 /// names their count.
-pub const EGRESS_KINDS: [(&str, &str); 5] = [
+pub const EGRESS_KINDS: [(&str, &str); 6] = [
     ("file_to_removable", "files to removable media"),
     ("file_to_network", "files to shares or cloud folders"),
+    (
+        "file_to_app",
+        "data files opened by messengers or mail clients",
+    ),
     ("upload_site", "upload-site visits after a data file"),
     ("print_job", "print jobs"),
     ("clipboard_bulk", "bulk clipboard copies"),

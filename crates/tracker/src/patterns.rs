@@ -49,7 +49,7 @@ pub fn compile(field: String, pattern: &str) -> Result<Regex> {
 pub fn check_policy(policy: &Policy) -> Result<()> {
     Classifier::new(policy)?;
     let e = &policy.exports;
-    let lists: [(&str, Vec<&str>); 5] = [
+    let lists: [(&str, Vec<&str>); 6] = [
         (
             "sensitive_apps",
             e.sensitive_apps.iter().map(String::as_str).collect(),
@@ -69,6 +69,10 @@ pub fn check_policy(policy: &Policy) -> Result<()> {
         (
             "upload_titles",
             e.upload_titles.iter().map(|s| s.pattern()).collect(),
+        ),
+        (
+            "messenger_apps",
+            e.messenger_apps.iter().map(|s| s.pattern()).collect(),
         ),
     ];
     for (name, patterns) in lists {

@@ -86,7 +86,7 @@ export type ActivityMinute = {
  */
 minute: number, input_seconds: number, observed_seconds: number, };
 
-export type ExportKind = "removable_mounted" | "removable_unmounted" | "file_to_removable" | "file_to_network" | "data_file_created" | "print_job" | "clipboard_bulk" | "upload_site";
+export type ExportKind = "removable_mounted" | "removable_unmounted" | "file_to_removable" | "file_to_network" | "data_file_created" | "print_job" | "clipboard_bulk" | "upload_site" | "file_to_app";
 
 export type Severity = "info" | "low" | "medium" | "high";
 
@@ -208,8 +208,8 @@ min_count: number | null,
  */
 sensitive_source: boolean | null, 
 /**
- * Destination classes (`removable`, `network`, `cloud`, `local`, `printer`, `clipboard`,
- * `web`); empty = any.
+ * Destination classes (`removable`, `network`, `cloud`, `app`, `local`, `printer`,
+ * `clipboard`, `web`); empty = any.
  */
 destinations: Array<string>, 
 /**
@@ -321,6 +321,15 @@ clipboard_min_bytes: number,
  * …or of at least this many lines.
  */
 clipboard_min_lines: number, 
+/**
+ * A data file in a watched folder opened by a messenger or mail client (Linux).
+ */
+messengers: boolean, 
+/**
+ * Messengers and mail clients (regular expressions on the process name, each with the
+ * label an event shows: "sent via Telegram").
+ */
+messenger_apps: Array<SitePattern>, 
 /**
  * Time on upload/webmail domains right after a data-file event.
  */

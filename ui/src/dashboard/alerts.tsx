@@ -20,6 +20,7 @@ const KIND_KEYS = {
   clipboard_bulk: "kindClipboard",
   removable_unmounted: "kindRemovableUnmounted",
   upload_site: "kindUpload",
+  file_to_app: "kindFileToApp",
   after_last_day: "kindAfterLastDay",
   unusual_day: "kindUnusualDay",
 } as const;
@@ -219,7 +220,12 @@ function AlertItem({
   const kindKey = KIND_KEYS[a.kind as keyof typeof KIND_KEYS];
   const e = exportEventOf(a.event);
   // Activity after a watched person's last day: the server says what it saw.
-  const what = typeof a.event.what === "string" ? a.event.what : null;
+  const what =
+    typeof a.event.what === "string"
+      ? a.event.what
+      : typeof sentVia(a.event) === "string"
+        ? t("sentVia", { app: sentVia(a.event) as string })
+        : null;
   const details = [
     what,
     e.file_name,
@@ -261,6 +267,12 @@ function AlertItem({
       )}
     </li>
   );
+}
+
+/** The app a file was sent through (`details.sent_via`), when the event names one. */
+function sentVia(event: Record<string, unknown>): unknown {
+  const d = event.details;
+  return typeof d === "object" && d !== null ? (d as Record<string, unknown>).sent_via : undefined;
 }
 
 function severityLabel(t: Translate, s: string): string {

@@ -170,6 +170,8 @@ fn detail_gate(kind: ExportKind, key: &str) -> Option<Gate> {
             FileToRemovable | FileToNetwork | DataFileCreated,
             "extension" | "change" | "label" | "client_source" | "rows" | "columns" | "lineage",
         ) => Some(Gate::Always),
+        // A data file a messenger or mail client opened: the app's label from the policy.
+        (FileToApp, "sent_via" | "extension" | "client_source") => Some(Gate::Always),
         // The host a file was downloaded from; its full address (`origin_url`) stays on the PC.
         (FileToRemovable | FileToNetwork | DataFileCreated, "origin_domain") => Some(Gate::Domains),
         (FileToRemovable | FileToNetwork | DataFileCreated, "sha256") => Some(Gate::Hashes),

@@ -269,7 +269,7 @@ fn egress_days(batch: &IngestBatch) -> Vec<i64> {
         .filter(|a| {
             matches!(
                 a.event.kind,
-                FileToRemovable | FileToNetwork | UploadSite | PrintJob | ClipboardBulk
+                FileToRemovable | FileToNetwork | FileToApp | UploadSite | PrintJob | ClipboardBulk
             )
         })
         .map(|a| crate::baseline::day_of(a.event.at))
