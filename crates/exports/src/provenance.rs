@@ -166,6 +166,71 @@ pub fn zip_members(path: &Path) -> Vec<(u32, u64)> {
     members
 }
 
+/// How much of a worksheet's XML is read for its declared size: the `<dimension>` element
+/// comes before any cell.
+const SHEET_HEAD_BYTES: u64 = 8 * 1024;
+
+/// The rows and columns an xlsx workbook's first worksheet declares (`<dimension
+/// ref="A1:F1240"/>` → 1,240 rows, 6 columns), read from the first bytes of the sheet, never
+/// its cells' values; `None` when the file is no xlsx or declares nothing. (An ods declares no
+/// size: its rows would have to be read, so it gets none.)
+pub fn sheet_shape(path: &Path) -> Option<(u32, u32)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let number = |name: &str| {
+        name.strip_prefix("xl/worksheets/sheet")?
+            .strip_suffix(".xml")?
+            .parse::<u32>()
+            .ok()
+    };
+    let first = archive
+        .file_names()
+        .take(MAX_MEMBERS)
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter_map(|n| number(&n).map(|k| (k, n)))
+        .min()?
+        .1;
+    let member = archive.by_name(&first).ok()?;
+    let mut head = Vec::with_capacity(SHEET_HEAD_BYTES as usize);
+    member.take(SHEET_HEAD_BYTES).read_to_end(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let element = &text[text.find("<dimension")?..];
+    let element = &element[..element.find('>')?];
+    let range = element.split("ref=\"").nth(1)?.split('"').next()?;
+    dimension(range)
+}
+
+/// `"A1:F1240"` → (1240, 6); `"B2"` → (1, 1); anything else → none.
+fn dimension(range: &str) -> Option<(u32, u32)> {
+    let cell = |c: &str| -> Option<(u32, u32)> {
+        let split = c.find(|ch: char| ch.is_ascii_digit())?;
+        let (letters, digits) = c.split_at(split);
+        if letters.is_empty() || !letters.bytes().all(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        let column = letters.bytes().try_fold(0u32, |n, b| {
+            n.checked_mul(26)?.checked_add(u32::from(b - b'A' + 1))
+        })?;
+        Some((digits.parse().ok()?, column))
+    };
+    let (start, end) = match range.split_once(':') {
+        Some((a, b)) => (cell(a)?, cell(b)?),
+        None => (cell(range)?, cell(range)?),
+    };
+    Some((
+        end.0.checked_sub(start.0)? + 1,
+        end.1.checked_sub(start.1)? + 1,
+    ))
+}
+
+/// Whether the file is an xlsx workbook by its extension.
+pub fn is_sheet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
 /// Whether the file is a zip archive by its extension (the archives whose members are
 /// matched).
 pub fn is_zip(path: &Path) -> bool {
@@ -221,6 +286,16 @@ impl ClientSources {
 mod tests {
     use super::*;
     use worktrace_domain::ExportPolicy;
+
+    #[test]
+    fn a_sheet_s_declared_range_gives_its_rows_and_columns() {
+        assert_eq!(dimension("A1:F1240"), Some((1240, 6)));
+        assert_eq!(dimension("B2"), Some((1, 1)));
+        assert_eq!(dimension("A1:AA10"), Some((10, 27)));
+        assert_eq!(dimension("F1:A1"), None, "backwards");
+        assert_eq!(dimension("1:2"), None);
+        assert_eq!(dimension(""), None);
+    }
 
     #[test]
     fn the_host_is_taken_from_the_url_then_the_referrer() {

@@ -503,9 +503,16 @@ impl Hashing {
         } else {
             Vec::new()
         };
+        // An xlsx declares its size in its first sheet (read within the same size limit).
+        let sheet = if read.is_some() && provenance::is_sheet(&path) {
+            provenance::sheet_shape(&path)
+        } else {
+            None
+        };
         let (sha256, crc32, table) = read.map_or((None, None, None), |r| {
             (Some(r.sha256), Some(r.crc32), r.table)
         });
+        let table = table.or(sheet);
         let seen = Seen::File(FileSeen {
             path,
             change,
