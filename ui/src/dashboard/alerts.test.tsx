@@ -76,6 +76,26 @@ describe("alerts inbox", () => {
     });
   });
 
+  it("tells where a file came from and what it went through", async () => {
+    const copy: AlertRow = {
+      ...alert(5, 4, "clients.zip"),
+      event: {
+        file_name: "clients.zip",
+        details: {
+          client_source: "Bitrix24",
+          rows: 1240,
+          lineage: ["CONTACT.csv", "clients.csv", "clients.zip"],
+        },
+      },
+    };
+    const { fetcher } = fakeServer({ ...PEOPLE, "GET /api/alerts?limit=50": page([copy]) });
+    renderPage(<Alerts />, { fetcher });
+    const item = await screen.findByTestId("alert");
+    expect(item.textContent).toContain("from Bitrix24");
+    expect(item.textContent).toContain("CONTACT.csv → clients.csv → clients.zip");
+    expect(item.textContent).toContain("1,240 rows");
+  });
+
   it("offers allowing a stick to admins only", async () => {
     const { fetcher } = fakeServer({
       ...PEOPLE,

@@ -5,7 +5,7 @@
 
 import { useState } from "react";
 import type { AlertRow, FoldedAlerts } from "../bindings/server";
-import { bytes, dateTime } from "../shared/format";
+import { bytes, count, dateTime } from "../shared/format";
 import { exportEventOf } from "./event";
 import { type Translate, useLang, useT } from "./lang";
 import { type InboxFilter, keys, useAlertNames, useChange, useInbox } from "./queries";
@@ -226,8 +226,13 @@ function AlertItem({
       : typeof sentVia(a.event) === "string"
         ? t("sentVia", { app: sentVia(a.event) as string })
         : null;
+  const p = provenanceOf(a.event);
   const details = [
     what,
+    p.source ? t("fromSource", { source: p.source }) : null,
+    p.chain ? p.chain : null,
+    p.rows !== null ? t("rowsShort", { n: p.rows, count: count(p.rows, lang) }) : null,
+    p.cloud ? t("toCloud", { service: p.cloud }) : null,
     e.file_name,
     bytes(e.size_bytes, lang),
     e.destination_class ? t("destination", { d: e.destination_class }) : null,
@@ -267,6 +272,29 @@ function AlertItem({
       )}
     </li>
   );
+}
+
+/** Where a file came from and went through, as the event's details say (typed checks). */
+function provenanceOf(event: Record<string, unknown>): {
+  source: string | null;
+  chain: string | null;
+  rows: number | null;
+  cloud: string | null;
+} {
+  const d =
+    typeof event.details === "object" && event.details !== null
+      ? (event.details as Record<string, unknown>)
+      : {};
+  const text = (k: string) => (typeof d[k] === "string" ? (d[k] as string) : null);
+  const lineage = Array.isArray(d.lineage)
+    ? d.lineage.filter((n): n is string => typeof n === "string")
+    : [];
+  return {
+    source: text("client_source"),
+    chain: lineage.length > 1 ? lineage.join(" → ") : null,
+    rows: typeof d.rows === "number" ? d.rows : null,
+    cloud: text("cloud_service"),
+  };
 }
 
 /** The app a file was sent through (`details.sent_via`), when the event names one. */
