@@ -45,7 +45,11 @@ fn a_workbook_in_a_watched_folder_is_recorded_with_its_declared_rows_and_columns
     std::fs::create_dir_all(&downloads).expect("downloads");
     let made = scratch.join("clients.xlsx");
     workbook(&made, "A1:F1240");
-    assert_eq!(sheet_shape(&made), Some((1240, 6)), "the first sheet, not sheet2");
+    assert_eq!(
+        sheet_shape(&made),
+        Some((1240, 6)),
+        "the first sheet, not sheet2"
+    );
 
     let w = start(ExportPolicy {
         watched_folders: vec![downloads.display().to_string()],
