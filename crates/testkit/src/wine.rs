@@ -255,7 +255,12 @@ impl WinePrefix {
             .env("HOME", self.home())
             .env("USER", "worktrace")
             .env("WINEPREFIX", self.path())
-            .env("WINEDEBUG", "-all")
+            // Wine's own messages are off; `WORKTRACE_WINEDEBUG=err+all` turns them on to see
+            // why a Windows program ended without a word.
+            .env(
+                "WINEDEBUG",
+                std::env::var_os("WORKTRACE_WINEDEBUG").unwrap_or_else(|| "-all".into()),
+            )
             // No Mono or Gecko install prompts: the tests need neither.
             .env("WINEDLLOVERRIDES", "mscoree=;mshtml=")
             .stdin(Stdio::null());

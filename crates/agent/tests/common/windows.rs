@@ -75,12 +75,19 @@ impl WinEnv {
     /// Runs `worktrace.exe ARGS`; panics with its output when it fails.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.output(args);
+        let silent = out.stdout.is_empty() && out.stderr.is_empty();
         assert!(
             out.status.success(),
-            "worktrace.exe {args:?} failed ({}): {}\n{}",
+            "worktrace.exe {args:?} failed ({}): {}\n{}{}",
             out.status,
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out.stderr),
+            if silent {
+                "(no output at all: the program's own errors always say something, so Wine \
+                 ended it; run again with WORKTRACE_WINEDEBUG=err+all to see Wine's message)"
+            } else {
+                ""
+            }
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
