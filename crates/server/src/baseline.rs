@@ -23,6 +23,13 @@ pub const EGRESS_KINDS: [(&str, &str); 6] = [
     ("clipboard_bulk", "bulk clipboard copies"),
 ];
 
+/// Whether alerts of `kind` take data out ([`EGRESS_KINDS`]).
+pub fn is_egress(kind: worktrace_domain::ExportKind) -> bool {
+    let name = serde_json::to_value(kind).ok();
+    let name = name.as_ref().and_then(serde_json::Value::as_str);
+    EGRESS_KINDS.iter().any(|(k, _)| Some(*k) == name)
+}
+
 /// One export alert, as the baseline reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressRow {
@@ -80,6 +87,36 @@ pub fn p95(values: &[u64]) -> u64 {
     v[rank - 1]
 }
 
+/// A person's usual files a day of one kind over some days, and their team's: the 95th
+/// percentiles, days without exports counted as 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usual {
+    pub own_p95: u64,
+    pub team_p95: u64,
+}
+
+/// [`Usual`] of `user` for `kind` over `days`; `team`: the other members of their teams (the
+/// person among them is left out).
+pub fn usual(
+    totals: &BTreeMap<(i64, i64, String), u64>,
+    user: i64,
+    team: &[i64],
+    days: std::ops::Range<i64>,
+    kind: &str,
+) -> Usual {
+    let get = |u: i64, d: i64| totals.get(&(u, d, kind.to_owned())).copied().unwrap_or(0);
+    let own: Vec<u64> = days.clone().map(|d| get(user, d)).collect();
+    let theirs: Vec<u64> = team
+        .iter()
+        .filter(|m| **m != user)
+        .flat_map(|m| days.clone().map(move |d| get(*m, d)))
+        .collect();
+    Usual {
+        own_p95: p95(&own),
+        team_p95: p95(&theirs),
+    }
+}
+
 /// A day far above the usual, with why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unusual {
@@ -125,20 +162,10 @@ pub fn judge(
         if files < u64::from(policy.min_files) {
             continue;
         }
-        let own: Vec<u64> = before
-            .clone()
-            .map(|d| get(user, d, kind).unwrap_or(0))
-            .collect();
-        let theirs: Vec<u64> = team
-            .iter()
-            .filter(|m| **m != user)
-            .flat_map(|m| before.clone().map(move |d| (*m, d)))
-            .map(|(m, d)| get(m, d, kind).unwrap_or(0))
-            .collect();
-        let (own_p95, team_p95) = (p95(&own), p95(&theirs));
+        let Usual { own_p95, team_p95 } = usual(totals, user, team, before.clone(), kind);
         let above = |usual: u64| files * 100 > usual * u64::from(policy.factor_percent);
         if above(own_p95) && above(team_p95) {
-            let team_words = if theirs.is_empty() {
+            let team_words = if !team.iter().any(|m| *m != user) {
                 "no team to compare with".to_owned()
             } else {
                 format!("the team at most {team_p95}")
@@ -196,6 +223,24 @@ mod tests {
             row(1, DAY, "file_to_removable", 3, None),
         ]);
         assert_eq!(t[&(1, DAY, "file_to_removable".into())], 23);
+    }
+
+    #[test]
+    fn egress_kinds_are_told_by_their_stored_names() {
+        use worktrace_domain::ExportKind::*;
+        for kind in [
+            FileToRemovable,
+            FileToNetwork,
+            FileToApp,
+            UploadSite,
+            PrintJob,
+            ClipboardBulk,
+        ] {
+            assert!(is_egress(kind), "{kind:?}");
+        }
+        for kind in [RemovableMounted, RemovableUnmounted, DataFileCreated] {
+            assert!(!is_egress(kind), "{kind:?}");
+        }
     }
 
     #[test]

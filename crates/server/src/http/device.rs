@@ -262,16 +262,10 @@ fn check_proof(c: &crate::wire::ChainProof, head: u64) -> Result<(), ApiError> {
 
 /// The UTC days of the batch's export alerts that take data out, once each.
 fn egress_days(batch: &IngestBatch) -> Vec<i64> {
-    use worktrace_domain::ExportKind::*;
     let mut days: Vec<i64> = batch
         .alerts
         .iter()
-        .filter(|a| {
-            matches!(
-                a.event.kind,
-                FileToRemovable | FileToNetwork | FileToApp | UploadSite | PrintJob | ClipboardBulk
-            )
-        })
+        .filter(|a| crate::baseline::is_egress(a.event.kind))
         .map(|a| crate::baseline::day_of(a.event.at))
         .collect();
     days.sort_unstable();

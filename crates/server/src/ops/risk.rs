@@ -10,7 +10,7 @@ use worktrace_domain::{AnomalyPolicy, Millis};
 
 use crate::baseline::{self, EGRESS_KINDS};
 use crate::error::Result;
-use crate::model::{AlertFilter, AlertRow, Device, ServerAlert, User};
+use crate::model::{AlertRow, Device, ServerAlert, User};
 use crate::store::Storage;
 
 /// The alert kind of an unusual day.
@@ -143,35 +143,27 @@ pub async fn risk_view(
     let kinds = EGRESS_KINDS
         .iter()
         .map(|(k, _)| {
-            let own: Vec<u64> = (first..today).map(|d| get(user.id, d, k)).collect();
-            let theirs: Vec<u64> = team
-                .iter()
-                .flat_map(|m| (first..today).map(move |d| (*m, d)))
-                .map(|(m, d)| get(m, d, k))
-                .collect();
+            let usual = baseline::usual(&totals, user.id, &team, first..today, k);
             KindRisk {
                 kind: (*k).to_owned(),
                 today: get(user.id, today, k),
-                own_p95: baseline::p95(&own),
-                team_p95: baseline::p95(&theirs),
+                own_p95: usual.own_p95,
+                team_p95: usual.team_p95,
                 days: (first..=today).map(|d| get(user.id, d, k)).collect(),
             }
         })
         .collect();
     let since = now - i64::from(policy.fade_days) * DAY_MS;
-    let unusual = store
-        .alerts(&AlertFilter {
-            users: vec![user.id],
-            include_acknowledged: true,
-            include_folded: true,
-            severity: None,
-            before: None,
-            limit: 1000,
-        })
-        .await?
-        .into_iter()
-        .filter(|a| a.kind == UNUSUAL_DAY && a.received_at >= since)
-        .collect();
+    // Every alert received within the fade days is looked at: an unusual day is one alert
+    // among however many of the person's.
+    let mut unusual = Vec::new();
+    super::watch::each_alert_received_since(store, user.id, since, |a| {
+        if a.kind == UNUSUAL_DAY && a.received_at >= since {
+            unusual.push(a.clone());
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .await?;
     Ok(RiskView {
         user_id: user.id,
         from: date_of_epoch_days(first).to_string(),

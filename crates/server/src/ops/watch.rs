@@ -5,6 +5,7 @@
 //! Callers decide who may act on whom ([`crate::access::Viewer::may_watch`]).
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -448,6 +449,44 @@ pub fn chains(events: &[ReportEvent]) -> Vec<ReportChain> {
         .collect()
 }
 
+/// Alerts read per page by [`each_alert_received_since`].
+const ALERT_PAGE: u32 = 1000;
+
+/// Calls `f` with each alert of `user`, newest received first, until `f` breaks or the page
+/// that reaches alerts received before `since` is done (a PC that was offline sends old events
+/// late, so a page can hold some received earlier than others).
+pub async fn each_alert_received_since(
+    store: &dyn Storage,
+    user: i64,
+    since: Millis,
+    mut f: impl FnMut(&AlertRow) -> ControlFlow<()>,
+) -> Result<()> {
+    let mut filter = AlertFilter {
+        users: vec![user],
+        include_acknowledged: true,
+        include_folded: true,
+        severity: None,
+        before: None,
+        limit: ALERT_PAGE,
+    };
+    loop {
+        let page = store.alerts(&filter).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        filter.before = Some((last.received_at, last.id));
+        let done = page.len() < ALERT_PAGE as usize || last.received_at < since;
+        for a in &page {
+            if f(a).is_break() {
+                return Ok(());
+            }
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}
+
 /// The departure report of watch `w` on `now`: the person's alerts from the look-back before
 /// the last day until today, with the 30 days before as the baseline. The caller audits the
 /// read.
@@ -462,38 +501,21 @@ pub async fn departure_report(
     let from_n = epoch_day(&from).unwrap_or(0);
     let from_ms = from_n * DAY_MS;
     let baseline_ms = (from_n - BASELINE_DAYS) * DAY_MS;
-    // Alerts come newest received first; a PC that was offline sends old events late, so
-    // reading goes on until the receipts are older than the baseline.
-    let mut filter = AlertFilter {
-        users: vec![w.user_id],
-        include_acknowledged: true,
-        include_folded: true,
-        severity: None,
-        before: None,
-        limit: 1000,
-    };
     let (mut events, mut baseline) = (Vec::new(), Vec::new());
     let mut truncated = false;
-    'pages: loop {
-        let page = store.alerts(&filter).await?;
-        let Some(last) = page.last() else { break };
-        filter.before = Some((last.received_at, last.id));
-        let done = page.len() < 1000 || last.received_at < baseline_ms;
-        for a in &page {
-            if a.at >= from_ms {
-                if events.len() == REPORT_MAX_EVENTS {
-                    truncated = true;
-                    break 'pages;
-                }
-                events.push(ReportEvent::of(a));
-            } else if a.at >= baseline_ms {
-                baseline.push(ReportEvent::of(a));
+    each_alert_received_since(store, w.user_id, baseline_ms, |a| {
+        if a.at >= from_ms {
+            if events.len() == REPORT_MAX_EVENTS {
+                truncated = true;
+                return ControlFlow::Break(());
             }
+            events.push(ReportEvent::of(a));
+        } else if a.at >= baseline_ms {
+            baseline.push(ReportEvent::of(a));
         }
-        if done {
-            break;
-        }
-    }
+        ControlFlow::Continue(())
+    })
+    .await?;
     let period_days = (epoch_day(&today).unwrap_or(from_n) - from_n + 1).max(1);
     let mut kinds: BTreeMap<String, KindCount> = BTreeMap::new();
     let blank = |kind: &str| KindCount {
