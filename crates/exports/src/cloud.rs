@@ -13,12 +13,9 @@ pub struct CloudRoot {
     pub path: PathBuf,
 }
 
-/// Expands a leading `~` to `home`.
+/// Expands a leading `~` to `home` (the watched folders' own rule).
 fn expand(path: &str, home: &Path) -> PathBuf {
-    match path.strip_prefix('~') {
-        Some(rest) => home.join(rest.trim_start_matches('/')),
-        None => PathBuf::from(path),
-    }
+    crate::runtime::expand(path, Some(home)).unwrap_or_else(|| PathBuf::from(path))
 }
 
 /// Yandex.Disk's `config.cfg`: `dir="/home/anna/Yandex.Disk"`.
