@@ -143,7 +143,7 @@ fn a_burst_of_200_files_to_a_mounted_stick_is_one_incident() {
         );
     }
     assert!(used_mount, "this test needs mount(8) to work (run as root)");
-    let unmount = scopeguard(&stick);
+    let unmount = common::Unmount(stick.clone());
     wait_for(Duration::from_secs(10), "the mount to be recorded", || {
         !of_kind(&exports(&env), "removable_mounted").is_empty()
     });
@@ -188,19 +188,6 @@ fn a_burst_of_200_files_to_a_mounted_stick_is_one_incident() {
     );
     drop(unmount);
     agent.stop();
-}
-
-/// Unmounts `point` when dropped.
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-fn scopeguard(point: &std::path::Path) -> Unmount {
-    Unmount(point.to_path_buf())
 }
 
 #[test]

@@ -29,15 +29,6 @@ pulsetime_ms = 2000
 sync_interval_secs = 1
 "#;
 
-/// Unmounts the stick when dropped.
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 /// The server's alerts of copies of `file` to removable media.
 fn copies_of(company: &Company, file: &str) -> Vec<Value> {
     company
@@ -102,7 +93,7 @@ fn a_watched_person_s_copy_to_a_stick_is_high_and_reaches_the_server_at_once() {
         "this test needs mount(8) to work (run as root): {}",
         String::from_utf8_lossy(&mounted.stderr)
     );
-    let _unmount = Unmount(stick.clone());
+    let _unmount = common::Unmount(stick.clone());
     wait_for(Duration::from_secs(60), "the stick to be seen", || {
         !common::of_kind(&exports(), "removable_mounted").is_empty()
     });

@@ -362,3 +362,12 @@ pub fn all_records(path: &Path) -> (worktrace_store::Store, Vec<worktrace_domain
         .collect();
     (store, records)
 }
+
+/// Unmounts the mount point when dropped (lazily, so a test that fails still cleans up).
+pub struct Unmount(pub PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
