@@ -28,6 +28,7 @@ impl KeyringSession {
     /// Starts `dbus-run-session` with an unlocked gnome-keyring in a fresh `HOME`.
     pub fn start() -> Result<KeyringSession> {
         process::require("dbus-run-session", "dbus")?;
+        process::require("dbus-send", "dbus")?;
         process::require("gnome-keyring-daemon", "gnome-keyring")?;
         let home = tempfile::tempdir().map_err(|e| Error::Program {
             program: "keyring session".into(),
@@ -35,10 +36,19 @@ impl KeyringSession {
         })?;
         let address_file = home.path().join("bus-address");
         let pid_file = home.path().join("pid");
-        // Each file is written under a temporary name and renamed, so it is never read half
-        // written.
+        // `gnome-keyring-daemon --unlock` returns before its daemon owns the Secret Service name
+        // on the bus. A request in that gap makes D-Bus start a second daemon from its service
+        // file, one that never got the password: its login collection is locked, the default
+        // alias is "/", and every store then fails on a prompt that cannot be shown. So the
+        // script waits until the unlocked daemon owns the name (without activating it) before
+        // it hands out the address. Each file is written under a temporary name and renamed,
+        // so it is never read half written.
         let script = format!(
             "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+             until dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+               /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+               string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; \
+             do sleep 0.02; done; \
              echo \"$DBUS_SESSION_BUS_ADDRESS\" > {addr}.tmp && mv {addr}.tmp {addr}; \
              echo $$ > {pid}.tmp && mv {pid}.tmp {pid}; exec sleep 100000",
             addr = address_file.display(),
@@ -72,7 +82,7 @@ impl KeyringSession {
             }
             if Instant::now() >= until {
                 return Err(Error::Timeout {
-                    what: "the keyring's D-Bus session".into(),
+                    what: "the keyring's D-Bus session with its unlocked daemon on the bus".into(),
                     secs: PATIENCE.as_secs(),
                 });
             }
@@ -99,26 +109,32 @@ impl KeyringSession {
     fn wait_until_it_answers(&self) -> Result<()> {
         process::require("secret-tool", "libsecret-tools")?;
         let until = Instant::now() + READY_PATIENCE;
-        let tool = |args: &[&str], input: Option<&str>| -> Option<String> {
+        // Each call answers Ok(stdout) or Err(what secret-tool said), so a timeout can say
+        // why the keyring would not answer.
+        let tool = |args: &[&str], input: Option<&str>| -> std::result::Result<String, String> {
             let mut child = Command::new("secret-tool")
                 .args(args)
                 .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::null())
+                .stderr(Stdio::piped())
                 .spawn()
-                .ok()?;
+                .map_err(|e| e.to_string())?;
             if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
                 use std::io::Write as _;
-                stdin.write_all(text.as_bytes()).ok()?;
+                stdin
+                    .write_all(text.as_bytes())
+                    .map_err(|e| e.to_string())?;
             }
-            let out = child.wait_with_output().ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+            let out = child.wait_with_output().map_err(|e| e.to_string())?;
+            if out.status.success() {
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+            }
         };
         loop {
-            let stored = tool(
+            let found = tool(
                 &[
                     "store",
                     "--label=probe",
@@ -126,15 +142,16 @@ impl KeyringSession {
                     "worktrace-testkit-probe",
                 ],
                 Some("probe"),
-            );
-            let found =
-                stored.and_then(|_| tool(&["lookup", "service", "worktrace-testkit-probe"], None));
-            if found.is_some_and(|f| f.trim() == "probe") {
-                return Ok(());
-            }
+            )
+            .and_then(|_| tool(&["lookup", "service", "worktrace-testkit-probe"], None));
+            let said = match found {
+                Ok(f) if f.trim() == "probe" => return Ok(()),
+                Ok(f) => format!("the lookup found {:?}", f.trim()),
+                Err(e) => e,
+            };
             if Instant::now() >= until {
                 return Err(Error::Timeout {
-                    what: "the keyring to store and find a secret".into(),
+                    what: format!("the keyring to store and find a secret (secret-tool: {said})"),
                     secs: READY_PATIENCE.as_secs(),
                 });
             }

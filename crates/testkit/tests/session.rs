@@ -1,5 +1,6 @@
 //! The test display itself, on real Xvfb + openbox: windows appear, take focus, change titles,
-//! close, and everything stops when the session is dropped.
+//! close, and everything stops when the session is dropped; and the keyring session answers from
+//! its unlocked daemon.
 
 use worktrace_testkit::XSession;
 
@@ -92,5 +93,32 @@ fn parallel_sessions_get_their_own_displays() {
         a.display(),
         b.display(),
         "concurrent starts never share a display number"
+    );
+}
+
+/// The Secret Service on the session's bus is the daemon that was given the password: its
+/// default collection is the unlocked login keyring. A daemon started by D-Bus activation in
+/// the gap before the unlocked one owns the name would answer "/" here, and every store
+/// would then fail on a prompt that cannot be shown.
+#[test]
+fn the_keyring_session_is_served_by_the_unlocked_daemon() {
+    let session = worktrace_testkit::keyring::KeyringSession::start().expect("keyring session");
+    let out = std::process::Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.ReadAlias",
+            "string:default",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", session.address())
+        .output()
+        .expect("dbus-send runs");
+    let reply = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        reply.contains("/org/freedesktop/secrets/collection/login"),
+        "default collection: {reply} {}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
