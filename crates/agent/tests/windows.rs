@@ -456,7 +456,12 @@ fn bad_input_on_windows_gets_the_same_clear_errors() {
         assert_eq!(
             out.status.code(),
             Some(1),
-            "{what} is worktrace's error exit"
+            "{what} is worktrace's error exit; it ended with {} (a Unix signal here means \
+             Wine ended the process; WORKTRACE_WINEDEBUG=err+all shows Wine's messages)\n\
+             stdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
         );
         let err = worktrace_testkit::wine::program_stderr(&out.stderr);
         assert!(!err.contains("panicked"), "{what}: never a panic: {err}");
