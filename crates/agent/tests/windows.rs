@@ -10,7 +10,7 @@ mod company;
 
 use std::time::{Duration, Instant};
 
-use common::windows::WinEnv;
+use common::windows::{how_it_ended, WinEnv};
 use common::{
     all_records, assert_each_kill_lost_at_most, idle_to_decide, now_ms, row, total, wait_for, Lcg,
     SetOnDrop,
@@ -456,12 +456,8 @@ fn bad_input_on_windows_gets_the_same_clear_errors() {
         assert_eq!(
             out.status.code(),
             Some(1),
-            "{what} is worktrace's error exit; it ended with {} (a Unix signal here means \
-             Wine ended the process; WORKTRACE_WINEDEBUG=err+all shows Wine's messages)\n\
-             stdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            "{what} is worktrace's error exit; it ended with {}",
+            how_it_ended(out)
         );
         let err = worktrace_testkit::wine::program_stderr(&out.stderr);
         assert!(!err.contains("panicked"), "{what}: never a panic: {err}");

@@ -75,19 +75,10 @@ impl WinEnv {
     /// Runs `worktrace.exe ARGS`; panics with its output when it fails.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.output(args);
-        let silent = out.stdout.is_empty() && out.stderr.is_empty();
         assert!(
             out.status.success(),
-            "worktrace.exe {args:?} failed ({}): {}\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            if silent {
-                "(no output at all: the program's own errors always say something, so Wine \
-                 ended it; run again with WORKTRACE_WINEDEBUG=err+all to see Wine's message)"
-            } else {
-                ""
-            }
+            "worktrace.exe {args:?} failed: {}",
+            how_it_ended(&out)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
@@ -203,4 +194,23 @@ fn wait_output(mut child: Child, patience: Duration, what: &str) -> Output {
             Err(e) => panic!("waiting for {what}: {e}"),
         }
     }
+}
+
+/// How a `worktrace.exe` command ended, for an assertion message: its status and all it
+/// printed. The program's own errors always print `worktrace: …` and exit with 1, so a
+/// silent end or a Unix signal means Wine ended it; the message then says how to see why.
+pub fn how_it_ended(out: &Output) -> String {
+    let wine_ended_it = out.status.code().is_none()
+        || (out.stdout.is_empty() && out.stderr.is_empty() && !out.status.success());
+    format!(
+        "{}\nstdout: {}\nstderr: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        if wine_ended_it {
+            "\n(Wine ended it: run again with WORKTRACE_WINEDEBUG=err+all to see Wine's message)"
+        } else {
+            ""
+        }
+    )
 }
