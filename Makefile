@@ -8,7 +8,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run run-agent test check deps deny ui ui-check lint check-platforms windows bench bindings server fuzz
+.PHONY: run run-agent test check deps deny ui ui-check lint check-platforms windows package bench bindings server fuzz
 
 deps:
 	@scripts/deps.sh
@@ -39,6 +39,14 @@ ui-check: ui/node_modules/.package-lock.json
 ## the tests run it under Wine.
 windows: deps
 	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
+
+## The installers, into target/package/: the Windows MSI (per machine; scripts/package-msi.sh
+## builds it from packaging/windows/worktrace.wxs with wixl). docs/deployment.md says how to
+## roll it out.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+package: deps
+	$(CARGO) build --release --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
+	scripts/package-msi.sh target/x86_64-pc-windows-gnu/release $(VERSION) target/package/worktrace-$(VERSION)-x64.msi
 
 ## Licences, duplicate crate versions and crate sources of the dependency tree against deny.toml
 ## (about 2 s). Works offline once the crates are downloaded; advisories are not checked (deny.toml

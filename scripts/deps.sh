@@ -13,7 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # schemathesis run over the server's OpenAPI document (scripts/schemathesis.sh), curl for the
 # download-origin test (it notes a download's address as browsers do), strace for the test that
 # an upload is answered only after its log was synced, poppler-utils for reading the departure
-# report's PDF back (its text, and its first page as a picture).
+# report's PDF back (its text, and its first page as a picture), wixl and msitools for building
+# the Windows installer (scripts/package-msi.sh).
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -24,7 +25,7 @@ packages=(
   clang
   chromium
   cups-daemon cups-client
-  gcc-mingw-w64-x86-64 wine wine64
+  gcc-mingw-w64-x86-64 wine wine64 wixl msitools
   python3 python3-venv
   curl strace poppler-utils
 )

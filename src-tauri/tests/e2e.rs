@@ -147,6 +147,8 @@ async fn clock_in_track_a_window_answer_the_idle_prompt_and_clock_out() {
         .env("XDG_CONFIG_HOME", home.path().join(".config"))
         .env("XDG_DATA_HOME", home.path().join(".local/share"))
         .env("WORKTRACE_DATA_DIR", data.path())
+        // Never this machine's /etc/worktrace (an installed Worktrace).
+        .env("WORKTRACE_MACHINE_CONFIG", "")
         .env(
             "WORKTRACE_IDLE_THRESHOLD_SECS",
             IDLE_THRESHOLD_SECS.to_string(),

@@ -654,6 +654,27 @@ fn config_check(settings: &Settings) -> anyhow::Result<ExitCode> {
         Some(path) => println!("ok: {} is valid", path.display()),
         None => println!("ok: no config file; using the defaults"),
     }
+    // What IT set for the whole machine wins over the user's file; say where it came from.
+    if let Some(path) = &settings.machine_config_path {
+        println!("machine-wide settings: {} (valid)", path.display());
+    }
+    if settings.machine_policy {
+        println!(
+            "machine policy: HKEY_LOCAL_MACHINE\\{}",
+            worktrace_agent::settings::POLICY_KEY
+        );
+    }
+    match &settings.server.url {
+        Some(url) => println!(
+            "company server: {url}{}",
+            if settings.server.enrollment_token.is_some() {
+                " (an enrollment token is set)"
+            } else {
+                ""
+            }
+        ),
+        None => println!("company server: none in the settings"),
+    }
     println!("data directory: {}", settings.data_dir.display());
     println!(
         "time zone: {}, day starts at {}",

@@ -1,8 +1,15 @@
 //! Agent settings: one TOML file, environment overrides, documented defaults.
 //!
 //! Where things are:
-//! - the config file: `--config` / `WORKTRACE_CONFIG`, else `worktrace.toml` in the platform
-//!   config directory (a missing default file means "all defaults"; a missing named file is an error);
+//! - the user's config file: `--config` / `WORKTRACE_CONFIG`, else `worktrace.toml` in the
+//!   platform config directory (a missing default file means "all defaults"; a missing named file
+//!   is an error);
+//! - the machine-wide settings IT deploys: `WORKTRACE_MACHINE_CONFIG`, else
+//!   `/etc/worktrace/worktrace.toml` (Linux) or `%ProgramData%\Worktrace\worktrace.toml`
+//!   (Windows), and on Windows the values under `HKLM\SOFTWARE\Policies\Worktrace` that the
+//!   installer and Group Policy write. Each key they set wins over the user's file: the company
+//!   server is IT's choice, not the employee's. The environment and the command line still win
+//!   over both (they are the support path, and the employee runs the agent anyway);
 //! - the data (database, lock, status): `--data-dir` / `WORKTRACE_DATA_DIR`, else `[agent] data_dir`,
 //!   else the platform data directory.
 //!
@@ -79,6 +86,122 @@ struct ConfigFile {
     policy: Option<Policy>,
 }
 
+impl ConfigFile {
+    /// This file with every key `over` sets taken from `over` (a `[policy]` table as a whole).
+    fn overlaid(self, over: ConfigFile) -> ConfigFile {
+        let (a, b) = (self.agent, over.agent);
+        let (s, t) = (self.server, over.server);
+        let (e, f) = (self.exports, over.exports);
+        ConfigFile {
+            agent: AgentTable {
+                data_dir: b.data_dir.or(a.data_dir),
+                poll_interval_ms: b.poll_interval_ms.or(a.poll_interval_ms),
+                checkpoint_interval_ms: b.checkpoint_interval_ms.or(a.checkpoint_interval_ms),
+                pulsetime_ms: b.pulsetime_ms.or(a.pulsetime_ms),
+                time_zone: b.time_zone.or(a.time_zone),
+                day_start: b.day_start.or(a.day_start),
+            },
+            server: ServerTable {
+                url: t.url.or(s.url),
+                enrollment_token: t.enrollment_token.or(s.enrollment_token),
+                sync_interval_secs: t.sync_interval_secs.or(s.sync_interval_secs),
+                retry_max_secs: t.retry_max_secs.or(s.retry_max_secs),
+                ca_file: t.ca_file.or(s.ca_file),
+                pin_sha256: t.pin_sha256.or(s.pin_sha256),
+            },
+            exports: ExportsTable {
+                print_server: f.print_server.or(e.print_server),
+                home: f.home.or(e.home),
+            },
+            policy: over.policy.or(self.policy),
+        }
+    }
+
+    /// Checks the text values of this one source, so an error names where the value came from,
+    /// and takes a relative `ca_file` from the source's folder. Empty strings count as unset
+    /// (an installer property left empty writes one).
+    fn checked(mut self, origin: &Path) -> Result<ConfigFile> {
+        let invalid = |message: String| SettingsError::Invalid {
+            path: origin.to_owned(),
+            message,
+        };
+        fn set(v: Option<String>) -> Option<String> {
+            v.filter(|v| !v.trim().is_empty())
+        }
+        self.server.url = set(self.server.url);
+        self.server.enrollment_token = set(self.server.enrollment_token);
+        self.server.pin_sha256 = set(self.server.pin_sha256);
+        self.exports.print_server = set(self.exports.print_server);
+        self.server.ca_file = self
+            .server
+            .ca_file
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| match origin.parent() {
+                Some(folder) if p.is_relative() => folder.join(p),
+                _ => p,
+            });
+        if let Some(name) = &self.agent.time_zone {
+            parse_tz(name).map_err(|m| invalid(format!("[agent] time_zone: {m}")))?;
+        }
+        if let Some(text) = &self.agent.day_start {
+            parse_day_start(text).map_err(|m| invalid(format!("[agent] day_start: {m}")))?;
+        }
+        if let Some(pin) = &self.server.pin_sha256 {
+            parse_pin(pin).map_err(|m| invalid(format!("[server] pin_sha256: {m}")))?;
+        }
+        Ok(self)
+    }
+}
+
+/// Where the machine-wide settings file is looked for when `WORKTRACE_MACHINE_CONFIG` is unset.
+pub fn machine_config_default() -> PathBuf {
+    #[cfg(windows)]
+    {
+        let base = std::env::var_os("ProgramData")
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from(r"C:\ProgramData"), PathBuf::from);
+        base.join("Worktrace").join(CONFIG_FILE_NAME)
+    }
+    #[cfg(not(windows))]
+    {
+        PathBuf::from("/etc/worktrace").join(CONFIG_FILE_NAME)
+    }
+}
+
+/// The registry key whose values the installer (`SERVER_URL`, `ENROLLMENT_TOKEN`) and Group
+/// Policy write; the agent reads it in the 64-bit view.
+pub const POLICY_KEY: &str = r"SOFTWARE\Policies\Worktrace";
+
+/// The settings under [`POLICY_KEY`] in `HKEY_LOCAL_MACHINE`, as a layer; `None` when the key
+/// is absent. The value names: `ServerUrl`, `EnrollmentToken`, `CaFile`, `PinSha256` (strings)
+/// and `SyncIntervalSecs` (a DWORD).
+#[cfg(windows)]
+fn registry_layer() -> Option<ConfigFile> {
+    let key = windows_registry::LOCAL_MACHINE.open(POLICY_KEY).ok()?;
+    let text = |name: &str| key.get_string(name).ok();
+    let mut layer = ConfigFile::default();
+    layer.server.url = text("ServerUrl");
+    layer.server.enrollment_token = text("EnrollmentToken");
+    layer.server.ca_file = text("CaFile").map(PathBuf::from);
+    layer.server.pin_sha256 = text("PinSha256");
+    layer.server.sync_interval_secs = key.get_u32("SyncIntervalSecs").ok().map(u64::from);
+    Some(layer)
+}
+
+#[cfg(not(windows))]
+fn registry_layer() -> Option<ConfigFile> {
+    None
+}
+
+/// Reads and parses one settings file.
+fn read_file(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(path, &text)?.checked(path)
+}
+
 /// Where and how often to upload. Enrollment itself (device id, secret) is kept in the
 /// database and the OS keychain, never here.
 #[derive(Clone, PartialEq, Eq)]
@@ -126,11 +249,15 @@ pub struct ExportSettings {
     pub home: Option<PathBuf>,
 }
 
-/// Settings in force, after file, environment and command line.
+/// Settings in force, after files, machine policy, environment and command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The config file that was read, if any.
+    /// The user's config file that was read, if any.
     pub config_path: Option<PathBuf>,
+    /// The machine-wide settings file that was read, if any.
+    pub machine_config_path: Option<PathBuf>,
+    /// Whether `HKLM\SOFTWARE\Policies\Worktrace` exists and was read (Windows).
+    pub machine_policy: bool,
     pub data_dir: PathBuf,
     /// How often the sensors are read.
     pub poll_interval_ms: u64,
@@ -156,6 +283,9 @@ pub struct Sources {
     pub config: Option<PathBuf>,
     /// `--data-dir`, else `WORKTRACE_DATA_DIR`.
     pub data_dir: Option<PathBuf>,
+    /// The machine-wide settings file instead of `WORKTRACE_MACHINE_CONFIG` and the platform's
+    /// place for it.
+    pub machine_config: Option<PathBuf>,
     /// Environment variables (name, value) to apply as overrides.
     pub env: Vec<(String, String)>,
 }
@@ -166,6 +296,7 @@ impl Sources {
         Self {
             config,
             data_dir,
+            machine_config: None,
             env: std::env::vars()
                 .filter(|(k, _)| k.starts_with("WORKTRACE_"))
                 .collect(),
@@ -209,19 +340,50 @@ impl Settings {
                 .map(|d| d.config_dir().join(CONFIG_FILE_NAME))
                 .filter(|path| path.exists())
         });
-        let file = match &config_path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                parse(path, &text)?
-            }
+        let user = match &config_path {
+            Some(path) => read_file(path)?,
             None => ConfigFile::default(),
         };
-        let file_path = config_path
+        // The machine-wide file, like the user's: one that is named must exist, the platform's
+        // place for it may be absent, and an empty WORKTRACE_MACHINE_CONFIG means "none".
+        let machine_config_path = match sources
+            .machine_config
             .clone()
-            .unwrap_or_else(|| PathBuf::from("(defaults)"));
+            .or_else(|| sources.var("WORKTRACE_MACHINE_CONFIG").map(PathBuf::from))
+        {
+            Some(path) if path.as_os_str().is_empty() => None,
+            Some(path) => Some(path),
+            None => Some(machine_config_default()).filter(|path| path.exists()),
+        };
+        let mut file = match &machine_config_path {
+            Some(path) => user.overlaid(read_file(path)?),
+            None => user,
+        };
+        let registry = registry_layer();
+        let machine_policy = registry.is_some();
+        if let Some(layer) = registry {
+            let origin = PathBuf::from(format!(r"HKEY_LOCAL_MACHINE\{POLICY_KEY}"));
+            file = file.overlaid(layer.checked(&origin)?);
+        }
+        // Range checks below look at the merged values; they name every source in force.
+        let file_path = PathBuf::from(
+            [
+                config_path.as_ref().map(|p| p.display().to_string()),
+                machine_config_path
+                    .as_ref()
+                    .map(|p| p.display().to_string()),
+                machine_policy.then(|| format!(r"HKEY_LOCAL_MACHINE\{POLICY_KEY}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" + "),
+        );
+        let file_path = if file_path.as_os_str().is_empty() {
+            PathBuf::from("(defaults)")
+        } else {
+            file_path
+        };
         let invalid = |message: String| SettingsError::Invalid {
             path: file_path.clone(),
             message,
@@ -244,6 +406,8 @@ impl Settings {
         let mut time_zone_problem = None;
         let mut settings = Settings {
             config_path: config_path.clone(),
+            machine_config_path,
+            machine_policy,
             data_dir,
             poll_interval_ms: file.agent.poll_interval_ms.unwrap_or(1000),
             checkpoint_interval_ms: file.agent.checkpoint_interval_ms.unwrap_or(5000),
@@ -267,20 +431,12 @@ impl Settings {
             },
             policy: file.policy.unwrap_or_default(),
             server: ServerSettings {
-                url: file.server.url.clone().filter(|u| !u.trim().is_empty()),
-                enrollment_token: file
-                    .server
-                    .enrollment_token
-                    .clone()
-                    .filter(|t| !t.trim().is_empty()),
+                url: file.server.url.clone(),
+                enrollment_token: file.server.enrollment_token.clone(),
                 sync_interval_secs: file.server.sync_interval_secs.unwrap_or(60),
                 retry_max_secs: file.server.retry_max_secs.unwrap_or(900),
-                ca_file: file.server.ca_file.clone().map(|p| match &config_path {
-                    Some(config) if p.is_relative() => {
-                        config.parent().map_or(p.clone(), |folder| folder.join(&p))
-                    }
-                    _ => p,
-                }),
+                // Taken from its own file's folder when it was relative (ConfigFile::checked).
+                ca_file: file.server.ca_file.clone(),
                 pin_sha256: match &file.server.pin_sha256 {
                     Some(pin) => Some(
                         parse_pin(pin).map_err(|m| invalid(format!("[server] pin_sha256: {m}")))?,
@@ -289,11 +445,7 @@ impl Settings {
                 },
             },
             exports: ExportSettings {
-                print_server: file
-                    .exports
-                    .print_server
-                    .clone()
-                    .filter(|s| !s.trim().is_empty()),
+                print_server: file.exports.print_server.clone(),
                 home: file.exports.home.clone(),
             },
         };
@@ -507,7 +659,9 @@ mod tests {
         Sources {
             config: Some(config.to_owned()),
             data_dir: Some(data.to_owned()),
-            env: vec![],
+            // Never the machine's own /etc/worktrace: a file that exists nowhere is "none".
+            machine_config: None,
+            env: vec![("WORKTRACE_MACHINE_CONFIG".into(), String::new())],
         }
     }
 
@@ -644,5 +798,125 @@ mod tests {
             .expect_err("missing file")
             .to_string();
         assert!(err.contains("missing.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_machine_wide_file_wins_over_the_users_for_the_keys_it_sets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let user = dir.path().join("user.toml");
+        std::fs::write(
+            &user,
+            "[agent]\npoll_interval_ms = 500\n[server]\nurl = \"http://localhost:1\"\n\
+             sync_interval_secs = 30\n",
+        )
+        .expect("write");
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(&etc).expect("mkdir");
+        std::fs::write(
+            etc.join("company-ca.pem"),
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        let machine = etc.join("worktrace.toml");
+        std::fs::write(
+            &machine,
+            "[server]\nurl = \"https://wt.example.com\"\nenrollment_token = \"t0k\"\n\
+             ca_file = \"company-ca.pem\"\n",
+        )
+        .expect("write");
+        let mut src = sources(&user, dir.path());
+        src.machine_config = Some(machine.clone());
+        let s = Settings::load(&src).expect("valid");
+        assert_eq!(s.server.url.as_deref(), Some("https://wt.example.com"));
+        assert_eq!(s.server.enrollment_token.as_deref(), Some("t0k"));
+        assert_eq!(
+            s.server.ca_file.as_deref(),
+            Some(etc.join("company-ca.pem").as_path()),
+            "a relative ca_file is taken from the machine file's folder"
+        );
+        assert_eq!(
+            s.server.sync_interval_secs, 30,
+            "the user's other keys stay"
+        );
+        assert_eq!(s.poll_interval_ms, 500);
+        assert_eq!(s.machine_config_path.as_deref(), Some(machine.as_path()));
+
+        // The environment still wins over both; an empty WORKTRACE_MACHINE_CONFIG means none.
+        let mut src = sources(&user, dir.path());
+        src.env.push((
+            "WORKTRACE_MACHINE_CONFIG".into(),
+            machine.display().to_string(),
+        ));
+        src.env
+            .push(("WORKTRACE_POLL_INTERVAL_MS".into(), "700".into()));
+        let s = Settings::load(&src).expect("valid");
+        assert_eq!(s.server.url.as_deref(), Some("https://wt.example.com"));
+        assert_eq!(s.poll_interval_ms, 700);
+        let s = Settings::load(&sources(&user, dir.path())).expect("valid");
+        assert_eq!(s.server.url.as_deref(), Some("http://localhost:1"));
+        assert_eq!(s.machine_config_path, None);
+    }
+
+    #[test]
+    fn a_bad_machine_wide_file_is_named_in_the_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let user = dir.path().join("user.toml");
+        std::fs::write(&user, "").expect("write");
+        let machine = dir.path().join("machine.toml");
+        for (text, wanted) in [
+            ("[server]\nurll = \"x\"\n", "unknown field `urll`"),
+            ("[agent]\nday_start = \"4am\"\n", "write it as HH:MM"),
+            (
+                "[server]\nurl = \"http://wt.example.com\"\n",
+                "[server] url",
+            ),
+        ] {
+            std::fs::write(&machine, text).expect("write");
+            let mut src = sources(&user, dir.path());
+            src.machine_config = Some(machine.clone());
+            let err = Settings::load(&src).expect_err(text).to_string();
+            assert!(
+                err.contains(&machine.display().to_string()) && err.contains(wanted),
+                "{text:?}: {err}"
+            );
+        }
+        let mut src = sources(&user, dir.path());
+        src.machine_config = Some(dir.path().join("missing.toml"));
+        let err = Settings::load(&src).expect_err("missing").to_string();
+        assert!(
+            err.contains("missing.toml"),
+            "a named file must exist: {err}"
+        );
+    }
+
+    #[test]
+    fn empty_values_are_unset_and_a_policy_table_is_replaced_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let user = dir.path().join("user.toml");
+        std::fs::write(
+            &user,
+            "[server]\nurl = \"https://mine.example.com\"\n[policy]\nidle_threshold_secs = 60\n",
+        )
+        .expect("write");
+        let machine = dir.path().join("machine.toml");
+        std::fs::write(
+            &machine,
+            "[server]\nurl = \" \"\nenrollment_token = \"\"\n[policy]\nidle_prompt = \"always_keep\"\n",
+        )
+        .expect("write");
+        let mut src = sources(&user, dir.path());
+        src.machine_config = Some(machine);
+        let s = Settings::load(&src).expect("valid");
+        assert_eq!(
+            s.server.url.as_deref(),
+            Some("https://mine.example.com"),
+            "a blank value (an installer property left empty) sets nothing"
+        );
+        assert_eq!(s.server.enrollment_token, None);
+        assert_eq!(
+            s.policy.idle_threshold_secs,
+            Policy::default().idle_threshold_secs,
+            "the machine's [policy] replaces the user's, as a server policy does"
+        );
     }
 }

@@ -93,6 +93,52 @@ fn invalid_config_names_file_line_and_fix() {
 }
 
 #[test]
+fn the_machine_wide_settings_win_over_the_users_file() {
+    let env = Env::new(
+        "[server]\nurl = \"http://localhost:1\"\nsync_interval_secs = 30\n",
+        None,
+    );
+    let machine = env.dir.path().join("etc-worktrace.toml");
+    std::fs::write(
+        &machine,
+        "[server]\nurl = \"https://worktrace.example.com\"\nenrollment_token = \"from-it\"\n",
+    )
+    .expect("write the machine file");
+    let out = env
+        .command(&["config", "check"])
+        .env("WORKTRACE_MACHINE_CONFIG", &machine)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", stderr_of(&out));
+    assert!(
+        text.contains(&format!(
+            "machine-wide settings: {} (valid)",
+            machine.display()
+        )) && text
+            .contains("company server: https://worktrace.example.com (an enrollment token is set)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("from-it"),
+        "the token is never printed: {text}"
+    );
+
+    std::fs::write(&machine, "[server]\nurl = \"ftp://x\"\n").expect("write");
+    let out = env
+        .command(&["config", "check"])
+        .env("WORKTRACE_MACHINE_CONFIG", &machine)
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "a bad machine file is refused");
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("etc-worktrace.toml") && err.contains("[server] url"),
+        "names the machine file and the key: {err}"
+    );
+}
+
+#[test]
 fn clock_in_and_out_without_a_running_agent() {
     let env = Env::new("", None);
     assert!(env.ok(&["status"]).contains("Clocked out"));

@@ -29,6 +29,8 @@ fn tray(x: &XSession, data: &Path, home: &Path, args: &[&str]) -> Child {
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("WORKTRACE_DATA_DIR", data)
+        // Never this machine's /etc/worktrace (an installed Worktrace).
+        .env("WORKTRACE_MACHINE_CONFIG", "")
         .env("WORKTRACE_POLL_INTERVAL_MS", "200")
         .env("WORKTRACE_IDLE_THRESHOLD_SECS", IDLE_SECS.to_string())
         .env("LANG", "C.UTF-8")

@@ -44,6 +44,8 @@ impl Env {
             .env("HOME", self.dir.path())
             .env("WORKTRACE_DATA_DIR", self.data_dir())
             .env("WORKTRACE_CONFIG", self.dir.path().join("worktrace.toml"))
+            // Never this machine's /etc/worktrace (an installed Worktrace): none unless named.
+            .env("WORKTRACE_MACHINE_CONFIG", "")
             .env("WORKTRACE_TIME_ZONE", "UTC")
             .stdin(Stdio::null());
         if let Some(display) = &self.display {

@@ -1,0 +1,270 @@
+//! The Windows installer under Wine: the MSI that `scripts/package-msi.sh` builds with wixl
+//! from the Windows builds of `worktrace.exe` and `worktrace-tray.exe`, installed silently by
+//! Wine's real `msiexec` the way IT deploys it (`/qn SERVER_URL=… ENROLLMENT_TOKEN=…`), then
+//! upgraded in place, refused as a downgrade, and removed.
+//!
+//! Not exercised here (Wine has no such thing): Group Policy or Intune pushing the MSI, a
+//! second Windows account on the same PC, and the tray started by a real login (the test reads
+//! the Run entry that Windows would start it from).
+
+mod common;
+mod company;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::windows::how_it_ended;
+use company::{active_of, window, Company, MIN, T0};
+use worktrace_store::{DayClock, Store};
+use worktrace_testkit::wine::{self, WinePrefix};
+
+/// How long `msiexec` or one `worktrace.exe` command may take under Wine on a busy machine.
+const PATIENCE: Duration = Duration::from_secs(180);
+/// Where the MSI installs the agent, as Windows names it.
+const INSTALLED: &str = r"C:\Program Files\Worktrace\worktrace.exe";
+
+/// Builds the MSI of the given version from the Windows builds next to this test's agent.
+fn build_msi(out_dir: &Path, version: &str) -> PathBuf {
+    let exe = wine::windows_binary(env!("CARGO_BIN_EXE_worktrace").as_ref(), "worktrace")
+        .expect("the Windows build of worktrace");
+    wine::windows_binary(env!("CARGO_BIN_EXE_worktrace").as_ref(), "worktrace-tray")
+        .expect("the Windows build of worktrace-tray (make windows)");
+    let bin = exe.parent().expect("a folder");
+    let msi = out_dir.join(format!("worktrace-{version}-x64.msi"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-msi.sh");
+    let out = Command::new(&script)
+        .arg(bin)
+        .arg(version)
+        .arg(&msi)
+        .output()
+        .expect("run scripts/package-msi.sh");
+    assert!(
+        out.status.success(),
+        "package-msi.sh failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    msi
+}
+
+/// A Linux path as Wine's `Z:` drive names it.
+fn on_z(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+/// `C:\…` of the prefix as a Linux path.
+fn on_linux(prefix: &WinePrefix, windows: &str) -> PathBuf {
+    let rest = windows
+        .strip_prefix("C:\\")
+        .or_else(|| windows.strip_prefix("c:\\"))
+        .unwrap_or_else(|| panic!("a path on C: {windows:?}"));
+    rest.split('\\')
+        .fold(prefix.drive_c(), |path, part| path.join(part))
+}
+
+fn msiexec(prefix: &WinePrefix, args: &[&str]) -> Output {
+    let mut cmd = prefix.command("msiexec");
+    cmd.args(args);
+    wine::run_to_end(cmd, &format!("msiexec {args:?}"), PATIENCE).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `reg query KEY` in the prefix: its text, or `None` when the key does not exist.
+fn reg_query(prefix: &WinePrefix, key: &str) -> Option<String> {
+    let mut cmd = prefix.command("reg");
+    cmd.args(["query", key]);
+    let out = wine::run_to_end(cmd, "reg query", PATIENCE).unwrap_or_else(|e| panic!("{e}"));
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The installed agent, started as the tray starts it: no `--config`, no data folder named,
+/// so it finds its settings and data where an installed agent does.
+fn installed(prefix: &WinePrefix, args: &[&str]) -> String {
+    let mut cmd = prefix.command(INSTALLED);
+    cmd.args(args).env("TZ", "UTC").env("NO_COLOR", "1");
+    let out = wine::run_to_end(cmd, &format!("worktrace.exe {args:?}"), PATIENCE)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "the installed worktrace.exe {args:?} failed: {}",
+        how_it_ended(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn installed_versions(prefix: &WinePrefix) -> Vec<String> {
+    let mut cmd = prefix.command("reg");
+    cmd.args([
+        "query",
+        r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall",
+        "/s",
+    ]);
+    let out = wine::run_to_end(cmd, "reg query", PATIENCE).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    // One uninstall entry per product: its values follow its key line, a blank line ends it.
+    text.split("\n\n")
+        .filter(|entry| entry.contains("DisplayName    REG_SZ    Worktrace"))
+        .filter_map(|entry| {
+            entry
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("DisplayVersion    REG_SZ    "))
+                .map(|v| v.trim().to_owned())
+        })
+        .collect()
+}
+
+fn append(database: &Path, minutes_in: i64, minutes: i64) {
+    let mut store = Store::open(database, DayClock::default()).expect("store");
+    store
+        .append(&[window(T0 + minutes_in * MIN, minutes, "excel.exe")])
+        .expect("append");
+}
+
+#[test]
+fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uninstalls() {
+    let company = Company::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v1 = build_msi(dir.path(), "0.1.0");
+    let v2 = build_msi(dir.path(), "0.1.1");
+    let prefix = WinePrefix::new(None).expect("a fresh Wine prefix");
+
+    // The employee's own settings name another server: the machine's settings win.
+    let user_config = prefix
+        .user_profile()
+        .join("AppData")
+        .join("Roaming")
+        .join("worktrace")
+        .join("config");
+    std::fs::create_dir_all(&user_config).expect("the user's config folder");
+    std::fs::write(
+        user_config.join("worktrace.toml"),
+        "[server]\nurl = \"http://127.0.0.1:1\"\n",
+    )
+    .expect("the user's settings");
+
+    let token = company.token();
+    let server_url = format!("SERVER_URL={}", company.url());
+    let enrollment = format!("ENROLLMENT_TOKEN={token}");
+    let out = msiexec(
+        &prefix,
+        &["/i", &on_z(&v1), "/qn", &server_url, &enrollment],
+    );
+    assert!(
+        out.status.success(),
+        "silent install: {}",
+        how_it_ended(&out)
+    );
+
+    // Files in Program Files, the settings in the registry, the tray at every login.
+    for exe in ["worktrace.exe", "worktrace-tray.exe"] {
+        let path = on_linux(&prefix, &format!(r"C:\Program Files\Worktrace\{exe}"));
+        assert!(path.is_file(), "{} is installed", path.display());
+    }
+    let policy = reg_query(&prefix, r"HKLM\SOFTWARE\Policies\Worktrace")
+        .expect("the installer writes the machine policy key");
+    assert!(
+        policy.contains(&format!("ServerUrl    REG_SZ    {}", company.url()))
+            && policy.contains(&format!("EnrollmentToken    REG_SZ    {token}")),
+        "both properties are written: {policy}"
+    );
+    let run = reg_query(
+        &prefix,
+        r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run",
+    )
+    .expect("the Run key");
+    assert!(
+        run.contains(
+            r#"Worktrace    REG_SZ    "C:\Program Files\Worktrace\worktrace-tray.exe" --hidden"#
+        ),
+        "every user's login starts the tray: {run}"
+    );
+    assert_eq!(
+        installed_versions(&prefix),
+        ["0.1.0"],
+        "one uninstall entry"
+    );
+
+    // The installed agent reads them, enrolls with the token at its first round and uploads.
+    let check = installed(&prefix, &["config", "check"]);
+    assert!(
+        check.contains(r"machine policy: HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Worktrace")
+            && check.contains(&format!(
+                "company server: {} (an enrollment token is set)",
+                company.url()
+            )),
+        "the machine policy wins over the user's file: {check}"
+    );
+    let data_dir = check
+        .lines()
+        .find_map(|l| l.strip_prefix("data directory: "))
+        .unwrap_or_else(|| panic!("config check names the data folder: {check}"))
+        .trim()
+        .to_owned();
+    let database = on_linux(&prefix, &data_dir).join("worktrace.db");
+    append(&database, 0, 10);
+    installed(&prefix, &["sync", "--now"]);
+    assert_eq!(
+        active_of(&company.day(), "excel.exe"),
+        10 * MIN,
+        "enrolled and uploaded"
+    );
+
+    // Upgrade in place without the properties: the settings, the enrollment and the data stay.
+    let out = msiexec(&prefix, &["/i", &on_z(&v2), "/qn"]);
+    assert!(out.status.success(), "upgrade: {}", how_it_ended(&out));
+    assert_eq!(
+        installed_versions(&prefix),
+        ["0.1.1"],
+        "the upgrade replaced 0.1.0"
+    );
+    let policy = reg_query(&prefix, r"HKLM\SOFTWARE\Policies\Worktrace")
+        .expect("the policy key after the upgrade");
+    assert!(
+        policy.contains(&format!("ServerUrl    REG_SZ    {}", company.url())),
+        "an upgrade that names no server keeps the one installed: {policy}"
+    );
+    append(&database, 10, 5);
+    installed(&prefix, &["sync", "--now"]);
+    installed(&prefix, &["sync", "--now"]);
+    assert_eq!(
+        active_of(&company.day(), "excel.exe"),
+        15 * MIN,
+        "the upgraded agent uploads as the same device, exactly once"
+    );
+    let verified = Store::open(&database, DayClock::default())
+        .expect("store")
+        .verify()
+        .expect("verify");
+    assert!(
+        verified.first_broken.is_none(),
+        "the chain is intact across the upgrade"
+    );
+
+    // An older MSI is refused and changes nothing.
+    let out = msiexec(&prefix, &["/i", &on_z(&v1), "/qn"]);
+    assert!(
+        !out.status.success(),
+        "a downgrade must be refused: {}",
+        how_it_ended(&out)
+    );
+    assert_eq!(installed_versions(&prefix), ["0.1.1"]);
+
+    // Uninstall: the program and the machine settings go, the employee's data stays.
+    let out = msiexec(&prefix, &["/x", &on_z(&v2), "/qn"]);
+    assert!(out.status.success(), "uninstall: {}", how_it_ended(&out));
+    assert!(
+        !on_linux(&prefix, INSTALLED).exists(),
+        "the program is removed"
+    );
+    assert!(
+        reg_query(&prefix, r"HKLM\SOFTWARE\Policies\Worktrace")
+            .is_none_or(|key| !key.contains("ServerUrl") && !key.contains("EnrollmentToken")),
+        "the installer's settings are removed"
+    );
+    assert!(installed_versions(&prefix).is_empty(), "no uninstall entry");
+    assert!(database.is_file(), "the employee's data stays");
+    let (_, records) = common::all_records(&database);
+    assert_eq!(records.len(), 2, "every record is still there");
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the Windows installer: scripts/package-msi.sh BIN_DIR VERSION OUT.msi
+#   BIN_DIR  the folder with the Windows builds worktrace.exe and worktrace-tray.exe
+#   VERSION  the MSI's ProductVersion (major.minor.build, e.g. 0.1.0)
+# from packaging/windows/worktrace.wxs with wixl, then sets what wixl cannot express (see the
+# comments below) with msibuild, and checks that it did. `make package` and the installer test
+# (crates/agent/tests/windows_install.rs) both build it this way.
+set -euo pipefail
+if [ $# -ne 3 ]; then
+  echo "usage: $0 BIN_DIR VERSION OUT.msi" >&2
+  exit 2
+fi
+bin=$1 version=$2 out=$3
+root=$(cd "$(dirname "$0")/.." && pwd)
+for tool in wixl msibuild msiinfo; do
+  command -v "$tool" >/dev/null || { echo "$0: $tool is missing: apt-get install wixl msitools (make deps)" >&2; exit 1; }
+done
+if ! [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "$0: version '$version' must be major.minor.build (numbers), as Windows Installer compares them" >&2
+  exit 1
+fi
+for exe in worktrace.exe worktrace-tray.exe; do
+  [ -f "$bin/$exe" ] || { echo "$0: $bin/$exe is missing: build it with make windows (or make package)" >&2; exit 1; }
+done
+
+# wixl takes source files relative to the folder it runs in.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+cp "$bin/worktrace.exe" "$bin/worktrace-tray.exe" "$root/icons/icon.ico" \
+  "$root/packaging/windows/worktrace.wxs" "$stage/"
+mkdir -p "$(dirname "$out")"
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+(cd "$stage" && wixl -a x64 -D Version="$version" -D Bin=. -D Icons=. -o package.msi worktrace.wxs)
+
+# wixl has no Component/Condition: the company settings are written only when the install names
+# them (SERVER_URL=…, ENROLLMENT_TOKEN=…) or an earlier install did.
+# It also appends custom actions at the end of the sequence; the two that keep an earlier
+# install's settings must run right after AppSearch (50), before the conditions are evaluated
+# (CostFinalize), and they are plain immediate "set a property" actions (type 51).
+msibuild "$stage/package.msi" \
+  -q "UPDATE \`Component\` SET \`Condition\` = 'SERVER_URL' WHERE \`Component\` = 'ServerUrl'" \
+  -q "UPDATE \`Component\` SET \`Condition\` = 'ENROLLMENT_TOKEN' WHERE \`Component\` = 'EnrollmentToken'" \
+  -q "UPDATE \`CustomAction\` SET \`Type\` = 51 WHERE \`Action\` = 'KeepServerUrl' OR \`Action\` = 'KeepEnrollmentToken'" \
+  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 51 WHERE \`Action\` = 'KeepServerUrl'" \
+  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'" \
+  -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 51 WHERE \`Action\` = 'KeepServerUrl'" \
+  -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'"
+
+# msibuild reports no error when a WHERE matches nothing: check each change took.
+check() {
+  local table=$1 want=$2
+  msiinfo export "$stage/package.msi" "$table" | tr -d '\r' | grep -qP "$want" || {
+    echo "$0: the $table table lacks /$want/ after msibuild" >&2
+    exit 1
+  }
+}
+check Component '^ServerUrl\t.*\tSERVER_URL\t'
+check Component '^EnrollmentToken\t.*\tENROLLMENT_TOKEN\t'
+check CustomAction '^KeepServerUrl\t51\t'
+check InstallExecuteSequence '^KeepServerUrl\t.*\t51$'
+check InstallExecuteSequence '^KeepEnrollmentToken\t.*\t52$'
+check InstallUISequence '^KeepEnrollmentToken\t.*\t52$'
+mv "$stage/package.msi" "$out"
+echo "package-msi: $out"
