@@ -1,0 +1,392 @@
+//! The Linux packages in a clean Debian root: `scripts/package-deb.sh` packs this build's
+//! binaries; the test lays out a minimal Debian of the host's release with `debootstrap`
+//! (from the Debian mirror, as `make deps` installs packages), installs the packages there
+//! with apt, and runs them inside it with `chroot`: the agent with the machine-wide settings
+//! in `/etc/worktrace/worktrace.toml`, enrolling with a server on loopback and keeping its
+//! device secret in a gnome-keyring of the employee's session; the server as its systemd unit
+//! would start it. Needs root (debootstrap, chroot), as CI runs.
+//!
+//! Not exercised here: systemd itself (there is none running in the root; the unit file is
+//! checked with `systemd-analyze verify` and its command line run as its user), and a login
+//! that starts the tray from the autostart entry.
+
+mod common;
+mod company;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use company::Company;
+use worktrace_testkit::wine::run_to_end;
+
+/// How long debootstrap or an apt run may take (downloads included) on a busy machine.
+const PATIENCE: Duration = Duration::from_secs(900);
+/// The mirror the root is laid out from (`WORKTRACE_DEBIAN_MIRROR` to use another).
+const MIRROR: &str = "http://deb.debian.org/debian";
+
+/// The host's Debian release (`VERSION_CODENAME`), so this build's binaries find their
+/// libraries in the root.
+fn host_suite() -> String {
+    let text = std::fs::read_to_string("/etc/os-release").expect("/etc/os-release");
+    text.lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .map(|v| v.trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+        .expect("the host names its Debian release in /etc/os-release")
+}
+
+/// A minimal Debian in a temporary folder; every command runs in a mount namespace of its
+/// own with `/proc` mounted, so nothing is left mounted when the test ends.
+struct Root {
+    dir: tempfile::TempDir,
+}
+
+impl Root {
+    /// A minimal Debian (`debootstrap --variant=minbase`) with `packages` installed by apt.
+    fn new(packages: &[&str]) -> Root {
+        assert!(
+            nix_is_root(),
+            "the package test lays out a Debian root with debootstrap and chroot: run it as root \
+             (CI does)"
+        );
+        assert!(
+            Path::new("/usr/sbin/debootstrap").is_file(),
+            "debootstrap is missing: apt-get install debootstrap (make deps installs it)"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("worktrace-debroot-")
+            .tempdir()
+            .expect("a folder for the root");
+        let mirror = std::env::var("WORKTRACE_DEBIAN_MIRROR").unwrap_or_else(|_| MIRROR.into());
+        let mut cmd = Command::new("debootstrap");
+        cmd.arg("--variant=minbase")
+            .arg(host_suite())
+            .arg(dir.path())
+            .arg(&mirror)
+            .stdin(Stdio::null());
+        let out = run_to_end(cmd, "debootstrap", PATIENCE).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "debootstrap from {mirror} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // apt inside the root resolves the mirror's name as the host does.
+        std::fs::copy("/etc/resolv.conf", dir.path().join("etc/resolv.conf")).expect("resolv.conf");
+        let root = Root { dir };
+        // Installed by apt, not debootstrap's --include, which cannot configure packages that
+        // need GTK (gnome-keyring does).
+        root.ok(
+            "root",
+            &format!(
+                "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends \
+                 {} >/dev/null",
+                packages.join(" ")
+            ),
+        );
+        root
+    }
+
+    fn path(&self, inside: &str) -> PathBuf {
+        self.dir.path().join(inside.trim_start_matches('/'))
+    }
+
+    /// Runs `script` with `sh` inside the root as `user` (`root` or a user of the root).
+    fn sh(&self, user: &str, script: &str) -> Output {
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--mount", "--fork", "--", "sh", "-c"])
+            .arg(
+                "mount -t proc proc \"$1/proc\" && exec chroot --userspec=\"$2:$2\" \"$1\" \
+                 /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=\"$3\" USER=\"$2\" \
+                 LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -c \"$4\"",
+            )
+            .arg("sh")
+            .arg(self.dir.path())
+            .arg(user)
+            .arg(if user == "root" {
+                "/root".to_owned()
+            } else {
+                format!("/home/{user}")
+            })
+            .arg(script)
+            .stdin(Stdio::null());
+        run_to_end(cmd, &format!("chroot {user}: {script}"), PATIENCE)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Root::sh`] that must succeed; its standard output.
+    fn ok(&self, user: &str, script: &str) -> String {
+        let out = self.sh(user, script);
+        assert!(
+            out.status.success(),
+            "in the root as {user}: {script}\n{}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+fn nix_is_root() -> bool {
+    // The effective user of this process, as `id -u` prints it.
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Packs this build's binaries (target/debug) into the three packages.
+fn build_debs(out: &Path) -> Vec<PathBuf> {
+    let agent = Path::new(env!("CARGO_BIN_EXE_worktrace"));
+    let bin = agent.parent().expect("the target folder");
+    for exe in ["worktrace-tray", "worktrace-desktop", "worktrace-server"] {
+        assert!(
+            bin.join(exe).is_file(),
+            "{} is missing: build the workspace's programs first (make test does, or \
+             cargo build --workspace --bins)",
+            bin.join(exe).display()
+        );
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-deb.sh");
+    let result = Command::new(&script)
+        .env("DEB_COMPRESSION", "none")
+        .arg(bin)
+        .arg(env!("CARGO_PKG_VERSION"))
+        .arg(out)
+        .output()
+        .expect("run scripts/package-deb.sh");
+    assert!(
+        result.status.success(),
+        "package-deb.sh failed: {}{}",
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let mut debs: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("the packages")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .collect();
+    debs.sort();
+    debs
+}
+
+/// The session an employee's desktop would have: a D-Bus session bus with an unlocked
+/// gnome-keyring owning the Secret Service name, then `commands`.
+fn in_keyring_session(commands: &str) -> String {
+    format!(
+        "dbus-run-session -- sh -ec 'echo -n pw | gnome-keyring-daemon --unlock \
+         --components=secrets >/dev/null; \
+         until dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+           /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+           string:org.freedesktop.secrets 2>/dev/null | grep -q \"boolean true\"; \
+         do sleep 0.05; done; {commands}'"
+    )
+}
+
+#[test]
+fn the_debs_install_into_a_clean_debian_enroll_upload_and_keep_the_data_on_removal() {
+    let company = Company::start();
+    let packages = tempfile::tempdir().expect("tempdir");
+    let debs = build_debs(packages.path());
+    let names: Vec<String> = debs
+        .iter()
+        .map(|d| d.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "agent, desktop and server packages: {names:?}"
+    );
+
+    let root = Root::new(&["dbus", "gnome-keyring", "libsecret-tools", "adduser"]);
+    std::fs::create_dir_all(root.path("/tmp/packages")).expect("mkdir");
+    for deb in &debs {
+        std::fs::copy(
+            deb,
+            root.path("/tmp/packages")
+                .join(deb.file_name().expect("name")),
+        )
+        .expect("copy a package into the root");
+    }
+    let deb = |prefix: &str| {
+        names
+            .iter()
+            .find(|n| n.starts_with(&format!("{prefix}_")))
+            .map(|n| format!("/tmp/packages/{n}"))
+            .unwrap_or_else(|| panic!("a {prefix} package among {names:?}"))
+    };
+
+    // The agent and desktop packages, with their library dependencies from the mirror: every
+    // library the binaries need is there (their Depends lines are complete).
+    root.ok(
+        "root",
+        &format!(
+            "apt-get install -y -q --no-install-recommends {} {} >/dev/null",
+            deb("worktrace-agent"),
+            deb("worktrace")
+        ),
+    );
+    for exe in ["worktrace", "worktrace-tray", "worktrace-desktop"] {
+        let libs = root.ok("root", &format!("ldd /usr/bin/{exe}"));
+        assert!(
+            !libs.contains("not found"),
+            "{exe} finds every library in a clean root: {libs}"
+        );
+    }
+    let autostart = std::fs::read_to_string(root.path("/etc/xdg/autostart/worktrace-tray.desktop"))
+        .expect("the autostart entry");
+    assert!(
+        autostart.contains("Exec=/usr/bin/worktrace-tray --hidden"),
+        "every login starts the tray: {autostart}"
+    );
+
+    // IT's settings for the whole machine; the employee has no file of their own.
+    std::fs::create_dir_all(root.path("/etc/worktrace")).expect("mkdir");
+    std::fs::write(
+        root.path("/etc/worktrace/worktrace.toml"),
+        format!(
+            "[server]\nurl = \"{}\"\nenrollment_token = \"{}\"\n",
+            company.url(),
+            company.token()
+        ),
+    )
+    .expect("write /etc/worktrace/worktrace.toml");
+    root.ok("root", "useradd --create-home alice");
+
+    let check = root.ok("alice", "worktrace config check");
+    assert!(
+        check.contains("machine-wide settings: /etc/worktrace/worktrace.toml (valid)")
+            && check.contains(&format!(
+                "company server: {} (an enrollment token is set)",
+                company.url()
+            )),
+        "{check}"
+    );
+    let session = root.ok(
+        "alice",
+        &in_keyring_session(
+            "worktrace clock-in && sleep 1 && worktrace clock-out && worktrace sync --now \
+             && worktrace verify && secret-tool search --all service worktrace 2>&1 | grep -c secret",
+        ),
+    );
+    let records: i64 = session
+        .lines()
+        .find_map(|l| l.strip_prefix("ok: "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("verify counts the records: {session}"));
+    assert!(
+        records >= 2,
+        "clock-in and clock-out are recorded: {session}"
+    );
+
+    let devices = company
+        .rt
+        .block_on(
+            company
+                .server
+                .as_ref()
+                .expect("running")
+                .store
+                .list_devices(company.admin.org_id),
+        )
+        .expect("devices");
+    assert_eq!(devices.len(), 1, "the PC enrolled once: {devices:?}");
+    assert_eq!(devices[0].user_id, company.employee.id);
+    assert_eq!(
+        devices[0].chain_seq,
+        Some(records),
+        "every record reached the server"
+    );
+
+    // Removing the package keeps the employee's data and IT's settings.
+    let database = root.path("/home/alice/.local/share/worktrace/worktrace.db");
+    assert!(database.is_file(), "{}", database.display());
+    root.ok(
+        "root",
+        "apt-get remove -y -q worktrace worktrace-agent >/dev/null",
+    );
+    for exe in ["worktrace", "worktrace-tray", "worktrace-desktop"] {
+        assert!(
+            !root.path(&format!("/usr/bin/{exe}")).exists(),
+            "{exe} is removed"
+        );
+    }
+    assert!(database.is_file(), "the employee's data stays");
+    assert!(root.path("/etc/worktrace/worktrace.toml").is_file());
+
+    // The server package: its user, its data folder, a unit that systemd accepts, and the
+    // unit's command line serving as that user.
+    root.ok(
+        "root",
+        &format!(
+            "apt-get install -y -q {} >/dev/null",
+            deb("worktrace-server")
+        ),
+    );
+    let owner = root.ok("root", "stat -c '%U %a' /var/lib/worktrace-server");
+    assert_eq!(owner.trim(), "worktrace-server 700", "its own user, 0700");
+    let unit = std::fs::read_to_string(root.path("/lib/systemd/system/worktrace-server.service"))
+        .expect("the unit file");
+    let verify = Command::new("systemd-analyze")
+        .arg(format!("--root={}", root.dir.path().display()))
+        .args(["verify", "/lib/systemd/system/worktrace-server.service"])
+        .output()
+        .expect("systemd-analyze");
+    assert!(
+        verify.status.success(),
+        "systemd-analyze verify: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let value = |key: &str| {
+        unit.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("the unit sets {key}: {unit}"))
+            .to_owned()
+    };
+    let (user, environment, exec) = (value("User"), value("Environment"), value("ExecStart"));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        l.local_addr().expect("addr").port()
+    };
+    // The unit's command as its user, asked for /healthz over loopback (bash's /dev/tcp: a
+    // minimal root has no HTTP client), then stopped.
+    let served = root.sh(
+        &user,
+        &format!(
+            "{environment} WORKTRACE_SERVER_LISTEN=127.0.0.1:{port} {exec} 2>/tmp/server.log & \
+             pid=$!; \
+             for i in $(seq 1 1200); do \
+               if bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port} && \
+                 printf \"GET /healthz HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3' \
+                 >/tmp/health 2>/dev/null; then break; fi; sleep 0.1; done; \
+             kill $pid; wait $pid; cat /tmp/health; cat /tmp/server.log >&2; \
+             ls /var/lib/worktrace-server"
+        ),
+    );
+    let answer = String::from_utf8_lossy(&served.stdout);
+    assert!(
+        answer
+            .lines()
+            .any(|l| l.starts_with("HTTP/1.") && l.contains(" 200 ")),
+        "the unit's command serves /healthz: {answer}{}",
+        String::from_utf8_lossy(&served.stderr)
+    );
+    assert!(
+        answer.contains("server.db"),
+        "its database is in /var/lib/worktrace-server: {answer}"
+    );
+    root.ok("root", "apt-get remove -y -q worktrace-server >/dev/null");
+    assert!(
+        root.path("/var/lib/worktrace-server/server.db").is_file(),
+        "apt remove keeps the server's database"
+    );
+    root.ok("root", "apt-get purge -y -q worktrace-server >/dev/null");
+    assert!(
+        !root.path("/var/lib/worktrace-server").exists(),
+        "apt purge removes it"
+    );
+}
