@@ -249,7 +249,9 @@ fn the_debs_install_into_a_clean_debian_enroll_upload_and_keep_the_data_on_remov
         format!(
             "[server]\nurl = \"{}\"\nenrollment_token = \"{}\"\n",
             company.url(),
-            company.token()
+            // One token for the whole fleet: each PC enrolls as the person with its account's
+            // login.
+            company.fleet_token("alice")
         ),
     )
     .expect("write /etc/worktrace/worktrace.toml");

@@ -144,7 +144,8 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
     )
     .expect("the user's settings");
 
-    let token = company.token();
+    // One token for the whole fleet; the PC's account (Wine's user) is the employee's login.
+    let token = company.fleet_token(prefix.user());
     let server_url = format!("SERVER_URL={}", company.url());
     let enrollment = format!("ENROLLMENT_TOKEN={token}");
     let out = msiexec(

@@ -26,6 +26,11 @@ pub struct EnrollRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub install_id: Option<String>,
+    /// The account the agent runs as (`asmith`, `ACME\asmith`): with a fleet token, the
+    /// server enrolls the PC as the person with this login. Absent from older agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub account: Option<String>,
 }
 
 /// The answer to an enrollment. The secret is shown this once; the server keeps only a hash.

@@ -155,6 +155,37 @@ enum AdminCommand {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Create a fleet token: one token for an installer (the MSI's ENROLLMENT_TOKEN, the
+    /// Linux settings' enrollment_token) that enrolls up to --max-uses PCs, each as the person
+    /// whose login (set-login) is the PC's account name, else whose e-mail address starts with
+    /// it. Prints the token.
+    FleetToken {
+        /// What it is for, shown in the audit log (e.g. "Office PCs, spring roll-out").
+        #[arg(long)]
+        label: String,
+        #[arg(long, default_value_t = 168)]
+        valid_hours: u32,
+        #[arg(long, default_value_t = 1000)]
+        max_uses: u32,
+        #[arg(long)]
+        org: Option<String>,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Set a person's login on the organisation's PCs (their account name, without a domain):
+    /// a fleet token enrolls a PC whose account has it as this person.
+    SetLogin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        login: String,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// List devices with their chain flags.
     Devices {
         #[arg(long)]
@@ -398,6 +429,31 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                 ops::create_enrollment_token(s, user.org_id, actor, user.id, valid_hours, now)
                     .await?;
             println!("{token}");
+        }
+        AdminCommand::FleetToken {
+            label,
+            valid_hours,
+            max_uses,
+            org,
+            by,
+        } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let actor = actor(&store, org, by.as_deref()).await?;
+            let (token, _) =
+                ops::fleet::create_fleet_token(s, org, actor, &label, valid_hours, max_uses, now)
+                    .await?;
+            println!("{token}");
+        }
+        AdminCommand::SetLogin { email, login, by } => {
+            let email = ops::normalize_email(&email)?;
+            let (user, _) = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("there is no user {email}"))?;
+            let actor = actor(&store, user.org_id, by.as_deref()).await?;
+            let login =
+                ops::fleet::set_person_login(s, user.org_id, actor, user.id, &login, now).await?;
+            println!("{email}: login {login}");
         }
         AdminCommand::Devices { org } => {
             let org = org_id(&store, org.as_deref()).await?;

@@ -92,6 +92,30 @@ pub struct Membership {
     pub is_lead: bool,
 }
 
+/// A fleet token to store: one token that enrolls up to `max_uses` PCs of an organisation
+/// until `expires_at`, each as the person whose login is the PC's account name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFleetToken {
+    pub org: i64,
+    pub label: String,
+    pub token_hash: String,
+    pub expires_at: Millis,
+    pub max_uses: i64,
+}
+
+/// What enrolling with a fleet token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetEnrollment {
+    Enrolled(Box<Device>),
+    /// No such token, or it expired or is used up.
+    UnknownToken,
+    /// No active person of the token's organisation has this login, nor an e-mail address
+    /// that starts with it.
+    NoPerson,
+    /// No login is set, and several active people's e-mail addresses start with it.
+    Ambiguous,
+}
+
 /// An enrolled PC. The secret itself is never stored, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Device {
@@ -229,8 +253,8 @@ pub const SERVER_CLI: &str = "server CLI";
 /// The thing an admin change is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// `user`, `team`, `membership`, `enrollment_token`, `device`, `org_policy`,
-    /// `team_policy` or `watch`.
+    /// `user`, `team`, `membership`, `enrollment_token`, `fleet_token`, `login`, `device`,
+    /// `org_policy`, `team_policy` or `watch`.
     pub kind: &'static str,
     /// Its id; `None` for a thing the same store call creates (the store fills in the new id).
     pub id: Option<i64>,

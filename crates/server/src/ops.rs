@@ -4,6 +4,7 @@
 //! Each operation checks its input and that every id belongs to the caller's organisation; it
 //! must never trust an id from outside the organisation.
 
+pub mod fleet;
 pub mod risk;
 pub mod watch;
 

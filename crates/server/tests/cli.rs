@@ -94,6 +94,26 @@ async fn admin_commands_and_serve_work_together() {
         64,
         "the token is printed alone, ready to paste: {token}"
     );
+    let fleet = admin(
+        d,
+        &["fleet-token", "--label", "Office PCs", "--max-uses", "20"],
+        None,
+    );
+    assert_eq!(fleet.len(), 64, "printed alone as well: {fleet}");
+    let out = admin(
+        d,
+        &[
+            "set-login",
+            "--email",
+            "emp@acme.test",
+            "--login",
+            r"ACME\EMP",
+        ],
+        None,
+    );
+    assert!(out.contains("emp@acme.test: login emp"), "{out}");
+    let err = admin_fails(d, &["fleet-token", "--label", "x", "--max-uses", "0"]);
+    assert!(err.contains("max_uses must be 1 to 100000"), "{err}");
 
     let mut child = Command::new(BIN)
         .arg("--data-dir")

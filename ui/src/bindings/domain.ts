@@ -482,7 +482,12 @@ description: string,
  * under the new device), the new device takes over the older devices' rows, so nothing
  * is counted twice. Absent from agents that predate it.
  */
-install_id?: string, };
+install_id?: string, 
+/**
+ * The account the agent runs as (`asmith`, `ACME\asmith`): with a fleet token, the
+ * server enrolls the PC as the person with this login. Absent from older agents.
+ */
+account?: string, };
 
 export type EnrollResponse = { device_id: number, 
 /**

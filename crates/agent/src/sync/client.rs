@@ -200,6 +200,7 @@ impl Client {
         token: &str,
         description: &str,
         install_id: &str,
+        account: Option<&str>,
     ) -> Result<EnrollResponse, SyncError> {
         let resp = self
             .http
@@ -208,6 +209,7 @@ impl Client {
                 token: token.trim().to_owned(),
                 description: description.to_owned(),
                 install_id: Some(install_id.to_owned()),
+                account: account.map(str::to_owned),
             })
             .send()
             .map_err(|e| self.unreachable(&e))?;

@@ -174,7 +174,15 @@ pub fn enroll(
             "the enrollment token is empty; ask IT for one".into(),
         ));
     }
-    let answer = client.enroll(token, &device_description(), store.device_id())?;
+    // The account this agent runs as: a fleet token enrolls the PC as the person with that
+    // login (a person's own token ignores it).
+    let account = whoami::username().ok();
+    let answer = client.enroll(
+        token,
+        &device_description(),
+        store.device_id(),
+        account.as_deref(),
+    )?;
     let secret = DeviceSecret::new(answer.device_secret);
     secret::save(store.device_id(), client.url(), &secret).map_err(|e| {
         SyncError::EnrollRefused(format!(

@@ -167,6 +167,35 @@ impl Company {
             .0
     }
 
+    /// A fleet token (an installer's `ENROLLMENT_TOKEN` for many PCs) after setting `login` as
+    /// the employee's account name on the organisation's PCs.
+    pub fn fleet_token(&self, login: &str) -> String {
+        let server = self.server.as_ref().expect("running");
+        let now = chrono::Utc::now().timestamp_millis();
+        self.rt
+            .block_on(ops::fleet::set_person_login(
+                server.store.as_ref(),
+                self.admin.org_id,
+                Actor::Admin(self.admin.id),
+                self.employee.id,
+                login,
+                now,
+            ))
+            .expect("set the employee's login");
+        self.rt
+            .block_on(ops::fleet::create_fleet_token(
+                server.store.as_ref(),
+                self.admin.org_id,
+                Actor::Admin(self.admin.id),
+                "test fleet",
+                24,
+                10,
+                now,
+            ))
+            .expect("fleet token")
+            .0
+    }
+
     pub fn stop(&mut self) {
         let server = self.server.take().expect("running");
         self.rt.block_on(server.shutdown()).expect("graceful stop");

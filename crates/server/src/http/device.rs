@@ -19,7 +19,7 @@ use super::auth::{now_ms, DeviceAuth, DeviceSecret};
 use super::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use super::AppState;
 use crate::bounds;
-use crate::model::{self, DeviceIngest, IngestOutcome, Ingested, Intake};
+use crate::model::{self, DeviceIngest, FleetEnrollment, IngestOutcome, Ingested, Intake};
 use crate::ops::{self, InForce};
 use crate::secret;
 #[cfg(test)]
@@ -284,12 +284,13 @@ fn missing_owner(user_id: i64) -> ApiError {
     ApiError::internal(format!("device owner {user_id} is missing"))
 }
 
-/// Enroll a PC: trade a one-time enrollment token for a device secret (shown once).
+/// Enroll a PC: trade a one-time enrollment token (or a fleet token and the PC's account name)
+/// for a device secret (shown once).
 #[utoipa::path(post, path = "/api/devices/enroll", tag = "devices",
-    request_body(content = serde_json::Value, description = "EnrollRequest: {token, description}"),
+    request_body(content = serde_json::Value, description = "EnrollRequest: {token, description, install_id?, account?}"),
     responses(
         (status = 200, description = "EnrollResponse: {device_id, device_secret, policy}", body = serde_json::Value),
-        (status = 401, description = "Unknown, used or expired token", body = ErrorBody),
+        (status = 401, description = "Unknown, used or expired token; with a fleet token, no person or several people for the account", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody)))]
 pub async fn enroll(
     State(state): State<AppState>,
@@ -312,23 +313,74 @@ pub async fn enroll(
             "install_id must be 1 to 200 bytes (the agent database's id) or absent",
         ));
     }
+    let login = match req.account.as_deref() {
+        Some(account) => Some(
+            ops::fleet::normalize_login(account)
+                .map_err(|e| ApiError::unprocessable("invalid_account", e.to_string()))?,
+        ),
+        None => None,
+    };
     let device_secret = secret::random_token()?;
-    let device = state
-        .store
-        .enroll_device(
-            &secret::token_hash(req.token.trim()),
-            description,
-            install_id,
-            &secret::token_hash(&device_secret),
-            now_ms(),
+    let (token_hash, secret_hash) = (
+        secret::token_hash(req.token.trim()),
+        secret::token_hash(&device_secret),
+    );
+    let unknown = || {
+        ApiError::unauthorized(
+            "invalid_enrollment_token",
+            "the enrollment token is unknown, already used or expired; ask IT for a new one",
         )
+    };
+    // A person's own token first; else a fleet token, for the person with the PC's login.
+    let device = match state
+        .store
+        .enroll_device(&token_hash, description, install_id, &secret_hash, now_ms())
         .await?
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "invalid_enrollment_token",
-                "the enrollment token is unknown, already used or expired; ask IT for a new one",
-            )
-        })?;
+    {
+        Some(device) => device,
+        None => {
+            let Some(login) = login else {
+                return Err(unknown());
+            };
+            match state
+                .store
+                .enroll_with_fleet_token(
+                    &token_hash,
+                    &login,
+                    description,
+                    install_id,
+                    &secret_hash,
+                    now_ms(),
+                )
+                .await?
+            {
+                FleetEnrollment::Enrolled(device) => {
+                    tracing::info!(device = device.id, login, "enrolled with a fleet token");
+                    *device
+                }
+                FleetEnrollment::UnknownToken => return Err(unknown()),
+                FleetEnrollment::NoPerson => {
+                    return Err(ApiError::unauthorized(
+                        "unknown_account",
+                        format!(
+                            "no active person of the organisation has the login {login:?} or an \
+                             e-mail address {login}@…; ask IT to set it \
+                             (worktrace-server admin set-login)"
+                        ),
+                    ))
+                }
+                FleetEnrollment::Ambiguous => {
+                    return Err(ApiError::unauthorized(
+                        "ambiguous_account",
+                        format!(
+                            "several people have an e-mail address {login}@…; ask IT to set \
+                             whose login {login:?} is (worktrace-server admin set-login)"
+                        ),
+                    ))
+                }
+            }
+        }
+    };
     tracing::info!(device = device.id, user = device.user_id, "device enrolled");
     let policy = device_policy(&state, device.user_id).await?.policy.clone();
     Ok(Json(EnrollResponse {

@@ -169,6 +169,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 12,
         sql: include_str!("../../../../migrations/server/sqlite/0012_unusual_days.sql"),
     },
+    Migration {
+        version: 13,
+        sql: include_str!("../../../../migrations/server/sqlite/0013_fleet_enrollment.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -215,7 +219,29 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
         version: 10,
         sql: include_str!("../../../../migrations/server/postgres/0010_unusual_days.sql"),
     },
+    Migration {
+        version: 11,
+        sql: include_str!("../../../../migrations/server/postgres/0011_fleet_enrollment.sql"),
+    },
 ]);
+
+/// The LIKE pattern of the e-mail addresses whose name (before the `@`) is `login`, with `\`
+/// escaping LIKE's own characters (the statements say `ESCAPE '\'`).
+///
+/// ```text
+/// "j_smith" → "j\_smith@%"
+/// ```
+pub(crate) fn email_name_pattern(login: &str) -> String {
+    let mut pattern = String::with_capacity(login.len() + 2);
+    for c in login.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push_str("@%");
+    pattern
+}
 
 /// A migration that failed. Both stores open a database newer than this build as it is
 /// ([`worktrace_migrate::OnNewer::Open`]: nodes of two versions share one database during an

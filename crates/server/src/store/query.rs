@@ -154,6 +154,36 @@ query! {
          RETURNING org_id, user_id";
 }
 query! {
+    INSERT_FLEET_TOKEN =
+        "INSERT INTO fleet_tokens (org_id, label, token_hash, expires_at, max_uses, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+}
+query! {
+    UPSERT_PERSON_LOGIN = "INSERT INTO person_logins (org_id, login, user_id) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id, login) DO UPDATE SET user_id = excluded.user_id";
+}
+query! {
+    /// The organisation of a fleet token that can still enroll a PC.
+    FLEET_TOKEN_ORG = "SELECT org_id FROM fleet_tokens
+         WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses";
+}
+query! {
+    /// Counts one use; no row when the token ran out meanwhile.
+    USE_FLEET_TOKEN = "UPDATE fleet_tokens SET uses = uses + 1
+         WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses RETURNING org_id";
+}
+query! {
+    PERSON_BY_LOGIN = "SELECT l.user_id FROM person_logins l JOIN users u ON u.id = l.user_id
+         WHERE l.org_id = $1 AND l.login = $2 AND u.deactivated_at IS NULL";
+}
+query! {
+    /// Active people whose e-mail address matches the LIKE pattern `$2` (`login@%`, escaped
+    /// with a backslash); two are enough to know it is ambiguous.
+    PEOPLE_BY_EMAIL_NAME = "SELECT id FROM users
+         WHERE org_id = $1 AND deactivated_at IS NULL AND email LIKE $2 ESCAPE '\\'
+         ORDER BY id LIMIT 2";
+}
+query! {
     INSERT_DEVICE = concat!(
         "INSERT INTO devices (org_id, user_id, description, secret_hash, created_at, install_id)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING ", device_cols!()

@@ -12,9 +12,10 @@ use worktrace_domain::Millis;
 use crate::error::Result;
 use crate::model::{
     AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow,
-    DecisionRow, Device, DeviceIngest, FoldedAlerts, GroupTotals, IngestOutcome, Intake,
-    LoginSession, Membership, NewLoginSession, NewPasswordReset, NewUser, NewWatch, PolicyLayers,
-    PresenceRow, ServerAlert, SessionInfo, SessionRow, Team, User, Watch, WatchUpdate,
+    DecisionRow, Device, DeviceIngest, FleetEnrollment, FoldedAlerts, GroupTotals, IngestOutcome,
+    Intake, LoginSession, Membership, NewFleetToken, NewLoginSession, NewPasswordReset, NewUser,
+    NewWatch, PolicyLayers, PresenceRow, ServerAlert, SessionInfo, SessionRow, Team, User, Watch,
+    WatchUpdate,
 };
 use crate::wire::IngestBatch;
 
@@ -137,6 +138,36 @@ pub trait DeviceStore: Send + Sync {
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<Device>>;
+    /// Stores the fleet token (by its hash) and writes `change` (its target: the new token),
+    /// in one transaction; the token's id.
+    async fn create_fleet_token(
+        &self,
+        token: &NewFleetToken,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<i64>;
+    /// Sets `login` (normalised: lower case, no domain) as `user`'s account name on the
+    /// organisation's PCs, taking it from whoever had it, and writes `change`, in one
+    /// transaction.
+    async fn set_person_login(
+        &self,
+        org: i64,
+        user: i64,
+        login: &str,
+        change: &ChangeEntry,
+    ) -> Result<()>;
+    /// Enrolls a PC with a fleet token as the person whose login is `login`, else the one
+    /// active person whose e-mail address is `login@…`; counts one use of the token. Nothing
+    /// is written unless a device is enrolled. With an `install_id`, as [`Self::enroll_device`].
+    async fn enroll_with_fleet_token(
+        &self,
+        token_hash: &str,
+        login: &str,
+        description: &str,
+        install_id: Option<&str>,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<FleetEnrollment>;
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>>;
     async fn list_devices(&self, org: i64) -> Result<Vec<Device>>;
     /// Revokes the device and writes `change`, in one transaction; false (and nothing

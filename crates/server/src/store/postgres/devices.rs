@@ -10,10 +10,13 @@ use super::{
     PostgresStore,
 };
 use crate::error::{Error, Result};
-use crate::model::{ChangeEntry, Device, DeviceIngest, IngestOutcome, Ingested, Intake, Refusal};
-use crate::store::query;
+use crate::model::{
+    ChangeEntry, Device, DeviceIngest, FleetEnrollment, IngestOutcome, Ingested, Intake,
+    NewFleetToken, Refusal,
+};
 use crate::store::rows::Fields;
 use crate::store::DeviceStore;
+use crate::store::{email_name_pattern, query};
 use crate::wire::IngestBatch;
 
 /// The device holding the secret with this hash, revoked or not.
@@ -127,6 +130,97 @@ impl DeviceStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(Some(device))
+    }
+
+    async fn create_fleet_token(
+        &self,
+        token: &NewFleetToken,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let id = value(
+            &tx,
+            &query::INSERT_FLEET_TOKEN,
+            &[
+                &token.org,
+                &token.label,
+                &token.token_hash,
+                &token.expires_at,
+                &token.max_uses,
+                &now,
+            ],
+        )
+        .await?
+        .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+        insert_change(&tx, change, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn set_person_login(
+        &self,
+        org: i64,
+        user: i64,
+        login: &str,
+        change: &ChangeEntry,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        execute(&tx, &query::UPSERT_PERSON_LOGIN, &[&org, &login, &user]).await?;
+        insert_change(&tx, change, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enroll_with_fleet_token(
+        &self,
+        token_hash: &str,
+        login: &str,
+        description: &str,
+        install_id: Option<&str>,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<FleetEnrollment> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(org) = value::<i64>(&tx, &query::FLEET_TOKEN_ORG, &[&token_hash, &now]).await?
+        else {
+            return Ok(FleetEnrollment::UnknownToken);
+        };
+        let user = match value::<i64>(&tx, &query::PERSON_BY_LOGIN, &[&org, &login]).await? {
+            Some(user) => user,
+            None => {
+                let pattern = email_name_pattern(login);
+                let people: Vec<i64> =
+                    values(&tx, &query::PEOPLE_BY_EMAIL_NAME, &[&org, &pattern]).await?;
+                match people.as_slice() {
+                    [] => return Ok(FleetEnrollment::NoPerson),
+                    [one] => *one,
+                    _ => return Ok(FleetEnrollment::Ambiguous),
+                }
+            }
+        };
+        // The row lock of this update orders two enrollments racing for the last use.
+        if value::<i64>(&tx, &query::USE_FLEET_TOKEN, &[&token_hash, &now])
+            .await?
+            .is_none()
+        {
+            return Ok(FleetEnrollment::UnknownToken);
+        }
+        let device: Device = row(
+            &tx,
+            &query::INSERT_DEVICE,
+            &[&org, &user, &description, &secret_hash, &now, &install_id],
+        )
+        .await?
+        .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
+        if let Some(install) = install_id {
+            supersede(&tx, user, install, device.id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(FleetEnrollment::Enrolled(Box::new(device)))
     }
 
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {

@@ -10,9 +10,12 @@ use super::{
     SqliteStore,
 };
 use crate::error::{Error, Result};
-use crate::model::{ChangeEntry, Device, DeviceIngest, IngestOutcome, Ingested, Intake, Refusal};
-use crate::store::query;
+use crate::model::{
+    ChangeEntry, Device, DeviceIngest, FleetEnrollment, IngestOutcome, Ingested, Intake,
+    NewFleetToken, Refusal,
+};
 use crate::store::DeviceStore;
+use crate::store::{email_name_pattern, query};
 use crate::wire::IngestBatch;
 
 /// The device holding the secret with this hash, revoked or not.
@@ -109,6 +112,101 @@ impl DeviceStore for SqliteStore {
                 supersede(c, user, install, device.id, now)?;
             }
             Ok(Some(device))
+        })
+        .await
+    }
+
+    async fn create_fleet_token(
+        &self,
+        token: &NewFleetToken,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<i64> {
+        let (token, change) = (token.clone(), change.clone());
+        self.write(move |c| {
+            let id = value(
+                c,
+                &query::INSERT_FLEET_TOKEN,
+                params![
+                    token.org,
+                    token.label,
+                    token.token_hash,
+                    token.expires_at,
+                    token.max_uses,
+                    now
+                ],
+            )?
+            .ok_or_else(|| Error::Corrupt("an insert returned no id".into()))?;
+            insert_change(c, &change, Some(id))?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn set_person_login(
+        &self,
+        org: i64,
+        user: i64,
+        login: &str,
+        change: &ChangeEntry,
+    ) -> Result<()> {
+        let (login, change) = (login.to_owned(), change.clone());
+        self.write(move |c| {
+            execute(c, &query::UPSERT_PERSON_LOGIN, params![org, login, user])?;
+            insert_change(c, &change, None)
+        })
+        .await
+    }
+
+    async fn enroll_with_fleet_token(
+        &self,
+        token_hash: &str,
+        login: &str,
+        description: &str,
+        install_id: Option<&str>,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<FleetEnrollment> {
+        let (token_hash, login, description, secret_hash) = (
+            token_hash.to_owned(),
+            login.to_owned(),
+            description.to_owned(),
+            secret_hash.to_owned(),
+        );
+        let install_id = install_id.map(str::to_owned);
+        self.write(move |c| {
+            let Some(org) = value::<i64, _>(c, &query::FLEET_TOKEN_ORG, params![token_hash, now])?
+            else {
+                return Ok(FleetEnrollment::UnknownToken);
+            };
+            let user = match value::<i64, _>(c, &query::PERSON_BY_LOGIN, params![org, login])? {
+                Some(user) => user,
+                None => {
+                    let people: Vec<i64> = values(
+                        c,
+                        &query::PEOPLE_BY_EMAIL_NAME,
+                        params![org, email_name_pattern(&login)],
+                    )?;
+                    match people.as_slice() {
+                        [] => return Ok(FleetEnrollment::NoPerson),
+                        [one] => *one,
+                        _ => return Ok(FleetEnrollment::Ambiguous),
+                    }
+                }
+            };
+            if value::<i64, _>(c, &query::USE_FLEET_TOKEN, params![token_hash, now])?.is_none() {
+                return Ok(FleetEnrollment::UnknownToken);
+            }
+            let device: Device = row(
+                c,
+                &query::INSERT_DEVICE,
+                params![org, user, description, secret_hash, now, install_id],
+            )?
+            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
+            if let Some(install) = &install_id {
+                supersede(c, user, install, device.id, now)?;
+            }
+            Ok(FleetEnrollment::Enrolled(Box::new(device)))
         })
         .await
     }
