@@ -19,7 +19,7 @@ bin=$(cd "$1" && pwd) version=$2
 mkdir -p "$3"
 out=$(cd "$3" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in dpkg-deb dpkg-shlibdeps dpkg-architecture; do
+for tool in dpkg-deb dpkg-shlibdeps dpkg-architecture strip; do
   command -v "$tool" >/dev/null || { echo "$0: $tool is missing: apt-get install dpkg-dev (make deps)" >&2; exit 1; }
 done
 for exe in worktrace worktrace-tray worktrace-desktop worktrace-server; do
@@ -49,6 +49,9 @@ stage() {
 control() {
   local name=$1 depends=$2 summary=$3 long=$4
   local dir="$work/$name" size
+  # Debug information stays out of the package (as dh_strip does); symbols stay, so a crash's
+  # backtrace still names functions.
+  find "$work/$name/usr/bin" -type f -exec strip --strip-debug {} +
   size=$(du -sk --exclude=DEBIAN "$dir" | cut -f1)
   cat > "$dir/DEBIAN/control" <<CONTROL
 Package: $name

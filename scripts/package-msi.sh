@@ -12,7 +12,7 @@ if [ $# -ne 3 ]; then
 fi
 bin=$1 version=$2 out=$3
 root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in wixl msibuild msiinfo; do
+for tool in wixl msibuild msiinfo x86_64-w64-mingw32-strip; do
   command -v "$tool" >/dev/null || { echo "$0: $tool is missing: apt-get install wixl msitools (make deps)" >&2; exit 1; }
 done
 if ! [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
@@ -28,6 +28,9 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp "$bin/worktrace.exe" "$bin/worktrace-tray.exe" "$root/icons/icon.ico" \
   "$root/packaging/windows/worktrace.wxs" "$stage/"
+# Debug information stays out of the installer; symbols stay, so a crash's backtrace still
+# names functions.
+x86_64-w64-mingw32-strip --strip-debug "$stage/worktrace.exe" "$stage/worktrace-tray.exe"
 mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 (cd "$stage" && wixl -a x64 -D Version="$version" -D Bin=. -D Icons=. -o package.msi worktrace.wxs)
