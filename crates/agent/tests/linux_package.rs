@@ -150,19 +150,13 @@ fn build_debs(out: &Path) -> Vec<PathBuf> {
         );
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-deb.sh");
-    let result = Command::new(&script)
+    let mut result = Command::new(&script);
+    result
         .env("DEB_COMPRESSION", "none")
         .arg(bin)
         .arg(env!("CARGO_PKG_VERSION"))
-        .arg(out)
-        .output()
-        .expect("run scripts/package-deb.sh");
-    assert!(
-        result.status.success(),
-        "package-deb.sh failed: {}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+        .arg(out);
+    common::succeeds(&mut result, "scripts/package-deb.sh");
     let mut debs: Vec<PathBuf> = std::fs::read_dir(out)
         .expect("the packages")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -332,16 +326,11 @@ fn the_debs_install_into_a_clean_debian_enroll_upload_and_keep_the_data_on_remov
     assert_eq!(owner.trim(), "worktrace-server 700", "its own user, 0700");
     let unit = std::fs::read_to_string(root.path("/lib/systemd/system/worktrace-server.service"))
         .expect("the unit file");
-    let verify = Command::new("systemd-analyze")
-        .arg(format!("--root={}", root.dir.path().display()))
-        .args(["verify", "/lib/systemd/system/worktrace-server.service"])
-        .output()
-        .expect("systemd-analyze");
-    assert!(
-        verify.status.success(),
-        "systemd-analyze verify: {}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
+    common::succeeds(
+        Command::new("systemd-analyze")
+            .arg(format!("--root={}", root.dir.path().display()))
+            .args(["verify", "/lib/systemd/system/worktrace-server.service"]),
+        "systemd-analyze verify",
     );
     let value = |key: &str| {
         unit.lines()

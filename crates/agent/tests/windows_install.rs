@@ -33,17 +33,9 @@ fn build_msi(out_dir: &Path, version: &str) -> PathBuf {
     let bin = exe.parent().expect("a folder");
     let msi = out_dir.join(format!("worktrace-{version}-x64.msi"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-msi.sh");
-    let out = Command::new(&script)
-        .arg(bin)
-        .arg(version)
-        .arg(&msi)
-        .output()
-        .expect("run scripts/package-msi.sh");
-    assert!(
-        out.status.success(),
-        "package-msi.sh failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeds(
+        Command::new(&script).arg(bin).arg(version).arg(&msi),
+        "scripts/package-msi.sh",
     );
     msi
 }

@@ -440,6 +440,19 @@ pub async fn deactivate_user(
 /// far too few to find the token.
 const HASH_PREFIX_CHARS: usize = 12;
 
+/// A fresh enrollment token valid `valid_hours` (1 to 90 days) from `now`: the token, its hash
+/// (what is stored) and when it expires.
+fn new_token(valid_hours: u32, now: Millis) -> Result<(String, String, Millis)> {
+    if !(1..=24 * 90).contains(&valid_hours) {
+        return Err(Error::Invalid(
+            "valid_hours must be 1 to 2160 (90 days)".into(),
+        ));
+    }
+    let token = secret::random_token()?;
+    let hash = secret::token_hash(&token);
+    Ok((token, hash, now + i64::from(valid_hours) * 3_600_000))
+}
+
 /// Creates a one-time enrollment token for a PC of `user`; returns the token (shown once) and
 /// its expiry. Audited with the person and the expiry, never the token (only a prefix of its
 /// hash).
@@ -451,11 +464,7 @@ pub async fn create_enrollment_token(
     valid_hours: u32,
     now: Millis,
 ) -> Result<(String, Millis)> {
-    if !(1..=24 * 90).contains(&valid_hours) {
-        return Err(Error::Invalid(
-            "valid_hours must be 1 to 2160 (90 days)".into(),
-        ));
-    }
+    let (token, hash, expires_at) = new_token(valid_hours, now)?;
     let person = user_in_org(store, org, user).await?;
     if person.deactivated_at.is_some() {
         return Err(Error::Invalid(format!(
@@ -463,9 +472,6 @@ pub async fn create_enrollment_token(
             person.email
         )));
     }
-    let token = secret::random_token()?;
-    let hash = secret::token_hash(&token);
-    let expires_at = now + i64::from(valid_hours) * 3_600_000;
     let change = ChangeEntry::new(
         org,
         now,

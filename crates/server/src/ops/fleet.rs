@@ -10,10 +10,9 @@
 use serde_json::json;
 use worktrace_domain::Millis;
 
-use super::{user_in_org, HASH_PREFIX_CHARS};
+use super::{new_token, user_in_org, HASH_PREFIX_CHARS};
 use crate::error::{Error, Result};
 use crate::model::{Actor, ChangeEntry, NewFleetToken, Target};
-use crate::secret;
 use crate::store::Storage;
 
 /// The longest login kept.
@@ -60,11 +59,7 @@ pub async fn create_fleet_token(
     max_uses: u32,
     now: Millis,
 ) -> Result<(String, Millis)> {
-    if !(1..=24 * 90).contains(&valid_hours) {
-        return Err(Error::Invalid(
-            "valid_hours must be 1 to 2160 (90 days)".into(),
-        ));
-    }
+    let (token, hash, expires_at) = new_token(valid_hours, now)?;
     if !(1..=100_000).contains(&max_uses) {
         return Err(Error::Invalid(
             "max_uses must be 1 to 100000 (the PCs the token may enroll)".into(),
@@ -79,9 +74,6 @@ pub async fn create_fleet_token(
     if let Some(e) = worktrace_domain::text::hidden_char_error("the label", label) {
         return Err(Error::Invalid(e));
     }
-    let token = secret::random_token()?;
-    let hash = secret::token_hash(&token);
-    let expires_at = now + i64::from(valid_hours) * 3_600_000;
     let change = ChangeEntry::new(
         org,
         now,

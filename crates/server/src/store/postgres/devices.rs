@@ -24,6 +24,28 @@ async fn device_by_secret(c: &impl GenericClient, secret_hash: &str) -> Result<O
     row(c, &query::DEVICE_BY_SECRET, &[&secret_hash]).await
 }
 
+/// Creates `user`'s device (`description`, `secret_hash`, `install_id`) and, with an install
+/// id, lets it take over the same database's older devices ([`supersede`]).
+async fn new_device(
+    tx: &deadpool_postgres::Transaction<'_>,
+    org: i64,
+    user: i64,
+    (description, secret_hash, install_id): (&str, &str, Option<&str>),
+    now: Millis,
+) -> Result<Device> {
+    let device: Device = row(
+        tx,
+        &query::INSERT_DEVICE,
+        &[&org, &user, &description, &secret_hash, &now, &install_id],
+    )
+    .await?
+    .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
+    if let Some(install) = install_id {
+        supersede(tx, user, install, device.id, now).await?;
+    }
+    Ok(device)
+}
+
 /// Hands the rows of `user`'s older devices with the same `install` id to the new device
 /// `new`, and marks them superseded (and revoked): the re-enrolled database uploads the same
 /// history again under `new`, which then replaces instead of doubling it. A key both old
@@ -118,16 +140,8 @@ impl DeviceStore for PostgresStore {
             return Ok(None);
         };
         let (org, user): (i64, i64) = (token.column(0)?, token.column(1)?);
-        let device: Device = row(
-            &tx,
-            &query::INSERT_DEVICE,
-            &[&org, &user, &description, &secret_hash, &now, &install_id],
-        )
-        .await?
-        .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
-        if let Some(install) = install_id {
-            supersede(&tx, user, install, device.id, now).await?;
-        }
+        let device =
+            new_device(&tx, org, user, (description, secret_hash, install_id), now).await?;
         tx.commit().await?;
         Ok(Some(device))
     }
@@ -209,16 +223,8 @@ impl DeviceStore for PostgresStore {
         {
             return Ok(FleetEnrollment::UnknownToken);
         }
-        let device: Device = row(
-            &tx,
-            &query::INSERT_DEVICE,
-            &[&org, &user, &description, &secret_hash, &now, &install_id],
-        )
-        .await?
-        .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
-        if let Some(install) = install_id {
-            supersede(&tx, user, install, device.id, now).await?;
-        }
+        let device =
+            new_device(&tx, org, user, (description, secret_hash, install_id), now).await?;
         tx.commit().await?;
         Ok(FleetEnrollment::Enrolled(Box::new(device)))
     }

@@ -23,6 +23,27 @@ fn device_by_secret(c: &Connection, secret_hash: &str) -> Result<Option<Device>>
     row(c, &query::DEVICE_BY_SECRET, [secret_hash])
 }
 
+/// Creates `user`'s device (`description`, `secret_hash`, `install_id`) and, with an install
+/// id, lets it take over the same database's older devices ([`supersede`]).
+fn new_device(
+    c: &Connection,
+    org: i64,
+    user: i64,
+    (description, secret_hash, install_id): (&str, &str, Option<&str>),
+    now: Millis,
+) -> Result<Device> {
+    let device: Device = row(
+        c,
+        &query::INSERT_DEVICE,
+        params![org, user, description, secret_hash, now, install_id],
+    )?
+    .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
+    if let Some(install) = install_id {
+        supersede(c, user, install, device.id, now)?;
+    }
+    Ok(device)
+}
+
 /// Hands the rows of `user`'s older devices with the same `install` id to the new device
 /// `new`, and marks them superseded (and revoked): the re-enrolled database uploads the same
 /// history again under `new`, which then replaces instead of doubling it.
@@ -102,15 +123,17 @@ impl DeviceStore for SqliteStore {
             let Some((org, user)) = token else {
                 return Ok(None);
             };
-            let device: Device = row(
+            let device = new_device(
                 c,
-                &query::INSERT_DEVICE,
-                params![org, user, description, secret_hash, now, install_id],
-            )?
-            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
-            if let Some(install) = &install_id {
-                supersede(c, user, install, device.id, now)?;
-            }
+                org,
+                user,
+                (
+                    description.as_str(),
+                    secret_hash.as_str(),
+                    install_id.as_deref(),
+                ),
+                now,
+            )?;
             Ok(Some(device))
         })
         .await
@@ -197,15 +220,17 @@ impl DeviceStore for SqliteStore {
             if value::<i64, _>(c, &query::USE_FLEET_TOKEN, params![token_hash, now])?.is_none() {
                 return Ok(FleetEnrollment::UnknownToken);
             }
-            let device: Device = row(
+            let device = new_device(
                 c,
-                &query::INSERT_DEVICE,
-                params![org, user, description, secret_hash, now, install_id],
-            )?
-            .ok_or_else(|| Error::Corrupt("an insert returned no row".into()))?;
-            if let Some(install) = &install_id {
-                supersede(c, user, install, device.id, now)?;
-            }
+                org,
+                user,
+                (
+                    description.as_str(),
+                    secret_hash.as_str(),
+                    install_id.as_deref(),
+                ),
+                now,
+            )?;
             Ok(FleetEnrollment::Enrolled(Box::new(device)))
         })
         .await
