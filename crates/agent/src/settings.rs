@@ -147,7 +147,8 @@ impl ConfigFile {
             parse_day_start(text).map_err(|m| invalid(format!("[agent] day_start: {m}")))?;
         }
         if let Some(pin) = &self.server.pin_sha256 {
-            parse_pin(pin).map_err(|m| invalid(format!("[server] pin_sha256: {m}")))?;
+            let pin = parse_pin(pin).map_err(|m| invalid(format!("[server] pin_sha256: {m}")))?;
+            self.server.pin_sha256 = Some(pin);
         }
         Ok(self)
     }
@@ -437,12 +438,8 @@ impl Settings {
                 retry_max_secs: file.server.retry_max_secs.unwrap_or(900),
                 // Taken from its own file's folder when it was relative (ConfigFile::checked).
                 ca_file: file.server.ca_file.clone(),
-                pin_sha256: match &file.server.pin_sha256 {
-                    Some(pin) => Some(
-                        parse_pin(pin).map_err(|m| invalid(format!("[server] pin_sha256: {m}")))?,
-                    ),
-                    None => None,
-                },
+                // Checked and normalised per source (ConfigFile::checked).
+                pin_sha256: file.server.pin_sha256.clone(),
             },
             exports: ExportSettings {
                 print_server: file.exports.print_server.clone(),

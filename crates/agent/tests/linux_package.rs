@@ -46,7 +46,7 @@ impl Root {
     /// A minimal Debian (`debootstrap --variant=minbase`) with `packages` installed by apt.
     fn new(packages: &[&str]) -> Root {
         assert!(
-            nix_is_root(),
+            worktrace_testkit::is_root(),
             "the package test lays out a Debian root with debootstrap and chroot: run it as root \
              (CI does)"
         );
@@ -127,14 +127,6 @@ impl Root {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
-}
-
-fn nix_is_root() -> bool {
-    // The effective user of this process, as `id -u` prints it.
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Packs this build's binaries (target/debug) into the three packages.

@@ -170,6 +170,15 @@ async fn fleet_tokens(backend: Backend) {
         w.lead_a.id,
         "a person's token ignores the account"
     );
+    let (own, _) = ops::create_enrollment_token(s, org, Actor::ServerCli, w.lead_a.id, 24, now())
+        .await
+        .expect("token");
+    let a = enroll(&w, &own, Some("no/such\naccount")).await;
+    assert_eq!(
+        owner(&w, &a).await,
+        w.lead_a.id,
+        "an account no fleet match could use does not stop a person's own token"
+    );
 
     // Bad input to the operations is refused with what to fix.
     for (hours, uses, label) in [(0, 1, "x"), (24, 0, "x"), (24, 1, " ")] {

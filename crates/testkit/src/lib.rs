@@ -28,6 +28,15 @@ use x11rb::rust_connection::RustConnection;
 
 pub use window::TestWindow;
 
+/// Whether this process runs as root (`id -u` prints 0): PostgreSQL then runs as `postgres`,
+/// and the package tests can lay out a Debian root.
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
 /// What can go wrong while setting up or driving the test display.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

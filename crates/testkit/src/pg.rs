@@ -31,14 +31,6 @@ fn find_bin() -> Result<PathBuf, String> {
     })
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
@@ -62,7 +54,7 @@ impl PgCluster {
 
     fn start_with(tls: Option<(&Path, &Path)>) -> Result<Self, String> {
         let bin = find_bin()?;
-        let as_postgres = is_root();
+        let as_postgres = crate::is_root();
         let dir = tempfile::Builder::new()
             .prefix("worktrace-pg-")
             .tempdir()

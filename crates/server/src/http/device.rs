@@ -313,13 +313,6 @@ pub async fn enroll(
             "install_id must be 1 to 200 bytes (the agent database's id) or absent",
         ));
     }
-    let login = match req.account.as_deref() {
-        Some(account) => Some(
-            ops::fleet::normalize_login(account)
-                .map_err(|e| ApiError::unprocessable("invalid_account", e.to_string()))?,
-        ),
-        None => None,
-    };
     let device_secret = secret::random_token()?;
     let (token_hash, secret_hash) = (
         secret::token_hash(req.token.trim()),
@@ -339,9 +332,12 @@ pub async fn enroll(
     {
         Some(device) => device,
         None => {
-            let Some(login) = login else {
+            // The account matters only here: a person's own token ignores it.
+            let Some(account) = req.account.as_deref() else {
                 return Err(unknown());
             };
+            let login = ops::fleet::normalize_login(account)
+                .map_err(|e| ApiError::unprocessable("invalid_account", e.to_string()))?;
             match state
                 .store
                 .enroll_with_fleet_token(

@@ -25,6 +25,7 @@ pub use self::roles::{
 };
 pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::{Error, Result};
+use crate::model::FleetEnrollment;
 use crate::wire::{ChainStatus, IngestBatch};
 
 /// A shared handle to the store in use.
@@ -243,6 +244,16 @@ pub(crate) fn email_name_pattern(login: &str) -> String {
     pattern
 }
 
+/// The person a fleet token enrolls among the active people whose e-mail name matched (at most
+/// two are read): exactly one, else why none is.
+pub(crate) fn one_person(people: &[i64]) -> std::result::Result<i64, FleetEnrollment> {
+    match people {
+        [] => Err(FleetEnrollment::NoPerson),
+        [one] => Ok(*one),
+        _ => Err(FleetEnrollment::Ambiguous),
+    }
+}
+
 /// A migration that failed. Both stores open a database newer than this build as it is
 /// ([`worktrace_migrate::OnNewer::Open`]: nodes of two versions share one database during an
 /// upgrade), and run no step of their own, so only the database's own errors remain.
@@ -307,4 +318,23 @@ pub(crate) fn dropped_flag(d: &crate::wire::Dropped) -> (i64, Option<&'static st
 pub(crate) fn to_i64(v: u64) -> i64 {
     // Validation at the HTTP edge refuses values above i64::MAX; saturate defensively.
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_name_pattern_matches_only_that_name() {
+        assert_eq!(email_name_pattern("emp.a"), "emp.a@%");
+        assert_eq!(email_name_pattern("j_smith"), r"j\_smith@%");
+        assert_eq!(email_name_pattern(r"50%\x"), r"50\%\\x@%");
+    }
+
+    #[test]
+    fn a_fleet_token_enrolls_exactly_one_person() {
+        assert_eq!(one_person(&[7]), Ok(7));
+        assert_eq!(one_person(&[]), Err(FleetEnrollment::NoPerson));
+        assert_eq!(one_person(&[7, 9]), Err(FleetEnrollment::Ambiguous));
+    }
 }

@@ -16,7 +16,7 @@ use crate::model::{
 };
 use crate::store::rows::Fields;
 use crate::store::DeviceStore;
-use crate::store::{email_name_pattern, query};
+use crate::store::{email_name_pattern, one_person, query};
 use crate::wire::IngestBatch;
 
 /// The device holding the secret with this hash, revoked or not.
@@ -209,10 +209,9 @@ impl DeviceStore for PostgresStore {
                 let pattern = email_name_pattern(login);
                 let people: Vec<i64> =
                     values(&tx, &query::PEOPLE_BY_EMAIL_NAME, &[&org, &pattern]).await?;
-                match people.as_slice() {
-                    [] => return Ok(FleetEnrollment::NoPerson),
-                    [one] => *one,
-                    _ => return Ok(FleetEnrollment::Ambiguous),
+                match one_person(&people) {
+                    Ok(user) => user,
+                    Err(none) => return Ok(none),
                 }
             }
         };

@@ -15,7 +15,7 @@ use crate::model::{
     NewFleetToken, Refusal,
 };
 use crate::store::DeviceStore;
-use crate::store::{email_name_pattern, query};
+use crate::store::{email_name_pattern, one_person, query};
 use crate::wire::IngestBatch;
 
 /// The device holding the secret with this hash, revoked or not.
@@ -210,10 +210,9 @@ impl DeviceStore for SqliteStore {
                         &query::PEOPLE_BY_EMAIL_NAME,
                         params![org, email_name_pattern(&login)],
                     )?;
-                    match people.as_slice() {
-                        [] => return Ok(FleetEnrollment::NoPerson),
-                        [one] => *one,
-                        _ => return Ok(FleetEnrollment::Ambiguous),
+                    match one_person(&people) {
+                        Ok(user) => user,
+                        Err(none) => return Ok(none),
                     }
                 }
             };
