@@ -23,6 +23,7 @@ use crate::pause::PauseFile;
 use crate::settings::Settings;
 use crate::status::{AgentStatus, PendingPrompt};
 use crate::sync::{self, SharedPresence, SyncHandle};
+use crate::update::{self, ReadySlot};
 
 /// How far back a restart looks for idle periods that still wait for a decision.
 const PROMPT_LOOKBACK_MS: Millis = 7 * 24 * 3_600_000;
@@ -75,6 +76,15 @@ pub struct RunOptions {
     pub status_line: bool,
 }
 
+/// How [`Engine::run`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Asked to stop.
+    Stopped,
+    /// Everything is saved and a verified update waits to be installed ([`update::apply`]).
+    Update(update::Ready),
+}
+
 /// The running agent: owns the lock, the tracker, the writer and the sensor.
 pub struct Engine {
     settings: Settings,
@@ -93,6 +103,10 @@ pub struct Engine {
     exports_since: Option<Millis>,
     /// The pause as `pause.json` holds it.
     saved_pause: Option<PauseFile>,
+    /// Where the upload thread leaves a verified update, when this agent installs its own.
+    updates: Option<ReadySlot>,
+    /// Why a waiting update is not installed yet, as last logged.
+    update_wait: Option<String>,
     _lock: AgentLock,
 }
 
@@ -130,6 +144,16 @@ impl Engine {
     /// Takes the lock, opens and recovers the store (salvaging a damaged one), resumes the
     /// tracker.
     pub fn start(settings: Settings, sensor: Box<dyn Sensor>) -> anyhow::Result<Engine> {
+        Engine::start_with(settings, sensor, false)
+    }
+
+    /// [`Engine::start`]; with `updates`, the agent also checks for updates of its own
+    /// executable and [`Engine::run`] ends with [`RunEnd::Update`] when one is ready.
+    pub fn start_with(
+        settings: Settings,
+        sensor: Box<dyn Sensor>,
+        updates: bool,
+    ) -> anyhow::Result<Engine> {
         let settings = sync::with_server_policy(settings);
         let lock = AgentLock::acquire(&settings.lock_path())?;
         let store = open_or_salvage(&settings)?;
@@ -151,6 +175,8 @@ impl Engine {
             exports,
             exports_since,
             saved_pause,
+            updates: updates.then(ReadySlot::default),
+            update_wait: None,
             _lock: lock,
         };
         engine.enforce_pause_policy();
@@ -202,7 +228,11 @@ impl Engine {
                 .unwrap_or(false);
             let server = &self.settings.server;
             if enrolled || (server.url.is_some() && server.enrollment_token.is_some()) {
-                match SyncHandle::spawn(self.settings.clone(), self.presence.clone()) {
+                match SyncHandle::spawn(
+                    self.settings.clone(),
+                    self.presence.clone(),
+                    self.updates.clone(),
+                ) {
                     Ok(handle) => self.sync = Some(handle),
                     Err(e) => tracing::warn!("cannot start the upload thread: {e}"),
                 }
@@ -235,8 +265,46 @@ impl Engine {
         }
     }
 
-    /// Runs until `stop` is set, then saves everything and returns.
-    pub fn run(mut self, options: &RunOptions, stop: &AtomicBool) -> anyhow::Result<()> {
+    /// A verified update that may be installed now: no export incident is open and the
+    /// policy's update window holds the local time. Logs once why one waits.
+    fn update_due(&mut self) -> Option<update::Ready> {
+        let ready = update::peek(self.updates.as_ref()?)?;
+        let open = self.exports.as_ref().map_or(0, |e| e.open_incidents());
+        let window = self.settings.policy.update.window.clone();
+        let minute = {
+            use chrono::{TimeZone, Timelike};
+            self.settings
+                .time_zone
+                .timestamp_millis_opt(now_ms())
+                .single()
+                .map(|t| t.hour() * 60 + t.minute())
+        };
+        let wait = if open > 0 {
+            Some(format!("{open} export incident(s) are open"))
+        } else if let Some(w) = window.filter(|w| {
+            minute
+                .and_then(|m| w.contains(m))
+                .is_some_and(|inside| !inside)
+        }) {
+            Some(format!("the update window is {}–{}", w.from, w.to))
+        } else {
+            None
+        };
+        match wait {
+            Some(why) => {
+                if self.update_wait.as_deref() != Some(why.as_str()) {
+                    tracing::warn!("update {} waits: {why}", ready.version);
+                    self.update_wait = Some(why);
+                }
+                None
+            }
+            None => Some(ready),
+        }
+    }
+
+    /// Runs until `stop` is set (or, when it installs its own updates, until one is ready),
+    /// then saves everything and returns.
+    pub fn run(mut self, options: &RunOptions, stop: &AtomicBool) -> anyhow::Result<RunEnd> {
         if options.clock_in && self.tracker.status().clocked_in_since.is_none() {
             let records = self.tracker.clock_in(now_ms())?;
             self.writer.append(records);
@@ -257,6 +325,12 @@ impl Engine {
                 let status = self.status();
                 self.save_status(&status);
                 line.show(&status, &self.control, &self.settings.day_clock());
+                if let Some(ready) = self.update_due() {
+                    tracing::warn!("saving everything to install update {}", ready.version);
+                    line.finish();
+                    self.shut_down()?;
+                    return Ok(RunEnd::Update(ready));
+                }
             } else if first_sample {
                 // The status is how other processes learn that tracking runs: written at the
                 // first sample, when the export watchers are already started, not a
@@ -274,7 +348,8 @@ impl Engine {
             }
         }
         line.finish();
-        self.shut_down()
+        self.shut_down()?;
+        Ok(RunEnd::Stopped)
     }
 
     /// One sensor reading through the tracker.

@@ -18,6 +18,8 @@ pub mod settings;
 pub mod status;
 pub mod status_line;
 pub mod sync;
+pub mod update;
+pub mod version;
 pub mod view;
 
 /// `err` and its causes on one line, `error: cause: cause`, each said once: an error whose own

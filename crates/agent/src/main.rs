@@ -10,11 +10,12 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use worktrace_agent::clock::now_ms;
 use worktrace_agent::command::{Command, Reply, MAX_PAUSE_MINUTES};
-use worktrace_agent::engine::{self, Engine, RunOptions};
+use worktrace_agent::engine::{self, Engine, RunEnd, RunOptions};
 use worktrace_agent::lock::AgentLock;
 use worktrace_agent::report::{self, format_duration, Format};
 use worktrace_agent::settings::{Settings, Sources};
 use worktrace_agent::sync::{self, SecretCache, SyncError};
+use worktrace_agent::update;
 use worktrace_agent::{pause, status};
 use worktrace_domain::{GroupBy, IdleChoice, Millis};
 use worktrace_store::Store;
@@ -22,7 +23,7 @@ use worktrace_store::Store;
 #[derive(Debug, Parser)]
 #[command(
     name = "worktrace",
-    version,
+    version = worktrace_agent::version::current(),
     about = "Worktrace: a private, exact record of your work time"
 )]
 struct Cli {
@@ -245,7 +246,7 @@ fn run(settings: Settings, clock_in: bool, status_line: bool) -> anyhow::Result<
     let sensor = worktrace_sensors::platform_sensor()?;
     let stop = engine::stop_flag()?;
     let data_dir = settings.data_dir.clone();
-    let engine = Engine::start(settings, sensor)?;
+    let engine = Engine::start_with(settings.clone(), sensor, true)?;
     eprintln!(
         "worktrace: tracking into {} (Ctrl-C stops)",
         data_dir.display()
@@ -259,8 +260,11 @@ fn run(settings: Settings, clock_in: bool, status_line: bool) -> anyhow::Result<
     );
     // Saved (or failed for good): a logoff the OS holds for the agent may go on.
     worktrace_sensors::saved_after_stop();
-    ran?;
-    Ok(ExitCode::SUCCESS)
+    match ran? {
+        RunEnd::Stopped => Ok(ExitCode::SUCCESS),
+        // Returns only when no agent could be started again.
+        RunEnd::Update(ready) => Err(update::apply(&ready, &settings, now_ms())),
+    }
 }
 
 /// Sends a command to the running agent, or carries it out directly when none runs.
@@ -414,7 +418,27 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
         None => println!("Agent: not running (start it with `worktrace run`)"),
     }
     print_sync_state(&store, &clock, now)?;
+    print_update_state(settings, &clock);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The update part of `status`: this version, and the last update's outcome.
+fn print_update_state(settings: &Settings, clock: &worktrace_store::DayClock) {
+    let state = update::state::UpdateState::load(&settings.data_dir);
+    println!("Version: {}", worktrace_agent::version::current());
+    if let Some(p) = &state.problem {
+        println!(
+            "Update: {} was not installed ({}): {}",
+            p.version,
+            report::local_time(p.at, clock),
+            p.message
+        );
+    } else if let Some((version, at)) = &state.installed {
+        println!(
+            "Update: updated to {version} at {}",
+            report::local_time(*at, clock)
+        );
+    }
 }
 
 /// The upload part of `status` and `sync`: enrolled where, last success, queue, last error.

@@ -5,6 +5,7 @@
 
 use ts_rs::{Config, TS};
 
+use crate::update::{UpdateAnswer, UpdateCheck, UpdateOffer, UpdateProblem};
 use crate::wire::*;
 use crate::*;
 
@@ -45,6 +46,8 @@ pub fn typescript() -> String {
         CloudFolder::decl(&cfg),
         AnomalyPolicy::decl(&cfg),
         ExportPolicy::decl(&cfg),
+        UpdateWindow::decl(&cfg),
+        UpdatePolicy::decl(&cfg),
         Policy::decl(&cfg),
         GroupBy::decl(&cfg),
         SummaryRow::decl(&cfg),
@@ -62,6 +65,11 @@ pub fn typescript() -> String {
         ChainStatus::decl(&cfg),
         Dropped::decl(&cfg),
         IngestAck::decl(&cfg),
+        Package::decl(&cfg),
+        UpdateProblem::decl(&cfg),
+        UpdateCheck::decl(&cfg),
+        UpdateOffer::decl(&cfg),
+        UpdateAnswer::decl(&cfg),
     ];
     module(
         "// Generated from crates/domain by `make bindings`. Do not edit by hand.\n\n",

@@ -113,7 +113,7 @@ impl WorkHours {
 }
 
 /// `"08:30"` → `Some(510)`; anything else → `None`.
-fn parse_hhmm(text: &str) -> Option<u32> {
+pub(crate) fn parse_hhmm(text: &str) -> Option<u32> {
     let (h, m) = text.trim().split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some(h * 60 + m)

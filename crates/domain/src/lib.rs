@@ -14,6 +14,7 @@ pub mod policy_error;
 pub mod record;
 pub mod report;
 pub mod text;
+pub mod update;
 pub mod window;
 pub mod wire;
 
@@ -28,6 +29,7 @@ pub use record::{
     IdleDecision, IdlePeriod, IdleReason, Record, RecordKind, Severity, WindowSpan,
 };
 pub use report::{GroupBy, SummaryRow};
+pub use update::{Package, UpdatePolicy, UpdateWindow};
 pub use window::{Observation, Sample, WindowInfo};
 
 /// UTC milliseconds since the Unix epoch. Used for every timestamp in storage and on the wire.

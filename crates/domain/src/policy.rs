@@ -9,6 +9,7 @@ use ts_rs::TS;
 use crate::exports::ExportPolicy;
 use crate::policy_error::PolicyError;
 use crate::record::IdleChoice;
+use crate::update::UpdatePolicy;
 
 /// What happens when the employee returns from idle during a work session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -122,6 +123,8 @@ pub struct Policy {
     /// ([`ExportPolicy::raised`]) and says so here, so the employee's policy view shows it.
     /// Set by the server only, never by a stored policy.
     pub watch: bool,
+    /// Agent updates from the company server (see [`UpdatePolicy`]).
+    pub update: UpdatePolicy,
 }
 
 impl Default for Policy {
@@ -144,6 +147,7 @@ impl Default for Policy {
             upload: UploadPolicy::default(),
             exports: ExportPolicy::default(),
             watch: false,
+            update: UpdatePolicy::default(),
         }
     }
 }
@@ -236,7 +240,8 @@ impl Policy {
                 return err(&format!("redactions[{i}].replacement"), message);
             }
         }
-        self.exports.validate()
+        self.exports.validate()?;
+        self.update.validate()
     }
 }
 

@@ -22,6 +22,7 @@ pub mod http;
 pub mod ops;
 pub mod pdf;
 pub mod policy;
+pub mod release;
 pub mod secret;
 pub mod tamper;
 pub mod tls;

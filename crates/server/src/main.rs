@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+mod releases_cli;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -243,6 +245,9 @@ enum AdminCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Agent releases the server offers its PCs (signed by the vendor).
+    #[command(subcommand)]
+    Release(releases_cli::ReleaseCommand),
     /// Revoke a device: it is refused from its next request on.
     RevokeDevice {
         #[arg(long)]
@@ -337,6 +342,7 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
     let now = now_ms();
     let s = store.as_ref();
     match cmd {
+        AdminCommand::Release(cmd) => releases_cli::run(store, cmd).await?,
         AdminCommand::CreateAdmin { org, email, name } => {
             let password = read_password()?;
             let user =
@@ -477,6 +483,16 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                 }
                 if let Some(reported) = &d.policy_reported {
                     println!("\tPOLICY differs: it reported applying policy {reported}");
+                }
+                if let Some(version) = &d.agent_version {
+                    println!(
+                        "\tagent {version} ({} {})",
+                        d.agent_platform.as_deref().unwrap_or("?"),
+                        d.agent_package.as_deref().unwrap_or("?")
+                    );
+                }
+                if let Some(problem) = &d.update_problem {
+                    println!("\tUPDATE failed: {problem}");
                 }
                 if d.dropped_items > 0 {
                     println!(

@@ -160,6 +160,21 @@ pub struct Device {
     /// The fingerprint the device reported then.
     #[serde(default)]
     pub policy_reported: Option<String>,
+    /// The agent's version, platform and package at its last update check.
+    #[serde(default)]
+    pub agent_version: Option<String>,
+    #[serde(default)]
+    pub agent_platform: Option<String>,
+    #[serde(default)]
+    pub agent_package: Option<String>,
+    /// When the agent last asked for an update.
+    #[serde(default)]
+    pub update_checked_at: Option<Millis>,
+    /// Why its last update failed (`0.2.0: the signature does not verify`), until one works.
+    #[serde(default)]
+    pub update_problem: Option<String>,
+    #[serde(default)]
+    pub update_problem_at: Option<Millis>,
 }
 
 /// A logged-in browser session, found by the hash of its cookie.

@@ -395,6 +395,36 @@ rules: Array<ExportRule>,
  */
 anomaly: AnomalyPolicy, };
 
+export type UpdateWindow = { from: string, to: string, };
+
+export type UpdatePolicy = { 
+/**
+ * Whether agents ask the server for updates at all.
+ */
+enabled: boolean, 
+/**
+ * The channel whose newest release the agents take.
+ */
+channel: string, 
+/**
+ * A version every agent takes, older or newer than its own (the one way back to an
+ * older version); absent: the channel's newest.
+ */
+pin: string | null, 
+/**
+ * The share of PCs (by a stable hash of the device and the version) offered a new
+ * release, 0 to 100: raise it step by step to roll a release out.
+ */
+rollout_percent: number, 
+/**
+ * When updates may be installed (local time of the PC); absent: any time.
+ */
+window: UpdateWindow | null, 
+/**
+ * Seconds between two checks, 10 to 86400.
+ */
+check_interval_secs: number, };
+
 export type Policy = { 
 /**
  * Seconds without input after which the PC is idle (back-dated to the last input).
@@ -441,7 +471,11 @@ exports: ExportPolicy,
  * ([`ExportPolicy::raised`]) and says so here, so the employee's policy view shows it.
  * Set by the server only, never by a stored policy.
  */
-watch: boolean, };
+watch: boolean, 
+/**
+ * Agent updates from the company server (see [`UpdatePolicy`]).
+ */
+update: UpdatePolicy, };
 
 export type GroupBy = "app" | "category" | "title" | "hour" | "day";
 
@@ -619,3 +653,58 @@ dropped: Dropped,
  * The policy in force now (organisation policy with the team's overrides merged).
  */
 policy: Policy, };
+
+export type Package = "exe" | "msi" | "deb";
+
+export type UpdateProblem = { 
+/**
+ * The version that was offered.
+ */
+version: string, 
+/**
+ * What went wrong, in words.
+ */
+message: string, at: number, };
+
+export type UpdateCheck = { 
+/**
+ * The running agent's version.
+ */
+version: string, 
+/**
+ * [`platform`] of the running agent.
+ */
+platform: string, 
+/**
+ * How the running agent was installed.
+ */
+package: Package, 
+/**
+ * The last update that failed, until one succeeds.
+ */
+problem?: UpdateProblem, };
+
+export type UpdateOffer = { release_id: number, version: string, platform: string, package: Package, channel: string, size: number, 
+/**
+ * Lower-case hex SHA-256 of the file.
+ */
+sha256: string, 
+/**
+ * The minisign signature, as the `.minisig` file holds it.
+ */
+signature: string, 
+/**
+ * The policy pins this version (the agent then takes it even when it is older).
+ */
+pinned: boolean, 
+/**
+ * Where to download the file (a path on the same server; `Range` requests resume).
+ */
+download: string, };
+
+export type UpdateAnswer = { 
+/**
+ * The release to install; absent when the agent is up to date, updates are off or this
+ * PC is not in the rollout yet.
+ */
+offer: UpdateOffer | null, };

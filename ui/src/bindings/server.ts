@@ -132,6 +132,10 @@ export type DepartureReport = {
 
 /** An enrolled PC. The secret itself is never stored, only its hash. */
 export type Device = {
+  agent_package?: string | null;
+  agent_platform?: string | null;
+  /** The agent's version, platform and package at its last update check. */
+  agent_version?: string | null;
   /** What the chain check found when it set `chain_flag`, in words. */
   chain_detail?: string | null;
   /**
@@ -165,7 +169,31 @@ export type Device = {
   revoked_at?: null | number;
   /** The later device of the same person and database that took over this one's rows. */
   superseded_by?: number | null;
+  update_checked_at?: null | number;
+  /** Why its last update failed (`0.2.0: the signature does not verify`), until one works. */
+  update_problem?: string | null;
+  update_problem_at?: null | number;
   user_id: number;
+};
+
+/** One enrolled PC's agent version and update state. */
+export type DeviceVersion = {
+  checked_at?: null | number;
+  description: string;
+  device_id: number;
+  package?: string | null;
+  platform?: string | null;
+  /** Why its last update failed, until one works. */
+  problem?: string | null;
+  problem_at?: null | number;
+  /**
+   * The release its policy would bring it to (its channel's newest, or the pinned
+   * version), whatever the rollout: set when the PC is behind.
+   */
+  target?: string | null;
+  user_id: number;
+  /** Absent until the agent made an update check (agents before updates never do). */
+  version?: string | null;
 };
 
 /** The body of every error answer. */
@@ -177,6 +205,12 @@ export type ErrorBody = {
 export type ErrorDetail = {
   code: string;
   message: string;
+};
+
+/** `GET /api/admin/fleet` answer. */
+export type FleetVersions = {
+  devices: DeviceVersion[];
+  releases: ReleaseInfo[];
 };
 
 /** Alerts of one PC left out of the inbox list because it sent more than its hourly limit. */
@@ -330,6 +364,17 @@ export type PresenceView = {
   /** Current window title, only when the member's policy lets titles leave the PC. */
   title?: string | null;
   user_id: number;
+};
+
+/** A stored release, without its file and signature. */
+export type ReleaseInfo = {
+  added_at: number;
+  channel: string;
+  id: number;
+  package: string;
+  platform: string;
+  size: number;
+  version: string;
 };
 
 /** Files that went through several names: one chain per first name. */
@@ -549,6 +594,7 @@ export type Operations = {
   "GET /api/admin/devices": { body: never; answer: Device[] };
   "POST /api/admin/devices/{device_id}/revoke": { body: never; answer: void };
   "POST /api/admin/enrollment-tokens": { body: TokenRequest; answer: TokenResponse };
+  "GET /api/admin/fleet": { body: never; answer: FleetVersions };
   "GET /api/admin/memberships": { body: never; answer: TeamWithMembers[] };
   "GET /api/admin/policy": { body: never; answer: unknown };
   "PUT /api/admin/policy": { body: unknown; answer: unknown };
@@ -569,6 +615,7 @@ export type Operations = {
   "POST /api/auth/password-reset": { body: PasswordReset; answer: void };
   "POST /api/devices/enroll": { body: unknown; answer: unknown };
   "GET /api/devices/policy": { body: never; answer: unknown };
+  "POST /api/devices/update": { body: unknown; answer: unknown };
   "POST /api/ingest": { body: unknown; answer: unknown };
   "GET /api/me": { body: never; answer: MeResponse };
   "POST /api/me/password": { body: PasswordChange; answer: void };

@@ -16,6 +16,7 @@ import type {
 } from "../bindings/server";
 import { toAppError } from "../shared/error";
 import { dateTime } from "../shared/format";
+import { FleetAdmin } from "./fleet";
 import type { Key } from "./i18n";
 import { type Translate, useLang, useT } from "./lang";
 import { useLastSeen } from "./overview";
@@ -35,6 +36,7 @@ const SECTION_KEYS: Record<AdminSection, Key> = {
   teams: "adminTeams",
   users: "adminUsers",
   devices: "adminDevices",
+  updates: "adminUpdates",
   tokens: "adminTokens",
   policy: "adminPolicy",
   audit: "adminAudit",
@@ -66,6 +68,7 @@ export function Admin({ section }: { section: AdminSection }) {
       {section === "teams" && <TeamsAdmin />}
       {section === "users" && <UsersAdmin />}
       {section === "devices" && <DevicesAdmin />}
+      {section === "updates" && <FleetAdmin />}
       {section === "tokens" && <TokensAdmin />}
       {section === "policy" && <PolicyAdmin />}
       {section === "audit" && <AuditAdmin />}

@@ -192,6 +192,7 @@ export class Api {
       user_id: user,
     });
   devices = () => this.call("GET /api/admin/devices");
+  fleet = () => this.call("GET /api/admin/fleet");
   revokeDevice = (id: number) =>
     this.call("POST /api/admin/devices/{device_id}/revoke", { device_id: id });
   createToken = (user_id: number, valid_hours: number) =>

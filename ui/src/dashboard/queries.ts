@@ -28,6 +28,7 @@ export const keys = {
   users: ["admin", "users"] as const,
   memberships: ["admin", "memberships"] as const,
   devices: ["admin", "devices"] as const,
+  fleet: ["admin", "fleet"] as const,
   policy: ["admin", "policy"] as const,
   audit: ["admin", "audit"] as const,
   sessions: ["me", "sessions"] as const,
@@ -55,6 +56,7 @@ export const usePersonHours = (person: number, day: string) =>
 export const useUsers = () => useRead(keys.users, (api) => api.users());
 export const useMemberships = () => useRead(keys.memberships, (api) => api.memberships());
 export const useDevices = () => useRead(keys.devices, (api) => api.devices());
+export const useFleet = () => useRead(keys.fleet, (api) => api.fleet());
 export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
 export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
 export const useSessions = () => useRead(keys.sessions, (api) => api.sessions());

@@ -2,7 +2,15 @@
 // Every page has a real URL, so a team lead can bookmark or share it, and the server answers
 // every non-API path with index.html.
 
-export const ADMIN_SECTIONS = ["teams", "users", "devices", "tokens", "policy", "audit"] as const;
+export const ADMIN_SECTIONS = [
+  "teams",
+  "users",
+  "devices",
+  "updates",
+  "tokens",
+  "policy",
+  "audit",
+] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 export type Route =

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use worktrace_domain::update::{UpdateAnswer, UpdateCheck};
 use worktrace_domain::wire::{EnrollRequest, EnrollResponse, IngestAck};
 
 use super::SyncError;
@@ -143,7 +144,7 @@ impl Client {
         let http = builder
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
-            .user_agent(concat!("worktrace/", env!("CARGO_PKG_VERSION")))
+            .user_agent(format!("worktrace/{}", crate::version::current()))
             .build()
             .map_err(|e| SyncError::Unreachable {
                 url: base.clone(),
@@ -230,6 +231,77 @@ impl Client {
             .send()
             .map_err(|e| self.unreachable(&e))?;
         self.answer(resp)
+    }
+
+    /// Tells the server this agent's version (and its last update problem) and asks whether
+    /// an update is offered.
+    pub fn update_check(
+        &self,
+        secret: &DeviceSecret,
+        check: &UpdateCheck,
+    ) -> Result<UpdateAnswer, SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/devices/update", self.base))
+            .bearer_auth(secret.expose())
+            .json(check)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        self.answer(resp)
+    }
+
+    /// Downloads the server path `path` from byte `from` on into `out` (the file at
+    /// `saved_to`), at most `limit` bytes. Returns whether the server sent the rest from
+    /// `from` (a `Range` answer) rather than the whole file from its start, and the bytes
+    /// written.
+    pub fn download(
+        &self,
+        secret: &DeviceSecret,
+        path: &str,
+        from: u64,
+        (out, saved_to): (&mut std::fs::File, &std::path::Path),
+        limit: u64,
+    ) -> Result<(bool, u64), SyncError> {
+        use std::io::{Read, Write};
+        let mut request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(secret.expose())
+            // A release is tens of megabytes: the whole body may take longer than a batch.
+            .timeout(Duration::from_secs(1800));
+        if from > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
+        }
+        let resp = request.send().map_err(|e| self.unreachable(&e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(self
+                .answer::<serde_json::Value>(resp)
+                .err()
+                .unwrap_or_else(|| SyncError::BadAnswer(format!("HTTP {status}"))));
+        }
+        let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT;
+        let mut body = resp.take(limit);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        loop {
+            let n = body.read(&mut buf).map_err(|e| SyncError::Unreachable {
+                url: self.base.clone(),
+                detail: format!(
+                    "the download broke off after {written} bytes ({}); it resumes there",
+                    root_cause(&e)
+                ),
+            })?;
+            if n == 0 {
+                return Ok((resumed, written));
+            }
+            out.write_all(&buf[..n])
+                .map_err(|source| SyncError::Download {
+                    path: saved_to.to_owned(),
+                    source,
+                })?;
+            written += n as u64;
+        }
     }
 
     fn answer<T: DeserializeOwned>(

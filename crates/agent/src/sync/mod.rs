@@ -24,6 +24,7 @@ use crate::clock::{now_ms, Clock};
 use crate::files::write_atomically;
 use crate::secret::{self, DeviceSecret, SecretError};
 use crate::settings::Settings;
+use crate::update::{ReadySlot, Updater};
 pub use client::Client;
 
 /// Most outbox rows in one batch.
@@ -93,6 +94,11 @@ pub enum SyncError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Store(#[from] worktrace_store::Error),
+    #[error("cannot save a download to {path}: {source}")]
+    Download {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot save the server's policy to {path}: {source}")]
     Policy {
         path: std::path::PathBuf,
@@ -203,7 +209,12 @@ pub struct SecretCache {
 }
 
 impl SecretCache {
-    fn get(&mut self, local_id: &str, server: &str, device: i64) -> Result<DeviceSecret> {
+    pub(crate) fn get(
+        &mut self,
+        local_id: &str,
+        server: &str,
+        device: i64,
+    ) -> Result<DeviceSecret> {
         if let Some((s, d, secret)) = &self.held {
             if s == server && *d == device {
                 return Ok(secret.clone());
@@ -352,12 +363,17 @@ pub type SharedPresence = Arc<Mutex<Option<Presence>>>;
 
 impl SyncHandle {
     /// Starts the thread: a round at once, then every `sync_interval_secs`, and after failures
-    /// with exponential backoff and jitter.
-    pub fn spawn(settings: Settings, presence: SharedPresence) -> std::io::Result<SyncHandle> {
+    /// with exponential backoff and jitter. With `updates`, it also checks for agent updates
+    /// and leaves a verified one there ([`crate::update`]).
+    pub fn spawn(
+        settings: Settings,
+        presence: SharedPresence,
+        updates: Option<ReadySlot>,
+    ) -> std::io::Result<SyncHandle> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("worktrace-sync".into())
-            .spawn(move || run(&settings, &rx, &presence))?;
+            .spawn(move || run(&settings, &rx, &presence, updates))?;
         Ok(SyncHandle {
             tx,
             thread: Some(thread),
@@ -385,7 +401,12 @@ impl SyncHandle {
     }
 }
 
-fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
+fn run(
+    settings: &Settings,
+    rx: &Receiver<Wake>,
+    presence: &SharedPresence,
+    updates: Option<ReadySlot>,
+) {
     let mut store = match Store::open(&settings.database_path(), settings.day_clock()) {
         Ok(store) => store,
         Err(e) => {
@@ -399,6 +420,7 @@ fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
     let mut failures = 0u32;
     let mut next = Instant::now();
     let mut last_presence: Option<(Presence, Instant)> = None;
+    let mut updater = updates.and_then(|slot| Updater::new(settings, slot, now_ms));
     loop {
         match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
             Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
@@ -435,6 +457,9 @@ fn run(settings: &Settings, rx: &Receiver<Wake>, presence: &SharedPresence) {
                 }
                 if report.batches > 0 {
                     tracing::info!(batches = report.batches, items = report.items, "uploaded");
+                }
+                if let Some(updater) = updater.as_mut() {
+                    updater.poll(&store, settings, &mut secrets, now_ms);
                 }
             }
             Err(SyncError::NotEnrolled | SyncError::Revoked(_)) => {

@@ -37,7 +37,13 @@ impl Env {
 
     /// `worktrace ARGS` with this environment (never the caller's HOME, DISPLAY or config).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worktrace"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_worktrace")), args)
+    }
+
+    /// [`Env::command`] with the agent executable at `program` (a copy that may update
+    /// itself).
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

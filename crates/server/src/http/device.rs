@@ -273,7 +273,7 @@ fn egress_days(batch: &IngestBatch) -> Vec<i64> {
     days
 }
 
-async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Arc<InForce>> {
+pub(crate) async fn device_policy(state: &AppState, user_id: i64) -> ApiResult<Arc<InForce>> {
     let today = ops::watch::utc_day(now_ms());
     ops::cached_policy_for_id(state.store.as_ref(), &state.policy_cache, user_id, &today)
         .await?

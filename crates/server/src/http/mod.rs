@@ -13,10 +13,12 @@ pub mod common_errors;
 pub mod dashboard;
 pub mod device;
 pub mod error;
+pub mod fleet;
 pub mod guard;
 pub mod login;
 pub mod overview;
 pub mod report;
+pub mod update;
 pub mod watch;
 pub mod web;
 
@@ -96,7 +98,7 @@ impl utoipa::Modify for SecurityAddon {
     info(title = "Worktrace server API", description = "Enrollment, ingest, dashboard and admin API. Errors are {\"error\": {\"code\", \"message\"}}. People authenticate with the session cookie from /api/auth/login and send X-CSRF-Token on state-changing requests; devices send Authorization: Bearer <device secret>."),
     paths(
         healthz,
-        device::enroll, device::ingest, device::policy,
+        device::enroll, device::ingest, device::policy, update::check, update::download,
         login::login, login::logout, login::me, login::my_policy,
         account::sessions, account::end_session, account::logout_everywhere,
         account::change_password, account::reset_password,
@@ -106,7 +108,7 @@ impl utoipa::Modify for SecurityAddon {
         admin::create_token, admin::list_devices, admin::revoke_device, admin::get_policy,
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
-        admin::create_password_reset, admin::allow_medium,
+        admin::create_password_reset, admin::allow_medium, fleet::versions,
         watch::list, watch::mark, watch::change, watch::end, watch::report_json,
         watch::report_csv, watch::report_pdf, watch::risk,
     ),
@@ -147,6 +149,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/devices/enroll", post(device::enroll))
         .route("/api/ingest", post(device::ingest))
         .route("/api/devices/policy", get(device::policy))
+        .route("/api/devices/update", post(update::check))
+        .route("/api/devices/releases/{release_id}", get(update::download))
         .route("/api/auth/login", post(login::login))
         .route("/api/auth/logout", post(login::logout))
         .route("/api/me", get(login::me))
@@ -203,6 +207,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/enrollment-tokens", post(admin::create_token))
         .route("/api/admin/devices", get(admin::list_devices))
+        .route("/api/admin/fleet", get(fleet::versions))
         .route(
             "/api/admin/devices/{device_id}/revoke",
             post(admin::revoke_device),

@@ -21,7 +21,8 @@ use worktrace_migrate::{Migration, Migrations};
 
 pub use self::postgres::PostgresStore;
 pub use self::roles::{
-    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, RiskStore, Storage, WatchStore,
+    AuditStore, DashboardStore, DeviceStore, LoginStore, OrgStore, ReleaseStore, RiskStore,
+    Storage, WatchStore,
 };
 pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::{Error, Result};
@@ -174,6 +175,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 13,
         sql: include_str!("../../../../migrations/server/sqlite/0013_fleet_enrollment.sql"),
     },
+    Migration {
+        version: 14,
+        sql: include_str!("../../../../migrations/server/sqlite/0014_agent_releases.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -223,6 +228,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 11,
         sql: include_str!("../../../../migrations/server/postgres/0011_fleet_enrollment.sql"),
+    },
+    Migration {
+        version: 12,
+        sql: include_str!("../../../../migrations/server/postgres/0012_agent_releases.sql"),
     },
 ]);
 

@@ -65,7 +65,9 @@ macro_rules! device_cols {
     () => {
         "id, org_id, user_id, description, created_at, revoked_at, last_seen_at, chain_seq, \
          chain_hash, chain_flag, chain_flag_at, install_id, superseded_by, dropped_items, \
-         dropped_at, dropped_reason, chain_detail, policy_sha256, policy_flag_at, policy_reported"
+         dropped_at, dropped_reason, chain_detail, policy_sha256, policy_flag_at, policy_reported, \
+         agent_version, agent_platform, agent_package, update_checked_at, update_problem, \
+         update_problem_at"
     };
 }
 
@@ -408,4 +410,55 @@ query! {
     /// Notes the unusual day; no row when it was noted before.
     NOTE_UNUSUAL_DAY = "INSERT INTO unusual_days (user_id, day, kind) VALUES ($1, $2, $3)
                         ON CONFLICT DO NOTHING";
+}
+
+/// The columns [`super::rows`] decodes a [`crate::release::Release`] from, in order.
+macro_rules! release_cols {
+    () => {
+        "id, platform, package, version, channel, size, sha256, signature, file_name, added_at"
+    };
+}
+
+query! {
+    /// Stores a release's metadata; no row when the same platform, package and version is
+    /// stored already.
+    INSERT_RELEASE = "INSERT INTO releases (platform, package, version, channel, size, sha256,
+                          signature, file_name, added_at)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                      ON CONFLICT (platform, package, version) DO NOTHING
+                      RETURNING id";
+}
+query! {
+    INSERT_RELEASE_CHUNK = "INSERT INTO release_chunks (release_id, idx, bytes) VALUES ($1, $2, $3)";
+}
+query! {
+    LIST_RELEASES = concat!("SELECT ", release_cols!(), " FROM releases ORDER BY id");
+}
+query! {
+    RELEASE_BY_ID = concat!("SELECT ", release_cols!(), " FROM releases WHERE id = $1");
+}
+query! {
+    RELEASE_CHUNK = "SELECT bytes FROM release_chunks WHERE release_id = $1 AND idx = $2";
+}
+query! {
+    /// Moves a release to another channel.
+    SET_RELEASE_CHANNEL = "UPDATE releases SET channel = $2 WHERE id = $1";
+}
+query! {
+    /// Removes a release (its chunks go with it).
+    DELETE_RELEASE_CHUNKS = "DELETE FROM release_chunks WHERE release_id = $1";
+}
+query! {
+    DELETE_RELEASE = "DELETE FROM releases WHERE id = $1";
+}
+query! {
+    /// Notes an update check: the agent's version, and its last problem (`$6` NULL: none;
+    /// a problem already noted keeps its first time).
+    NOTE_UPDATE_CHECK = "UPDATE devices SET agent_version = $2, agent_platform = $3,
+                             agent_package = $4, update_checked_at = $5,
+                             update_problem_at = CASE WHEN CAST($6 AS TEXT) IS NULL THEN NULL
+                                 WHEN update_problem = CAST($6 AS TEXT) THEN update_problem_at
+                                 ELSE CAST($7 AS BIGINT) END,
+                             update_problem = CAST($6 AS TEXT)
+                         WHERE id = $1";
 }

@@ -1,5 +1,5 @@
 //! What the server stores, by role: organisation and people, devices and ingest, login and
-//! sessions, dashboard reads, audit, departure watches, unusual days. Each role is one trait; [`Storage`] is all of them, for the
+//! sessions, dashboard reads, audit, departure watches, unusual days, agent releases. Each role is one trait; [`Storage`] is all of them, for the
 //! callers that need everything (the HTTP state holds one `Arc<dyn Storage>`), while code that
 //! needs one role can take only that (`&dyn OrgStore`).
 //!
@@ -29,6 +29,7 @@ pub trait Storage:
     + AuditStore
     + WatchStore
     + RiskStore
+    + ReleaseStore
     + std::fmt::Debug
 {
     /// `sqlite` or `postgres`.
@@ -394,4 +395,35 @@ pub trait RiskStore: Send + Sync {
         client_id: i64,
         alert: &ServerAlert,
     ) -> Result<bool>;
+}
+
+/// Agent releases and the update checks of devices.
+#[async_trait]
+pub trait ReleaseStore: Send + Sync {
+    /// Stores the release and its file in chunks of [`crate::release::CHUNK_BYTES`], in one
+    /// transaction; `None` (and nothing written) when the same platform, package and version
+    /// is stored already.
+    async fn add_release(
+        &self,
+        release: &crate::release::NewRelease,
+        file: Vec<u8>,
+        now: Millis,
+    ) -> Result<Option<i64>>;
+    /// Every stored release, oldest first.
+    async fn list_releases(&self) -> Result<Vec<crate::release::Release>>;
+    async fn release(&self, id: i64) -> Result<Option<crate::release::Release>>;
+    /// Chunk `idx` (from 0) of a release's file.
+    async fn release_chunk(&self, id: i64, idx: i64) -> Result<Option<Vec<u8>>>;
+    /// Moves the release to `channel`; false when there is no such release.
+    async fn set_release_channel(&self, id: i64, channel: &str) -> Result<bool>;
+    /// Removes the release and its file; false when there is no such release.
+    async fn remove_release(&self, id: i64) -> Result<bool>;
+    /// Notes a device's update check: its version, platform and package, and the problem of
+    /// its last update (`None`: it had none).
+    async fn note_update_check(
+        &self,
+        device: i64,
+        check: &worktrace_domain::update::UpdateCheck,
+        now: Millis,
+    ) -> Result<()>;
 }

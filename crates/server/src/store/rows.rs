@@ -46,6 +46,24 @@ fn role_at(row: &impl Fields, idx: usize) -> Result<Role> {
     Role::parse(&s).ok_or_else(|| Error::Corrupt(format!("stored role {s:?} is unknown")))
 }
 
+/// From [`super::query::release_cols`].
+impl Decode for crate::release::Release {
+    fn decode(row: &impl Fields) -> Result<Self> {
+        Ok(crate::release::Release {
+            id: row.column(0)?,
+            platform: row.column(1)?,
+            package: row.column(2)?,
+            version: row.column(3)?,
+            channel: row.column(4)?,
+            size: row.column(5)?,
+            sha256: row.column(6)?,
+            signature: row.column(7)?,
+            file_name: row.column(8)?,
+            added_at: row.column(9)?,
+        })
+    }
+}
+
 /// From [`super::query::user_cols`].
 impl Decode for User {
     fn decode(row: &impl Fields) -> Result<Self> {
@@ -84,6 +102,12 @@ impl Decode for Device {
             policy_sha256: row.column(17)?,
             policy_flag_at: row.column(18)?,
             policy_reported: row.column(19)?,
+            agent_version: row.column(20)?,
+            agent_platform: row.column(21)?,
+            agent_package: row.column(22)?,
+            update_checked_at: row.column(23)?,
+            update_problem: row.column(24)?,
+            update_problem_at: row.column(25)?,
         })
     }
 }

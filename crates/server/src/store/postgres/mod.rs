@@ -10,6 +10,7 @@ mod devices;
 mod ingest;
 mod login;
 mod org;
+mod releases;
 mod risk;
 mod tls;
 mod watch;

@@ -12,6 +12,7 @@ mod devices;
 mod ingest;
 mod login;
 mod org;
+mod releases;
 mod risk;
 mod watch;
 mod writer;
