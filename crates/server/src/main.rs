@@ -176,6 +176,23 @@ enum AdminCommand {
         #[arg(long)]
         by: Option<String>,
     },
+    /// List the organisation's fleet tokens: id, label, PCs enrolled of the limit, expiry,
+    /// revocation (never the tokens themselves).
+    FleetTokens {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Revoke a fleet token: it enrolls no more PCs (those it enrolled stay enrolled).
+    RevokeFleetToken {
+        #[arg(long)]
+        id: i64,
+        /// The admin who does it (e-mail), for the audit log; without it the change is
+        /// recorded as made by the server CLI.
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long)]
+        org: Option<String>,
+    },
     /// Set a person's login on the organisation's PCs (their account name, without a domain):
     /// a fleet token enrolls a PC whose account has it as this person.
     SetLogin {
@@ -338,6 +355,13 @@ async fn actor(store: &Store, org: i64, by: Option<&str>) -> anyhow::Result<Acto
     })
 }
 
+/// `2025-03-03 09:00 UTC` for a time in UTC milliseconds.
+fn iso(at: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| at.to_string())
+}
+
 async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Result<()> {
     let now = now_ms();
     let s = store.as_ref();
@@ -449,6 +473,27 @@ async fn admin(store: Store, cmd: AdminCommand, memory_kib: u32) -> anyhow::Resu
                 ops::fleet::create_fleet_token(s, org, actor, &label, valid_hours, max_uses, now)
                     .await?;
             println!("{token}");
+        }
+        AdminCommand::FleetTokens { org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            for t in store.list_fleet_tokens(org).await? {
+                let state = match t.revoked_at {
+                    Some(at) => format!("revoked {}", iso(at)),
+                    None if t.expires_at <= now => format!("expired {}", iso(t.expires_at)),
+                    None if t.uses >= t.max_uses => "used up".to_owned(),
+                    None => format!("valid until {}", iso(t.expires_at)),
+                };
+                println!(
+                    "{}\t{}\t{} of {} PCs\t{state}",
+                    t.id, t.label, t.uses, t.max_uses
+                );
+            }
+        }
+        AdminCommand::RevokeFleetToken { id, by, org } => {
+            let org = org_id(&store, org.as_deref()).await?;
+            let actor = actor(&store, org, by.as_deref()).await?;
+            ops::fleet::revoke_fleet_token(s, org, actor, id, now).await?;
+            println!("fleet token {id} revoked");
         }
         AdminCommand::SetLogin { email, login, by } => {
             let email = ops::normalize_email(&email)?;

@@ -103,6 +103,19 @@ pub struct NewFleetToken {
     pub max_uses: i64,
 }
 
+/// A fleet token as admins see it (never the token or its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FleetToken {
+    pub id: i64,
+    pub label: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub max_uses: i64,
+    /// PCs it enrolled.
+    pub uses: i64,
+    pub revoked_at: Option<Millis>,
+}
+
 /// What enrolling with a fleet token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FleetEnrollment {

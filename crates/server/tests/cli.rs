@@ -114,6 +114,18 @@ async fn admin_commands_and_serve_work_together() {
     assert!(out.contains("emp@acme.test: login emp"), "{out}");
     let err = admin_fails(d, &["fleet-token", "--label", "x", "--max-uses", "0"]);
     assert!(err.contains("max_uses must be 1 to 100000"), "{err}");
+    let listed = admin(d, &["fleet-tokens"], None);
+    assert!(
+        listed.contains("\tOffice PCs\t0 of 20 PCs\tvalid until ") && !listed.contains(&fleet),
+        "listed with its uses, never the token: {listed}"
+    );
+    let id = listed.split('\t').next().expect("an id").to_owned();
+    let out = admin(d, &["revoke-fleet-token", "--id", &id], None);
+    assert!(out.contains(&format!("fleet token {id} revoked")), "{out}");
+    let listed = admin(d, &["fleet-tokens"], None);
+    assert!(listed.contains("\trevoked "), "{listed}");
+    let err = admin_fails(d, &["revoke-fleet-token", "--id", "999"]);
+    assert!(err.contains("no fleet token 999"), "{err}");
 
     let mut child = Command::new(BIN)
         .arg("--data-dir")

@@ -7,7 +7,7 @@ mod common;
 
 use common::world::{answer, Answer, World};
 use common::Backend;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use worktrace_server::model::{Actor, Role};
 use worktrace_server::ops;
@@ -191,7 +191,92 @@ async fn fleet_tokens(backend: Backend) {
         );
     }
 
+    // The admin API: create one (shown once), list them with their uses, revoke one.
     let admin = w.login("admin@acme.test").await;
+    let made = w
+        .call(
+            &admin,
+            Method::POST,
+            "/api/admin/fleet-tokens",
+            Some(json!({"label": "Branch office", "max_uses": 2})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let branch = made.body["token"].as_str().expect("the token").to_owned();
+    let a = enroll(&w, &branch, Some("emp.a")).await;
+    assert_eq!(owner(&w, &a).await, w.emp_a.id);
+    let listed = w.get(&admin, "/api/admin/fleet-tokens").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    assert!(
+        !listed.text.contains(&branch),
+        "the list never shows a token"
+    );
+    let row = |a: &Answer, label: &str| {
+        a.body
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|t| t["label"] == label)
+            .cloned()
+            .unwrap_or_else(|| panic!("{label} is listed: {}", a.text))
+    };
+    let office = row(&listed, "Office PCs");
+    assert_eq!(
+        (office["uses"].as_i64(), office["max_uses"].as_i64()),
+        (Some(4), Some(4))
+    );
+    let b = row(&listed, "Branch office");
+    assert_eq!(
+        (b["uses"].as_i64(), b["revoked_at"].as_i64()),
+        (Some(1), None)
+    );
+    let id = b["id"].as_i64().expect("id");
+    let path = format!("/api/admin/fleet-tokens/{id}/revoke");
+    let r = w.call(&admin, Method::POST, &path, None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    refused(
+        &enroll(&w, &branch, Some("lead.b")).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_enrollment_token",
+    );
+    let b = row(
+        &w.get(&admin, "/api/admin/fleet-tokens").await,
+        "Branch office",
+    );
+    assert!(b["revoked_at"].as_i64().is_some(), "{b}");
+    let again = w.call(&admin, Method::POST, &path, None).await;
+    assert_eq!(
+        again.status,
+        StatusCode::NO_CONTENT,
+        "revoking twice changes nothing"
+    );
+    let none = w
+        .call(
+            &admin,
+            Method::POST,
+            "/api/admin/fleet-tokens/99999/revoke",
+            None,
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.text);
+    let lead = w.login("lead.a@acme.test").await;
+    let forbidden = w.get(&lead, "/api/admin/fleet-tokens").await;
+    assert_eq!(
+        forbidden.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forbidden.text
+    );
+    let bad = w
+        .call(
+            &admin,
+            Method::POST,
+            "/api/admin/fleet-tokens",
+            Some(json!({"label": "x", "max_uses": 0})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+
     let log = w.get(&admin, "/api/admin/audit").await;
     let actions: Vec<&str> = log
         .body
@@ -205,10 +290,18 @@ async fn fleet_tokens(backend: Backend) {
             .iter()
             .filter(|a| **a == "create_fleet_token")
             .count(),
-        2,
+        3,
         "{actions:?}"
     );
     assert!(actions.contains(&"set_person_login"), "{actions:?}");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "revoke_fleet_token")
+            .count(),
+        1,
+        "one revocation audited: {actions:?}"
+    );
     assert!(
         !log.text.contains(&token),
         "the audit log never shows the token"

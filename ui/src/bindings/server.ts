@@ -207,6 +207,28 @@ export type ErrorDetail = {
   message: string;
 };
 
+/** A fleet token as admins see it (never the token or its hash). */
+export type FleetToken = {
+  created_at: number;
+  expires_at: number;
+  id: number;
+  label: string;
+  max_uses: number;
+  revoked_at?: null | number;
+  /** PCs it enrolled. */
+  uses: number;
+};
+
+/** `POST /api/admin/fleet-tokens` body. */
+export type FleetTokenRequest = {
+  /** What it is for, shown in the list and the audit log ("Office PCs, spring roll-out"). */
+  label: string;
+  /** PCs it may enroll, 1 to 100000 (default 1000). */
+  max_uses?: number | null;
+  /** Hours until it expires (default 168). */
+  valid_hours?: number | null;
+};
+
 /** `GET /api/admin/fleet` answer. */
 export type FleetVersions = {
   devices: DeviceVersion[];
@@ -595,6 +617,9 @@ export type Operations = {
   "POST /api/admin/devices/{device_id}/revoke": { body: never; answer: void };
   "POST /api/admin/enrollment-tokens": { body: TokenRequest; answer: TokenResponse };
   "GET /api/admin/fleet": { body: never; answer: FleetVersions };
+  "GET /api/admin/fleet-tokens": { body: never; answer: FleetToken[] };
+  "POST /api/admin/fleet-tokens": { body: FleetTokenRequest; answer: TokenResponse };
+  "POST /api/admin/fleet-tokens/{token_id}/revoke": { body: never; answer: void };
   "GET /api/admin/memberships": { body: never; answer: TeamWithMembers[] };
   "GET /api/admin/policy": { body: never; answer: unknown };
   "PUT /api/admin/policy": { body: unknown; answer: unknown };

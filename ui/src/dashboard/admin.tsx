@@ -4,7 +4,7 @@
 // change shows the server's message where it was made and reads again what it changed (the
 // audit log included: every admin change is in it, with the thing before and after).
 
-import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import type {
   AuditRow,
   Device,
@@ -17,6 +17,7 @@ import type {
 import { toAppError } from "../shared/error";
 import { dateTime } from "../shared/format";
 import { FleetAdmin } from "./fleet";
+import { FleetTokensAdmin } from "./fleet_tokens";
 import type { Key } from "./i18n";
 import { type Translate, useLang, useT } from "./lang";
 import { useLastSeen } from "./overview";
@@ -30,7 +31,7 @@ import {
   useUsers,
 } from "./queries";
 import { ADMIN_SECTIONS, type AdminSection } from "./route";
-import { Card, Empty, ErrorBox, joined, Link, Loaded, useApp } from "./ui";
+import { ActionForm, Card, Empty, ErrorBox, joined, Link, Loaded, useApp } from "./ui";
 
 const SECTION_KEYS: Record<AdminSection, Key> = {
   teams: "adminTeams",
@@ -69,51 +70,15 @@ export function Admin({ section }: { section: AdminSection }) {
       {section === "users" && <UsersAdmin />}
       {section === "devices" && <DevicesAdmin />}
       {section === "updates" && <FleetAdmin />}
-      {section === "tokens" && <TokensAdmin />}
+      {section === "tokens" && (
+        <>
+          <TokensAdmin />
+          <FleetTokensAdmin />
+        </>
+      )}
       {section === "policy" && <PolicyAdmin />}
       {section === "audit" && <AuditAdmin />}
     </div>
-  );
-}
-
-/** A form that runs `action`, shows the server's message on failure, and a note on success. */
-function ActionForm({
-  action,
-  children,
-  submit,
-  done,
-}: {
-  action: () => Promise<unknown>;
-  children: ReactNode;
-  submit: string;
-  done?: string;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ code: string; message: string } | null>(null);
-  const [ok, setOk] = useState(false);
-  const onSubmit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setOk(false);
-    try {
-      await action();
-      setOk(true);
-    } catch (err) {
-      setError(toAppError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form className="inline-form" onSubmit={onSubmit}>
-      {children}
-      <button type="submit" className="primary" disabled={busy}>
-        {submit}
-      </button>
-      {error && <ErrorBox message={error.message} code={error.code} />}
-      {ok && done && <span className="ok-note">{done}</span>}
-    </form>
   );
 }
 

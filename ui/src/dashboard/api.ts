@@ -193,6 +193,11 @@ export class Api {
     });
   devices = () => this.call("GET /api/admin/devices");
   fleet = () => this.call("GET /api/admin/fleet");
+  fleetTokens = () => this.call("GET /api/admin/fleet-tokens");
+  createFleetToken = (label: string, valid_hours: number, max_uses: number) =>
+    this.call("POST /api/admin/fleet-tokens", {}, { body: { label, valid_hours, max_uses } });
+  revokeFleetToken = (id: number) =>
+    this.call("POST /api/admin/fleet-tokens/{token_id}/revoke", { token_id: id });
   revokeDevice = (id: number) =>
     this.call("POST /api/admin/devices/{device_id}/revoke", { device_id: id });
   createToken = (user_id: number, valid_hours: number) =>

@@ -138,6 +138,20 @@ const en = {
   adminTeams: "Teams",
   adminUsers: "People",
   adminDevices: "Devices",
+  fleetTokens: "Fleet tokens",
+  fleetTokenHint:
+    "One token for many PCs, for an installer's ENROLLMENT_TOKEN: each PC enrolls as the person whose login (set with admin set-login) or e-mail name is its account name. Whoever holds it can enroll a PC as anyone of the organisation: keep it short-lived, with a limit near the number of PCs.",
+  fleetLabel: "What it is for",
+  createFleetToken: "Create fleet token",
+  maxPcs: "At most, PCs",
+  noFleetTokens: "No fleet tokens yet",
+  expires: "Expires",
+  pcsOf: "{uses} of {max}",
+  tokenValid: "Valid",
+  tokenExpired: "Expired",
+  tokenUsedUp: "Used up",
+  revokeFleetConfirm:
+    'Revoke the fleet token "{label}"? It enrolls no more PCs; the PCs it enrolled stay enrolled.',
   adminUpdates: "Updates",
   fleetVersions: "Agent versions",
   fleetHint:
@@ -464,6 +478,20 @@ const ru: Dictionary<typeof en> = {
   adminTeams: "Команды",
   adminUsers: "Сотрудники",
   adminDevices: "Устройства",
+  fleetTokens: "Токены для парка компьютеров",
+  fleetTokenHint:
+    "Один токен на много компьютеров, для ENROLLMENT_TOKEN установщика: каждый компьютер подключается как сотрудник, чей логин (задаётся командой admin set-login) или имя в адресе почты совпадает с учётной записью компьютера. Владелец токена может подключить компьютер от имени любого сотрудника организации: делайте его недолгим и с лимитом около числа компьютеров.",
+  fleetLabel: "Назначение",
+  createFleetToken: "Создать токен для парка",
+  maxPcs: "Не более компьютеров",
+  noFleetTokens: "Токенов для парка пока нет",
+  expires: "Истекает",
+  pcsOf: "{uses} из {max}",
+  tokenValid: "Действует",
+  tokenExpired: "Истёк",
+  tokenUsedUp: "Исчерпан",
+  revokeFleetConfirm:
+    "Отозвать токен «{label}»? Он больше не подключит компьютеры; уже подключённые останутся.",
   adminUpdates: "Обновления",
   fleetVersions: "Версии агента",
   fleetHint:

@@ -29,6 +29,7 @@ export const keys = {
   memberships: ["admin", "memberships"] as const,
   devices: ["admin", "devices"] as const,
   fleet: ["admin", "fleet"] as const,
+  fleetTokens: ["admin", "fleet-tokens"] as const,
   policy: ["admin", "policy"] as const,
   audit: ["admin", "audit"] as const,
   sessions: ["me", "sessions"] as const,
@@ -57,6 +58,7 @@ export const useUsers = () => useRead(keys.users, (api) => api.users());
 export const useMemberships = () => useRead(keys.memberships, (api) => api.memberships());
 export const useDevices = () => useRead(keys.devices, (api) => api.devices());
 export const useFleet = () => useRead(keys.fleet, (api) => api.fleet());
+export const useFleetTokens = () => useRead(keys.fleetTokens, (api) => api.fleetTokens());
 export const usePolicy = () => useRead(keys.policy, (api) => api.policy());
 export const useAudit = () => useRead(keys.audit, (api) => api.audit(100_000));
 export const useSessions = () => useRead(keys.sessions, (api) => api.sessions());

@@ -2,10 +2,10 @@
 // navigation), loading/error/empty states for reads. No page logic lives here.
 
 import type { UseQueryResult } from "@tanstack/react-query";
-import { createContext, type ReactNode, useContext } from "react";
+import { createContext, type FormEvent, type ReactNode, useContext, useState } from "react";
 import type { MeResponse } from "../bindings/server";
 import { addDays, isoDay } from "../shared/day";
-import type { AppError } from "../shared/error";
+import { type AppError, toAppError } from "../shared/error";
 import { LANGUAGES } from "../shared/i18n";
 import type { Api } from "./api";
 import { useLang, useT } from "./lang";
@@ -197,5 +197,46 @@ export function DayPicker({ day, onPick }: { day: string; onPick: (day: string) 
         ›
       </button>
     </div>
+  );
+}
+
+/** A form that runs `action`, shows the server's message on failure, and a note on success. */
+export function ActionForm({
+  action,
+  children,
+  submit,
+  done,
+}: {
+  action: () => Promise<unknown>;
+  children: ReactNode;
+  submit: string;
+  done?: string;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; message: string } | null>(null);
+  const [ok, setOk] = useState(false);
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setOk(false);
+    try {
+      await action();
+      setOk(true);
+    } catch (err) {
+      setError(toAppError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="inline-form" onSubmit={onSubmit}>
+      {children}
+      <button type="submit" className="primary" disabled={busy}>
+        {submit}
+      </button>
+      {error && <ErrorBox message={error.message} code={error.code} />}
+      {ok && done && <span className="ok-note">{done}</span>}
+    </form>
   );
 }

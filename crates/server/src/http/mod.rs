@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod device;
 pub mod error;
 pub mod fleet;
+pub mod fleet_tokens;
 pub mod guard;
 pub mod login;
 pub mod overview;
@@ -109,6 +110,7 @@ impl utoipa::Modify for SecurityAddon {
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
         admin::deactivate_user, admin::remove_membership, admin::delete_team,
         admin::create_password_reset, admin::allow_medium, fleet::versions,
+        fleet_tokens::create, fleet_tokens::list, fleet_tokens::revoke,
         watch::list, watch::mark, watch::change, watch::end, watch::report_json,
         watch::report_csv, watch::report_pdf, watch::risk,
     ),
@@ -208,6 +210,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/enrollment-tokens", post(admin::create_token))
         .route("/api/admin/devices", get(admin::list_devices))
         .route("/api/admin/fleet", get(fleet::versions))
+        .route(
+            "/api/admin/fleet-tokens",
+            get(fleet_tokens::list).post(fleet_tokens::create),
+        )
+        .route(
+            "/api/admin/fleet-tokens/{token_id}/revoke",
+            post(fleet_tokens::revoke),
+        )
         .route(
             "/api/admin/devices/{device_id}/revoke",
             post(admin::revoke_device),

@@ -106,6 +106,54 @@ pub async fn create_fleet_token(
     Ok((token, expires_at))
 }
 
+/// Revokes the organisation's fleet token `id`: it enrolls no more PCs (those it enrolled stay
+/// enrolled). Revoking one twice changes nothing. Audited.
+pub async fn revoke_fleet_token(
+    store: &dyn Storage,
+    org: i64,
+    actor: Actor,
+    id: i64,
+    now: Millis,
+) -> Result<()> {
+    let token = store
+        .list_fleet_tokens(org)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| Error::NotFound(format!("there is no fleet token {id}")))?;
+    if token.revoked_at.is_some() {
+        return Ok(());
+    }
+    let state = |revoked_at: Option<Millis>| {
+        json!({
+            "label": token.label,
+            "expires_at": token.expires_at,
+            "max_uses": token.max_uses,
+            "uses": token.uses,
+            "revoked_at": revoked_at,
+        })
+    };
+    let change = ChangeEntry::new(
+        org,
+        now,
+        actor,
+        "revoke_fleet_token",
+        Target {
+            kind: "fleet_token",
+            id: Some(id),
+            name: token.label.clone(),
+        },
+        Some(state(None)),
+        Some(state(Some(now))),
+    )
+    .detail(format!(
+        "revoked the fleet token \"{}\" after {} of {} PCs",
+        token.label, token.uses, token.max_uses
+    ));
+    store.revoke_fleet_token(org, id, now, &change).await?;
+    Ok(())
+}
+
 /// Sets the person's login on the organisation's PCs (the account name a fleet token enrolls
 /// as them); a login another person had moves to this one. Audited. The login as stored.
 pub async fn set_person_login(

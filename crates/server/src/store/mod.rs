@@ -179,6 +179,10 @@ pub(crate) const SQLITE_MIGRATIONS: Migrations = Migrations::new(&[
         version: 14,
         sql: include_str!("../../../../migrations/server/sqlite/0014_agent_releases.sql"),
     },
+    Migration {
+        version: 15,
+        sql: include_str!("../../../../migrations/server/sqlite/0015_fleet_token_revocation.sql"),
+    },
 ]);
 /// The PostgreSQL store's migrations (`migrations/server/postgres/`), recorded in
 /// `schema_migrations`.
@@ -232,6 +236,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
     Migration {
         version: 12,
         sql: include_str!("../../../../migrations/server/postgres/0012_agent_releases.sql"),
+    },
+    Migration {
+        version: 13,
+        sql: include_str!("../../../../migrations/server/postgres/0013_fleet_token_revocation.sql"),
     },
 ]);
 

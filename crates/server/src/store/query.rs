@@ -167,12 +167,23 @@ query! {
 query! {
     /// The organisation of a fleet token that can still enroll a PC.
     FLEET_TOKEN_ORG = "SELECT org_id FROM fleet_tokens
-         WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses";
+         WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses AND revoked_at IS NULL";
 }
 query! {
     /// Counts one use; no row when the token ran out meanwhile.
     USE_FLEET_TOKEN = "UPDATE fleet_tokens SET uses = uses + 1
-         WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses RETURNING org_id";
+         WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses AND revoked_at IS NULL
+         RETURNING org_id";
+}
+query! {
+    /// The organisation's fleet tokens (never their hashes), oldest first.
+    LIST_FLEET_TOKENS = "SELECT id, label, created_at, expires_at, max_uses, uses, revoked_at
+         FROM fleet_tokens WHERE org_id = $1 ORDER BY id";
+}
+query! {
+    /// Revokes a fleet token that is not revoked yet.
+    REVOKE_FLEET_TOKEN = "UPDATE fleet_tokens SET revoked_at = $3
+         WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL";
 }
 query! {
     PERSON_BY_LOGIN = "SELECT l.user_id FROM person_logins l JOIN users u ON u.id = l.user_id

@@ -157,6 +157,17 @@ pub trait DeviceStore: Send + Sync {
         login: &str,
         change: &ChangeEntry,
     ) -> Result<()>;
+    /// The organisation's fleet tokens, oldest first.
+    async fn list_fleet_tokens(&self, org: i64) -> Result<Vec<crate::model::FleetToken>>;
+    /// Revokes the organisation's fleet token and writes `change`, in one transaction; false
+    /// (and nothing written) when there is no such token or it is revoked already.
+    async fn revoke_fleet_token(
+        &self,
+        org: i64,
+        id: i64,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<bool>;
     /// Enrolls a PC with a fleet token as the person whose login is `login`, else the one
     /// active person whose e-mail address is `login@…`; counts one use of the token. Nothing
     /// is written unless a device is enrolled. With an `install_id`, as [`Self::enroll_device`].

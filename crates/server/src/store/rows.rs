@@ -46,6 +46,21 @@ fn role_at(row: &impl Fields, idx: usize) -> Result<Role> {
     Role::parse(&s).ok_or_else(|| Error::Corrupt(format!("stored role {s:?} is unknown")))
 }
 
+/// From `id, label, created_at, expires_at, max_uses, uses, revoked_at`.
+impl Decode for crate::model::FleetToken {
+    fn decode(row: &impl Fields) -> Result<Self> {
+        Ok(crate::model::FleetToken {
+            id: row.column(0)?,
+            label: row.column(1)?,
+            created_at: row.column(2)?,
+            expires_at: row.column(3)?,
+            max_uses: row.column(4)?,
+            uses: row.column(5)?,
+            revoked_at: row.column(6)?,
+        })
+    }
+}
+
 /// From [`super::query::release_cols`].
 impl Decode for crate::release::Release {
     fn decode(row: &impl Fields) -> Result<Self> {

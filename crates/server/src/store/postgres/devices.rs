@@ -173,6 +173,23 @@ impl DeviceStore for PostgresStore {
         Ok(id)
     }
 
+    async fn list_fleet_tokens(&self, org: i64) -> Result<Vec<crate::model::FleetToken>> {
+        rows(&self.client().await?, &query::LIST_FLEET_TOKENS, &[&org]).await
+    }
+
+    async fn revoke_fleet_token(
+        &self,
+        org: i64,
+        id: i64,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let rows = execute(&tx, &query::REVOKE_FLEET_TOKEN, &[&id, &org, &now]).await?;
+        audit_if_changed(tx, rows, change).await
+    }
+
     async fn set_person_login(
         &self,
         org: i64,

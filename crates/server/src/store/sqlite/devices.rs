@@ -166,6 +166,26 @@ impl DeviceStore for SqliteStore {
         .await
     }
 
+    async fn list_fleet_tokens(&self, org: i64) -> Result<Vec<crate::model::FleetToken>> {
+        self.read(move |c| rows(c, &query::LIST_FLEET_TOKENS, [org]))
+            .await
+    }
+
+    async fn revoke_fleet_token(
+        &self,
+        org: i64,
+        id: i64,
+        now: Millis,
+        change: &ChangeEntry,
+    ) -> Result<bool> {
+        let change = change.clone();
+        self.write(move |c| {
+            let rows = execute(c, &query::REVOKE_FLEET_TOKEN, params![id, org, now])?;
+            audit_if_changed(c, rows, &change)
+        })
+        .await
+    }
+
     async fn set_person_login(
         &self,
         org: i64,
