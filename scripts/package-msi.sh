@@ -37,7 +37,10 @@ out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 
 # wixl has no Component/Condition: the company settings are written only when the install names
 # them (SERVER_URL=…, ENROLLMENT_TOKEN=…) or an earlier install did.
-# It also appends custom actions at the end of the sequence; the two that keep an earlier
+# It also ignores Before= for the deferred action that removes every user's data on
+# REMOVE_DATA=1: deferred actions run only between InstallInitialize and InstallFinalize, so it
+# goes right before RemoveFiles (3500), while the installed worktrace.exe it runs is still there.
+# And it appends custom actions at the end of the sequence; the two that keep an earlier
 # install's settings must run right after AppSearch (50), before the conditions are evaluated
 # (CostFinalize), and they are plain immediate "set a property" actions (type 51).
 msibuild "$stage/package.msi" \
@@ -47,7 +50,8 @@ msibuild "$stage/package.msi" \
   -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 51 WHERE \`Action\` = 'KeepServerUrl'" \
   -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'" \
   -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 51 WHERE \`Action\` = 'KeepServerUrl'" \
-  -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'"
+  -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'" \
+  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 3490 WHERE \`Action\` = 'RemoveUserData'"
 
 # msibuild reports no error when a WHERE matches nothing: check each change took.
 check() {
@@ -63,5 +67,7 @@ check CustomAction '^KeepServerUrl\t51\t'
 check InstallExecuteSequence '^KeepServerUrl\t.*\t51$'
 check InstallExecuteSequence '^KeepEnrollmentToken\t.*\t52$'
 check InstallUISequence '^KeepEnrollmentToken\t.*\t52$'
+check CustomAction '^RemoveUserData\t3090\tworktrace.exe\tremove-data --all-users --yes'
+check InstallExecuteSequence '^RemoveUserData\t.*\t3490$'
 mv "$stage/package.msi" "$out"
 echo "package-msi: $out"

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod files;
 pub mod lock;
 pub mod pause;
+pub mod remove;
 pub mod report;
 pub mod secret;
 pub mod settings;

@@ -102,6 +102,17 @@ enum Cmd {
     /// Data-export events (USB sticks, exported files, print jobs, clipboard bulk copies,
     /// upload sites): one row per incident.
     Exports(ExportsArgs),
+    /// Remove what Worktrace recorded on this PC: your data folder (the database and the
+    /// files beside it) and the device secret; with --all-users (an administrator's uninstall, the MSI's REMOVE_DATA=1) the
+    /// Worktrace folders of every user profile. Cannot be undone.
+    RemoveData {
+        /// Every user profile of this PC, not only yours.
+        #[arg(long)]
+        all_users: bool,
+        /// Confirms the removal (nothing is removed without it).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Settings commands.
     Config {
         #[command(subcommand)]
@@ -236,6 +247,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Sync { now } => sync_command(&settings, now),
         Cmd::Sent { last } => sent(&settings, last),
         Cmd::Exports(args) => exports(&settings, &args),
+        Cmd::RemoveData { all_users, yes } => remove_data(&settings, all_users, yes),
         Cmd::Config {
             command: ConfigCmd::Check,
         } => config_check(&settings),
@@ -420,6 +432,60 @@ fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
     print_sync_state(&store, &clock, now)?;
     print_update_state(settings, &clock);
     Ok(ExitCode::SUCCESS)
+}
+
+fn remove_data(settings: &Settings, all_users: bool, yes: bool) -> anyhow::Result<ExitCode> {
+    use worktrace_agent::remove;
+    if !yes {
+        bail!(
+            "this removes every record Worktrace kept{}; it cannot be undone. Run it again with \
+             --yes to go ahead",
+            if all_users {
+                " for every user of this PC"
+            } else {
+                " for you on this PC"
+            }
+        );
+    }
+    let folders: Vec<PathBuf> = if all_users {
+        remove::profiles()
+            .iter()
+            .flat_map(|p| remove::user_folders(p))
+            .collect()
+    } else {
+        if AgentLock::is_held(&settings.lock_path()) {
+            bail!("the agent is running; stop it (quit the tray, or Ctrl-C `worktrace run`) first");
+        }
+        // The device secret goes with the data: it is of no use without the database.
+        let database = settings.database_path();
+        let opened = database
+            .exists()
+            .then(|| Store::open(&database, settings.day_clock()).ok())
+            .flatten();
+        if let Some(store) = opened {
+            if let Ok(Some(url)) = store.sync_state().map(|s| s.server_url) {
+                if let Err(e) = worktrace_agent::secret::delete(store.device_id(), &url) {
+                    eprintln!("worktrace: the device secret stays in the keychain: {e}");
+                }
+            }
+        }
+        vec![settings.data_dir.clone()]
+    };
+    let done = remove::remove(&folders);
+    for f in &done.removed {
+        println!("removed {}", f.display());
+    }
+    for (f, why) in &done.left {
+        eprintln!("worktrace: left {}: {why}", f.display());
+    }
+    if done.removed.is_empty() && done.left.is_empty() {
+        println!("there was no Worktrace data to remove");
+    }
+    Ok(if done.left.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The update part of `status`: this version, and the last update's outcome.

@@ -202,3 +202,23 @@ fn local_files_are_private_to_the_user() {
         "narrowed at the next start"
     );
 }
+
+#[test]
+fn remove_data_asks_first_then_removes_the_users_data() {
+    let env = Env::new("", None);
+    env.ok(&["clock-in"]);
+    assert!(env.database().is_file());
+    let out = env.output(&["remove-data"]);
+    assert!(!out.status.success(), "nothing goes without --yes");
+    assert!(stderr_of(&out).contains("--yes"), "{}", stderr_of(&out));
+    assert!(env.database().is_file(), "still there");
+    let removed = env.ok(&["remove-data", "--yes"]);
+    assert!(
+        removed.contains(&format!("removed {}", env.data_dir().display())),
+        "{removed}"
+    );
+    assert!(!env.data_dir().exists(), "the data folder is gone");
+    let again = env.ok(&["remove-data", "--yes"]);
+    assert!(again.contains("no Worktrace data"), "{again}");
+    assert!(!env.data_dir().exists(), "and stays gone");
+}

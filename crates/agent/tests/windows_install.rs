@@ -1,7 +1,8 @@
 //! The Windows installer under Wine: the MSI that `scripts/package-msi.sh` builds with wixl
 //! from the Windows builds of `worktrace.exe` and `worktrace-tray.exe`, installed silently by
 //! Wine's real `msiexec` the way IT deploys it (`/qn SERVER_URL=… ENROLLMENT_TOKEN=…`), then
-//! upgraded in place, refused as a downgrade, and removed.
+//! upgraded in place, refused as a downgrade, removed keeping the employee's data, and removed
+//! with `REMOVE_DATA=1` taking it.
 //!
 //! Not exercised here (Wine has no such thing): Group Policy or Intune pushing the MSI, a
 //! second Windows account on the same PC, and the tray started by a real login (the test reads
@@ -260,4 +261,28 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
     assert!(database.is_file(), "the employee's data stays");
     let (_, records) = common::all_records(&database);
     assert_eq!(records.len(), 2, "every record is still there");
+
+    // Installed again and uninstalled with REMOVE_DATA=1: every user's Worktrace folders go.
+    let out = msiexec(&prefix, &["/i", &on_z(&v2), "/qn"]);
+    assert!(out.status.success(), "reinstall: {}", how_it_ended(&out));
+    let out = msiexec(&prefix, &["/x", &on_z(&v2), "/qn", "REMOVE_DATA=1"]);
+    assert!(
+        out.status.success(),
+        "uninstall with REMOVE_DATA=1: {}",
+        how_it_ended(&out)
+    );
+    assert!(
+        !on_linux(&prefix, INSTALLED).exists(),
+        "the program is removed"
+    );
+    let folder = prefix
+        .user_profile()
+        .join("AppData")
+        .join("Roaming")
+        .join("worktrace");
+    assert!(
+        !database.exists() && !folder.exists(),
+        "the employee's data and settings are removed: {}",
+        folder.display()
+    );
 }
