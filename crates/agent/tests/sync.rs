@@ -311,12 +311,7 @@ fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
     let keyring = Keyring::start();
     let company = Company::start();
     let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
-    let settings = format!(
-        "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\npulsetime_ms = 2000\n\n\
-         [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
-        company.url(),
-        company.token()
-    );
+    let settings = company.running_agent_settings();
     let pc = Pc {
         env: Env::new(&settings, Some(x.display())),
         bus: keyring.address(),
@@ -447,12 +442,7 @@ fn titles_leave_the_pc_only_when_the_policy_says_so() {
     let keyring = Keyring::start();
     let company = Company::start();
     let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
-    let settings = format!(
-        "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\npulsetime_ms = 2000\n\n\
-         [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
-        company.url(),
-        company.token()
-    );
+    let settings = company.running_agent_settings();
     let pc = Pc {
         env: Env::new(&settings, Some(x.display())),
         bus: keyring.address(),

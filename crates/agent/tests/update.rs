@@ -10,7 +10,6 @@ mod company;
 mod pc;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{wait_for, wait_for_app, Env};
@@ -18,12 +17,7 @@ use company::Company;
 use pc::{Keyring, Pc};
 use serde_json::Value;
 use worktrace_server::release::NewRelease;
-
-/// The test key's secret half (see `crates/testkit/keys`); debug builds trust its public half.
-const TEST_KEY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../testkit/keys/release-test.key"
-);
+use worktrace_testkit::minisign;
 
 /// How long one step of the update may take on a busy machine: a check every 10 s, a
 /// download and a signature check of a debug build.
@@ -33,50 +27,10 @@ fn platform() -> String {
     worktrace_domain::update::platform(std::env::consts::OS, std::env::consts::ARCH)
 }
 
-/// Signs `file` with the minisign secret key `key` as release `version` of this platform;
-/// returns the signature's text.
+/// Signs `file` with the secret key `key` as release `version` of this platform.
 fn sign(file: &Path, key: &Path, version: &str) -> String {
-    let sig = PathBuf::from(format!("{}.minisig", file.display()));
     let comment = format!("worktrace-release {} exe {version}", platform());
-    let out = Command::new("minisign")
-        .arg("-S")
-        .arg("-s")
-        .arg(key)
-        .arg("-t")
-        .arg(&comment)
-        .arg("-m")
-        .arg(file)
-        .arg("-x")
-        .arg(&sig)
-        .stdin(Stdio::null())
-        .output()
-        .expect("minisign runs (installed by make deps)");
-    assert!(
-        out.status.success(),
-        "minisign -S: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(&sig).expect("the signature")
-}
-
-/// A key pair of a stranger (not built into the agent).
-fn stranger_key(dir: &Path) -> PathBuf {
-    let (public, secret) = (dir.join("stranger.pub"), dir.join("stranger.key"));
-    let out = Command::new("minisign")
-        .args(["-G", "-W", "-f"])
-        .arg("-p")
-        .arg(&public)
-        .arg("-s")
-        .arg(&secret)
-        .stdin(Stdio::null())
-        .output()
-        .expect("minisign runs");
-    assert!(
-        out.status.success(),
-        "minisign -G: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    secret
+    minisign::sign(file, key, &comment).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The built agent stamped as `version`, written to `dir/name`.
@@ -132,12 +86,13 @@ fn signed_updates_are_installed_and_bad_ones_refused_while_tracking_goes_on() {
     let company = Company::start();
     let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
     let releases = tempfile::tempdir().expect("release folder");
-    let test_key = PathBuf::from(TEST_KEY);
+    let test_key = PathBuf::from(minisign::TEST_KEY);
     let current = env!("CARGO_PKG_VERSION");
 
     // Four releases, each on its own channel: the policy picks which one is offered.
     let bad_sig = build_as(releases.path(), "bad-signature", "9.0.1");
-    let sig = sign(&bad_sig, &stranger_key(releases.path()), "9.0.1");
+    let stranger = minisign::stranger_key(releases.path()).unwrap_or_else(|e| panic!("{e}"));
+    let sig = sign(&bad_sig, &stranger, "9.0.1");
     company.add_release(&bad_sig, &sig, "bad-signature");
 
     let whole = build_as(releases.path(), "whole", "9.0.2");
@@ -171,12 +126,7 @@ fn signed_updates_are_installed_and_bad_ones_refused_while_tracking_goes_on() {
     std::fs::copy(env!("CARGO_BIN_EXE_worktrace"), &exe).expect("install the agent");
     company
         .set_org_policy(r#"{"update": {"channel": "bad-signature", "check_interval_secs": 10}}"#);
-    let settings = format!(
-        "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\npulsetime_ms = 2000\n\n\
-         [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
-        company.url(),
-        company.token()
-    );
+    let settings = company.running_agent_settings();
     let pc = Pc {
         env: Env::new(&settings, Some(x.display())),
         bus: keyring.address(),

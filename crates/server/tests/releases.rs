@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::world::{answer, Answer, World};
@@ -15,29 +15,11 @@ use serde_json::{json, Value};
 use worktrace_server::model::Actor;
 use worktrace_server::ops;
 use worktrace_server::release::{NewRelease, CHUNK_BYTES};
-
-const TEST_KEY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../testkit/keys/release-test.key"
-);
+use worktrace_testkit::minisign;
 
 /// Signs `file` as `comment` with the test key; the signature's text.
 fn sign(file: &Path, comment: &str) -> String {
-    let sig = PathBuf::from(format!("{}.minisig", file.display()));
-    let out = Command::new("minisign")
-        .args(["-S", "-s", TEST_KEY, "-t", comment, "-m"])
-        .arg(file)
-        .arg("-x")
-        .arg(&sig)
-        .stdin(Stdio::null())
-        .output()
-        .expect("minisign runs (installed by make deps)");
-    assert!(
-        out.status.success(),
-        "minisign: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(sig).expect("signature")
+    minisign::sign(file, Path::new(minisign::TEST_KEY), comment).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A file of `len` bytes that differ from chunk to chunk.

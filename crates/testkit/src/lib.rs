@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keyring;
+pub mod minisign;
 pub mod pg;
 mod process;
 pub mod proxy;

@@ -31,7 +31,18 @@ import {
   useUsers,
 } from "./queries";
 import { ADMIN_SECTIONS, type AdminSection } from "./route";
-import { ActionForm, Card, Empty, ErrorBox, joined, Link, Loaded, useApp } from "./ui";
+import {
+  ActionForm,
+  Card,
+  Empty,
+  ErrorBox,
+  joined,
+  Link,
+  Loaded,
+  NumberField,
+  TokenOnce,
+  useApp,
+} from "./ui";
 
 const SECTION_KEYS: Record<AdminSection, Key> = {
   teams: "adminTeams",
@@ -497,7 +508,6 @@ function DevicesAdmin() {
 
 function TokensAdmin() {
   const t = useT();
-  const { lang } = useLang();
   const load = useUsers();
   const [user, setUser] = useState("");
   const [hours, setHours] = useState(72);
@@ -531,25 +541,17 @@ function TokensAdmin() {
                   </option>
                 ))}
             </select>
-            <label className="check">
-              {t("validHours")}
-              <input
-                type="number"
-                min={1}
-                max={8760}
-                value={hours}
-                onChange={(e) => setHours(Number(e.target.value))}
-              />
-            </label>
+            <NumberField
+              label={t("validHours")}
+              min={1}
+              max={8760}
+              value={hours}
+              onChange={setHours}
+            />
           </ActionForm>
         )}
       </Loaded>
-      {token && (
-        <div className="token-box" data-testid="token">
-          <p>{t("tokenOnce", { when: dateTime(token.expires_at, lang) })}</p>
-          <code>{token.token}</code>
-        </div>
-      )}
+      {token && <TokenOnce token={token} testId="token" />}
     </Card>
   );
 }

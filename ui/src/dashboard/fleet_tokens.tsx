@@ -7,7 +7,7 @@ import type { FleetToken } from "../bindings/server";
 import { dateTime } from "../shared/format";
 import { useLang, useT } from "./lang";
 import { keys, useChange, useFleetTokens } from "./queries";
-import { ActionForm, Card, Empty, ErrorBox, Loaded } from "./ui";
+import { ActionForm, Card, Empty, ErrorBox, Loaded, NumberField, TokenOnce } from "./ui";
 
 /** What a token can still do at `now`: "revoked", "expired", "usedUp" or "valid". */
 export function tokenState(t: FleetToken, now: number): "revoked" | "expired" | "usedUp" | "valid" {
@@ -54,33 +54,10 @@ export function FleetTokensAdmin() {
           value={label}
           onChange={(e) => setLabel(e.target.value)}
         />
-        <label className="check">
-          {t("validHours")}
-          <input
-            type="number"
-            min={1}
-            max={8760}
-            value={hours}
-            onChange={(e) => setHours(Number(e.target.value))}
-          />
-        </label>
-        <label className="check">
-          {t("maxPcs")}
-          <input
-            type="number"
-            min={1}
-            max={100000}
-            value={uses}
-            onChange={(e) => setUses(Number(e.target.value))}
-          />
-        </label>
+        <NumberField label={t("validHours")} min={1} max={8760} value={hours} onChange={setHours} />
+        <NumberField label={t("maxPcs")} min={1} max={100000} value={uses} onChange={setUses} />
       </ActionForm>
-      {made && (
-        <div className="token-box" data-testid="fleet-token">
-          <p>{t("tokenOnce", { when: dateTime(made.expires_at, lang) })}</p>
-          <code>{made.token}</code>
-        </div>
-      )}
+      {made && <TokenOnce token={made} testId="fleet-token" />}
       {revocation.error && (
         <ErrorBox message={revocation.error.message} code={revocation.error.code} />
       )}

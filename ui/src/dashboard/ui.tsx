@@ -6,6 +6,7 @@ import { createContext, type FormEvent, type ReactNode, useContext, useState } f
 import type { MeResponse } from "../bindings/server";
 import { addDays, isoDay } from "../shared/day";
 import { type AppError, toAppError } from "../shared/error";
+import { dateTime } from "../shared/format";
 import { LANGUAGES } from "../shared/i18n";
 import type { Api } from "./api";
 import { useLang, useT } from "./lang";
@@ -238,5 +239,51 @@ export function ActionForm({
       {error && <ErrorBox message={error.message} code={error.code} />}
       {ok && done && <span className="ok-note">{done}</span>}
     </form>
+  );
+}
+
+/** A whole number in `min..=max` with its label, e.g. the hours a token is valid. */
+export function NumberField({
+  label,
+  min,
+  max,
+  value,
+  onChange,
+}: {
+  label: string;
+  min: number;
+  max: number;
+  value: number;
+  onChange: (n: number) => void;
+}) {
+  return (
+    <label className="check">
+      {label}
+      <input
+        type="number"
+        min={min}
+        max={max}
+        value={value}
+        onChange={(e) => onChange(Number(e.target.value))}
+      />
+    </label>
+  );
+}
+
+/** A token the server made, shown this once with when it expires. */
+export function TokenOnce({
+  token,
+  testId,
+}: {
+  token: { token: string; expires_at: number };
+  testId: string;
+}) {
+  const t = useT();
+  const { lang } = useLang();
+  return (
+    <div className="token-box" data-testid={testId}>
+      <p>{t("tokenOnce", { when: dateTime(token.expires_at, lang) })}</p>
+      <code>{token.token}</code>
+    </div>
   );
 }

@@ -167,6 +167,18 @@ impl Company {
             .0
     }
 
+    /// Settings of a running agent that samples often, saves its open span every half second
+    /// and uploads every second, enrolling with a fresh token of the employee at its first
+    /// round.
+    pub fn running_agent_settings(&self) -> String {
+        format!(
+            "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\npulsetime_ms = 2000\n\n\
+             [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
+            self.url(),
+            self.token()
+        )
+    }
+
     /// A fleet token (an installer's `ENROLLMENT_TOKEN` for many PCs) after setting `login` as
     /// the employee's account name on the organisation's PCs.
     pub fn fleet_token(&self, login: &str) -> String {
