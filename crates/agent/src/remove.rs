@@ -29,7 +29,7 @@ pub fn user_folders(profile: &Path) -> Vec<PathBuf> {
 
 /// Every user profile folder of this PC: on Windows the folders under the profiles folder the
 /// registry names (`ProfilesDirectory`, else `%SystemDrive%\Users`); elsewhere those under
-/// `/home`, and root's.
+/// `/home` (macOS: `/Users`), and root's.
 pub fn profiles() -> Vec<PathBuf> {
     let base = profiles_root();
     let mut found: Vec<PathBuf> = std::fs::read_dir(&base)
@@ -64,7 +64,11 @@ fn profiles_root() -> PathBuf {
 
 #[cfg(not(windows))]
 fn profiles_root() -> PathBuf {
-    PathBuf::from("/home")
+    PathBuf::from(if cfg!(target_os = "macos") {
+        "/Users"
+    } else {
+        "/home"
+    })
 }
 
 /// `%NAME%` in a registry value replaced by the environment's `NAME`.
