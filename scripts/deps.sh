@@ -14,9 +14,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # download-origin test (it notes a download's address as browsers do), strace for the test that
 # an upload is answered only after its log was synced, poppler-utils for reading the departure
 # report's PDF back (its text, and its first page as a picture), wixl and msitools for building
-# the Windows installer (scripts/package-msi.sh), dpkg-dev for the Linux packages
-# (scripts/package-deb.sh), debootstrap for the clean Debian root they are tested in, and
-# minisign for signing the agent releases the update tests install.
+# the Windows installer (scripts/package-msi.sh) and osslsigncode for signing it, dpkg-dev for
+# the Linux packages (scripts/package-deb.sh), debootstrap for the clean Debian root they are
+# tested in, and minisign for signing the agent releases the update tests install.
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -27,7 +27,7 @@ packages=(
   clang
   chromium
   cups-daemon cups-client
-  gcc-mingw-w64-x86-64 wine wine64 wixl msitools
+  gcc-mingw-w64-x86-64 wine wine64 wixl msitools osslsigncode
   python3 python3-venv
   curl strace poppler-utils debootstrap dpkg-dev minisign
 )

@@ -5,6 +5,10 @@
 # from packaging/windows/worktrace.wxs with wixl, then sets what wixl cannot express (see the
 # comments below) with msibuild, and checks that it did. `make package` and the installer test
 # (crates/agent/tests/windows_install.rs) both build it this way.
+# Code signing (Authenticode, with osslsigncode): set WINDOWS_SIGN_CERT (the certificate chain,
+# PEM) and WINDOWS_SIGN_KEY (its private key, PEM, unencrypted), and WINDOWS_SIGN_TIMESTAMP_URL
+# for a timestamp server; then both programs are signed before they are packed, and the MSI
+# after. Without them nothing is signed.
 set -euo pipefail
 if [ $# -ne 3 ]; then
   echo "usage: $0 BIN_DIR VERSION OUT.msi" >&2
@@ -22,6 +26,22 @@ fi
 for exe in worktrace.exe worktrace-tray.exe; do
   [ -f "$bin/$exe" ] || { echo "$0: $bin/$exe is missing: build it with make windows (or make package)" >&2; exit 1; }
 done
+if [ -n "${WINDOWS_SIGN_CERT:-}${WINDOWS_SIGN_KEY:-}" ]; then
+  command -v osslsigncode >/dev/null || { echo "$0: osslsigncode is missing: apt-get install osslsigncode (make deps)" >&2; exit 1; }
+  for f in "${WINDOWS_SIGN_CERT:-}" "${WINDOWS_SIGN_KEY:-}"; do
+    [ -f "$f" ] || { echo "$0: WINDOWS_SIGN_CERT and WINDOWS_SIGN_KEY must both name PEM files ('$f' is none)" >&2; exit 1; }
+  done
+fi
+
+# sign IN: Authenticode-signs IN in place when a certificate is set.
+sign() {
+  [ -n "${WINDOWS_SIGN_CERT:-}" ] || return 0
+  local ts=()
+  [ -z "${WINDOWS_SIGN_TIMESTAMP_URL:-}" ] || ts=(-ts "$WINDOWS_SIGN_TIMESTAMP_URL")
+  osslsigncode sign -certs "$WINDOWS_SIGN_CERT" -key "$WINDOWS_SIGN_KEY" -h sha256 \
+    -n "Worktrace" -i "https://worktrace.invalid" "${ts[@]}" -in "$1" -out "$1.signed" >/dev/null
+  mv "$1.signed" "$1"
+}
 
 # wixl takes source files relative to the folder it runs in.
 stage=$(mktemp -d)
@@ -31,6 +51,8 @@ cp "$bin/worktrace.exe" "$bin/worktrace-tray.exe" "$root/icons/icon.ico" \
 # Debug information stays out of the installer; symbols stay, so a crash's backtrace still
 # names functions.
 x86_64-w64-mingw32-strip --strip-debug "$stage/worktrace.exe" "$stage/worktrace-tray.exe"
+sign "$stage/worktrace.exe"
+sign "$stage/worktrace-tray.exe"
 mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 (cd "$stage" && wixl -a x64 -D Version="$version" -D Bin=. -D Icons=. -o package.msi worktrace.wxs)
@@ -69,5 +91,6 @@ check InstallExecuteSequence '^KeepEnrollmentToken\t.*\t52$'
 check InstallUISequence '^KeepEnrollmentToken\t.*\t52$'
 check CustomAction '^RemoveUserData\t3090\tworktrace.exe\tremove-data --all-users --yes'
 check InstallExecuteSequence '^RemoveUserData\t.*\t3490$'
+sign "$stage/package.msi"
 mv "$stage/package.msi" "$out"
 echo "package-msi: $out"

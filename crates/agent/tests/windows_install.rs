@@ -26,7 +26,41 @@ const PATIENCE: Duration = Duration::from_secs(180);
 const INSTALLED: &str = r"C:\Program Files\Worktrace\worktrace.exe";
 
 /// Builds the MSI of the given version from the Windows builds next to this test's agent.
-fn build_msi(out_dir: &Path, version: &str) -> PathBuf {
+/// A self-signed code-signing certificate and its key (PEM), made with openssl, as a company
+/// would use its own.
+fn code_signing_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("signing.pem"), dir.join("signing.key"));
+    common::succeeds(
+        Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=Worktrace test signing"])
+            .args(["-addext", "extendedKeyUsage=codeSigning"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+        "openssl req",
+    );
+    (cert, key)
+}
+
+/// Whether `file` carries an Authenticode signature that verifies with `cert` as its root.
+fn signed_by(file: &Path, cert: &Path) -> bool {
+    Command::new("osslsigncode")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(cert)
+        .arg("-in")
+        .arg(file)
+        .output()
+        .expect("osslsigncode runs (make deps installs it)")
+        .status
+        .success()
+}
+
+fn build_msi(out_dir: &Path, version: &str, signing: Option<&(PathBuf, PathBuf)>) -> PathBuf {
     let exe = wine::windows_binary(env!("CARGO_BIN_EXE_worktrace").as_ref(), "worktrace")
         .expect("the Windows build of worktrace");
     wine::windows_binary(env!("CARGO_BIN_EXE_worktrace").as_ref(), "worktrace-tray")
@@ -34,10 +68,14 @@ fn build_msi(out_dir: &Path, version: &str) -> PathBuf {
     let bin = exe.parent().expect("a folder");
     let msi = out_dir.join(format!("worktrace-{version}-x64.msi"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-msi.sh");
-    common::succeeds(
-        Command::new(&script).arg(bin).arg(version).arg(&msi),
-        "scripts/package-msi.sh",
-    );
+    let mut build = Command::new(&script);
+    build.arg(bin).arg(version).arg(&msi);
+    if let Some((cert, key)) = signing {
+        build
+            .env("WINDOWS_SIGN_CERT", cert)
+            .env("WINDOWS_SIGN_KEY", key);
+    }
+    common::succeeds(&mut build, "scripts/package-msi.sh");
     msi
 }
 
@@ -119,8 +157,15 @@ fn append(database: &Path, minutes_in: i64, minutes: i64) {
 fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uninstalls() {
     let company = Company::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let v1 = build_msi(dir.path(), "0.1.0");
-    let v2 = build_msi(dir.path(), "0.1.1");
+    let signing = code_signing_cert(dir.path());
+    let v1 = build_msi(dir.path(), "0.1.0", None);
+    // The upgrade is code-signed (Authenticode), its programs and the MSI itself.
+    let v2 = build_msi(dir.path(), "0.1.1", Some(&signing));
+    assert!(signed_by(&v2, &signing.0), "the MSI is signed");
+    assert!(
+        !signed_by(&v1, &signing.0),
+        "without a certificate nothing is signed"
+    );
     let prefix = WinePrefix::new(None).expect("a fresh Wine prefix");
 
     // The employee's own settings name another server: the machine's settings win.
@@ -213,6 +258,13 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
         ["0.1.1"],
         "the upgrade replaced 0.1.0"
     );
+    for exe in ["worktrace.exe", "worktrace-tray.exe"] {
+        let path = on_linux(&prefix, &format!(r"C:\Program Files\Worktrace\{exe}"));
+        assert!(
+            signed_by(&path, &signing.0),
+            "the installed {exe} is signed"
+        );
+    }
     let policy = reg_query(&prefix, r"HKLM\SOFTWARE\Policies\Worktrace")
         .expect("the policy key after the upgrade");
     assert!(
