@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DecisionRow, SessionRow } from "../bindings/server";
 import { dayStart } from "../shared/day";
 import { toAppError } from "../shared/error";
-import { parsePolicyText } from "./admin";
+import { parsePolicyText } from "./admin_policy";
 import { Api, ApiFailure, csrfFromCookie, requestOf } from "./api";
 import { exportEventOf } from "./event";
 import { activeShare } from "./figures";
