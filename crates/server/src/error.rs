@@ -43,3 +43,68 @@ pub enum Error {
 
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Why the database cannot be used now, in a few words, when that is what went wrong: the
+    /// connection is refused or broke, PostgreSQL is shutting down, starting or out of
+    /// connections or disk, or SQLite's file is locked, full or cannot be opened. The request
+    /// may work later, so the API answers 503 with `Retry-After`, never 500.
+    pub fn unavailable(&self) -> Option<&'static str> {
+        match self {
+            Error::Pool(_) => Some("no connection to PostgreSQL"),
+            Error::Postgres(e) => match e.code().map(|c| c.code()) {
+                Some(c) if c.starts_with("08") => Some("the connection to PostgreSQL failed"),
+                Some("57P01" | "57P02" | "57P03") => {
+                    Some("PostgreSQL is shutting down or starting")
+                }
+                Some("53300") => Some("PostgreSQL has no free connection"),
+                Some("53100") => Some("the database's disk is full"),
+                Some(_) => None,
+                None => {
+                    let mut source = std::error::Error::source(e);
+                    let mut io = false;
+                    while let Some(s) = source {
+                        io |= s.is::<std::io::Error>();
+                        source = s.source();
+                    }
+                    (io || e.is_closed()).then_some("no connection to PostgreSQL")
+                }
+            },
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => match f.code {
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                    Some("the SQLite database is locked")
+                }
+                rusqlite::ErrorCode::DiskFull => Some("the database's disk is full"),
+                rusqlite::ErrorCode::CannotOpen => Some("the SQLite database cannot be opened"),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: std::ffi::c_int) -> Error {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    }
+
+    #[test]
+    fn a_database_that_cannot_be_used_now_is_unavailable_and_a_fault_is_not() {
+        assert!(sqlite(rusqlite::ffi::SQLITE_BUSY).unavailable().is_some());
+        assert!(sqlite(rusqlite::ffi::SQLITE_FULL)
+            .unavailable()
+            .is_some_and(|w| w.contains("disk is full")));
+        assert!(sqlite(rusqlite::ffi::SQLITE_CONSTRAINT)
+            .unavailable()
+            .is_none());
+        assert!(Error::Pool("timed out".into()).unavailable().is_some());
+        assert!(Error::Corrupt("x".into()).unavailable().is_none());
+        assert!(Error::Conflict("x".into()).unavailable().is_none());
+    }
+}

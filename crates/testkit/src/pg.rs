@@ -88,19 +88,35 @@ impl PgCluster {
             as_postgres,
             port,
         };
+        cluster.start_again()?;
+        Ok(cluster)
+    }
+
+    /// Starts the stopped cluster on its port again (waiting until it accepts connections).
+    pub fn start_again(&self) -> Result<(), String> {
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-            cluster.dir.path().display()
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            self.port,
+            self.dir.path().display()
         );
-        run(cluster
+        run(self
             .command("pg_ctl")
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.path().join("data"))
             .arg("-l")
-            .arg(cluster.dir.path().join("server.log"))
+            .arg(self.dir.path().join("server.log"))
             .args(["-w", "-t", "60", "-o", &opts, "start"]))
-        .map_err(|e| format!("{e}\nserver log:\n{}", cluster.log()))?;
-        Ok(cluster)
+        .map_err(|e| format!("{e}\nserver log:\n{}", self.log()))
+    }
+
+    /// Stops the cluster at once (`-m fast`: open connections are cut), as a database that
+    /// goes away under the server.
+    pub fn stop(&self) -> Result<(), String> {
+        run(self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-w", "-t", "60", "-m", "fast", "stop"]))
     }
 
     /// The server's log, for failure messages.

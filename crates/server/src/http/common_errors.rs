@@ -10,6 +10,7 @@
 //! | is for logged-in people | 401 (no or expired session); 403 for state changes (CSRF header) |
 //! | is under `/api/admin/` | 403 (not an administrator) |
 //! | is for devices (bearer secret) | 401 (unknown or revoked secret), 429 (held off) |
+//! | any | 503 with `Retry-After` (the database cannot be used now) |
 //!
 //! Pure: a document in, the same document with more responses out.
 
@@ -98,6 +99,10 @@ fn add_to(path: &str, method: &str, op: &mut Operation) {
             (429, "Too many unknown device secrets from this address"),
         ]);
     }
+    answers.push((
+        503,
+        "The database cannot be used now (`database_unavailable`); sent again after `Retry-After` seconds it may work",
+    ));
     for (status, description) in answers {
         op.responses
             .responses

@@ -21,7 +21,12 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (the database is unavailable for now).
+    pub retry_after: Option<u32>,
 }
+
+/// Seconds a client is told to wait while the database is unavailable.
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,6 +47,21 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 503 with `Retry-After`: the database cannot be used now (`why`; the `cause` is logged);
+    /// the request may be sent again.
+    pub fn unavailable(why: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "database unavailable: {why}");
+        Self {
+            retry_after: Some(RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                format!("{why}; nothing was changed, try again in a few seconds"),
+            )
         }
     }
 
@@ -82,7 +102,10 @@ impl From<Error> for ApiError {
             Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             Error::NotFound(m) => ApiError::not_found(m),
             Error::Invalid(m) => ApiError::unprocessable("invalid", m),
-            other => ApiError::internal(other),
+            other => match other.unavailable() {
+                Some(why) => ApiError::unavailable(why, &other),
+                None => ApiError::internal(other),
+            },
         }
     }
 }
@@ -95,7 +118,13 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -70,9 +70,10 @@ pub struct Health {
     pub database: String,
 }
 
-/// Liveness and database reachability.
+/// Liveness and database reachability: 503 (`database_unavailable`, with why and
+/// `Retry-After`) while the database cannot be used.
 #[utoipa::path(get, path = "/healthz", tag = "ops",
-    responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
+    responses((status = 200, body = Health), (status = 500, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.store.ping().await?;
     Ok(Json(Health {

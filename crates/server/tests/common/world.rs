@@ -169,6 +169,14 @@ impl World {
         }
     }
 
+    /// The PostgreSQL cluster under the server, when it runs on one.
+    pub fn pg(&self) -> Option<&super::pg::PgCluster> {
+        match &self._guard {
+            Guard::Postgres(cluster) => Some(cluster),
+            Guard::Sqlite(_) => None,
+        }
+    }
+
     pub async fn login(&self, email: &str) -> Session {
         let resp = self
             .http

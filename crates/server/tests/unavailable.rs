@@ -1,0 +1,101 @@
+//! A PostgreSQL that goes away under a running server: uploads, logins, dashboard reads and
+//! `/healthz` are answered 503 with `Retry-After` and a code that says so (never 500), nothing
+//! is half-stored, and once the database is back the same upload is taken exactly once.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::world::{batch, Answer, World};
+use common::Backend;
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn unavailable(a: &Answer, what: &str) {
+    assert_eq!(
+        a.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what}: {}",
+        a.text
+    );
+    assert_eq!(a.code(), "database_unavailable", "{what}: {}", a.text);
+    assert_eq!(
+        a.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("5"),
+        "{what} says when to try again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_is_503_with_retry_after_and_comes_back() {
+    let w = World::start(Backend::Postgres).await;
+    let admin = w.login("admin@acme.test").await;
+    let (_, secret) = w.enroll(&admin, &w.emp_a).await;
+    let first = w
+        .ingest(&secret, &batch(1, 1, &[("thunderbird", 60_000, 1)], None))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let pg = w.pg().expect("on PostgreSQL");
+
+    pg.stop().unwrap_or_else(|e| panic!("{e}"));
+    let second = batch(2, 2, &[("thunderbird", 120_000, 2)], Some(7));
+    unavailable(&w.ingest(&secret, &second).await, "an upload");
+    let health = common::world::answer(
+        w.http
+            .get(format!("{}/healthz", w.base))
+            .send()
+            .await
+            .expect("healthz"),
+    )
+    .await;
+    unavailable(&health, "the health check");
+    assert!(
+        health.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("PostgreSQL")),
+        "it says why: {}",
+        health.text
+    );
+    unavailable(&w.get(&admin, "/api/teams").await, "a dashboard read");
+    let login = common::world::answer(
+        w.http
+            .post(format!("{}/api/auth/login", w.base))
+            .json(&json!({"email": "lead.a@acme.test", "password": common::world::PASSWORD}))
+            .send()
+            .await
+            .expect("login"),
+    )
+    .await;
+    unavailable(&login, "a login");
+
+    // Back: the pool reconnects, and the upload sent again is stored once.
+    pg.start_again().unwrap_or_else(|e| panic!("{e}"));
+    let until = Instant::now() + Duration::from_secs(60);
+    let ack = loop {
+        let a = w.ingest(&secret, &second).await;
+        if a.status == StatusCode::OK {
+            break a;
+        }
+        unavailable(&a, "an upload while PostgreSQL starts");
+        assert!(
+            Instant::now() < until,
+            "the server never used the database again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(ack.body["duplicate"], false, "{}", ack.text);
+    assert_eq!(ack.body["alerts"], 1, "{}", ack.text);
+    let again = w.ingest(&secret, &second).await;
+    assert_eq!(
+        again.body["duplicate"], true,
+        "exactly once: {}",
+        again.text
+    );
+    let health = w
+        .http
+        .get(format!("{}/healthz", w.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+}
