@@ -41,15 +41,16 @@ windows: deps
 	$(CARGO) build --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
 
 ## The installers, into target/package/: the Windows MSI (per machine; scripts/package-msi.sh
-## builds it from packaging/windows/worktrace.wxs with wixl) and the Linux .deb packages of the
-## agent, the desktop app and the server (scripts/package-deb.sh). docs/deployment.md says how
-## to roll them out.
+## builds it from packaging/windows/worktrace.wxs with wixl) and the Linux .deb and .rpm packages
+## of the agent, the desktop app and the server (scripts/package-deb.sh, scripts/package-rpm.sh).
+## docs/deployment.md says how to roll them out.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 package: deps ui
 	$(CARGO) build --release --target x86_64-pc-windows-gnu -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray
 	scripts/package-msi.sh target/x86_64-pc-windows-gnu/release $(VERSION) target/package/worktrace-$(VERSION)-x64.msi
 	$(CARGO) build --release -p worktrace-agent --bin worktrace -p worktrace-app --bin worktrace-tray -p worktrace-desktop --bin worktrace-desktop -p worktrace-server --bin worktrace-server
 	scripts/package-deb.sh target/release $(VERSION) target/package
+	scripts/package-rpm.sh target/release $(VERSION) target/package
 
 ## Licences, duplicate crate versions and crate sources of the dependency tree against deny.toml
 ## (about 2 s). Works offline once the crates are downloaded; advisories are not checked (deny.toml

@@ -15,8 +15,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # an upload is answered only after its log was synced, poppler-utils for reading the departure
 # report's PDF back (its text, and its first page as a picture), wixl and msitools for building
 # the Windows installer (scripts/package-msi.sh) and osslsigncode for signing it, dpkg-dev for
-# the Linux packages (scripts/package-deb.sh), debootstrap for the clean Debian root they are
-# tested in, and minisign for signing the agent releases the update tests install.
+# the Linux packages (scripts/package-deb.sh), rpm for their RPM builds (scripts/package-rpm.sh),
+# debootstrap for the clean Debian root they are tested in, and minisign for signing the agent releases the update tests install.
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -29,7 +29,7 @@ packages=(
   cups-daemon cups-client
   gcc-mingw-w64-x86-64 wine wine64 wixl msitools osslsigncode
   python3 python3-venv
-  curl strace poppler-utils debootstrap dpkg-dev minisign
+  curl strace poppler-utils debootstrap dpkg-dev rpm minisign
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -6,6 +6,10 @@
 //! device secret in a gnome-keyring of the employee's session; the server as its systemd unit
 //! would start it. Needs root (debootstrap, chroot), as CI runs.
 //!
+//! The RPM packages of the same binaries are built too, their requirements read, and the agent
+//! and server packages installed with `rpm --root` into the same root (without rpm's dependency
+//! check: no RPM provides Debian's libraries), the agent run from there and both removed.
+//!
 //! Not exercised here: systemd itself (there is none running in the root; the unit file is
 //! checked with `systemd-analyze verify` and its command line run as its user), and a login
 //! that starts the tray from the autostart entry.
@@ -156,6 +160,43 @@ fn build_debs(out: &Path) -> Vec<PathBuf> {
         .collect();
     debs.sort();
     debs
+}
+
+/// Packs this build's binaries (target/debug) into the three RPM packages, uncompressed.
+fn build_rpms(out: &Path) -> Vec<PathBuf> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_worktrace"))
+        .parent()
+        .expect("the target folder");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-rpm.sh");
+    let mut result = Command::new(&script);
+    result
+        .env("RPM_PAYLOAD", "w0.ufdio")
+        .arg(bin)
+        .arg(env!("CARGO_PKG_VERSION"))
+        .arg(out);
+    common::succeeds(&mut result, "scripts/package-rpm.sh");
+    let mut rpms: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("the packages")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rpm"))
+        .collect();
+    rpms.sort();
+    rpms
+}
+
+/// `rpm ARGS` of this machine on the packages in `root` (`--root`: its database and files are
+/// the root's, its scripts run chrooted there).
+fn rpm(root: &Root, args: &[&str]) -> String {
+    let mut cmd = Command::new("rpm");
+    cmd.arg("--root").arg(root.dir.path()).args(args);
+    let out = cmd.output().expect("rpm runs (make deps installs it)");
+    assert!(
+        out.status.success(),
+        "rpm {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The session an employee's desktop would have: a D-Bus session bus with an unlocked
@@ -371,5 +412,73 @@ fn the_debs_install_into_a_clean_debian_enroll_upload_and_keep_the_data_on_remov
     assert!(
         !root.path("/var/lib/worktrace-server").exists(),
         "apt purge removes it"
+    );
+
+    // The same programs as RPM packages. This root is Debian, whose libraries no RPM
+    // provides, so rpm installs them without its dependency check; what they require is read
+    // from the packages instead, and the programs run from where the packages put them.
+    let rpm_dir = tempfile::tempdir().expect("tempdir");
+    let rpms = build_rpms(rpm_dir.path());
+    let rpm_names: Vec<String> = rpms
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        rpm_names.len(),
+        3,
+        "agent, desktop and server packages: {rpm_names:?}"
+    );
+    let rpm_of = |name: &str| {
+        rpms.iter()
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}-0")))
+            })
+            .and_then(|p| p.to_str())
+            .unwrap_or_else(|| panic!("a {name} package among {rpm_names:?}"))
+    };
+    let requires = rpm(&root, &["-qpR", rpm_of("worktrace")]);
+    assert!(
+        requires.contains("worktrace-agent >= ") && requires.contains("libwebkit2gtk-4.1.so.0"),
+        "the desktop package requires the agent and WebKitGTK: {requires}"
+    );
+    rpm(&root, &["--initdb"]);
+    rpm(
+        &root,
+        &[
+            "-i",
+            "--nodeps",
+            rpm_of("worktrace-agent"),
+            rpm_of("worktrace-server"),
+        ],
+    );
+    let version = root.ok("alice", "worktrace --version");
+    assert_eq!(
+        version.trim(),
+        format!("worktrace {}", env!("CARGO_PKG_VERSION")),
+        "the agent from the RPM runs"
+    );
+    let check = root.ok("alice", "worktrace config check");
+    assert!(
+        check.contains("machine-wide settings: /etc/worktrace/worktrace.toml (valid)"),
+        "{check}"
+    );
+    let owner = root.ok("root", "stat -c '%U %a' /var/lib/worktrace-server");
+    assert_eq!(
+        owner.trim(),
+        "worktrace-server 700",
+        "the server's user, 0700"
+    );
+    assert!(root
+        .path("/usr/lib/systemd/system/worktrace-server.service")
+        .is_file());
+    rpm(&root, &["-e", "worktrace-agent", "worktrace-server"]);
+    assert!(
+        !root.path("/usr/bin/worktrace").exists(),
+        "rpm -e removes it"
+    );
+    assert!(
+        root.path("/etc/worktrace/worktrace.toml").is_file(),
+        "IT's settings stay"
     );
 }
