@@ -98,7 +98,7 @@ install -D -m 0644 "$root/packaging/linux/worktrace.desktop" "$dir/usr/share/app
 install -D -m 0644 "$root/icons/128x128.png" "$dir/usr/share/icons/hicolor/128x128/apps/worktrace.png"
 install -D -m 0644 "$root/icons/32x32.png" "$dir/usr/share/icons/hicolor/32x32/apps/worktrace.png"
 echo "/etc/xdg/autostart/worktrace-tray.desktop" > "$dir/DEBIAN/conffiles"
-control worktrace "worktrace-agent (= $version), $(shlibdeps "$dir/usr/bin/worktrace-tray" "$dir/usr/bin/worktrace-desktop")" \
+control worktrace "worktrace-agent (>= $version), $(shlibdeps "$dir/usr/bin/worktrace-tray" "$dir/usr/bin/worktrace-desktop")" \
   "Worktrace time tracker: tray and desktop app" \
   " The tray icon that keeps tracking for each user from login (clock in and out, pause)
  and the window that shows the employee everything recorded about them."
