@@ -23,7 +23,7 @@ use crate::pause::PauseFile;
 use crate::settings::Settings;
 use crate::status::{AgentStatus, PendingPrompt};
 use crate::sync::{self, SharedPresence, SyncHandle};
-use crate::update::{self, ReadySlot};
+use crate::update::{self, ReadySlot, Updates};
 
 /// How far back a restart looks for idle periods that still wait for a decision.
 const PROMPT_LOOKBACK_MS: Millis = 7 * 24 * 3_600_000;
@@ -103,8 +103,9 @@ pub struct Engine {
     exports_since: Option<Millis>,
     /// The pause as `pause.json` holds it.
     saved_pause: Option<PauseFile>,
-    /// Where the upload thread leaves a verified update, when this agent installs its own.
-    updates: Option<ReadySlot>,
+    updates: Updates,
+    /// Where the upload thread leaves a verified update ([`Updates::Install`]).
+    ready: ReadySlot,
     /// Why a waiting update is not installed yet, as last logged.
     update_wait: Option<String>,
     _lock: AgentLock,
@@ -143,16 +144,18 @@ pub fn open_or_salvage(settings: &Settings) -> anyhow::Result<Store> {
 impl Engine {
     /// Takes the lock, opens and recovers the store (salvaging a damaged one), resumes the
     /// tracker.
+    /// Its upload thread reports the program's version at its update checks and installs
+    /// nothing ([`Updates::Report`]).
     pub fn start(settings: Settings, sensor: Box<dyn Sensor>) -> anyhow::Result<Engine> {
-        Engine::start_with(settings, sensor, false)
+        Engine::start_with(settings, sensor, Updates::Report)
     }
 
-    /// [`Engine::start`]; with `updates`, the agent also checks for updates of its own
-    /// executable and [`Engine::run`] ends with [`RunEnd::Update`] when one is ready.
+    /// [`Engine::start`] with what the upload thread does about updates: with
+    /// [`Updates::Install`], [`Engine::run`] ends with [`RunEnd::Update`] when one is ready.
     pub fn start_with(
         settings: Settings,
         sensor: Box<dyn Sensor>,
-        updates: bool,
+        updates: Updates,
     ) -> anyhow::Result<Engine> {
         let settings = sync::with_server_policy(settings);
         let lock = AgentLock::acquire(&settings.lock_path())?;
@@ -175,7 +178,8 @@ impl Engine {
             exports,
             exports_since,
             saved_pause,
-            updates: updates.then(ReadySlot::default),
+            updates,
+            ready: ReadySlot::default(),
             update_wait: None,
             _lock: lock,
         };
@@ -228,11 +232,8 @@ impl Engine {
                 .unwrap_or(false);
             let server = &self.settings.server;
             if enrolled || (server.url.is_some() && server.enrollment_token.is_some()) {
-                match SyncHandle::spawn(
-                    self.settings.clone(),
-                    self.presence.clone(),
-                    self.updates.clone(),
-                ) {
+                let updates = (self.updates, self.ready.clone());
+                match SyncHandle::spawn(self.settings.clone(), self.presence.clone(), updates) {
                     Ok(handle) => self.sync = Some(handle),
                     Err(e) => tracing::warn!("cannot start the upload thread: {e}"),
                 }
@@ -268,7 +269,10 @@ impl Engine {
     /// A verified update that may be installed now: no export incident is open and the
     /// policy's update window holds the local time. Logs once why one waits.
     fn update_due(&mut self) -> Option<update::Ready> {
-        let ready = update::peek(self.updates.as_ref()?)?;
+        if self.updates != Updates::Install {
+            return None;
+        }
+        let ready = update::peek(&self.ready)?;
         let open = self.exports.as_ref().map_or(0, |e| e.open_incidents());
         let window = self.settings.policy.update.window.clone();
         let minute = {

@@ -258,7 +258,7 @@ fn run(settings: Settings, clock_in: bool, status_line: bool) -> anyhow::Result<
     let sensor = worktrace_sensors::platform_sensor()?;
     let stop = engine::stop_flag()?;
     let data_dir = settings.data_dir.clone();
-    let engine = Engine::start_with(settings.clone(), sensor, true)?;
+    let engine = Engine::start_with(settings.clone(), sensor, update::Updates::Install)?;
     eprintln!(
         "worktrace: tracking into {} (Ctrl-C stops)",
         data_dir.display()

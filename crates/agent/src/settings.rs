@@ -55,6 +55,7 @@ struct AgentTable {
     pulsetime_ms: Option<i64>,
     time_zone: Option<String>,
     day_start: Option<String>,
+    self_update: Option<bool>,
 }
 
 /// The `[server]` table: the company server that IT deploys with the installer.
@@ -100,6 +101,7 @@ impl ConfigFile {
                 pulsetime_ms: b.pulsetime_ms.or(a.pulsetime_ms),
                 time_zone: b.time_zone.or(a.time_zone),
                 day_start: b.day_start.or(a.day_start),
+                self_update: b.self_update.or(a.self_update),
             },
             server: ServerTable {
                 url: t.url.or(s.url),
@@ -271,6 +273,10 @@ pub struct Settings {
     pub time_zone_problem: Option<String>,
     /// Local time at which a work day starts (default 04:00).
     pub day_start: NaiveTime,
+    /// Whether the `worktrace` agent run from a folder of its own installs a newer signed
+    /// release of itself (`[agent] self_update`, default true); when false it only reports its
+    /// version to the server, as the tray and the desktop app do.
+    pub self_update: bool,
     /// The local policy (until a company server sends one).
     pub policy: Policy,
     pub server: ServerSettings,
@@ -413,6 +419,7 @@ impl Settings {
             poll_interval_ms: file.agent.poll_interval_ms.unwrap_or(1000),
             checkpoint_interval_ms: file.agent.checkpoint_interval_ms.unwrap_or(5000),
             pulsetime_ms: file.agent.pulsetime_ms.unwrap_or(5000),
+            self_update: file.agent.self_update.unwrap_or(true),
             time_zone: match &file.agent.time_zone {
                 Some(name) => {
                     parse_tz(name).map_err(|m| invalid(format!("[agent] time_zone: {m}")))?

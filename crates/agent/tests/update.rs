@@ -55,10 +55,15 @@ impl Company {
             .expect("new")
     }
 
-    /// The admins' view of the one device.
+    /// The admins' view of the one device (null before the PC enrolled).
     fn device(&self) -> Value {
         let devices = self.dashboard("/api/admin/devices");
-        devices.as_array().expect("devices")[0].clone()
+        devices
+            .as_array()
+            .expect("devices")
+            .first()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Waits until the device's reported update problem starts with `prefix`.
@@ -235,4 +240,67 @@ fn signed_updates_are_installed_and_bad_ones_refused_while_tracking_goes_on() {
             "{app} was recorded: {report}"
         );
     }
+}
+
+/// An agent told not to update itself (`[agent] self_update = false`, as the tray and the
+/// desktop app always are) reports its version, says once that a release is offered, and
+/// downloads and installs nothing.
+#[test]
+fn an_agent_that_only_reports_takes_no_update() {
+    let keyring = Keyring::start();
+    let company = Company::start();
+    let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
+    let releases = tempfile::tempdir().expect("release folder");
+    let good = build_as(releases.path(), "good", "9.1.0");
+    let sig = sign(&good, &PathBuf::from(minisign::TEST_KEY), "9.1.0");
+    company.add_release(&good, &sig, "stable");
+    company.set_org_policy(r#"{"update": {"check_interval_secs": 10}}"#);
+
+    let bin = tempfile::tempdir().expect("bin folder");
+    let exe = bin.path().join("worktrace");
+    std::fs::copy(env!("CARGO_BIN_EXE_worktrace"), &exe).expect("install the agent");
+    let settings = company
+        .running_agent_settings()
+        .replace("[agent]\n", "[agent]\nself_update = false\n");
+    let pc = Pc {
+        env: Env::new(&settings, Some(x.display())),
+        bus: keyring.address(),
+    };
+    let mut start = pc.env.command_of(&exe, &["run", "--quiet"]);
+    start.env("DBUS_SESSION_BUS_ADDRESS", &pc.bus);
+    let current = env!("CARGO_PKG_VERSION");
+    let checked = |company: &Company| company.device()["update_checked_at"].as_i64();
+    let agent = pc.env.start_agent_with(start);
+    wait_for(PATIENCE, "a first update check", || {
+        checked(&company).is_some()
+    });
+    let first = checked(&company);
+    wait_for(PATIENCE, "a second update check", || {
+        checked(&company) != first
+    });
+    let device = company.device();
+    assert_eq!(device["agent_version"], current, "{device}");
+    assert!(
+        device["update_problem"].is_null(),
+        "not a failure: {device}"
+    );
+
+    let out = agent.stop();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let said = "update 9.1.0 is offered; this program only reports its version";
+    assert_eq!(log.matches(said).count(), 1, "said once:\n{log}");
+    let version = pc
+        .env
+        .command_of(&exe, &["--version"])
+        .output()
+        .expect("version");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("worktrace {current}"),
+        "nothing was installed"
+    );
+    assert!(
+        !pc.env.data_dir().join("updates").exists(),
+        "nothing was downloaded"
+    );
 }

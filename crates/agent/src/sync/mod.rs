@@ -24,7 +24,7 @@ use crate::clock::{now_ms, Clock};
 use crate::files::write_atomically;
 use crate::secret::{self, DeviceSecret, SecretError};
 use crate::settings::Settings;
-use crate::update::{ReadySlot, Updater};
+use crate::update::{ReadySlot, Updater, Updates};
 pub use client::Client;
 
 /// Most outbox rows in one batch.
@@ -363,12 +363,12 @@ pub type SharedPresence = Arc<Mutex<Option<Presence>>>;
 
 impl SyncHandle {
     /// Starts the thread: a round at once, then every `sync_interval_secs`, and after failures
-    /// with exponential backoff and jitter. With `updates`, it also checks for agent updates
-    /// and leaves a verified one there ([`crate::update`]).
+    /// with exponential backoff and jitter. It also checks for updates as `updates` says,
+    /// leaving a verified one in its slot ([`crate::update`]).
     pub fn spawn(
         settings: Settings,
         presence: SharedPresence,
-        updates: Option<ReadySlot>,
+        updates: (Updates, ReadySlot),
     ) -> std::io::Result<SyncHandle> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -405,7 +405,7 @@ fn run(
     settings: &Settings,
     rx: &Receiver<Wake>,
     presence: &SharedPresence,
-    updates: Option<ReadySlot>,
+    (updates, ready): (Updates, ReadySlot),
 ) {
     let mut store = match Store::open(&settings.database_path(), settings.day_clock()) {
         Ok(store) => store,
@@ -420,7 +420,7 @@ fn run(
     let mut failures = 0u32;
     let mut next = Instant::now();
     let mut last_presence: Option<(Presence, Instant)> = None;
-    let mut updater = updates.and_then(|slot| Updater::new(settings, slot, now_ms));
+    let mut updater = Updater::new(settings, updates, ready, now_ms);
     loop {
         match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
             Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,

@@ -45,6 +45,16 @@ pub fn installed_package(exe: &Path) -> Package {
     Package::Exe
 }
 
+/// What a program's upload thread does about updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Updates {
+    /// Checks and reports the version; installs nothing (the tray and the desktop app, and the
+    /// agent with `[agent] self_update = false`).
+    Report,
+    /// Also downloads, verifies and hands a release to the engine to install.
+    Install,
+}
+
 /// A verified release the engine may install.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
@@ -65,6 +75,9 @@ pub fn peek(slot: &ReadySlot) -> Option<Ready> {
 /// The update side of the upload thread.
 #[derive(Debug)]
 pub struct Updater {
+    mode: Updates,
+    /// The offered version this program was last told it does not install (logged once).
+    said_offered: Option<String>,
     platform: String,
     package: Package,
     current: semver::Version,
@@ -74,8 +87,14 @@ pub struct Updater {
 
 impl Updater {
     /// The updater of the running executable; `None` when it cannot tell its own path or
-    /// version (then it never asks).
-    pub fn new(settings: &Settings, ready: ReadySlot, now: Clock) -> Option<Updater> {
+    /// version (then it never asks). The agent installs only with [`Updates::Install`] and
+    /// `[agent] self_update` on.
+    pub fn new(
+        settings: &Settings,
+        mode: Updates,
+        ready: ReadySlot,
+        now: Clock,
+    ) -> Option<Updater> {
         let exe = std::env::current_exe().ok()?;
         let current = semver::Version::parse(crate::version::current()).ok()?;
         let mut state = UpdateState::load(&settings.data_dir);
@@ -85,7 +104,14 @@ impl Updater {
                 tracing::warn!("cannot save the update state: {e}");
             }
         }
+        let mode = if settings.self_update {
+            mode
+        } else {
+            Updates::Report
+        };
         Some(Updater {
+            mode,
+            said_offered: None,
             package: installed_package(&exe),
             platform: this_platform(),
             current,
@@ -154,6 +180,19 @@ impl Updater {
             *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = None;
             return;
         };
+        if self.mode == Updates::Report {
+            if self.said_offered.as_deref() != Some(offer.version.as_str()) {
+                tracing::warn!(
+                    version = %offer.version,
+                    "update {} is offered; this program only reports its version ({}), update \
+                     it with its package or the worktrace agent",
+                    offer.version,
+                    self.current
+                );
+                self.said_offered = Some(offer.version.clone());
+            }
+            return;
+        }
         if peek(&self.ready).is_some_and(|r| r.sha256 == offer.sha256) {
             return;
         }
