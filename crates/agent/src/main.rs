@@ -103,8 +103,8 @@ enum Cmd {
     /// upload sites): one row per incident.
     Exports(ExportsArgs),
     /// Remove what Worktrace recorded on this PC: your data folder (the database and the
-    /// files beside it) and the device secret; with --all-users (an administrator's uninstall, the MSI's REMOVE_DATA=1) the
-    /// Worktrace folders of every user profile. Cannot be undone.
+    /// files beside it) and the device secret; with --all-users (an administrator's uninstall,
+    /// the MSI's REMOVE_DATA=1) the Worktrace folders of every user profile. Cannot be undone.
     RemoveData {
         /// Every user profile of this PC, not only yours.
         #[arg(long)]

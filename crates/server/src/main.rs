@@ -165,9 +165,9 @@ enum AdminCommand {
         /// What it is for, shown in the audit log (e.g. "Office PCs, spring roll-out").
         #[arg(long)]
         label: String,
-        #[arg(long, default_value_t = 168)]
+        #[arg(long, default_value_t = ops::fleet::DEFAULT_VALID_HOURS)]
         valid_hours: u32,
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = ops::fleet::DEFAULT_MAX_USES)]
         max_uses: u32,
         #[arg(long)]
         org: Option<String>,

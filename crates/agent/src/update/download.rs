@@ -3,10 +3,8 @@
 //! A complete file whose size and SHA-256 match the offer becomes `<sha256>`; that says
 //! nothing yet about who made it (see [`super::verify`]).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use worktrace_domain::update::UpdateOffer;
 
 use crate::secret::DeviceSecret;
@@ -42,20 +40,6 @@ fn io(path: &Path, e: std::io::Error) -> FetchError {
 /// Where offered releases are kept.
 pub fn updates_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("updates")
-}
-
-/// SHA-256 of a file, lower-case hex.
-pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&buf[..n]);
-    }
 }
 
 /// The complete file of `offer` in `dir`: there already, or downloaded (resuming a part).
@@ -124,7 +108,8 @@ pub fn fetch(
             size: offer.size,
         });
     }
-    if sha256_of(&part).map_err(|e| io(&part, e))? != sha {
+    let read = worktrace_exports::watch::sha256_of(&part);
+    if read.ok_or_else(|| FetchError::Io(format!("{}: cannot be read", part.display())))? != sha {
         let _ = std::fs::remove_file(&part);
         return Err(FetchError::Damaged);
     }
@@ -132,17 +117,8 @@ pub fn fetch(
     Ok((done, downloaded))
 }
 
-/// Removes the kept releases other than `keep` (a file name), and parts of other releases.
-pub fn tidy(dir: &Path, keep: Option<&str>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let stem = name.strip_suffix(".part").unwrap_or(&name);
-        if Some(stem) != keep {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
+/// Removes every kept release and part in `dir`: after an install, a refusal, or when
+/// nothing is offered any more.
+pub fn clear(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
 }

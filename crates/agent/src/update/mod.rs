@@ -61,13 +61,12 @@ pub struct Ready {
     pub file: PathBuf,
     pub version: String,
     pub sha256: String,
-    pub package: Package,
 }
 
 /// Where the upload thread leaves a verified release for the engine.
 pub type ReadySlot = Arc<Mutex<Option<Ready>>>;
 
-/// Takes what is in the slot, if anything.
+/// A copy of what is in the slot, if anything (it stays there).
 pub fn peek(slot: &ReadySlot) -> Option<Ready> {
     slot.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
@@ -176,7 +175,7 @@ impl Updater {
         };
         let dir = download::updates_dir(&settings.data_dir);
         let Some(offer) = offer else {
-            download::tidy(&dir, None);
+            download::clear(&dir);
             *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = None;
             return;
         };
@@ -216,7 +215,7 @@ impl Updater {
                     offer.version
                 );
                 saved.refuse(&offer.sha256, &offer.version, &message, now());
-                download::tidy(&dir, None);
+                download::clear(&dir);
             }
             Err(Outcome::Later(message)) => {
                 tracing::warn!(
@@ -272,7 +271,6 @@ impl Updater {
             file,
             version: signed.version.to_string(),
             sha256: offer.sha256.to_ascii_lowercase(),
-            package: self.package,
         })
     }
 }
@@ -315,6 +313,6 @@ pub fn apply(ready: &Ready, settings: &Settings, now: Millis) -> anyhow::Error {
     if let Err(e) = saved.save(&settings.data_dir) {
         tracing::warn!("cannot save the update state: {e}");
     }
-    download::tidy(&download::updates_dir(&settings.data_dir), None);
+    download::clear(&download::updates_dir(&settings.data_dir));
     anyhow::Error::new(install::restart(&exe)).context("cannot start the agent again")
 }

@@ -2,6 +2,8 @@
 //! reported at its last update check, which release its policy would bring it to (so who is
 //! behind), and why its last update failed.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -83,6 +85,8 @@ pub async fn versions(
     let releases = store.list_releases().await?;
     let today = ops::watch::utc_day(now_ms());
     let mut devices = Vec::new();
+    // A person's PCs share the person's policy: read once per person.
+    let mut policies: HashMap<i64, Option<UpdatePolicy>> = HashMap::new();
     for d in store.list_devices(admin.user.org_id).await? {
         if d.revoked_at.is_some() || d.superseded_by.is_some() {
             continue;
@@ -93,9 +97,22 @@ pub async fn versions(
         };
         let target = match reported {
             Some(reported) => {
-                ops::cached_policy_for_id(store, &state.policy_cache, d.user_id, &today)
-                    .await?
-                    .and_then(|p| target(&releases, &p.policy.update, reported, d.id))
+                let policy = match policies.get(&d.user_id) {
+                    Some(policy) => policy.clone(),
+                    None => {
+                        let read = ops::cached_policy_for_id(
+                            store,
+                            &state.policy_cache,
+                            d.user_id,
+                            &today,
+                        )
+                        .await?
+                        .map(|p| p.policy.update.clone());
+                        policies.insert(d.user_id, read.clone());
+                        read
+                    }
+                };
+                policy.and_then(|p| target(&releases, &p, reported, d.id))
             }
             None => None,
         };

@@ -43,8 +43,8 @@ pub async fn create(
         admin.user.org_id,
         Actor::Admin(admin.user.id),
         &req.label,
-        req.valid_hours.unwrap_or(168),
-        req.max_uses.unwrap_or(1000),
+        req.valid_hours.unwrap_or(ops::fleet::DEFAULT_VALID_HOURS),
+        req.max_uses.unwrap_or(ops::fleet::DEFAULT_MAX_USES),
         now_ms(),
     )
     .await?;

@@ -48,6 +48,11 @@ pub fn normalize_login(account: &str) -> Result<String> {
     Ok(name)
 }
 
+/// Hours a fleet token is valid when none are given (a week).
+pub const DEFAULT_VALID_HOURS: u32 = 168;
+/// PCs a fleet token may enroll when no limit is given.
+pub const DEFAULT_MAX_USES: u32 = 1000;
+
 /// Creates a fleet token for the organisation, valid `valid_hours` for at most `max_uses`
 /// PCs; the token (shown once) and when it expires. Audited.
 pub async fn create_fleet_token(
