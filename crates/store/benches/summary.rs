@@ -1,7 +1,6 @@
-//! Summary latency over a synthetic year (see `support/history.rs`): per-app and per-category
+//! Summary latency over a synthetic year (see `history/mod.rs`): per-app and per-category
 //! summaries of 1, 30 and 365 days. Targets: 1 day < 5 ms, 30 days < 10 ms, 365 days < 50 ms.
 
-#[path = "support/history.rs"]
 mod history;
 
 use std::hint::black_box;

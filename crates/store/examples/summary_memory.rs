@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p worktrace-store --example summary_memory`
 
-#[path = "../benches/support/history.rs"]
+#[path = "../benches/history/mod.rs"]
 mod history;
 
 use std::time::Instant;

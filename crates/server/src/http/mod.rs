@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod attempts;
 pub mod auth;
 pub mod bindings;
@@ -105,7 +106,7 @@ impl utoipa::Modify for SecurityAddon {
         account::sessions, account::end_session, account::logout_everywhere,
         account::change_password, account::reset_password,
         dashboard::teams, dashboard::members, dashboard::now, dashboard::person_day,
-        dashboard::trends, dashboard::timesheet, dashboard::alerts, dashboard::acknowledge,
+        dashboard::trends, dashboard::timesheet, alerts::alerts, alerts::acknowledge,
         admin::list_users, admin::create_user, admin::create_team, admin::set_membership,
         admin::create_token, admin::list_devices, admin::revoke_device, admin::get_policy,
         admin::put_policy, admin::put_team_policy, admin::audit, admin::audit_csv,
@@ -181,10 +182,10 @@ pub fn router(state: AppState) -> Router {
             "/api/people/{user_id}/days/{day}",
             get(dashboard::person_day),
         )
-        .route("/api/alerts", get(dashboard::alerts))
+        .route("/api/alerts", get(alerts::alerts))
         .route(
             "/api/alerts/{alert_id}/acknowledge",
-            post(dashboard::acknowledge),
+            post(alerts::acknowledge),
         )
         .route(
             "/api/admin/users",

@@ -10,7 +10,8 @@
 use serde_json::json;
 use worktrace_domain::Millis;
 
-use super::{new_token, user_in_org, HASH_PREFIX_CHARS};
+use super::tokens::{new_token, HASH_PREFIX_CHARS};
+use super::user_in_org;
 use crate::error::{Error, Result};
 use crate::model::{Actor, ChangeEntry, NewFleetToken, Target};
 use crate::store::Storage;

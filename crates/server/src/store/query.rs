@@ -79,7 +79,7 @@ macro_rules! alert_cols {
     };
 }
 
-pub(crate) use {alert_cols, user_cols};
+pub(crate) use {alert_cols, device_cols, user_cols};
 
 // Organisation and people
 query! { INSERT_ORG = "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id"; }
