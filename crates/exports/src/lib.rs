@@ -3,7 +3,8 @@
 //! sites, each rated by the policy's rules and carrying the app that was active just before.
 //!
 //! Metadata only: this crate never stores, logs or returns file or clipboard contents (a file
-//! is read only to compute its SHA-256, a clipboard copy only to count its shape). The pure
+//! is read only to compute its SHA-256, a clipboard copy only to count its shape, a browser's
+//! download history only for the row of a new data file, see [`download_history`]). The pure
 //! parts ([`rules`], [`incident`], [`history`], [`detector`]) do no I/O and read no clock; the
 //! OS watchers live in [`watch`] and the per-OS modules.
 
@@ -14,6 +15,7 @@
 pub mod classify;
 pub mod cloud;
 pub mod detector;
+pub mod download_history;
 pub mod drives;
 mod error;
 pub mod history;
@@ -26,6 +28,8 @@ pub mod provenance;
 pub mod rules;
 pub mod runtime;
 pub mod shape;
+#[cfg(any(target_os = "linux", windows))]
+mod volumes;
 pub mod watch;
 
 #[cfg(target_os = "linux")]

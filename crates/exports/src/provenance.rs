@@ -4,12 +4,14 @@
 //!
 //! The download origin:
 //! - Linux: the `user.xdg.origin.url` and `user.xdg.referrer.url` extended attributes that
-//!   Chromium-family browsers (and `wget --xattr`, `curl --xattr`) set on a download;
+//!   `wget --xattr`, `curl --xattr` and KDE set on a download (Debian's Chromium 156 sets none);
 //! - Windows: the `Zone.Identifier` stream (`HostUrl=`, `ReferrerUrl=`) that browsers and mail
 //!   clients attach to a download.
 //!
-//! Firefox sets neither on Linux (it keeps downloads in its history database, not read here).
-//! The reading of the attributes is the only I/O; the rest is pure.
+//! When a data file has neither, the watcher asks the browsers' own download history
+//! ([`download_history`](crate::download_history)), which gives an [`Origin`] of the same
+//! shape, so the event's `origin_url` and `origin_domain` mean the same whichever noted them.
+//! The reading of the attributes is the only I/O here; the rest is pure.
 
 use std::path::Path;
 

@@ -158,6 +158,7 @@ impl ExportWatchers {
             clock,
             policy.data_extensions.clone(),
             policy.hash_max_bytes,
+            options.home.clone(),
         ) {
             Ok(files) => {
                 let files = Arc::new(files);
@@ -493,6 +494,7 @@ mod linux_threads {
     use super::*;
     use crate::detector::Seen;
     use crate::os::{mounts, print};
+    use crate::volumes::Volumes;
 
     pub(super) fn mounts(
         options: &WatchOptions,
@@ -507,12 +509,10 @@ mod linux_threads {
         let mut table = mounts::MountTable::open(&options.mountinfo)?;
         let mut known = table.read()?;
         // Volumes mounted before the start are watched, not reported as new.
-        let mut tracked: Vec<(PathBuf, Destination, crate::detector::Media)> = Vec::new();
+        let mut volumes = Volumes::new(files, seen);
         for m in &known {
             if let Some((dest, media)) = mounts::classify_mount(m, &policy) {
-                if add_volume(&files, dest, &media) {
-                    tracked.push((m.mount_point.clone(), dest, media));
-                }
+                volumes.found(m.mount_point.clone(), dest, media);
             }
         }
         std::thread::Builder::new()
@@ -529,24 +529,11 @@ mod linux_threads {
                     let (added, removed) = mounts::diff(&known, &now);
                     let at = clock();
                     for m in removed {
-                        if let Some(i) = tracked.iter().position(|(p, _, _)| *p == m.mount_point) {
-                            let (p, dest, media) = tracked.remove(i);
-                            files.remove(&p);
-                            if dest == Destination::Removable {
-                                let _ = seen.send((at, Seen::Unmounted(media)));
-                            }
-                        }
+                        volumes.gone(at, &m.mount_point);
                     }
                     for m in added {
                         if let Some((dest, media)) = mounts::classify_mount(m, &policy) {
-                            // Watch first, then report: files copied right after the mount
-                            // are not missed while the event is rated.
-                            if add_volume(&files, dest, &media) {
-                                tracked.push((m.mount_point.clone(), dest, media.clone()));
-                            }
-                            if dest == Destination::Removable {
-                                let _ = seen.send((at, Seen::Mounted(media)));
-                            }
+                            volumes.arrived(at, m.mount_point.clone(), dest, media);
                         }
                     }
                     known = now;
@@ -556,21 +543,6 @@ mod linux_threads {
                 name: "mount watcher",
                 source,
             })
-    }
-
-    fn add_volume(files: &FileWatcher, dest: Destination, media: &crate::detector::Media) -> bool {
-        let root = Root {
-            path: media.mount_point.clone(),
-            destination: dest,
-            label: media.label.clone(),
-        };
-        match files.add(root) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!("{e}");
-                false
-            }
-        }
     }
 
     /// Asks `server` for its jobs every `every` and reports the new ones; sets `listed` once

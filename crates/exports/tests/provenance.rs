@@ -235,3 +235,259 @@ fn a_crm_export_renamed_zipped_and_copied_to_a_stick_is_one_chain() {
         m.unmount();
     }
 }
+
+/// Serves, on loopback, a CRM's contacts page that downloads its export at once (a script
+/// clicks the export link, as the CRM's button would), and the export itself, named
+/// `clients.csv` by its `Content-Disposition`. Answers until the test ends.
+fn serve_crm(body: &'static str) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            let (kind, extra, content) = if request.starts_with("GET /crm/contact/export/") {
+                (
+                    "text/csv",
+                    "Content-Disposition: attachment; filename=\"clients.csv\"\r\n",
+                    body.to_owned(),
+                )
+            } else if request.starts_with("GET /crm/contact/ ") {
+                (
+                    "text/html",
+                    "",
+                    "<html><body><a id=\"export\" href=\"/crm/contact/export/\">Export</a>\
+                     <script>document.getElementById('export').click()</script></body></html>"
+                        .to_owned(),
+                )
+            } else {
+                ("text/plain", "", String::new())
+            };
+            let status = if content.is_empty() {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {}\r\n\
+                 Connection: close\r\n\r\n{content}",
+                content.len()
+            );
+        }
+    });
+    port
+}
+
+/// A headless browser, killed when dropped.
+struct Browser(std::process::Child);
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The export the CRM serves.
+const EXPORT: &str = "name,phone,city\nAnna,+7 900,Moscow\nBoris,+7 901,Kazan\n";
+
+/// The path of a browser that a test needs, or a failure naming the package to install.
+fn needed<'a>(path: &'a str, package: &str) -> &'a std::path::Path {
+    let path = std::path::Path::new(path);
+    assert!(
+        path.exists(),
+        "{package} is needed for this test (apt-get install {package}; scripts/deps.sh does)"
+    );
+    path
+}
+
+/// A home folder with a `~/Downloads` that the export watchers watch, and a CRM on loopback
+/// that serves [`EXPORT`] for a browser to download there.
+struct DownloadSetup {
+    home: tempfile::TempDir,
+    downloads: std::path::PathBuf,
+    watchers: worktrace_exports::ExportWatchers,
+    port: u16,
+}
+
+impl DownloadSetup {
+    fn new() -> DownloadSetup {
+        let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+        let downloads = home.path().join("Downloads");
+        std::fs::create_dir(&downloads).expect("create Downloads");
+        let watchers = support::start_in_home(
+            ExportPolicy {
+                watched_folders: vec!["~/Downloads".into()],
+                ..quiet_policy()
+            },
+            home.path(),
+        );
+        DownloadSetup {
+            home,
+            downloads,
+            watchers,
+            port: serve_crm(EXPORT),
+        }
+    }
+
+    /// Waits for the event of the complete `clients.csv` in `~/Downloads` and checks what it
+    /// says: the host from the browser's history (the file itself carries no origin), the
+    /// address, the CRM named by that host alone (`source`), and the table's size. `browser`
+    /// must still run: it holds its history locked while it was read.
+    fn check(&self, host: &str, source: &str, browser: &mut Browser, log: &std::path::Path) {
+        let (w, downloads, port) = (&self.watchers, &self.downloads, self.port);
+        let complete = |e: &ExportEvent| e.file_name.as_deref() == Some("clients.csv");
+        let events = collect_until(
+            w,
+            Duration::from_secs(90),
+            "the browser's download",
+            |all| all.iter().any(complete),
+        );
+        let e = events.iter().find(|e| complete(e)).expect("found above");
+        let browser_log = || std::fs::read_to_string(log).unwrap_or_default();
+        assert_eq!(
+            read_origin(&downloads.join("clients.csv")),
+            Origin::default(),
+            "the browser noted no origin on the file: its history alone gave it"
+        );
+        assert_eq!(
+            e.details.get("origin_domain").and_then(|v| v.as_str()),
+            Some(host),
+            "the host from the browser's history; {events:#?}\n{}",
+            browser_log()
+        );
+        assert_eq!(
+            e.details["origin_url"],
+            format!("http://{host}:{port}/crm/contact/export/"),
+            "the address the file was downloaded from (kept on the PC)"
+        );
+        assert_eq!(
+            e.details["client_source"], source,
+            "matched by the host only: the name clients.csv names no CRM"
+        );
+        assert_eq!(
+            e.details["rows"], 3,
+            "the header and two clients: {events:#?}"
+        );
+        assert_eq!(e.details["columns"], 3);
+        assert_eq!(
+            e.severity,
+            Severity::High,
+            "an export from a CRM is rated as one from a sensitive app: {e:#?}"
+        );
+        assert!(
+            browser.0.try_wait().is_ok_and(|status| status.is_none()),
+            "the browser still runs, holding its history locked, while it was read"
+        );
+    }
+}
+
+/// A CRM export downloaded by a real, headless Chromium into a watched folder. Debian's
+/// Chromium notes no origin on the file (no extended attributes), so the origin comes from the
+/// browser's own download history, read while the browser runs and holds it locked, and
+/// committed only some seconds after the download (the watcher waits for it).
+#[test]
+fn a_crm_export_downloaded_by_chromium_is_named_by_the_host_in_its_history() {
+    let chromium = needed("/usr/bin/chromium", "chromium");
+    let setup = DownloadSetup::new();
+    let (home, downloads) = (setup.home.path(), &setup.downloads);
+    // The browser's profile where the agent looks for it: ~/.config/chromium.
+    let profiles = home.join(".config/chromium");
+    std::fs::create_dir_all(profiles.join("Default")).expect("create the profile");
+    let preferences = serde_json::json!({
+        "download": {
+            "default_directory": downloads,
+            "prompt_for_download": false,
+            "directory_upgrade": true,
+        },
+    });
+    std::fs::write(
+        profiles.join("Default/Preferences"),
+        preferences.to_string(),
+    )
+    .expect("write the profile's preferences");
+    let host = "acme.bitrix24.test";
+    let port = setup.port;
+    let log = home.join("chromium.log");
+    let mut command = std::process::Command::new(chromium);
+    command
+        .arg("--headless")
+        .arg("--disable-gpu")
+        .arg("--no-first-run")
+        .arg("--no-default-browser-check")
+        .arg(format!("--user-data-dir={}", profiles.display()))
+        .arg(format!("--host-resolver-rules=MAP {host} 127.0.0.1"))
+        .arg(format!("http://{host}:{port}/crm/contact/"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"));
+    // Chromium refuses to run as root with its sandbox.
+    if rustix::process::geteuid().is_root() {
+        command.arg("--no-sandbox");
+    }
+    let mut browser = Browser(command.spawn().expect("start Chromium"));
+    setup.check(host, "Bitrix24", &mut browser, &log);
+}
+
+/// The same with a real, headless Firefox ESR, which keeps its downloads in `places.sqlite`
+/// (in its WAL while it runs) and notes no origin on the file either.
+#[test]
+fn a_crm_export_downloaded_by_firefox_is_named_by_the_host_in_its_history() {
+    let firefox = needed("/usr/bin/firefox-esr", "firefox-esr");
+    let setup = DownloadSetup::new();
+    let (home, downloads) = (setup.home.path(), &setup.downloads);
+    // The profile where the agent looks for it: ~/.mozilla/firefox/<profile>.
+    let profile = home.join(".mozilla/firefox/test.default");
+    std::fs::create_dir_all(&profile).expect("create the profile");
+    let host = "acme.amocrm.ru";
+    let prefs = [
+        ("browser.download.dir", serde_json::json!(downloads)),
+        ("browser.download.folderList", serde_json::json!(2)),
+        ("browser.download.useDownloadDir", serde_json::json!(true)),
+        (
+            "browser.download.always_ask_before_handling_new_types",
+            serde_json::json!(false),
+        ),
+        (
+            "browser.helperApps.neverAsk.saveToDisk",
+            serde_json::json!("text/csv"),
+        ),
+        // Resolves the CRM's host to loopback.
+        ("network.dns.localDomains", serde_json::json!(host)),
+        (
+            "browser.shell.checkDefaultBrowser",
+            serde_json::json!(false),
+        ),
+    ];
+    let user_js: String = prefs
+        .iter()
+        .map(|(name, value)| format!("user_pref(\"{name}\", {value});\n"))
+        .collect();
+    std::fs::write(profile.join("user.js"), user_js).expect("write the profile's preferences");
+    let port = setup.port;
+    let log = home.join("firefox.log");
+    let mut browser = Browser(
+        std::process::Command::new(firefox)
+            .env("HOME", home)
+            .arg("--headless")
+            .arg("--no-remote")
+            .arg("--profile")
+            .arg(&profile)
+            .arg(format!("http://{host}:{port}/crm/contact/"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start Firefox"),
+    );
+    setup.check(host, "amoCRM", &mut browser, &log);
+}

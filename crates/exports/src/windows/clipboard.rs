@@ -186,15 +186,5 @@ pub fn watch(
             name: "clipboard",
             source,
         })?;
-    match ready_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(Ok(())) => Ok(thread),
-        Ok(Err(e)) => {
-            let _ = thread.join();
-            Err(e)
-        }
-        Err(_) => Err(Error::Os {
-            call: "the clipboard watcher's start",
-            reason: "it did not answer within 10 s".into(),
-        }),
-    }
+    super::started(thread, &ready_rx, "the clipboard watcher's start")
 }

@@ -8,7 +8,7 @@
 //! metadata only; never the files on the drives.
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
@@ -29,10 +29,11 @@ use worktrace_domain::{ExportPolicy, Millis};
 
 use super::{default_proc, from_wide, wide, HiddenWindow};
 use crate::classify::Destination;
-use crate::detector::{Media, Seen};
+use crate::detector::Seen;
 use crate::drives::{self, Drive, DriveKind};
 use crate::error::{Error, Result};
-use crate::watch::{FileWatcher, Root};
+use crate::volumes::Volumes;
+use crate::watch::FileWatcher;
 
 /// The class of the drive watcher's hidden window. A program (or test) that wants the drive
 /// set read at once sends it `WM_DEVICECHANGE` with `DBT_DEVICEARRIVAL` and a
@@ -189,21 +190,6 @@ pub fn folder_destination(path: &Path) -> Destination {
     }
 }
 
-fn add_volume(files: &FileWatcher, dest: Destination, media: &Media) -> bool {
-    let root = Root {
-        path: media.mount_point.clone(),
-        destination: dest,
-        label: media.label.clone(),
-    };
-    match files.add(root) {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!("{e}");
-            false
-        }
-    }
-}
-
 /// Starts the drive watcher: drives present now are watched (not reported), drives that
 /// arrive later are watched and, when removable, reported; removals likewise. Fails when its
 /// window cannot be created.
@@ -231,12 +217,10 @@ pub fn watch(
                 }
             };
             let mut known = read_drives(&[]);
-            let mut tracked: Vec<(PathBuf, Destination, Media)> = Vec::new();
+            let mut volumes = Volumes::new(files, seen);
             for d in &known {
                 if let Some((dest, media)) = drives::classify(d, &policy) {
-                    if add_volume(&files, dest, &media) {
-                        tracked.push((media.mount_point.clone(), dest, media));
-                    }
+                    volumes.found(media.mount_point.clone(), dest, media);
                 }
             }
             let _ = ready_tx.send(Ok(()));
@@ -252,25 +236,11 @@ pub fn watch(
                 let (added, removed) = drives::diff(&known, &now);
                 let at = clock();
                 for d in removed {
-                    let root = PathBuf::from(d.root());
-                    if let Some(i) = tracked.iter().position(|(p, _, _)| *p == root) {
-                        let (p, dest, media) = tracked.remove(i);
-                        files.remove(&p);
-                        if dest == Destination::Removable {
-                            let _ = seen.send((at, Seen::Unmounted(media)));
-                        }
-                    }
+                    volumes.gone(at, Path::new(&d.root()));
                 }
                 for d in added {
                     if let Some((dest, media)) = drives::classify(d, &policy) {
-                        // Watch first, then report: files copied right after the arrival are
-                        // not missed while the event is rated.
-                        if add_volume(&files, dest, &media) {
-                            tracked.push((media.mount_point.clone(), dest, media.clone()));
-                        }
-                        if dest == Destination::Removable {
-                            let _ = seen.send((at, Seen::Mounted(media)));
-                        }
+                        volumes.arrived(at, media.mount_point.clone(), dest, media);
                     }
                 }
                 known = now;
@@ -280,15 +250,5 @@ pub fn watch(
             name: "drive watcher",
             source,
         })?;
-    match ready_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(Ok(())) => Ok(thread),
-        Ok(Err(e)) => {
-            let _ = thread.join();
-            Err(e)
-        }
-        Err(_) => Err(Error::Os {
-            call: "the drive watcher's start",
-            reason: "it did not answer within 10 s".into(),
-        }),
-    }
+    super::started(thread, &ready_rx, "the drive watcher's start")
 }

@@ -59,6 +59,26 @@ pub(crate) fn os_error(call: &'static str) -> Error {
     }
 }
 
+/// Waits for a watcher thread to say it has started (its window and listener are in place):
+/// the thread, its own error when it could not, or an error naming `call` after 10 s.
+pub(crate) fn started(
+    thread: std::thread::JoinHandle<()>,
+    ready: &std::sync::mpsc::Receiver<Result<()>>,
+    call: &'static str,
+) -> Result<std::thread::JoinHandle<()>> {
+    match ready.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(Ok(())) => Ok(thread),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => Err(Error::Os {
+            call,
+            reason: "it did not answer within 10 s".into(),
+        }),
+    }
+}
+
 /// A hidden window owned by the thread that created it (its messages are handled there).
 /// `parent` is `HWND_MESSAGE` for a message-only window, or null for a hidden top-level one
 /// (only top-level windows receive broadcasts such as `WM_DEVICECHANGE`).

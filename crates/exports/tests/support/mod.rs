@@ -33,6 +33,20 @@ pub fn start(policy: ExportPolicy) -> ExportWatchers {
     start_with(policy, None)
 }
 
+/// Starts the watchers with `home` as the home folder (where `~` points and where the browsers'
+/// profiles are looked for).
+pub fn start_in_home(policy: ExportPolicy, home: &Path) -> ExportWatchers {
+    let mut options = WatchOptions::new(policy, chrono_tz::UTC);
+    options.home = Some(home.to_path_buf());
+    let w = ExportWatchers::start(options, now).expect("the policy compiles");
+    assert!(
+        w.problems().is_empty(),
+        "every watcher starts: {:?}",
+        w.problems()
+    );
+    w
+}
+
 /// Starts the watchers with the clipboard of `display`.
 pub fn start_with(policy: ExportPolicy, display: Option<&str>) -> ExportWatchers {
     let mut options = WatchOptions::new(policy, chrono_tz::UTC);
