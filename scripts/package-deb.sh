@@ -10,6 +10,8 @@
 # package's library dependencies found by dpkg-shlibdeps from its binaries.
 # DEB_COMPRESSION (default xz) is dpkg-deb's -Z: the package test packs debug builds with
 # "none", which xz would spend more than a minute on.
+# DEB_PACKAGES (default all three) names the packages to build; only their programs must be
+# in BIN_DIR (the update test builds worktrace-agent alone, of a version it stamps).
 set -euo pipefail
 if [ $# -ne 3 ]; then
   echo "usage: $0 BIN_DIR VERSION OUT_DIR" >&2
@@ -22,8 +24,19 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 for tool in dpkg-deb dpkg-shlibdeps dpkg-architecture strip; do
   command -v "$tool" >/dev/null || { echo "$0: $tool is missing: apt-get install dpkg-dev (make deps)" >&2; exit 1; }
 done
-for exe in worktrace worktrace-tray worktrace-desktop worktrace-server; do
-  [ -x "$bin/$exe" ] || { echo "$0: $bin/$exe is missing: build it first (make package does)" >&2; exit 1; }
+packages=${DEB_PACKAGES:-worktrace-agent worktrace worktrace-server}
+# wanted NAME: whether NAME is to be built.
+wanted() { [[ " $packages " == *" $1 "* ]]; }
+for name in $packages; do
+  case $name in
+    worktrace-agent) exes="worktrace" ;;
+    worktrace) exes="worktrace-tray worktrace-desktop" ;;
+    worktrace-server) exes="worktrace-server" ;;
+    *) echo "$0: DEB_PACKAGES names $name, which is none of worktrace-agent, worktrace and worktrace-server" >&2; exit 1 ;;
+  esac
+  for exe in $exes; do
+    [ -x "$bin/$exe" ] || { echo "$0: $bin/$exe is missing: build it first (make package does)" >&2; exit 1; }
+  done
 done
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 work=$(mktemp -d)
@@ -76,9 +89,17 @@ pack() {
 
 # worktrace-agent: the agent. Machine-wide settings go in /etc/worktrace/worktrace.toml (not
 # shipped: the admin or a deployment tool writes it), so removing the package leaves them and
-# every user's data (~/.local/share/worktrace) alone.
+# every user's data (~/.local/share/worktrace) alone. With it: the spool for updates and the
+# systemd path unit and service that install what the users' agents leave there as root
+# (packaging/linux/worktrace-agent.postinst says why the spool is 1733).
+if wanted worktrace-agent; then
 dir=$(stage worktrace-agent)
 install -D -m 0755 "$bin/worktrace" "$dir/usr/bin/worktrace"
+install -D -m 0644 "$root/packaging/linux/worktrace-update.path" "$dir/lib/systemd/system/worktrace-update.path"
+install -D -m 0644 "$root/packaging/linux/worktrace-update.service" "$dir/lib/systemd/system/worktrace-update.service"
+install -m 0755 "$root/packaging/linux/worktrace-agent.postinst" "$dir/DEBIAN/postinst"
+install -m 0755 "$root/packaging/linux/worktrace-agent.prerm" "$dir/DEBIAN/prerm"
+install -m 0755 "$root/packaging/linux/worktrace-agent.postrm" "$dir/DEBIAN/postrm"
 install -D -m 0644 "$root/worktrace.example.toml" "$dir/usr/share/doc/worktrace-agent/worktrace.example.toml"
 install -D -m 0644 "$root/docs/deployment.md" "$dir/usr/share/doc/worktrace-agent/deployment.md"
 install -D -m 0644 "$root/docs/privacy.md" "$dir/usr/share/doc/worktrace-agent/privacy.md"
@@ -88,8 +109,10 @@ control worktrace-agent "$(shlibdeps "$dir/usr/bin/worktrace")" \
  database on this PC and, when a company server is set, uploads summaries to it.
  Machine-wide settings: /etc/worktrace/worktrace.toml."
 pack worktrace-agent
+fi
 
 # worktrace: the tray (started at every login by /etc/xdg/autostart) and the window.
+if wanted worktrace; then
 dir=$(stage worktrace)
 install -D -m 0755 "$bin/worktrace-tray" "$dir/usr/bin/worktrace-tray"
 install -D -m 0755 "$bin/worktrace-desktop" "$dir/usr/bin/worktrace-desktop"
@@ -103,8 +126,10 @@ control worktrace "worktrace-agent (>= $version), $(shlibdeps "$dir/usr/bin/work
   " The tray icon that keeps tracking for each user from login (clock in and out, pause)
  and the window that shows the employee everything recorded about them."
 pack worktrace
+fi
 
 # worktrace-server: a systemd service as its own user, data in /var/lib/worktrace-server.
+if wanted worktrace-server; then
 dir=$(stage worktrace-server)
 install -D -m 0755 "$bin/worktrace-server" "$dir/usr/bin/worktrace-server"
 install -D -m 0644 "$root/packaging/linux/worktrace-server.service" "$dir/lib/systemd/system/worktrace-server.service"
@@ -119,3 +144,4 @@ control worktrace-server "adduser, $(shlibdeps "$dir/usr/bin/worktrace-server")"
   " The API and dashboard that Worktrace agents upload to and team leads read, as the
  systemd service worktrace-server (SQLite in /var/lib/worktrace-server, or PostgreSQL)."
 pack worktrace-server
+fi

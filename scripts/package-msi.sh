@@ -62,6 +62,9 @@ out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 # It also ignores Before= for the deferred action that removes every user's data on
 # REMOVE_DATA=1: deferred actions run only between InstallInitialize and InstallFinalize, so it
 # goes right before RemoveFiles (3500), while the installed worktrace.exe it runs is still there.
+# The same holds for the two deferred actions of the scheduled task that applies updates: making
+# it goes right before InstallFinalize (6600), once the files are in place; removing it right
+# before RemoveUserData, while worktrace.exe is still there.
 # And it appends custom actions at the end of the sequence; the two that keep an earlier
 # install's settings must run right after AppSearch (50), before the conditions are evaluated
 # (CostFinalize), and they are plain immediate "set a property" actions (type 51).
@@ -73,7 +76,9 @@ msibuild "$stage/package.msi" \
   -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'" \
   -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 51 WHERE \`Action\` = 'KeepServerUrl'" \
   -q "UPDATE \`InstallUISequence\` SET \`Sequence\` = 52 WHERE \`Action\` = 'KeepEnrollmentToken'" \
-  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 3490 WHERE \`Action\` = 'RemoveUserData'"
+  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 3490 WHERE \`Action\` = 'RemoveUserData'" \
+  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 6590 WHERE \`Action\` = 'RegisterApplyTask'" \
+  -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 3480 WHERE \`Action\` = 'RemoveApplyTask'"
 
 # msibuild reports no error when a WHERE matches nothing: check each change took.
 check() {
@@ -91,6 +96,11 @@ check InstallExecuteSequence '^KeepEnrollmentToken\t.*\t52$'
 check InstallUISequence '^KeepEnrollmentToken\t.*\t52$'
 check CustomAction '^RemoveUserData\t3090\tworktrace.exe\tremove-data --all-users --yes'
 check InstallExecuteSequence '^RemoveUserData\t.*\t3490$'
+check CustomAction '^RegisterApplyTask\t3154\tworktrace.exe\tupdate schedule'
+check CustomAction '^RemoveApplyTask\t3154\tworktrace.exe\tupdate unschedule'
+check InstallExecuteSequence '^RegisterApplyTask\tNOT REMOVE="ALL" AND NOT NO_UPDATE_TASK\t6590$'
+check InstallExecuteSequence '^RemoveApplyTask\t.*\t3480$'
+check CreateFolder '^UPDATESDIR\tUpdateSpool$'
 sign "$stage/package.msi"
 mv "$stage/package.msi" "$out"
 echo "package-msi: $out"

@@ -10,9 +10,17 @@
 //! and server packages installed with `rpm --root` into the same root (without rpm's dependency
 //! check: no RPM provides Debian's libraries), the agent run from there and both removed.
 //!
-//! Not exercised here: systemd itself (there is none running in the root; the unit file is
-//! checked with `systemd-analyze verify` and its command line run as its user), and a login
-//! that starts the tray from the autostart entry.
+//! Package updates through the spool: the agent's .deb of this version installed in its own
+//! root (only the agent package is built, so this test needs only the `worktrace` binary),
+//! signed .debs of other versions (the same binary stamped with another version, signed with
+//! the test key debug builds trust) dropped into `/var/lib/worktrace/updates` by a user, and
+//! `worktrace update apply-spool` run as root there installs the newer one with dpkg and
+//! refuses a bad signature, a truncated file, a downgrade and a file dpkg cannot install.
+//!
+//! Not exercised here: systemd itself (there is none running in the root; the unit files are
+//! checked with `systemd-analyze verify`, the server's command line run as its user and the
+//! update service's command run as root by hand: the path unit that would start it is never
+//! started), and a login that starts the tray from the autostart entry.
 
 mod common;
 mod company;
@@ -22,6 +30,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use company::Company;
+use worktrace_testkit::minisign;
 use worktrace_testkit::wine::run_to_end;
 
 /// How long debootstrap or an apt run may take (downloads included) on a busy machine.
@@ -480,5 +489,262 @@ fn the_debs_install_into_a_clean_debian_enroll_upload_and_keep_the_data_on_remov
     assert!(
         root.path("/etc/worktrace/worktrace.toml").is_file(),
         "IT's settings stay"
+    );
+}
+
+/// The agent's package alone, of `version`: this build's `worktrace` stamped with it.
+fn agent_deb(out: &Path, version: &str) -> PathBuf {
+    let bin = out.join(format!("bin-{version}"));
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let exe = std::fs::read(env!("CARGO_BIN_EXE_worktrace")).expect("the built agent");
+    let stamped = worktrace_agent::version::stamp(&exe, version).expect("stamps");
+    std::fs::write(bin.join("worktrace"), stamped).expect("write");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            bin.join("worktrace"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .expect("chmod");
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-deb.sh");
+    common::succeeds(
+        Command::new(&script)
+            .env("DEB_COMPRESSION", "none")
+            .env("DEB_PACKAGES", "worktrace-agent")
+            .arg(&bin)
+            .arg(version)
+            .arg(out),
+        "scripts/package-deb.sh (the agent alone)",
+    );
+    let arch = common::succeeds(
+        Command::new("dpkg-architecture").arg("-qDEB_HOST_ARCH"),
+        "dpkg-architecture",
+    );
+    let deb = out.join(format!(
+        "worktrace-agent_{version}_{}.deb",
+        String::from_utf8_lossy(&arch.stdout).trim()
+    ));
+    assert!(deb.is_file(), "{} is built", deb.display());
+    deb
+}
+
+/// Signs `file` as a `deb` release of this platform, with the secret key `key`.
+fn sign_deb(file: &Path, key: &Path, version: &str) {
+    let platform = worktrace_domain::update::platform(std::env::consts::OS, std::env::consts::ARCH);
+    minisign::sign(
+        file,
+        key,
+        &format!("worktrace-release {platform} deb {version}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The installed version of the agent's package in the root, as dpkg knows it.
+fn installed_version(root: &Root) -> String {
+    root.ok("root", "dpkg-query -W -f '${Version}' worktrace-agent")
+        .trim()
+        .to_owned()
+}
+
+const SPOOL: &str = "/var/lib/worktrace/updates";
+
+/// `alice` leaves `file` (from /tmp/packages) and its signature in the spool as `name`, as
+/// her agent does.
+fn drop_in_spool(root: &Root, file: &str, name: &str) {
+    root.ok(
+        "alice",
+        &format!(
+            "cp /tmp/packages/{file}.minisig {SPOOL}/{name}.minisig && \
+             cp /tmp/packages/{file} {SPOOL}/{name}.part && mv {SPOOL}/{name}.part {SPOOL}/{name}"
+        ),
+    );
+}
+
+#[test]
+fn the_agent_deb_installs_signed_updates_from_the_spool_as_root_and_refuses_bad_ones() {
+    let current = env!("CARGO_PKG_VERSION");
+    let parsed = semver::Version::parse(current).expect("the crate's version");
+    let newer = format!("{}.{}.{}", parsed.major, parsed.minor, parsed.patch + 1);
+    let newest = format!("{}.{}.{}", parsed.major, parsed.minor, parsed.patch + 2);
+    let work = tempfile::tempdir().expect("tempdir");
+    let test_key = PathBuf::from(minisign::TEST_KEY);
+    let stranger = minisign::stranger_key(work.path()).unwrap_or_else(|e| panic!("{e}"));
+
+    let first = agent_deb(&work.path().join("first"), current);
+    let update = agent_deb(&work.path().join("update"), &newer);
+    sign_deb(&update, &test_key, &newer);
+    // The refused ones: another key's signature; a file cut short under a good signature; the
+    // first version again (a downgrade); a file signed as a newer deb that dpkg cannot read.
+    let bad_key = agent_deb(&work.path().join("bad-key"), &newest);
+    sign_deb(&bad_key, &stranger, &newest);
+    let truncated = work.path().join("truncated.deb");
+    std::fs::copy(&bad_key, &truncated).expect("copy");
+    sign_deb(&truncated, &test_key, &newest);
+    let len = std::fs::metadata(&truncated).expect("size").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&truncated)
+        .and_then(|f| f.set_len(len / 2))
+        .expect("cut short");
+    let downgrade = work.path().join("downgrade.deb");
+    std::fs::copy(&first, &downgrade).expect("copy");
+    sign_deb(&downgrade, &test_key, current);
+    let not_a_deb = work.path().join("not-a-deb.deb");
+    std::fs::write(&not_a_deb, b"signed, but no Debian package").expect("write");
+    sign_deb(&not_a_deb, &test_key, &newest);
+
+    // systemd's own units (sysinit.target, paths.target) for systemd-analyze verify.
+    let root = Root::new(&["systemd"]);
+    std::fs::create_dir_all(root.path("/tmp/packages")).expect("mkdir");
+    let copy_in = |from: &Path, name: &str| {
+        std::fs::copy(from, root.path("/tmp/packages").join(name)).expect("copy in");
+        let sig = PathBuf::from(format!("{}.minisig", from.display()));
+        if sig.is_file() {
+            std::fs::copy(
+                &sig,
+                root.path("/tmp/packages").join(format!("{name}.minisig")),
+            )
+            .expect("copy in");
+        }
+    };
+    copy_in(&first, "first.deb");
+    copy_in(&update, "update.deb");
+    copy_in(&bad_key, "bad-key.deb");
+    copy_in(&truncated, "truncated.deb");
+    copy_in(&downgrade, "downgrade.deb");
+    copy_in(&not_a_deb, "not-a-deb.deb");
+    root.ok(
+        "root",
+        "chmod -R a+rX /tmp/packages && apt-get install -y -q --no-install-recommends \
+         /tmp/packages/first.deb >/dev/null",
+    );
+    assert_eq!(installed_version(&root), current);
+
+    // The spool: anyone may drop files, nobody may list it or touch another's files.
+    let mode = root.ok("root", &format!("stat -c '%U %G %a' {SPOOL}"));
+    assert_eq!(
+        mode.trim(),
+        "root root 1733",
+        "the postinst makes the spool"
+    );
+    for unit in ["worktrace-update.path", "worktrace-update.service"] {
+        assert!(
+            root.path(&format!("/lib/systemd/system/{unit}")).is_file(),
+            "{unit}"
+        );
+        common::succeeds(
+            Command::new("systemd-analyze")
+                .arg(format!("--root={}", root.dir.path().display()))
+                .args(["verify", &format!("/lib/systemd/system/{unit}")]),
+            &format!("systemd-analyze verify {unit}"),
+        );
+    }
+    let path_unit = std::fs::read_to_string(root.path("/lib/systemd/system/worktrace-update.path"))
+        .expect("the path unit");
+    assert!(
+        path_unit.contains(&format!("PathExistsGlob={SPOOL}/*.deb")),
+        "the path unit watches the spool: {path_unit}"
+    );
+
+    // The employee's data before the update.
+    root.ok("root", "useradd --create-home alice");
+    root.ok("alice", "worktrace clock-in && worktrace clock-out");
+    let before = root.ok("alice", "worktrace verify");
+    let listed = root.sh("alice", &format!("ls {SPOOL}"));
+    assert!(!listed.status.success(), "a user cannot list the spool");
+
+    // A signed newer package, left by the user, installed by root.
+    drop_in_spool(&root, "update.deb", "aaaa.deb");
+    let applied = root.ok("root", &format!("worktrace update apply-spool {SPOOL}"));
+    assert!(
+        applied.contains(&format!(
+            "aaaa.deb (release {newer}): installed with dpkg -i (was {current})"
+        )),
+        "the applier says what it installed: {applied}"
+    );
+    assert_eq!(installed_version(&root), newer, "dpkg has the new version");
+    assert_eq!(
+        root.ok("alice", "worktrace --version").trim(),
+        format!("worktrace {newer}"),
+        "the installed program is the new one"
+    );
+    assert_eq!(
+        root.ok("alice", "worktrace verify"),
+        before,
+        "the employee's records are all there"
+    );
+    let spooled = root.ok("root", &format!("ls -A {SPOOL}"));
+    assert_eq!(
+        spooled.trim(),
+        "results.json",
+        "the package is out of the spool: {spooled}"
+    );
+    // What the agents read (by name: they cannot list the folder), written by root.
+    let results: serde_json::Value =
+        serde_json::from_str(&root.ok("alice", &format!("cat {SPOOL}/results.json")))
+            .expect("results are JSON");
+    assert_eq!(results[0]["version"], newer.as_str(), "{results}");
+    assert_eq!(results[0]["ok"], true, "{results}");
+    assert_eq!(
+        root.ok("root", &format!("stat -c '%U %a' {SPOOL}/results.json"))
+            .trim(),
+        "root 644"
+    );
+    assert!(
+        !root
+            .sh("alice", &format!("rm -f {SPOOL}/results.json"))
+            .status
+            .success(),
+        "a user cannot remove root's results"
+    );
+
+    // Each refused with its own line; the installed version stays.
+    drop_in_spool(&root, "bad-key.deb", "b1.deb");
+    drop_in_spool(&root, "truncated.deb", "b2.deb");
+    drop_in_spool(&root, "downgrade.deb", "b3.deb");
+    drop_in_spool(&root, "not-a-deb.deb", "b4.deb");
+    let refused = root.ok("root", &format!("worktrace update apply-spool {SPOOL}"));
+    let line = |name: &str| {
+        refused
+            .lines()
+            .find(|l| l.contains(&format!("refused {name} ")))
+            .unwrap_or_else(|| panic!("a line refusing {name}: {refused}"))
+            .to_owned()
+    };
+    let stays = format!("{newer} stays installed");
+    for (name, why) in [
+        ("b1.deb", "does not match its signature"),
+        ("b2.deb", "does not match its signature"),
+        ("b3.deb", "older than the installed"),
+        ("b4.deb", "dpkg -i ended with"),
+    ] {
+        let l = line(name);
+        assert!(l.contains(why) && l.contains(&stays), "{name}: {l}");
+    }
+    assert_eq!(
+        installed_version(&root),
+        newer,
+        "every bad one left the installed version"
+    );
+    assert_eq!(
+        root.ok("alice", "worktrace --version").trim(),
+        format!("worktrace {newer}")
+    );
+    let spooled = root.ok("root", &format!("ls -A {SPOOL}"));
+    assert_eq!(
+        spooled.trim(),
+        "results.json",
+        "refused files are removed too: {spooled}"
+    );
+
+    // Safe to run often: nothing spooled, nothing done, nothing written.
+    let results_before = std::fs::read(root.path(&format!("{SPOOL}/results.json"))).expect("read");
+    let idle = root.ok("root", &format!("worktrace update apply-spool {SPOOL}"));
+    assert!(idle.trim().is_empty(), "an idle run says nothing: {idle}");
+    assert_eq!(
+        std::fs::read(root.path(&format!("{SPOOL}/results.json"))).expect("read"),
+        results_before,
+        "an idle run writes nothing"
     );
 }

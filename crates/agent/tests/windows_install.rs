@@ -1,8 +1,11 @@
 //! The Windows installer under Wine: the MSI that `scripts/package-msi.sh` builds with wixl
 //! from the Windows builds of `worktrace.exe` and `worktrace-tray.exe`, installed silently by
 //! Wine's real `msiexec` the way IT deploys it (`/qn SERVER_URL=… ENROLLMENT_TOKEN=…`), then
-//! upgraded in place, refused as a downgrade, removed keeping the employee's data, and removed
-//! with `REMOVE_DATA=1` taking it.
+//! upgraded in place by the system's update applier (`worktrace.exe update apply-spool`, run
+//! directly: the scheduled task that runs it as SYSTEM cannot be made under Wine, whose
+//! schtasks lacks `/RU` and `/SC`) from a signed newer MSI left in the spool, which refuses a
+//! badly signed one and a downgrade; refused as a downgrade by msiexec, removed keeping the
+//! employee's data, and removed with `REMOVE_DATA=1` taking it.
 //!
 //! Not exercised here (Wine has no such thing): Group Policy or Intune pushing the MSI, a
 //! second Windows account on the same PC, and the tray started by a real login (the test reads
@@ -18,12 +21,15 @@ use std::time::Duration;
 use common::windows::how_it_ended;
 use company::{active_of, window, Company, MIN, T0};
 use worktrace_store::{DayClock, Store};
+use worktrace_testkit::minisign;
 use worktrace_testkit::wine::{self, WinePrefix};
 
 /// How long `msiexec` or one `worktrace.exe` command may take under Wine on a busy machine.
 const PATIENCE: Duration = Duration::from_secs(180);
 /// Where the MSI installs the agent, as Windows names it.
 const INSTALLED: &str = r"C:\Program Files\Worktrace\worktrace.exe";
+/// The spool the MSI makes, where agents leave updates for the system.
+const SPOOL: &str = r"C:\ProgramData\Worktrace\updates";
 
 /// Builds the MSI of the given version from the Windows builds next to this test's agent.
 /// A self-signed code-signing certificate and its key (PEM), made with openssl, as a company
@@ -65,7 +71,18 @@ fn build_msi(out_dir: &Path, version: &str, signing: Option<&(PathBuf, PathBuf)>
         .expect("the Windows build of worktrace");
     wine::windows_binary(env!("CARGO_BIN_EXE_worktrace").as_ref(), "worktrace-tray")
         .expect("the Windows build of worktrace-tray (make windows)");
-    let bin = exe.parent().expect("a folder");
+    // The programs of this version: worktrace.exe stamped with it, as a release is.
+    let bin = out_dir.join(format!("bin-{version}"));
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let built = std::fs::read(&exe).expect("the Windows build");
+    let stamped = worktrace_agent::version::stamp(&built, version).expect("stamps");
+    std::fs::write(bin.join("worktrace.exe"), stamped).expect("write");
+    std::fs::copy(
+        exe.with_file_name("worktrace-tray.exe"),
+        bin.join("worktrace-tray.exe"),
+    )
+    .expect("copy the tray");
+    let bin = bin.as_path();
     let msi = out_dir.join(format!("worktrace-{version}-x64.msi"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-msi.sh");
     let mut build = Command::new(&script);
@@ -144,6 +161,29 @@ fn installed_versions(prefix: &WinePrefix) -> Vec<String> {
                 .map(|v| v.trim().to_owned())
         })
         .collect()
+}
+
+/// Signs `msi` as the Windows MSI release `version` with the secret key `key`, into
+/// `MSI.minisig`.
+fn sign_msi(msi: &Path, key: &Path, version: &str) {
+    let platform = worktrace_domain::update::platform("windows", "x86_64");
+    minisign::sign(
+        msi,
+        key,
+        &format!("worktrace-release {platform} msi {version}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Leaves `msi` and its signature in the prefix's spool as `name`, as a user's agent does.
+fn spool(prefix: &WinePrefix, msi: &Path, name: &str) {
+    let dir = on_linux(prefix, SPOOL);
+    std::fs::copy(
+        format!("{}.minisig", msi.display()),
+        dir.join(format!("{name}.minisig")),
+    )
+    .expect("spool the signature");
+    std::fs::copy(msi, dir.join(name)).expect("spool the MSI");
 }
 
 fn append(database: &Path, minutes_in: i64, minutes: i64) {
@@ -250,9 +290,42 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
         "enrolled and uploaded"
     );
 
-    // Upgrade in place without the properties: the settings, the enrollment and the data stay.
-    let out = msiexec(&prefix, &["/i", &on_z(&v2), "/qn"]);
-    assert!(out.status.success(), "upgrade: {}", how_it_ended(&out));
+    // Upgrade in place by the system's applier, from a signed MSI a user's agent left in the
+    // spool (msiexec without the properties): the settings, the enrollment and the data stay.
+    assert!(
+        on_linux(&prefix, SPOOL).is_dir(),
+        "the MSI makes the spool folder"
+    );
+    let test_key = PathBuf::from(minisign::TEST_KEY);
+    sign_msi(&v2, &test_key, "0.1.1");
+    spool(&prefix, &v2, "update.msi");
+    let applied = installed(&prefix, &["update", "apply-spool", SPOOL]);
+    assert!(
+        applied.contains("update.msi (release 0.1.1): installed with msiexec /i")
+            && applied.contains("(was 0.1.0)"),
+        "the applier installs the signed newer MSI: {applied}"
+    );
+    // The applier runs from the installed worktrace.exe, which msiexec is replacing: it answers
+    // 3010 and the new file takes its place at the next restart of Windows. Wine's restart of
+    // a prefix is its next start once every program of it has ended (wineboot then carries out
+    // the pending renames, as Windows does when it starts).
+    assert!(
+        applied.contains("Windows must restart to finish"),
+        "the applier says the update finishes at the next restart: {applied}"
+    );
+    prefix
+        .wait_idle(PATIENCE)
+        .unwrap_or_else(|e| panic!("the prefix ends its programs: {e}"));
+    assert_eq!(
+        installed(&prefix, &["--version"]).trim(),
+        "worktrace 0.1.1",
+        "the new worktrace.exe is installed"
+    );
+    let left: Vec<String> = std::fs::read_dir(on_linux(&prefix, SPOOL))
+        .expect("the spool")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["results.json"], "the MSI is out of the spool");
     assert_eq!(
         installed_versions(&prefix),
         ["0.1.1"],
@@ -287,6 +360,30 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
         verified.first_broken.is_none(),
         "the chain is intact across the upgrade"
     );
+
+    // Through the spool, a badly signed MSI and an older one are refused; 0.1.1 stays.
+    let stranger = minisign::stranger_key(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let bad = dir.path().join("bad-signature.msi");
+    std::fs::copy(&v2, &bad).expect("copy");
+    sign_msi(&bad, &stranger, "0.1.2");
+    sign_msi(&v1, &test_key, "0.1.0");
+    spool(&prefix, &bad, "a-bad-signature.msi");
+    spool(&prefix, &v1, "b-older.msi");
+    let refused = installed(&prefix, &["update", "apply-spool", SPOOL]);
+    for (name, why) in [
+        ("a-bad-signature.msi", "does not match its signature"),
+        ("b-older.msi", "older than the installed 0.1.1"),
+    ] {
+        assert!(
+            refused
+                .lines()
+                .any(|l| l.contains(&format!("refused {name} "))
+                    && l.contains(why)
+                    && l.contains("0.1.1 stays installed")),
+            "{name} is refused ({why}): {refused}"
+        );
+    }
+    assert_eq!(installed_versions(&prefix), ["0.1.1"], "still 0.1.1");
 
     // An older MSI is refused and changes nothing.
     let out = msiexec(&prefix, &["/i", &on_z(&v1), "/qn"]);

@@ -7,10 +7,19 @@
 //! installs it at a safe moment: no export incident open, inside the policy's update window,
 //! after everything is saved ([`Updater`], [`apply`]). A refused release is remembered and
 //! reported, never fetched again; the running agent goes on either way.
+//!
+//! An agent installed by its package (`deb`, `msi`) cannot install a package itself (it runs
+//! as the user): it leaves the verified release in the machine-wide spool ([`spool`]) and
+//! reports that it waits for the system, whose applier ([`applier`], run as root or SYSTEM)
+//! checks it again and installs it; the agent reads and reports the applier's result at its
+//! next checks ([`package_step`]).
 
+pub mod applier;
 pub mod download;
 pub mod install;
+pub mod spool;
 pub mod state;
+pub mod task;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +33,7 @@ use worktrace_store::Store;
 use crate::clock::Clock;
 use crate::settings::Settings;
 use crate::sync::{self, Client, SecretCache};
-use state::UpdateState;
+use state::{Spooled, UpdateState};
 
 /// `os-arch` of this build, as releases name their platform.
 pub fn this_platform() -> String {
@@ -174,11 +183,13 @@ impl Updater {
             }
         };
         let dir = download::updates_dir(&settings.data_dir);
-        let Some(offer) = offer else {
+        let Some(mut offer) = offer else {
             download::clear(&dir);
             *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = None;
             return;
         };
+        // One spelling of the hash for every comparison and everything remembered.
+        offer.sha256.make_ascii_lowercase();
         if self.mode == Updates::Report {
             if self.said_offered.as_deref() != Some(offer.version.as_str()) {
                 tracing::warn!(
@@ -199,6 +210,22 @@ impl Updater {
             return;
         }
         let pin = policy.pin.as_deref();
+        if self.package != Package::Exe {
+            let spool_dir = spool::dir();
+            self.poll_package(
+                &client,
+                &secret,
+                &offer,
+                (&dir, &spool_dir),
+                pin,
+                &mut saved,
+                now,
+            );
+            if let Err(e) = saved.save(&settings.data_dir) {
+                tracing::warn!("cannot save the update state: {e}");
+            }
+            return;
+        }
         match self.take(&client, &secret, &offer, &dir, pin) {
             Ok(ready) => {
                 tracing::warn!(
@@ -208,26 +235,87 @@ impl Updater {
                 );
                 *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = Some(ready);
             }
-            Err(Outcome::Refused(message)) => {
+            Err(outcome) => not_taken(outcome, &offer, &dir, &mut saved, now()),
+        }
+        if let Err(e) = saved.save(&settings.data_dir) {
+            tracing::warn!("cannot save the update state: {e}");
+        }
+    }
+
+    /// An agent installed by its package: the offered release is downloaded, verified and left
+    /// in the spool for the system's applier, whose result is read at the next checks.
+    #[allow(clippy::too_many_arguments)]
+    fn poll_package(
+        &self,
+        client: &Client,
+        secret: &crate::secret::DeviceSecret,
+        offer: &UpdateOffer,
+        (dir, spool_dir): (&Path, &Path),
+        pin: Option<&str>,
+        saved: &mut UpdateState,
+        now: Clock,
+    ) {
+        let sha = offer.sha256.as_str();
+        let result = spool::result_of(spool_dir, sha);
+        let waiting = spool::waiting(spool_dir, sha, self.package);
+        match package_step(saved, &offer.version, sha, result.as_ref(), waiting) {
+            PackageStep::Nothing => {}
+            PackageStep::Installed(r) => {
+                tracing::warn!(
+                    version = %offer.version,
+                    "the system installed update {}: {}; it runs from the agent's next start",
+                    offer.version,
+                    r.message
+                );
+                saved.problem = None;
+                saved.spooled = None;
+                saved.installed = Some((offer.version.clone(), now()));
+                download::clear(dir);
+            }
+            PackageStep::Refused(r) => {
+                let message = format!("the system refused to install it: {}", r.message);
                 tracing::warn!(
                     version = %offer.version,
                     "update to {} refused: {message}; this version goes on",
                     offer.version
                 );
-                saved.refuse(&offer.sha256, &offer.version, &message, now());
-                download::clear(&dir);
+                saved.spooled = None;
+                saved.refuse(sha, &offer.version, &message, now());
+                download::clear(dir);
             }
-            Err(Outcome::Later(message)) => {
-                tracing::warn!(
-                    version = %offer.version,
-                    "update to {} not downloaded yet: {message}",
-                    offer.version
-                );
-                saved.note_problem(&offer.version, &message, now());
-            }
-        }
-        if let Err(e) = saved.save(&settings.data_dir) {
-            tracing::warn!("cannot save the update state: {e}");
+            PackageStep::Spool => match self.take(client, secret, offer, dir, pin) {
+                Ok(ready) => {
+                    match spool::put(spool_dir, &ready.file, &offer.signature, sha, self.package) {
+                        Ok(placed) => {
+                            let message = format!(
+                                "downloaded and verified; waiting for the system to install it \
+                                 ({})",
+                                placed.display()
+                            );
+                            tracing::warn!(
+                                version = %ready.version,
+                                "update {}: {message}",
+                                ready.version
+                            );
+                            saved.spooled = Some(Spooled {
+                                sha256: sha.to_owned(),
+                                version: ready.version.clone(),
+                                at: now(),
+                            });
+                            saved.note_problem(&ready.version, &message, now());
+                        }
+                        Err(e) => {
+                            tracing::warn!(
+                                version = %ready.version,
+                                "update {} is verified but not handed to the system: {e}",
+                                ready.version
+                            );
+                            saved.note_problem(&ready.version, &e.to_string(), now());
+                        }
+                    }
+                }
+                Err(outcome) => not_taken(outcome, offer, dir, saved, now()),
+            },
         }
     }
 
@@ -240,11 +328,10 @@ impl Updater {
         dir: &Path,
         pin: Option<&str>,
     ) -> Result<Ready, Outcome> {
-        if self.package != Package::Exe {
+        if self.package != Package::Exe && spool::system_package() != Some(self.package) {
             return Err(Outcome::Refused(format!(
-                "this agent was installed by its {} package, and installing {} updates is not \
-                 built yet; update it with the package (see docs/deployment.md)",
-                self.package.name(),
+                "this agent was installed by its {} package, which this system does not install \
+                 updates of; update it with the package (see docs/deployment.md)",
                 self.package.name()
             )));
         }
@@ -275,11 +362,85 @@ impl Updater {
     }
 }
 
+/// What an agent installed by its package does with the release offered (SHA-256 `sha256`),
+/// given what it remembers, the applier's newest result for that file, and whether the file
+/// still waits in the spool. A result older than this agent's own spooling of the file is of
+/// an earlier try (another user's agent may have spooled the same file).
+///
+/// ```text
+/// the system installed the offered version already             → Nothing
+/// a result for the file: ok / refused                           → Installed / Refused
+/// spooled it, no newer result, still in the spool               → Nothing (waiting)
+/// spooled it, no newer result, gone from the spool (or never)   → Spool (again)
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageStep {
+    Nothing,
+    Spool,
+    Installed(spool::SpoolResult),
+    Refused(spool::SpoolResult),
+}
+
+pub fn package_step(
+    saved: &UpdateState,
+    version: &str,
+    sha256: &str,
+    result: Option<&spool::SpoolResult>,
+    waiting: bool,
+) -> PackageStep {
+    if saved.installed.as_ref().is_some_and(|(v, _)| v == version) {
+        return PackageStep::Nothing;
+    }
+    let ours = saved.spooled.as_ref().filter(|s| s.sha256 == sha256);
+    match result {
+        Some(r) if ours.is_none_or(|s| r.at >= s.at) => {
+            if r.ok {
+                PackageStep::Installed(r.clone())
+            } else {
+                PackageStep::Refused(r.clone())
+            }
+        }
+        _ if ours.is_some() && waiting => PackageStep::Nothing,
+        _ => PackageStep::Spool,
+    }
+}
+
 enum Outcome {
     /// Never this file: remembered and reported.
     Refused(String),
     /// Not now: the next check tries again.
     Later(String),
+}
+
+/// Logs why the offered release was not taken and remembers it: a refused file is never
+/// downloaded again (and what was downloaded of it is removed); a passing problem is reported
+/// until the next check tries again.
+fn not_taken(
+    outcome: Outcome,
+    offer: &UpdateOffer,
+    dir: &Path,
+    saved: &mut UpdateState,
+    at: Millis,
+) {
+    match outcome {
+        Outcome::Refused(message) => {
+            tracing::warn!(
+                version = %offer.version,
+                "update to {} refused: {message}; this version goes on",
+                offer.version
+            );
+            saved.refuse(&offer.sha256, &offer.version, &message, at);
+            download::clear(dir);
+        }
+        Outcome::Later(message) => {
+            tracing::warn!(
+                version = %offer.version,
+                "update to {} not downloaded yet: {message}",
+                offer.version
+            );
+            saved.note_problem(&offer.version, &message, at);
+        }
+    }
 }
 
 /// Installs `ready` in place of the running executable once the engine saved everything, and
@@ -315,4 +476,67 @@ pub fn apply(ready: &Ready, settings: &Settings, now: Millis) -> anyhow::Error {
     }
     download::clear(&download::updates_dir(&settings.data_dir));
     anyhow::Error::new(install::restart(&exe)).context("cannot start the agent again")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spool::SpoolResult;
+
+    fn result(ok: bool, at: Millis) -> SpoolResult {
+        SpoolResult {
+            sha256: "aa".into(),
+            version: Some("0.2.0".into()),
+            ok,
+            message: "m".into(),
+            at,
+        }
+    }
+
+    #[test]
+    fn a_package_agent_spools_waits_and_reports_what_the_system_did() {
+        let fresh = UpdateState::default();
+        let spooled = UpdateState {
+            spooled: Some(Spooled {
+                sha256: "aa".into(),
+                version: "0.2.0".into(),
+                at: 10,
+            }),
+            ..UpdateState::default()
+        };
+        let step = |saved: &UpdateState, r: Option<SpoolResult>, waiting: bool| {
+            package_step(saved, "0.2.0", "aa", r.as_ref(), waiting)
+        };
+        // An offered release goes to the spool, not into place: the agent cannot install it.
+        assert_eq!(step(&fresh, None, false), PackageStep::Spool);
+        assert_eq!(step(&spooled, None, true), PackageStep::Nothing, "it waits");
+        assert_eq!(
+            step(&spooled, None, false),
+            PackageStep::Spool,
+            "taken out of the spool without a result: spooled again"
+        );
+        assert_eq!(
+            step(&spooled, Some(result(true, 11)), false),
+            PackageStep::Installed(result(true, 11))
+        );
+        assert_eq!(
+            step(&spooled, Some(result(false, 11)), false),
+            PackageStep::Refused(result(false, 11))
+        );
+        assert_eq!(
+            step(&spooled, Some(result(false, 9)), true),
+            PackageStep::Nothing,
+            "a result from before this agent spooled it is of an earlier try"
+        );
+        assert_eq!(
+            step(&fresh, Some(result(true, 9)), false),
+            PackageStep::Installed(result(true, 9)),
+            "another user's agent spooled the same file and the system installed it"
+        );
+        let installed = UpdateState {
+            installed: Some(("0.2.0".into(), 12)),
+            ..UpdateState::default()
+        };
+        assert_eq!(step(&installed, None, false), PackageStep::Nothing);
+    }
 }

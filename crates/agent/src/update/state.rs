@@ -1,6 +1,7 @@
 //! What the agent remembers of its updates between runs (`update.json` beside the database):
 //! the releases it refused (so a bad one is not fetched again at every check), the problem it
-//! reports to the server until an update works, and the update it is installing.
+//! reports to the server until an update works, the update it is installing, and the package
+//! it left in the spool for the system to install.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,14 @@ pub struct Installing {
     pub at: Millis,
 }
 
+/// A verified `deb` or `msi` release left in the spool ([`super::spool`]) for the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spooled {
+    pub sha256: String,
+    pub version: String,
+    pub at: Millis,
+}
+
 /// `update.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -39,8 +48,11 @@ pub struct UpdateState {
     /// Sent with every check until an update works.
     pub problem: Option<UpdateProblem>,
     pub installing: Option<Installing>,
-    /// The last update that worked: (version, when it first started).
+    /// The last update that worked: (version, when it first started, or when the system
+    /// said it installed it).
     pub installed: Option<(String, Millis)>,
+    /// The package waiting in the spool for the system to install it.
+    pub spooled: Option<Spooled>,
 }
 
 impl UpdateState {
