@@ -309,6 +309,7 @@ impl Client {
         resp: reqwest::blocking::Response,
     ) -> Result<T, SyncError> {
         let status = resp.status();
+        let retry_after_secs = retry_after_secs(resp.headers());
         let text = resp.text().map_err(|e| self.unreachable(&e))?;
         if status.is_success() {
             return serde_json::from_str(&text).map_err(|e| SyncError::BadAnswer(e.to_string()));
@@ -335,15 +336,51 @@ impl Client {
         Err(match status.as_u16() {
             401 if code == "device_revoked" => SyncError::Revoked(message),
             401 | 403 => SyncError::Unauthorized { code, message },
-            s @ 400..=499 => SyncError::Rejected { status: s, message },
-            s => SyncError::Server { status: s, message },
+            s @ 400..=499 => SyncError::Rejected {
+                status: s,
+                message,
+                retry_after_secs,
+            },
+            s => SyncError::Server {
+                status: s,
+                message,
+                retry_after_secs,
+            },
         })
     }
+}
+
+/// A `Retry-After` of delta-seconds (what the Worktrace server sends). The HTTP-date form is
+/// not read: the agent's own backoff applies then.
+fn retry_after_secs(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_seconds_only() {
+        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after_secs(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static(" 5 "));
+        assert_eq!(retry_after_secs(&headers), Some(5));
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after_secs(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("-3"));
+        assert_eq!(retry_after_secs(&headers), None);
+    }
 
     #[test]
     fn server_addresses_are_checked() {
