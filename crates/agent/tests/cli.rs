@@ -222,3 +222,63 @@ fn remove_data_asks_first_then_removes_the_users_data() {
     assert!(again.contains("no Worktrace data"), "{again}");
     assert!(!env.data_dir().exists(), "and stays gone");
 }
+
+/// A request is waited for only while an agent can answer it: when the agent stops before
+/// taking it, the command carries it out itself; an agent that holds the lock but never takes
+/// it is called stuck after 10 s, and the request is withdrawn so that it never happens later.
+#[test]
+fn a_request_to_an_agent_that_stops_or_hangs_is_carried_out_once_or_withdrawn() {
+    use std::process::Stdio;
+    use std::time::Duration;
+    use worktrace_agent::lock::AgentLock;
+
+    let env = Env::new("", None);
+    assert!(env.ok(&["status"]).contains("Clocked out"));
+    let lock_path = env.data_dir().join("agent.lock");
+    let db = rusqlite::Connection::open(env.database()).expect("the database");
+    let waiting = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM commands WHERE taken = 0", [], |r| {
+            r.get(0)
+        })
+        .expect("count the queued requests")
+    };
+
+    // This test holds the agent lock, as a running agent would, and stops "running" while the
+    // command waits.
+    let lock = AgentLock::acquire(&lock_path).expect("the agent lock");
+    let clock_in = env
+        .command(&["clock-in"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("worktrace clock-in");
+    common::wait_for(Duration::from_secs(60), "the request is queued", || {
+        waiting(&db) == 1
+    });
+    drop(lock);
+    let out = clock_in.wait_with_output().expect("clock-in ends");
+    assert!(
+        out.status.success(),
+        "carried out by the command itself: {}",
+        stderr_of(&out)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "clocked in");
+    assert!(env.ok(&["status"]).contains("Clocked in since"));
+    assert_eq!(waiting(&db), 0, "the queued request was withdrawn");
+
+    // Held and never answered: a stuck agent.
+    let lock = AgentLock::acquire(&lock_path).expect("the agent lock");
+    let out = env.output(&["clock-out"]);
+    assert!(!out.status.success(), "a stuck agent is an error");
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("did not take the request within 10 s") && err.contains("worktrace status"),
+        "says what happened and what to check: {err}"
+    );
+    assert_eq!(waiting(&db), 0, "nothing is left for the agent to do later");
+    drop(lock);
+    assert!(
+        env.ok(&["status"]).contains("Clocked in since"),
+        "the withdrawn clock-out never happened"
+    );
+}

@@ -482,6 +482,11 @@ fn titles_leave_the_pc_only_when_the_policy_says_so() {
     );
 
     company.set_org_policy(r#"{"upload": {"titles": true}}"#);
+    // The new policy comes back with the next upload's answer; switching windows ends the
+    // span in front, which gives the agent something to upload (with nothing to send, an idle
+    // PC learns it with its next presence, within 5 minutes).
+    x.activate(&beta).expect("focus beta");
+    x.input().expect("input");
     let policy_file = pc.env.data_dir().join("server-policy.json");
     wait_for(
         Duration::from_secs(30),
@@ -491,7 +496,6 @@ fn titles_leave_the_pc_only_when_the_policy_says_so() {
                 .is_ok_and(|p| p.contains("\"titles\":true") || p.contains("\"titles\": true"))
         },
     );
-    x.activate(&beta).expect("focus beta");
     x.input().expect("input");
     wait_for(
         Duration::from_secs(30),
