@@ -8,14 +8,14 @@ mod pc;
 
 use std::io::Read;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use company::{active_of, dashboard, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD, T0};
 use pc::{Keyring, Pc};
+use worktrace_testkit::server::{self, ServerProcess};
 
 /// A TCP proxy in front of the server that can swallow the server's answer to one request,
 /// as a network failure after the server committed would.
@@ -123,163 +123,6 @@ fn a_lost_acknowledgement_is_resent_as_the_same_batch_on(backend: Backend) {
         sent.contains("# batch 1 ") && sent.contains("sent again"),
         "the log says batch 1 was sent twice: {sent}"
     );
-}
-
-/// The real `worktrace-server` binary. `cargo test` builds only this package's binaries, so
-/// the server's is built here through cargo (a no-op when it is up to date).
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    // <target>/<profile>/deps/sync-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps");
-    let target = profile_dir.parent().expect("a target directory");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "worktrace-server",
-            "--bin",
-            "worktrace-server",
-        ])
-        .env("CARGO_TARGET_DIR", target)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if profile_dir.file_name().is_some_and(|p| p == "release") {
-        cargo.arg("--release");
-    }
-    let status = cargo
-        .status()
-        .expect("cargo builds the server binary for this test");
-    assert!(status.success(), "building worktrace-server failed");
-    let bin = profile_dir.join("worktrace-server");
-    assert!(bin.exists(), "{} was built", bin.display());
-    bin
-}
-
-/// A `worktrace-server serve` process on a fixed port over one data directory.
-struct ServerProcess {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl ServerProcess {
-    fn new() -> ServerProcess {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        ServerProcess {
-            bin: server_binary(),
-            dir: tempfile::tempdir().expect("data dir"),
-            port,
-            child: None,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn admin(&self, args: &[&str], stdin: &str) -> String {
-        use std::io::Write;
-        let mut child = Command::new(&self.bin)
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .arg("admin")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("worktrace-server admin");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin");
-        let out = child.wait_with_output().expect("wait");
-        assert!(
-            out.status.success(),
-            "admin {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Starts `serve` and waits until it answers; started again, once the port is free, when
-    /// it exits because the port is still held by the process killed before.
-    fn start(&mut self) {
-        assert!(self.child.is_none(), "not running");
-        let until = Instant::now() + Duration::from_secs(60);
-        loop {
-            let mut child = Command::new(&self.bin)
-                .arg("--data-dir")
-                .arg(self.dir.path())
-                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-                // The records are dated in March 2025: keep them whatever today's date.
-                .args(["--retention-days", "36500"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("worktrace-server serve");
-            while !matches!(child.try_wait(), Ok(Some(_))) {
-                let up = reqwest::blocking::get(format!("{}/healthz", self.url()))
-                    .is_ok_and(|r| r.status().is_success());
-                if up {
-                    self.child = Some(child);
-                    return;
-                }
-                if Instant::now() >= until {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "worktrace-server did not answer on port {} within 60 s",
-                        self.port
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = child.wait();
-            while TcpListener::bind(("127.0.0.1", self.port)).is_err() {
-                assert!(
-                    Instant::now() < until,
-                    "port {} was still held 60 s after the server was started",
-                    self.port
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    /// The process id, for the proxy that kills it.
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
-    }
-
-    /// Reaps the process after the proxy killed it.
-    fn reap(&mut self) {
-        let mut child = self.child.take().expect("was running");
-        let status = child.wait().expect("wait");
-        assert!(
-            status.code().is_none(),
-            "the server died of the signal, not by exiting: {status:?}"
-        );
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// When the proxy kills the server during the next upload.
@@ -401,7 +244,14 @@ impl KillProxy {
 #[test]
 fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
     let keyring = Keyring::start();
-    let mut server = ServerProcess::new();
+    let bin = server::built_binary(
+        &std::env::current_exe().expect("the test's path"),
+        env!("CARGO"),
+        env!("CARGO_MANIFEST_DIR"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The records are dated in March 2025: keep them whatever today's date.
+    let mut server = ServerProcess::new(bin).args(["--retention-days", "36500"]);
     server.admin(
         &[
             "create-admin",
@@ -412,15 +262,15 @@ fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
             "--name",
             "Ada",
         ],
-        &format!("{PASSWORD}\n"),
+        Some(&format!("{PASSWORD}\n")),
     );
     server.admin(
         &["add-user", "--email", "anna@acme.test", "--name", "Anna"],
-        "",
+        None,
     );
-    let token = server.admin(&["enrollment-token", "--email", "anna@acme.test"], "");
-    server.start();
-    let proxy = KillProxy::start(format!("127.0.0.1:{}", server.port).parse().expect("addr"));
+    let token = server.admin(&["enrollment-token", "--email", "anna@acme.test"], None);
+    server.start().unwrap_or_else(|e| panic!("{e}"));
+    let proxy = KillProxy::start(server.addr());
     let pc = Pc::new(&keyring);
     pc.enroll(&proxy.url(), &token);
     let day_path = |server: &ServerProcess| {
@@ -458,8 +308,12 @@ fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
             err.contains("cannot reach the server") || err.contains("failed"),
             "{at:?}: the PC says the upload did not go through: {err}"
         );
-        server.reap();
-        server.start();
+        let status = server.wait();
+        assert!(
+            status.code().is_none(),
+            "{at:?}: the server died of the signal, not by exiting: {status:?}"
+        );
+        server.start().unwrap_or_else(|e| panic!("{e}"));
         let out = pc.ok(&["sync", "--now"]);
         assert!(out.starts_with("sent 1 batches"), "{at:?}: resent: {out}");
         if at == KillAt::BeforeAnswer {

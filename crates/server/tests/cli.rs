@@ -4,52 +4,22 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use common::world::{answer, batch};
 use reqwest::StatusCode;
 use serde_json::json;
+use worktrace_testkit::server::{self, ServerProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_worktrace-server");
 
-fn admin(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("admin")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the binary");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        out.status.success(),
-        "admin {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+fn admin(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    server::admin_ok(Path::new(BIN), dir, args, stdin)
 }
 
-/// Stops the server process if the test fails before it does.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn admin_fails(dir: &Path, args: &[&str]) -> String {
+    server::admin_fails(Path::new(BIN), dir, args)
 }
 
 #[tokio::test]
@@ -127,21 +97,13 @@ async fn admin_commands_and_serve_work_together() {
     let err = admin_fails(d, &["revoke-fleet-token", "--id", "999"]);
     assert!(err.contains("no fleet token 999"), "{err}");
 
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(d)
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
-    let base = line.trim().rsplit(' ').next().expect("address").to_owned();
+    let mut server = ServerProcess::new(BIN)
+        .data_dir_at(d)
+        .listen("127.0.0.1:0")
+        .args(["--log-format", "json"]);
+    server.start().unwrap_or_else(|e| panic!("{e}"));
+    let line = server.printed().to_owned();
+    let base = server.url();
     assert!(
         base.starts_with("http://127.0.0.1:"),
         "prints where it listens: {line}"
@@ -242,14 +204,8 @@ async fn admin_commands_and_serve_work_together() {
         refused.text
     );
 
-    let mut server = server;
-    let pid = server.0.id().to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success(), "SIGTERM sent");
-    let status = server.0.wait().expect("wait for exit");
+    server.signal("TERM").expect("SIGTERM sent");
+    let status = server.wait();
     assert!(
         status.success(),
         "SIGTERM ends the server cleanly: {status}"
@@ -281,23 +237,6 @@ fn a_missing_password_is_a_clear_error() {
         err.contains("standard input"),
         "says where the password goes: {err}"
     );
-}
-
-fn admin_fails(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("admin")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the binary");
-    assert!(
-        !out.status.success(),
-        "admin {args:?} should fail: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[tokio::test]

@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::world::{answer, Answer, World};
 use common::Backend;
@@ -16,6 +15,7 @@ use worktrace_server::model::Actor;
 use worktrace_server::ops;
 use worktrace_server::release::{NewRelease, CHUNK_BYTES};
 use worktrace_testkit::minisign;
+use worktrace_testkit::server;
 
 /// Signs `file` as `comment` with the test key; the signature's text.
 fn sign(file: &Path, comment: &str) -> String {
@@ -277,31 +277,19 @@ async fn releases_postgres() {
 
 const BIN: &str = env!("CARGO_BIN_EXE_worktrace-server");
 
-fn admin(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["admin", "release"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the binary")
+/// `admin release ARGS…` on the data directory.
+fn release_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    std::iter::once("release")
+        .chain(args.iter().copied())
+        .collect()
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = admin(dir, args);
-    assert!(
-        out.status.success(),
-        "admin release {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    server::admin_ok(Path::new(BIN), dir, &release_args(args), None)
 }
 
 fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = admin(dir, args);
-    assert!(!out.status.success(), "admin release {args:?} must fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    server::admin_fails(Path::new(BIN), dir, &release_args(args))
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 use common::world::{test_config, PASSWORD};
 use reqwest::StatusCode;
@@ -13,6 +13,7 @@ use serde_json::json;
 use worktrace_server::http;
 use worktrace_server::ops;
 use worktrace_server::tls::TlsFiles;
+use worktrace_testkit::server::ServerProcess;
 use worktrace_testkit::tls::TestPki;
 
 const BIN: &str = env!("CARGO_BIN_EXE_worktrace-server");
@@ -223,58 +224,30 @@ async fn bad_certificate_or_key_files_stop_the_start_naming_the_file() {
     }
 }
 
-/// Stops the server process if the test fails before it does.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `serve` with these arguments and returns its standard error up to the "listening"
-/// log line, and the address it printed.
-fn serve_until_listening(data: &std::path::Path, args: &[&str]) -> (Running, String, String) {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .arg("serve")
+/// Starts `serve` with these arguments and returns it, its log up to the "listening" line,
+/// and the line it printed with its address.
+fn serve_until_listening(
+    data: &std::path::Path,
+    listen: &str,
+    args: &[&str],
+) -> (ServerProcess, String, String) {
+    let mut server = ServerProcess::new(BIN)
+        .data_dir_at(data)
+        .listen(listen)
         .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
-    let running = Running(child);
-    // Standard error is read to its end, so the server never writes into a closed pipe.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = String::new();
-    for line in rx.iter() {
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("listening") {
-            break;
-        }
-    }
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    (running, log, first.trim().to_owned())
+        .env("RUST_LOG", "info");
+    server.start().unwrap_or_else(|e| panic!("{e}"));
+    let log = server
+        .wait_for_log("listening", Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let printed = server.printed().to_owned();
+    (server, log, printed)
 }
 
 #[tokio::test]
 async fn the_binary_warns_about_plain_http_beyond_loopback_and_serves_https() {
     let dir = tempfile::tempdir().expect("data dir");
-    let (_plain, log, printed) = serve_until_listening(dir.path(), &["--listen", "0.0.0.0:0"]);
+    let (_plain, log, printed) = serve_until_listening(dir.path(), "0.0.0.0:0", &[]);
     assert!(
         printed.contains("http://0.0.0.0:"),
         "prints where: {printed}"
@@ -286,7 +259,7 @@ async fn the_binary_warns_about_plain_http_beyond_loopback_and_serves_https() {
     drop(_plain);
 
     let dir = tempfile::tempdir().expect("data dir");
-    let (_local, log, _) = serve_until_listening(dir.path(), &["--listen", "127.0.0.1:0"]);
+    let (_local, log, _) = serve_until_listening(dir.path(), "127.0.0.1:0", &[]);
     assert!(
         !log.contains("plain HTTP"),
         "loopback needs no warning: {log}"
@@ -299,14 +272,8 @@ async fn the_binary_warns_about_plain_http_beyond_loopback_and_serves_https() {
     let key = pki.server_key.to_str().expect("utf-8 path");
     let (_tls, log, printed) = serve_until_listening(
         dir.path(),
-        &[
-            "--listen",
-            "0.0.0.0:0",
-            "--tls-cert",
-            cert,
-            "--tls-key",
-            key,
-        ],
+        "0.0.0.0:0",
+        &["--tls-cert", cert, "--tls-key", key],
     );
     assert!(!log.contains("plain HTTP"), "HTTPS needs no warning: {log}");
     let port = printed.rsplit(':').next().expect("port");
