@@ -69,6 +69,11 @@ check: deny
 	$(CARGO) test -p worktrace-domain -p worktrace-tracker -p worktrace-store --lib
 
 ## Every check and every test; what CI runs.
+## A test program that runs over TEST_LIMIT seconds (the longest takes about 4 minutes) is
+## stopped and fails the run, so that a test that hangs says so instead of using up CI's time;
+## the test that hung is the one cargo last reported "has been running for over 60 seconds".
+TEST_LIMIT ?= 1200
+test: export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER = timeout --kill-after=30 $(TEST_LIMIT)
 test: deps deny ui ui-check lint check-platforms windows
 	# The server's tests include the fuzzing (batch_fuzz, policy_fuzz, and schema_fuzz, which runs
 	# scripts/schemathesis.sh for about 80 s).

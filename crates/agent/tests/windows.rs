@@ -446,8 +446,6 @@ fn the_windows_agent_keeps_its_secret_in_credential_manager_and_uploads_exactly_
 #[test]
 fn bad_input_on_windows_gets_the_same_clear_errors() {
     let _serial = one_at_a_time();
-    use std::io::BufRead as _;
-
     // A display, so that Wine can make the agent's hidden window (WM_CLOSE stops it).
     let x = XSession::start().expect("a real X display (Xvfb + openbox)");
     let env = WinEnv::new("[agent]\nday_start = \"4 am\"\n", Some(x.display()));
@@ -502,15 +500,19 @@ fn bad_input_on_windows_gets_the_same_clear_errors() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the lock holder");
-    let mut line = String::new();
-    std::io::BufReader::new(holder.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
+    let line = worktrace_testkit::wine::first_line(
+        &mut holder,
+        "the lock holder",
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(line.trim(), "locked", "the other program holds the lock");
     let err = one_line_no_panic(&env.output(&["clock-in"]), "a locked database");
     assert!(err.contains("locked by another program"), "{err}");
+    // Its stdin closed, it lets go of the lock and ends.
     drop(holder.stdin.take());
-    let _ = holder.wait();
+    worktrace_testkit::wine::collect(holder, "the lock holder", Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}"));
     env.ok(&["clock-in"]);
 
     // A second agent on the same data folder is refused and names the first.

@@ -108,9 +108,9 @@ fn wait_until(patience: Duration, what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// Waits for `child` to end (killed after `patience`) and returns its output.
-fn wait_output(mut child: Child, patience: Duration, what: &str) -> Output {
-    wait_until(patience, what, || !matches!(child.try_wait(), Ok(None)));
-    child.wait_with_output().expect("collect the output")
+/// Wine's own processes may hold its pipes open, so they are read without waiting for their end.
+fn wait_output(child: Child, patience: Duration, what: &str) -> Output {
+    wine::collect(child, what, patience).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// The subsystem field of a PE executable's optional header (2: GUI, 3: console).
@@ -167,11 +167,7 @@ fn windows_tray_shows_its_icon_clocks_in_from_its_menu_stays_single_and_quits() 
     let mut first = Some(first);
     wait_until(PATIENCE, "the engine in the tray process to report", || {
         if let Some(Ok(Some(status))) = first.as_mut().map(Child::try_wait) {
-            let out = first
-                .take()
-                .expect("ran")
-                .wait_with_output()
-                .expect("output");
+            let out = wait_output(first.take().expect("ran"), PATIENCE, "worktrace-tray.exe");
             panic!(
                 "worktrace-tray.exe ended at start with {status}: {}",
                 String::from_utf8_lossy(&out.stderr)

@@ -180,6 +180,14 @@ impl WinePrefix {
         let mut boot = prefix.command_without_display("wineboot");
         boot.arg("-i");
         run_to_end(boot, "wineboot -i", BOOT_PATIENCE)?;
+        // wineboot's own process ends before the processes it started have finished laying out
+        // the prefix; a program started meanwhile may fail. One of them that never ends (seen
+        // once on a CI machine: a test waited for ever) is ended, the prefix being laid out.
+        if let Err(e) = prefix.wait_idle(Duration::from_secs(60)) {
+            eprintln!("wine prefix: {e}; ending what wineboot left running (wineserver -k)");
+            prefix.kill_all();
+            prefix.wait_idle(Duration::from_secs(60))?;
+        }
         let mut prefix = prefix;
         prefix.user = prefix.find_user()?;
         let system32 = prefix.drive_c().join("windows/system32");
@@ -290,9 +298,11 @@ impl WinePrefix {
     }
 
     /// Sets a registry value with Wine's `reg add` (e.g. a drive type under
-    /// `HKLM\Software\Wine\Drives`).
+    /// `HKLM\Software\Wine\Drives`). It runs on the prefix's display: the desktop process
+    /// that Wine starts for it may outlive it and serve the next programs, which could not
+    /// make windows on a desktop without one.
     pub fn reg_add(&self, key: &str, name: &str, kind: &str, data: &str) -> Result<()> {
-        let mut cmd = self.command_without_display("reg");
+        let mut cmd = self.command("reg");
         cmd.args(["add", key, "/v", name, "/t", kind, "/d", data, "/f"]);
         let out = run_to_end(cmd, "reg add", Duration::from_secs(60))?;
         if out.status.success() {
@@ -307,7 +317,9 @@ impl WinePrefix {
 
     /// Maps drive `letter` (e.g. `'e'`) to the Linux folder `target` and declares its type as
     /// Wine knows them: `"floppy"` (a removable drive, `DRIVE_REMOVABLE`), `"cdrom"`,
-    /// `"network"` (`DRIVE_REMOTE`) or `"hd"`.
+    /// `"network"` (`DRIVE_REMOTE`) or `"hd"`. Wine's mount manager reads drive types when it
+    /// starts, so this waits until the prefix is idle (it ends with the last program): call it
+    /// before starting the programs that should see the drive.
     pub fn add_drive(&self, letter: char, target: &Path, kind: &str) -> Result<()> {
         let link = self
             .path()
@@ -322,7 +334,8 @@ impl WinePrefix {
             &format!("{}:", letter.to_ascii_lowercase()),
             "REG_SZ",
             kind,
-        )
+        )?;
+        self.wait_idle(Duration::from_secs(60))
     }
 
     /// Waits until every Windows process of the prefix has ended (`wineserver -w`), at most
@@ -358,15 +371,20 @@ impl WinePrefix {
     }
 }
 
+impl WinePrefix {
+    /// Ends every process of the prefix and its wineserver (`wineserver -k`, at most 30 s).
+    fn kill_all(&self) {
+        let mut cmd = Command::new(wineserver());
+        cmd.arg("-k")
+            .env("WINEPREFIX", self.path())
+            .stdin(Stdio::null());
+        let _ = run_to_end(cmd, "wineserver -k", Duration::from_secs(30));
+    }
+}
+
 impl Drop for WinePrefix {
     fn drop(&mut self) {
-        let _ = Command::new(wineserver())
-            .arg("-k")
-            .env("WINEPREFIX", self.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        self.kill_all();
     }
 }
 
@@ -399,7 +417,7 @@ fn is_wine_line(line: &str) -> bool {
 /// Runs `cmd` to its end with captured output (read as it comes, so a chatty program never
 /// blocks on a full pipe), killing it after `patience`.
 pub fn run_to_end(mut cmd: Command, shown: &str, patience: Duration) -> Result<Output> {
-    let mut child = cmd
+    let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -407,11 +425,39 @@ pub fn run_to_end(mut cmd: Command, shown: &str, patience: Duration) -> Result<O
             program: shown.into(),
             reason: e.to_string(),
         })?;
-    // Read both pipes on threads so a chatty program never blocks on a full pipe.
-    let out = child.stdout.take().map(read_all);
-    let err = child.stderr.take().map(read_all);
+    collect(child, shown, patience)
+}
+
+/// Waits for `child` to end (killing it after `patience`) and returns what it wrote to the
+/// pipes it was given (`Stdio::piped()`; an output that was not piped is empty).
+///
+/// A Windows program's pipes can outlive it: the Wine processes it happens to start
+/// (wineserver, explorer for its first window, services) inherit them and keep them open
+/// until the prefix ends, so waiting for the end of the stream (as `wait_with_output` does)
+/// can wait for ever. Everything the program wrote is in the pipes once it has exited, so
+/// the pipes are read without blocking until they are empty, never until they close.
+pub fn collect(mut child: std::process::Child, shown: &str, patience: Duration) -> Result<Output> {
+    let fail = |reason: String| Error::Program {
+        program: shown.into(),
+        reason,
+    };
+    let mut out = child
+        .stdout
+        .take()
+        .map(Drained::new)
+        .transpose()
+        .map_err(fail)?;
+    let mut err = child
+        .stderr
+        .take()
+        .map(Drained::new)
+        .transpose()
+        .map_err(fail)?;
     let deadline = Instant::now() + patience;
     let status = loop {
+        for pipe in [out.as_mut(), err.as_mut()].into_iter().flatten() {
+            pipe.drain().map_err(fail)?;
+        }
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
@@ -423,30 +469,126 @@ pub fn run_to_end(mut cmd: Command, shown: &str, patience: Duration) -> Result<O
                 });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => {
-                return Err(Error::Program {
-                    program: shown.into(),
-                    reason: e.to_string(),
-                })
-            }
+            Err(e) => return Err(fail(e.to_string())),
         }
     };
-    let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
-        h.and_then(|h| h.join().ok()).unwrap_or_default()
-    };
+    // What the program wrote before it exited.
+    for pipe in [out.as_mut(), err.as_mut()].into_iter().flatten() {
+        pipe.drain().map_err(fail)?;
+    }
     Ok(Output {
         status,
-        stdout: join(out),
-        stderr: join(err),
+        stdout: out.map(|p| p.bytes).unwrap_or_default(),
+        stderr: err.map(|p| p.bytes).unwrap_or_default(),
     })
 }
 
-fn read_all(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        buf
-    })
+/// Reads the first line that `child` writes to its piped stdout (without the line end),
+/// waiting at most `patience`; fails when the program ends or the time runs out first. The
+/// rest of its output is left in the pipe, which is non-blocking from then on.
+pub fn first_line(
+    child: &mut std::process::Child,
+    shown: &str,
+    patience: Duration,
+) -> Result<String> {
+    let fail = |reason: String| Error::Program {
+        program: shown.into(),
+        reason,
+    };
+    let stdout = child
+        .stdout
+        .as_ref()
+        .ok_or_else(|| fail("its stdout is not piped".into()))?;
+    // A second handle on the same pipe (it is non-blocking from then on).
+    let handle = std::os::fd::AsFd::as_fd(stdout)
+        .try_clone_to_owned()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut pipe = Drained::new(handle).map_err(fail)?;
+    let deadline = Instant::now() + patience;
+    loop {
+        pipe.drain_until_newline().map_err(fail)?;
+        if let Some(end) = pipe.bytes.iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&pipe.bytes[..end]);
+            return Ok(line.trim_end_matches('\r').to_owned());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            pipe.drain().map_err(fail)?;
+            if let Some(end) = pipe.bytes.iter().position(|&b| b == b'\n') {
+                return Ok(String::from_utf8_lossy(&pipe.bytes[..end])
+                    .trim_end()
+                    .to_owned());
+            }
+            return Err(fail(format!(
+                "ended with {status} before writing a line; it wrote {:?}",
+                String::from_utf8_lossy(&pipe.bytes)
+            )));
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout {
+                what: format!("the first line of {shown}"),
+                secs: patience.as_secs(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The read end of a pipe, switched to non-blocking, and what was read from it so far.
+struct Drained {
+    pipe: std::fs::File,
+    bytes: Vec<u8>,
+    closed: bool,
+}
+
+impl Drained {
+    fn new(pipe: impl Into<std::os::fd::OwnedFd>) -> std::result::Result<Self, String> {
+        let pipe = std::fs::File::from(pipe.into());
+        let flags = rustix::fs::fcntl_getfl(&pipe).map_err(|e| e.to_string())?;
+        rustix::fs::fcntl_setfl(&pipe, flags | rustix::fs::OFlags::NONBLOCK)
+            .map_err(|e| format!("cannot make its pipe non-blocking: {e}"))?;
+        Ok(Drained {
+            pipe,
+            bytes: Vec::new(),
+            closed: false,
+        })
+    }
+
+    /// Reads all the pipe holds now.
+    fn drain(&mut self) -> std::result::Result<(), String> {
+        let mut buf = [0u8; 8192];
+        while self.read_into(&mut buf)? {}
+        Ok(())
+    }
+
+    /// Reads until the pipe is empty or a line end has been read, a byte at a time so that
+    /// nothing after the line is taken.
+    fn drain_until_newline(&mut self) -> std::result::Result<(), String> {
+        let mut byte = [0u8; 1];
+        while !self.bytes.contains(&b'\n') && self.read_into(&mut byte)? {}
+        Ok(())
+    }
+
+    /// One read into `buf`, appended to `bytes`: false when the pipe is empty or closed.
+    fn read_into(&mut self, buf: &mut [u8]) -> std::result::Result<bool, String> {
+        if self.closed {
+            return Ok(false);
+        }
+        loop {
+            return match std::io::Read::read(&mut self.pipe, buf) {
+                Ok(0) => {
+                    self.closed = true;
+                    Ok(false)
+                }
+                Ok(n) => {
+                    self.bytes.extend_from_slice(&buf[..n]);
+                    Ok(true)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(format!("reading its output: {e}")),
+            };
+        }
+    }
 }
 
 #[cfg(test)]

@@ -174,26 +174,10 @@ impl Drop for WinAgent {
     }
 }
 
-/// Waits for `child` to end (killing it after `patience`) and collects its output.
-fn wait_output(mut child: Child, patience: Duration, what: &str) -> Output {
-    let until = std::time::Instant::now() + patience;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return child.wait_with_output().expect("collect the output"),
-            Ok(None) if std::time::Instant::now() >= until => {
-                let _ = child.kill();
-                let out = child.wait_with_output().expect("collect the output");
-                panic!(
-                    "timed out after {} s waiting for {what}: {}{}",
-                    patience.as_secs(),
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("waiting for {what}: {e}"),
-        }
-    }
+/// Waits for `child` to end (killing it after `patience`) and collects its output (without
+/// waiting for pipes that Wine's own processes may hold open).
+fn wait_output(child: Child, patience: Duration, what: &str) -> Output {
+    wine::collect(child, what, patience).unwrap_or_else(|e| panic!("waiting for {what}: {e}"))
 }
 
 /// How a `worktrace.exe` command ended, for an assertion message: its status and all it
