@@ -13,6 +13,11 @@ pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+/// The line a migration file holds when programs older than it keep working on the schema it
+/// leaves (it only adds: a table, a nullable or defaulted column, an index). A file without it
+/// changes what older programs rely on, and they refuse a database that has applied it.
+pub const KEEPS_OLDER: &str = "-- worktrace: older versions keep working";
+
 /// One numbered SQL file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Migration {
@@ -29,13 +34,23 @@ pub struct Migrations {
     list: &'static [Migration],
 }
 
+impl Migration {
+    /// Whether programs older than this migration keep working after it ([`KEEPS_OLDER`]).
+    pub fn keeps_older(&self) -> bool {
+        self.sql.lines().any(|line| line.trim() == KEEPS_OLDER)
+    }
+}
+
 /// What to do with a database whose schema is newer than the newest migration this build has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnNewer {
     /// Refuse it: a newer program may have changed what its tables mean.
     Refuse,
-    /// Use it as it is and apply nothing (the server: API nodes of two versions may share one
-    /// PostgreSQL database while they are upgraded one after another).
+    /// Use it as it is and apply nothing when every newer migration it records says older
+    /// versions keep working ([`KEEPS_OLDER`]), refuse it otherwise (the server: API nodes of
+    /// two versions share one database while they are upgraded one after another, as long as
+    /// the newer one only added to the schema). Needs a ledger that records this per migration
+    /// (the `schema_migrations` table).
     Open,
 }
 
@@ -46,6 +61,9 @@ pub struct Newer {
     pub found: i64,
     /// The newest version this build has.
     pub supported: i64,
+    /// The first newer migration that changed what older versions rely on, when that is why
+    /// the database is refused under [`OnNewer::Open`].
+    pub breaking: Option<i64>,
 }
 
 /// A migration that did not apply; nothing of it was kept (its transaction was rolled back).
@@ -99,6 +117,7 @@ impl Migrations {
             return Err(Newer {
                 found: current,
                 supported: self.latest(),
+                breaking: None,
             });
         }
         Ok(())
@@ -172,12 +191,30 @@ mod tests {
     }
 
     #[test]
+    fn a_migration_keeps_older_versions_working_only_when_its_file_says_so() {
+        let kept = Migration {
+            version: 1,
+            sql: "-- adds a table\n-- worktrace: older versions keep working\nCREATE TABLE t (x INT);",
+        };
+        let changed = Migration {
+            version: 2,
+            sql: "ALTER TABLE t DROP COLUMN x; -- worktrace: older versions keep working",
+        };
+        assert!(kept.keeps_older());
+        assert!(
+            !changed.keeps_older(),
+            "the marker is a line of its own, not text after a statement"
+        );
+    }
+
+    #[test]
     fn a_newer_database_is_refused_or_opened_as_asked() {
         assert_eq!(
             SET.next(5, 4, OnNewer::Refuse),
             Err(Newer {
                 found: 5,
-                supported: 4
+                supported: 4,
+                breaking: None,
             }),
             "a schema this build does not know is refused"
         );

@@ -4,15 +4,16 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{Error, Migration, Migrations, OnNewer};
+use crate::{Error, Migration, Migrations, Newer, OnNewer};
 
 /// Where an SQLite database records its schema version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ledger {
     /// `PRAGMA user_version` in the file's header (the agent's database).
     UserVersion,
-    /// A `schema_migrations (version, applied_at)` table, a row per applied migration with the
-    /// time it was applied in UTC milliseconds (the server's database).
+    /// A `schema_migrations (version, applied_at, keeps_older)` table, a row per applied
+    /// migration with the time it was applied in UTC milliseconds and whether older versions
+    /// keep working after it (the server's database).
     Table,
 }
 
@@ -23,8 +24,23 @@ impl Ledger {
             Ledger::Table => {
                 conn.execute_batch(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                        version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL,
+                        keeps_older INTEGER NOT NULL DEFAULT 0)",
                 )?;
+                // A ledger written before the column existed: its migrations count as changing
+                // what older versions rely on.
+                let has_column: bool = conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pragma_table_info('schema_migrations')
+                                    WHERE name = 'keeps_older')",
+                    [],
+                    |r| r.get(0),
+                )?;
+                if !has_column {
+                    conn.execute_batch(
+                        "ALTER TABLE schema_migrations
+                         ADD COLUMN keeps_older INTEGER NOT NULL DEFAULT 0",
+                    )?;
+                }
                 conn.query_row(
                     "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
                     [],
@@ -34,16 +50,29 @@ impl Ledger {
         }
     }
 
-    fn record(self, conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    fn record(self, conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
         match self {
-            Ledger::UserVersion => conn.pragma_update(None, "user_version", version),
+            Ledger::UserVersion => conn.pragma_update(None, "user_version", migration.version),
             Ledger::Table => conn
                 .execute(
-                    "INSERT INTO schema_migrations (version, applied_at)
-                     VALUES (?1, strftime('%s','now') * 1000)",
-                    [version],
+                    "INSERT INTO schema_migrations (version, applied_at, keeps_older)
+                     VALUES (?1, strftime('%s','now') * 1000, ?2)",
+                    rusqlite::params![migration.version, migration.keeps_older()],
                 )
                 .map(|_| ()),
+        }
+    }
+
+    /// The first migration after `latest` that older versions cannot serve (only the table
+    /// records it; `user_version` has no such record).
+    fn first_breaking(self, conn: &Connection, latest: i64) -> rusqlite::Result<Option<i64>> {
+        match self {
+            Ledger::UserVersion => Ok(None),
+            Ledger::Table => conn.query_row(
+                "SELECT MIN(version) FROM schema_migrations WHERE version > ?1 AND NOT keeps_older",
+                [latest],
+                |r| r.get(0),
+            ),
         }
     }
 }
@@ -88,14 +117,24 @@ pub fn migrate<E>(
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::Database)?;
         let current = ledger.current(&tx).map_err(Error::Database)?;
+        if current > set.latest() && on_newer == OnNewer::Open {
+            let breaking = ledger
+                .first_breaking(&tx, set.latest())
+                .map_err(Error::Database)?;
+            if breaking.is_some() {
+                return Err(Error::Newer(Newer {
+                    found: current,
+                    supported: set.latest(),
+                    breaking,
+                }));
+            }
+        }
         let Some(migration) = set.next(current, target, on_newer)? else {
             return tx.commit().map_err(Error::Database);
         };
         tx.execute_batch(migration.sql).map_err(Error::Database)?;
         after(&tx, migration).map_err(Error::Step)?;
-        ledger
-            .record(&tx, migration.version)
-            .map_err(Error::Database)?;
+        ledger.record(&tx, migration).map_err(Error::Database)?;
         tx.commit().map_err(Error::Database)?;
     }
 }
@@ -131,7 +170,6 @@ pub fn make_private(path: &std::path::Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Newer;
 
     const SET: Migrations = Migrations::new(&[
         Migration {
@@ -216,7 +254,8 @@ mod tests {
                 refused,
                 Err(Error::Newer(Newer {
                     found: 7,
-                    supported: 2
+                    supported: 2,
+                    breaking: None,
                 }))
             ),
             "{refused:?}"
@@ -227,5 +266,49 @@ mod tests {
             .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
             .expect("schema");
         assert_eq!(tables, 0, "nothing applied to a newer database");
+    }
+
+    #[test]
+    fn an_older_server_opens_a_newer_table_only_when_every_newer_migration_keeps_it_working() {
+        const NEWER: Migrations = Migrations::new(&[
+            Migration {
+                version: 1,
+                sql: "CREATE TABLE a (x INTEGER);",
+            },
+            Migration {
+                version: 2,
+                sql: "CREATE TABLE b (y INTEGER);",
+            },
+            Migration {
+                version: 3,
+                sql: "-- worktrace: older versions keep working\nCREATE TABLE c (z INTEGER);",
+            },
+            Migration {
+                version: 4,
+                sql: "-- worktrace: older versions keep working\nCREATE INDEX a_x ON a (x);",
+            },
+        ]);
+        let mut conn = Connection::open_in_memory().expect("memory database");
+        migrate(&mut conn, &NEWER, Ledger::Table, 4, OnNewer::Open, none).expect("newer build");
+        // Migrations 3 and 4 only add: a build that knows 1–2 serves the database.
+        migrate(&mut conn, &SET, Ledger::Table, 2, OnNewer::Open, none)
+            .expect("an older build opens a schema that only grew");
+        // One that knows only 1 meets migration 2, which did not say it keeps older ones working.
+        const OLDEST: Migrations = Migrations::new(&[Migration {
+            version: 1,
+            sql: "CREATE TABLE a (x INTEGER);",
+        }]);
+        let refused = migrate(&mut conn, &OLDEST, Ledger::Table, 1, OnNewer::Open, none);
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Newer(Newer {
+                    found: 4,
+                    supported: 1,
+                    breaking: Some(2),
+                }))
+            ),
+            "{refused:?}"
+        );
     }
 }

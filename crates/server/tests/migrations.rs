@@ -96,6 +96,20 @@ async fn recorded(backend: Backend, url: &str, pg: Option<&tokio_postgres::Clien
     }
 }
 
+/// Runs `sql` on the database.
+async fn execute(url: &str, pg: Option<&tokio_postgres::Client>, sql: &str) {
+    match pg {
+        Some(client) => {
+            client.batch_execute(sql).await.expect("the statement");
+        }
+        None => {
+            let path = url.strip_prefix("sqlite://").expect("a sqlite:// URL");
+            let conn = rusqlite::Connection::open(path).expect("open");
+            conn.execute_batch(sql).expect("the statement");
+        }
+    }
+}
+
 async fn an_old_database_opens_and_migrates(backend: Backend) {
     let (url, _guard) = common::database(backend);
     let name = if backend == Backend::Sqlite {
@@ -178,6 +192,50 @@ async fn an_old_database_opens_and_migrates(backend: Backend) {
         1,
         "what was written after the upgrade survives a reopen"
     );
+    drop(store);
+
+    // A newer server migrated the database further. One migration that only added (its file
+    // says older versions keep working): this server still serves it.
+    let latest = *all.last().expect("migrations");
+    execute(
+        &url,
+        pg.as_ref(),
+        &format!(
+            "INSERT INTO schema_migrations (version, applied_at, keeps_older) VALUES ({}, 1, TRUE)",
+            latest + 1
+        ),
+    )
+    .await;
+    let store = worktrace_server::store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("a schema that only grew is served on {backend:?}: {e}"));
+    assert_eq!(
+        store.team_members(team.id).await.expect("members").len(),
+        1,
+        "and read as before"
+    );
+    drop(store);
+    // Then one that changed what this version relies on: refused, saying which and what to do.
+    execute(
+        &url,
+        pg.as_ref(),
+        &format!(
+            "INSERT INTO schema_migrations (version, applied_at, keeps_older) VALUES ({}, 1, FALSE)",
+            latest + 2
+        ),
+    )
+    .await;
+    let refused = worktrace_server::store::open(&url)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a changed schema is refused on {backend:?}"))
+        .to_string();
+    assert!(
+        refused.contains(&format!("version {}", latest + 2))
+            && refused.contains(&format!("migration {}", latest + 2))
+            && refused.contains("update it"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]
@@ -188,4 +246,29 @@ async fn an_old_sqlite_database_opens_and_migrates() {
 #[tokio::test]
 async fn an_old_postgres_database_opens_and_migrates() {
     an_old_database_opens_and_migrates(Backend::Postgres).await;
+}
+
+/// Three nodes starting at once against an empty database: the advisory lock lets one migrate
+/// at a time, so each migration is applied and recorded once and every node opens.
+#[tokio::test]
+async fn nodes_starting_together_on_an_empty_postgres_migrate_it_once() {
+    let (url, _guard) = common::database(Backend::Postgres);
+    let (a, b, c) = tokio::join!(
+        worktrace_server::store::open(&url),
+        worktrace_server::store::open(&url),
+        worktrace_server::store::open(&url)
+    );
+    for (node, opened) in [("first", a), ("second", b), ("third", c)] {
+        opened.unwrap_or_else(|e| panic!("the {node} node opens: {e}"));
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to PostgreSQL");
+    tokio::spawn(connection);
+    let all: Vec<i64> = (1..=files("postgres").len() as i64).collect();
+    assert_eq!(
+        recorded(Backend::Postgres, &url, Some(&client)).await,
+        all,
+        "every migration recorded once"
+    );
 }
