@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: X11 and D-Bus for the sensors, Xvfb/openbox/xdotool/xterm for the real-display
 # tests, PostgreSQL for the server tests, WebKitGTK (+ its WebDriver) for the desktop app,
-# Chromium for the dashboard's browser test, Node.js and npm for building the UI, mingw-w64 and
+# Chromium for the dashboard's browser test and with Firefox ESR for the download-history test, Node.js and npm for building the UI, mingw-w64 and
 # Wine for building the Windows programs and running their tests, Python (with venv) for the
 # schemathesis run over the server's OpenAPI document (scripts/schemathesis.sh), curl for the
 # download-origin test (it notes a download's address as browsers do), strace for the test that
@@ -16,7 +16,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # report's PDF back (its text, and its first page as a picture), wixl and msitools for building
 # the Windows installer (scripts/package-msi.sh) and osslsigncode for signing it, dpkg-dev for
 # the Linux packages (scripts/package-deb.sh), rpm for their RPM builds (scripts/package-rpm.sh),
-# debootstrap for the clean Debian root they are tested in, and minisign for signing the agent releases the update tests install.
+# debootstrap for the clean Debian root they are tested in, minisign for signing the agent releases the update tests install,
+# and HAProxy for the load balancer in front of the server nodes in the multi-node test.
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libxcb1-dev libxcb-screensaver0-dev
@@ -25,11 +26,11 @@ packages=(
   postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev webkit2gtk-driver
   clang
-  chromium
+  chromium firefox-esr
   cups-daemon cups-client
   gcc-mingw-w64-x86-64 wine wine64 wixl msitools osslsigncode
   python3 python3-venv
-  curl strace poppler-utils debootstrap dpkg-dev rpm minisign
+  curl strace poppler-utils debootstrap dpkg-dev rpm minisign haproxy
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -9,14 +9,16 @@
 //! `WORKTRACE_BENCH_SMOKE=1` seeds 16 people × 10 days and reads each view a few times
 //! (seconds, for `make test`), failing on any error; its numbers mean nothing.
 
+mod seed;
+
 use std::time::Instant;
 
 use chrono::{Days, NaiveDate};
+use seed::BenchResult;
 use serde_json::{json, Value};
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http;
 use worktrace_server::http::auth::now_ms;
-use worktrace_server::model::{Actor, Role};
 use worktrace_server::ops;
 
 /// (people, days, requests per view): the full load, or a little for the smoke run.
@@ -41,8 +43,6 @@ const APPS: [(&str, &str); 8] = [
     ("meet", "Communication"),
     ("files", "Work > Office"),
 ];
-
-type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// One person's upload of `days` days starting at `first`: hourly and whole-day rollups, a
 /// work session a day, and where they are now.
@@ -144,73 +144,28 @@ async fn main() -> BenchResult<()> {
     )
     .await?;
     let org = admin.org_id;
-    let team = ops::add_team(store.as_ref(), org, Actor::ServerCli, "Support", 1).await?;
-    let lead = ops::add_user(
-        store.as_ref(),
+    let (team, lead) = seed::team_with_lead(
+        &store,
         org,
-        Actor::ServerCli,
+        "Support",
         "lead@bench.test",
         "Lead",
-        Role::Lead,
-        Some(LEAD_PASSWORD),
-        64,
-        1,
-    )
-    .await?;
-    ops::set_membership(
-        store.as_ref(),
-        org,
-        Actor::ServerCli,
-        team.id,
-        lead.id,
-        true,
-        1,
+        LEAD_PASSWORD,
     )
     .await?;
     let mut secrets = Vec::with_capacity(people);
     for i in 0..people {
-        let user = ops::add_user(
-            store.as_ref(),
+        let (_, secret) = seed::employee_with_pc(
+            &store,
+            &http_client,
+            &base,
             org,
-            Actor::ServerCli,
+            Some(team.id),
             &format!("p{i}@bench.test"),
             &format!("Person {i}"),
-            Role::Employee,
-            None,
-            64,
-            1,
         )
         .await?;
-        ops::set_membership(
-            store.as_ref(),
-            org,
-            Actor::ServerCli,
-            team.id,
-            user.id,
-            false,
-            1,
-        )
-        .await?;
-        let (token, _) = ops::create_enrollment_token(
-            store.as_ref(),
-            org,
-            Actor::ServerCli,
-            user.id,
-            1,
-            now_ms(),
-        )
-        .await?;
-        let r: Value = http_client
-            .post(format!("{base}/api/devices/enroll"))
-            .json(&json!({"token": token, "description": "bench"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let secret = r["device_secret"]
-            .as_str()
-            .ok_or("enrollment answered no device secret")?;
-        secrets.push(secret.to_owned());
+        secrets.push(secret);
     }
 
     // 90 days of data, uploaded the way the agents upload it.
@@ -219,71 +174,43 @@ async fn main() -> BenchResult<()> {
         .checked_add_days(Days::new(days_n - 1))
         .ok_or("bad date")?;
     let seeding = Instant::now();
-    let mut tasks = Vec::new();
-    for chunk in secrets.chunks(people / 8) {
-        let (c, base, chunk) = (http_client.clone(), base.clone(), chunk.to_vec());
-        let offset = tasks.len() * (people / 8);
-        tasks.push(tokio::spawn(async move {
-            for (i, secret) in chunk.iter().enumerate() {
-                for (seq, start) in (0..days_n).step_by(DAYS_PER_BATCH as usize).enumerate() {
-                    let from = first.checked_add_days(Days::new(start)).ok_or("bad date")?;
-                    let days = DAYS_PER_BATCH.min(days_n - start);
-                    let body = batch(offset + i, seq as u64 + 1, from, days, now_ms())?;
-                    let resp = c
-                        .post(format!("{base}/api/ingest"))
-                        .bearer_auth(secret)
-                        .json(&body)
-                        .send()
-                        .await?;
-                    if !resp.status().is_success() {
-                        let status = resp.status();
-                        return Err(format!("seeding: {status}: {}", resp.text().await?).into());
-                    }
-                }
-            }
-            BenchResult::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await?.map_err(|e| e.to_string())?;
-    }
+    seed::upload_for_each(&http_client, &base, &secrets, 8, "seeding", move |person| {
+        (0..days_n)
+            .step_by(DAYS_PER_BATCH as usize)
+            .enumerate()
+            .map(|(seq, start)| {
+                let from = first.checked_add_days(Days::new(start)).ok_or("bad date")?;
+                let days = DAYS_PER_BATCH.min(days_n - start);
+                batch(person, seq as u64 + 1, from, days, now_ms())
+            })
+            .collect()
+    })
+    .await?;
     // An export a day per person over the 90 days before today (for the risk view, which
     // reads from today): each upload is judged against the team's as it arrives.
     let today = now_ms().div_euclid(86_400_000);
-    let mut tasks = Vec::new();
-    for chunk in secrets.chunks(people / 8) {
-        let (c, base, chunk) = (http_client.clone(), base.clone(), chunk.to_vec());
-        tasks.push(tokio::spawn(async move {
-            for secret in &chunk {
-                let alerts: Vec<Value> = (1..=days_n)
-                    .map(|back| {
-                        let at = (today - back as i64) * 86_400_000 + 36_000_000;
-                        json!({"id": back, "event": {"at": at, "export_kind": "file_to_removable",
-                            "severity": "medium", "app_before": null, "file_name": "export.csv",
-                            "path": null, "size_bytes": 1000, "destination_class": "removable",
-                            "count": 1 + back % 3, "details": {"incident": format!("i{back}")}}})
-                    })
-                    .collect();
-                let seq = 100;
-                let body = json!({"batch_seq": seq, "chain_head": {"seq": seq,
-                    "hash": format!("{seq:064x}")}, "alerts": alerts});
-                let resp = c
-                    .post(format!("{base}/api/ingest"))
-                    .bearer_auth(secret)
-                    .json(&body)
-                    .send()
-                    .await?;
-                if !resp.status().is_success() {
-                    let status = resp.status();
-                    return Err(format!("seeding alerts: {status}: {}", resp.text().await?).into());
-                }
-            }
-            BenchResult::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await?.map_err(|e| e.to_string())?;
-    }
+    seed::upload_for_each(
+        &http_client,
+        &base,
+        &secrets,
+        8,
+        "seeding alerts",
+        move |_| {
+            let alerts: Vec<Value> = (1..=days_n)
+                .map(|back| {
+                    let at = (today - back as i64) * 86_400_000 + 36_000_000;
+                    json!({"id": back, "event": {"at": at, "export_kind": "file_to_removable",
+                    "severity": "medium", "app_before": null, "file_name": "export.csv",
+                    "path": null, "size_bytes": 1000, "destination_class": "removable",
+                    "count": 1 + back % 3, "details": {"incident": format!("i{back}")}}})
+                })
+                .collect();
+            let seq = 100;
+            Ok(vec![json!({"batch_seq": seq, "chain_head": {"seq": seq,
+            "hash": format!("{seq:064x}")}, "alerts": alerts})])
+        },
+    )
+    .await?;
     let seed_secs = seeding.elapsed().as_secs_f64();
     let someone = store
         .team_members(team.id)
@@ -294,23 +221,7 @@ async fn main() -> BenchResult<()> {
         .ok_or("the team has members")?;
 
     // The lead logs in like a browser does.
-    let resp = http_client
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": "lead@bench.test", "password": LEAD_PASSWORD}))
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        return Err(format!("login failed: {}", resp.status()).into());
-    }
-    let cookie = resp
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("worktrace_session="))
-        .and_then(|v| v.split(';').next())
-        .ok_or("login set no session cookie")?
-        .to_owned();
+    let cookie = seed::login(&http_client, &base, "lead@bench.test", LEAD_PASSWORD).await?;
 
     let week = last.checked_sub_days(Days::new(6)).ok_or("bad date")?;
     let views = [

@@ -24,6 +24,8 @@
 //! request bodies are serialized before the clock starts, and each answer is read to the end
 //! (as the agent does, to learn the policy) so its connection goes back to the pool.
 
+mod seed;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +33,6 @@ use serde_json::{json, Value};
 use worktrace_server::config::ServeConfig;
 use worktrace_server::http;
 use worktrace_server::http::auth::now_ms;
-use worktrace_server::model::{Actor, Role};
 use worktrace_server::ops;
 
 /// `DEVICESxBATCHES` from the environment variable `name`.
@@ -172,35 +173,18 @@ async fn setup(devices: usize) -> Result<Bench, Box<dyn std::error::Error>> {
     let base = format!("http://{}", server.addr);
     let mut secrets = Vec::new();
     for i in 0..devices {
-        let user = ops::add_user(
-            store.as_ref(),
+        let (_, secret) = seed::employee_with_pc(
+            &store,
+            &client,
+            &base,
             admin.org_id,
-            Actor::ServerCli,
+            None,
             &format!("u{i}.{run}@bench.test"),
             "U",
-            Role::Employee,
-            None,
-            64,
-            1,
         )
-        .await?;
-        let (token, _) = ops::create_enrollment_token(
-            store.as_ref(),
-            admin.org_id,
-            Actor::ServerCli,
-            user.id,
-            1,
-            now_ms(),
-        )
-        .await?;
-        let r: Value = client
-            .post(format!("{base}/api/devices/enroll"))
-            .json(&json!({"token": token, "description": "bench"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        secrets.push(r["device_secret"].as_str().unwrap_or_default().to_owned());
+        .await
+        .map_err(|e| e.to_string())?;
+        secrets.push(secret);
     }
     Ok(Bench {
         server,

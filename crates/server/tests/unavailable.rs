@@ -99,3 +99,39 @@ async fn a_database_that_goes_away_is_503_with_retry_after_and_comes_back() {
         .expect("healthz");
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+/// A database host that takes the connection and never answers (a network that drops
+/// packets, a database that hangs): opening the store fails with "no connection" after the
+/// pool's patience, saying so, instead of waiting for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_never_answers_fails_the_start_instead_of_hanging() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = silent.local_addr().expect("its address").port();
+    // Takes connections and holds them open without a word.
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for conn in silent.incoming().take(4) {
+            match conn {
+                Ok(c) => open.push(c),
+                Err(_) => break,
+            }
+        }
+        open
+    });
+    let url = format!("postgres://worktrace@127.0.0.1:{port}/worktrace?sslmode=disable");
+    let opened = tokio::time::timeout(
+        Duration::from_secs(300),
+        worktrace_server::store::open(&url),
+    )
+    .await
+    .expect("opening gives up by itself");
+    let Err(err) = opened else {
+        panic!("a silent database is not opened");
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("cannot connect to PostgreSQL") && text.contains("Timeout"),
+        "it says the database did not answer in time: {text}"
+    );
+    drop(held);
+}

@@ -7,11 +7,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod balancer;
 pub mod keyring;
 pub mod minisign;
 pub mod pg;
 mod process;
 pub mod proxy;
+pub mod server;
 pub mod tls;
 mod window;
 #[cfg(unix)]
@@ -152,6 +154,11 @@ impl XSession {
             children: Mutex::new(Vec::new()),
             moves: AtomicU32::new(0),
         })
+    }
+
+    /// The process id of this session's Xvfb.
+    pub fn xvfb_pid(&self) -> u32 {
+        self.xvfb.id()
     }
 
     /// The display name, e.g. `":7"`: pass it as `DISPLAY` to child processes.

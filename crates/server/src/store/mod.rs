@@ -241,6 +241,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
         version: 13,
         sql: include_str!("../../../../migrations/server/postgres/0013_fleet_token_revocation.sql"),
     },
+    Migration {
+        version: 14,
+        sql: include_str!("../../../../migrations/server/postgres/0014_rollups_hot_updates.sql"),
+    },
 ]);
 
 /// The LIKE pattern of the e-mail addresses whose name (before the `@`) is `login`, with `\`
@@ -271,18 +275,27 @@ pub(crate) fn one_person(people: &[i64]) -> std::result::Result<i64, FleetEnroll
     }
 }
 
-/// A migration that failed. Both stores open a database newer than this build as it is
-/// ([`worktrace_migrate::OnNewer::Open`]: nodes of two versions share one database during an
-/// upgrade), and run no step of their own, so only the database's own errors remain.
+/// A migration that failed. Both stores open a database newer than this build as it is when
+/// every newer migration only added to the schema ([`worktrace_migrate::OnNewer::Open`]: nodes
+/// of two versions share one database during an upgrade) and refuse it otherwise; they run no
+/// step of their own.
 pub(crate) fn migration_error<D: Into<Error>>(
     e: worktrace_migrate::Error<D, std::convert::Infallible>,
 ) -> Error {
     match e {
         worktrace_migrate::Error::Database(e) => e.into(),
-        worktrace_migrate::Error::Newer(n) => Error::Config(format!(
-            "the database's schema ({}) is newer than this server's ({}): update the server",
-            n.found, n.supported
-        )),
+        worktrace_migrate::Error::Newer(n) => Error::Config(match n.breaking {
+            Some(breaking) => format!(
+                "the database's schema (version {}) is newer than this server's (version {}), \
+                 and its migration {breaking} changed what this version relies on; this server \
+                 does not serve it: update it to the version that migrated the database",
+                n.found, n.supported
+            ),
+            None => format!(
+                "the database's schema ({}) is newer than this server's ({}): update the server",
+                n.found, n.supported
+            ),
+        }),
         worktrace_migrate::Error::Step(never) => match never {},
     }
 }

@@ -76,7 +76,20 @@ impl TotalsBuilder {
     ///   → add(1, "03-01", "Email", 10/1/12/5), add(1, "03-01", "Chat", 5/0/5/2)
     /// ```
     pub(crate) fn add_packed(&mut self, user: i64, day: &str, packed: &str) -> Result<()> {
-        for line in packed.split('\n').filter(|l| !l.is_empty()) {
+        for (category, sums) in unpack(user, day, packed)? {
+            self.add(user, day, category, sums);
+        }
+        Ok(())
+    }
+}
+
+/// The per-category totals of one person's day as `person_days` stores them: lines of
+/// `category<TAB>active<TAB>idle<TAB>clocked<TAB>input`, in the order stored.
+pub(crate) fn unpack<'a>(user: i64, day: &str, packed: &'a str) -> Result<Vec<(&'a str, Sums)>> {
+    packed
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
             let mut fields = line.split('\t');
             let category = fields.next().unwrap_or_default();
             let mut number = || -> Result<i64> {
@@ -92,10 +105,9 @@ impl TotalsBuilder {
                 clocked_ms: number()?,
                 input_ms: number()?,
             };
-            self.add(user, day, category, sums);
-        }
-        Ok(())
-    }
+            Ok((category, sums))
+        })
+        .collect()
 }
 
 #[cfg(test)]

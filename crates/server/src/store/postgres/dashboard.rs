@@ -49,9 +49,12 @@ impl DashboardStore for PostgresStore {
             .client()
             .await?
             .query(
+                // Through the person's devices: the primary key starts with (device_id, day,
+                // hour), and no index by person slows the rewrites of ingest (migration 14).
                 "SELECT hour::BIGINT, category, SUM(active_ms)::BIGINT, SUM(idle_ms)::BIGINT
                  FROM rollups
-                 WHERE user_id = $1 AND day = $2 AND hour >= 0
+                 WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)
+                   AND user_id = $1 AND day = $2 AND hour >= 0
                  GROUP BY hour, category
                  ORDER BY hour, category",
                 &[&user, &day],
@@ -70,19 +73,34 @@ impl DashboardStore for PostgresStore {
     ) -> Result<Vec<DayCategoryRow>> {
         let users = users.to_vec();
         let client = self.client().await?;
-        // `hour = -1` spelled out so the partial index rollups_day_totals applies.
+        // One row per person and day (`person_days`, kept by ingest), its categories packed in
+        // the order of their names: the same sums as the whole-day rollups', without an index
+        // that would hold the summed columns of the rows ingest rewrites (migration 14).
         let st = client
             .prepare_cached(
-                "SELECT user_id, day, category, SUM(active_ms)::BIGINT, SUM(idle_ms)::BIGINT,
-                        SUM(clocked_ms)::BIGINT, SUM(input_ms)::BIGINT
-                 FROM rollups
-                 WHERE user_id = ANY($1) AND hour = -1 AND day >= $2 AND day <= $3
-                 GROUP BY user_id, day, category
-                 ORDER BY user_id, day, category",
+                "SELECT user_id, day, categories FROM person_days
+                 WHERE user_id = ANY($1) AND day >= $2 AND day <= $3
+                 ORDER BY user_id, day",
             )
             .await?;
         let rows = client.query(&st, &[&users, &from, &to]).await?;
-        map_rows::<DayCategoryRow>(rows)
+        let mut out = Vec::with_capacity(rows.len() * 4);
+        for r in &rows {
+            let (user, day, packed): (i64, String, &str) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            for (category, sums) in crate::store::totals::unpack(user, &day, packed)? {
+                out.push(DayCategoryRow {
+                    user_id: user,
+                    day: day.clone(),
+                    category: category.to_owned(),
+                    active_ms: sums.active_ms,
+                    idle_ms: sums.idle_ms,
+                    clocked_ms: sums.clocked_ms,
+                    input_ms: sums.input_ms,
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn group_totals(&self, users: &[i64], from: &str, to: &str) -> Result<GroupTotals> {

@@ -307,6 +307,16 @@ impl DeviceStore for PostgresStore {
         intake: Intake,
         now: Millis,
     ) -> Result<DeviceIngest> {
+        if !ingest::names_a_row_twice(&batch) {
+            let upload = ingest::group::Upload {
+                secret_hash: secret_hash.to_owned(),
+                batch,
+                intake,
+                now,
+            };
+            return self.uploads.apply(upload).await;
+        }
+        // Applied item by item, on its own (see `ingest::group`).
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // Read in the transaction: a revocation committed before it is seen.

@@ -10,13 +10,14 @@ mod devices;
 mod ingest;
 mod login;
 mod org;
+mod queue;
 mod releases;
 mod risk;
 mod tls;
 mod watch;
 
 use async_trait::async_trait;
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use worktrace_migrate::OnNewer;
@@ -27,10 +28,10 @@ use super::{Storage, POSTGRES_MIGRATIONS};
 use crate::error::{Error, Result};
 use crate::model::{ChangeEntry, PolicyLayers, User};
 
-/// What the person's policy is made of: their organisation's policy and their teams' overrides.
-async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<PolicyLayers>> {
-    let st = client
-        .prepare_cached(concat!(
+/// The columns of a person's policy layers (see [`decode_layers`]); `$1` names the people.
+macro_rules! layers_query {
+    ($people:literal) => {
+        concat!(
             "SELECT ",
             user_cols!(),
             ", o.policy_json,
@@ -41,27 +42,61 @@ async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<
                     (SELECT json_build_object('id', w.id, 'last_day', w.last_day,
                                               'ends_on', w.ends_on)::text
                      FROM watches w WHERE w.user_id = u.id AND w.ended_at IS NULL)
-                 FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"
-        ))
-        .await?;
-    let Some(row) = client.query_opt(&st, &[&user]).await? else {
-        return Ok(None);
+                 FROM users u JOIN orgs o ON o.id = u.org_id WHERE ",
+            $people
+        )
     };
+}
+
+fn decode_layers(row: &Row) -> Result<PolicyLayers> {
     let ids: Vec<i64> = row.try_get(7)?;
     let jsons: Vec<String> = row.try_get(8)?;
-    Ok(Some(PolicyLayers {
-        user: User::decode(&row)?,
+    Ok(PolicyLayers {
+        user: User::decode(row)?,
         org_json: row.try_get(6)?,
         team_jsons: ids.into_iter().zip(jsons).collect(),
         watch: row
             .try_get::<_, Option<String>>(9)?
             .map(|json| serde_json::from_str(&json))
             .transpose()?,
-    }))
+    })
+}
+
+/// What the person's policy is made of: their organisation's policy and their teams' overrides.
+async fn policy_layers(client: &impl GenericClient, user: i64) -> Result<Option<PolicyLayers>> {
+    let st = client.prepare_cached(layers_query!("u.id = $1")).await?;
+    client
+        .query_opt(&st, &[&user])
+        .await?
+        .as_ref()
+        .map(decode_layers)
+        .transpose()
+}
+
+/// [`policy_layers`] of each of `users`, by person (a person who is missing has none).
+async fn policy_layers_of(
+    client: &impl GenericClient,
+    users: &[i64],
+) -> Result<std::collections::HashMap<i64, PolicyLayers>> {
+    let st = client
+        .prepare_cached(layers_query!("u.id = ANY($1)"))
+        .await?;
+    client
+        .query(&st, &[&users])
+        .await?
+        .iter()
+        .map(|r| decode_layers(r).map(|l| (l.user.id, l)))
+        .collect()
 }
 
 /// Connections per node; PostgreSQL's default limit of 100 leaves room for several nodes.
 const POOL_SIZE: usize = 16;
+
+/// How long a request waits for a free connection of the pool, or for a new connection to be
+/// made: past it the request fails as "no connection" (503 with Retry-After) instead of
+/// waiting for as long as the database or network is gone. (Idle connections are handed out
+/// with the fast check, which sends nothing, so there is no check to wait for.)
+const POOL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Any advisory-lock key unique to this program: migrations of concurrently starting nodes
 /// run one after another.
@@ -71,6 +106,7 @@ const MIGRATION_LOCK: i64 = 0x0057_6774_7261_6365;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    uploads: queue::IngestQueue,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -102,9 +138,13 @@ impl PostgresStore {
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_PATIENCE))
+            .create_timeout(Some(POOL_PATIENCE))
             .build()
             .map_err(pool_err)?;
-        let store = Self { pool };
+        let uploads = queue::IngestQueue::start(pool.clone());
+        let store = Self { pool, uploads };
         if let Err(e) = store.client().await {
             // "db error" alone says nothing: the server's own message is in the sources.
             let mut text = e.to_string();
@@ -128,10 +168,7 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
-            other => pool_err(other),
-        })
+        client_of(&self.pool).await
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -145,6 +182,14 @@ impl PostgresStore {
         .await
         .map_err(super::migration_error)
     }
+}
+
+/// A connection of `pool`.
+async fn client_of(pool: &Pool) -> Result<deadpool_postgres::Object> {
+    pool.get().await.map_err(|e| match e {
+        deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
+        other => pool_err(other),
+    })
 }
 
 /// A statement's parameters.
