@@ -1,6 +1,7 @@
 //! Sync under faults: a lost acknowledgement (a proxy swallows the server's answer after it
 //! committed) and the real `worktrace-server` process killed with SIGKILL in the middle of an
-//! upload, on SQLite and PostgreSQL. Whatever fails, every minute and every alert arrives once.
+//! upload, on SQLite and PostgreSQL; PostgreSQL stopped under the server while a running agent
+//! uploads. Whatever fails, every minute and every alert arrives once.
 
 mod common;
 mod company;
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{wait_for, wait_for_app, Env};
 use company::{active_of, dashboard, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD, T0};
 use pc::{Keyring, Pc};
 use worktrace_testkit::server::{self, ServerProcess};
@@ -344,4 +346,98 @@ fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
         );
     }
     assert!(pc.ok(&["status"]).contains("Queued: 0 items"));
+}
+
+/// PostgreSQL stopped under the server while a running agent uploads every second, on a real
+/// display with the real keychain: its uploads are answered 503 with `Retry-After`, the agent
+/// says why and keeps what it records meanwhile, and once the database is back its own
+/// retries deliver everything once: the server holds the whole record chain and the day's
+/// active time the PC has.
+#[test]
+fn a_running_agent_keeps_its_work_while_the_database_is_away_and_delivers_it_once() {
+    let keyring = Keyring::start();
+    let company = Company::on(Backend::Postgres);
+    let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
+    let pc = Pc {
+        env: Env::new(&company.running_agent_settings(), Some(x.display())),
+        bus: keyring.address(),
+    };
+    let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
+    let beta = x
+        .spawn_window("betaapp", "Beta Report")
+        .expect("second window");
+    pc.ok(&["clock-in"]);
+    x.activate(&alpha).expect("focus alpha");
+    let agent = pc.start_agent();
+    // Each switch makes the span before it final, so there is something to upload.
+    let switch = |w: &worktrace_testkit::TestWindow, app: &str| {
+        x.activate(w).expect("focus");
+        x.input().expect("input");
+        wait_for_app(&pc.env.data_dir(), app);
+    };
+    switch(&alpha, "XTerm");
+    switch(&beta, "betaapp");
+    wait_for(Duration::from_secs(60), "the first upload", || {
+        !pc.ok(&["status"]).contains("Last upload: never")
+    });
+
+    company.postgres().stop().expect("stop PostgreSQL");
+    for (w, app) in [(&alpha, "XTerm"), (&beta, "betaapp"), (&alpha, "XTerm")] {
+        switch(w, app);
+    }
+    wait_for(
+        Duration::from_secs(60),
+        "an upload refused while the database is away",
+        || {
+            let status = pc.ok(&["status"]);
+            status.contains("HTTP 503") && status.contains("PostgreSQL")
+        },
+    );
+    company
+        .postgres()
+        .start_again()
+        .expect("start PostgreSQL again");
+    // The agent's own retries (after at least the server's Retry-After) deliver the backlog.
+    wait_for(Duration::from_secs(180), "the backlog delivered", || {
+        let status = pc.ok(&["status"]);
+        status.contains("Queued: 0 items\n") && !status.contains("Last error")
+    });
+    let out = agent.stop();
+    assert!(out.status.success());
+    // What the stop saved (the span in front) goes too.
+    pc.ok(&["sync", "--now"]);
+
+    let verify = pc.ok(&["verify"]);
+    let records: i64 = verify
+        .strip_prefix("ok: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("verify counts the records: {verify}"));
+    let server = company.server.as_ref().expect("running");
+    let devices = company
+        .rt
+        .block_on(server.store.list_devices(company.admin.org_id))
+        .expect("devices");
+    assert_eq!(devices.len(), 1, "one PC: {devices:?}");
+    assert_eq!(
+        devices[0].chain_seq,
+        Some(records),
+        "every record of the chain reached the server"
+    );
+    let today = {
+        let now = chrono::Utc::now().timestamp_millis();
+        worktrace_store::DayClock::default().work_day(now).to_string()
+    };
+    let day = company.dashboard(&format!(
+        "/api/people/{}/days/{today}",
+        company.employee.id
+    ));
+    let local = pc.env.report_json(&["--by", "day"]);
+    let local_ms = (common::total(&local, "active_seconds") * 1000.0).round() as i64;
+    assert!(local_ms > 0, "the PC recorded active time: {local}");
+    assert_eq!(
+        day["totals"]["active_ms"].as_i64(),
+        Some(local_ms),
+        "the server has the day's active time the PC has, once: {day} {local}"
+    );
 }

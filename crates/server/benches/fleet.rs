@@ -9,9 +9,15 @@
 //!
 //! Faults, when `WORKTRACE_FLEET_FAULTS` names them (comma-separated, each once during the
 //! run): `node` kills the second node with SIGKILL at a third of the run and starts it again
-//! 10 s later; `postgres` stops PostgreSQL at two thirds of the run and starts it again 10 s
-//! later. HAProxy checks the nodes' ports every second and sends a request that found a node
-//! gone to the other.
+//! 10 s later; `network` cuts the network between both nodes and PostgreSQL at half the run
+//! for 30 s (the nodes reach the database through a TCP relay that stops passing bytes both
+//! ways and leaves the connections open, as a failed switch does: neither side is told);
+//! `postgres` stops PostgreSQL at two thirds of the run and starts it again 10 s later;
+//! `disk` fills the file system of PostgreSQL's data directory (an ext4 image of 4 GB
+//! loop-mounted for the run, so root only) at five sixths of the run for 10 s, then frees it
+//! and starts PostgreSQL again if the full disk ended it.
+//! HAProxy checks the nodes' ports every second and sends a request that found a node gone to
+//! the other.
 //!
 //! At the end the database is read: every upload the server accepted is stored once (one
 //! batch row each), the day totals are what the PCs' last uploads say (a last upload lost, or
@@ -24,7 +30,7 @@
 //! Run: `cargo bench -p worktrace-server --bench fleet` (20,000 PCs, 50 leads, 600 s). The
 //! load can be set with `WORKTRACE_FLEET_PCS`, `WORKTRACE_FLEET_LEADS` and
 //! `WORKTRACE_FLEET_SECS`. `WORKTRACE_BENCH_SMOKE=1` (in `make test`) runs 60 PCs uploading
-//! every 2 s and 3 leads for 24 s with both faults, and fails on anything lost, doubled or
+//! every 2 s and 3 leads for 24 s with the four faults (2 s each), and fails on anything lost, doubled or
 //! undelivered, and on any failure that is not the database or a node being away; its
 //! latencies mean nothing.
 
@@ -37,7 +43,9 @@ use serde_json::{json, Value};
 use worktrace_server::http::auth::now_ms;
 use worktrace_server::ops;
 use worktrace_testkit::balancer::Balancer;
+use worktrace_testkit::disk::LoopDisk;
 use worktrace_testkit::pg::PgCluster;
+use worktrace_testkit::proxy::Cable;
 use worktrace_testkit::server::ServerProcess;
 
 use seed::BenchResult;
@@ -46,6 +54,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_worktrace-server");
 const LEAD_PASSWORD: &str = "fleet lead password";
 /// How long a fault lasts (the node or the database away), full runs.
 const FAULT_SECS: u64 = 10;
+/// How long the network to the database is cut, full runs.
+const CUT_SECS: u64 = 30;
 
 /// The shape of a run.
 #[derive(Debug, Clone)]
@@ -60,6 +70,7 @@ struct Load {
     lead_interval: Duration,
     lead_jitter: Duration,
     fault_for: Duration,
+    cut_for: Duration,
     /// In the order they happen.
     faults: Vec<Fault>,
 }
@@ -69,17 +80,23 @@ struct Load {
 enum Fault {
     /// The second node killed with SIGKILL at a third of the run, started again later.
     Node,
+    /// The network between the nodes and PostgreSQL cut at half the run, mended later.
+    Network,
     /// PostgreSQL stopped at two thirds of the run, started again later.
     Postgres,
+    /// The disk of PostgreSQL's data directory filled at five sixths of the run, freed later.
+    Disk,
 }
 
 impl Fault {
     fn parse(name: &str) -> BenchResult<Fault> {
         match name {
             "node" => Ok(Fault::Node),
+            "network" => Ok(Fault::Network),
             "postgres" => Ok(Fault::Postgres),
+            "disk" => Ok(Fault::Disk),
             other => Err(format!(
-                "WORKTRACE_FLEET_FAULTS names {other:?}: write node, postgres or both, comma-separated"
+                "WORKTRACE_FLEET_FAULTS names {other:?}: write node, network, postgres, disk or several, comma-separated"
             )
             .into()),
         }
@@ -89,7 +106,9 @@ impl Fault {
     fn at(self, run: Duration) -> Duration {
         match self {
             Fault::Node => run / 3,
+            Fault::Network => run / 2,
             Fault::Postgres => run / 3 * 2,
+            Fault::Disk => run / 6 * 5,
         }
     }
 }
@@ -107,7 +126,7 @@ fn load() -> BenchResult<Load> {
             .filter(|f| !f.is_empty())
             .map(Fault::parse)
             .collect::<BenchResult<Vec<_>>>()?,
-        Err(_) if smoke => vec![Fault::Node, Fault::Postgres],
+        Err(_) if smoke => vec![Fault::Node, Fault::Network, Fault::Postgres, Fault::Disk],
         Err(_) => Vec::new(),
     };
     faults.sort();
@@ -122,6 +141,7 @@ fn load() -> BenchResult<Load> {
             lead_interval: Duration::from_secs(1),
             lead_jitter: Duration::from_millis(200),
             fault_for: Duration::from_secs(2),
+            cut_for: Duration::from_secs(2),
             faults,
         });
     }
@@ -134,6 +154,7 @@ fn load() -> BenchResult<Load> {
         lead_interval: Duration::from_secs(10),
         lead_jitter: Duration::from_secs(2),
         fault_for: Duration::from_secs(FAULT_SECS),
+        cut_for: Duration::from_secs(CUT_SECS),
         faults,
     })
 }
@@ -203,10 +224,13 @@ struct Tally {
     other: u64,
     /// The first few of the other failures, to print.
     other_samples: Vec<String>,
+    /// When each failure happened (seconds into the run), to tell them by fault.
+    failed_at: Vec<f64>,
 }
 
 impl Tally {
-    fn failed(&mut self, kind: Failure) {
+    fn failed(&mut self, kind: Failure, at: f64) {
+        self.failed_at.push(at);
         match kind {
             Failure::Unavailable => self.unavailable += 1,
             Failure::Unreachable => self.unreachable += 1,
@@ -363,7 +387,7 @@ async fn pc(n: usize, secret: String, run: Arc<Run>) -> Delivered {
                     break;
                 }
                 Err((kind, retry_after)) => {
-                    count(&run.uploads).failed(kind);
+                    count(&run.uploads).failed(kind, run.started.elapsed().as_secs_f64());
                     if Instant::now() > give_up {
                         got.gave_up = true;
                         return got;
@@ -401,7 +425,9 @@ async fn lead(n: usize, email: String, team: i64, run: Arc<Run>) -> BenchResult<
             let req = run.client.get(url).header(reqwest::header::COOKIE, &cookie);
             match send(req).await {
                 Ok(ms) => count(&run.views).ok_ms.push(ms),
-                Err((kind, _)) => count(&run.views).failed(kind),
+                Err((kind, _)) => {
+                    count(&run.views).failed(kind, run.started.elapsed().as_secs_f64())
+                }
             }
         }
         round += 1;
@@ -416,12 +442,21 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
-/// The faults of the run, each at its moment; what was done, for the report.
+/// A fault as it happened: what, when (seconds into the run), and how long until it was over.
+struct Happened {
+    what: &'static str,
+    at: f64,
+    lasted: f64,
+}
+
+/// The faults of the run, each at its moment.
 async fn faults(
     run: &Run,
     cluster: &PgCluster,
+    disk: Option<&LoopDisk>,
+    cable: &Cable,
     node: &mut ServerProcess,
-) -> BenchResult<Vec<String>> {
+) -> BenchResult<Vec<Happened>> {
     let mut done = Vec::new();
     for &fault in &run.load.faults {
         let at = fault.at(Duration::from_secs(run.load.secs));
@@ -434,19 +469,61 @@ async fn faults(
                 blocking(|| node.start())?;
                 "node 2 killed (SIGKILL)"
             }
+            Fault::Network => {
+                cable.cut();
+                tokio::time::sleep(run.load.cut_for).await;
+                cable.mend();
+                "the network to PostgreSQL cut"
+            }
             Fault::Postgres => {
                 blocking(|| cluster.stop())?;
                 tokio::time::sleep(run.load.fault_for).await;
                 blocking(|| cluster.start_again())?;
                 "PostgreSQL stopped"
             }
+            Fault::Disk => {
+                let disk = disk.ok_or("the disk fault needs the cluster on a disk of its own")?;
+                let filler = blocking(|| disk.fill())?;
+                tokio::time::sleep(run.load.fault_for).await;
+                drop(filler);
+                blocking(|| cluster.serve_again(Duration::from_secs(120)))?;
+                "the database's disk filled"
+            }
         };
-        let back = run.started.elapsed().as_secs_f64() - t;
-        done.push(format!(
-            "{what} at {t:.0} s, serving again {back:.0} s later"
-        ));
+        done.push(Happened {
+            what,
+            at: t,
+            lasted: run.started.elapsed().as_secs_f64() - t,
+        });
     }
     Ok(done)
+}
+
+/// One line per fault: when, for how long, and the uploads and dashboard loads that failed
+/// from its start until the next fault's (the retries after it included).
+fn fault_lines(happened: &[Happened], uploads: &Tally, views: &Tally) -> Vec<String> {
+    let within = |t: &Tally, from: f64, to: f64| {
+        t.failed_at
+            .iter()
+            .filter(|&&at| at >= from && at < to)
+            .count()
+    };
+    happened
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let to = happened.get(i + 1).map_or(f64::INFINITY, |next| next.at);
+            format!(
+                "fault: {} at {:.0} s, over {:.1} s later; failed from then until the next fault: \
+                 {} uploads, {} dashboard loads",
+                h.what,
+                h.at,
+                h.lasted,
+                within(uploads, h.at, to),
+                within(views, h.at, to)
+            )
+        })
+        .collect()
 }
 
 /// Enrolls `pcs` PCs, each for a person of its own in one of `teams` (in turn), over HTTP at
@@ -514,15 +591,29 @@ async fn stored(url: &str) -> BenchResult<(i64, i64, i64)> {
 #[tokio::main]
 async fn main() -> BenchResult<()> {
     let load = load()?;
-    let cluster = blocking(PgCluster::start)?;
+    // The database's own file system when it is to be filled (dropped after the cluster).
+    let disk = if load.faults.contains(&Fault::Disk) {
+        Some(LoopDisk::new(4096)?)
+    } else {
+        None
+    };
+    let cluster = blocking(|| PgCluster::start_durable(disk.as_ref().map(LoopDisk::path)))?;
     let url = cluster.create_database("fleet")?;
+    // The nodes reach the database through a cable that can be cut; the seeding and the final
+    // count go directly.
+    let cable = Cable::start(std::net::SocketAddr::from(([127, 0, 0, 1], cluster.port)))?;
+    let node_url = url.replacen(
+        &format!(":{}/", cluster.port),
+        &format!(":{}/", cable.addr().port()),
+        1,
+    );
 
     // The organisation is made through the store, as the admin commands do; the PCs are
     // enrolled over HTTP through the balancer.
     let store = worktrace_server::store::open(&url).await?;
     let mut nodes = Vec::new();
     for _ in 0..2 {
-        let mut node = ServerProcess::new(BIN).args(["--database-url", &url]);
+        let mut node = ServerProcess::new(BIN).args(["--database-url", &node_url]);
         blocking(|| node.start())?;
         nodes.push(node);
     }
@@ -597,7 +688,7 @@ async fn main() -> BenchResult<()> {
         .enumerate()
         .map(|(n, (team, email))| tokio::spawn(lead(n, email, team, Arc::clone(&run))))
         .collect();
-    let fault_log = faults(&run, &cluster, &mut nodes[1]).await?;
+    let fault_log = faults(&run, &cluster, disk.as_ref(), &cable, &mut nodes[1]).await?;
 
     let mut sent = Delivered::default();
     let mut gave_up = 0;
@@ -625,8 +716,8 @@ async fn main() -> BenchResult<()> {
         load.leads,
         accepted as f64 / ran
     );
-    for f in &fault_log {
-        println!("fault: {f}");
+    for line in fault_lines(&fault_log, &uploads, &views) {
+        println!("{line}");
     }
     println!("{}", uploads.line("uploads"));
     println!("{}", views.line("dashboard loads"));

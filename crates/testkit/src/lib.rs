@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 pub mod balancer;
+#[cfg(target_os = "linux")]
+pub mod disk;
 pub mod keyring;
 pub mod minisign;
 pub mod pg;

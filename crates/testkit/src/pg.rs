@@ -1,6 +1,8 @@
 //! A throwaway PostgreSQL cluster for tests (the server's and the agent's): `initdb` + `pg_ctl` from the installed server
 //! binaries, on a free port, with its data and socket directories in a temp dir, run as the
 //! `postgres` user when the tests run as root (PostgreSQL refuses root). Stopped on drop.
+//! Tests run it with `fsync = off` (nothing they check needs a flush); [`PgCluster::start_durable`]
+//! keeps PostgreSQL's durable defaults for benchmarks and fault runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,7 +13,19 @@ pub struct PgCluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     as_postgres: bool,
+    durable: bool,
     pub port: u16,
+}
+
+/// How a cluster is made.
+#[derive(Debug, Clone, Copy, Default)]
+struct Options<'a> {
+    /// Only TLS over TCP, with this certificate and key (PEM).
+    tls: Option<(&'a Path, &'a Path)>,
+    /// PostgreSQL's defaults for flushing (`fsync`, `synchronous_commit`, `full_page_writes`).
+    durable: bool,
+    /// The folder its temporary folder is made in (the system's temporary folder by default).
+    parent: Option<&'a Path>,
 }
 
 fn find_bin() -> Result<PathBuf, String> {
@@ -43,22 +57,39 @@ impl PgCluster {
 
     /// Creates and starts a cluster, or says why it could not.
     pub fn start() -> Result<Self, String> {
-        Self::start_with(None)
+        Self::start_with(Options::default())
+    }
+
+    /// A cluster with PostgreSQL's durable defaults (`fsync`, `synchronous_commit` and
+    /// `full_page_writes` on), its files in a new folder under `parent` when given (a file
+    /// system of its own, say, to fill).
+    pub fn start_durable(parent: Option<&Path>) -> Result<Self, String> {
+        Self::start_with(Options {
+            durable: true,
+            parent,
+            ..Options::default()
+        })
     }
 
     /// A cluster that accepts only TLS connections over TCP (`ssl = on`, `hostssl` lines and
     /// no plain `host` line in pg_hba.conf), serving this certificate and key (PEM).
     pub fn start_tls(cert: &Path, key: &Path) -> Result<Self, String> {
-        Self::start_with(Some((cert, key)))
+        Self::start_with(Options {
+            tls: Some((cert, key)),
+            ..Options::default()
+        })
     }
 
-    fn start_with(tls: Option<(&Path, &Path)>) -> Result<Self, String> {
+    fn start_with(options: Options<'_>) -> Result<Self, String> {
         let bin = find_bin()?;
         let as_postgres = crate::is_root();
-        let dir = tempfile::Builder::new()
-            .prefix("worktrace-pg-")
-            .tempdir()
-            .map_err(|e| format!("temp dir: {e}"))?;
+        let mut dir = tempfile::Builder::new();
+        dir.prefix("worktrace-pg-");
+        let dir = match options.parent {
+            Some(parent) => dir.tempdir_in(parent),
+            None => dir.tempdir(),
+        }
+        .map_err(|e| format!("temp dir: {e}"))?;
         if as_postgres {
             run(Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -79,13 +110,14 @@ impl PgCluster {
                 "UTF8",
                 "--no-instructions",
             ]))?;
-        if let Some((cert, key)) = tls {
+        if let Some((cert, key)) = options.tls {
             enable_tls(&data, cert, key, as_postgres)?;
         }
         let cluster = Self {
             dir,
             bin,
             as_postgres,
+            durable: options.durable,
             port,
         };
         cluster.start_again()?;
@@ -95,9 +127,10 @@ impl PgCluster {
     /// Starts the stopped cluster on its port again (waiting until it accepts connections).
     pub fn start_again(&self) -> Result<(), String> {
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            if self.durable { "" } else { " -c fsync=off" }
         );
         run(self
             .command("pg_ctl")
@@ -117,6 +150,46 @@ impl PgCluster {
             .arg("-D")
             .arg(self.dir.path().join("data"))
             .args(["-w", "-t", "60", "-m", "fast", "stop"]))
+    }
+
+    /// Whether the cluster's postmaster runs (it may still be recovering).
+    pub fn running(&self) -> bool {
+        self.command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("status")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    }
+
+    /// Whether it accepts connections now.
+    pub fn accepting(&self) -> bool {
+        self.command("pg_isready")
+            .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Waits until the cluster accepts connections, starting it again whenever its postmaster
+    /// is found gone (after a PANIC it restarts by itself; when its recovery fails too, it
+    /// ends), for at most `patience`.
+    pub fn serve_again(&self, patience: std::time::Duration) -> Result<(), String> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if self.accepting() {
+                return Ok(());
+            }
+            if !self.running() {
+                self.start_again()?;
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "PostgreSQL accepts no connections after {patience:?}\nserver log:\n{}",
+                    self.log()
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
     }
 
     /// The server's log, for failure messages.

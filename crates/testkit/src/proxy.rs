@@ -1,11 +1,12 @@
-//! A recording TCP proxy on loopback: everything a client sends to a server and everything the
-//! server answers passes through it and is kept, byte for byte, for a test to search (what
-//! crossed the wire, not what either side says it sent).
+//! TCP proxies on loopback between a client and a server. [`RecordingProxy`] keeps everything
+//! the client sends and the server answers, byte for byte, for a test to search (what crossed
+//! the wire, not what either side says it sent). [`Cable`] keeps nothing but can be cut and
+//! mended, as a network that fails between the two does.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// What crossed the proxy, per direction.
 #[derive(Debug, Default)]
@@ -23,33 +24,15 @@ pub struct RecordingProxy {
     stop: Arc<AtomicBool>,
 }
 
-fn lock(wire: &Mutex<Wire>) -> std::sync::MutexGuard<'_, Wire> {
-    wire.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl RecordingProxy {
     pub fn start(target: SocketAddr) -> std::io::Result<RecordingProxy> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
         let wire = Arc::new(Mutex::new(Wire::default()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (w, s) = (wire.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name("recording-proxy".into())
-            .spawn(move || {
-                for client in listener.incoming() {
-                    if s.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let Ok(client) = client else { continue };
-                    let Ok(server) = TcpStream::connect(target) else {
-                        let _ = client.shutdown(Shutdown::Both);
-                        continue;
-                    };
-                    relay(client, server, w.clone());
-                }
-            })?;
+        let addr = listen(target, Some(wire.clone()), Arc::default(), stop.clone())?;
         Ok(RecordingProxy { addr, wire, stop })
     }
 
@@ -71,23 +54,126 @@ impl RecordingProxy {
 
 impl Drop for RecordingProxy {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
+        stop(self.addr, &self.stop);
     }
 }
 
-/// Copies both ways on two threads, keeping what passed.
-fn relay(client: TcpStream, server: TcpStream, wire: Arc<Mutex<Wire>>) {
-    let pump = |mut from: TcpStream, mut to: TcpStream, upstream: bool, wire: Arc<Mutex<Wire>>| {
+/// Listens on `127.0.0.1:<free port>` and forwards each connection to `target`, keeping
+/// nothing; [`Cable::cut`] stops every byte both ways, as a network that fails between the
+/// two does: connections stay open and their data waits (neither side is told), and a new
+/// connection gets no answer. [`Cable::mend`] lets it all through again. Stops accepting when
+/// dropped.
+#[derive(Debug)]
+pub struct Cable {
+    addr: SocketAddr,
+    gate: Arc<Gate>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Cable {
+    pub fn start(target: SocketAddr) -> std::io::Result<Cable> {
+        let gate = Arc::new(Gate::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let addr = listen(target, None, gate.clone(), stop.clone())?;
+        Ok(Cable { addr, gate, stop })
+    }
+
+    /// The address to give the client instead of the server's.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Nothing passes until [`Cable::mend`].
+    pub fn cut(&self) {
+        *lock(&self.gate.cut) = true;
+    }
+
+    /// Everything that waited passes, and what follows.
+    pub fn mend(&self) {
+        *lock(&self.gate.cut) = false;
+        self.gate.mended.notify_all();
+    }
+}
+
+impl Drop for Cable {
+    fn drop(&mut self) {
+        self.mend();
+        stop(self.addr, &self.stop);
+    }
+}
+
+/// Whether bytes may pass.
+#[derive(Debug, Default)]
+struct Gate {
+    cut: Mutex<bool>,
+    mended: Condvar,
+}
+
+impl Gate {
+    /// Returns once nothing is cut.
+    fn wait(&self) {
+        let mut cut = lock(&self.cut);
+        while *cut {
+            cut = self
+                .mended
+                .wait(cut)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// Accepts on a free loopback port and relays each connection to `target` from a thread of its
+/// own; the address it listens on.
+fn listen(
+    target: SocketAddr,
+    wire: Option<Arc<Mutex<Wire>>>,
+    gate: Arc<Gate>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("proxy".into())
+        .spawn(move || {
+            for client in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                gate.wait();
+                let Ok(server) = TcpStream::connect(target) else {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                };
+                relay(client, server, wire.clone(), gate.clone());
+            }
+        })?;
+    Ok(addr)
+}
+
+/// Stops the accept loop at `addr`.
+fn stop(addr: SocketAddr, flag: &AtomicBool) {
+    flag.store(true, Ordering::SeqCst);
+    // Wakes the accept loop so it sees the flag.
+    let _ = TcpStream::connect(addr);
+}
+
+/// Copies both ways on two threads, keeping what passed when there is a `wire`, holding it
+/// while the gate is cut.
+fn relay(client: TcpStream, server: TcpStream, wire: Option<Arc<Mutex<Wire>>>, gate: Arc<Gate>) {
+    let pump = |mut from: TcpStream,
+                mut to: TcpStream,
+                upstream: bool,
+                wire: Option<Arc<Mutex<Wire>>>,
+                gate: Arc<Gate>| {
         move || {
             let mut buf = [0u8; 16 * 1024];
             loop {
                 match from.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        {
-                            let mut w = lock(&wire);
+                        if let Some(wire) = &wire {
+                            let mut w = lock(wire);
                             let side = if upstream {
                                 &mut w.sent
                             } else {
@@ -95,6 +181,7 @@ fn relay(client: TcpStream, server: TcpStream, wire: Arc<Mutex<Wire>>) {
                             };
                             side.extend_from_slice(&buf[..n]);
                         }
+                        gate.wait();
                         if to.write_all(&buf[..n]).is_err() {
                             break;
                         }
@@ -109,10 +196,10 @@ fn relay(client: TcpStream, server: TcpStream, wire: Arc<Mutex<Wire>>) {
     };
     let _ = std::thread::Builder::new()
         .name("proxy-up".into())
-        .spawn(pump(client, server, true, wire.clone()));
+        .spawn(pump(client, server, true, wire.clone(), gate.clone()));
     let _ = std::thread::Builder::new()
         .name("proxy-down".into())
-        .spawn(pump(s2, c2, false, wire));
+        .spawn(pump(s2, c2, false, wire, gate));
 }
 
 /// How often `needle` occurs in `haystack`.

@@ -208,6 +208,11 @@ impl Company {
             .0
     }
 
+    /// The PostgreSQL cluster under the server (on [`Backend::Postgres`]).
+    pub fn postgres(&self) -> &pg::PgCluster {
+        self._pg.as_ref().expect("the company's server runs on PostgreSQL")
+    }
+
     pub fn stop(&mut self) {
         let server = self.server.take().expect("running");
         self.rt.block_on(server.shutdown()).expect("graceful stop");
