@@ -426,12 +426,11 @@ fn a_running_agent_keeps_its_work_while_the_database_is_away_and_delivers_it_onc
     );
     let today = {
         let now = chrono::Utc::now().timestamp_millis();
-        worktrace_store::DayClock::default().work_day(now).to_string()
+        worktrace_store::DayClock::default()
+            .work_day(now)
+            .to_string()
     };
-    let day = company.dashboard(&format!(
-        "/api/people/{}/days/{today}",
-        company.employee.id
-    ));
+    let day = company.dashboard(&format!("/api/people/{}/days/{today}", company.employee.id));
     let local = pc.env.report_json(&["--by", "day"]);
     let local_ms = (common::total(&local, "active_seconds") * 1000.0).round() as i64;
     assert!(local_ms > 0, "the PC recorded active time: {local}");

@@ -210,7 +210,9 @@ impl Company {
 
     /// The PostgreSQL cluster under the server (on [`Backend::Postgres`]).
     pub fn postgres(&self) -> &pg::PgCluster {
-        self._pg.as_ref().expect("the company's server runs on PostgreSQL")
+        self._pg
+            .as_ref()
+            .expect("the company's server runs on PostgreSQL")
     }
 
     pub fn stop(&mut self) {
