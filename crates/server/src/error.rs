@@ -31,6 +31,10 @@ pub enum Error {
     /// Invalid configuration or database URL; the message says what to fix.
     #[error("{0}")]
     Config(String),
+    /// The database took too long to answer (it may still carry the request out: only
+    /// idempotent requests are timed out this way).
+    #[error("{0}")]
+    Unanswered(String),
     /// A background task died (a panic in a blocking database call).
     #[error("background task failed: {0}")]
     Task(String),
@@ -52,6 +56,7 @@ impl Error {
     pub fn unavailable(&self) -> Option<&'static str> {
         match self {
             Error::Pool(_) => Some("no connection to PostgreSQL"),
+            Error::Unanswered(_) => Some("PostgreSQL did not answer in time"),
             Error::Postgres(e) => match e.code().map(|c| c.code()) {
                 Some(c) if c.starts_with("08") => Some("the connection to PostgreSQL failed"),
                 Some("57P01" | "57P02" | "57P03") => {
@@ -104,6 +109,7 @@ mod tests {
             .unavailable()
             .is_none());
         assert!(Error::Pool("timed out".into()).unavailable().is_some());
+        assert!(Error::Unanswered("slow".into()).unavailable().is_some());
         assert!(Error::Corrupt("x".into()).unavailable().is_none());
         assert!(Error::Conflict("x".into()).unavailable().is_none());
     }

@@ -4,9 +4,23 @@
 mod common;
 
 use common::{open_store, Backend};
-use worktrace_server::model::{AlertFilter, DeviceIngest, Intake, NewUser, Refusal, Role};
+use worktrace_server::model::{
+    AlertFilter, DeviceIngest, IngestOutcome, Intake, NewUser, Refusal, Role,
+};
 use worktrace_server::store::Store;
 use worktrace_server::wire::{AlertItem, ChainHead, ChainStatus, IngestBatch, RollupItem};
+
+/// `batch` uploaded as the API applies it, with the secret of the test's first device.
+async fn upload(store: &Store, batch: &IngestBatch, now: i64) -> IngestOutcome {
+    match store
+        .ingest_as_device("secret-hash", batch.clone(), Intake::plain(), now)
+        .await
+        .expect("ingest")
+    {
+        DeviceIngest::Done(done) => done.outcome,
+        DeviceIngest::Refused(r) => panic!("the test's device was refused: {r:?}"),
+    }
+}
 
 fn rollup(day: &str, app: &str, active_ms: i64, revision: u64) -> RollupItem {
     RollupItem {
@@ -151,18 +165,12 @@ async fn scenario(store: Store) {
 
     // Ingest: new batch, duplicate, newer revision, older revision after newer.
     let b1 = batch(1, 10, "aa", vec![rollup("2025-03-03", "mail", 1_000, 1)]);
-    let first = store
-        .ingest(&device, &b1, &Intake::plain(), 200)
-        .await
-        .expect("ingest b1");
+    let first = upload(&store, &b1, 200).await;
     assert!(
         !first.duplicate && first.rollups_applied == 1,
         "first delivery applies: {first:?}"
     );
-    let dup = store
-        .ingest(&device, &b1, &Intake::plain(), 201)
-        .await
-        .expect("ingest b1 again");
+    let dup = upload(&store, &b1, 201).await;
     assert!(dup.duplicate, "the same batch id twice is a duplicate");
     assert_eq!(
         dup.rollups_applied, first.rollups_applied,
@@ -170,16 +178,10 @@ async fn scenario(store: Store) {
     );
 
     let b3 = batch(3, 30, "cc", vec![rollup("2025-03-03", "mail", 3_000, 3)]);
-    store
-        .ingest(&device, &b3, &Intake::plain(), 202)
-        .await
-        .expect("ingest b3");
+    upload(&store, &b3, 202).await;
     // b2 arrives late (reordered) and carries an older revision of the same key.
     let b2 = batch(2, 20, "bb", vec![rollup("2025-03-03", "mail", 2_000, 2)]);
-    let late = store
-        .ingest(&device, &b2, &Intake::plain(), 203)
-        .await
-        .expect("ingest b2");
+    let late = upload(&store, &b2, 203).await;
     assert_eq!(
         late.rollups_ignored, 1,
         "an older revision after a newer one is ignored"
@@ -210,14 +212,8 @@ async fn scenario(store: Store) {
     });
     let mut b5 = batch(5, 41, "ee", vec![]);
     b5.alerts.push(AlertItem { id: 7, event });
-    store
-        .ingest(&device, &b4, &Intake::plain(), 204)
-        .await
-        .expect("b4");
-    store
-        .ingest(&device, &b5, &Intake::plain(), 205)
-        .await
-        .expect("b5");
+    upload(&store, &b4, 204).await;
+    upload(&store, &b5, 205).await;
     let alerts = store
         .alerts(&AlertFilter {
             users: vec![alice.id],
@@ -236,19 +232,13 @@ async fn scenario(store: Store) {
     );
 
     // Chain problems are flagged on the device.
-    let fork = store
-        .ingest(&device, &batch(6, 41, "ff", vec![]), &Intake::plain(), 206)
-        .await
-        .expect("b6");
+    let fork = upload(&store, &batch(6, 41, "ff", vec![]), 206).await;
     assert_eq!(
         fork.chain_status,
         ChainStatus::Fork,
         "same seq, other hash is a fork"
     );
-    let back = store
-        .ingest(&device, &batch(7, 5, "gg", vec![]), &Intake::plain(), 207)
-        .await
-        .expect("b7");
+    let back = upload(&store, &batch(7, 5, "gg", vec![]), 207).await;
     assert_eq!(
         back.chain_status,
         ChainStatus::Backwards,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{open_store, Backend};
 use worktrace_domain::{DecisionSource, IdleChoice, IdleDecision};
-use worktrace_server::model::{Device, IngestOutcome, Intake, NewUser, Role, Sums};
+use worktrace_server::model::{DeviceIngest, IngestOutcome, Intake, NewUser, Role, Sums};
 use worktrace_server::store::Store;
 use worktrace_server::wire::{ChainHead, DecisionItem, IngestBatch, RollupItem, SessionItem};
 
@@ -117,7 +117,8 @@ fn batches(device_index: u64) -> Vec<IngestBatch> {
     out
 }
 
-async fn world(store: &Store) -> (Vec<i64>, Vec<Device>) {
+/// The people, and the secret hash of each of their PCs (two each), in order.
+async fn world(store: &Store) -> (Vec<i64>, Vec<String>) {
     let org = store.create_org("Acme", 1).await.expect("org");
     let mut users = Vec::new();
     let mut devices = Vec::new();
@@ -151,28 +152,31 @@ async fn world(store: &Store) -> (Vec<i64>, Vec<Device>) {
                 )
                 .await
                 .expect("token");
-            let device = store
-                .enroll_device(&token, "pc", None, &format!("secret-{u}-{d}"), 2)
+            let secret_hash = format!("secret-{u}-{d}");
+            store
+                .enroll_device(&token, "pc", None, &secret_hash, 2)
                 .await
                 .expect("enroll")
                 .expect("fresh token");
-            devices.push(device);
+            devices.push(secret_hash);
         }
     }
     (users, devices)
 }
 
-/// Everything ingest answered, in order, for all devices.
-async fn ingest_all(store: &Store, devices: &[Device]) -> Vec<IngestOutcome> {
+/// Everything ingest answered, in order, for all devices (as the API applies uploads).
+async fn ingest_all(store: &Store, devices: &[String]) -> Vec<IngestOutcome> {
     let mut outcomes = Vec::new();
-    for (i, device) in devices.iter().enumerate() {
+    for (i, secret_hash) in devices.iter().enumerate() {
         for b in batches(i as u64) {
-            outcomes.push(
-                store
-                    .ingest(device, &b, &Intake::plain(), 100)
-                    .await
-                    .expect("ingest"),
-            );
+            match store
+                .ingest_as_device(secret_hash, b, Intake::plain(), 100)
+                .await
+                .expect("ingest")
+            {
+                DeviceIngest::Done(done) => outcomes.push(done.outcome),
+                DeviceIngest::Refused(r) => panic!("an enrolled PC was refused: {r:?}"),
+            }
         }
     }
     outcomes

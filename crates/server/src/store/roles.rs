@@ -12,9 +12,9 @@ use worktrace_domain::Millis;
 use crate::error::Result;
 use crate::model::{
     AlertFilter, AlertRow, AuditEntry, AuditRow, ChangeEntry, DayCategoryRow, DayRollupRow,
-    DecisionRow, Device, DeviceIngest, FleetEnrollment, FoldedAlerts, GroupTotals, IngestOutcome,
-    Intake, LoginSession, Membership, NewFleetToken, NewLoginSession, NewPasswordReset, NewUser,
-    NewWatch, PolicyLayers, PresenceRow, ServerAlert, SessionInfo, SessionRow, Team, User, Watch,
+    DecisionRow, Device, DeviceIngest, FleetEnrollment, FoldedAlerts, GroupTotals, Intake,
+    LoginSession, Membership, NewFleetToken, NewLoginSession, NewPasswordReset, NewUser, NewWatch,
+    PolicyLayers, PresenceRow, ServerAlert, SessionInfo, SessionRow, Team, User, Watch,
     WatchUpdate,
 };
 use crate::wire::IngestBatch;
@@ -203,21 +203,13 @@ pub trait DeviceStore: Send + Sync {
     ) -> Result<()>;
 
     // Ingest
-    /// Applies a batch once: a batch already received returns its first outcome marked
-    /// duplicate and changes nothing. `intake` says what was taken out of the batch before
-    /// (recorded in the outcome and counted on the device) and the device's alert limit:
-    /// alerts beyond `alerts_per_hour` received from the device in the hour before `now` are
-    /// stored folded. `now` is the receive time.
-    async fn ingest(
-        &self,
-        device: &Device,
-        batch: &IngestBatch,
-        intake: &Intake,
-        now: Millis,
-    ) -> Result<IngestOutcome>;
     /// An upload as the server receives it, in one step: finds the device holding the secret
-    /// (by its hash), applies the batch unless the device is unknown or revoked, and reads the
-    /// owner's policy layers for the answer. One step instead of three: on SQLite one job of
+    /// (by its hash), applies the batch once unless the device is unknown or revoked, and reads
+    /// the owner's policy layers for the answer. A batch already received answers its first
+    /// outcome marked duplicate and changes nothing. `intake` says what was taken out of the
+    /// batch before (recorded in the outcome and counted on the device) and the device's alert
+    /// limit: alerts beyond `alerts_per_hour` received from the device in the hour before `now`
+    /// are stored folded. `now` is the receive time. One step instead of three: on SQLite one job of
     /// the writer (whose page cache the reads find warm), on PostgreSQL one connection.
     async fn ingest_as_device(
         &self,

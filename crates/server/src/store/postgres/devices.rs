@@ -11,8 +11,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    ChangeEntry, Device, DeviceIngest, FleetEnrollment, IngestOutcome, Ingested, Intake,
-    NewFleetToken, Refusal,
+    ChangeEntry, Device, DeviceIngest, FleetEnrollment, Ingested, Intake, NewFleetToken, Refusal,
 };
 use crate::store::rows::Fields;
 use crate::store::DeviceStore;
@@ -282,22 +281,6 @@ impl DeviceStore for PostgresStore {
         )
         .await?;
         Ok(())
-    }
-
-    async fn ingest(
-        &self,
-        device: &Device,
-        batch: &IngestBatch,
-        intake: &Intake,
-        now: Millis,
-    ) -> Result<IngestOutcome> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let outcome = ingest::ingest(&tx, device, batch, intake, now).await?;
-        if !outcome.duplicate {
-            tx.commit().await?;
-        }
-        Ok(outcome)
     }
 
     async fn ingest_as_device(

@@ -1,6 +1,9 @@
-//! One ingest batch in one PostgreSQL transaction, in a handful of round trips: each kind of
-//! item goes in one `UNNEST` statement, and statements that do not wait for each other's
-//! answers are sent together on the connection (pipelined).
+//! Ingest on PostgreSQL: what every upload goes through (its device's earlier batches read
+//! under a row lock, the checks, the alerts, the batch record), shared by the two paths.
+//! Uploads are applied in groups ([`group`]: several devices in one transaction, each kind of
+//! item in one `UNNEST` statement, statements that do not wait for each other's answers sent
+//! together on the connection); a batch that names a row twice goes on its own, item by item
+//! ([`ingest`]).
 //!
 //! Must keep exactly the rules the tests state: a batch id seen before changes nothing and
 //! answers its first outcome; a rollup replaces the stored one only with a higher revision;
@@ -15,7 +18,7 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 use worktrace_domain::Millis;
 
-use self::items::{has_repeats, item_by_item, together};
+use self::items::{has_repeats, item_by_item};
 use crate::bounds::sums;
 use crate::error::Result;
 use crate::model::{Device, IngestOutcome, Intake};
@@ -324,8 +327,10 @@ pub(super) async fn store_alerts(
     Ok(())
 }
 
-/// Applies `batch` from `device` in `tx` (which the caller commits); a batch received before
-/// answers its first outcome, marked duplicate, and changes nothing.
+/// Applies `batch` from `device` in `tx` (which the caller commits) on its own, item by item:
+/// the path of a batch that [names a row twice](names_a_row_twice), which a group cannot
+/// take. A batch received before answers its first outcome, marked duplicate, and changes
+/// nothing.
 pub(super) async fn ingest(
     tx: &Transaction<'_>,
     device: &Device,
@@ -366,11 +371,7 @@ pub(super) async fn ingest(
         .map(|r| decode_stored(r, 0))
         .collect::<Result<Vec<_>>>()?;
     let mut checked = check(tx, device, batch, intake, &earlier, &stored).await?;
-    let (rollups, _, _) = if names_a_row_twice(batch) {
-        item_by_item(tx, device, &checked.kept, batch).await?
-    } else {
-        together(tx, device, &checked.kept, batch).await?
-    };
+    let (rollups, _, _) = item_by_item(tx, device, &checked.kept, batch).await?;
     let days = whole_days(batch);
     if rollups > 0 && !days.is_empty() {
         let st = tx.prepare_cached(PERSON_DAYS).await?;

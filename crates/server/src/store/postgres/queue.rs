@@ -7,6 +7,12 @@
 //! fails (a deadlock with another node, a row one upload's data breaks), it is rolled back and
 //! each of its uploads is applied again on its own, so one bad upload fails alone; uploads are
 //! idempotent, so applying one again after a commit whose answer was lost changes nothing.
+//!
+//! An upload is answered within [`super::POOL_PATIENCE`]: when its group has not committed by
+//! then (PostgreSQL gone silent, a network that drops everything, a queue longer than the
+//! database can take), it is answered 503 and the agent sends it again later. Its group may
+//! still commit afterwards; the resend is then a duplicate and changes nothing. An upload whose
+//! request has gone by the time a worker takes it is left out.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -48,16 +54,27 @@ impl IngestQueue {
         Self { queue }
     }
 
-    /// Applies `upload` in the next group and answers once that group has committed.
+    /// Applies `upload` in the next group and answers once that group has committed, or
+    /// [`Error::Unanswered`] when that takes longer than [`super::POOL_PATIENCE`].
     pub(super) async fn apply(&self, upload: Upload) -> Result<DeviceIngest> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Queued { upload, reply })
+        let applied = async {
+            self.queue
+                .send(Queued { upload, reply })
+                .await
+                .map_err(|_| Error::Task("the upload workers have stopped".into()))?;
+            answer
+                .await
+                .map_err(|_| Error::Task("an upload worker stopped before answering".into()))?
+        };
+        tokio::time::timeout(super::POOL_PATIENCE, applied)
             .await
-            .map_err(|_| Error::Task("the upload workers have stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| Error::Task("an upload worker stopped before answering".into()))?
+            .unwrap_or_else(|_| {
+                Err(Error::Unanswered(format!(
+                    "PostgreSQL did not store the upload within {} s",
+                    super::POOL_PATIENCE.as_secs()
+                )))
+            })
     }
 }
 
@@ -82,6 +99,10 @@ async fn work(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Queued>>>) {
         let mut seen: HashSet<String> = HashSet::with_capacity(taken.len());
         let mut group = Vec::with_capacity(taken.len());
         for q in taken {
+            if q.reply.is_closed() {
+                // Its request was answered 503 (or went away): the agent sends it again.
+                continue;
+            }
             // One secret is one device: its second upload waits for the next group.
             if seen.insert(q.upload.secret_hash.clone()) {
                 group.push(q);
@@ -89,7 +110,9 @@ async fn work(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Queued>>>) {
                 held.push(q);
             }
         }
-        write(&pool, group).await;
+        if !group.is_empty() {
+            write(&pool, group).await;
+        }
     }
 }
 

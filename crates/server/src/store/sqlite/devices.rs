@@ -11,8 +11,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{
-    ChangeEntry, Device, DeviceIngest, FleetEnrollment, IngestOutcome, Ingested, Intake,
-    NewFleetToken, Refusal,
+    ChangeEntry, Device, DeviceIngest, FleetEnrollment, Ingested, Intake, NewFleetToken, Refusal,
 };
 use crate::store::DeviceStore;
 use crate::store::{email_name_pattern, one_person, query};
@@ -297,18 +296,6 @@ impl DeviceStore for SqliteStore {
             Ok(())
         })
         .await
-    }
-
-    async fn ingest(
-        &self,
-        device: &Device,
-        batch: &IngestBatch,
-        intake: &Intake,
-        now: Millis,
-    ) -> Result<IngestOutcome> {
-        let (device, batch, intake) = (device.clone(), batch.clone(), *intake);
-        self.write(move |c| ingest::ingest(c, &device, &batch, &intake, now))
-            .await
     }
 
     async fn ingest_as_device(

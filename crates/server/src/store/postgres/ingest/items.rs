@@ -1,6 +1,6 @@
-//! The batch's rollups, work sessions and idle decisions, written in the ingest transaction:
-//! one `UNNEST` upsert per kind, sent together, or one statement per item when the batch
-//! names a row twice.
+//! The rollups, work sessions and idle decisions of a batch that names a row twice, written in
+//! its ingest transaction one statement per item (the groups write every other batch, one
+//! `UNNEST` upsert per kind, see [`super::group`]).
 
 use std::collections::HashSet;
 
@@ -50,133 +50,10 @@ pub(super) fn has_repeats<K: Eq + std::hash::Hash>(keys: impl IntoIterator<Item 
     keys.into_iter().any(|k| !seen.insert(k))
 }
 
-/// `rollups` (the batch's, less those [`sums::screen`](crate::bounds::sums::screen) left
-/// out), and the batch's sessions and decisions, in one statement each, sent together. Returns
-/// (rollups applied, sessions, decisions).
-pub(super) async fn together(
-    tx: &Transaction<'_>,
-    device: &Device,
-    rollups_in: &[RollupItem],
-    batch: &IngestBatch,
-) -> Result<(u32, u32, u32)> {
-    let (rollups, sessions, decisions) = tokio::try_join!(
-        tx.prepare_cached(ROLLUPS),
-        tx.prepare_cached(SESSIONS),
-        tx.prepare_cached(DECISIONS),
-    )?;
-    let n = rollups_in.len();
-    let (mut days, mut hours, mut apps, mut cats) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut active, mut idle, mut clocked, mut input, mut revision) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for r in rollups_in {
-        days.push(r.day.as_str());
-        hours.push(r.hour.map_or(-1, i64::from));
-        apps.push(r.app.as_str());
-        cats.push(r.category.as_str());
-        active.push(r.active_ms);
-        idle.push(r.idle_ms);
-        clocked.push(r.clocked_ms);
-        input.push(r.input_ms);
-        revision.push(to_i64(r.revision));
-    }
-    let s_days: Vec<&str> = batch.sessions.iter().map(|s| s.day.as_str()).collect();
-    let s_starts: Vec<i64> = batch.sessions.iter().map(|s| s.start).collect();
-    let s_ends: Vec<Option<i64>> = batch.sessions.iter().map(|s| s.end).collect();
-    let s_reasons: Vec<Option<&str>> = batch
-        .sessions
-        .iter()
-        .map(|s| s.clock_out_reason.map(clock_out_name))
-        .collect();
-    let mut d_days = Vec::with_capacity(batch.decisions.len());
-    let (mut d_starts, mut d_ends, mut d_at) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut d_choices, mut d_sources) = (Vec::new(), Vec::new());
-    for d in &batch.decisions {
-        let (choice, source) = d.names();
-        d_days.push(d.day.as_str());
-        d_starts.push(d.decision.idle_start);
-        d_ends.push(d.decision.idle_end);
-        d_choices.push(choice);
-        d_sources.push(source);
-        d_at.push(d.decision.decided_at);
-    }
-    let rollups_done = async {
-        if n == 0 {
-            return Ok(0);
-        }
-        tx.execute(
-            &rollups,
-            &[
-                &device.id,
-                &device.user_id,
-                &days,
-                &hours,
-                &apps,
-                &cats,
-                &active,
-                &idle,
-                &clocked,
-                &input,
-                &revision,
-            ],
-        )
-        .await
-    };
-    let sessions_done = async {
-        if s_days.is_empty() {
-            return Ok(0);
-        }
-        tx.execute(
-            &sessions,
-            &[
-                &device.id,
-                &device.user_id,
-                &s_days,
-                &s_starts,
-                &s_ends,
-                &s_reasons,
-            ],
-        )
-        .await
-    };
-    let decisions_done = async {
-        if d_days.is_empty() {
-            return Ok(0);
-        }
-        tx.execute(
-            &decisions,
-            &[
-                &device.id,
-                &device.user_id,
-                &d_days,
-                &d_starts,
-                &d_ends,
-                &d_choices,
-                &d_sources,
-                &d_at,
-            ],
-        )
-        .await
-    };
-    let (applied, _, _) = tokio::try_join!(rollups_done, sessions_done, decisions_done)?;
-    Ok((
-        count(applied),
-        count(batch.sessions.len() as u64),
-        count(batch.decisions.len() as u64),
-    ))
-}
-
-/// The same as [`together`], one statement per item, in order: for batches that name a row
-/// twice, where the later item must see the earlier one.
+/// The batch's `rollups` (less those [`sums::screen`](crate::bounds::sums::screen) left out),
+/// sessions and decisions, one statement per item, in order: for a batch that names a row
+/// twice, where the later item must see the earlier one (a group's `UNNEST` upsert, see
+/// [`super::group`], cannot touch a row twice). Returns (rollups applied, sessions, decisions).
 pub(super) async fn item_by_item(
     tx: &Transaction<'_>,
     device: &Device,
