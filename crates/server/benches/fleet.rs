@@ -237,7 +237,7 @@ impl Tally {
             Failure::Other(text) => {
                 self.other += 1;
                 if self.other_samples.len() < 5 {
-                    self.other_samples.push(text);
+                    self.other_samples.push(format!("at {at:.0} s: {text}"));
                 }
             }
         }
@@ -759,6 +759,19 @@ async fn main() -> BenchResult<()> {
     }
     if load.faults.is_empty() && uploads.unavailable + uploads.unreachable > 0 {
         problems.push("uploads failed with no fault in the run".into());
+    }
+    if uploads.other + views.other > 0 {
+        // What the nodes logged about the failures that were not the database being away.
+        for (i, node) in nodes.iter().enumerate() {
+            for line in node
+                .log()
+                .lines()
+                .filter(|l| l.contains("internal error"))
+                .take(5)
+            {
+                eprintln!("node {}: {line}", i + 1);
+            }
+        }
     }
     drop(balancer);
     drop(nodes);

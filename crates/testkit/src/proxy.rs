@@ -191,6 +191,11 @@ fn relay(client: TcpStream, server: TcpStream, wire: Option<Arc<Mutex<Wire>>>, g
             let _ = to.shutdown(Shutdown::Write);
         }
     };
+    // Each piece goes on at once, as between the two ends themselves: with Nagle's algorithm
+    // a small write waits for the other side's delayed acknowledgement (40 ms on Linux), which
+    // would slow every pipelined exchange through the proxy.
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
     let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
         return;
     };
