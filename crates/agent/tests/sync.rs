@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{wait_for, wait_for_app, Env};
 use company::{active_of, files_containing, usb_copy, window, Backend, Company, DAY, MIN, T0};
-use pc::{Keyring, Pc};
+use pc::{Desk, Keyring, Pc};
 use serde_json::Value;
 use worktrace_domain::{ClockOutReason, Record};
 use worktrace_store::DayClock;
@@ -311,18 +311,12 @@ fn the_running_agent_enrolls_from_its_config_uploads_and_stops_when_revoked() {
     let keyring = Keyring::start();
     let company = Company::start();
     let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
-    let settings = company.running_agent_settings();
-    let pc = Pc {
-        env: Env::new(&settings, Some(x.display())),
-        bus: keyring.address(),
-    };
-    let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
-    let beta = x
-        .spawn_window("betaapp", "Beta Report")
-        .expect("second window");
-    pc.ok(&["clock-in"]);
-    x.activate(&alpha).expect("focus alpha");
-    let agent = pc.start_agent();
+    let Desk {
+        pc,
+        alpha,
+        beta,
+        agent,
+    } = Desk::start(&company.running_agent_settings(), &keyring, &x);
 
     // Switching windows makes the first span final, so it reaches the rollups and the outbox.
     x.input().expect("input");
@@ -442,18 +436,12 @@ fn titles_leave_the_pc_only_when_the_policy_says_so() {
     let keyring = Keyring::start();
     let company = Company::start();
     let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
-    let settings = company.running_agent_settings();
-    let pc = Pc {
-        env: Env::new(&settings, Some(x.display())),
-        bus: keyring.address(),
-    };
-    let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
-    let beta = x
-        .spawn_window("betaapp", "Beta Report")
-        .expect("second window");
-    pc.ok(&["clock-in"]);
-    x.activate(&alpha).expect("focus alpha");
-    let agent = pc.start_agent();
+    let Desk {
+        pc,
+        alpha: _,
+        beta,
+        agent,
+    } = Desk::start(&company.running_agent_settings(), &keyring, &x);
     x.input().expect("input");
     let now_path = format!("/api/teams/{}/now", company.team);
     let anna = |company: &Company| -> Value {

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{wait_for, wait_for_app, Env};
+use common::{wait_for, wait_for_app};
 use company::{active_of, dashboard, usb_copy, window, Backend, Company, DAY, MIN, PASSWORD, T0};
-use pc::{Keyring, Pc};
+use pc::{Desk, Keyring, Pc};
 use worktrace_testkit::server::{self, ServerProcess};
 
 /// A TCP proxy in front of the server that can swallow the server's answer to one request,
@@ -358,17 +358,12 @@ fn a_running_agent_keeps_its_work_while_the_database_is_away_and_delivers_it_onc
     let keyring = Keyring::start();
     let company = Company::on(Backend::Postgres);
     let x = worktrace_testkit::XSession::start().expect("a real X display (Xvfb + openbox)");
-    let pc = Pc {
-        env: Env::new(&company.running_agent_settings(), Some(x.display())),
-        bus: keyring.address(),
-    };
-    let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
-    let beta = x
-        .spawn_window("betaapp", "Beta Report")
-        .expect("second window");
-    pc.ok(&["clock-in"]);
-    x.activate(&alpha).expect("focus alpha");
-    let agent = pc.start_agent();
+    let Desk {
+        pc,
+        alpha,
+        beta,
+        agent,
+    } = Desk::start(&company.running_agent_settings(), &keyring, &x);
     // Each switch makes the span before it final, so there is something to upload.
     let switch = |w: &worktrace_testkit::TestWindow, app: &str| {
         x.activate(w).expect("focus");

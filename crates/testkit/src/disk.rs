@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::process::succeed as run;
+
 /// The mounted file system.
 #[derive(Debug)]
 pub struct LoopDisk {
@@ -109,20 +111,5 @@ impl Drop for LoopDisk {
     fn drop(&mut self) {
         // Lazy: whatever still has a file open there (a cluster being stopped) lets go later.
         let _ = run(Command::new("umount").arg("-l").arg(&self.point));
-    }
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
     }
 }

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::process::succeed as run;
+
 /// A running cluster. Dropping it stops the server and removes its files.
 #[derive(Debug)]
 pub struct PgCluster {
@@ -268,22 +270,6 @@ fn command(bin: &Path, as_postgres: bool, program: &str) -> Command {
         c
     } else {
         Command::new(exe)
-    }
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
     }
 }
 

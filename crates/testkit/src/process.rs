@@ -142,6 +142,23 @@ pub(crate) fn run(display: &str, program: &str, args: &[&str], patience: Duratio
     }
 }
 
+/// Runs `cmd` to its end; an error with what it printed when it fails.
+pub(crate) fn succeed(cmd: &mut Command) -> std::result::Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 /// Asks the process to end (SIGTERM, so Xvfb removes its lock file and socket), and kills it
 /// if it is still there after two seconds. Always reaps it.
 pub(crate) fn stop(child: &mut Child) {

@@ -102,3 +102,35 @@ impl Pc {
         store.append(records).expect("append");
     }
 }
+
+/// A PC at work on a real display: its settings `settings` (a running agent's), two windows
+/// ("Alpha Terminal", an xterm, and "Beta Report" of `betaapp`), clocked in with the first in
+/// front and its agent running.
+pub struct Desk {
+    pub pc: Pc,
+    pub alpha: worktrace_testkit::TestWindow,
+    pub beta: worktrace_testkit::TestWindow,
+    pub agent: common::Agent,
+}
+
+impl Desk {
+    pub fn start(settings: &str, keyring: &Keyring, x: &worktrace_testkit::XSession) -> Desk {
+        let pc = Pc {
+            env: Env::new(settings, Some(x.display())),
+            bus: keyring.address(),
+        };
+        let alpha = x.spawn_xterm("Alpha Terminal").expect("xterm window");
+        let beta = x
+            .spawn_window("betaapp", "Beta Report")
+            .expect("second window");
+        pc.ok(&["clock-in"]);
+        x.activate(&alpha).expect("focus alpha");
+        let agent = pc.start_agent();
+        Desk {
+            pc,
+            alpha,
+            beta,
+            agent,
+        }
+    }
+}
