@@ -123,6 +123,19 @@ impl Migrations {
         Ok(())
     }
 
+    /// Under [`OnNewer::Open`], refuses a database at `current` whose first newer migration
+    /// that changed what older versions rely on is `breaking` (none: it is opened as it is).
+    pub fn refuse_breaking(&self, current: i64, breaking: Option<i64>) -> Result<(), Newer> {
+        match breaking {
+            Some(_) => Err(Newer {
+                found: current,
+                supported: self.latest(),
+                breaking,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The migration to apply next to a database at `current`, if any up to `target`.
     ///
     /// ```text

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use tokio_postgres::Client;
 
-use crate::{Error, Migrations, Newer, OnNewer};
+use crate::{Error, Migrations, OnNewer};
 
 /// Applies every migration after the database's version (recorded in a `schema_migrations
 /// (version, applied_at, keeps_older)` table, a row per migration with the time it was applied
@@ -52,13 +52,7 @@ pub async fn migrate(
                 .await
                 .and_then(|row| row.try_get(0))
                 .map_err(Error::Database)?;
-            if breaking.is_some() {
-                return Err(Error::Newer(Newer {
-                    found: current,
-                    supported: set.latest(),
-                    breaking,
-                }));
-            }
+            set.refuse_breaking(current, breaking)?;
         }
         let Some(migration) = set.next(current, set.latest(), on_newer)? else {
             return tx.commit().await.map_err(Error::Database);

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{Error, Migration, Migrations, Newer, OnNewer};
+use crate::{Error, Migration, Migrations, OnNewer};
 
 /// Where an SQLite database records its schema version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,13 +121,7 @@ pub fn migrate<E>(
             let breaking = ledger
                 .first_breaking(&tx, set.latest())
                 .map_err(Error::Database)?;
-            if breaking.is_some() {
-                return Err(Error::Newer(Newer {
-                    found: current,
-                    supported: set.latest(),
-                    breaking,
-                }));
-            }
+            set.refuse_breaking(current, breaking)?;
         }
         let Some(migration) = set.next(current, target, on_newer)? else {
             return tx.commit().map_err(Error::Database);
@@ -170,6 +164,7 @@ pub fn make_private(path: &std::path::Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Newer;
 
     const SET: Migrations = Migrations::new(&[
         Migration {
