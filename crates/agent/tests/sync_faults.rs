@@ -247,6 +247,8 @@ impl KillProxy {
 fn a_server_killed_mid_upload_loses_nothing_and_doubles_nothing() {
     let keyring = Keyring::start();
     let bin = server::built_binary(
+        "worktrace-server",
+        "worktrace-server",
         &std::env::current_exe().expect("the test's path"),
         env!("CARGO"),
         env!("CARGO_MANIFEST_DIR"),

@@ -16,14 +16,22 @@ use std::time::{Duration, Instant};
 /// How long a start may take on a busy machine before the test fails with the server's log.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// The `worktrace-server` binary of this build, built through cargo first (a no-op when it is
-/// up to date): `cargo test` builds only the tested package's binaries, so tests of other
-/// crates call this; the server's own tests use `env!("CARGO_BIN_EXE_worktrace-server")`.
+/// The binary `bin` of the workspace package `package` in this build, built through cargo
+/// first (a no-op when it is up to date): `cargo test` builds only the tested package's
+/// binaries, so a test of another crate calls this (the agent's tests for `worktrace-server`,
+/// the server's fleet bench for the agent's `worktrace`); a package's own tests use
+/// `env!("CARGO_BIN_EXE_…")`.
 ///
 /// `test_exe` is the running test (`std::env::current_exe()`), which lives in
 /// `<target>/<profile>/deps`; `cargo` and `manifest_dir` are the caller's `env!("CARGO")` and
 /// `env!("CARGO_MANIFEST_DIR")`.
-pub fn built_binary(test_exe: &Path, cargo: &str, manifest_dir: &str) -> Result<PathBuf, String> {
+pub fn built_binary(
+    package: &str,
+    bin: &str,
+    test_exe: &Path,
+    cargo: &str,
+    manifest_dir: &str,
+) -> Result<PathBuf, String> {
     let profile_dir = test_exe
         .parent()
         .and_then(Path::parent)
@@ -33,14 +41,7 @@ pub fn built_binary(test_exe: &Path, cargo: &str, manifest_dir: &str) -> Result<
         .ok_or_else(|| format!("{} has no target directory", profile_dir.display()))?;
     let mut build = Command::new(cargo);
     build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "worktrace-server",
-            "--bin",
-            "worktrace-server",
-        ])
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(manifest_dir);
     if profile_dir.file_name().is_some_and(|p| p == "release") {
@@ -48,15 +49,15 @@ pub fn built_binary(test_exe: &Path, cargo: &str, manifest_dir: &str) -> Result<
     }
     let status = build
         .status()
-        .map_err(|e| format!("cannot run cargo to build worktrace-server: {e}"))?;
+        .map_err(|e| format!("cannot run cargo to build {bin}: {e}"))?;
     if !status.success() {
-        return Err(format!("building worktrace-server failed: {status}"));
+        return Err(format!("building {bin} failed: {status}"));
     }
-    let bin = profile_dir.join("worktrace-server");
-    if bin.exists() {
-        Ok(bin)
+    let path = profile_dir.join(bin);
+    if path.exists() {
+        Ok(path)
     } else {
-        Err(format!("{} was not built", bin.display()))
+        Err(format!("{} was not built", path.display()))
     }
 }
 
@@ -159,6 +160,8 @@ pub struct ServerProcess {
     envs: Vec<(OsString, OsString)>,
     child: Option<Child>,
     log: Arc<Log>,
+    /// What the earlier starts logged (a node killed and started again).
+    earlier: String,
     printed: String,
 }
 
@@ -180,6 +183,7 @@ impl ServerProcess {
             envs: Vec::new(),
             child: None,
             log: Arc::default(),
+            earlier: String::new(),
             printed: String::new(),
         }
     }
@@ -231,6 +235,7 @@ impl ServerProcess {
         assert!(self.child.is_none(), "the server is already running");
         let until = Instant::now() + PATIENCE;
         loop {
+            self.earlier.push_str(&self.log.text());
             self.log = Arc::default();
             let mut child = Command::new(&self.bin)
                 .arg("--data-dir")
@@ -312,9 +317,14 @@ impl ServerProcess {
             .unwrap_or_else(|e| panic!("the server's URL {url} has no address: {e}"))
     }
 
-    /// What the server has logged so far.
+    /// What the server has logged since its last start.
     pub fn log(&self) -> String {
         self.log.text()
+    }
+
+    /// What every start of this server logged, the earlier ones first.
+    pub fn log_of_all_starts(&self) -> String {
+        format!("{}{}", self.earlier, self.log.text())
     }
 
     /// Waits until the log holds `needle`; the whole log then, or an error with it.
