@@ -7,7 +7,7 @@
 pub enum Error {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_text(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("PostgreSQL connection pool: {0}")]
     Pool(String),
@@ -58,13 +58,7 @@ impl Error {
             Error::Pool(_) => Some("no connection to PostgreSQL"),
             Error::Unanswered(_) => Some("PostgreSQL did not answer in time"),
             Error::Postgres(e) => match e.code().map(|c| c.code()) {
-                Some(c) if c.starts_with("08") => Some("the connection to PostgreSQL failed"),
-                Some("57P01" | "57P02" | "57P03") => {
-                    Some("PostgreSQL is shutting down or starting")
-                }
-                Some("53300") => Some("PostgreSQL has no free connection"),
-                Some("53100") => Some("the database's disk is full"),
-                Some(_) => None,
+                Some(code) => postgres_unavailable(code),
                 None => {
                     let mut source = std::error::Error::source(e);
                     let mut io = false;
@@ -85,6 +79,47 @@ impl Error {
             },
             _ => None,
         }
+    }
+}
+
+/// A PostgreSQL error with what the server said (its SQLSTATE, severity and message: the
+/// driver's own text is only "db error") or the cause below the driver.
+fn postgres_text(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{} {}: {}{}",
+            db.severity(),
+            db.code().code(),
+            db.message(),
+            db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        None => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text = format!("{text}: {c}");
+                cause = c.source();
+            }
+            text
+        }
+    }
+}
+
+/// Why PostgreSQL cannot serve now, by the SQLSTATE of its error: the classes of conditions
+/// that pass (a broken connection, resources exhausted, the server stopping or starting, a
+/// system error such as a failed write) and the two that a transaction meets when another one
+/// is in its way (a deadlock, a lock not available). `None`: the request itself is wrong, or
+/// a fault in this program or in the stored data (a 500 worth looking into).
+fn postgres_unavailable(code: &str) -> Option<&'static str> {
+    match code {
+        c if c.starts_with("08") => Some("the connection to PostgreSQL failed"),
+        "53100" => Some("the database's disk is full"),
+        "53300" => Some("PostgreSQL has no free connection"),
+        c if c.starts_with("53") => Some("PostgreSQL is out of memory or another resource"),
+        c if c.starts_with("57") => Some("PostgreSQL is shutting down or starting"),
+        c if c.starts_with("58") => Some("PostgreSQL could not read or write its files"),
+        "40P01" | "55P03" => Some("the database was busy with another change of the same rows"),
+        _ => None,
     }
 }
 
@@ -111,6 +146,16 @@ mod tests {
         assert!(Error::Pool("timed out".into()).unavailable().is_some());
         assert!(Error::Unanswered("slow".into()).unavailable().is_some());
         assert!(Error::Corrupt("x".into()).unavailable().is_none());
+        for passing in [
+            "08006", "53100", "53200", "53300", "57P01", "57P03", "58030", "40P01",
+        ] {
+            assert!(postgres_unavailable(passing).is_some(), "{passing}");
+        }
+        assert!(postgres_unavailable("53100").is_some_and(|w| w.contains("disk is full")));
+        // The request's own fault, or the program's: never hidden as a passing outage.
+        for fault in ["23505", "22P02", "42P01", "42601", "XX000", "XX001"] {
+            assert!(postgres_unavailable(fault).is_none(), "{fault}");
+        }
         assert!(Error::Conflict("x".into()).unavailable().is_none());
     }
 }

@@ -278,8 +278,7 @@ pub(super) async fn store_alerts(
     if batch.alerts.is_empty() {
         return Ok(());
     }
-    let (before, insert) =
-        tokio::try_join!(tx.prepare_cached(ALERTS_BEFORE), tx.prepare_cached(ALERTS))?;
+    let (before, insert) = pipelined!(tx.prepare_cached(ALERTS_BEFORE), tx.prepare_cached(ALERTS))?;
     let ids: Vec<i64> = batch.alerts.iter().map(|a| to_i64(a.id)).collect();
     let row = tx
         .query_one(&before, &[&device.id, &(now - HOUR_MS), &ids])
@@ -340,7 +339,7 @@ pub(super) async fn ingest(
 ) -> Result<IngestOutcome> {
     let batch_seq = to_i64(batch.batch_seq);
     let head_seq = to_i64(batch.chain_head.seq);
-    let (lock, earlier, stored) = tokio::try_join!(
+    let (lock, earlier, stored) = pipelined!(
         tx.prepare_cached("SELECT id FROM devices WHERE id = $1 FOR UPDATE"),
         tx.prepare_cached(EARLIER),
         tx.prepare_cached(STORED_OF_DAYS),
@@ -357,7 +356,7 @@ pub(super) async fn ingest(
         }
         tx.query(&stored, &[&device.id, &days]).await
     };
-    let (_, row, stored_rows) = tokio::try_join!(
+    let (_, row, stored_rows) = pipelined!(
         tx.execute(&lock, &lock_params),
         tx.query_one(&earlier, &earlier_params),
         stored_rows,
@@ -380,7 +379,7 @@ pub(super) async fn ingest(
     counted(&mut checked, batch, rollups);
     let outcome = checked.outcome;
 
-    let (presence, dev, record) = tokio::try_join!(
+    let (presence, dev, record) = pipelined!(
         tx.prepare_cached(PRESENCE),
         tx.prepare_cached(DEVICE),
         tx.prepare_cached(BATCH),
@@ -428,19 +427,11 @@ pub(super) async fn ingest(
         &now,
     ];
     // Sent together: none of these needs another's answer.
-    tokio::try_join!(
+    pipelined!(
         store_alerts(tx, device, batch, intake, now),
-        async { presence_done.await.map_err(Into::into) },
-        async {
-            tx.execute(&dev, &dev_params)
-                .await
-                .map_err(crate::error::Error::from)
-        },
-        async {
-            tx.execute(&record, &record_params)
-                .await
-                .map_err(crate::error::Error::from)
-        },
+        presence_done,
+        tx.execute(&dev, &dev_params),
+        tx.execute(&record, &record_params),
     )?;
     Ok(outcome)
 }

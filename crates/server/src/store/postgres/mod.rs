@@ -4,6 +4,9 @@
 //! Everything a node needs is in the database, so this module must never cache state between
 //! calls. Concurrent batches of one device are serialized by a row lock on the device.
 
+#[macro_use]
+mod pipeline;
+
 mod audit;
 mod dashboard;
 mod devices;

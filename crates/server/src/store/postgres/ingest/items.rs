@@ -60,7 +60,7 @@ pub(super) async fn item_by_item(
     rollups_in: &[RollupItem],
     batch: &IngestBatch,
 ) -> Result<(u32, u32, u32)> {
-    let (rollups, sessions, decisions) = tokio::try_join!(
+    let (rollups, sessions, decisions) = pipelined!(
         tx.prepare_cached(ROLLUPS),
         tx.prepare_cached(SESSIONS),
         tx.prepare_cached(DECISIONS),
