@@ -287,8 +287,15 @@ async fn drive(
     }
     let mut ms: Vec<f64> = lat.iter().map(|(m, _, _)| *m).collect();
     ms.sort_by(f64::total_cmp);
+    let mut settled: Vec<f64> = lat
+        .iter()
+        .filter(|(_, _, due)| *due >= 1.0)
+        .map(|(m, _, _)| *m)
+        .collect();
+    settled.sort_by(f64::total_cmp);
     Ok(Report {
         ms,
+        settled,
         secs,
         failed,
         timeline,
@@ -298,6 +305,9 @@ async fn drive(
 struct Report {
     /// Latencies in milliseconds, sorted.
     ms: Vec<f64>,
+    /// Those of the uploads due a second or more into the run, sorted: without the start,
+    /// where every device's first upload comes at once to a node that has just started.
+    settled: Vec<f64>,
     secs: f64,
     failed: usize,
     /// By half second of due time: (uploads, worst latency in ms, uploads over 50 ms).
@@ -321,8 +331,13 @@ impl Report {
 
     fn line(&self) -> String {
         let pct = |p: f64| self.ms[((self.ms.len() as f64 * p) as usize).min(self.ms.len() - 1)];
+        let settled_p99 = self
+            .settled
+            .get(((self.settled.len() as f64 * 0.99) as usize).min(self.settled.len().max(1) - 1))
+            .map_or_else(|| "none".to_owned(), |ms| format!("{ms:.1}ms"));
         format!(
-            "uploads={} failed={} throughput={:.0}/s p50={:.1}ms p95={:.1}ms p99={:.1}ms max={:.1}ms",
+            "uploads={} failed={} throughput={:.0}/s p50={:.1}ms p95={:.1}ms p99={:.1}ms max={:.1}ms \
+             p99_after_1s={settled_p99}",
             self.ms.len(),
             self.failed,
             self.ms.len() as f64 / self.secs,

@@ -245,6 +245,12 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
         version: 14,
         sql: include_str!("../../../../migrations/server/postgres/0014_rollups_hot_updates.sql"),
     },
+    Migration {
+        version: 15,
+        sql: include_str!(
+            "../../../../migrations/server/postgres/0015_rollups_without_key_checks.sql"
+        ),
+    },
 ]);
 
 /// The LIKE pattern of the e-mail addresses whose name (before the `@`) is `login`, with `\`

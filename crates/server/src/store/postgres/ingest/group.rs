@@ -62,16 +62,24 @@ const STORED: &str = "SELECT r.device_id, r.day, r.hour, r.app, r.category, r.re
     FROM UNNEST($1::bigint[], $2::text[]) AS j(d, day)
     JOIN rollups r ON r.device_id = j.d AND r.day = j.day";
 
-const ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
+/// The group's rollups that no stored row has: the device's lock (held since [`LOCK`]) keeps
+/// any other writer of its rows out, and [`STORED`], read under it, found none of these.
+const NEW_ROLLUPS: &str = "INSERT INTO rollups (device_id, user_id, day, hour, app, category,
         active_ms, idle_ms, clocked_ms, input_ms, revision)
     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
-        $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
-    ON CONFLICT (device_id, day, hour, app, category) DO UPDATE SET
-        active_ms = excluded.active_ms, idle_ms = excluded.idle_ms,
-        clocked_ms = excluded.clocked_ms, input_ms = excluded.input_ms,
-        revision = excluded.revision
-    WHERE excluded.revision > rollups.revision
-    RETURNING device_id";
+        $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])";
+
+/// The group's rollups whose stored row has a lower revision (read under the device's lock),
+/// each found by its primary key. The revision test stays: a row is never set back.
+const CHANGED_ROLLUPS: &str = "UPDATE rollups r SET active_ms = j.active_ms,
+        idle_ms = j.idle_ms, clocked_ms = j.clocked_ms, input_ms = j.input_ms,
+        revision = j.revision
+    FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[],
+        $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
+        AS j(device_id, day, hour, app, category, active_ms, idle_ms, clocked_ms, input_ms,
+             revision)
+    WHERE r.device_id = j.device_id AND r.day = j.day AND r.hour = j.hour AND r.app = j.app
+      AND r.category = j.category AND r.revision < j.revision";
 
 const SESSIONS: &str = "INSERT INTO work_sessions (device_id, user_id, day, start_ms, end_ms,
         clock_out_reason)
@@ -164,7 +172,7 @@ pub(crate) async fn apply(tx: &Transaction<'_>, uploads: &[Upload]) -> Result<Ve
     ids.sort_unstable();
 
     // The lock, then the reads that need it, sent together (as for one upload).
-    let (lock, earlier, stored) = tokio::try_join!(
+    let (lock, earlier, stored) = pipelined!(
         tx.prepare_cached(LOCK),
         tx.prepare_cached(EARLIER),
         tx.prepare_cached(STORED),
@@ -190,7 +198,7 @@ pub(crate) async fn apply(tx: &Transaction<'_>, uploads: &[Upload]) -> Result<Ve
     };
     let lock_params: [&Param<'_>; 1] = [&ids];
     let earlier_params: [&Param<'_>; 4] = [&e_dev, &e_seq, &e_head, &e_hash];
-    let (_, earlier_rows, stored_rows) = tokio::try_join!(
+    let (_, earlier_rows, stored_rows) = pipelined!(
         tx.query(&lock, &lock_params),
         tx.query(&earlier, &earlier_params),
         stored_rows,
@@ -229,7 +237,7 @@ pub(crate) async fn apply(tx: &Transaction<'_>, uploads: &[Upload]) -> Result<Ve
         });
     }
 
-    let applied = write_items(tx, uploads, &active).await?;
+    let applied = write_items(tx, uploads, &active, &stored_of).await?;
     let mut pairs: Vec<(i64, &str)> = Vec::new();
     for a in &active {
         if a.checked.is_some() && applied.get(&a.device.id).copied().unwrap_or(0) > 0 {
@@ -280,17 +288,26 @@ pub(crate) async fn apply(tx: &Transaction<'_>, uploads: &[Upload]) -> Result<Ve
 
 /// The rollups, sessions and decisions of every new upload of the group, one statement per
 /// kind, sent together; how many rollups changed a row, by device.
+///
+/// A rollup goes by what `stored` (each device's rows of the batch's days, read under its
+/// lock) holds for its key: none, it is inserted; a lower revision, its row is updated; the
+/// same or a higher one, nothing is sent (an upload sent again changes nothing). So a rollup
+/// costs a plain insert or update, not an upsert's probe, tuple lock and second look.
 async fn write_items(
     tx: &Transaction<'_>,
     uploads: &[Upload],
     active: &[Active<'_>],
+    stored: &HashMap<i64, Vec<sums::Stored>>,
 ) -> Result<HashMap<i64, u32>> {
-    let (rollups, sessions, decisions) = tokio::try_join!(
-        tx.prepare_cached(ROLLUPS),
+    let (new_rollups, changed_rollups, sessions, decisions) = pipelined!(
+        tx.prepare_cached(NEW_ROLLUPS),
+        tx.prepare_cached(CHANGED_ROLLUPS),
         tx.prepare_cached(SESSIONS),
         tx.prepare_cached(DECISIONS),
     )?;
-    let mut r = RollupColumns::default();
+    let mut fresh = RollupColumns::default();
+    let mut changed = RollupColumns::default();
+    let mut applied: HashMap<i64, u32> = HashMap::new();
     let (mut s_dev, mut s_user, mut s_day, mut s_start, mut s_end, mut s_reason) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut d_dev, mut d_user, mut d_day, mut d_start, mut d_end) =
@@ -300,8 +317,30 @@ async fn write_items(
         let Some(c) = &a.checked else { continue };
         let batch = &uploads[a.at].batch;
         let (dev, user) = (a.device.id, a.device.user_id);
+        let revisions: HashMap<(&str, i64, &str, &str), i64> = stored
+            .get(&dev)
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    (r.day.as_str(), r.hour, r.app.as_str(), r.category.as_str()),
+                    r.revision,
+                )
+            })
+            .collect();
         for item in c.kept.iter() {
-            r.push(dev, user, item);
+            let key = (
+                item.day.as_str(),
+                item.hour.map_or(-1, i64::from),
+                item.app.as_str(),
+                item.category.as_str(),
+            );
+            match revisions.get(&key) {
+                None => fresh.push(dev, user, item),
+                Some(&had) if had < to_i64(item.revision) => changed.push(dev, user, item),
+                Some(_) => continue,
+            }
+            *applied.entry(dev).or_default() += 1;
         }
         for s in &batch.sessions {
             s_dev.push(dev);
@@ -323,10 +362,11 @@ async fn write_items(
             d_at.push(d.decision.decided_at);
         }
     }
-    let rollups_done = async {
-        if r.device.is_empty() {
-            return Ok(Vec::new());
+    let fresh_done = async {
+        if fresh.device.is_empty() {
+            return Ok(0);
         }
+        let r = &fresh;
         let params: [&Param<'_>; 11] = [
             &r.device,
             &r.user,
@@ -340,7 +380,26 @@ async fn write_items(
             &r.input,
             &r.revision,
         ];
-        tx.query(&rollups, &params).await
+        tx.execute(&new_rollups, &params).await
+    };
+    let changed_done = async {
+        if changed.device.is_empty() {
+            return Ok(0);
+        }
+        let r = &changed;
+        let params: [&Param<'_>; 10] = [
+            &r.device,
+            &r.day,
+            &r.hour,
+            &r.app,
+            &r.category,
+            &r.active,
+            &r.idle,
+            &r.clocked,
+            &r.input,
+            &r.revision,
+        ];
+        tx.execute(&changed_rollups, &params).await
     };
     let sessions_done = async {
         if s_dev.is_empty() {
@@ -358,10 +417,15 @@ async fn write_items(
         ];
         tx.execute(&decisions, &params).await
     };
-    let (changed, _, _) = tokio::try_join!(rollups_done, sessions_done, decisions_done)?;
-    let mut applied: HashMap<i64, u32> = HashMap::new();
-    for row in &changed {
-        *applied.entry(row.try_get(0)?).or_default() += 1;
+    let (inserted, updated, _, _) =
+        pipelined!(fresh_done, changed_done, sessions_done, decisions_done)?;
+    // Under the devices' locks the rows are what was read: anything else is a fault to see.
+    let expected = (fresh.device.len() + changed.device.len()) as u64;
+    if inserted + updated != expected {
+        return Err(Error::Corrupt(format!(
+            "{expected} rollups of a group were to change a row, {} did",
+            inserted + updated
+        )));
     }
     Ok(applied)
 }
@@ -405,7 +469,7 @@ async fn finish(
     uploads: &[Upload],
     active: &[Active<'_>],
 ) -> Result<HashMap<i64, PolicyLayers>> {
-    let (presence, device, batches) = tokio::try_join!(
+    let (presence, device, batches) = pipelined!(
         tx.prepare_cached(PRESENCE),
         tx.prepare_cached(DEVICE),
         tx.prepare_cached(BATCHES),
@@ -465,10 +529,10 @@ async fn finish(
         let params: [&Param<'_>; 6] = [&dev, &seq, &head, &hash, &acks, &now];
         tx.execute(&batches, &params).await
     };
-    let (_, _, _, layers) = tokio::try_join!(
-        async { presence_done.await.map_err(Error::from) },
-        async { device_done.await.map_err(Error::from) },
-        async { batches_done.await.map_err(Error::from) },
+    let (_, _, _, layers) = pipelined!(
+        presence_done,
+        device_done,
+        batches_done,
         super::super::policy_layers_of(tx, &users),
     )?;
     Ok(layers)
