@@ -19,9 +19,17 @@
 //! HAProxy checks the nodes' ports every second and sends a request that found a node gone to
 //! the other.
 //!
+//! A few of the PCs (3, or `WORKTRACE_FLEET_AGENTS`) are real `worktrace` agents of this build
+//! (`agents`): tracking real windows on a real X display, their secrets in the real Secret
+//! Service, syncing through the balancer every 5 s (every second in the smoke run) with their
+//! own retries.
+//!
 //! At the end the database is read: every upload the server accepted is stored once (one
 //! batch row each), the day totals are what the PCs' last uploads say (a last upload lost, or
-//! an older one applied over it, would change them) and every alert sent is there once.
+//! an older one applied over it, would change them) and every alert sent is there once; each
+//! real agent, stopped and made to send what it holds, has every record of its chain on the
+//! server and its active time there exactly as it recorded it. Any request a node answered
+//! 500 (in its log) fails the run.
 //!
 //! Prints the machine's figures: upload and dashboard latencies (p50/p95/p99 of the requests
 //! that were answered 200), how many requests failed and how (503, refused connections,
@@ -34,6 +42,7 @@
 //! undelivered, and on any failure that is not the database or a node being away; its
 //! latencies mean nothing.
 
+mod agents;
 mod seed;
 
 use std::sync::{Arc, Mutex};
@@ -56,6 +65,8 @@ const LEAD_PASSWORD: &str = "fleet lead password";
 const FAULT_SECS: u64 = 10;
 /// How long the network to the database is cut, full runs.
 const CUT_SECS: u64 = 30;
+/// Real agents among the PCs.
+const AGENTS: usize = 3;
 
 /// The shape of a run.
 #[derive(Debug, Clone)]
@@ -71,6 +82,9 @@ struct Load {
     lead_jitter: Duration,
     fault_for: Duration,
     cut_for: Duration,
+    /// Real `worktrace` agents among the PCs, and how often they sync.
+    agents: usize,
+    agent_sync: Duration,
     /// In the order they happen.
     faults: Vec<Fault>,
 }
@@ -142,6 +156,8 @@ fn load() -> BenchResult<Load> {
             lead_jitter: Duration::from_millis(200),
             fault_for: Duration::from_secs(2),
             cut_for: Duration::from_secs(2),
+            agents: env_num("WORKTRACE_FLEET_AGENTS").unwrap_or(AGENTS),
+            agent_sync: Duration::from_secs(1),
             faults,
         });
     }
@@ -155,6 +171,8 @@ fn load() -> BenchResult<Load> {
         lead_jitter: Duration::from_secs(2),
         fault_for: Duration::from_secs(FAULT_SECS),
         cut_for: Duration::from_secs(CUT_SECS),
+        agents: env_num("WORKTRACE_FLEET_AGENTS").unwrap_or(AGENTS),
+        agent_sync: Duration::from_secs(5),
         faults,
     })
 }
@@ -572,19 +590,25 @@ async fn enroll(
     Ok(secrets)
 }
 
-/// What the database holds at the end: batch rows, the day rows' minutes, alert rows.
-async fn stored(url: &str) -> BenchResult<(i64, i64, i64)> {
+/// What the database holds at the end for the simulated PCs (the people `real` left out):
+/// batch rows, the day rows' minutes, alert rows.
+async fn stored(url: &str, real: &[i64]) -> BenchResult<(i64, i64, i64)> {
     let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     let one = |sql: &'static str| {
         let db = &db;
-        async move { BenchResult::Ok(db.query_one(sql, &[]).await?.get::<_, i64>(0)) }
+        async move { BenchResult::Ok(db.query_one(sql, &[&real]).await?.get::<_, i64>(0)) }
     };
     Ok((
-        one("SELECT count(*) FROM batches").await?,
-        one("SELECT coalesce(sum(active_ms), 0)::BIGINT / 60000 FROM rollups WHERE hour = -1")
-            .await?,
-        one("SELECT count(*) FROM alerts").await?,
+        one("SELECT count(*) FROM batches
+             WHERE device_id NOT IN (SELECT id FROM devices WHERE user_id = ANY($1))")
+        .await?,
+        one(
+            "SELECT coalesce(sum(active_ms), 0)::BIGINT / 60000 FROM rollups
+             WHERE hour = -1 AND user_id <> ALL($1)",
+        )
+        .await?,
+        one("SELECT count(*) FROM alerts WHERE user_id <> ALL($1)").await?,
     ))
 }
 
@@ -653,6 +677,10 @@ async fn main() -> BenchResult<()> {
     }
     let team_ids: Vec<i64> = teams.iter().map(|t| t.0).collect();
     let secrets = enroll(&store, &client, &base, org, &team_ids, load.pcs).await?;
+    let first_team = *team_ids.first().ok_or("a fleet needs a team")?;
+    let sync_secs = load.agent_sync.as_secs();
+    let mut real =
+        agents::RealPcs::start(load.agents, &store, org, first_team, &base, sync_secs).await?;
     let seed_secs = seeding.elapsed().as_secs_f64();
 
     let today = chrono::Utc::now().date_naive();
@@ -704,7 +732,9 @@ async fn main() -> BenchResult<()> {
         task.await??;
     }
     let ran = run.started.elapsed().as_secs_f64();
-    let (batches, minutes, alerts) = stored(&url).await?;
+    let last_day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let real_delivery = real.finish(&url, &run.day, &last_day).await?;
+    let (batches, minutes, alerts) = stored(&url, &real.people()).await?;
 
     let load = &run.load;
     let mut uploads = std::mem::take(&mut *count(&run.uploads));
@@ -760,18 +790,28 @@ async fn main() -> BenchResult<()> {
     if load.faults.is_empty() && uploads.unavailable + uploads.unreachable > 0 {
         problems.push("uploads failed with no fault in the run".into());
     }
-    if uploads.other + views.other > 0 {
-        // What the nodes logged about the failures that were not the database being away.
-        for (i, node) in nodes.iter().enumerate() {
-            for line in node
-                .log()
-                .lines()
-                .filter(|l| l.contains("internal error"))
-                .take(5)
-            {
-                eprintln!("node {}: {line}", i + 1);
-            }
+    for line in &real_delivery.lines {
+        println!("{line}");
+    }
+    problems.extend(real_delivery.problems);
+    // Every 500 a node answered (to a simulated PC, a lead or a real agent) is in its log, and
+    // so is a panic (a request whose connection was dropped, counted as a node away above).
+    let mut internal = 0;
+    for (i, node) in nodes.iter().enumerate() {
+        let log = node.log_of_all_starts();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("internal error") || l.contains("panicked at"))
+            .collect();
+        internal += lines.len();
+        for line in lines.iter().take(5) {
+            eprintln!("node {}: {line}", i + 1);
         }
+    }
+    if internal > 0 {
+        problems.push(format!(
+            "the nodes answered {internal} requests with 500 or panicked"
+        ));
     }
     drop(balancer);
     drop(nodes);
