@@ -302,6 +302,12 @@ async fn drive(
     })
 }
 
+/// The `q` quantile (0..1) of `sorted`; none when it is empty.
+fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    let at = (sorted.len() as f64 * q) as usize;
+    sorted.get(at.min(sorted.len().saturating_sub(1))).copied()
+}
+
 struct Report {
     /// Latencies in milliseconds, sorted.
     ms: Vec<f64>,
@@ -330,10 +336,8 @@ impl Report {
     }
 
     fn line(&self) -> String {
-        let pct = |p: f64| self.ms[((self.ms.len() as f64 * p) as usize).min(self.ms.len() - 1)];
-        let settled_p99 = self
-            .settled
-            .get(((self.settled.len() as f64 * 0.99) as usize).min(self.settled.len().max(1) - 1))
+        let pct = |p: f64| percentile(&self.ms, p).unwrap_or_default();
+        let settled_p99 = percentile(&self.settled, 0.99)
             .map_or_else(|| "none".to_owned(), |ms| format!("{ms:.1}ms"));
         format!(
             "uploads={} failed={} throughput={:.0}/s p50={:.1}ms p95={:.1}ms p99={:.1}ms max={:.1}ms \

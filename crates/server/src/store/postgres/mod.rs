@@ -149,13 +149,9 @@ impl PostgresStore {
         let uploads = queue::IngestQueue::start(pool.clone());
         let store = Self { pool, uploads };
         if let Err(e) = store.client().await {
-            // "db error" alone says nothing: the server's own message is in the sources.
-            let mut text = e.to_string();
-            let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-            while let Some(c) = cause {
-                text = format!("{text}: {c}");
-                cause = c.source();
-            }
+            // The error's text names PostgreSQL's own message, or the causes below the driver
+            // (a TLS failure among them).
+            let text = e.to_string();
             return Err(if text.contains("TLS") || text.contains("certificate") {
                 Error::Config(format!(
                     "cannot open a TLS connection to PostgreSQL ({text}); the URL asks for \
