@@ -16,7 +16,6 @@ use common::{wait_for, wait_for_app, Env};
 use company::Company;
 use pc::{Keyring, Pc};
 use serde_json::Value;
-use worktrace_server::release::NewRelease;
 use worktrace_testkit::minisign;
 
 /// How long one step of the update may take on a busy machine: a check every 10 s, a
@@ -43,29 +42,6 @@ fn build_as(dir: &Path, name: &str, version: &str) -> PathBuf {
 }
 
 impl Company {
-    /// Adds a release as `worktrace-server admin release add` does.
-    fn add_release(&self, file: &Path, signature: &str, channel: &str) -> i64 {
-        let bytes = std::fs::read(file).expect("release file");
-        let release = NewRelease::from_signed("worktrace", &bytes, signature, channel, None)
-            .unwrap_or_else(|e| panic!("a signed release: {e}"));
-        let server = self.server.as_ref().expect("running");
-        self.rt
-            .block_on(server.store.add_release(&release, bytes, 1))
-            .expect("stored")
-            .expect("new")
-    }
-
-    /// The admins' view of the one device (null before the PC enrolled).
-    fn device(&self) -> Value {
-        let devices = self.dashboard("/api/admin/devices");
-        devices
-            .as_array()
-            .expect("devices")
-            .first()
-            .cloned()
-            .unwrap_or_default()
-    }
-
     /// Waits until the device's reported update problem starts with `prefix`.
     fn wait_for_problem(&self, prefix: &str) -> String {
         let mut seen = Value::Null;

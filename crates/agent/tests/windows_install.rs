@@ -3,26 +3,30 @@
 //! Wine's real `msiexec` the way IT deploys it (`/qn SERVER_URL=… ENROLLMENT_TOKEN=…`), then
 //! upgraded in place by the system's update applier (`worktrace.exe update apply-spool`, run
 //! directly: the scheduled task that runs it as SYSTEM cannot be made under Wine, whose
-//! schtasks lacks `/RU` and `/SC`) from a signed newer MSI left in the spool, which refuses a
-//! badly signed one and a downgrade; refused as a downgrade by msiexec, removed keeping the
+//! schtasks lacks `/RU` and `/SC`) from a signed newer MSI that the company server offered and
+//! the installed tray, started as at login, downloaded, verified and left in the spool; the
+//! tray at the next login runs and reports the new version. The applier refuses a badly
+//! signed MSI and a downgrade left there by hand; refused as a downgrade by msiexec, removed keeping the
 //! employee's data, and removed with `REMOVE_DATA=1` taking it.
 //!
 //! Not exercised here (Wine has no such thing): Group Policy or Intune pushing the MSI, a
 //! second Windows account on the same PC, and the tray started by a real login (the test reads
-//! the Run entry that Windows would start it from).
+//! the Run entry that Windows would start it from, and starts it the same way).
 
 mod common;
 mod company;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::windows::how_it_ended;
 use company::{active_of, window, Company, MIN, T0};
+use serde_json::Value;
 use worktrace_store::{DayClock, Store};
 use worktrace_testkit::minisign;
 use worktrace_testkit::wine::{self, WinePrefix};
+use worktrace_testkit::XSession;
 
 /// How long `msiexec` or one `worktrace.exe` command may take under Wine on a busy machine.
 const PATIENCE: Duration = Duration::from_secs(180);
@@ -71,17 +75,15 @@ fn build_msi(out_dir: &Path, version: &str, signing: Option<&(PathBuf, PathBuf)>
         .expect("the Windows build of worktrace");
     wine::windows_binary(env!("CARGO_BIN_EXE_worktrace").as_ref(), "worktrace-tray")
         .expect("the Windows build of worktrace-tray (make windows)");
-    // The programs of this version: worktrace.exe stamped with it, as a release is.
+    // The programs of this version: both stamped with it, as a release is.
     let bin = out_dir.join(format!("bin-{version}"));
     std::fs::create_dir_all(&bin).expect("mkdir");
     let built = std::fs::read(&exe).expect("the Windows build");
     let stamped = worktrace_agent::version::stamp(&built, version).expect("stamps");
     std::fs::write(bin.join("worktrace.exe"), stamped).expect("write");
-    std::fs::copy(
-        exe.with_file_name("worktrace-tray.exe"),
-        bin.join("worktrace-tray.exe"),
-    )
-    .expect("copy the tray");
+    let tray = std::fs::read(exe.with_file_name("worktrace-tray.exe")).expect("the tray's build");
+    let stamped = worktrace_agent::version::stamp(&tray, version).expect("stamps the tray");
+    std::fs::write(bin.join("worktrace-tray.exe"), stamped).expect("write");
     let bin = bin.as_path();
     let msi = out_dir.join(format!("worktrace-{version}-x64.msi"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/package-msi.sh");
@@ -175,7 +177,52 @@ fn sign_msi(msi: &Path, key: &Path, version: &str) {
     .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Leaves `msi` and its signature in the prefix's spool as `name`, as a user's agent does.
+/// The installed tray, started as every login starts it (`--hidden`, no settings named).
+fn start_tray(prefix: &WinePrefix) -> std::process::Child {
+    let tray = INSTALLED.replace("worktrace.exe", "worktrace-tray.exe");
+    prefix
+        .command(tray)
+        .arg("--hidden")
+        .env("TZ", "UTC")
+        .env("NO_COLOR", "1")
+        .env("WORKTRACE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the installed worktrace-tray.exe")
+}
+
+/// Asks the tray to end as Windows does at logoff (`taskkill` without `/F`: `WM_CLOSE`) and
+/// returns what it logged.
+fn stop_tray(prefix: &WinePrefix, tray: std::process::Child) -> String {
+    let mut cmd = prefix.command("taskkill");
+    cmd.args(["/IM", "worktrace-tray.exe"]);
+    wine::run_to_end(cmd, "taskkill", PATIENCE).unwrap_or_else(|e| panic!("{e}"));
+    let out = wine::collect(tray, "the tray to end", PATIENCE).unwrap_or_else(|e| panic!("{e}"));
+    let log = wine::program_stderr(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the tray ends cleanly: {}\n{log}",
+        out.status
+    );
+    log
+}
+
+/// Waits until `done`, at most [`PATIENCE`].
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < until,
+            "{what} within {} s",
+            PATIENCE.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Leaves `msi` and its signature in the prefix's spool as `name` by hand, as any user of the PC
+/// could.
 fn spool(prefix: &WinePrefix, msi: &Path, name: &str) {
     let dir = on_linux(prefix, SPOOL);
     std::fs::copy(
@@ -206,7 +253,9 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
         !signed_by(&v1, &signing.0),
         "without a certificate nothing is signed"
     );
-    let prefix = WinePrefix::new(None).expect("a fresh Wine prefix");
+    // A display for the tray (its icon and session window), as a logged-in employee has.
+    let x = XSession::start().expect("start Xvfb and openbox (see testkit's message)");
+    let prefix = WinePrefix::new(Some(x.display())).expect("a fresh Wine prefix");
 
     // The employee's own settings name another server: the machine's settings win.
     let user_config = prefix
@@ -296,13 +345,56 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
         on_linux(&prefix, SPOOL).is_dir(),
         "the MSI makes the spool folder"
     );
+    // The company server offers it; the tray that every login starts (installed by the MSI,
+    // which carries the tray too) downloads and verifies it and leaves it there.
     let test_key = PathBuf::from(minisign::TEST_KEY);
     sign_msi(&v2, &test_key, "0.1.1");
-    spool(&prefix, &v2, "update.msi");
+    let signature = std::fs::read_to_string(format!("{}.minisig", v2.display())).expect("sig");
+    company.add_release(&v2, &signature, "stable");
+    company.set_org_policy(r#"{"update": {"channel": "stable", "check_interval_secs": 10}}"#);
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(&v2).expect("the MSI")))
+    };
+    let spooled = on_linux(&prefix, SPOOL).join(format!("{sha256}.msi"));
+    std::fs::write(
+        on_linux(&prefix, &data_dir).join("desktop.json"),
+        r#"{"consent_given": true}"#,
+    )
+    .expect("the employee accepted the first-start screen");
+    let tray = start_tray(&prefix);
+    let mut problem = Value::Null;
+    wait_until("the tray to hand the release to the system", || {
+        problem = company.device()["update_problem"].clone();
+        spooled.is_file()
+            && problem.as_str().is_some_and(|p| {
+                p.starts_with("0.1.1: downloaded and verified; waiting for the system")
+            })
+    });
+    assert!(
+        on_linux(&prefix, SPOOL)
+            .join(format!("{sha256}.msi.minisig"))
+            .is_file(),
+        "its signature beside it"
+    );
+    assert_eq!(
+        std::fs::read(&spooled).expect("spooled"),
+        std::fs::read(&v2).expect("the release"),
+        "the spooled file is the release"
+    );
+    let log = stop_tray(&prefix, tray);
+    assert!(
+        log.contains("update 0.1.1: downloaded and verified; waiting for the system"),
+        "the tray logs it: {log}"
+    );
+    assert_eq!(company.device()["agent_version"], "0.1.0");
+
+    // The system's applier installs it (run here directly, as the task would).
     let applied = installed(&prefix, &["update", "apply-spool", SPOOL]);
     assert!(
-        applied.contains("update.msi (release 0.1.1): installed with msiexec /i")
-            && applied.contains("(was 0.1.0)"),
+        applied.contains(&format!(
+            "{sha256}.msi (release 0.1.1): installed with msiexec /i"
+        )) && applied.contains("(was 0.1.0)"),
         "the applier installs the signed newer MSI: {applied}"
     );
     // The applier runs from the installed worktrace.exe, which msiexec is replacing: it answers
@@ -343,6 +435,18 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
     assert!(
         policy.contains(&format!("ServerUrl    REG_SZ    {}", company.url())),
         "an upgrade that names no server keeps the one installed: {policy}"
+    );
+    // At the next login the tray runs 0.1.1: it reports it, and the problem is over.
+    let tray = start_tray(&prefix);
+    let mut device = Value::Null;
+    wait_until("the tray to report 0.1.1", || {
+        device = company.device();
+        device["agent_version"] == "0.1.1" && device["update_problem"].is_null()
+    });
+    let log = stop_tray(&prefix, tray);
+    assert!(
+        log.contains("the system's update to 0.1.1 runs"),
+        "the tray logs it: {log}"
     );
     append(&database, 10, 5);
     installed(&prefix, &["sync", "--now"]);

@@ -19,6 +19,7 @@ use worktrace_agent::lock::AgentLock;
 use worktrace_agent::settings::{Settings, Sources};
 use worktrace_agent::status::{self, AgentStatus};
 use worktrace_agent::sync;
+use worktrace_agent::update::Updates;
 use worktrace_domain::{Millis, Policy, Record};
 use worktrace_store::Store;
 
@@ -168,7 +169,9 @@ impl AppState {
             started = worktrace_sensors::platform_sensor()
                 .map_err(|e| format!("cannot read the active window or idle time: {e}"))
                 .and_then(|sensor| {
-                    Engine::start(settings.clone(), sensor)
+                    // Installed by the MSI, the tray hands the company's MSI releases to
+                    // the system (the agent's docs: the spool); elsewhere it reports only.
+                    Engine::start_with(settings.clone(), sensor, Updates::Spool)
                         .map_err(|e| worktrace_agent::one_line(&e))
                 });
             // The watcher's look at the lock (`read_status`) holds it for an instant; a

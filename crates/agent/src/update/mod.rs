@@ -57,9 +57,14 @@ pub fn installed_package(exe: &Path) -> Package {
 /// What a program's upload thread does about updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Updates {
-    /// Checks and reports the version; installs nothing (the tray and the desktop app, and the
-    /// agent with `[agent] self_update = false`).
+    /// Checks and reports the version; installs nothing (the desktop app, the tray where no
+    /// package of its own installed it, and every program with `[agent] self_update = false`).
     Report,
+    /// Hands a release of the package that installed this program to the system's applier
+    /// through the spool, and installs nothing itself: the tray installed by the MSI, which
+    /// carries the tray too. Anywhere else this is [`Updates::Report`]: the bare and the
+    /// `.deb` releases are of the `worktrace` agent alone.
+    Spool,
     /// Also downloads, verifies and hands a release to the engine to install.
     Install,
 }
@@ -112,15 +117,16 @@ impl Updater {
                 tracing::warn!("cannot save the update state: {e}");
             }
         }
-        let mode = if settings.self_update {
-            mode
-        } else {
-            Updates::Report
+        let package = installed_package(&exe);
+        let mode = match mode {
+            _ if !settings.self_update => Updates::Report,
+            Updates::Spool if package != Package::Msi => Updates::Report,
+            mode => mode,
         };
         Some(Updater {
             mode,
             said_offered: None,
-            package: installed_package(&exe),
+            package,
             platform: this_platform(),
             current,
             next_check: Instant::now(),
@@ -263,7 +269,7 @@ impl Updater {
             PackageStep::Installed(r) => {
                 tracing::warn!(
                     version = %offer.version,
-                    "the system installed update {}: {}; it runs from the agent's next start",
+                    "the system installed update {}: {}; it runs from this program's next start",
                     offer.version,
                     r.message
                 );

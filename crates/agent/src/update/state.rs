@@ -104,7 +104,16 @@ impl UpdateState {
     /// Settles an update handed to the installer once the agent starts again as `running`:
     /// the new version started (the problem is cleared), or the old one is still there (the
     /// problem says so). Returns what to log, if anything changed.
+    /// A release the system installed from the spool has worked once this program starts as
+    /// its version: it is no longer waited for, and its problem (`waiting for the system…`) is
+    /// over.
     pub fn settle(&mut self, running: &str, now: Millis) -> Option<String> {
+        if self.spooled.as_ref().is_some_and(|s| s.version == running) {
+            self.spooled = None;
+            self.problem = None;
+            self.installed = Some((running.to_owned(), now));
+            return Some(format!("the system's update to {running} runs"));
+        }
         let installing = self.installing.take()?;
         if installing.version == running {
             self.problem = None;
@@ -155,5 +164,27 @@ mod tests {
         }
         assert_eq!(s.refused.len(), MAX_REFUSED);
         assert!(s.refusal("h29").is_some() && s.refusal("h0").is_none());
+    }
+
+    #[test]
+    fn a_spooled_release_settles_once_its_version_runs() {
+        let mut s = UpdateState {
+            spooled: Some(Spooled {
+                sha256: "ab".into(),
+                version: "0.2.0".into(),
+                at: 1,
+            }),
+            ..UpdateState::default()
+        };
+        s.note_problem("0.2.0", "waiting for the system to install it", 1);
+        assert_eq!(s.settle("0.1.0", 2), None, "the old version still runs");
+        assert!(s.spooled.is_some() && s.problem.is_some());
+        let said = s.settle("0.2.0", 3).expect("settled");
+        assert!(said.contains("0.2.0 runs"), "{said}");
+        assert_eq!(
+            (s.spooled.clone(), s.problem.clone(), s.installed.clone()),
+            (None, None, Some(("0.2.0".to_owned(), 3)))
+        );
+        assert_eq!(s.settle("0.2.0", 4), None, "once");
     }
 }

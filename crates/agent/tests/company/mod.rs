@@ -14,6 +14,7 @@ use worktrace_server::config::ServeConfig;
 use worktrace_server::http::{self, Server};
 use worktrace_server::model::{Actor, Role, User};
 use worktrace_server::ops;
+use worktrace_server::release::NewRelease;
 use worktrace_server::tls::TlsFiles;
 use worktrace_testkit::pg;
 
@@ -255,6 +256,29 @@ impl Company {
                 chrono::Utc::now().timestamp_millis(),
             ))
             .expect("policy");
+    }
+
+    /// Adds a release as `worktrace-server admin release add` does.
+    pub fn add_release(&self, file: &Path, signature: &str, channel: &str) -> i64 {
+        let bytes = std::fs::read(file).expect("release file");
+        let release = NewRelease::from_signed("worktrace", &bytes, signature, channel, None)
+            .unwrap_or_else(|e| panic!("a signed release: {e}"));
+        let server = self.server.as_ref().expect("running");
+        self.rt
+            .block_on(server.store.add_release(&release, bytes, 1))
+            .expect("stored")
+            .expect("new")
+    }
+
+    /// The admins' view of the one device (null before the PC enrolled).
+    pub fn device(&self) -> Value {
+        let devices = self.dashboard("/api/admin/devices");
+        devices
+            .as_array()
+            .expect("devices")
+            .first()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// GET as the logged-in admin (a team lead's dashboard API).
