@@ -11,11 +11,13 @@
 //! check: no RPM provides Debian's libraries), the agent run from there and both removed.
 //!
 //! Package updates through the spool: the agent's .deb of this version installed in its own
-//! root (only the agent package is built, so this test needs only the `worktrace` binary),
-//! signed .debs of other versions (the same binary stamped with another version, signed with
-//! the test key debug builds trust) dropped into `/var/lib/worktrace/updates` by a user, and
-//! `worktrace update apply-spool` run as root there installs the newer one with dpkg and
-//! refuses a bad signature, a truncated file, a downgrade and a file dpkg cannot install.
+//! root (only the agent package is built, so this test needs only the `worktrace` binary);
+//! the employee's running agent is offered a signed .deb of the next version (the same binary
+//! stamped with it, signed with the test key debug builds trust) by the loopback server and
+//! leaves it in `/var/lib/worktrace/updates`; `worktrace update apply-spool` run as root there
+//! installs it with dpkg, and the running agent starts the new version and reports it. The
+//! applier refuses a bad signature, a truncated file, a downgrade and a file dpkg cannot
+//! install, dropped there by hand.
 //!
 //! Not exercised here: systemd itself (there is none running in the root; the unit files are
 //! checked with `systemd-analyze verify`, the server's command line run as its user and the
@@ -37,6 +39,9 @@ use worktrace_testkit::wine::run_to_end;
 const PATIENCE: Duration = Duration::from_secs(900);
 /// The mirror the root is laid out from (`WORKTRACE_DEBIAN_MIRROR` to use another).
 const MIRROR: &str = "http://deb.debian.org/debian";
+/// How long a running agent may take to spool an offered update, or to run it once the
+/// system installed it, on a busy machine.
+const UPDATE_PATIENCE: Duration = Duration::from_secs(180);
 
 /// The host's Debian release (`VERSION_CODENAME`), so this build's binaries find their
 /// libraries in the root.
@@ -128,6 +133,45 @@ impl Root {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Starts `script` like [`Root::sh`] and leaves it running; its standard error goes to
+    /// `log`. The host's X sockets are mounted into the root (its namespace only), so the
+    /// script reaches the test's display.
+    fn spawn(&self, user: &str, script: &str, log: &Path) -> std::process::Child {
+        let log = std::fs::File::create(log).expect("the log file");
+        Command::new("unshare")
+            .args(["--mount", "--fork", "--", "sh", "-c"])
+            .arg(
+                "mount -t proc proc \"$1/proc\" && mkdir -p \"$1/tmp/.X11-unix\" && \
+                 mount --bind /tmp/.X11-unix \"$1/tmp/.X11-unix\" && exec chroot --userspec=\"$2:$2\" \"$1\" \
+                 /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=\"/home/$2\" USER=\"$2\" \
+                 LANG=C.UTF-8 /bin/sh -c \"$3\"",
+            )
+            .arg("sh")
+            .arg(self.dir.path())
+            .arg(user)
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start unshare")
+    }
+
+    /// The processes running inside this root named `name`.
+    fn pids(&self, name: &str) -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/root")).is_ok_and(|r| r == self.dir.path())
+                    && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|c| c.trim() == name)
+            })
+            .collect()
+    }
+
     /// [`Root::sh`] that must succeed; its standard output.
     fn ok(&self, user: &str, script: &str) -> String {
         let out = self.sh(user, script);
@@ -139,6 +183,48 @@ impl Root {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// An agent running in a root: stopped (SIGKILL) if the test ends before it stopped it.
+struct RunningAgent<'a> {
+    root: &'a Root,
+    child: Option<std::process::Child>,
+}
+
+impl RunningAgent<'_> {
+    /// The agent's one process in the root.
+    fn pid(&self) -> u32 {
+        let pids = self.root.pids("worktrace");
+        assert_eq!(pids.len(), 1, "one agent runs in the root: {pids:?}");
+        pids[0]
+    }
+
+    /// Stops the agent as a logout does (SIGTERM) and waits for its whole session to end.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.pid();
+        common::succeeds(
+            Command::new("kill").args(["-TERM", &pid.to_string()]),
+            "kill -TERM",
+        );
+        let child = self.child.take().expect("running");
+        worktrace_testkit::wine::collect(child, "the agent's session to end", PATIENCE)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .status
+    }
+}
+
+impl Drop for RunningAgent<'_> {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            for pid in self.root.pids("worktrace") {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -549,8 +635,8 @@ fn installed_version(root: &Root) -> String {
 
 const SPOOL: &str = "/var/lib/worktrace/updates";
 
-/// `alice` leaves `file` (from /tmp/packages) and its signature in the spool as `name`, as
-/// her agent does.
+/// `alice` leaves `file` (from /tmp/packages) and its signature in the spool as `name` by hand
+/// (as her agent does, but anything: every user may).
 fn drop_in_spool(root: &Root, file: &str, name: &str) {
     root.ok(
         "alice",
@@ -594,8 +680,9 @@ fn the_agent_deb_installs_signed_updates_from_the_spool_as_root_and_refuses_bad_
     std::fs::write(&not_a_deb, b"signed, but no Debian package").expect("write");
     sign_deb(&not_a_deb, &test_key, &newest);
 
-    // systemd's own units (sysinit.target, paths.target) for systemd-analyze verify.
-    let root = Root::new(&["systemd"]);
+    // systemd's own units (sysinit.target, paths.target) for systemd-analyze verify; the
+    // employee's session for the running agent (a Secret Service).
+    let root = Root::new(&["systemd", "dbus", "gnome-keyring"]);
     std::fs::create_dir_all(root.path("/tmp/packages")).expect("mkdir");
     let copy_in = |from: &Path, name: &str| {
         std::fs::copy(from, root.path("/tmp/packages").join(name)).expect("copy in");
@@ -647,33 +734,122 @@ fn the_agent_deb_installs_signed_updates_from_the_spool_as_root_and_refuses_bad_
         "the path unit watches the spool: {path_unit}"
     );
 
-    // The employee's data before the update.
-    root.ok("root", "useradd --create-home alice");
-    root.ok("alice", "worktrace clock-in && worktrace clock-out");
-    let before = root.ok("alice", "worktrace verify");
-    let listed = root.sh("alice", &format!("ls {SPOOL}"));
-    assert!(!listed.status.success(), "a user cannot list the spool");
+    // The company's settings for the machine; its server offers the signed newer package.
+    let company = Company::start();
+    std::fs::create_dir_all(root.path("/etc/worktrace")).expect("mkdir");
+    std::fs::write(
+        root.path("/etc/worktrace/worktrace.toml"),
+        format!(
+            "[agent]\npoll_interval_ms = 250\ncheckpoint_interval_ms = 500\n\n\
+             [server]\nurl = \"{}\"\nenrollment_token = \"{}\"\nsync_interval_secs = 1\n",
+            company.url(),
+            company.fleet_token("alice")
+        ),
+    )
+    .expect("write /etc/worktrace/worktrace.toml");
+    let signature =
+        std::fs::read_to_string(format!("{}.minisig", update.display())).expect("signature");
+    company.add_release(&update, &signature, "stable");
+    company.set_org_policy(r#"{"update": {"channel": "stable", "check_interval_secs": 10}}"#);
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(&update).expect("the release"),
+        ))
+    };
 
-    // A signed newer package, left by the user, installed by root.
-    drop_in_spool(&root, "update.deb", "aaaa.deb");
+    // Alice's agent runs on her display with her keyring: it enrolls, uploads, downloads and
+    // verifies the release and leaves it in the spool, as it cannot install a package.
+    root.ok("root", "useradd --create-home alice");
+    root.ok("alice", "worktrace clock-in");
+    let x = worktrace_testkit::XSession::start().expect("start Xvfb and openbox");
+    let log = work.path().join("agent.log");
+    let mut agent = RunningAgent {
+        root: &root,
+        child: Some(root.spawn(
+            "alice",
+            &in_keyring_session(&format!(
+                "DISPLAY={} WORKTRACE_LOG=warn worktrace run --quiet",
+                x.display()
+            )),
+            &log,
+        )),
+    };
+    let agent_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let spooled_file = root.path(&format!("{SPOOL}/{sha256}.deb"));
+    let mut problem = serde_json::Value::Null;
+    common::wait_for(
+        UPDATE_PATIENCE,
+        &format!("the agent to spool {newer}"),
+        || {
+            if let Some(Ok(Some(status))) = agent.child.as_mut().map(std::process::Child::try_wait)
+            {
+                panic!("the agent ended with {status}: {}", agent_log());
+            }
+            problem = company.device()["update_problem"].clone();
+            spooled_file.is_file()
+                && problem.as_str().is_some_and(|p| {
+                    p.starts_with(&format!(
+                        "{newer}: downloaded and verified; waiting for the system"
+                    ))
+                })
+        },
+    );
+    assert_eq!(
+        std::fs::read(&spooled_file).expect("spooled"),
+        std::fs::read(&update).expect("the release"),
+        "the spooled file is the release"
+    );
+    assert_eq!(
+        root.ok("root", &format!("stat -c '%U' {SPOOL}/{sha256}.deb"))
+            .trim(),
+        "alice",
+        "left by the agent, as the employee"
+    );
+    assert_eq!(company.device()["agent_version"], current);
+    let pid = agent.pid();
+
+    // The system's applier (the service the path unit starts) installs it as root; the
+    // running agent learns it from the results, starts the new version at its next safe moment
+    // in the same process, and the server sees the new version.
     let applied = root.ok("root", &format!("worktrace update apply-spool {SPOOL}"));
     assert!(
         applied.contains(&format!(
-            "aaaa.deb (release {newer}): installed with dpkg -i (was {current})"
+            "{sha256}.deb (release {newer}): installed with dpkg -i (was {current})"
         )),
         "the applier says what it installed: {applied}"
     );
     assert_eq!(installed_version(&root), newer, "dpkg has the new version");
+    let mut device = serde_json::Value::Null;
+    common::wait_for(
+        UPDATE_PATIENCE,
+        &format!("the running agent to report {newer}"),
+        || {
+            device = company.device();
+            device["agent_version"] == newer.as_str() && device["update_problem"].is_null()
+        },
+    );
+    assert_eq!(agent.pid(), pid, "the same process runs the new version");
+    let said = agent_log();
+    assert!(
+        said.contains(&format!("the system installed update {newer}"))
+            && said.contains(&format!("updated from {current} to {newer}")),
+        "the agent logs the update: {said}"
+    );
+    let stopped = agent.stop();
+    assert!(stopped.success(), "the agent stops cleanly: {stopped}");
+    let before = root.ok("alice", "worktrace verify");
+    assert!(
+        before.contains("ok: "),
+        "the chain verifies across the update: {before}"
+    );
     assert_eq!(
         root.ok("alice", "worktrace --version").trim(),
         format!("worktrace {newer}"),
         "the installed program is the new one"
     );
-    assert_eq!(
-        root.ok("alice", "worktrace verify"),
-        before,
-        "the employee's records are all there"
-    );
+    let listed = root.sh("alice", &format!("ls {SPOOL}"));
+    assert!(!listed.status.success(), "a user cannot list the spool");
     let spooled = root.ok("root", &format!("ls -A {SPOOL}"));
     assert_eq!(
         spooled.trim(),

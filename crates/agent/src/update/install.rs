@@ -26,7 +26,7 @@ pub enum InstallError {
 }
 
 /// Runs `file --version` and returns what it says after `worktrace `.
-fn says_version(file: &Path) -> Result<String, InstallError> {
+pub fn says_version(file: &Path) -> Result<String, InstallError> {
     let mut child = Command::new(file)
         .arg("--version")
         .stdin(Stdio::null())

@@ -75,6 +75,9 @@ pub struct Ready {
     pub file: PathBuf,
     pub version: String,
     pub sha256: String,
+    /// The system installed it already ([`Updates::Install`] of a packaged agent): `file` is
+    /// the agent's own path, which holds the new version now, and the agent only starts again.
+    pub installed: bool,
 }
 
 /// Where the upload thread leaves a verified release for the engine.
@@ -93,6 +96,8 @@ pub struct Updater {
     said_offered: Option<String>,
     platform: String,
     package: Package,
+    /// Where this program was started from (a package may have replaced the file since).
+    exe: PathBuf,
     current: semver::Version,
     next_check: Instant,
     ready: ReadySlot,
@@ -127,6 +132,7 @@ impl Updater {
             mode,
             said_offered: None,
             package,
+            exe,
             platform: this_platform(),
             current,
             next_check: Instant::now(),
@@ -267,16 +273,38 @@ impl Updater {
         match package_step(saved, &offer.version, sha, result.as_ref(), waiting) {
             PackageStep::Nothing => {}
             PackageStep::Installed(r) => {
-                tracing::warn!(
-                    version = %offer.version,
-                    "the system installed update {}: {}; it runs from this program's next start",
-                    offer.version,
-                    r.message
-                );
                 saved.problem = None;
                 saved.spooled = None;
                 saved.installed = Some((offer.version.clone(), now()));
                 download::clear(dir);
+                // The agent starts the new version itself once the file it started from says
+                // it is that version (on Windows a file in use is replaced at the next
+                // restart of the PC: until then it still says the old one).
+                let restart = self.mode == Updates::Install
+                    && install::says_version(&self.exe).is_ok_and(|v| v == offer.version);
+                if restart {
+                    tracing::warn!(
+                        version = %offer.version,
+                        "the system installed update {}: {}; the agent starts it at the next \
+                         safe moment",
+                        offer.version,
+                        r.message
+                    );
+                    *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = Some(Ready {
+                        file: self.exe.clone(),
+                        version: offer.version.clone(),
+                        sha256: sha.to_owned(),
+                        installed: true,
+                    });
+                } else {
+                    tracing::warn!(
+                        version = %offer.version,
+                        "the system installed update {}: {}; it runs from this program's next \
+                         start",
+                        offer.version,
+                        r.message
+                    );
+                }
             }
             PackageStep::Refused(r) => {
                 let message = format!("the system refused to install it: {}", r.message);
@@ -364,6 +392,7 @@ impl Updater {
             file,
             version: signed.version.to_string(),
             sha256: offer.sha256.to_ascii_lowercase(),
+            installed: false,
         })
     }
 }
@@ -450,9 +479,24 @@ fn not_taken(
 }
 
 /// Installs `ready` in place of the running executable once the engine saved everything, and
-/// starts the agent again (the new version, or the old one when installing failed). Returns
-/// only when no agent could be started.
+/// starts the agent again (the new version, or the old one when installing failed); one the
+/// system installed already is only started. Returns only when no agent could be started.
 pub fn apply(ready: &Ready, settings: &Settings, now: Millis) -> anyhow::Error {
+    if ready.installed {
+        let mut saved = UpdateState::load(&settings.data_dir);
+        let from = crate::version::current().to_owned();
+        tracing::warn!("starting {}, which the system installed", ready.version);
+        saved.installing = Some(state::Installing {
+            version: ready.version.clone(),
+            from,
+            at: now,
+        });
+        if let Err(e) = saved.save(&settings.data_dir) {
+            tracing::warn!("cannot save the update state: {e}");
+        }
+        return anyhow::Error::new(install::restart(&ready.file))
+            .context("cannot start the agent again");
+    }
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => return anyhow::anyhow!("cannot tell where the agent's executable is: {e}"),

@@ -108,13 +108,18 @@ impl UpdateState {
     /// its version: it is no longer waited for, and its problem (`waiting for the system…`) is
     /// over.
     pub fn settle(&mut self, running: &str, now: Millis) -> Option<String> {
-        if self.spooled.as_ref().is_some_and(|s| s.version == running) {
+        let spooled_runs = self.spooled.as_ref().is_some_and(|s| s.version == running);
+        if spooled_runs {
             self.spooled = None;
+        }
+        let Some(installing) = self.installing.take() else {
+            if !spooled_runs {
+                return None;
+            }
             self.problem = None;
             self.installed = Some((running.to_owned(), now));
             return Some(format!("the system's update to {running} runs"));
-        }
-        let installing = self.installing.take()?;
+        };
         if installing.version == running {
             self.problem = None;
             self.installed = Some((running.to_owned(), now));
