@@ -880,7 +880,21 @@ fn the_agent_deb_installs_signed_updates_from_the_spool_as_root_and_refuses_bad_
     drop_in_spool(&root, "truncated.deb", "b2.deb");
     drop_in_spool(&root, "downgrade.deb", "b3.deb");
     drop_in_spool(&root, "not-a-deb.deb", "b4.deb");
+    // What an agent that stopped while copying leaves, two days ago.
+    root.ok(
+        "alice",
+        &format!(
+            "cp /tmp/packages/update.deb {SPOOL}/cut.deb.99-1.part && \
+             touch -d '2 days ago' {SPOOL}/cut.deb.99-1.part"
+        ),
+    );
     let refused = root.ok("root", &format!("worktrace update apply-spool {SPOOL}"));
+    assert!(
+        refused.contains(
+            "removed cut.deb.99-1.part, left in the spool for more than 24 hours and no release"
+        ),
+        "a stale temporary file is removed: {refused}"
+    );
     let line = |name: &str| {
         refused
             .lines()

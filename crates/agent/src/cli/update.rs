@@ -9,6 +9,13 @@ use worktrace_agent::update::applier::{self, System, SystemInstaller};
 
 pub fn apply_spool(dir: &Path) -> anyhow::Result<ExitCode> {
     let system = System::this()?;
+    for name in applier::remove_stale(dir, system.package, std::time::SystemTime::now()) {
+        println!(
+            "worktrace update: removed {name}, left in the spool for more than {} hours and no \
+             release",
+            applier::STALE_AFTER.as_secs() / 3600
+        );
+    }
     let now = worktrace_agent::clock::now_ms();
     let done = applier::apply_spool(dir, &system, &SystemInstaller, now)?;
     for applied in &done {

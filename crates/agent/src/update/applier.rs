@@ -9,8 +9,10 @@
 //! its version must be newer than the installed one (this executable's, which the units run
 //! from where the package installed it). Only then does `dpkg -i` or `msiexec /i … /qn
 //! /norestart` run. Every spooled file is removed whatever became of it, and what became of
-//! it is added to `results.json` for the agents to report. With nothing spooled it does
-//! nothing and writes nothing, so running it often is safe.
+//! it is added to `results.json` for the agents to report. Whatever else was left there for
+//! more than [`STALE_AFTER`] (the temporary file of an agent that stopped while copying, a
+//! signature without its file, anything a user dropped) is removed ([`remove_stale`]). With
+//! nothing spooled it does nothing and writes nothing, so running it often is safe.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,9 @@ use worktrace_domain::{Millis, Package};
 use super::download::MAX_RELEASE_BYTES;
 use super::spool::{self, SpoolResult};
 use super::verify;
+
+/// How long a file that is no release may stay in the spool: far longer than any copy takes.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Largest signature file read from the spool.
 const MAX_SIGNATURE_BYTES: u64 = 16 * 1024;
@@ -162,6 +167,41 @@ pub fn apply_spool(
     let results: Vec<SpoolResult> = done.iter().map(|a| a.result.clone()).collect();
     spool::record(dir, &results)?;
     Ok(done)
+}
+
+/// Removes what was left in the spool `dir` for longer than [`STALE_AFTER`] at `now` and is
+/// neither a release of this system's kind (`*.deb`, `*.msi`: [`apply_spool`] takes those)
+/// nor the results: a temporary `.part` file, a signature whose file never came, anything
+/// else. Links are removed themselves, never followed; folders are left. Returns the names
+/// removed.
+pub fn remove_stale(dir: &Path, package: Package, now: std::time::SystemTime) -> Vec<String> {
+    let suffix = format!(".{}", package.name());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == spool::RESULTS_FILE || name.ends_with(&suffix) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|at| now.duration_since(at).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if meta.is_dir() || !old {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    removed
 }
 
 /// Takes one spooled file out of the spool, checks it and installs it.
@@ -430,6 +470,37 @@ mod tests {
             "the installed version counts as installed, without installing: {:?}",
             done[0]
         );
+    }
+
+    #[test]
+    fn what_is_no_release_is_removed_once_it_is_stale() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [
+            "a.deb.123-456.part",
+            "b.deb.minisig",
+            "junk",
+            "c.deb",
+            spool::RESULTS_FILE,
+        ] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        std::fs::create_dir(dir.path().join("folder")).expect("mkdir");
+        let now = std::time::SystemTime::now();
+        assert!(
+            remove_stale(dir.path(), Package::Deb, now).is_empty(),
+            "nothing fresh is removed"
+        );
+        let later = now + STALE_AFTER + std::time::Duration::from_secs(60);
+        assert_eq!(
+            remove_stale(dir.path(), Package::Deb, later),
+            ["a.deb.123-456.part", "b.deb.minisig", "junk"]
+        );
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["c.deb", "folder", spool::RESULTS_FILE]);
     }
 
     #[test]
