@@ -135,3 +135,75 @@ async fn a_database_that_never_answers_fails_the_start_instead_of_hanging() {
     );
     drop(held);
 }
+
+/// The network between the server and PostgreSQL cut (the connections stay open, nothing
+/// passes, neither side is told): a dashboard read is answered 503 with `Retry-After` once
+/// the server has waited its limit, instead of waiting as long as the cut; once the network
+/// is back the same read is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_read_through_a_silent_network_is_answered_503_not_held() {
+    let mut cable = None;
+    let w = World::start_with(Backend::Postgres, |cfg| {
+        let url: reqwest::Url = cfg.database_url.parse().expect("the database URL");
+        let port = url.port().expect("a port");
+        let c = worktrace_testkit::proxy::Cable::start(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            port,
+        )))
+        .expect("the cable");
+        let mut through = url.clone();
+        through
+            .set_port(Some(c.addr().port()))
+            .expect("a port to set");
+        cfg.database_url = through.to_string();
+        cable = Some(c);
+    })
+    .await;
+    let cable = cable.expect("the server reaches PostgreSQL through the cable");
+    let admin = w.login("admin@acme.test").await;
+    let (_, secret) = w.enroll(&admin, &w.emp_a).await;
+    let teams = w.get(&admin, "/api/teams").await;
+    assert_eq!(teams.status, StatusCode::OK, "{}", teams.text);
+
+    cable.cut();
+    // Without a limit the read would wait until the cable is mended, which here comes only
+    // after it is answered.
+    let read = tokio::time::timeout(Duration::from_secs(300), w.get(&admin, "/api/teams"))
+        .await
+        .expect("a read in the cut is answered while the cut lasts");
+    unavailable(&read, "a dashboard read in the cut");
+    assert!(
+        read.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no answer from its database")),
+        "it says the database did not answer: {}",
+        read.text
+    );
+    let cut_upload = w
+        .ingest(&secret, &batch(1, 1, &[("thunderbird", 60_000, 1)], None))
+        .await;
+    unavailable(&cut_upload, "an upload in the cut");
+
+    cable.mend();
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let a = w.get(&admin, "/api/teams").await;
+        if a.status == StatusCode::OK {
+            assert_eq!(
+                a.body, teams.body,
+                "the same teams once the network is back"
+            );
+            break;
+        }
+        unavailable(&a, "a dashboard read after the cut");
+        assert!(
+            Instant::now() < until,
+            "the server never read the database again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ack = w
+        .ingest(&secret, &batch(1, 1, &[("thunderbird", 60_000, 1)], None))
+        .await;
+    assert_eq!(ack.status, StatusCode::OK, "{}", ack.text);
+}

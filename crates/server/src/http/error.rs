@@ -267,3 +267,40 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     );
     out
 }
+
+/// Longest a request waits for its answer (the answer's head; a download's body may take
+/// longer). Longer than the uploads' own limit (the store's pool patience, 10 s), whose
+/// answer says more.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Answers 503 with `Retry-After` a request that has no answer after [`ANSWER_WITHIN`]: a
+/// dashboard read that waits on a database gone silent (a network cut between server and
+/// PostgreSQL) is told to try again instead of waiting as long as the cut. The work stops
+/// where it is: a PostgreSQL transaction not committed yet is rolled back; a change that was
+/// being committed may still be made, so the message does not say that nothing changed.
+pub async fn answer_in_time(req: Request, next: Next) -> Response {
+    let what = format!("{} {}", req.method(), req.uri().path());
+    match tokio::time::timeout(ANSWER_WITHIN, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                request = %what,
+                "no answer within {} s: answered 503",
+                ANSWER_WITHIN.as_secs()
+            );
+            ApiError {
+                retry_after: Some(RETRY_AFTER_SECS),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    format!(
+                        "the server got no answer from its database within {} s; try again in a \
+                         few seconds",
+                        ANSWER_WITHIN.as_secs()
+                    ),
+                )
+            }
+            .into_response()
+        }
+    }
+}

@@ -241,6 +241,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/watches/{watch_id}/report.pdf", get(watch::report_pdf))
         // The dashboard's pages and their own reads; every other path ends there.
         .merge(web::routes())
+        // Every request is answered in time, 503 when the database is silent.
+        .layer(axum::middleware::from_fn(error::answer_in_time))
         // The extractor's own limit and the transport limit agree; both answer 413.
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
