@@ -145,6 +145,7 @@ fn load() -> BenchResult<Load> {
     };
     faults.sort();
     faults.dedup();
+    let agents = env_num("WORKTRACE_FLEET_AGENTS").unwrap_or(AGENTS);
     if smoke {
         return Ok(Load {
             pcs: 60,
@@ -156,7 +157,7 @@ fn load() -> BenchResult<Load> {
             lead_jitter: Duration::from_millis(200),
             fault_for: Duration::from_secs(2),
             cut_for: Duration::from_secs(2),
-            agents: env_num("WORKTRACE_FLEET_AGENTS").unwrap_or(AGENTS),
+            agents,
             agent_sync: Duration::from_secs(1),
             faults,
         });
@@ -171,7 +172,7 @@ fn load() -> BenchResult<Load> {
         lead_jitter: Duration::from_secs(2),
         fault_for: Duration::from_secs(FAULT_SECS),
         cut_for: Duration::from_secs(CUT_SECS),
-        agents: env_num("WORKTRACE_FLEET_AGENTS").unwrap_or(AGENTS),
+        agents,
         agent_sync: Duration::from_secs(5),
         faults,
     })
