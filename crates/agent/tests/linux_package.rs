@@ -110,15 +110,23 @@ impl Root {
         self.dir.path().join(inside.trim_start_matches('/'))
     }
 
-    /// Runs `script` with `sh` inside the root as `user` (`root` or a user of the root).
-    fn sh(&self, user: &str, script: &str) -> Output {
+    /// `sh -c SCRIPT` inside the root as `user` (`root` or a user of the root), in a mount
+    /// namespace of its own with `/proc` mounted; with `display`, the host's X sockets are
+    /// mounted into the root too (in that namespace only), so the script reaches the test's
+    /// display.
+    fn command(&self, user: &str, script: &str, display: bool) -> Command {
+        let x = if display {
+            "mkdir -p \"$1/tmp/.X11-unix\" && mount --bind /tmp/.X11-unix \"$1/tmp/.X11-unix\" && "
+        } else {
+            ""
+        };
         let mut cmd = Command::new("unshare");
         cmd.args(["--mount", "--fork", "--", "sh", "-c"])
-            .arg(
-                "mount -t proc proc \"$1/proc\" && exec chroot --userspec=\"$2:$2\" \"$1\" \
+            .arg(format!(
+                "mount -t proc proc \"$1/proc\" && {x}exec chroot --userspec=\"$2:$2\" \"$1\" \
                  /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=\"$3\" USER=\"$2\" \
-                 LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -c \"$4\"",
-            )
+                 LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -c \"$4\""
+            ))
             .arg("sh")
             .arg(self.dir.path())
             .arg(user)
@@ -129,28 +137,24 @@ impl Root {
             })
             .arg(script)
             .stdin(Stdio::null());
-        run_to_end(cmd, &format!("chroot {user}: {script}"), PATIENCE)
-            .unwrap_or_else(|e| panic!("{e}"))
+        cmd
     }
 
-    /// Starts `script` like [`Root::sh`] and leaves it running; its standard error goes to
-    /// `log`. The host's X sockets are mounted into the root (its namespace only), so the
-    /// script reaches the test's display.
+    /// Runs `script` with `sh` inside the root as `user` to its end.
+    fn sh(&self, user: &str, script: &str) -> Output {
+        run_to_end(
+            self.command(user, script, false),
+            &format!("chroot {user}: {script}"),
+            PATIENCE,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts `script` like [`Root::sh`], reaching the test's display, and leaves it
+    /// running; its standard error goes to `log`.
     fn spawn(&self, user: &str, script: &str, log: &Path) -> std::process::Child {
         let log = std::fs::File::create(log).expect("the log file");
-        Command::new("unshare")
-            .args(["--mount", "--fork", "--", "sh", "-c"])
-            .arg(
-                "mount -t proc proc \"$1/proc\" && mkdir -p \"$1/tmp/.X11-unix\" && \
-                 mount --bind /tmp/.X11-unix \"$1/tmp/.X11-unix\" && exec chroot --userspec=\"$2:$2\" \"$1\" \
-                 /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=\"/home/$2\" USER=\"$2\" \
-                 LANG=C.UTF-8 /bin/sh -c \"$3\"",
-            )
-            .arg("sh")
-            .arg(self.dir.path())
-            .arg(user)
-            .arg(script)
-            .stdin(Stdio::null())
+        self.command(user, script, true)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -751,12 +755,7 @@ fn the_agent_deb_installs_signed_updates_from_the_spool_as_root_and_refuses_bad_
         std::fs::read_to_string(format!("{}.minisig", update.display())).expect("signature");
     company.add_release(&update, &signature, "stable");
     company.set_org_policy(r#"{"update": {"channel": "stable", "check_interval_secs": 10}}"#);
-    let sha256 = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(
-            std::fs::read(&update).expect("the release"),
-        ))
-    };
+    let sha256 = common::sha256_of(&update);
 
     // Alice's agent runs on her display with her keyring: it enrolls, uploads, downloads and
     // verifies the release and leaves it in the spool, as it cannot install a package.

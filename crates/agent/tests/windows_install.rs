@@ -208,19 +208,6 @@ fn stop_tray(prefix: &WinePrefix, tray: std::process::Child) -> String {
     log
 }
 
-/// Waits until `done`, at most [`PATIENCE`].
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let until = std::time::Instant::now() + PATIENCE;
-    while !done() {
-        assert!(
-            std::time::Instant::now() < until,
-            "{what} within {} s",
-            PATIENCE.as_secs()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Leaves `msi` and its signature in the prefix's spool as `name` by hand, as any user of the PC
 /// could.
 fn spool(prefix: &WinePrefix, msi: &Path, name: &str) {
@@ -352,10 +339,7 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
     let signature = std::fs::read_to_string(format!("{}.minisig", v2.display())).expect("sig");
     company.add_release(&v2, &signature, "stable");
     company.set_org_policy(r#"{"update": {"channel": "stable", "check_interval_secs": 10}}"#);
-    let sha256 = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(std::fs::read(&v2).expect("the MSI")))
-    };
+    let sha256 = common::sha256_of(&v2);
     let spooled = on_linux(&prefix, SPOOL).join(format!("{sha256}.msi"));
     std::fs::write(
         on_linux(&prefix, &data_dir).join("desktop.json"),
@@ -364,13 +348,17 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
     .expect("the employee accepted the first-start screen");
     let tray = start_tray(&prefix);
     let mut problem = Value::Null;
-    wait_until("the tray to hand the release to the system", || {
-        problem = company.device()["update_problem"].clone();
-        spooled.is_file()
-            && problem.as_str().is_some_and(|p| {
-                p.starts_with("0.1.1: downloaded and verified; waiting for the system")
-            })
-    });
+    common::wait_for(
+        PATIENCE,
+        "the tray to hand the release to the system",
+        || {
+            problem = company.device()["update_problem"].clone();
+            spooled.is_file()
+                && problem.as_str().is_some_and(|p| {
+                    p.starts_with("0.1.1: downloaded and verified; waiting for the system")
+                })
+        },
+    );
     assert!(
         on_linux(&prefix, SPOOL)
             .join(format!("{sha256}.msi.minisig"))
@@ -439,7 +427,7 @@ fn the_msi_installs_silently_with_the_company_settings_upgrades_in_place_and_uni
     // At the next login the tray runs 0.1.1: it reports it, and the problem is over.
     let tray = start_tray(&prefix);
     let mut device = Value::Null;
-    wait_until("the tray to report 0.1.1", || {
+    common::wait_for(PATIENCE, "the tray to report 0.1.1", || {
         device = company.device();
         device["agent_version"] == "0.1.1" && device["update_problem"].is_null()
     });

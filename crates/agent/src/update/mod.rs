@@ -282,28 +282,24 @@ impl Updater {
                 // restart of the PC: until then it still says the old one).
                 let restart = self.mode == Updates::Install
                     && install::says_version(&self.exe).is_ok_and(|v| v == offer.version);
+                let then = if restart {
+                    "the agent starts it at the next safe moment"
+                } else {
+                    "it runs from this program's next start"
+                };
+                tracing::warn!(
+                    version = %offer.version,
+                    "the system installed update {}: {}; {then}",
+                    offer.version,
+                    r.message
+                );
                 if restart {
-                    tracing::warn!(
-                        version = %offer.version,
-                        "the system installed update {}: {}; the agent starts it at the next \
-                         safe moment",
-                        offer.version,
-                        r.message
-                    );
                     *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = Some(Ready {
                         file: self.exe.clone(),
                         version: offer.version.clone(),
                         sha256: sha.to_owned(),
                         installed: true,
                     });
-                } else {
-                    tracing::warn!(
-                        version = %offer.version,
-                        "the system installed update {}: {}; it runs from this program's next \
-                         start",
-                        offer.version,
-                        r.message
-                    );
                 }
             }
             PackageStep::Refused(r) => {
@@ -482,30 +478,25 @@ fn not_taken(
 /// starts the agent again (the new version, or the old one when installing failed); one the
 /// system installed already is only started. Returns only when no agent could be started.
 pub fn apply(ready: &Ready, settings: &Settings, now: Millis) -> anyhow::Error {
-    if ready.installed {
-        let mut saved = UpdateState::load(&settings.data_dir);
-        let from = crate::version::current().to_owned();
-        tracing::warn!("starting {}, which the system installed", ready.version);
-        saved.installing = Some(state::Installing {
-            version: ready.version.clone(),
-            from,
-            at: now,
-        });
-        if let Err(e) = saved.save(&settings.data_dir) {
-            tracing::warn!("cannot save the update state: {e}");
+    let exe = if ready.installed {
+        ready.file.clone()
+    } else {
+        match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => return anyhow::anyhow!("cannot tell where the agent's executable is: {e}"),
         }
-        return anyhow::Error::new(install::restart(&ready.file))
-            .context("cannot start the agent again");
-    }
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => return anyhow::anyhow!("cannot tell where the agent's executable is: {e}"),
     };
     let mut saved = UpdateState::load(&settings.data_dir);
     let from = crate::version::current().to_owned();
-    match install::replace_exe(&ready.file, &exe, &ready.version) {
+    let replaced = if ready.installed {
+        Ok(())
+    } else {
+        install::replace_exe(&ready.file, &exe, &ready.version)
+    };
+    match replaced {
         Ok(()) => {
-            tracing::warn!("installed {}; starting it", ready.version);
+            let by = if ready.installed { "the system " } else { "" };
+            tracing::warn!("{by}installed {}; starting it", ready.version);
             saved.installing = Some(state::Installing {
                 version: ready.version.clone(),
                 from,

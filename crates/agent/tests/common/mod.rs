@@ -201,6 +201,13 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success(), "kill -{name} {}", child.id());
 }
 
+/// The SHA-256 of the file at `path`, lowercase hex (the name a release is spooled under).
+pub fn sha256_of(path: &Path) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// Polls `ready` every 50 ms until it holds; panics after `limit` naming what it waited for.
 pub fn wait_for(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
     let until = Instant::now() + limit;
