@@ -23,7 +23,6 @@ pub fn local_time(at: Millis, clock: &DayClock) -> String {
         .unwrap_or_else(|| "--:--".to_owned())
 }
 
-/// Parses `YYYY-MM-DD`, `today` or `yesterday`.
 /// What a salvage kept and lost, in one sentence.
 ///
 /// ```text
@@ -61,6 +60,7 @@ pub fn salvage_line(r: &worktrace_store::SalvageReport) -> String {
     )
 }
 
+/// Parses `YYYY-MM-DD`, `today` or `yesterday`.
 pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     match text.trim() {
         "today" => Ok(today),

@@ -733,8 +733,13 @@ async fn main() -> BenchResult<()> {
         task.await??;
     }
     let ran = run.started.elapsed().as_secs_f64();
+    // The agents' work day begins at 04:00 (UTC here), so a run between midnight and 04:00
+    // counts towards the calendar day before: their days are looked at from that one on.
+    let first_day = (today - chrono::Days::new(1))
+        .format("%Y-%m-%d")
+        .to_string();
     let last_day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let real_delivery = real.finish(&url, &run.day, &last_day).await?;
+    let real_delivery = real.finish(&url, &first_day, &last_day).await?;
     let (batches, minutes, alerts) = stored(&url, &real.people()).await?;
 
     let load = &run.load;
