@@ -17,6 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # the Windows installer (scripts/package-msi.sh) and osslsigncode for signing it, dpkg-dev for
 # the Linux packages (scripts/package-deb.sh), rpm for their RPM builds (scripts/package-rpm.sh),
 # debootstrap for the clean Debian root they are tested in, minisign for signing the agent releases the update tests install,
+# 7-Zip for the 7z archives the lineage tests pack,
 # and HAProxy for the load balancer in front of the server nodes in the multi-node test.
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
@@ -29,7 +30,7 @@ packages=(
   chromium firefox-esr
   cups-daemon cups-client
   gcc-mingw-w64-x86-64 wine wine64 wixl msitools osslsigncode
-  python3 python3-venv
+  python3 python3-venv 7zip
   curl strace poppler-utils debootstrap dpkg-dev rpm minisign haproxy
 )
 # Node.js: Debian's package when there is none at all (the UI needs Node.js 20.19 or newer).

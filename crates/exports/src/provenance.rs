@@ -139,13 +139,22 @@ pub fn read_origin(_path: &Path) -> Origin {
 /// The file extensions whose rows and columns are counted from line breaks and the first
 /// line's separators.
 pub fn is_table(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"))
+    matches!(extension(path).as_deref(), Some("csv" | "tsv"))
 }
 
 /// Members an archive's directory is read for at most.
 pub const MAX_MEMBERS: usize = 10_000;
+
+/// The CRC-32 and size of each file in an archive whose members are matched (see
+/// [`is_archive`]): a zip's from its central directory, a 7z's from its header. Empty when the
+/// file is neither or cannot be read. At most [`MAX_MEMBERS`].
+pub fn archive_members(path: &Path) -> Vec<(u32, u64)> {
+    match extension(path).as_deref() {
+        Some("zip") => zip_members(path),
+        Some("7z") => sevenz_members(path),
+        _ => Vec::new(),
+    }
+}
 
 /// The CRC-32 and size of each file in a zip archive (xlsx, docx and ods are zips too), read
 /// from its central directory without decompressing anything; empty when `path` is no zip or
@@ -166,6 +175,34 @@ pub fn zip_members(path: &Path) -> Vec<(u32, u64)> {
         }
     }
     members
+}
+
+/// The most memory a 7z header's decoder may take (KiB). 7-Zip packs the header with LZMA and
+/// a dictionary no larger than the header; a header that asks for more is not read.
+const SEVENZ_HEADER_MEMORY_KB: usize = 16 * 1024;
+
+/// The CRC-32 and size of each file in a 7z archive, read from the archive's header (which
+/// 7-Zip usually packs itself: only the header is unpacked, never a member's data); empty when
+/// `path` is no 7z, is encrypted or cannot be read. At most [`MAX_MEMBERS`].
+pub fn sevenz_members(path: &Path) -> Vec<(u32, u64)> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let Ok(archive) = sevenz_rust2::Archive::read_with_memory_limit(
+        &mut reader,
+        &sevenz_rust2::Password::empty(),
+        SEVENZ_HEADER_MEMORY_KB,
+    ) else {
+        return Vec::new();
+    };
+    archive
+        .files
+        .iter()
+        .filter(|f| f.has_stream && f.has_crc && !f.is_directory)
+        .filter_map(|f| u32::try_from(f.crc).ok().map(|crc| (crc, f.size)))
+        .take(MAX_MEMBERS)
+        .collect()
 }
 
 /// How much of a worksheet's XML is read for its declared size: the `<dimension>` element
@@ -228,17 +265,20 @@ fn dimension(range: &str) -> Option<(u32, u32)> {
 
 /// Whether the file is an xlsx workbook by its extension.
 pub fn is_sheet(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    extension(path).as_deref() == Some("xlsx")
 }
 
-/// Whether the file is a zip archive by its extension (the archives whose members are
-/// matched).
-pub fn is_zip(path: &Path) -> bool {
+/// Whether the file is an archive whose members are matched, by its extension: zip or 7z
+/// (rar is not read).
+pub fn is_archive(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("zip" | "7z"))
+}
+
+/// The file's extension in lower case.
+fn extension(path: &Path) -> Option<String> {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        .map(str::to_ascii_lowercase)
 }
 
 /// The policy's client sources, compiled.

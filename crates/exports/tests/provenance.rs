@@ -236,6 +236,74 @@ fn a_crm_export_renamed_zipped_and_copied_to_a_stick_is_one_chain() {
     }
 }
 
+/// A client list packed by a real 7-Zip into a solid archive beside another file, with the
+/// archive's header packed too (7-Zip's defaults), is found in the archive by the CRC-32 and
+/// size its header lists; an archive whose header is encrypted shows nothing and is still
+/// reported.
+#[test]
+fn a_client_list_packed_by_7_zip_is_found_in_the_archive() {
+    let sevenzip = needed("/usr/bin/7zz", "7zip");
+    let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let downloads = home.path().join("Downloads");
+    let elsewhere = home.path().join("notes");
+    std::fs::create_dir(&downloads).expect("create Downloads");
+    std::fs::create_dir(&elsewhere).expect("create notes");
+    std::fs::write(
+        elsewhere.join("notes.txt"),
+        "call Anna on Monday\n".repeat(50),
+    )
+    .expect("write notes");
+    let w = start(ExportPolicy {
+        watched_folders: vec![downloads.display().to_string()],
+        ..quiet_policy()
+    });
+    std::fs::write(downloads.join("clients.csv"), EXPORT).expect("write the list");
+    let list = event_of(&w, "clients.csv", ExportKind::DataFileCreated);
+    assert_eq!(list.details["rows"], 3, "{list:#?}");
+    until_no_incident_open(&w, Duration::from_secs(20), "the list's incident");
+
+    let pack = |archive: &str, extra: &[&str]| {
+        let out = std::process::Command::new(sevenzip)
+            .current_dir(&downloads)
+            .args(["a", "-t7z", "-ms=on", "-mhc=on", archive, "clients.csv"])
+            .arg(elsewhere.join("notes.txt"))
+            .args(extra)
+            .output()
+            .expect("7zz runs");
+        assert!(
+            out.status.success(),
+            "7zz a {archive}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        downloads.join(archive)
+    };
+    let packed = pack("clients.7z", &[]);
+    let members = worktrace_exports::provenance::sevenz_members(&packed);
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(
+        members.contains(&(crc32fast::hash(EXPORT.as_bytes()), EXPORT.len() as u64)),
+        "{members:?}"
+    );
+    let archive = event_of(&w, "clients.7z", ExportKind::DataFileCreated);
+    assert_eq!(
+        archive.details["lineage"],
+        serde_json::json!(["clients.csv", "clients.7z"]),
+        "{archive:#?}"
+    );
+    assert_eq!(archive.details["rows"], 3, "{archive:#?}");
+    until_no_incident_open(&w, Duration::from_secs(20), "the archive's incident");
+
+    let locked = pack("locked.7z", &["-pclients", "-mhe=on"]);
+    assert_eq!(
+        worktrace_exports::provenance::sevenz_members(&locked),
+        Vec::new(),
+        "an encrypted header lists nothing without its password"
+    );
+    let locked = event_of(&w, "locked.7z", ExportKind::DataFileCreated);
+    assert!(locked.details.get("lineage").is_none(), "{locked:#?}");
+}
+
 /// Serves, on loopback, a CRM's contacts page that downloads its export at once (a script
 /// clicks the export link, as the CRM's button would), and the export itself, named
 /// `clients.csv` by its `Content-Disposition`. Answers until the test ends.

@@ -278,8 +278,8 @@ impl Hashing {
         let origin = provenance::read_origin(&path);
         // An archive's members are matched against the data files seen (lineage), within the
         // same size limit as hashing.
-        let members = if read.is_some() && provenance::is_zip(&path) {
-            provenance::zip_members(&path)
+        let members = if read.is_some() && provenance::is_archive(&path) {
+            provenance::archive_members(&path)
         } else {
             Vec::new()
         };
