@@ -162,6 +162,19 @@ async fn table(backend: Backend) {
             )
         },
         Case {
+            name: "a NUL in a file name of an alert's lineage",
+            ..ingest(
+                vec![json_h.clone(), auth(&secret)],
+                with(&|b| {
+                    b["alerts"][0]["event"]["details"]["lineage"] =
+                        json!(["clients.csv", "clients\u{0}.zip"])
+                }),
+                422,
+                "invalid_batch",
+                "alerts[0].event.details.lineage[1] contains U+0000",
+            )
+        },
+        Case {
             name: "an app name with a zero-width space",
             ..ingest(
                 vec![json_h.clone(), auth(&secret)],

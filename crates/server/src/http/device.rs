@@ -105,11 +105,32 @@ fn check_event_text(i: usize, e: &worktrace_domain::ExportEvent) -> Result<(), A
         }
     }
     for (key, value) in &e.details {
-        if let Some(v) = value.as_str() {
-            check_text(|| format!("alerts[{i}].event.details.{key}"), v)?;
-        }
+        check_text(|| format!("a key in alerts[{i}].event.details"), key)?;
+        check_detail(&format!("alerts[{i}].event.details.{key}"), value)?;
     }
     Ok(())
+}
+
+/// A detail's text, and the text inside its lists and objects (a lineage's file names), holds
+/// no character that hides or reorders text; nor a NUL, which PostgreSQL's JSON functions
+/// cannot read.
+///
+/// ```text
+/// details.lineage = ["clients.csv", "a\u{0}b"] → "alerts[0].event.details.lineage[1] contains U+0000 …"
+/// ```
+fn check_detail(field: &str, value: &serde_json::Value) -> Result<(), ApiError> {
+    match value {
+        serde_json::Value::String(v) => check_text(|| field.to_owned(), v),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(n, item)| check_detail(&format!("{field}[{n}]"), item)),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            check_text(|| format!("a key in {field}"), key)?;
+            check_detail(&format!("{field}.{key}"), item)
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a batch with any item the store could not keep faithfully.

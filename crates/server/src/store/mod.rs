@@ -251,6 +251,10 @@ pub(crate) const POSTGRES_MIGRATIONS: Migrations = Migrations::new(&[
             "../../../../migrations/server/postgres/0015_rollups_without_key_checks.sql"
         ),
     },
+    Migration {
+        version: 16,
+        sql: include_str!("../../../../migrations/server/postgres/0016_alert_egress_columns.sql"),
+    },
 ]);
 
 /// The LIKE pattern of the e-mail addresses whose name (before the `@`) is `login`, with `\`

@@ -22,9 +22,7 @@ impl RiskStore for PostgresStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT user_id, at, kind,
-                        COALESCE((event_json::jsonb ->> 'count')::bigint, 1),
-                        event_json::jsonb -> 'details' ->> 'incident'
+                "SELECT user_id, at, kind, egress_count, incident
                  FROM alerts
                  WHERE user_id = ANY($1) AND at >= $2 AND at < $3 AND kind = ANY($4)",
             )
