@@ -163,7 +163,29 @@ impl PostgresStore {
             });
         }
         store.migrate().await?;
+        store.open_all().await;
         Ok(store)
+    }
+
+    /// Opens the pool's connections before the node serves, at once: a node that starts while
+    /// PCs are waiting gets all their uploads in its first second, and each connection made
+    /// then (connect, authenticate) would be waited for by the uploads queued behind it. A
+    /// connection that cannot be opened now (PostgreSQL's connection limit) is made later,
+    /// when one is needed.
+    async fn open_all(&self) {
+        let opened = futures_util::future::join_all((0..POOL_SIZE).map(|_| self.client())).await;
+        let failed: Vec<String> = opened
+            .iter()
+            .filter_map(|c| c.as_ref().err().map(ToString::to_string))
+            .collect();
+        if let Some(first) = failed.first() {
+            tracing::warn!(
+                failed = failed.len(),
+                of = POOL_SIZE,
+                "not every connection to PostgreSQL could be opened at the start ({first}); \
+                 they are opened when needed"
+            );
+        }
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
