@@ -6,6 +6,7 @@
 import { useState } from "react";
 import type { AlertRow, FoldedAlerts } from "../bindings/server";
 import { bytes, count, dateTime } from "../shared/format";
+import { provenanceOf } from "../shared/provenance";
 import { exportEventOf } from "./event";
 import { type Translate, useLang, useT } from "./lang";
 import { type InboxFilter, keys, useAlertNames, useChange, useInbox } from "./queries";
@@ -219,14 +220,14 @@ function AlertItem({
   const { lang } = useLang();
   const kindKey = KIND_KEYS[a.kind as keyof typeof KIND_KEYS];
   const e = exportEventOf(a.event);
+  const p = provenanceOf(a.event.details);
   // Activity after a watched person's last day: the server says what it saw.
   const what =
     typeof a.event.what === "string"
       ? a.event.what
-      : typeof sentVia(a.event) === "string"
-        ? t("sentVia", { app: sentVia(a.event) as string })
+      : p.sentVia !== null
+        ? t("sentVia", { app: p.sentVia })
         : null;
-  const p = provenanceOf(a.event);
   const details = [
     what,
     p.source ? t("fromSource", { source: p.source }) : null,
@@ -272,35 +273,6 @@ function AlertItem({
       )}
     </li>
   );
-}
-
-/** Where a file came from and went through, as the event's details say (typed checks). */
-function provenanceOf(event: Record<string, unknown>): {
-  source: string | null;
-  chain: string | null;
-  rows: number | null;
-  cloud: string | null;
-} {
-  const d =
-    typeof event.details === "object" && event.details !== null
-      ? (event.details as Record<string, unknown>)
-      : {};
-  const text = (k: string) => (typeof d[k] === "string" ? (d[k] as string) : null);
-  const lineage = Array.isArray(d.lineage)
-    ? d.lineage.filter((n): n is string => typeof n === "string")
-    : [];
-  return {
-    source: text("client_source"),
-    chain: lineage.length > 1 ? lineage.join(" → ") : null,
-    rows: typeof d.rows === "number" ? d.rows : null,
-    cloud: text("cloud_service"),
-  };
-}
-
-/** The app a file was sent through (`details.sent_via`), when the event names one. */
-function sentVia(event: Record<string, unknown>): unknown {
-  const d = event.details;
-  return typeof d === "object" && d !== null ? (d as Record<string, unknown>).sent_via : undefined;
 }
 
 function severityLabel(t: Translate, s: string): string {

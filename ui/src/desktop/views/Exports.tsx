@@ -1,12 +1,15 @@
 // Export events seen on this PC, or a plain statement that detection is not enabled.
 
-import { bytes, dateTime } from "../../shared/format";
-import { useLang, useT } from "../lang";
+import type { ExportsView } from "../../bindings/desktop";
+import type { ExportEvent } from "../../bindings/domain";
+import { bytes, count, dateTime } from "../../shared/format";
+import type { Lang } from "../../shared/i18n";
+import { detailLines, provenanceOf } from "../../shared/provenance";
+import { type Translate, useLang, useT } from "../lang";
 import { useExports } from "../queries";
 
 export function Exports() {
   const t = useT();
-  const { lang } = useLang();
   const { data: view, error } = useExports();
   if (error)
     return (
@@ -15,6 +18,13 @@ export function Exports() {
       </p>
     );
   if (!view) return <p className="muted">{t("loading")}</p>;
+  return <ExportList view={view} />;
+}
+
+/** The events as recorded on this PC: what the company's copy says, and everything else. */
+export function ExportList({ view }: { view: ExportsView }) {
+  const t = useT();
+  const { lang } = useLang();
   return (
     <div className="view" data-testid="exports-view">
       {!view.enabled && (
@@ -34,6 +44,7 @@ export function Exports() {
               <th>{t("exportDestination")}</th>
               <th>{t("exportApp")}</th>
               <th>{t("exportSeverity")}</th>
+              <th>{t("exportKnown")}</th>
             </tr>
           </thead>
           <tbody>
@@ -53,11 +64,55 @@ export function Exports() {
                 <td>{e.destination_class ?? ""}</td>
                 <td>{e.app_before ?? ""}</td>
                 <td>{e.severity}</td>
+                <td data-testid="export-known">
+                  <Known event={e} t={t} lang={lang} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
     </div>
+  );
+}
+
+/** Where the file came from and what it went through, in words, and every detail recorded. */
+function Known({ event, t, lang }: { event: ExportEvent; t: Translate; lang: Lang }) {
+  const p = provenanceOf(event.details);
+  const rows =
+    p.rows === null
+      ? null
+      : p.columns === null
+        ? t("exportRows", { count: count(p.rows, lang) })
+        : t("exportRowsColumns", { rows: count(p.rows, lang), columns: count(p.columns, lang) });
+  const said = [
+    p.source ? t("exportSource", { source: p.source }) : null,
+    p.origin ? t("exportOrigin", { host: p.origin }) : null,
+    rows,
+    p.chain,
+    p.cloud ? t("exportCloud", { service: p.cloud }) : null,
+    p.sentVia ? t("exportSentVia", { app: p.sentVia }) : null,
+  ].filter((x): x is string => Boolean(x));
+  const lines = [
+    ...(event.path ? [{ key: "path", value: event.path }] : []),
+    ...detailLines(event.details),
+  ];
+  return (
+    <>
+      {said.length > 0 && <div data-testid="export-provenance">{said.join(" · ")}</div>}
+      {lines.length > 0 && (
+        <details data-testid="export-details">
+          <summary>{t("exportAllDetails")}</summary>
+          <dl>
+            {lines.map(({ key, value }) => (
+              <div key={key}>
+                <dt>{key}</dt>
+                <dd>{value}</dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      )}
+    </>
   );
 }
