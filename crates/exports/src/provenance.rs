@@ -145,9 +145,9 @@ pub fn is_table(path: &Path) -> bool {
 /// Members an archive's directory is read for at most.
 pub const MAX_MEMBERS: usize = 10_000;
 
-/// The CRC-32 and size of each file in an archive whose members are matched (see
-/// [`is_archive`]): a zip's from its central directory, a 7z's from its header. Empty when the
-/// file is neither or cannot be read. At most [`MAX_MEMBERS`].
+/// The CRC-32 and size of each file in an archive whose members are matched, known by its
+/// extension: a zip's from its central directory, a 7z's from its header (rar is not read).
+/// Empty when the file is neither or cannot be read. At most [`MAX_MEMBERS`].
 pub fn archive_members(path: &Path) -> Vec<(u32, u64)> {
     match extension(path).as_deref() {
         Some("zip") => zip_members(path),
@@ -266,12 +266,6 @@ fn dimension(range: &str) -> Option<(u32, u32)> {
 /// Whether the file is an xlsx workbook by its extension.
 pub fn is_sheet(path: &Path) -> bool {
     extension(path).as_deref() == Some("xlsx")
-}
-
-/// Whether the file is an archive whose members are matched, by its extension: zip or 7z
-/// (rar is not read).
-pub fn is_archive(path: &Path) -> bool {
-    matches!(extension(path).as_deref(), Some("zip" | "7z"))
 }
 
 /// The file's extension in lower case.

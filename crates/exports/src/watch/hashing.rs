@@ -278,7 +278,7 @@ impl Hashing {
         let origin = provenance::read_origin(&path);
         // An archive's members are matched against the data files seen (lineage), within the
         // same size limit as hashing.
-        let members = if read.is_some() && provenance::is_archive(&path) {
+        let members = if read.is_some() {
             provenance::archive_members(&path)
         } else {
             Vec::new()

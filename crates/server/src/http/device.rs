@@ -104,11 +104,18 @@ fn check_event_text(i: usize, e: &worktrace_domain::ExportEvent) -> Result<(), A
             check_text(|| format!("alerts[{i}].event.{name}"), v)?;
         }
     }
-    for (key, value) in &e.details {
-        check_text(|| format!("a key in alerts[{i}].event.details"), key)?;
-        check_detail(&format!("alerts[{i}].event.details.{key}"), value)?;
-    }
-    Ok(())
+    check_entries(&format!("alerts[{i}].event.details"), &e.details)
+}
+
+/// The keys of a details object and their values (see [`check_detail`]).
+fn check_entries(
+    field: &str,
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    map.iter().try_for_each(|(key, item)| {
+        check_text(|| format!("a key in {field}"), key)?;
+        check_detail(&format!("{field}.{key}"), item)
+    })
 }
 
 /// A detail's text, and the text inside its lists and objects (a lineage's file names), holds
@@ -125,10 +132,7 @@ fn check_detail(field: &str, value: &serde_json::Value) -> Result<(), ApiError> 
             .iter()
             .enumerate()
             .try_for_each(|(n, item)| check_detail(&format!("{field}[{n}]"), item)),
-        serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
-            check_text(|| format!("a key in {field}"), key)?;
-            check_detail(&format!("{field}.{key}"), item)
-        }),
+        serde_json::Value::Object(map) => check_entries(field, map),
         _ => Ok(()),
     }
 }

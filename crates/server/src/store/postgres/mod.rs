@@ -174,13 +174,10 @@ impl PostgresStore {
     /// when one is needed.
     async fn open_all(&self) {
         let opened = futures_util::future::join_all((0..POOL_SIZE).map(|_| self.client())).await;
-        let failed: Vec<String> = opened
-            .iter()
-            .filter_map(|c| c.as_ref().err().map(ToString::to_string))
-            .collect();
-        if let Some(first) = failed.first() {
+        let mut failed = opened.iter().filter_map(|c| c.as_ref().err());
+        if let Some(first) = failed.next() {
             tracing::warn!(
-                failed = failed.len(),
+                failed = 1 + failed.count(),
                 of = POOL_SIZE,
                 "not every connection to PostgreSQL could be opened at the start ({first}); \
                  they are opened when needed"
